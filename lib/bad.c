@@ -1,0 +1,92 @@
+/*
+ * bad.c -- the bad-record policy shared by every tool (protocol.md):
+ * fail fast by default, --skip-bad to report and go on, --dead-letter
+ * FILE to keep the line and go on.  Nothing is dropped silently.
+ */
+#include <err.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ds.h"
+
+unsigned long ds_bad_count;
+static unsigned long deadlettered;
+static FILE *dlf;
+
+static void
+summary(void)
+{
+	if (deadlettered > 0)
+		warnx("%lu bad line%s written to %s", deadlettered,
+		    deadlettered == 1 ? "" : "s", ds_opts.deadletter);
+}
+
+static void
+deadletter(const struct ds_line *l, const char *msg)
+{
+	struct ds_buf b = { 0 };
+
+	if (dlf == NULL) {
+		if ((dlf = fopen(ds_opts.deadletter, "a")) == NULL)
+			err(1, "%s", ds_opts.deadletter);
+		atexit(summary);
+	}
+	ds_buf_adds(&b, "{\"error\":");
+	ds_buf_addq(&b, msg, strlen(msg));
+	ds_buf_adds(&b, ",\"source\":");
+	ds_buf_addq(&b, l->src, strlen(l->src));
+	ds_buf_adds(&b, ",\"line\":");
+	ds_buf_addi(&b, (int64_t)l->lineno);
+	ds_buf_adds(&b, ",\"raw\":");
+	ds_buf_addq(&b, l->p, l->len);
+	ds_buf_addc(&b, '}');
+	ds_buf_addc(&b, '\n');
+	if (fwrite(b.p, 1, b.len, dlf) != b.len || fflush(dlf) == EOF)
+		err(1, "%s", ds_opts.deadletter);
+	ds_buf_free(&b);
+	deadlettered++;
+}
+
+void
+ds_bad(const struct ds_line *l, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ds_bad_count++;
+	if (ds_opts.deadletter != NULL) {
+		deadletter(l, msg);
+		return;
+	}
+	if (!ds_opts.skipbad)
+		ds_out_flush();
+	warnx("%s:%lu: %s", l->src, l->lineno, msg);
+	if (!ds_opts.skipbad)
+		exit(1);
+}
+
+int
+ds_check_line(const struct ds_line *l, int ingress)
+{
+	const char *why;
+
+	if (l->toolong) {
+		ds_bad(l, "line longer than %zu bytes", ds_opts.maxline);
+		return -1;
+	}
+	if (ds_json_check(l->p, l->len, ds_opts.maxdepth, &why) == -1) {
+		ds_bad(l, "%s", why);
+		return -1;
+	}
+	if (ingress && (ds_is_control(l->p, l->len) ||
+	    (ds_json_type(l->p, l->len) == DS_JOBJ &&
+	    ds_json_has_dskey(l->p, l->len)))) {
+		ds_bad(l, "forged control record (\"@ds\" key in data)");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,435 @@
+/*
+ * ds.h -- the one public header of libds, shared by every ds-* tool.
+ *
+ * Ownership: a json_t * (jansson) returned by a ds_ function is a new
+ * reference owned by the caller unless the comment says "borrowed".
+ * Functions taking a json_t * borrow it unless they say "steals".
+ * Spans (const char *p, size_t len) point into a buffer the caller owns
+ * and stay valid only until that buffer is reused (the next line read).
+ *
+ * Errors: functions that can fail return -1 (or NULL) and leave a message
+ * in the char *err buffer when they take one; usage-level failures in
+ * tools go through errx(2, ...), data failures through ds_bad().
+ */
+#ifndef DS_H
+#define DS_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#define DS_VERSION	"0.1.0"
+
+/* Default limits (protocol.md: sane defaults, options to change). */
+#define DS_MAXLINE_DEFAULT	(16 * 1024 * 1024)
+#define DS_MAXDEPTH_DEFAULT	512
+
+/* ---------------------------------------------------------------------
+ * util.c: program name, durations, numbers, version, signals
+ * ------------------------------------------------------------------- */
+
+extern volatile sig_atomic_t ds_stop;	/* set by SIGINT/SIGTERM */
+
+/*
+ * Install SIGINT/SIGTERM handlers that set ds_stop (no SA_RESTART, so a
+ * blocked read returns EINTR and the reader reports end of input), and
+ * restore SIGPIPE to its default so a closed downstream ends us quietly.
+ */
+void	 ds_signals(void);
+
+/*
+ * Parse a duration: "500ms", "2s", "1m", "1h", "1d", or a bare number of
+ * seconds ("2" is 2s).  Returns 0 and sets *ms, or -1 when malformed or
+ * not positive (zero allowed when allow_zero is set).
+ */
+int	 ds_duration(const char *s, int64_t *ms, int allow_zero);
+
+/* Parse a byte size: "1024", "64k", "16M", "1G". Returns 0 or -1. */
+int	 ds_bytesize(const char *s, int64_t *n);
+
+/* Current wall clock, milliseconds since the epoch. */
+int64_t	 ds_now_ms(void);
+
+/* Print "ds-x 0.1.0" to stdout and exit 0 (the -V flag). */
+void	 ds_version(void) __attribute__((noreturn));
+
+/* ---------------------------------------------------------------------
+ * buf.c: growable byte buffer
+ * ------------------------------------------------------------------- */
+
+struct ds_buf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+void	 ds_buf_grow(struct ds_buf *, size_t more);	/* exits on ENOMEM */
+void	 ds_buf_add(struct ds_buf *, const void *, size_t);
+void	 ds_buf_addc(struct ds_buf *, char);
+void	 ds_buf_adds(struct ds_buf *, const char *);
+void	 ds_buf_addf(struct ds_buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 ds_buf_addi(struct ds_buf *, int64_t);		/* decimal */
+/* Append a double the way jq 1.7 prints it (shortest round trip, %.17g). */
+void	 ds_buf_addd(struct ds_buf *, double);
+/* Append s[0..n) as a JSON string literal; invalid UTF-8 becomes U+FFFD. */
+void	 ds_buf_addq(struct ds_buf *, const char *s, size_t n);
+void	 ds_buf_free(struct ds_buf *);
+#define	 ds_buf_reset(b)	((b)->len = 0)
+
+/* ---------------------------------------------------------------------
+ * json.c: the fast scanner.  Works on raw line bytes, builds no tree.
+ * ------------------------------------------------------------------- */
+
+enum ds_jtype {
+	DS_JNONE = 0, DS_JNULL, DS_JFALSE, DS_JTRUE, DS_JNUM, DS_JSTR,
+	DS_JARR, DS_JOBJ
+};
+
+/* A raw JSON value inside a line: p[0..len) is its exact text. */
+struct ds_span {
+	const char	*p;
+	size_t		 len;
+};
+
+/*
+ * Validate that p[0..len) holds exactly one JSON value (surrounding
+ * white space allowed), with valid UTF-8 and nesting at most maxdepth.
+ * Returns 0, or -1 with a static message in *errmsg ("invalid JSON at
+ * byte 12: ...", "invalid UTF-8 at byte 3", "nesting deeper than 512").
+ */
+int	 ds_json_check(const char *p, size_t len, int maxdepth,
+	    const char **errmsg);
+
+/* Type of the raw value starting at p (after white space). */
+enum ds_jtype ds_json_type(const char *p, size_t len);
+
+/*
+ * Skip one value starting at p (which must be valid JSON, as checked by
+ * ds_json_check); returns the first byte after it.  No validation.
+ */
+const char *ds_json_skip(const char *p, const char *end);
+
+/*
+ * A parsed field path: "geo.city" is {"geo","city"}.  A component may be
+ * quoted to hold dots: '"a.b".c'.  Parse returns 0 or -1 on a bad path.
+ */
+struct ds_path {
+	int	  n;
+	char	**key;
+	size_t	 *klen;
+	char	 *text;		/* the path as written, for messages */
+};
+int	 ds_path_parse(const char *s, struct ds_path *);
+void	 ds_path_free(struct ds_path *);
+/* Parse "a,b.c,d" into an array of paths; returns count or -1. */
+int	 ds_paths_parse(const char *s, struct ds_path **);
+
+/*
+ * Find path in the valid JSON object p[0..len).  Returns 1 and sets *v
+ * to the raw value, or 0 when absent (or a parent is not an object).
+ * A duplicated key resolves to its last occurrence, as in jq.
+ */
+int	 ds_json_get(const char *p, size_t len, const struct ds_path *,
+	    struct ds_span *v);
+
+/*
+ * Numbers from a raw value.  ds_json_int returns 0 and sets *i when the
+ * raw text is an integer that fits int64; ds_json_num returns 0 and sets
+ * *d for any JSON number.  Both return -1 for anything else.
+ */
+int	 ds_json_int(struct ds_span, int64_t *i);
+int	 ds_json_num(struct ds_span, double *d);
+
+/*
+ * Unescape a raw JSON string value (with its quotes) into b (appended,
+ * not NUL-terminated).  Returns 0 or -1 when v is not a string.
+ */
+int	 ds_json_str(struct ds_span v, struct ds_buf *b);
+
+/* Does the top-level object have key "@ds"?  (Forged control records.) */
+int	 ds_json_has_dskey(const char *p, size_t len);
+
+/* ---------------------------------------------------------------------
+ * in.c: the NDJSON line reader
+ * ------------------------------------------------------------------- */
+
+struct ds_line {
+	const char	*p;		/* without the \n or \r\n */
+	size_t		 len;
+	unsigned long	 lineno;	/* 1-based, within its input */
+	const char	*src;		/* "<stdin>" or the file name */
+	int		 toolong;	/* 1: p holds only the first bytes */
+};
+
+struct ds_in {
+	const char	*name;
+	int		 fd;
+	char		*buf;
+	size_t		 cap;
+	size_t		 start;		/* first unconsumed byte */
+	size_t		 end;		/* end of valid bytes */
+	size_t		 scan;		/* where the newline search resumes */
+	size_t		 maxline;
+	unsigned long	 lineno;
+	int		 eof;
+	int		 skipping;	/* discarding the rest of a long line */
+};
+
+/*
+ * Open path ("-" or NULL: stdin) for reading.  Exits with err(1) when it
+ * cannot be opened.  maxline is the line-length limit in bytes.
+ */
+struct ds_in *ds_in_open(const char *path, size_t maxline);
+void	 ds_in_close(struct ds_in *);
+
+/*
+ * Return the next complete line already buffered: 1 and *l set, or 0
+ * when more input is needed (or at EOF once everything is returned).
+ * A line over maxline is returned once with toolong set and the rest of
+ * it discarded.  A final line without \n is returned at EOF.
+ */
+int	 ds_in_line(struct ds_in *, struct ds_line *l);
+
+/*
+ * Read once from the descriptor into the buffer (one read(2)).  Returns
+ * the byte count, 0 at end of file, or -1 on EINTR/EAGAIN (errno set).
+ * Other read errors exit with err(1).
+ */
+ssize_t	 ds_in_fill(struct ds_in *);
+
+/*
+ * Blocking convenience: the next line, reading as needed.  Returns 1, or
+ * 0 at end of input or when ds_stop was set by a signal.
+ */
+int	 ds_in_next(struct ds_in *, struct ds_line *l);
+
+/* ---------------------------------------------------------------------
+ * out.c: the buffered stdout writer
+ * ------------------------------------------------------------------- */
+
+/*
+ * Writes go to a large buffer, written out when full and at every
+ * ds_out_flush() (call it at each marker).  A write error exits with
+ * err(1) ("ds-x: stdout: No space left on device"); EPIPE exits quietly.
+ */
+void	 ds_out(const void *p, size_t n);
+void	 ds_out_line(const void *p, size_t n);	/* adds '\n' */
+void	 ds_out_buf(struct ds_buf *);		/* adds '\n' */
+void	 ds_out_flush(void);
+/* Write a compact JSON document and a newline. */
+void	 ds_out_json(json_t *);
+
+/* ---------------------------------------------------------------------
+ * opt.c: options shared by every tool
+ * ------------------------------------------------------------------- */
+
+/* Long-option codes shared by every tool (use in struct option tables). */
+enum {
+	DS_OPT_SKIPBAD = 1000,
+	DS_OPT_DEADLETTER,
+	DS_OPT_MAXLINE,
+	DS_OPT_MAXDEPTH,
+	DS_OPT_FIRST_TOOL = 1100	/* tools number their own from here */
+};
+
+#define DS_COMMON_LONGOPTS						\
+	{ "skip-bad",	 no_argument,	    NULL, DS_OPT_SKIPBAD },	\
+	{ "dead-letter", required_argument, NULL, DS_OPT_DEADLETTER },	\
+	{ "max-line",	 required_argument, NULL, DS_OPT_MAXLINE },	\
+	{ "max-depth",	 required_argument, NULL, DS_OPT_MAXDEPTH }
+
+struct ds_opts {
+	size_t	 maxline;
+	int	 maxdepth;
+	int	 skipbad;
+	const char *deadletter;
+};
+extern struct ds_opts ds_opts;
+
+/*
+ * Handle a shared option; returns 1 when ch was one, 0 otherwise.  A bad
+ * value exits with status 2.
+ */
+int	 ds_common_opt(int ch, const char *arg);
+
+/* Usage text of the shared options, for each tool's usage(). */
+#define DS_COMMON_USAGE \
+	"[--skip-bad] [--dead-letter FILE] [--max-line BYTES] [--max-depth N]"
+
+/* ---------------------------------------------------------------------
+ * bad.c: the bad-record policy every tool shares
+ * ------------------------------------------------------------------- */
+
+/*
+ * Report a bad line.  Default: flush stdout (what is complete), print
+ * "ds-x: SRC:LINE: why" and exit 1.  With --skip-bad: print and go on.
+ * With --dead-letter FILE: append {"error","source","line","raw"} to FILE
+ * (and print nothing) and go on.  Every reported line counts in
+ * ds_bad_count, which tools add to the marker's "bad" field and reset.
+ */
+void	 ds_bad(const struct ds_line *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+extern unsigned long ds_bad_count;
+
+/*
+ * Check a data line the way an ingress tool must: too long, invalid
+ * JSON, invalid UTF-8, too deep, or a forged control record.  Returns 0
+ * when good, or reports it through ds_bad() and returns -1.
+ */
+int	 ds_check_line(const struct ds_line *, int ingress);
+
+/* ---------------------------------------------------------------------
+ * marker.c: control records
+ * ------------------------------------------------------------------- */
+
+/* Is this line a control record?  (Its first seven bytes are {"@ds":.) */
+#define	 ds_is_control(p, n) \
+	((n) >= 7 && memcmp((p), "{\"@ds\":", 7) == 0)
+
+/* Parse a control line into a jansson object, NULL if malformed. */
+json_t	*ds_marker_parse(const struct ds_line *);
+/* Is m a batch marker ({"@ds":"batch",...})? */
+int	 ds_marker_is_batch(json_t *m);
+/* Read an integer field (0 when absent). */
+int64_t	 ds_marker_int(json_t *m, const char *key);
+/* Set an integer field. */
+void	 ds_marker_set_int(json_t *m, const char *key, int64_t v);
+
+/*
+ * Build a batch marker with the canonical key order: @ds, seq, time,
+ * interval, count, offsets (steals; NULL means []), created (now).
+ */
+json_t	*ds_marker_new(int64_t seq, int64_t time, int64_t interval,
+	    int64_t count, json_t *offsets);
+
+/*
+ * Add bad (when nonzero) to the marker's "bad" field and write it with
+ * ds_out_json, then flush stdout.  Resets ds_bad_count.
+ */
+void	 ds_marker_emit(json_t *m);
+
+/*
+ * The protocol's end-of-input rule: after markers, trailing records form
+ * a last batch closed with {"final":true}.  Given the last marker seen
+ * (borrowed, may be NULL), return the final marker for count records.
+ */
+json_t	*ds_marker_final(json_t *last, int64_t count);
+
+/* ---------------------------------------------------------------------
+ * stream.c: the common loop of a filter stage
+ * ------------------------------------------------------------------- */
+
+/*
+ * Callbacks of a stage.  data() gets each data line (not yet validated:
+ * call ds_check_line or parse it yourself); marker() gets each batch
+ * marker (owned by the callee) after the batch's data; other control
+ * records are passed to control() or, when it is NULL, forwarded as they
+ * are.  end() is called once at end of input with the number of batch
+ * markers seen; when markers were seen and data followed the last one,
+ * the loop first calls marker() with ds_marker_final().
+ */
+struct ds_stage {
+	void	(*data)(void *ctx, const struct ds_line *);
+	void	(*marker)(void *ctx, json_t *m, const struct ds_line *);
+	void	(*control)(void *ctx, const struct ds_line *);
+	void	(*end)(void *ctx, unsigned long nmarkers);
+	void	 *ctx;
+};
+
+/* Run the stage over the files (NULL or empty: stdin), in order. */
+void	 ds_stage_run(const struct ds_stage *, char **files, int nfiles);
+
+/* ---------------------------------------------------------------------
+ * hash.c: a byte-string keyed hash table (open addressing)
+ * ------------------------------------------------------------------- */
+
+struct ds_hent {
+	char	*key;		/* owned copy, NUL-terminated */
+	size_t	 klen;
+	uint64_t hash;
+	void	*val;
+};
+
+struct ds_hash {
+	struct ds_hent *e;
+	size_t	 cap;		/* power of two */
+	size_t	 n;		/* live entries */
+	size_t	 dead;		/* tombstones */
+};
+
+uint64_t ds_hash_bytes(const void *, size_t);
+/* Find key; returns its entry or NULL. */
+struct ds_hent *ds_hash_get(struct ds_hash *, const void *k, size_t n);
+/* Find or insert key (val NULL when new, *isnew set). */
+struct ds_hent *ds_hash_put(struct ds_hash *, const void *k, size_t n,
+	    int *isnew);
+/* Remove an entry returned by get/put; its val is the caller's. */
+void	 ds_hash_del(struct ds_hash *, struct ds_hent *);
+/* Iterate: start with i = 0; returns NULL at the end. */
+struct ds_hent *ds_hash_next(struct ds_hash *, size_t *i);
+void	 ds_hash_clear(struct ds_hash *);	/* frees keys, not vals */
+
+/* ---------------------------------------------------------------------
+ * checkpoint.c: atomic, checksummed files
+ * ------------------------------------------------------------------- */
+
+/*
+ * Write data atomically as DIR/NAME: write DIR/NAME.tmp with a trailing
+ * checksum line, fsync, keep the old file as DIR/NAME.prev, rename,
+ * fsync the directory.  Creates DIR.  Returns 0 or -1 (errno set).
+ */
+int	 ds_ckpt_write(const char *dir, const char *name, const void *data,
+	    size_t len);
+
+/*
+ * Read DIR/NAME, verify its checksum; when it is missing, truncated or
+ * corrupt, warn and fall back to DIR/NAME.prev.  Returns 1 with *data
+ * (malloc'd, caller frees) and *len, 0 when there is no checkpoint, -1
+ * when every copy is corrupt (a message has been printed).
+ */
+int	 ds_ckpt_read(const char *dir, const char *name, char **data,
+	    size_t *len);
+
+/* ---------------------------------------------------------------------
+ * offsets.c: per topic/partition offset ranges (Spark's OffsetRange)
+ * ------------------------------------------------------------------- */
+
+struct ds_orange {
+	char	*topic;
+	int32_t	 partition;
+	int64_t	 from;		/* inclusive */
+	int64_t	 until;		/* exclusive */
+};
+
+struct ds_offsets {
+	struct ds_orange *r;
+	size_t	 n;
+	size_t	 cap;
+};
+
+/* Note that offset was seen for topic/partition (extends the range). */
+void	 ds_offsets_see(struct ds_offsets *, const char *topic, size_t tlen,
+	    int32_t partition, int64_t offset);
+/* As a JSON array of {"topic","partition","from","until"}, sorted. */
+json_t	*ds_offsets_json(const struct ds_offsets *);
+/* Merge a marker's "offsets" array (borrowed) into o. */
+void	 ds_offsets_merge_json(struct ds_offsets *, json_t *arr);
+void	 ds_offsets_clear(struct ds_offsets *);
+
+/* ---------------------------------------------------------------------
+ * agg.c: aggregates (section owned by the ds-reduce/ds-window work)
+ * ------------------------------------------------------------------- */
+/* @@AGG@@ */
+
+/* ---------------------------------------------------------------------
+ * expr.c: the jq-subset language (section owned by the ds-map work)
+ * ------------------------------------------------------------------- */
+/* @@EXPR@@ */
+
+#endif /* DS_H */

@@ -1,0 +1,112 @@
+/*
+ * util.c -- durations, sizes, clocks, signals and -V, shared by all tools.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ds.h"
+
+volatile sig_atomic_t ds_stop;
+
+static void
+onsig(int sig)
+{
+	(void)sig;
+	ds_stop = 1;
+}
+
+void
+ds_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = onsig;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: a blocked read must return */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_DFL);
+}
+
+/*
+ * Parse a number with a unit suffix from units[] (each with its factor).
+ * The bare number takes barefactor.
+ */
+struct unit {
+	const char *name;
+	int64_t	 factor;
+};
+
+static int
+scaled(const char *s, const struct unit *u, int64_t barefactor, int64_t *out)
+{
+	char *end;
+	long long v;
+	int64_t f = barefactor;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || v < 0)
+		return -1;
+	if (*end != '\0') {
+		for (; u->name != NULL; u++)
+			if (strcmp(end, u->name) == 0)
+				break;
+		if (u->name == NULL)
+			return -1;
+		f = u->factor;
+	}
+	if (f != 0 && v > INT64_MAX / f)
+		return -1;
+	*out = (int64_t)v * f;
+	return 0;
+}
+
+int
+ds_duration(const char *s, int64_t *ms, int allow_zero)
+{
+	static const struct unit u[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+		{ "d", 86400000 }, { NULL, 0 }
+	};
+
+	if (scaled(s, u, 1000, ms) == -1)
+		return -1;
+	if (*ms == 0 && !allow_zero)
+		return -1;
+	return 0;
+}
+
+int
+ds_bytesize(const char *s, int64_t *n)
+{
+	static const struct unit u[] = {
+		{ "k", 1024 }, { "K", 1024 }, { "M", 1024 * 1024 },
+		{ "G", 1024 * 1024 * 1024 }, { NULL, 0 }
+	};
+
+	return scaled(s, u, 1, n);
+}
+
+int64_t
+ds_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+ds_version(void)
+{
+	printf("%s %s\n", getprogname(), DS_VERSION);
+	exit(0);
+}

@@ -1,0 +1,66 @@
+# Shared helpers for the bats files.  Load with: load helper
+#
+# Tests take the tools from PATH (test/run.sh puts the plain or the
+# sanitizer build first).  Every test gets its own scratch directory.
+
+: "${DS_TOP:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
+[ -n "${DS_TIER:-}" ] || PATH="$DS_TOP/build/bin:$PATH"
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	cd "$T" || return 1
+}
+
+# Drop the wall-clock "created" field of markers, the one part of a
+# marker that differs from run to run.
+nocreated() {
+	sed -E 's/,"created":[0-9]+//'
+}
+
+# dsrun STDIN CMD...: run CMD with STDIN (printf %b escapes), stdout in
+# $output, stderr in $stderr, exit in $status.
+dsrun() {
+	local input=$1
+	shift
+	run --separate-stderr bash -c 'printf "%b" "$0" | "$@"' "$input" "$@"
+}
+
+# expect STATUS EXPECTED_STDOUT: compare after dsrun (markers without
+# their created field).
+expect() {
+	local want_status=$1 want=$2 got
+	got=$(printf '%s\n' "$output" | nocreated)
+	if [ "$status" -ne "$want_status" ] || [ "$got" != "$want" ]; then
+		printf 'want status %s, got %s\n--- want\n%s\n--- got\n%s\n--- stderr\n%s\n' \
+		    "$want_status" "$status" "$want" "$got" "${stderr:-}" >&2
+		return 1
+	fi
+}
+
+# wait_for SECONDS CMD...: poll CMD until it succeeds; fail on timeout.
+wait_for() {
+	local limit=$1 i=0
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		if [ "$i" -gt $((limit * 10)) ]; then
+			echo "timed out after ${limit}s waiting for: $*" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# Servers: a test that needs one skips outside CI when it is not there,
+# and fails under CI (test/run.sh counts skips as failures there).
+need_kafka() {
+	[ -n "${DS_TEST_BROKERS:-}" ] || skip "no Kafka broker (DS_TEST_BROKERS)"
+}
+need_mongo() {
+	[ -n "${DS_TEST_MONGO_URI:-}" ] || skip "no MongoDB server (DS_TEST_MONGO_URI)"
+}
+
+# A name unique to this test, for topics and collections.
+uniq_name() {
+	echo "${1:-t}_$$_${BATS_TEST_NUMBER}_$RANDOM"
+}
