@@ -15,6 +15,10 @@ LIBS_ds-sink-mongo = $(MONGO_LIBS)
 
 all: $(BUILD)/libds.a $(BINS)
 
+# lib files that wrap a client library: lib/kafka*.c, lib/mongo*.c
+$(BUILD)/lib/kafka%.o: CPPFLAGS += $(KAFKA_CFLAGS)
+$(BUILD)/lib/mongo%.o: CPPFLAGS += $(MONGO_CFLAGS)
+
 $(BUILD)/lib/%.o: lib/%.c lib/ds.h config.mk
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<

@@ -425,11 +425,108 @@ void	 ds_offsets_clear(struct ds_offsets *);
 /* ---------------------------------------------------------------------
  * agg.c: aggregates (section owned by the ds-reduce/ds-window work)
  * ------------------------------------------------------------------- */
-/* @@AGG@@ */
+
+/*
+ * Group keys (key.c).  ds_key_make appends to b a byte string that
+ * identifies rec's values at the n paths (equal JSON values give equal
+ * keys: strings are compared unescaped, an absent field is null).
+ * ds_key_emit appends those fields as JSON object members, without
+ * braces ("user":"u1","geo":{"city":"x"}), from a key made by
+ * ds_key_make with the same paths.  Both return 0, or -1 with *errmsg
+ * set when rec is not an object.
+ */
+int	 ds_key_make(const char *rec, size_t len, const struct ds_path *,
+	    int n, struct ds_buf *b, const char **errmsg);
+int	 ds_key_emit(const char *key, size_t klen, const struct ds_path *,
+	    int n, struct ds_buf *b);
+
+enum ds_aggop {
+	DS_AGG_COUNT, DS_AGG_SUM, DS_AGG_MIN, DS_AGG_MAX, DS_AGG_AVG,
+	DS_AGG_FIRST, DS_AGG_LAST, DS_AGG_COLLECT, DS_AGG_DISTINCT,
+	DS_AGG_TOP
+};
+
+struct ds_aggdef {
+	char		*name;		/* output field: "sum_bytes", "n" */
+	enum ds_aggop	 op;
+	struct ds_path	 field;		/* empty for count */
+	int		 topn;		/* DS_AGG_TOP: keep the N largest */
+};
+
+/* The aggregates of one tool run (-a ... -a ... --top N:F). */
+struct ds_aggs {
+	struct ds_aggdef *d;
+	int		 n;
+	int		 invertible;	/* every aggregate has an inverse */
+};
+
+/*
+ * Add one definition: "count", "sum:F", "NAME=max:F", ... ("top:N:F" is
+ * --top N:F).  Returns 0, or -1 with a message in err (usage error).
+ * Default names: count, sum_F, min_F, ... with dots in F as '_'.
+ */
+int	 ds_aggs_add(struct ds_aggs *, const char *spec, char *err,
+	    size_t errlen);
+void	 ds_aggs_free(struct ds_aggs *);
+
+struct ds_aggst;	/* the partial aggregate of one group (opaque) */
+
+struct ds_aggst *ds_agg_new(const struct ds_aggs *);
+void	 ds_agg_free(const struct ds_aggs *, struct ds_aggst *);
+/*
+ * Fold one record (valid JSON text) into st.  Returns 0, or -1 with
+ * *errmsg set (a summed field that is not a number, an int64 overflow
+ * that cannot be represented): the caller reports a bad record and st is
+ * unchanged.
+ */
+int	 ds_agg_add(const struct ds_aggs *, struct ds_aggst *, const char *rec,
+	    size_t len, const char **errmsg);
+/* dst += src (partials of two batches or two groups). */
+void	 ds_agg_merge(const struct ds_aggs *, struct ds_aggst *dst,
+	    const struct ds_aggst *src);
+/* dst -= src; only when aggs->invertible (Spark's invFunc). */
+void	 ds_agg_sub(const struct ds_aggs *, struct ds_aggst *dst,
+	    const struct ds_aggst *src);
+/* Records folded in (after merges and subtractions). */
+int64_t	 ds_agg_count(const struct ds_aggst *);
+/* Append the members ,"name":value,... (leading comma) to b. */
+void	 ds_agg_emit(const struct ds_aggs *, const struct ds_aggst *,
+	    struct ds_buf *b);
+/* Checkpoints: st as one JSON value appended to b; and back (NULL if bad). */
+void	 ds_agg_save(const struct ds_aggs *, const struct ds_aggst *,
+	    struct ds_buf *b);
+struct ds_aggst *ds_agg_load(const struct ds_aggs *, const char *json,
+	    size_t len);
 
 /* ---------------------------------------------------------------------
  * expr.c: the jq-subset language (section owned by the ds-map work)
  * ------------------------------------------------------------------- */
-/* @@EXPR@@ */
+
+/*
+ * The jq subset of ds-map(1), also used by ds-state -e.  Values cross
+ * the API as compact JSON text.
+ */
+struct ds_expr;
+
+/*
+ * Compile src.  vars[0..nvars) name the $variables the program may use
+ * (without '$'), bound later by index.  Returns NULL with a message in
+ * err naming the construct and its position ("unsupported: 'reduce' at
+ * 1:5") -- a usage error, exit 2.
+ */
+struct ds_expr *ds_expr_compile(const char *src, const char *const *vars,
+	    int nvars, char *err, size_t errlen);
+/* Bind variable i to a JSON text (copied).  Returns 0 or -1 if invalid. */
+int	 ds_expr_bind(struct ds_expr *, int i, const char *json, size_t len);
+/*
+ * Run the program on one input (valid JSON text).  Each output is passed
+ * to emit as compact JSON text, valid only during the call.  Returns 0,
+ * or -1 with *errmsg (owned by the expr, valid until the next run) on a
+ * runtime error: outputs emitted before the error stand.
+ */
+int	 ds_expr_run(struct ds_expr *, const char *in, size_t len,
+	    void (*emit)(void *arg, const char *out, size_t outlen),
+	    void *arg, const char **errmsg);
+void	 ds_expr_free(struct ds_expr *);
 
 #endif /* DS_H */
