@@ -73,18 +73,18 @@ int
 ds_check_line(const struct ds_line *l, int ingress)
 {
 	const char *why;
+	int dskey;
 
 	if (l->toolong) {
 		ds_bad(l, "line longer than %zu bytes", ds_opts.maxline);
 		return -1;
 	}
-	if (ds_json_check(l->p, l->len, ds_opts.maxdepth, &why) == -1) {
+	if (ds_json_validate(l->p, l->len, ds_opts.maxdepth, &why,
+	    &dskey) == -1) {
 		ds_bad(l, "%s", why);
 		return -1;
 	}
-	if (ingress && (ds_is_control(l->p, l->len) ||
-	    (ds_json_type(l->p, l->len) == DS_JOBJ &&
-	    ds_json_has_dskey(l->p, l->len)))) {
+	if (ingress && dskey) {
 		ds_bad(l, "forged control record (\"@ds\" key in data)");
 		return -1;
 	}

@@ -106,6 +106,10 @@ struct ds_span {
 int	 ds_json_check(const char *p, size_t len, int maxdepth,
 	    const char **errmsg);
 
+/* The same, also telling whether a top-level object has an "@ds" key. */
+int	 ds_json_validate(const char *p, size_t len, int maxdepth,
+	    const char **errmsg, int *dskey);
+
 /* Type of the raw value starting at p (after white space). */
 enum ds_jtype ds_json_type(const char *p, size_t len);
 

@@ -17,6 +17,9 @@
  * 4 start of a multi-byte UTF-8 sequence (or an invalid byte). */
 static unsigned char strcls[256];
 
+/* Bytes that end a number or literal. */
+static unsigned char scalarend[256];
+
 static void
 initcls(void)
 {
@@ -28,11 +31,15 @@ initcls(void)
 		strcls[c] = c < 0x20 ? 3 : c >= 0x80 ? 4 : 0;
 	strcls['"'] = 1;
 	strcls['\\'] = 2;
+	scalarend[','] = scalarend['}'] = scalarend[']'] = 1;
+	scalarend[' '] = scalarend['\t'] = scalarend['\r'] = 1;
+	scalarend['\n'] = scalarend['\0'] = 1;
 }
 
 struct scan {
 	const unsigned char *p, *e, *start;
 	int maxdepth;
+	int dskey;		/* the top-level object has a "@ds" key */
 	const char *err;
 	char msg[96];
 };
@@ -201,11 +208,13 @@ literal(struct scan *s, const char *word, size_t n)
 }
 
 static int value(struct scan *, int);
+static int keyeq(const char *, size_t, const char *, size_t);
 
 static int
 container(struct scan *s, int depth, int isobj)
 {
 	char close = isobj ? '}' : ']';
+	const unsigned char *k;
 
 	if (depth >= s->maxdepth) {
 		snprintf(s->msg, sizeof(s->msg), "nesting deeper than %d",
@@ -226,8 +235,12 @@ container(struct scan *s, int depth, int isobj)
 				fail(s, "expected a key");
 				return -1;
 			}
+			k = s->p;
 			if (string(s) == -1)
 				return -1;
+			if (depth == 0 && keyeq((const char *)k, s->p - k,
+			    "@ds", 3))
+				s->dskey = 1;
 			ws(s);
 			if (s->p >= s->e || *s->p != ':') {
 				fail(s, "expected ':'");
@@ -281,7 +294,8 @@ value(struct scan *s, int depth)
 }
 
 int
-ds_json_check(const char *p, size_t len, int maxdepth, const char **errmsg)
+ds_json_validate(const char *p, size_t len, int maxdepth,
+    const char **errmsg, int *dskey)
 {
 	static struct scan s;	/* keeps the message alive for the caller */
 
@@ -290,14 +304,24 @@ ds_json_check(const char *p, size_t len, int maxdepth, const char **errmsg)
 	s.e = s.p + len;
 	s.maxdepth = maxdepth;
 	s.err = NULL;
+	s.dskey = 0;
 	if (value(&s, 0) == 0) {
 		ws(&s);
-		if (s.p == s.e)
+		if (s.p == s.e) {
+			if (dskey != NULL)
+				*dskey = s.dskey;
 			return 0;
+		}
 		fail(&s, "trailing data after JSON value");
 	}
 	*errmsg = s.err;
 	return -1;
+}
+
+int
+ds_json_check(const char *p, size_t len, int maxdepth, const char **errmsg)
+{
+	return ds_json_validate(p, len, maxdepth, errmsg, NULL);
 }
 
 enum ds_jtype
@@ -320,22 +344,15 @@ ds_json_type(const char *p, size_t len)
 	}
 }
 
+/* Skip a valid string; a byte loop beats memchr on short strings. */
 static const char *
 skipstr(const char *p, const char *e)
 {
-	p++;
-	while (p < e) {
-		const char *q = memchr(p, '"', e - p);
-		const char *b;
-
-		if (q == NULL)
-			return e;
-		/* count the backslashes before the quote */
-		for (b = q; b > p && b[-1] == '\\'; b--)
-			;
-		if (((q - b) & 1) == 0)
-			return q + 1;
-		p = q + 1;
+	for (p++; p < e; p++) {
+		if (*p == '"')
+			return p + 1;
+		if (*p == '\\')
+			p++;
 	}
 	return e;
 }
@@ -352,8 +369,8 @@ ds_json_skip(const char *p, const char *e)
 	if (*p == '"')
 		return skipstr(p, e);
 	if (*p != '{' && *p != '[') {
-		while (p < e && *p != ',' && *p != '}' && *p != ']' &&
-		    *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+		initcls();
+		while (p < e && !scalarend[(unsigned char)*p])
 			p++;
 		return p;
 	}
@@ -376,7 +393,7 @@ ds_json_skip(const char *p, const char *e)
 }
 
 /* Does the raw key k (with quotes) equal name[0..n)? */
-static int
+static inline int
 keyeq(const char *k, size_t klen, const char *name, size_t n)
 {
 	struct ds_buf b = { 0 };
