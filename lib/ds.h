@@ -533,4 +533,22 @@ int	 ds_expr_run(struct ds_expr *, const char *in, size_t len,
 	    void *arg, const char **errmsg);
 void	 ds_expr_free(struct ds_expr *);
 
+/* ---------------------------------------------------------------------
+ * key.c, agg.c extras (owned by the ds-reduce/ds-window work)
+ * ------------------------------------------------------------------- */
+
+/*
+ * Append the canonical compact text of the raw value v to b (the form
+ * keys and distinct use: strings re-escaped, 1 and 1.0 both "1", white
+ * space dropped).  Returns 0, or -1 when v is not a value.
+ */
+int	 ds_json_canon(struct ds_span v, struct ds_buf *b);
+/*
+ * Reject key paths that repeat or contain one another ("geo" and
+ * "geo.city"): -1 with a message in err (a usage error), else 0.
+ */
+int	 ds_key_check(const struct ds_path *, int n, char *err, size_t errlen);
+/* Does op have an inverse (count, sum, avg)? */
+int	 ds_agg_invertible_op(enum ds_aggop op);
+
 #endif /* DS_H */

@@ -1,0 +1,223 @@
+/*
+ * key.c -- group keys.  A key is the canonical compact JSON text of the
+ * values at the key paths, separated by commas ("\"u1\",42,null"): it is
+ * a byte string for the hash table, readable text for checkpoints, and
+ * can be turned back into output fields without a tree.
+ *
+ * Canonical form (so that equal JSON values give equal keys): strings
+ * are unescaped and re-escaped the way ds_buf_addq writes them; numbers
+ * that are integers (1, 1.0, 1e0) are written as int64 decimals, other
+ * numbers as the shortest double that reads back; true, false and null
+ * are as they are; arrays and objects keep their text with white space
+ * outside strings removed (member order and string escapes inside them
+ * are not normalised).  An absent field is null.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ds.h"
+
+/* Copy an array or object without the white space between tokens. */
+static void
+compact(const char *p, const char *e, struct ds_buf *b)
+{
+	const char *run;
+
+	while (p < e) {
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+			p++;
+			continue;
+		}
+		if (*p != '"') {
+			ds_buf_addc(b, *p++);
+			continue;
+		}
+		run = p++;
+		while (p < e && *p != '"') {
+			if (*p == '\\' && p + 1 < e)
+				p++;
+			p++;
+		}
+		if (p < e)
+			p++;
+		ds_buf_add(b, run, p - run);
+	}
+}
+
+int
+ds_json_canon(struct ds_span v, struct ds_buf *b)
+{
+	static struct ds_buf tmp;	/* unescaped strings; reused */
+	int64_t i;
+	double d;
+
+	if (v.len == 0)
+		return -1;
+	switch (*v.p) {
+	case '"':
+		if (memchr(v.p + 1, '\\', v.len - 2) == NULL) {
+			/* valid JSON: no controls, no quotes, no escapes */
+			ds_buf_add(b, v.p, v.len);
+			return 0;
+		}
+		ds_buf_reset(&tmp);
+		if (ds_json_str(v, &tmp) == -1)
+			return -1;
+		ds_buf_addq(b, tmp.p, tmp.len);
+		return 0;
+	case '{':
+	case '[':
+		compact(v.p, v.p + v.len, b);
+		return 0;
+	case 't':
+	case 'f':
+	case 'n':
+		ds_buf_add(b, v.p, v.len);
+		return 0;
+	default:
+		if (ds_json_int(v, &i) == 0) {
+			ds_buf_addi(b, i);	/* also makes -0 into 0 */
+			return 0;
+		}
+		if (ds_json_num(v, &d) == -1)
+			return -1;
+		if (d == floor(d) && fabs(d) < 9.2e18)
+			ds_buf_addi(b, (int64_t)d);
+		else
+			ds_buf_addd(b, d);
+		return 0;
+	}
+}
+
+int
+ds_key_make(const char *rec, size_t len, const struct ds_path *paths,
+    int n, struct ds_buf *b, const char **errmsg)
+{
+	struct ds_span v;
+	int i;
+
+	if (ds_json_type(rec, len) != DS_JOBJ) {
+		*errmsg = "record is not an object (cannot take a key)";
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			ds_buf_addc(b, ',');
+		if (!ds_json_get(rec, len, &paths[i], &v))
+			ds_buf_add(b, "null", 4);
+		else if (ds_json_canon(v, b) == -1) {
+			*errmsg = "malformed value in a key field";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Do paths a and b share their first depth components? */
+static int
+sameprefix(const struct ds_path *a, const struct ds_path *b, int depth)
+{
+	int k;
+
+	if (a->n < depth || b->n < depth)
+		return 0;
+	for (k = 0; k < depth; k++)
+		if (a->klen[k] != b->klen[k] ||
+		    memcmp(a->key[k], b->key[k], a->klen[k]) != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * Emit the members at depth for the paths under the prefix of path
+ * pref, each component once, nesting where paths go deeper.
+ */
+static void
+level(const struct ds_span *vals, const struct ds_path *paths, int n,
+    int depth, int pref, struct ds_buf *b, int first)
+{
+	int i, j, dup;
+
+	for (i = 0; i < n; i++) {
+		if (paths[i].n <= depth ||
+		    (depth > 0 && !sameprefix(&paths[i], &paths[pref], depth)))
+			continue;
+		for (dup = 0, j = 0; j < i && !dup; j++)
+			dup = paths[j].n > depth &&
+			    sameprefix(&paths[j], &paths[i], depth + 1);
+		if (dup)
+			continue;
+		if (!first)
+			ds_buf_addc(b, ',');
+		first = 0;
+		ds_buf_addq(b, paths[i].key[depth], paths[i].klen[depth]);
+		ds_buf_addc(b, ':');
+		if (paths[i].n == depth + 1)
+			ds_buf_add(b, vals[i].p, vals[i].len);
+		else {
+			ds_buf_addc(b, '{');
+			level(vals, paths, n, depth + 1, i, b, 1);
+			ds_buf_addc(b, '}');
+		}
+	}
+}
+
+int
+ds_key_emit(const char *key, size_t klen, const struct ds_path *paths,
+    int n, struct ds_buf *b)
+{
+	struct ds_span stackv[16], *vals = stackv;
+	const char *p = key, *e = key + klen, *q;
+	int i, rc = -1;
+
+	if (n <= 0)
+		return 0;
+	if (n > 16 && (vals = reallocarray(NULL, n, sizeof(*vals))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (p >= e)
+			goto out;
+		q = ds_json_skip(p, e);
+		vals[i].p = p;
+		vals[i].len = q - p;
+		p = q;
+		if (i < n - 1) {
+			if (p >= e || *p != ',')
+				goto out;
+			p++;
+		}
+	}
+	if (p != e)
+		goto out;
+	level(vals, paths, n, 0, 0, b, 1);
+	rc = 0;
+out:
+	if (vals != stackv)
+		free(vals);
+	return rc;
+}
+
+int
+ds_key_check(const struct ds_path *paths, int n, char *err, size_t errlen)
+{
+	int i, j, k;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++) {
+			if (i == j || paths[i].n > paths[j].n)
+				continue;
+			for (k = 0; k < paths[i].n; k++)
+				if (paths[i].klen[k] != paths[j].klen[k] ||
+				    memcmp(paths[i].key[k], paths[j].key[k],
+				    paths[i].klen[k]) != 0)
+					break;
+			if (k == paths[i].n && (i < j || paths[i].n < paths[j].n)) {
+				snprintf(err, errlen, "key field '%s' %s '%s'",
+				    paths[i].text, paths[i].n == paths[j].n ?
+				    "repeats" : "contains", paths[j].text);
+				return -1;
+			}
+		}
+	return 0;
+}
