@@ -551,4 +551,59 @@ int	 ds_key_check(const struct ds_path *, int n, char *err, size_t errlen);
 /* Does op have an inverse (count, sum, avg)? */
 int	 ds_agg_invertible_op(enum ds_aggop op);
 
+/* ---------------------------------------------------------------------
+ * batching (section owned by the ds-batch work): json.c additions,
+ * evtime.c, batchlog.c
+ * ------------------------------------------------------------------- */
+
+/*
+ * Did the last successful ds_json_check/ds_json_validate skip white
+ * space outside strings?  Then the line is not compact.
+ */
+int	 ds_json_hadws(void);
+/* Append p[0..len) (valid JSON) to b without insignificant white space. */
+void	 ds_json_compact(const char *p, size_t len, struct ds_buf *b);
+/* Is the line empty or only white space?  (Blank lines are skipped.) */
+int	 ds_line_blank(const struct ds_line *);
+
+/* Units of numeric event times (--time-unit). */
+enum ds_tunit { DS_TU_MS = 0, DS_TU_S, DS_TU_US };
+
+/*
+ * An event time in epoch ms from a raw JSON value: a number in unit u
+ * (fractions floored to the ms) or an RFC 3339 string
+ * ("2024-11-22T10:00:00.250Z", "...+08:00").  Returns 0, or -1 when v
+ * is neither.
+ */
+int	 ds_evtime(struct ds_span v, enum ds_tunit u, int64_t *ms);
+/* Floor division, for batch indexes of negative times. */
+int64_t	 ds_floordiv(int64_t a, int64_t b);
+
+/* One entry of a batch log: a closed batch as its marker said. */
+struct ds_blogent {
+	int64_t	 seq, time, interval, count;
+	json_t	*offsets;	/* owned array of offset ranges */
+};
+
+struct ds_blog {
+	int	 fd;
+	char	*path;		/* DIR/batches.ndjson */
+	struct ds_blogent *e;	/* entries read at open */
+	size_t	 n;
+};
+
+/*
+ * Open (creating DIR) the batch log DIR/batches.ndjson and read its
+ * entries into l->e; a torn last line (a crash during an append) is
+ * cut off.  Exits with err(1) when the log cannot be opened, read or
+ * is corrupt before its last line.
+ */
+void	 ds_blog_open(struct ds_blog *, const char *dir);
+/*
+ * Append the marker's seq, time, interval, count and offsets as one
+ * line and fsync it before returning; exits with err(1) on failure.
+ */
+void	 ds_blog_append(struct ds_blog *, json_t *marker);
+void	 ds_blog_close(struct ds_blog *);
+
 #endif /* DS_H */

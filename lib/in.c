@@ -158,3 +158,16 @@ ds_in_next(struct ds_in *in, struct ds_line *l)
 		ds_in_fill(in);
 	}
 }
+
+int
+ds_line_blank(const struct ds_line *l)
+{
+	size_t i;
+
+	if (l->toolong)
+		return 0;
+	for (i = 0; i < l->len; i++)
+		if (l->p[i] != ' ' && l->p[i] != '\t' && l->p[i] != '\r')
+			return 0;
+	return 1;
+}

@@ -40,6 +40,7 @@ struct scan {
 	const unsigned char *p, *e, *start;
 	int maxdepth;
 	int dskey;		/* the top-level object has a "@ds" key */
+	int sawws;		/* white space between tokens was skipped */
 	const char *err;
 	char msg[96];
 };
@@ -57,10 +58,16 @@ fail(struct scan *s, const char *what)
 static void
 ws(struct scan *s)
 {
+	const unsigned char *q = s->p;
+
 	while (s->p < s->e && (*s->p == ' ' || *s->p == '\t' ||
 	    *s->p == '\n' || *s->p == '\r'))
 		s->p++;
+	s->sawws |= s->p != q;
 }
+
+/* Did the last successful validation skip insignificant white space? */
+static int lastws;
 
 static int
 utf8seq(struct scan *s)
@@ -305,9 +312,11 @@ ds_json_validate(const char *p, size_t len, int maxdepth,
 	s.maxdepth = maxdepth;
 	s.err = NULL;
 	s.dskey = 0;
+	s.sawws = 0;
 	if (value(&s, 0) == 0) {
 		ws(&s);
 		if (s.p == s.e) {
+			lastws = s.sawws;
 			if (dskey != NULL)
 				*dskey = s.dskey;
 			return 0;
@@ -322,6 +331,36 @@ int
 ds_json_check(const char *p, size_t len, int maxdepth, const char **errmsg)
 {
 	return ds_json_validate(p, len, maxdepth, errmsg, NULL);
+}
+
+int
+ds_json_hadws(void)
+{
+	return lastws;
+}
+
+void
+ds_json_compact(const char *p, size_t len, struct ds_buf *b)
+{
+	const char *e = p + len, *run;
+
+	while (p < e) {
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+			p++;
+			continue;
+		}
+		if (*p != '"') {
+			ds_buf_addc(b, *p++);
+			continue;
+		}
+		/* a string: copy it whole, escapes included */
+		for (run = p++; p < e && *p != '"'; p++)
+			if (*p == '\\' && p + 1 < e)
+				p++;
+		if (p < e)
+			p++;
+		ds_buf_add(b, run, p - run);
+	}
 }
 
 enum ds_jtype

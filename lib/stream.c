@@ -25,6 +25,8 @@ ds_stage_run(const struct ds_stage *st, char **files, int nfiles)
 	for (i = 0; i < nfiles && !ds_stop; i++) {
 		in = ds_in_open(files[i], ds_opts.maxline);
 		while (ds_in_next(in, &l)) {
+			if (ds_line_blank(&l))
+				continue;	/* as jq: no value, no record */
 			if (!l.toolong && ds_is_control(l.p, l.len)) {
 				if ((m = ds_marker_parse(&l)) == NULL) {
 					ds_bad(&l, "malformed control record");
