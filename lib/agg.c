@@ -893,3 +893,78 @@ bad:
 	ds_agg_free(a, st);
 	return NULL;
 }
+
+struct ds_aggst *
+ds_groups_get(struct ds_groups *gs, const struct ds_aggs *a, const char *k,
+    size_t n, int *isnew)
+{
+	struct ds_hent *e;
+	struct ds_grp *g;
+
+	e = ds_hash_put(&gs->h, k, n, isnew);
+	if (!*isnew)
+		return gs->g[(uintptr_t)e->val - 1].st;
+	if (gs->n == gs->cap) {
+		gs->cap = gs->cap ? gs->cap * 2 : 64;
+		if ((gs->g = reallocarray(gs->g, gs->cap, sizeof(*gs->g))) ==
+		    NULL)
+			err(1, NULL);
+	}
+	g = &gs->g[gs->n++];
+	g->key = e->key;
+	g->klen = e->klen;
+	g->st = ds_agg_new(a);
+	e->val = (void *)(uintptr_t)gs->n;
+	return g->st;
+}
+
+void
+ds_groups_drop_last(struct ds_groups *gs, const struct ds_aggs *a)
+{
+	struct ds_grp *g = &gs->g[gs->n - 1];
+	struct ds_hent *e;
+
+	ds_agg_free(a, g->st);
+	if ((e = ds_hash_get(&gs->h, g->key, g->klen)) != NULL)
+		ds_hash_del(&gs->h, e);
+	gs->n--;
+}
+
+void
+ds_groups_clear(struct ds_groups *gs, const struct ds_aggs *a)
+{
+	size_t i;
+
+	for (i = 0; i < gs->n; i++)
+		ds_agg_free(a, gs->g[i].st);
+	gs->n = 0;
+	ds_hash_clear(&gs->h);
+}
+
+void
+ds_groups_free(struct ds_groups *gs, const struct ds_aggs *a)
+{
+	ds_groups_clear(gs, a);
+	free(gs->g);
+	gs->g = NULL;
+	gs->cap = 0;
+}
+
+void
+ds_group_emit(const struct ds_aggs *a, const struct ds_path *keys, int nkeys,
+    const char *k, size_t klen, const struct ds_aggst *st, struct ds_buf *b)
+{
+	size_t at;
+
+	ds_buf_addc(b, '{');
+	if (nkeys > 0)
+		ds_key_emit(k, klen, keys, nkeys, b);
+	at = b->len;
+	ds_agg_emit(a, st, b);
+	if (nkeys == 0 && b->len > at) {
+		/* no key members: drop the aggregates' leading comma */
+		memmove(b->p + at, b->p + at + 1, b->len - at - 1);
+		b->len--;
+	}
+	ds_buf_addc(b, '}');
+}

@@ -551,6 +551,33 @@ int	 ds_key_check(const struct ds_path *, int n, char *err, size_t errlen);
 /* Does op have an inverse (count, sum, avg)? */
 int	 ds_agg_invertible_op(enum ds_aggop op);
 
+/*
+ * A batch's groups in order of first appearance: key -> partial.  The
+ * table owns the keys (g[i].key) and the partials; clear frees both.
+ */
+struct ds_grp {
+	const char	*key;
+	size_t		 klen;
+	struct ds_aggst	*st;
+};
+struct ds_groups {
+	struct ds_hash	 h;	/* key -> index + 1 in g */
+	struct ds_grp	*g;
+	size_t		 n;
+	size_t		 cap;
+};
+/* Find or create the group of key k (*isnew set); never NULL. */
+struct ds_aggst *ds_groups_get(struct ds_groups *, const struct ds_aggs *,
+	    const char *k, size_t n, int *isnew);
+/* Remove the group created last (an add into it failed). */
+void	 ds_groups_drop_last(struct ds_groups *, const struct ds_aggs *);
+void	 ds_groups_clear(struct ds_groups *, const struct ds_aggs *);
+void	 ds_groups_free(struct ds_groups *, const struct ds_aggs *);
+/* Append one output record {key fields, aggregates} (no newline) to b. */
+void	 ds_group_emit(const struct ds_aggs *, const struct ds_path *keys,
+	    int nkeys, const char *k, size_t klen, const struct ds_aggst *,
+	    struct ds_buf *b);
+
 /* ---------------------------------------------------------------------
  * batching (section owned by the ds-batch work): json.c additions,
  * evtime.c, batchlog.c
