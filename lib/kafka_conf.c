@@ -1,0 +1,134 @@
+/*
+ * kafka_conf.c -- librdkafka configuration for ds-kafka-cat: -b, -X and
+ * -F passed through to librdkafka's own parser (as kcat does), with the
+ * values of secret properties kept out of every message.
+ */
+#include <ctype.h>
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafka.h"
+
+int
+dk_secret(const char *name)
+{
+	return strstr(name, "password") != NULL ||
+	    strstr(name, "secret") != NULL || strstr(name, "sasl") != NULL;
+}
+
+/* Set one property; a failure exits 2 without showing a secret value. */
+static void
+set(rd_kafka_conf_t *conf, const char *name, const char *val)
+{
+	char errstr[512];
+
+	if (rd_kafka_conf_set(conf, name, val, errstr, sizeof(errstr)) ==
+	    RD_KAFKA_CONF_OK)
+		return;
+	if (dk_secret(name))
+		errx(2, "-X %s: invalid property or value", name);
+	errx(2, "-X %s: %s", name, errstr);
+}
+
+rd_kafka_conf_t *
+dk_conf(const struct dk *dk, const char *const *extra,
+    const char *const *force)
+{
+	rd_kafka_conf_t *conf;
+	char *name, *eq;
+	int i;
+
+	conf = rd_kafka_conf_new();
+	set(conf, "client.id", "ds-kafka-cat");
+	if (dk->brokers != NULL)
+		set(conf, "bootstrap.servers", dk->brokers);
+	for (; extra != NULL && extra[0] != NULL; extra += 2)
+		set(conf, extra[0], extra[1]);
+	for (i = 0; i < dk->nprops; i++) {
+		if ((name = strdup(dk->props[i])) == NULL)
+			err(1, NULL);
+		eq = strchr(name, '=');
+		*eq = '\0';
+		set(conf, name, eq + 1);
+		free(name);
+	}
+	for (; force != NULL && force[0] != NULL; force += 2)
+		set(conf, force[0], force[1]);
+	dk_callbacks(conf);
+	return conf;
+}
+
+void
+dk_conf_file(struct dk *dk, const char *path)
+{
+	FILE *f;
+	char *line = NULL, *s, *e;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned long lineno = 0;
+
+	if ((f = fopen(path, "r")) == NULL)
+		err(2, "%s", path);
+	while ((n = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		for (s = line; isspace((unsigned char)*s); s++)
+			;
+		e = s + strlen(s);
+		while (e > s && isspace((unsigned char)e[-1]))
+			*--e = '\0';
+		if (*s == '\0' || *s == '#')
+			continue;
+		if (strchr(s, '=') == NULL || *s == '=')
+			errx(2, "%s:%lu: expected name=value", path, lineno);
+		dk->props = reallocarray(dk->props, dk->nprops + 1,
+		    sizeof(*dk->props));
+		if (dk->props == NULL || (dk->props[dk->nprops] = strdup(s)) ==
+		    NULL)
+			err(1, NULL);
+		dk->nprops++;
+	}
+	if (ferror(f))
+		err(2, "%s", path);
+	free(line);
+	fclose(f);
+}
+
+static void
+errorcb(rd_kafka_t *rk, int e, const char *reason, void *opaque)
+{
+	(void)opaque;
+	if (e == RD_KAFKA_RESP_ERR__FATAL) {
+		char buf[512];
+
+		rd_kafka_fatal_error(rk, buf, sizeof(buf));
+		errx(1, "kafka: fatal: %s", buf);
+	}
+	/* transient: librdkafka retries; say so once in a while only */
+	if (e == RD_KAFKA_RESP_ERR__TRANSPORT ||
+	    e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+		static int64_t last;
+		int64_t now = ds_now_ms();
+
+		if (now - last < 5000)
+			return;
+		last = now;
+	}
+	warnx("kafka: %s", reason);
+}
+
+static void
+logcb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	if (level <= 3)
+		warnx("kafka: %s: %s", fac, buf);
+}
+
+void
+dk_callbacks(rd_kafka_conf_t *conf)
+{
+	rd_kafka_conf_set_error_cb(conf, errorcb);
+	rd_kafka_conf_set_log_cb(conf, logcb);
+}

@@ -1,0 +1,759 @@
+/*
+ * kafka_consume.c -- the consumer of ds-kafka-cat: envelopes out, offsets
+ * stored only after their envelopes were written, per-partition rate
+ * limits (Spark's maxRatePerPartition) and ack-driven commits.
+ *
+ * Hot path: one rd_kafka_consumer_poll per message, the envelope built
+ * in one reused buffer (a per-partition prefix holds the escaped topic
+ * and partition), payload JSON validated by ds_json_check and copied as
+ * it is; no allocation per message.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kafka.h"
+
+/* Per-partition state, created on assignment or on first sight. */
+struct part {
+	char		*topic;
+	int32_t		 partition;
+	rd_kafka_topic_t *rkt;		/* borrowed: the message's handle */
+	char		*prefix;	/* {"topic":"t","partition":0,"offset": */
+	size_t		 plen;
+	int		 owned;		/* in our current assignment */
+	int		 eof;		/* reached the end (-e) */
+	int64_t		 next;		/* offset after the last one written */
+	int64_t		 stored;	/* next as last stored/committed */
+	int64_t		 acked;		/* last ack-mode commit */
+	double		 tokens;	/* rate limit bucket */
+	int64_t		 tokms;		/* when tokens was computed */
+	rd_kafka_message_t *held;	/* waiting for a token (paused) */
+	char		*where;		/* "topic/partition" for messages */
+};
+
+struct cons {
+	const struct dk	*dk;
+	rd_kafka_t	*rk;
+	struct part	*p;
+	size_t		 np;
+	size_t		 last;		/* last-hit cache for find() */
+	int		 cooperative;
+	int		 dirty;		/* written since the last store */
+	int64_t		 seen;		/* records written (-c) */
+	int		 status;
+	/* ack reader */
+	int		 afd, awfd;
+	struct ds_buf	 abuf;
+	struct ds_buf	 env;		/* the envelope being built */
+	struct ds_buf	 tmp;
+};
+
+static struct part *
+find(struct cons *c, const char *topic, int32_t partition)
+{
+	struct part *p;
+	struct ds_buf b = { 0 };
+	size_t i;
+
+	for (i = 0; i < c->np; i++)
+		if (c->p[i].partition == partition &&
+		    strcmp(c->p[i].topic, topic) == 0)
+			return &c->p[i];
+	c->p = reallocarray(c->p, c->np + 1, sizeof(*c->p));
+	if (c->p == NULL)
+		err(1, NULL);
+	p = &c->p[c->np++];
+	memset(p, 0, sizeof(*p));
+	if ((p->topic = strdup(topic)) == NULL)
+		err(1, NULL);
+	p->partition = partition;
+	p->next = p->stored = p->acked = -1;
+	p->tokens = c->dk->maxrate > 0 ? 1 : 0;
+	p->tokms = ds_now_ms();
+	ds_buf_adds(&b, "{\"topic\":");
+	ds_buf_addq(&b, topic, strlen(topic));
+	ds_buf_addf(&b, ",\"partition\":%d,\"offset\":", (int)partition);
+	p->plen = b.len;
+	p->prefix = b.p;
+	if (asprintf(&p->where, "%s/%d", topic, (int)partition) == -1)
+		err(1, NULL);
+	return p;
+}
+
+/* The partition of a message, fast when runs come from one partition. */
+static struct part *
+msgpart(struct cons *c, const rd_kafka_message_t *m)
+{
+	struct part *p;
+
+	if (c->last < c->np) {
+		p = &c->p[c->last];
+		if (p->rkt == m->rkt && p->partition == m->partition)
+			return p;
+	}
+	p = find(c, rd_kafka_topic_name(m->rkt), m->partition);
+	p->rkt = m->rkt;
+	c->last = (size_t)(p - c->p);
+	return p;
+}
+
+/*
+ * Append valid JSON text without the white space outside strings, so
+ * the envelope is compact and one line.
+ */
+static void
+compact(struct ds_buf *b, const char *s, size_t n)
+{
+	const char *e = s + n;
+	char *q;
+
+	ds_buf_grow(b, n);
+	q = b->p + b->len;
+	while (s < e) {
+		switch (*s) {
+		case ' ':
+		case '\t':
+		case '\n':
+		case '\r':
+			s++;
+			break;
+		case '"':
+			*q++ = *s++;
+			while (*s != '"') {
+				if (*s == '\\')
+					*q++ = *s++;
+				*q++ = *s++;
+			}
+			*q++ = *s++;
+			break;
+		default:
+			*q++ = *s++;
+		}
+	}
+	b->len = (size_t)(q - b->p);
+}
+
+/* Append a payload as JSON text: parsed when valid JSON, or a string. */
+static int
+addpayload(struct cons *c, struct ds_buf *b, const char *s, size_t n,
+    enum dk_vmode mode, const char **why)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i;
+	char *q;
+
+	if (s == NULL) {
+		ds_buf_add(b, "null", 4);
+		return 0;
+	}
+	switch (mode) {
+	case DK_AUTO:
+	case DK_JSON:
+		if (ds_json_check(s, n, ds_opts.maxdepth, why) == 0) {
+			compact(b, s, n);
+			return 0;
+		}
+		if (mode == DK_JSON)
+			return -1;
+		/* FALLTHROUGH */
+	case DK_STRING:
+		ds_buf_addq(b, s, n);
+		return 0;
+	case DK_BASE64:
+		ds_buf_grow(b, (n + 2) / 3 * 4 + 2);
+		q = b->p + b->len;
+		*q++ = '"';
+		for (i = 0; i + 2 < n; i += 3) {
+			*q++ = b64[u[i] >> 2];
+			*q++ = b64[(u[i] & 3) << 4 | u[i + 1] >> 4];
+			*q++ = b64[(u[i + 1] & 15) << 2 | u[i + 2] >> 6];
+			*q++ = b64[u[i + 2] & 63];
+		}
+		if (i < n) {
+			*q++ = b64[u[i] >> 2];
+			if (i + 1 < n) {
+				*q++ = b64[(u[i] & 3) << 4 | u[i + 1] >> 4];
+				*q++ = b64[(u[i + 1] & 15) << 2];
+			} else {
+				*q++ = b64[(u[i] & 3) << 4];
+				*q++ = '=';
+			}
+			*q++ = '=';
+		}
+		*q++ = '"';
+		b->len = (size_t)(q - b->p);
+		return 0;
+	}
+	(void)c;
+	return 0;
+}
+
+/* Write one message as an envelope (or report it as a bad record). */
+static void
+emit(struct cons *c, struct part *p, rd_kafka_message_t *m)
+{
+	struct ds_buf *b = &c->env;
+	rd_kafka_headers_t *hdrs;
+	const char *name, *why = NULL;
+	const void *val;
+	size_t size, i;
+	int64_t ts;
+
+	b->len = 0;
+	ds_buf_add(b, p->prefix, p->plen);
+	ds_buf_addi(b, m->offset);
+	ds_buf_add(b, ",\"ts\":", 6);
+	if ((ts = rd_kafka_message_timestamp(m, NULL)) >= 0)
+		ds_buf_addi(b, ts);
+	else
+		ds_buf_add(b, "null", 4);
+	ds_buf_add(b, ",\"key\":", 7);
+	addpayload(c, b, m->key, m->key_len, DK_AUTO, &why);
+	ds_buf_add(b, ",\"headers\":{", 12);
+	if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR)
+		for (i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val,
+		    &size) == RD_KAFKA_RESP_ERR_NO_ERROR; i++) {
+			if (i > 0)
+				ds_buf_addc(b, ',');
+			ds_buf_addq(b, name, strlen(name));
+			ds_buf_addc(b, ':');
+			if (val == NULL)
+				ds_buf_add(b, "null", 4);
+			else
+				ds_buf_addq(b, val, size);
+		}
+	ds_buf_add(b, "},\"value\":", 10);
+	if (addpayload(c, b, m->payload, m->len, c->dk->vmode, &why) == -1) {
+		struct ds_line l;
+
+		l.p = m->payload;
+		l.len = m->len;
+		l.lineno = (unsigned long)m->offset;
+		l.src = p->where;
+		l.toolong = 0;
+		ds_bad(&l, "%s", why);	/* exits unless skipped */
+	} else {
+		ds_buf_addc(b, '}');
+		ds_out_line(b->p, b->len);
+		c->seen++;
+	}
+	p->next = m->offset + 1;
+	c->dirty = 1;
+}
+
+/*
+ * Output is flushed: the offsets of what was written may now be stored
+ * (auto mode; librdkafka commits stored offsets).  Acks mode and plain
+ * consumers do not store.
+ */
+static void
+flushstore(struct cons *c)
+{
+	rd_kafka_topic_partition_list_t *l;
+	size_t i;
+
+	ds_out_flush();
+	if (!c->dirty)
+		return;
+	c->dirty = 0;
+	if (c->dk->group == NULL || c->dk->commit != DK_COMMIT_AUTO)
+		return;
+	l = rd_kafka_topic_partition_list_new((int)c->np);
+	for (i = 0; i < c->np; i++)
+		if (c->p[i].owned && c->p[i].next > c->p[i].stored) {
+			rd_kafka_topic_partition_list_add(l, c->p[i].topic,
+			    c->p[i].partition)->offset = c->p[i].next;
+			c->p[i].stored = c->p[i].next;
+		}
+	if (l->cnt > 0)
+		rd_kafka_offsets_store(c->rk, l);
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void
+pause1(struct cons *c, struct part *p, int pause)
+{
+	rd_kafka_topic_partition_list_t *l;
+
+	l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+	if (pause)
+		rd_kafka_pause_partitions(c->rk, l);
+	else
+		rd_kafka_resume_partitions(c->rk, l);
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/*
+ * Token bucket per partition: maxrate tokens a second, at most a tenth
+ * of a second's worth saved up, so a backlog comes out at the rate and
+ * not in bursts.  Returns 1 when a record may go now.
+ */
+static int
+take(struct cons *c, struct part *p, int64_t now)
+{
+	double cap = c->dk->maxrate / 10.0;
+
+	if (cap < 1)
+		cap = 1;
+	p->tokens += (double)(now - p->tokms) * c->dk->maxrate / 1000.0;
+	p->tokms = now;
+	if (p->tokens > cap)
+		p->tokens = cap;
+	if (p->tokens < 1)
+		return 0;
+	p->tokens -= 1;
+	return 1;
+}
+
+/* Emit held messages whose token has come; returns ms to the next one. */
+static int
+release(struct cons *c)
+{
+	int64_t now = ds_now_ms(), wait = 100, w;
+	size_t i;
+	struct part *p;
+
+	for (i = 0; i < c->np; i++) {
+		p = &c->p[i];
+		if (p->held == NULL)
+			continue;
+		if (take(c, p, now)) {
+			emit(c, p, p->held);
+			rd_kafka_message_destroy(p->held);
+			p->held = NULL;
+			pause1(c, p, 0);
+			continue;
+		}
+		w = (int64_t)((1 - p->tokens) * 1000 / c->dk->maxrate) + 1;
+		if (w < wait)
+			wait = w;
+	}
+	return (int)wait;
+}
+
+static void
+drop(struct part *p)
+{
+	if (p->held != NULL) {
+		rd_kafka_message_destroy(p->held);
+		p->held = NULL;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* ack mode */
+
+static void
+ackopen(struct cons *c)
+{
+	struct stat st;
+
+	if ((c->afd = open(c->dk->acks, O_RDONLY | O_NONBLOCK | O_CREAT,
+	    0644)) == -1)
+		err(1, "%s", c->dk->acks);
+	/* hold the FIFO open for writing too: no EOF when a sink restarts */
+	c->awfd = -1;
+	if (fstat(c->afd, &st) == 0 && S_ISFIFO(st.st_mode))
+		c->awfd = open(c->dk->acks, O_WRONLY | O_NONBLOCK);
+}
+
+/* Note the safe offsets of one ack line into the commit list. */
+static void
+ackline(struct cons *c, const char *s, size_t n,
+    rd_kafka_topic_partition_list_t *l)
+{
+	json_t *m, *arr, *e, *t, *pa, *u;
+	rd_kafka_topic_partition_t *tp;
+	struct part *p;
+	size_t i;
+
+	if (!ds_is_control(s, n))
+		return;
+	if ((m = json_loadb(s, n, 0, NULL)) == NULL) {
+		warnx("%s: malformed ack line ignored", c->dk->acks);
+		return;
+	}
+	if (!ds_marker_is_batch(m)) {
+		json_decref(m);
+		return;
+	}
+	if ((arr = json_object_get(m, "commit")) == NULL)
+		arr = json_object_get(m, "offsets");
+	json_array_foreach(arr, i, e) {
+		t = json_object_get(e, "topic");
+		pa = json_object_get(e, "partition");
+		if ((u = json_object_get(e, "until")) == NULL)
+			u = json_object_get(e, "offset");
+		if (!json_is_string(t) || !json_is_integer(pa) ||
+		    !json_is_integer(u))
+			continue;
+		p = find(c, json_string_value(t),
+		    (int32_t)json_integer_value(pa));
+		if (!p->owned || json_integer_value(u) <= p->acked)
+			continue;	/* not ours (rebalance) or old */
+		p->acked = json_integer_value(u);
+		tp = rd_kafka_topic_partition_list_find(l, p->topic,
+		    p->partition);
+		if (tp == NULL)
+			tp = rd_kafka_topic_partition_list_add(l, p->topic,
+			    p->partition);
+		tp->offset = p->acked;
+	}
+	json_decref(m);
+}
+
+/* Read what the ack path holds now and commit it. */
+static void
+ackpoll(struct cons *c)
+{
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_resp_err_t e;
+	char buf[65536], *nl;
+	ssize_t n;
+	size_t off;
+
+	if (c->afd == -1)
+		return;
+	while ((n = read(c->afd, buf, sizeof(buf))) > 0)
+		ds_buf_add(&c->abuf, buf, (size_t)n);
+	if (n == -1 && errno != EAGAIN && errno != EINTR)
+		err(1, "%s", c->dk->acks);
+	if (c->abuf.len == 0 || memchr(c->abuf.p, '\n', c->abuf.len) == NULL)
+		return;
+	l = rd_kafka_topic_partition_list_new(4);
+	off = 0;
+	while ((nl = memchr(c->abuf.p + off, '\n', c->abuf.len - off)) !=
+	    NULL) {
+		ackline(c, c->abuf.p + off, (size_t)(nl - c->abuf.p) - off, l);
+		off = (size_t)(nl - c->abuf.p) + 1;
+	}
+	memmove(c->abuf.p, c->abuf.p + off, c->abuf.len - off);
+	c->abuf.len -= off;
+	if (l->cnt > 0 && (e = rd_kafka_commit(c->rk, l, 0)) != 0)
+		warnx("%s: commit: %s", c->dk->acks, rd_kafka_err2str(e));
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void
+rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
+    rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	struct cons *c = opaque;
+	struct part *p;
+	int i;
+
+	if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		for (i = 0; i < parts->cnt; i++) {
+			p = find(c, parts->elems[i].topic,
+			    parts->elems[i].partition);
+			p->owned = 1;
+			p->eof = 0;
+			p->next = p->stored = p->acked = -1;
+		}
+		if (c->cooperative)
+			rd_kafka_incremental_assign(rk, parts);
+		else
+			rd_kafka_assign(rk, parts);
+		return;
+	}
+	/* revoked: hand over what was written, drop what was held */
+	flushstore(c);
+	if (c->dk->commit == DK_COMMIT_AUTO)
+		rd_kafka_commit(rk, NULL, 0);
+	for (i = 0; i < parts->cnt; i++) {
+		p = find(c, parts->elems[i].topic, parts->elems[i].partition);
+		p->owned = 0;
+		drop(p);
+	}
+	if (c->cooperative)
+		rd_kafka_incremental_unassign(rk, parts);
+	else
+		rd_kafka_assign(rk, NULL);
+}
+
+/* -o for an assignment without a group. */
+static int64_t
+startoffset(const char *o, int *ts)
+{
+	const char *e;
+	long long v;
+
+	*ts = 0;
+	if (o == NULL || strcmp(o, "beginning") == 0)
+		return RD_KAFKA_OFFSET_BEGINNING;
+	if (strcmp(o, "end") == 0)
+		return RD_KAFKA_OFFSET_END;
+	if (strcmp(o, "stored") == 0)
+		return RD_KAFKA_OFFSET_STORED;
+	if (strncmp(o, "s@", 2) == 0) {
+		*ts = 1;
+		o += 2;
+	}
+	v = strtonum(o[0] == '-' ? o + 1 : o, 0, INT64_MAX, &e);
+	if (e != NULL)
+		errx(2, "-o %s: %s", o, e);
+	if (*ts)
+		return v;
+	return o[0] == '-' ? RD_KAFKA_OFFSET_TAIL(v) : v;
+}
+
+/* Assign every partition of the topics (or -p) without a group. */
+static void
+assignall(struct cons *c)
+{
+	const struct dk *dk = c->dk;
+	const struct rd_kafka_metadata *md;
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_topic_t *rkt;
+	rd_kafka_resp_err_t e;
+	int64_t off;
+	int i, j, ts, found;
+
+	off = startoffset(dk->offset, &ts);
+	l = rd_kafka_topic_partition_list_new(8);
+	for (i = 0; i < dk->ntopics; i++) {
+		rkt = rd_kafka_topic_new(c->rk, dk->topics[i], NULL);
+		e = rd_kafka_metadata(c->rk, 0, rkt, &md, 10000);
+		rd_kafka_topic_destroy(rkt);
+		if (e != 0)
+			errx(1, "%s: metadata: %s", dk->topics[i],
+			    rd_kafka_err2str(e));
+		if (md->topic_cnt < 1 || md->topics[0].err != 0)
+			errx(1, "%s: %s", dk->topics[i], rd_kafka_err2str(
+			    md->topic_cnt < 1 ? RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC
+			    : md->topics[0].err));
+		found = 0;
+		for (j = 0; j < md->topics[0].partition_cnt; j++) {
+			int32_t pn = md->topics[0].partitions[j].id;
+
+			if (dk->partition >= 0 && pn != dk->partition)
+				continue;
+			found = 1;
+			rd_kafka_topic_partition_list_add(l, dk->topics[i],
+			    pn)->offset = off;
+			find(c, dk->topics[i], pn)->owned = 1;
+		}
+		rd_kafka_metadata_destroy(md);
+		if (!found)
+			errx(1, "%s/%d: %s", dk->topics[i], (int)dk->partition,
+			    rd_kafka_err2str(RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION));
+	}
+	if (ts) {
+		if ((e = rd_kafka_offsets_for_times(c->rk, l, 10000)) != 0)
+			errx(1, "-o %s: %s", dk->offset, rd_kafka_err2str(e));
+		for (i = 0; i < l->cnt; i++)
+			if (l->elems[i].offset < 0)
+				l->elems[i].offset = RD_KAFKA_OFFSET_END;
+	}
+	if ((e = rd_kafka_assign(c->rk, l)) != 0)
+		errx(1, "assign: %s", rd_kafka_err2str(e));
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+static int
+alleof(struct cons *c)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < c->np; i++) {
+		if (!c->p[i].owned)
+			continue;
+		if (!c->p[i].eof)
+			return 0;
+		n++;
+	}
+	return n > 0;
+}
+
+/* A consumer error: fatal when nothing can be read, else a warning. */
+static int
+consumeerr(struct cons *c, rd_kafka_message_t *m)
+{
+	const char *t = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
+
+	switch (m->err) {
+	case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+	case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+	case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+	case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+	case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+	case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
+		if (t != NULL)
+			warnx("%s/%d: %s", t, (int)m->partition,
+			    rd_kafka_message_errstr(m));
+		else
+			warnx("consume: %s", rd_kafka_message_errstr(m));
+		/* a group may see a topic before it exists; keep going */
+		if (c->dk->group != NULL &&
+		    m->err != RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED &&
+		    m->err != RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED)
+			return 0;
+		return -1;
+	default:
+		warnx("consume: %s", rd_kafka_message_errstr(m));
+		return 0;
+	}
+}
+
+int
+dk_consume(const struct dk *dk)
+{
+	static const char *const nostore[] = {
+		"enable.auto.offset.store", "false", NULL
+	};
+	const char *extra[16], *force[8];
+	struct cons c;
+	rd_kafka_conf_t *conf;
+	rd_kafka_topic_partition_list_t *subs;
+	rd_kafka_message_t *m;
+	struct part *p;
+	char errstr[512], privgroup[64];
+	int ne = 0, nf = 0, i, timeout, done = 0;
+	size_t k;
+
+	memset(&c, 0, sizeof(c));
+	c.dk = dk;
+	c.afd = c.awfd = -1;
+	extra[ne++] = "enable.partition.eof";
+	extra[ne++] = dk->exit_eof ? "true" : "false";
+	/* a fuller prefetch: fewer wake-ups on the hot path */
+	extra[ne++] = "queued.min.messages";
+	extra[ne++] = "1000000";
+	if (dk->group != NULL) {
+		extra[ne++] = "group.id";
+		extra[ne++] = dk->group;
+		extra[ne++] = "auto.offset.reset";
+		extra[ne++] = dk->offset != NULL &&
+		    strcmp(dk->offset, "end") == 0 ? "latest" : "earliest";
+		extra[ne++] = "enable.auto.commit";
+		extra[ne++] = dk->commit == DK_COMMIT_AUTO ? "true" : "false";
+	} else {
+		/*
+		 * librdkafka 2.0's assign() needs a group.id even though
+		 * nothing joins or commits; -X group.id=G (for -o stored)
+		 * overrides this private one.
+		 */
+		snprintf(privgroup, sizeof(privgroup), "ds-kafka-cat-%ld",
+		    (long)getpid());
+		extra[ne++] = "group.id";
+		extra[ne++] = privgroup;
+		extra[ne++] = "enable.auto.commit";
+		extra[ne++] = "false";
+	}
+	extra[ne] = NULL;
+	force[nf++] = nostore[0];
+	force[nf++] = nostore[1];
+	if (dk->commit == DK_COMMIT_ACKS || dk->commit == DK_COMMIT_NONE) {
+		force[nf++] = "enable.auto.commit";
+		force[nf++] = "false";
+	}
+	force[nf] = NULL;
+	conf = dk_conf(dk, extra, force);
+	if (dk->group != NULL) {
+		rd_kafka_conf_set_rebalance_cb(conf, rebalance);
+		rd_kafka_conf_set_opaque(conf, &c);
+	}
+	if ((c.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr,
+	    sizeof(errstr))) == NULL)
+		errx(1, "kafka: %s", errstr);
+	rd_kafka_poll_set_consumer(c.rk);
+	if (dk->acks != NULL)
+		ackopen(&c);
+	if (dk->group != NULL) {
+		c.cooperative = strcmp(rd_kafka_rebalance_protocol(c.rk),
+		    "COOPERATIVE") == 0;
+		subs = rd_kafka_topic_partition_list_new(dk->ntopics);
+		for (i = 0; i < dk->ntopics; i++)
+			rd_kafka_topic_partition_list_add(subs, dk->topics[i],
+			    RD_KAFKA_PARTITION_UA);
+		if (rd_kafka_subscribe(c.rk, subs) != 0)
+			errx(1, "subscribe: %s", dk->topics[0]);
+		rd_kafka_topic_partition_list_destroy(subs);
+		/* the rebalance callback needs a fresh protocol answer */
+		c.cooperative = strcmp(rd_kafka_rebalance_protocol(c.rk),
+		    "COOPERATIVE") == 0;
+	} else
+		assignall(&c);
+
+	timeout = 0;
+	while (!ds_stop && !done) {
+		m = rd_kafka_consumer_poll(c.rk, timeout);
+		if (m == NULL) {
+			/* idle: hand downstream what we have */
+			flushstore(&c);
+			ackpoll(&c);
+			timeout = dk->maxrate > 0 ? release(&c) : 100;
+			if (dk->exit_eof && alleof(&c))
+				done = 1;
+			if (dk->count >= 0 && c.seen >= dk->count)
+				done = 1;
+			continue;
+		}
+		timeout = 0;
+		if (m->err != 0) {
+			if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+				p = msgpart(&c, m);
+				p->eof = 1;
+				if (dk->exit_eof && alleof(&c))
+					done = 1;
+			} else if (consumeerr(&c, m) == -1) {
+				c.status = 1;
+				done = 1;
+			}
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		p = msgpart(&c, m);
+		p->eof = 0;
+		if (dk->maxrate > 0 && (p->held != NULL ||
+		    !take(&c, p, ds_now_ms()))) {
+			if (p->held == NULL) {
+				p->held = m;
+				pause1(&c, p, 1);
+			} else
+				rd_kafka_message_destroy(m);	/* refetched */
+			continue;
+		}
+		emit(&c, p, m);
+		rd_kafka_message_destroy(m);
+		if (dk->count >= 0 && c.seen >= dk->count)
+			done = 1;
+		if ((c.seen & 0xffff) == 0 && c.afd != -1)
+			ackpoll(&c);
+	}
+
+	flushstore(&c);
+	for (k = 0; k < c.np; k++)
+		drop(&c.p[k]);
+	if (c.afd != -1)
+		ackpoll(&c);
+	if (dk->group != NULL)
+		rd_kafka_consumer_close(c.rk);
+	rd_kafka_destroy(c.rk);
+	for (k = 0; k < c.np; k++) {
+		free(c.p[k].topic);
+		free(c.p[k].prefix);
+		free(c.p[k].where);
+	}
+	free(c.p);
+	ds_buf_free(&c.abuf);
+	ds_buf_free(&c.env);
+	ds_buf_free(&c.tmp);
+	if (c.afd != -1)
+		close(c.afd);
+	if (c.awfd != -1)
+		close(c.awfd);
+	return c.status;
+}

@@ -1,0 +1,302 @@
+/*
+ * kafka_produce.c -- ds-kafka-cat -P: NDJSON records in, Kafka messages
+ * out.  Each record's key, value, partition and headers come from fields
+ * (--key-field, ...) or, for an envelope written by a consume, from the
+ * envelope itself.  Delivery failures are reported naming the record and
+ * end the run with status 1; markers are forwarded to stdout once every
+ * record before them is delivered, so a downstream stage sees a batch
+ * only when it is safely in Kafka.
+ */
+#include <err.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafka.h"
+
+struct prod {
+	const struct dk	*dk;
+	rd_kafka_t	*rk;
+	char		**files;
+	int		 failed;
+	struct ds_buf	 kb, vb, nb, hb;	/* key, value, header name, value */
+	struct ds_path	 envkey, envval, envpart, envhdr, envoff;
+};
+
+/* The source of a record, packed into the message's opaque. */
+#define OPQ(file, line)	((void *)(((uintptr_t)(file) << 40) | (line)))
+#define OPQFILE(o)	((int)((uintptr_t)(o) >> 40))
+#define OPQLINE(o)	((unsigned long)((uintptr_t)(o) & ((1ULL << 40) - 1)))
+
+static void
+delivered(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	struct prod *pr = opaque;
+
+	(void)rk;
+	if (m->err == 0)
+		return;
+	warnx("%s:%lu: delivery to %s failed: %s",
+	    pr->files[OPQFILE(m->_private)], OPQLINE(m->_private),
+	    rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+	pr->failed = 1;
+}
+
+/*
+ * Message bytes of a JSON value: a string's unescaped text, null as no
+ * bytes at all (*p NULL), anything else its JSON text.
+ */
+static void
+bytes(struct ds_span v, struct ds_buf *b, const char **p, size_t *n)
+{
+	switch (ds_json_type(v.p, v.len)) {
+	case DS_JNULL:
+		*p = NULL;
+		*n = 0;
+		return;
+	case DS_JSTR:
+		b->len = 0;
+		ds_json_str(v, b);
+		ds_buf_addc(b, '\0');
+		*p = b->p;
+		*n = b->len - 1;
+		return;
+	default:
+		*p = v.p;
+		*n = v.len;
+	}
+}
+
+static void
+skipws(const char **s, const char *e)
+{
+	while (*s < e && (**s == ' ' || **s == '\t' || **s == '\n' ||
+	    **s == '\r'))
+		(*s)++;
+}
+
+/*
+ * Headers from a JSON object (valid JSON): each member a header, string
+ * values unescaped, null a null header, others their JSON text.  Returns
+ * NULL when v is not an object or is empty.
+ */
+static rd_kafka_headers_t *
+headers(struct prod *pr, struct ds_span v)
+{
+	rd_kafka_headers_t *h = NULL;
+	const char *s = v.p, *e = v.p + v.len, *kend, *vp;
+	struct ds_span ks, vs;
+	size_t vn;
+
+	if (ds_json_type(v.p, v.len) != DS_JOBJ)
+		return NULL;
+	skipws(&s, e);
+	s++;
+	for (;;) {
+		skipws(&s, e);
+		if (s >= e || *s == '}')
+			break;
+		kend = ds_json_skip(s, e);
+		ks.p = s;
+		ks.len = (size_t)(kend - s);
+		s = kend;
+		skipws(&s, e);
+		s++;			/* ':' */
+		skipws(&s, e);
+		vs.p = s;
+		s = ds_json_skip(s, e);
+		vs.len = (size_t)(s - vs.p);
+		pr->nb.len = 0;
+		ds_json_str(ks, &pr->nb);
+		ds_buf_addc(&pr->nb, '\0');
+		bytes(vs, &pr->hb, &vp, &vn);
+		if (h == NULL)
+			h = rd_kafka_headers_new(8);
+		rd_kafka_header_add(h, pr->nb.p, -1, vp, vp ? (ssize_t)vn : 0);
+		skipws(&s, e);
+		if (s < e && *s == ',')
+			s++;
+	}
+	return h;
+}
+
+static int
+isenvelope(struct prod *pr, const struct ds_line *l)
+{
+	struct ds_span v;
+
+	return l->len > 9 && memcmp(l->p, "{\"topic\":", 9) == 0 &&
+	    ds_json_get(l->p, l->len, &pr->envval, &v) &&
+	    ds_json_get(l->p, l->len, &pr->envoff, &v) &&
+	    ds_json_get(l->p, l->len, &pr->envpart, &v);
+}
+
+/* Produce one record; returns 0, or -1 after reporting a failure. */
+static int
+produce1(struct prod *pr, const struct ds_line *l, int fileidx)
+{
+	const struct dk *dk = pr->dk;
+	const struct ds_path *kf, *vf, *pf, *hf;
+	struct ds_span v;
+	const char *key = NULL, *val;
+	size_t klen = 0, vlen;
+	int32_t part = dk->partition >= 0 ? dk->partition :
+	    RD_KAFKA_PARTITION_UA;
+	int64_t i;
+	rd_kafka_headers_t *h = NULL;
+	rd_kafka_resp_err_t e;
+
+	kf = &dk->keyf;
+	vf = &dk->valf;
+	pf = &dk->partf;
+	hf = &dk->hdrf;
+	if (vf->n == 0 && isenvelope(pr, l)) {
+		if (kf->n == 0)
+			kf = &pr->envkey;
+		vf = &pr->envval;
+		if (pf->n == 0)
+			pf = &pr->envpart;
+		if (hf->n == 0)
+			hf = &pr->envhdr;
+	}
+	if (kf->n > 0 && ds_json_get(l->p, l->len, kf, &v))
+		bytes(v, &pr->kb, &key, &klen);
+	if (vf->n == 0) {
+		val = l->p;
+		vlen = l->len;
+	} else if (ds_json_get(l->p, l->len, vf, &v))
+		bytes(v, &pr->vb, &val, &vlen);
+	else {
+		ds_bad(l, "no value field \"%s\"", vf->text);
+		return 0;
+	}
+	if (pf->n > 0 && dk->partition < 0 &&
+	    ds_json_get(l->p, l->len, pf, &v)) {
+		if (ds_json_int(v, &i) == -1 || i < 0 || i > INT32_MAX) {
+			ds_bad(l, "partition field \"%s\" is not a partition",
+			    pf->text);
+			return 0;
+		}
+		part = (int32_t)i;
+	}
+	if (hf->n > 0 && ds_json_get(l->p, l->len, hf, &v))
+		h = headers(pr, v);
+	for (;;) {
+		if (h != NULL)
+			e = rd_kafka_producev(pr->rk,
+			    RD_KAFKA_V_TOPIC(dk->topics[0]),
+			    RD_KAFKA_V_PARTITION(part),
+			    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			    RD_KAFKA_V_KEY(key, klen),
+			    RD_KAFKA_V_VALUE((void *)val, vlen),
+			    RD_KAFKA_V_HEADERS(h),
+			    RD_KAFKA_V_OPAQUE(OPQ(fileidx, l->lineno)),
+			    RD_KAFKA_V_END);
+		else
+			e = rd_kafka_producev(pr->rk,
+			    RD_KAFKA_V_TOPIC(dk->topics[0]),
+			    RD_KAFKA_V_PARTITION(part),
+			    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			    RD_KAFKA_V_KEY(key, klen),
+			    RD_KAFKA_V_VALUE((void *)val, vlen),
+			    RD_KAFKA_V_OPAQUE(OPQ(fileidx, l->lineno)),
+			    RD_KAFKA_V_END);
+		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			break;
+		rd_kafka_poll(pr->rk, 50);	/* let deliveries drain */
+	}
+	if (e != 0) {
+		if (h != NULL)
+			rd_kafka_headers_destroy(h);
+		warnx("%s:%lu: produce to %s: %s", l->src, l->lineno,
+		    dk->topics[0], rd_kafka_err2str(e));
+		pr->failed = 1;
+		return -1;
+	}
+	rd_kafka_poll(pr->rk, 0);
+	return 0;
+}
+
+/* Wait until every message is delivered or has failed. */
+static void
+drain(struct prod *pr)
+{
+	while (rd_kafka_outq_len(pr->rk) > 0)
+		if (rd_kafka_flush(pr->rk, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+			break;
+}
+
+int
+dk_produce(const struct dk *dk, char **files, int nfiles)
+{
+	static char *stdinname[] = { "-" };
+	static const char *const extra[] = { "linger.ms", "5", NULL };
+	struct prod pr;
+	rd_kafka_conf_t *conf;
+	struct ds_in *in;
+	struct ds_line l;
+	char errstr[512];
+	int i;
+
+	memset(&pr, 0, sizeof(pr));
+	pr.dk = dk;
+	if (nfiles == 0) {
+		files = stdinname;
+		nfiles = 1;
+	}
+	pr.files = calloc((size_t)nfiles, sizeof(char *));
+	if (pr.files == NULL)
+		err(1, NULL);
+	for (i = 0; i < nfiles; i++)
+		pr.files[i] = strcmp(files[i], "-") == 0 ? "<stdin>" :
+		    files[i];
+	ds_path_parse("key", &pr.envkey);
+	ds_path_parse("value", &pr.envval);
+	ds_path_parse("partition", &pr.envpart);
+	ds_path_parse("headers", &pr.envhdr);
+	ds_path_parse("offset", &pr.envoff);
+	conf = dk_conf(dk, extra, NULL);
+	rd_kafka_conf_set_dr_msg_cb(conf, delivered);
+	rd_kafka_conf_set_opaque(conf, &pr);
+	if ((pr.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr,
+	    sizeof(errstr))) == NULL)
+		errx(1, "kafka: %s", errstr);
+
+	for (i = 0; i < nfiles && !pr.failed && !ds_stop; i++) {
+		in = ds_in_open(files[i], ds_opts.maxline);
+		while (!pr.failed && ds_in_next(in, &l)) {
+			if (ds_is_control(l.p, l.len)) {
+				/* a batch is out only once it is in Kafka */
+				drain(&pr);
+				if (pr.failed)
+					break;
+				ds_out_line(l.p, l.len);
+				ds_out_flush();
+				continue;
+			}
+			if (ds_check_line(&l, 0) == -1)
+				continue;
+			if (produce1(&pr, &l, i) == -1)
+				break;
+		}
+		ds_in_close(in);
+	}
+	drain(&pr);
+	ds_out_flush();
+	if (rd_kafka_outq_len(pr.rk) > 0) {
+		warnx("%d message(s) not delivered", rd_kafka_outq_len(pr.rk));
+		pr.failed = 1;
+	}
+	rd_kafka_destroy(pr.rk);
+	ds_path_free(&pr.envkey);
+	ds_path_free(&pr.envval);
+	ds_path_free(&pr.envpart);
+	ds_path_free(&pr.envhdr);
+	ds_path_free(&pr.envoff);
+	ds_buf_free(&pr.kb);
+	ds_buf_free(&pr.vb);
+	ds_buf_free(&pr.nb);
+	ds_buf_free(&pr.hb);
+	free(pr.files);
+	return pr.failed ? 1 : 0;
+}
