@@ -418,6 +418,7 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	int64_t seq = ds_marker_int(m, "seq"), t = ds_marker_int(m, "time");
 	size_t i;
 	json_t *win;
+	int final;
 
 	setinterval(w, ds_marker_int(m, "interval"));
 	if (w->ckdir != NULL && seq <= w->lastseq) {
@@ -447,6 +448,12 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	enter(w, p);
 	evict(w, t);
 	ds_offsets_merge_json(&w->pend, json_object_get(m, "offsets"));
+	/*
+	 * A final marker closes a batch cut short by the end of input; a
+	 * restarted upstream replays that batch whole under the same seq,
+	 * so it must not reach the checkpoint.
+	 */
+	final = json_is_true(json_object_get(m, "final"));
 	if (t % w->slide == 0) {
 		results(w);
 		json_object_set_new(m, "offsets", ds_offsets_json(&w->pend));
@@ -457,9 +464,10 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 		ds_marker_emit(m);
 	}
 	json_decref(m);
-	w->lastseq = seq;
-	if (w->ckdir != NULL)
+	if (w->ckdir != NULL && !final) {
+		w->lastseq = seq;
 		ckpt_save(w);
+	}
 }
 
 static void
