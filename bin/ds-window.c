@@ -58,6 +58,8 @@ struct win {
 	size_t		 qn, qcap;
 	struct ds_hash	 run;		/* inverse: key -> running partial */
 	struct ds_offsets pend;		/* offsets of batches not emitted */
+	struct ds_offsets cum;		/* offsets of every applied batch */
+	json_t		*ckcum;		/* cum as of the last checkpoint */
 	const char	*ckdir;
 	int64_t		 lastseq;	/* last applied (from checkpoint) */
 	struct ds_buf	 spec;		/* options, to match a checkpoint */
@@ -292,9 +294,11 @@ ckpt_save(struct win *w)
 	struct part *p;
 	size_t i, k;
 
-	h = json_pack("{s:I,s:I,s:s,s:o}", "seq", (json_int_t)w->lastseq,
+	json_decref(w->ckcum);
+	w->ckcum = ds_offsets_json(&w->cum);
+	h = json_pack("{s:I,s:I,s:s,s:o,s:O}", "seq", (json_int_t)w->lastseq,
 	    "interval", (json_int_t)w->interval, "spec", w->spec.p,
-	    "offsets", ds_offsets_json(&w->pend));
+	    "offsets", ds_offsets_json(&w->pend), "cum", w->ckcum);
 	if (h == NULL || (hs = json_dumps(h, JSON_COMPACT)) == NULL)
 		errx(1, "checkpoint: cannot encode the header");
 	ds_buf_adds(&b, hs);
@@ -351,6 +355,8 @@ ckpt_load(struct win *w)
 	w->lastseq = ds_marker_int(h, "seq");
 	w->interval = ds_marker_int(h, "interval");
 	ds_offsets_merge_json(&w->pend, json_object_get(h, "offsets"));
+	ds_offsets_merge_json(&w->cum, json_object_get(h, "cum"));
+	w->ckcum = ds_offsets_json(&w->cum);
 	json_decref(h);
 	n = 0;	/* lines left in the current batch */
 	for (line = nl + 1; line < e; line = nl + 1) {
@@ -389,6 +395,44 @@ ckpt_load(struct win *w)
 	return;
 bad:
 	errx(1, "%s/%s: malformed checkpoint", w->ckdir, CKPT_NAME);
+}
+
+/*
+ * The offsets safe to commit given our checkpoint (every batch it holds
+ * can be recovered from it), lowered to what an upstream stage already
+ * said in the marker's own "commit".
+ */
+static json_t *
+commit(struct win *w, json_t *m)
+{
+	json_t *in = json_object_get(m, "commit"), *out, *r, *q;
+	const char *t, *qt;
+	size_t i, j;
+
+	if ((out = json_array()) == NULL)
+		err(1, NULL);
+	json_array_foreach(w->ckcum, i, r) {
+		if (!json_is_array(in)) {
+			json_array_append(out, r);
+			continue;
+		}
+		t = json_string_value(json_object_get(r, "topic"));
+		json_array_foreach(in, j, q) {
+			qt = json_string_value(json_object_get(q, "topic"));
+			if (t == NULL || qt == NULL || strcmp(t, qt) != 0 ||
+			    json_integer_value(json_object_get(q, "partition")) !=
+			    json_integer_value(json_object_get(r, "partition")))
+				continue;
+			r = json_deep_copy(r);
+			if (json_integer_value(json_object_get(q, "until")) <
+			    json_integer_value(json_object_get(r, "until")))
+				json_object_set(r, "until",
+				    json_object_get(q, "until"));
+			json_array_append_new(out, r);
+			break;
+		}
+	}
+	return out;
 }
 
 /* The first marker fixes the interval; LENGTH and SLIDE must fit it. */
@@ -448,6 +492,7 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	enter(w, p);
 	evict(w, t);
 	ds_offsets_merge_json(&w->pend, json_object_get(m, "offsets"));
+	ds_offsets_merge_json(&w->cum, json_object_get(m, "offsets"));
 	/*
 	 * A final marker closes a batch cut short by the end of input; a
 	 * restarted upstream replays that batch whole under the same seq,
@@ -461,6 +506,8 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 		win = json_pack("{s:I,s:I}", "start",
 		    (json_int_t)(t - w->length), "end", (json_int_t)t);
 		json_object_set_new(m, "window", win);
+		if (w->ckdir != NULL)
+			json_object_set_new(m, "commit", commit(w, m));
 		ds_marker_emit(m);
 	}
 	json_decref(m);
@@ -620,6 +667,9 @@ main(int argc, char *argv[])
 	ds_groups_free(&w.cur, &w.aggs);
 	ds_offsets_clear(&w.pend);
 	free(w.pend.r);
+	ds_offsets_clear(&w.cum);
+	free(w.cum.r);
+	json_decref(w.ckcum);
 	ds_aggs_free(&w.aggs);
 	for (i = 0; i < w.nkeys; i++)
 		ds_path_free(&w.keys[i]);
