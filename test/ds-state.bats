@@ -1,0 +1,379 @@
+#!/usr/bin/env bats
+# ds-state: running state across batches, TTL, init, -e updates,
+# checkpoints and recovery.  Expected values come from ref.py below, an
+# independent Python model of the state semantics of ds-state(1), never
+# from the tool's own output.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+# gen.py NBATCH NKEYS SEED [TAIL]: a batch stream of access records with
+# hand-made markers (1s batches on the event-time grid, offsets of one
+# partition, some empty batches, TAIL trailing records after the last
+# marker).
+mkgen() {
+	cat >"$T/gen.py" <<'EOF'
+import json, random, sys
+nb, nk, seed = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+tail = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+r = random.Random(seed)
+off = 0
+for b in range(1, nb + 1):
+    n = 0 if r.random() < 0.15 else r.randint(1, 40)
+    lo = off
+    for i in range(n):
+        print(json.dumps({"user": "u%d" % r.randrange(nk),
+                          "bytes": r.randint(0, 5000)}))
+        off += 1
+    offs = [{"topic": "t", "partition": 0, "from": lo, "until": off}] if n else []
+    print(json.dumps({"@ds": "batch", "seq": b, "time": 1000 * (b + 1000),
+                      "interval": 1000, "count": n, "offsets": offs},
+                     separators=(",", ":")))
+for i in range(tail):
+    print(json.dumps({"user": "u%d" % r.randrange(nk), "bytes": r.randint(0, 9)}))
+EOF
+}
+
+# ref.py MODE TTL_MS < stream: the expected output of
+# ds-state -k user -a sum:bytes -a count, in canonical form (canon.py).
+mkref() {
+	cat >"$T/ref.py" <<'EOF'
+import json, sys
+mode, ttl = sys.argv[1], int(sys.argv[2])
+state, order, batch, out = {}, [], [], []
+last_marker, nmark = None, 0
+def rec(k, v, to=False):
+    d = {"user": k, "sum_bytes": v[0], "count": v[1]}
+    if to:
+        d["timedOut"] = True
+    return json.dumps(d, sort_keys=True)
+def close(seq, t):
+    lines, part = [], {}
+    for r in batch:
+        p = part.setdefault(r["user"], [0, 0])
+        p[0] += r["bytes"]; p[1] += 1
+    for k, p in part.items():
+        s = state.setdefault(k, [0, 0, t])
+        s[0] += p[0]; s[1] += p[1]; s[2] = t
+        if mode == "changed":
+            lines.append(rec(k, s))
+    if ttl > 0 and t is not None:
+        for k in [k for k, s in state.items() if t - s[2] > ttl]:
+            lines.append(rec(k, state.pop(k), True))
+    if mode != "changed":
+        lines += [rec(k, s) for k, s in state.items()]
+    out.extend(sorted(lines))
+    if seq is not None:
+        out.append("MARK %d" % seq)
+    batch.clear()
+for line in sys.stdin:
+    o = json.loads(line)
+    if isinstance(o, dict) and "@ds" in o:
+        last_marker = o; nmark += 1
+        close(o["seq"], o["time"])
+    else:
+        batch.append(o)
+if nmark == 0:
+    close(None, None)
+elif batch:
+    close(last_marker["seq"] + 1, last_marker["time"] + last_marker["interval"])
+print("\n".join(out))
+EOF
+	cat >"$T/canon.py" <<'EOF'
+import json, sys
+batch, out = [], []
+for line in sys.stdin:
+    o = json.loads(line)
+    if isinstance(o, dict) and "@ds" in o:
+        out.extend(sorted(batch)); batch = []
+        out.append("MARK %d" % o["seq"])
+    else:
+        batch.append(json.dumps(o, sort_keys=True))
+out.extend(sorted(batch))
+print("\n".join(out))
+EOF
+}
+
+# The last batch of a canonical output: the data lines before the last MARK.
+lastbatch() {
+	awk '/^MARK/ { m = n; for (i = 0; i < n; i++) l[i] = b[i]; n = 0; next }
+	    { b[n++] = $0 }
+	    END { for (i = 0; i < m; i++) print l[i] }' "$1"
+}
+
+marker() {	# marker SEQ TIME [OFFSETS_JSON [EXTRA]]
+	printf '{"@ds":"batch","seq":%s,"time":%s,"interval":1000,"count":0,"offsets":%s%s}\n' \
+	    "$1" "$2" "${3:-[]}" "${4:-}"
+}
+
+@test "ds-state: -h prints the usage on stdout and exits 0" {
+	run ds-state -h
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "usage: ds-state [-k FIELD[,FIELD]] -a AGG ... | -e EXPR"* ]]
+}
+
+@test "ds-state: usage errors exit 2 with the usage on stderr" {
+	for args in "-k user" "-k user -a sum:bytes -e ." "-k user -a nope:x" \
+	    "-k user -a count --emit some" "-k user -a count --ttl x" \
+	    "-k user -a count --checkpoint-every 0" "-k user -a count --bogus" \
+	    "-k , -a count"; do
+		run --separate-stderr ds-state $args </dev/null
+		[ "$status" -eq 2 ] || { echo "args: $args: $status"; return 1; }
+		[[ "$stderr" == *"usage: ds-state"* ]] || { echo "args: $args"; return 1; }
+	done
+}
+
+@test "ds-state: -V prints the version" {
+	run ds-state -V
+	[ "$status" -eq 0 ]
+	[[ "$output" == "ds-state "* ]]
+}
+
+@test "ds-state: plain input is one batch with plain output" {
+	mkgen; mkref
+	python3 gen.py 1 5 7 | grep -v '"@ds"' >in.ndjson
+	python3 ref.py changed 0 <in.ndjson >want
+	ds-state -k user -a sum:bytes -a count <in.ndjson >raw
+	! grep -q '"@ds"' raw
+	python3 canon.py <raw >got
+	diff want got
+}
+
+@test "ds-state: --emit all gives the running totals of every key after every batch" {
+	mkgen; mkref
+	python3 gen.py 40 12 1 5 >in.ndjson
+	python3 ref.py all 0 <in.ndjson >want
+	ds-state -k user -a sum:bytes -a count --emit all <in.ndjson | python3 canon.py >got
+	diff want got
+	[ "$(grep -c MARK got)" -eq 41 ]	# 40 batches and the final one
+}
+
+@test "ds-state: --emit changed (default) gives only the keys with data, with running totals" {
+	mkgen; mkref
+	python3 gen.py 40 12 2 >in.ndjson
+	python3 ref.py changed 0 <in.ndjson >want
+	ds-state -k user -a sum:bytes -a count <in.ndjson | python3 canon.py >got
+	diff want got
+	ds-state -k user -a sum:bytes -a count --emit changed <in.ndjson | python3 canon.py >got2
+	diff want got2
+}
+
+@test "ds-state: --snapshot writes the whole state after every batch" {
+	mkgen; mkref
+	python3 gen.py 30 8 3 >in.ndjson
+	python3 ref.py all 0 <in.ndjson >want
+	ds-state -k user -a sum:bytes -a count --snapshot <in.ndjson | python3 canon.py >got
+	diff want got
+}
+
+@test "ds-state: --ttl expires idle keys on event-time batches, flagged timedOut, once" {
+	mkgen; mkref
+	python3 gen.py 60 30 4 >in.ndjson
+	for mode in changed all; do
+		python3 ref.py $mode 2500 <in.ndjson >want
+		ds-state -k user -a sum:bytes -a count --emit $mode --ttl 2500ms \
+		    <in.ndjson | python3 canon.py >got
+		diff want got
+	done
+	grep -q timedOut got
+}
+
+@test "ds-state: --ttl by hand: idle for more than the TTL in batch time" {
+	{
+		echo '{"user":"a","bytes":1}'
+		marker 1 10000
+		echo '{"user":"b","bytes":2}'
+		marker 2 11000
+		marker 3 12000
+		echo '{"user":"a","bytes":5}'
+		marker 4 13000
+	} >in.ndjson
+	# a: last data at 10000; at 12000 it has been idle 2000 > 1500: out
+	run ds-state -k user -a sum:bytes --ttl 1500ms <in.ndjson
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = '{"user":"a","sum_bytes":1}' ]
+	[ "${lines[2]}" = '{"user":"b","sum_bytes":2}' ]
+	[ "${lines[4]}" = '{"user":"a","sum_bytes":1,"timedOut":true}' ]
+	[[ "${lines[5]}" == '{"@ds":"batch","seq":3,'* ]]
+	[ "${lines[6]}" = '{"user":"a","sum_bytes":5}' ]
+	[ "${lines[7]}" = '{"user":"b","sum_bytes":2,"timedOut":true}' ]
+	[ "${#lines[@]}" -eq 9 ]
+}
+
+@test "ds-state: --init folds input-shaped records into the initial state (-a)" {
+	printf '{"user":"a","bytes":100}\n{"user":"c","bytes":7}\n' >init.ndjson
+	dsrun '{"user":"a","bytes":1}\n{"user":"b","bytes":2}\n' \
+	    ds-state -k user -a sum:bytes --emit all --init init.ndjson
+	[ "$status" -eq 0 ]
+	got=$(printf '%s\n' "$output" | sort)
+	[ "$got" = "$(printf '%s\n' '{"user":"a","sum_bytes":101}' \
+	    '{"user":"b","sum_bytes":2}' '{"user":"c","sum_bytes":7}' | sort)" ]
+}
+
+@test "ds-state: --init keys time out TTL after the first batch" {
+	printf '{"user":"z","bytes":5}\n' >init.ndjson
+	{ marker 1 1000; marker 2 2000; marker 3 3000; } >in.ndjson
+	run ds-state -k user -a sum:bytes --init init.ndjson --ttl 1s <in.ndjson
+	[ "${lines[2]}" = '{"user":"z","sum_bytes":5,"timedOut":true}' ]
+	[[ "${lines[3]}" == '{"@ds":"batch","seq":3,'* ]]
+}
+
+@test "ds-state: a key of several fields, and no key (one global state)" {
+	dsrun '{"u":"a","app":"x","n":1}\n{"u":"a","app":"y","n":2}\n{"u":"a","app":"x","n":3}\n' \
+	    ds-state -k u,app -a sum:n
+	expect 0 '{"u":"a","app":"x","sum_n":4}
+{"u":"a","app":"y","sum_n":2}'
+	dsrun '{"n":1}\n{"n":2}\n' ds-state -a sum:n -a count
+	expect 0 '{"sum_n":3,"count":2}'
+}
+
+@test "ds-state: bad records fail by default, --skip-bad counts them in the marker" {
+	dsrun '{"user":"a","bytes":1}\nnot json\n' ds-state -k user -a sum:bytes
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"ds-state: <stdin>:2:"* ]]
+	dsrun '{"user":"a","bytes":1}\n{"user":"a","bytes":"x"}\n[1]\n{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":3,"offsets":[]}\n' \
+	    ds-state -k user -a sum:bytes --skip-bad
+	expect 0 '{"user":"a","sum_bytes":1}
+{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":3,"offsets":[],"commit":[],"bad":2}'
+}
+
+@test "ds-state: markers carry the offsets of the last checkpointed batch as commit" {
+	o1='[{"topic":"t","partition":0,"from":0,"until":1}]'
+	o2='[{"topic":"t","partition":0,"from":1,"until":2}]'
+	o3='[{"topic":"t","partition":0,"from":2,"until":3}]'
+	{
+		echo '{"user":"a","bytes":1}'; marker 1 1000 "$o1"
+		echo '{"user":"a","bytes":1}'; marker 2 2000 "$o2"
+		echo '{"user":"a","bytes":1}'; marker 3 3000 "$o3"
+	} >in.ndjson
+	run ds-state -k user -a count <in.ndjson
+	# no checkpoint: nothing is safe to commit
+	[ "$(printf '%s\n' "$output" | grep -c '"commit":\[\]')" -eq 3 ]
+	ds-state -k user -a count --checkpoint ck <in.ndjson |
+	    grep '"@ds"' | sed -E 's/.*"commit":\[\{[^]]*"until":([0-9]+)\}\].*/\1/' >got
+	[ "$(tr '\n' ' ' <got)" = "1 2 3 " ]
+	rm -rf ck
+	ds-state -k user -a count --checkpoint ck --checkpoint-every 2 <in.ndjson |
+	    grep '"@ds"' | sed -E 's/.*"commit":\[(\{[^]]*"until":([0-9]+)\})?\].*/<\2>/' >got
+	[ "$(tr '\n' ' ' <got)" = "<> <2> <2> " ]
+	# an upstream commit lower than ours wins
+	rm -rf ck
+	{ echo '{"user":"a","bytes":1}'
+	  marker 1 1000 "$o1"
+	  echo '{"user":"a","bytes":1}'
+	  marker 2 2000 "$o2" ',"commit":[{"topic":"t","partition":0,"from":0,"until":1}]'
+	} | ds-state -k user -a count --checkpoint ck | tail -1 >got
+	grep -q '"commit":\[{"topic":"t","partition":0,"from":0,"until":1}\]' got
+}
+
+@test "ds-state: a restart skips the batches its checkpoint holds and re-emits absolute values" {
+	mkgen; mkref
+	python3 gen.py 30 6 5 >in.ndjson
+	python3 ref.py changed 0 <in.ndjson >want
+	head -n "$(grep -n '"seq":12,' in.ndjson | cut -d: -f1)" in.ndjson >first
+	ds-state -k user -a sum:bytes -a count --checkpoint ck <first >/dev/null
+	run --separate-stderr ds-state -k user -a sum:bytes -a count --checkpoint ck <in.ndjson
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"not applied again"* ]]
+	printf '%s\n' "$output" >raw
+	# batches 13.. equal the uninterrupted run; the replayed ones show
+	# the state as of batch 12 for the keys they touch
+	python3 canon.py <raw | sed -n "/^MARK 12\$/,\$p" >got
+	sed -n "/^MARK 12\$/,\$p" want >want13
+	diff want13 got
+	ds-state -k user -a sum:bytes -a count --emit all <in.ndjson | python3 canon.py >full
+	python3 ref.py all 0 <in.ndjson >wantall
+	diff wantall full
+}
+
+@test "ds-state: plain input with --checkpoint accumulates across runs" {
+	printf '{"user":"a","bytes":1}\n' >d1
+	printf '{"user":"a","bytes":2}\n{"user":"b","bytes":3}\n' >d2
+	ds-state -k user -a sum:bytes --checkpoint ck <d1 >/dev/null
+	run ds-state -k user -a sum:bytes --checkpoint ck --emit all d2
+	[ "$output" = '{"user":"a","sum_bytes":3}
+{"user":"b","sum_bytes":3}' ]
+}
+
+@test "ds-state: a checkpoint written with other aggregates is refused" {
+	printf '{"user":"a","bytes":1}\n' | ds-state -k user -a sum:bytes --checkpoint ck >/dev/null
+	run --separate-stderr ds-state -k user -a count --checkpoint ck </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"ds-state: ck/state: "* ]]
+}
+
+@test "ds-state: a corrupt checkpoint is reported and the previous one is used" {
+	mkgen; mkref
+	python3 gen.py 20 5 6 >in.ndjson
+	python3 ref.py all 0 <in.ndjson >want
+	head -n "$(grep -n '"seq":10,' in.ndjson | cut -d: -f1)" in.ndjson >first
+	ds-state -k user -a sum:bytes -a count --checkpoint ck <first >/dev/null
+	[ -f ck/state.prev ]
+	# flip one byte in the middle of the latest checkpoint
+	python3 -c '
+import sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read())
+i = len(b) // 2; b[i] ^= 0x01
+open(p, "wb").write(bytes(b))' ck/state
+	run --separate-stderr ds-state -k user -a sum:bytes -a count --emit all --checkpoint ck <in.ndjson
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"ck/state: checkpoint is corrupt or truncated, trying the previous one"* ]]
+	# .prev holds batch 9: batch 10 is applied again, once
+	printf '%s\n' "$output" | python3 canon.py >got
+	diff <(sed -n '/^MARK 9$/,$p' want) <(sed -n '/^MARK 9$/,$p' got)
+	# both copies corrupt: refuse to start from nothing
+	printf 'garbage' >ck/state; printf 'garbage' >ck/state.prev
+	run --separate-stderr ds-state -k user -a sum:bytes -a count --checkpoint ck <in.ndjson
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"no usable checkpoint"* ]]
+}
+
+@test "ds-state: a truncated checkpoint falls back to the previous one" {
+	mkgen; mkref
+	python3 gen.py 10 5 8 >in.ndjson
+	ds-state -k user -a sum:bytes -a count --checkpoint ck <in.ndjson >/dev/null
+	truncate -s -20 ck/state
+	run --separate-stderr ds-state -k user -a sum:bytes -a count --checkpoint ck --stats </dev/null
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"corrupt or truncated"* ]]
+}
+
+@test "ds-state: --stats reports the checkpoint time of every batch" {
+	{ marker 1 1000; marker 2 2000; } >in.ndjson
+	run --separate-stderr ds-state -k user -a count --checkpoint ck --stats <in.ndjson
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$stderr" | grep -cE '^ds-state: batch [12]: .*checkpoint [0-9.]+ ms \([0-9]+ bytes\)$')" -eq 2 ]
+}
+
+@test "ds-state: kill -9 at random points, restarted 20 times: final state equals an uninterrupted run" {
+	mkgen; mkref
+	python3 gen.py 400 50 9 >in.ndjson
+	python3 ref.py all 0 <in.ndjson >want
+	lastbatch want >want.last
+	ds-state -k user -a sum:bytes -a count --emit all <in.ndjson |
+	    python3 canon.py >clean
+	lastbatch clean >clean.last
+	diff want.last clean.last
+	# kill after a twentieth of a whole checkpointed run on average,
+	# so that most of the 20 runs die somewhere in the middle
+	t0=$(date +%s%N)
+	ds-state -k user -a count --checkpoint ck0 --checkpoint-every 2 \
+	    <in.ndjson >/dev/null
+	full=$(( ($(date +%s%N) - t0) / 1000000 ))
+	killed=0
+	for i in $(seq 20); do
+		d=$(python3 -c "import random; print('%.3f' % random.uniform(0.005, max($full, 100) / 10000))")
+		st=0
+		timeout -s KILL "$d" ds-state -k user -a sum:bytes -a count \
+		    --emit all --checkpoint ck --checkpoint-every 2 <in.ndjson \
+		    >out.$i 2>/dev/null || st=$?
+		[ "$st" -eq 0 ] || [ "$st" -eq 137 ] || { echo "run $i: $st"; return 1; }
+		[ "$st" -eq 0 ] || killed=$((killed + 1))
+	done
+	echo "# killed $killed of 20 runs (a whole run: $full ms)" >&3
+	[ "$killed" -ge 5 ]
+	timeout 60 ds-state -k user -a sum:bytes -a count --emit all \
+	    --checkpoint ck <in.ndjson | python3 canon.py >final
+	lastbatch final >final.last
+	diff want.last final.last
+}
