@@ -80,13 +80,15 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: ds-state [-k FIELD[,FIELD]] -a AGG ... | -e EXPR "
+	    "usage: ds-state [-hV] [-k FIELD[,FIELD...]] -a [NAME=]AGG ... "
 	    "[--emit all|changed]\n"
 	    "                [--snapshot] [--ttl DURATION] [--init FILE] "
 	    "[--checkpoint DIR]\n"
-	    "                [--checkpoint-every N] [--stats]\n"
-	    "                " DS_COMMON_USAGE "\n"
-	    "                [FILE ...]\n");
+	    "                [--checkpoint-every N] [--stats] [--skip-bad] "
+	    "[--dead-letter FILE]\n"
+	    "                [--max-line BYTES] [--max-depth N] [FILE ...]\n"
+	    "       ds-state [-k FIELD[,FIELD...]] -e EXPR [options as above] "
+	    "[FILE ...]\n");
 	exit(status);
 }
 

@@ -109,7 +109,13 @@ marker() {	# marker SEQ TIME [OFFSETS_JSON [EXTRA]]
 @test "ds-state: -h prints the usage on stdout and exits 0" {
 	run ds-state -h
 	[ "$status" -eq 0 ]
-	[[ "${lines[0]}" == "usage: ds-state [-k FIELD[,FIELD]] -a AGG ... | -e EXPR"* ]]
+	[[ "${lines[0]}" == "usage: ds-state [-hV] [-k FIELD[,FIELD...]] -a [NAME=]AGG ... "* ]]
+	[[ "${lines[4]}" == "       ds-state [-k FIELD[,FIELD...]] -e EXPR "* ]]
+	# every option of the man page's SYNOPSIS is in the usage
+	for o in $(grep -oE '^\.(Op )?Fl -?[a-z-]+' "$DS_TOP/man/ds-state.1" |
+	    sed -E 's/.*Fl //'); do
+		[[ "$output" == *"-$o"* ]] || { echo "missing -$o"; return 1; }
+	done
 }
 
 @test "ds-state: usage errors exit 2 with the usage on stderr" {
