@@ -63,7 +63,8 @@ ds_offsets_json(const struct ds_offsets *o)
 	json_t *a = json_array();
 	size_t i;
 
-	qsort(o->r, o->n, sizeof(*o->r), cmp);
+	if (o->n > 1)	/* qsort(NULL, 0) is undefined */
+		qsort(o->r, o->n, sizeof(*o->r), cmp);
 	for (i = 0; i < o->n; i++)
 		json_array_append_new(a, json_pack("{s:s,s:i,s:I,s:I}",
 		    "topic", o->r[i].topic, "partition", (int)o->r[i].partition,

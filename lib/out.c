@@ -49,6 +49,8 @@ ds_out_flush(void)
 void
 ds_out(const void *p, size_t n)
 {
+	if (n == 0)
+		return;		/* p may be NULL: an empty buffer */
 	if (outlen + n > OUTSZ) {
 		ds_out_flush();
 		if (n > OUTSZ) {
