@@ -1,0 +1,463 @@
+#!/usr/bin/env bats
+# ds-reduce: per-batch aggregation.  Expected outputs come from ref.py
+# below, an independent Python model of ds-reduce(1) and ds-window(1),
+# or are worked out by hand in the test -- never from the tool itself.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+mkref() {
+	cat >"$T/ref.py" <<'PYEOF'
+# ref.py [--window LEN SLIDE] [-k K1,K2] AGG... < stream: an independent
+# Python model of ds-reduce(1) / ds-window(1) output (markers without
+# "created").  AGG as on the command line: [NAME=]count|sum:F|...|top:N:F
+import json, sys, math
+
+def fnum(x):
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, int):
+        return str(x)
+    if x == math.floor(x) and abs(x) < 1e17:
+        return str(int(x))
+    return repr(x)
+
+def dump(v):
+    if v is None: return "null"
+    if isinstance(v, bool): return "true" if v else "false"
+    if isinstance(v, (int, float)): return fnum(v)
+    if isinstance(v, str): return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, list): return "[" + ",".join(dump(x) for x in v) + "]"
+    if isinstance(v, Raw): return v.t
+    return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + dump(x)
+                          for k, x in v.items()) + "}"
+
+class Raw:
+    def __init__(self, t): self.t = t
+
+def canon(v):
+    if isinstance(v, float) and v.is_integer() and abs(v) < 9.2e18:
+        v = int(v)
+    return dump(v)
+
+MISSING = object()
+def get(rec, path):
+    cur = rec
+    for k in path:
+        if not isinstance(cur, dict) or k not in cur:
+            return MISSING
+        cur = cur[k]
+    return cur
+
+args = sys.argv[1:]
+window = None
+raw = False
+keys = []
+aggs = []
+while args:
+    a = args.pop(0)
+    if a == "--raw":
+        raw = True
+    elif a == "--window":
+        window = (int(args.pop(0)), int(args.pop(0)))
+    elif a == "-k":
+        keys = [k.split(".") for k in args.pop(0).split(",")]
+    else:
+        name = None
+        if "=" in a.split(":")[0]:
+            name, a = a.split("=", 1)
+        parts = a.split(":")
+        op = parts[0]
+        n = int(parts[1]) if op == "top" else None
+        f = parts[-1].split(".") if len(parts) > 1 else None
+        if name is None:
+            name = op + ("_" + "_".join(f) if f else "")
+        aggs.append((name, op, f, n))
+if not aggs:
+    aggs = [("count", "count", None, None)]
+
+def isnum(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+def reduce(recs):
+    """recs: list of (raw text, parsed). Returns [(keytext, keyvals, out)]."""
+    groups = {}
+    for raw, r in recs:
+        kv = [get(r, k) for k in keys]
+        kv = [None if v is MISSING else v for v in kv]
+        kt = ",".join(canon(v) for v in kv)
+        g = groups.setdefault(kt, (kv, []))
+        g[1].append((raw, r))
+    if not keys and not groups:
+        groups[""] = ([], [])
+    res = []
+    for kt, (kv, rs) in groups.items():
+        out = {}
+        for k, v in zip(keys, kv):
+            d = out
+            for c in k[:-1]:
+                d = d.setdefault(c, {})
+            d[k[-1]] = v
+        for name, op, f, n in aggs:
+            vals = [get(r, f) for _, r in rs] if f else []
+            pres = [v for v in vals if v is not MISSING]
+            nums = [v for v in pres if v is not None]
+            if op == "count": out[name] = len(rs)
+            elif op == "sum":
+                if not nums: out[name] = None
+                else:
+                    s = sum(nums)
+                    if all(isinstance(x, int) for x in nums) and -2**63 <= s < 2**63:
+                        # exact unless some prefix overflowed
+                        acc, ovf = 0, False
+                        for x in nums:
+                            acc += x
+                            if not -2**63 <= acc < 2**63: ovf = True
+                        out[name] = float(s) if ovf else s
+                    else:
+                        out[name] = float(s)
+            elif op == "avg": out[name] = (sum(nums) / len(nums)) if nums else None
+            elif op == "min": out[name] = min(nums) if nums else None
+            elif op == "max": out[name] = max(nums) if nums else None
+            elif op == "first": out[name] = pres[0] if pres else None
+            elif op == "last": out[name] = pres[-1] if pres else None
+            elif op == "collect": out[name] = pres
+            elif op == "distinct": out[name] = len(set(canon(v) for v in pres))
+            elif op == "top":
+                cand = [(get(r, f), i, raw) for i, (raw, r) in enumerate(rs)
+                        if get(r, f) not in (MISSING, None)]
+                cand.sort(key=lambda c: (-c[0], c[1]))
+                out[name] = [Raw(c[2]) for c in cand[:n]]
+        res.append((kt.encode(), out))
+    return res
+
+def mdump(m):
+    return json.dumps(m, separators=(",", ":"))
+
+batches = []   # (marker or None, records)
+cur = []
+for line in sys.stdin:
+    line = line.rstrip("\n")
+    if line.startswith('{"@ds":'):
+        batches.append((json.loads(line), cur))
+        cur = []
+    else:
+        cur.append((line, json.loads(line)))
+if batches and cur:
+    batches.append(("final", cur))
+
+out = []
+if window is None:
+    if not batches:
+        for _, o in reduce(cur): out.append(dump(o))
+    for m, recs in batches:
+        for _, o in reduce(recs): out.append(dump(o))
+        out.append("FINAL" if m == "final" else mdump(m))
+else:
+    L, S = window
+    if not batches:
+        if raw:
+            out.extend(r for r, _ in cur)
+        else:
+            res = reduce(cur)
+            res.sort(key=lambda x: x[0])
+            for _, o in res: out.append(dump(o))
+    held = []
+    pend = {}
+    for m, recs in batches:
+        t = m["time"]
+        for o in m.get("offsets", []):
+            k = (o["topic"], o["partition"])
+            lo, hi = pend.get(k, (o["from"], o["until"]))
+            pend[k] = (min(lo, o["from"]), max(hi, o["until"]))
+        held.append((t, recs))
+        held = [(bt, r) for bt, r in held if bt > t - L]
+        if t % S == 0:
+            if raw:
+                for _, r in held:
+                    for raw, _ in r: out.append(raw)
+            else:
+                res = reduce([x for _, r in held for x in r])
+                res.sort(key=lambda x: x[0])
+                for _, o in res: out.append(dump(o))
+            m = dict(m)
+            m["offsets"] = [{"topic": k[0], "partition": k[1], "from": v[0],
+                             "until": v[1]} for k, v in sorted(pend.items())]
+            pend = {}
+            m["window"] = {"start": t - L, "end": t}
+            out.append(mdump(m))
+print("\n".join(out))
+PYEOF
+}
+
+# gen.py NBATCH NKEYS SEED [TAIL]: batches of access records with
+# hand-made markers (2 s batches, some empty), TAIL records after the
+# last marker.
+mkgen() {
+	cat >"$T/gen.py" <<'PYEOF'
+import json, random, sys
+nb, nk, seed = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+tail = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+r = random.Random(seed)
+def rec():
+    d = {"user": "u%d" % r.randrange(nk), "app": "a%d" % r.randrange(3),
+         "bytes": r.randint(0, 5000)}
+    if r.random() < 0.1:
+        del d["bytes"]
+    if r.random() < 0.1:
+        d["lat"] = r.choice([1.5, -2.25, 3, None])
+    return json.dumps(d, separators=(",", ":"))
+for b in range(1, nb + 1):
+    n = 0 if r.random() < 0.2 else r.randint(1, 30)
+    for i in range(n):
+        print(rec())
+    print(json.dumps({"@ds": "batch", "seq": b, "time": 2000 * (b + 500),
+                      "interval": 2000, "count": n, "offsets": []},
+                     separators=(",", ":")))
+for i in range(tail):
+    print(rec())
+PYEOF
+}
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	cd "$T" || return 1
+	mkref
+	mkgen
+}
+
+# check ARGS...: ds-reduce ARGS on in.ndjson equals ref.py's model.
+check() {
+	local refargs=() a prev=
+	for a in "$@"; do
+		case $prev:$a in
+		*:-a|*:--top) ;;
+		--top:*) refargs+=("top:$a") ;;
+		*) refargs+=("$a") ;;
+		esac
+		prev=$a
+	done
+	python3 ref.py "${refargs[@]}" <in.ndjson >want
+	run --separate-stderr ds-reduce "$@" in.ndjson
+	[ "$status" -eq 0 ] || { echo "exit $status: $stderr"; return 1; }
+	printf '%s\n' "$output" | nocreated >got
+	diff want got
+}
+
+@test "ds-reduce -h prints the usage to stdout" {
+	run ds-reduce -h
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "usage: ds-reduce [-hV] [-k FIELD"* ]]
+}
+
+@test "ds-reduce -V prints the version" {
+	run ds-reduce -V
+	[ "$status" -eq 0 ]
+	[[ "$output" == "ds-reduce "* ]]
+}
+
+@test "usage errors exit 2" {
+	local bad
+	for bad in "-x" "-a bogus" "-a sum" "-a count:x" "-a top:0:x" \
+	    "-a top:x" "-a sum:b -a sum:b" "-a a.b=count" "-k geo,geo.city" \
+	    "-k u,u" "-k count -a count" "--top 3" "-k"; do
+		run --separate-stderr ds-reduce $bad </dev/null
+		[ "$status" -eq 2 ] || { echo "$bad: exit $status"; return 1; }
+		[ -n "$stderr" ] || { echo "$bad: no message"; return 1; }
+	done
+}
+
+@test "plain file: exact results, no markers" {
+	python3 gen.py 40 7 1 | grep -v '^{"@ds"' >in.ndjson
+	check -k user -a total=sum:bytes -a n=count
+	! grep -q '@ds' got
+	[ "$(wc -l <got)" -eq 7 ]
+}
+
+@test "plain file from stdin, the man page example" {
+	printf '%s\n' '{"user":"a","bytes":10}' '{"user":"b","bytes":5}' \
+	    '{"user":"a","bytes":7}' >in.ndjson
+	run ds-reduce -k user -a total=sum:bytes -a n=count <in.ndjson
+	[ "$status" -eq 0 ]
+	# by hand: a 10+7 in 2 records, b 5 in 1
+	[ "$output" = '{"user":"a","total":17,"n":2}
+{"user":"b","total":5,"n":1}' ]
+}
+
+@test "per-batch sums and counts, empty batches, then each marker" {
+	python3 gen.py 30 5 2 >in.ndjson
+	check -k user -a sum:bytes -a count
+	[ "$(grep -c '^{"@ds"' got)" -eq 30 ]
+}
+
+@test "every aggregate against the model (table)" {
+	python3 gen.py 25 4 3 >in.ndjson
+	local spec
+	for spec in "count" "sum:bytes" "min:bytes" "max:bytes" "avg:bytes" \
+	    "first:bytes" "last:bytes" "collect:bytes" "distinct:app" \
+	    "sum:lat" "min:lat" "max:lat" "avg:lat" "first:lat" \
+	    "collect:lat" "distinct:lat" "n=count" "top:2:bytes"; do
+		check -k user -a "$spec" || { echo "failed: $spec"; return 1; }
+	done
+}
+
+@test "several keys and aggregates at once, groups in order of first appearance" {
+	python3 gen.py 20 6 4 >in.ndjson
+	check -k user,app -a count -a s=sum:bytes -a max:bytes -a last:app
+}
+
+@test "no -k: one record per batch, count 0 for an empty batch (Spark's count)" {
+	python3 gen.py 30 5 5 >in.ndjson
+	grep -q '"count":0,' in.ndjson
+	check -a count -a sum:bytes -a avg:bytes
+	printf '' | ds-reduce -a count -a sum:x >got
+	[ "$(cat got)" = '{"count":0,"sum_x":null}' ]
+}
+
+@test "countByValue: -k word alone counts" {
+	printf '%s\n' the cat the hat the end | sed 's/.*/{"word":"&"}/' >in.ndjson
+	check -k word
+	# by hand
+	[ "$(head -1 got)" = '{"word":"the","count":3}' ]
+}
+
+@test "top N per group: the N largest records, largest first, earlier wins a tie" {
+	python3 - >in.ndjson <<'PYEOF'
+import json, random
+r = random.Random(9)
+for i in range(300):
+    print(json.dumps({"cat": "c%d" % r.randrange(4), "brand": "b%d" % i,
+                      "n": r.randint(0, 20)}, separators=(",", ":")))
+PYEOF
+	check -k cat --top 3:n
+	[ "$(wc -l <got)" -eq 4 ]
+	# the seeds' top-3 brands: count per category and brand, then top 3
+	python3 - >in.ndjson <<'PYEOF'
+import json, random
+r = random.Random(10)
+for i in range(500):
+    print(json.dumps({"category": "c%d" % r.randrange(3),
+                      "brand": "b%d" % r.randrange(8)}))
+PYEOF
+	ds-reduce -k category,brand -a n=count in.ndjson >counts
+	cp counts in.ndjson
+	check -k category --top 3:n
+}
+
+@test "keys: nested paths become nested objects, absent is null, equal values are one key" {
+	printf '%s\n' '{"geo":{"city":"x","cc":"fr"},"v":1}' \
+	    '{"geo":{"cc":"fr","city":"\u0078"},"v":2}' \
+	    '{"v":4}' '{"geo":{"city":1.0},"v":8}' '{"geo":{"city":1},"v":16}' \
+	    >in.ndjson
+	run ds-reduce -k geo.city,geo.cc -a sum:v in.ndjson
+	[ "$status" -eq 0 ]
+	# by hand: "x" and "\u0078" are one key; 1.0 and 1 are one key
+	[ "$output" = '{"geo":{"city":"x","cc":"fr"},"sum_v":3}
+{"geo":{"city":null,"cc":null},"sum_v":4}
+{"geo":{"city":1,"cc":null},"sum_v":24}' ]
+	! grep -q '"geo\.' <<<"$output"
+}
+
+@test "absent and null values are ignored by sum/min/max/avg; null when a group has none" {
+	printf '%s\n' '{"k":1,"x":5}' '{"k":1}' '{"k":1,"x":null}' '{"k":2}' \
+	    >in.ndjson
+	run ds-reduce -k k -a count -a sum:x -a min:x -a avg:x -a first:x \
+	    in.ndjson
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"k":1,"count":3,"sum_x":5,"min_x":5,"avg_x":5,"first_x":5}
+{"k":2,"count":1,"sum_x":null,"min_x":null,"avg_x":null,"first_x":null}' ]
+}
+
+@test "int64: exact at the limit, a double on overflow (no wrap)" {
+	printf '%s\n' '{"x":9223372036854775806}' '{"x":1}' >in.ndjson
+	run ds-reduce -a sum:x in.ndjson
+	[ "$output" = '{"sum_x":9223372036854775807}' ]
+	printf '%s\n' '{"x":9223372036854775807}' '{"x":1}' >in.ndjson
+	run ds-reduce -a sum:x -a max:x in.ndjson
+	want=$(python3 -c 'print(repr(float(2**63)))')
+	[ "$output" = "{\"sum_x\":$want,\"max_x\":9223372036854775807}" ]
+	printf '%s\n' '{"x":-9223372036854775808}' '{"x":-1}' >in.ndjson
+	run ds-reduce -a sum:x in.ndjson
+	[ "$output" = "{\"sum_x\":$(python3 -c 'print(repr(float(-2**63-1)))')}" ]
+}
+
+@test "bad records: default exit 1 naming the line, after flushing complete batches" {
+	printf '%s\n' '{"u":"a","b":1}' '{"@ds":"batch","seq":1,"time":2000,"interval":2000,"count":1,"offsets":[]}' \
+	    '{"u":"a","b":1' >in.ndjson
+	run --separate-stderr ds-reduce -k u -a sum:b in.ndjson
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"ds-reduce: in.ndjson:3: "* ]]
+	[ "${lines[0]}" = '{"u":"a","sum_b":1}' ]
+	[ "${#lines[@]}" -eq 2 ]
+}
+
+@test "bad records: each class with --skip-bad counts in the marker, leaves groups unchanged" {
+	printf '%s\n' '{"u":"a","b":1}' 'not json' '{"u":"a","b":"x"}' \
+	    '{"u":"a","b":true,"c":1}' '[1,2]' '{"u":"b","b":2}' \
+	    '{"@ds":"batch","seq":1,"time":2000,"interval":2000,"count":6,"offsets":[]}' \
+	    >in.ndjson
+	printf '{"u":"\xff"}\n' >>in.ndjson
+	printf '%s\n' '{"@ds":"batch","seq":2,"time":4000,"interval":2000,"count":1,"offsets":[]}' >>in.ndjson
+	run --separate-stderr ds-reduce -k u -a sum:b -a count --skip-bad in.ndjson
+	[ "$status" -eq 0 ]
+	# "x" and true are not numbers; [1,2] has no key; \xff is bad UTF-8
+	[ "$(printf '%s\n' "$output" | nocreated)" = '{"u":"a","sum_b":1,"count":1}
+{"u":"b","sum_b":2,"count":1}
+{"@ds":"batch","seq":1,"time":2000,"interval":2000,"count":6,"offsets":[],"bad":4}
+{"@ds":"batch","seq":2,"time":4000,"interval":2000,"count":1,"offsets":[],"bad":1}' ]
+	[ "$(grep -c 'ds-reduce: in.ndjson:' <<<"$stderr")" -eq 5 ]
+}
+
+@test "bad records: --dead-letter keeps them" {
+	printf '%s\n' '{"u":"a","b":1}' '{"u":"a","b":"x"}' >in.ndjson
+	run --separate-stderr ds-reduce -k u -a sum:b --dead-letter dl.ndjson in.ndjson
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"u":"a","sum_b":1}' ]
+	python3 - <<'PYEOF'
+import json
+d = [json.loads(l) for l in open("dl.ndjson")]
+assert len(d) == 1 and d[0]["line"] == 2 and d[0]["raw"] == '{"u":"a","b":"x"}', d
+assert "not a number" in d[0]["error"], d
+PYEOF
+}
+
+@test "records after the last marker get a final marker" {
+	python3 gen.py 5 3 6 4 >in.ndjson
+	python3 ref.py -k user <in.ndjson >want
+	run ds-reduce -k user in.ndjson
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" | nocreated >got
+	diff <(grep -v FINAL want) <(grep -v '"final":true' got)
+	tail -1 got | grep -q '"seq":6,.*"final":true'
+}
+
+@test "several input files are one stream" {
+	python3 gen.py 6 3 7 >in.ndjson
+	head -20 in.ndjson >a
+	tail -n +21 in.ndjson >b
+	python3 ref.py -k user -a count <in.ndjson >want
+	run ds-reduce -k user a b
+	diff want <(printf '%s\n' "$output" | nocreated)
+}
+
+@test "memory stays flat: 100k and 1M records with 100 keys" {
+	python3 - <<'PYEOF'
+import random
+r = random.Random(1)
+with open("big", "w") as f:
+    for i in range(1000000):
+        f.write('{"ts":%d,"user":"u%03d","app":"app%d","bytes":%d,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}\n'
+                % (1732255200000 + i, r.randrange(100), r.randrange(5), r.randrange(100000)))
+PYEOF
+	head -100000 big >small
+	/usr/bin/time -f %M -o rss.small ds-reduce -k user -a sum:bytes -a count small >out.small
+	/usr/bin/time -f %M -o rss.big ds-reduce -k user -a sum:bytes -a count big >out.big
+	[ "$(wc -l <out.big)" -eq 100 ]
+	# the totals are right too
+	awk -F'"' '{u[$6]+=substr($13,2)+0; n[$6]++} END {for (k in u) print k, u[k], n[k]}' big | sort >want
+	sed -E 's/\{"user":"([^"]*)","sum_bytes":([0-9]+),"count":([0-9]+)\}/\1 \2 \3/' out.big | sort >got
+	diff want got
+	small=$(tail -1 rss.small) big=$(tail -1 rss.big)
+	echo "peak RSS: 100k $small KiB, 1M $big KiB"
+	[ "$big" -le $((small + 2048)) ]
+}
