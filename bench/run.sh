@@ -1,0 +1,498 @@
+#!/usr/bin/env bash
+# bench/run.sh -- make bench: ds against its peers, in one run, one table.
+#
+#	N=1000000 bench/run.sh		(make bench; BUILD=dir picks the tools)
+#
+# Generates the data itself (bench/gen.c, seeded: the same N gives the
+# same bytes), runs every workload of shared/spec/bench.md for ds and for
+# its peers, and prints one Markdown table -- workload, tool, records/s,
+# peak RSS, ratio ds/peer -- also written to bench/results.md.  A row
+# whose tool is missing says "n/a: <why>" and the run goes on; the script
+# exits 0 unless it cannot build its generator.
+#
+# Environment:
+#   N		records (and text lines) per workload, default 1000000
+#   BUILD	build directory holding bin/ds-* (default build)
+#   SPARK_N	records fed to Spark (default min(N, 200000)): PySpark
+#		streaming costs about a second a batch here, so the full N
+#		would take most of the time budget; its rate is per batch
+#		and does not depend on the stream's length.  SPARK=0 skips it.
+#   MONGO_N	records for W8 (default min(N, 200000)); LOOP_N records for
+#		the one-request-per-record loop (default min(MONGO_N, 10000))
+#   W9=0	skips W9 (its 10*N-record file is 1.4 GB at N=1M)
+#   CHECK_N	records of the Spark = ds sanity check (default 50000)
+#   DS_CACHE	where the PySpark venv lives ($HOME/.cache/ds)
+#
+# Records/s is N / wall seconds of the whole pipeline; peak RSS of a
+# pipeline is the sum of each stage's peak RSS (/usr/bin/time %M), so it
+# is an upper bound of what the pipeline held at once.
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+BUILD=${BUILD:-build}
+case $BUILD in
+/*)	build=$BUILD ;;
+*)	build=$top/$BUILD ;;
+esac
+bin=$build/bin
+N=${N:-1000000}
+min() { [ "$1" -lt "$2" ] && echo "$1" || echo "$2"; }
+SPARK_N=${SPARK_N:-$(min "$N" 200000)}
+MONGO_N=${MONGO_N:-$(min "$N" 200000)}
+LOOP_N=${LOOP_N:-$(min "$MONGO_N" 10000)}
+CHECK_N=${CHECK_N:-50000}
+cache=${DS_CACHE:-$HOME/.cache/ds}
+venv=$cache/bench-venv
+data=$build/bench
+results=$top/bench/results.md
+servers=$data/servers
+export SPARK_LOCAL_IP=127.0.0.1	# Spark on loopback only
+
+case $N in
+''|*[!0-9]*) echo "bench/run.sh: N=$N: not a number" >&2; exit 2 ;;
+esac
+mkdir -p "$data" || exit 1
+tmp=$(mktemp -d /tmp/ds-bench.XXXXXX) || exit 1
+kafka_up=0
+mongo_up=0
+
+cleanup() {
+	if [ "$kafka_up" = 1 ]; then
+		DS_SERVER_DIR=$servers test/servers/kafka.sh stop >/dev/null 2>&1
+	fi
+	if [ "$mongo_up" = 1 ]; then
+		DS_SERVER_DIR=$servers test/servers/mongo.sh stop >/dev/null 2>&1
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+note() { printf -- '- %s\n' "$*" >> "$tmp/notes"; }
+: > "$tmp/rows"
+: > "$tmp/notes"
+
+# ---- data -------------------------------------------------------------
+
+gen=$data/gen
+if [ ! -x "$gen" ] || [ bench/gen.c -nt "$gen" ]; then
+	${CC:-cc} -O2 -o "$gen" bench/gen.c || {
+		echo "bench/run.sh: cannot build the generator" >&2; exit 1; }
+fi
+
+# datafile KIND N [KEYS [cover]]: the path of a cached generated file
+datafile() {
+	local f=$data/$1-$2${3:+-k$3}${4:+-$4}.nd
+	if [ ! -s "$f" ]; then
+		say "generating $f"
+		"$gen" "$@" > "$f.tmp" && mv "$f.tmp" "$f" || {
+			rm -f "$f.tmp"; echo "bench/run.sh: generator failed" >&2
+			exit 1; }
+	fi
+	echo "$f"
+}
+
+log=$(datafile log "$N")
+text=$(datafile text "$N")
+
+# ---- measuring ---------------------------------------------------------
+
+# run_pipe IN OUT RECORDS STAGE...: run the stages as one pipeline from
+# IN to OUT, each under /usr/bin/time.  Sets R_RATE (records/s), R_SECS,
+# R_RSS (MB, sum of the stages), R_RSSV (each stage's MB), or R_NA (why
+# it could not run) and returns 1.
+run_pipe() {
+	local in=$1 out=$2 records=$3 cmd="" i=0 s w t0 t1 rc
+	shift 3
+	R_NA="" R_RATE="" R_SECS="" R_RSS="" R_RSSV=""
+	for s in "$@"; do
+		w=${s%% *}
+		case $w in
+		ds-*)	[ -x "$bin/$w" ] || { R_NA="n/a: $w not built"; return 1; } ;;
+		/*)	[ -x "$w" ] || { R_NA="n/a: $w missing"; return 1; } ;;
+		*)	command -v "$w" >/dev/null ||
+			    { R_NA="n/a: $w not installed"; return 1; } ;;
+		esac
+		cmd+="${cmd:+ | }/usr/bin/time -f '%e %M' -o $tmp/st.$i $s"
+		i=$((i + 1))
+	done
+	rm -f "$tmp"/st.*
+	t0=$(date +%s%N)
+	PATH=$bin:$PATH bash -o pipefail -c "$cmd" < "$in" > "$out" \
+	    2> "$tmp/err"
+	rc=$?
+	t1=$(date +%s%N)
+	if [ $rc -ne 0 ]; then
+		R_NA="n/a: failed (exit $rc: $(grep -v '^Command exited' \
+		    "$tmp/err" | head -1 | cut -c1-100))"
+		return 1
+	fi
+	R_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+	R_RATE=$(awk -v n="$records" -v s="$R_SECS" \
+	    'BEGIN { printf "%d", s > 0 ? n / s : 0 }')
+	R_RSSV=$(for ((j = 0; j < i; j++)); do
+		tail -1 "$tmp/st.$j" | awk '{ printf "%.1f ", $2 / 1024 }'
+	done)
+	R_RSS=$(echo "$R_RSSV" | awk '{ for (j = 1; j <= NF; j++) t += $j
+	    printf "%.1f", t }')
+	return 0
+}
+
+declare -A RATE		# ds rates by row id, for the ratios
+
+# fmt_rate R: 1234567 -> 1.23M, 45678 -> 45.7k
+fmt_rate() {
+	awk -v r="$1" 'BEGIN {
+		if (r >= 1e6) printf "%.2fM", r / 1e6
+		else if (r >= 1e3) printf "%.1fk", r / 1e3
+		else printf "%d", r }'
+}
+
+# row WORKLOAD TOOL RATE RSS RATIO: one table row
+row() {
+	local a=("${@//|/\\|}")
+	printf '| %s | %s | %s | %s | %s |\n' "${a[@]}" >> "$tmp/rows"
+}
+
+# ds_row W ID LABEL IN RECORDS STAGE...: time a ds pipeline, keep its
+# rate under ID for the peers' ratios, write the row
+ds_row() {
+	local w=$1 id=$2 label=$3 in=$4 records=$5
+	shift 5
+	say "$w $label"
+	if run_pipe "$in" /dev/null "$records" "$@"; then
+		RATE[$id]=$R_RATE
+		row "$w" "$label" "$(fmt_rate "$R_RATE")" "$R_RSS" ""
+	else
+		row "$w" "$label" "$R_NA" "" ""
+	fi
+}
+
+# ratio ID PEER_RATE: "12.3× ds-x" or ""
+ratio() {
+	local d=${RATE[$1]:-}
+	[ -n "$d" ] && [ -n "$2" ] && [ "$2" -gt 0 ] || return 0
+	awk -v d="$d" -v p="$2" -v id="$1" \
+	    'BEGIN { printf "%.1f× (%s)", d / p, id }'
+}
+
+# peer_row W VS LABEL IN RECORDS STAGE...: time a peer, ratio to ds row VS
+peer_row() {
+	local w=$1 vs=$2 label=$3 in=$4 records=$5
+	shift 5
+	say "$w $label"
+	if run_pipe "$in" /dev/null "$records" "$@"; then
+		row "$w" "$label" "$(fmt_rate "$R_RATE")" "$R_RSS" \
+		    "$(ratio "$vs" "$R_RATE")"
+	else
+		row "$w" "$label" "$R_NA" "" ""
+	fi
+}
+
+# ---- Spark Streaming (PySpark) ------------------------------------------
+
+SPARK_NA=""
+spark_ready() {
+	[ "${SPARK:-1}" = 0 ] && { SPARK_NA="n/a: SPARK=0"; return 1; }
+	[ -n "$SPARK_NA" ] && return 1
+	command -v java >/dev/null ||
+	    { SPARK_NA="n/a: java not installed"; return 1; }
+	if ! "$venv/bin/python" -c 'import pyspark, pymongo' 2>/dev/null; then
+		say "installing pyspark 3.5 into $venv"
+		if ! { python3 -m venv "$venv" &&
+		    "$venv/bin/pip" install -q 'pyspark==3.5.*' pymongo; } \
+		    > "$tmp/pip.log" 2>&1; then
+			SPARK_NA="n/a: pip install pyspark failed: $(tail -1 \
+			    "$tmp/pip.log" | cut -c1-80)"
+			return 1
+		fi
+	fi
+	return 0
+}
+
+# spark_row W VS DATA WORKLOAD: Spark's rate measured inside the driver
+spark_row() {
+	local w=$1 vs=$2 in=$3 wl=$4 label="Spark $5 local[2]" j
+	say "$w $label"
+	if ! spark_ready; then
+		row "$w" "$label" "$SPARK_NA" "" ""
+		return
+	fi
+	if ! timeout 900 "$venv/bin/python" bench/spark/stream.py "$in" "$wl" \
+	    > "$tmp/spark.out" 2> "$tmp/spark.err"; then
+		row "$w" "$label" "n/a: failed: $(grep -m1 -E \
+		    'Error|Exception' "$tmp/spark.err" | cut -c1-80)" "" ""
+		return
+	fi
+	j=$(tail -1 "$tmp/spark.out")
+	R_RATE=$(echo "$j" | jq -r '(.records / .seconds) | floor')
+	R_RSS=$(echo "$j" | jq -r .rss_mb)
+	row "$w" "$label" "$(fmt_rate "$R_RATE")" "$R_RSS" \
+	    "$(ratio "$vs" "$R_RATE")"
+}
+
+if [ "$SPARK_N" -lt "$N" ]; then
+	spark_log=$(datafile log "$SPARK_N")
+	spark_text=$(datafile text "$SPARK_N")
+else
+	spark_log=$log
+	spark_text=$text
+fi
+
+# ---- the workloads -------------------------------------------------------
+
+say "N=$N records; tools from $bin"
+
+# W1 pass-through
+ds_row W1 ds-map "ds-map ." "$log" "$N" "ds-map ."
+ds_row W1 ds-batch "ds-batch -n 100000" "$log" "$N" "ds-batch -n 100000"
+peer_row W1 ds-map "jq -c ." "$log" "$N" "jq -c ."
+peer_row W1 ds-map "cat (the ceiling)" "$log" "$N" "cat"
+
+# W2 filter + project
+w2='select(.app=="live") | {user,bytes}'
+ds_row W2 ds-map "ds-map '$w2'" "$log" "$N" "ds-map '$w2'"
+peer_row W2 ds-map "jq -c '$w2'" "$log" "$N" "jq -c '$w2'"
+
+# W3 per-batch keyed sum; ds-reduce alone on the plain file is the same
+# work as the jq and mlr group-bys (one group-by over all records)
+batch="ds-batch -T ts -i 2s"
+reduce="ds-reduce -k user -a sum:bytes -a count"
+ds_row W3 ds-pipe "$batch | $reduce" "$log" "$N" "$batch" "$reduce"
+ds_row W3 ds-reduce "$reduce (alone, plain input)" "$log" "$N" "$reduce"
+w3jq='reduce inputs as $r ({}; .[$r.user] |= {sum_bytes: ((.sum_bytes // 0) + $r.bytes), count: ((.count // 0) + 1)}) | to_entries[] | {user: .key} + .value'
+peer_row W3 ds-reduce "jq -n reduce per user" "$log" "$N" "jq -n -c '$w3jq'"
+peer_row W3 ds-reduce "mlr stats1 -a sum,count" "$log" "$N" \
+    "mlr --ijson --ojson stats1 -a sum,count -f bytes -g user"
+spark_row W3 ds-pipe "$spark_log" w3 reduceByKey
+
+# the batched stream, for the single-tool rows of W4
+batched=$data/batched-$N.nd
+if [ ! -s "$batched" ] && [ -x "$bin/ds-batch" ]; then
+	"$bin/ds-batch" -T ts -i 2s < "$log" > "$batched.tmp" &&
+	    mv "$batched.tmp" "$batched"
+fi
+
+# W4 sliding window
+window="ds-window -w 6s -s 2s -k user -a sum:bytes"
+ds_row W4 ds-pipe4 "$batch | $window" "$log" "$N" "$batch" "$window"
+if [ -s "$batched" ]; then
+	ds_row W4 ds-window "$window (alone, batched input)" "$batched" "$N" \
+	    "$window"
+fi
+spark_row W4 ds-pipe4 "$spark_log" w4 "reduceByKeyAndWindow(inv)"
+
+# W5 running state (--emit all: updateStateByKey emits every key)
+state="ds-state -k user -a sum:sum_bytes --emit all"
+ds_row W5 ds-pipe5 "$batch | $reduce | $state" "$log" "$N" \
+    "$batch" "$reduce" "$state"
+spark_row W5 ds-pipe5 "$spark_log" w5 updateStateByKey
+
+# W6 word count on text lines (records/s are lines/s)
+w6map="ds-map -R 'split(\" \")[] | {word: .}'"
+w6red="ds-reduce -k word -a count"
+ds_row W6 ds-pipe6 "$w6map | $w6red" "$text" "$N" "$w6map" "$w6red"
+peer_row W6 ds-pipe6 "awk word count" "$text" "$N" \
+    "awk '{ for (i = 1; i <= NF; i++) c[\$i]++ } END { for (w in c) print w, c[w] }'"
+spark_row W6 ds-pipe6 "$spark_text" w6 NetworkWordCount
+
+# W7 Kafka consume from the real broker (test/servers/kafka.sh)
+w7() {
+	local out brokers topic=ds-bench-$N-$$ got
+	if [ ! -x test/servers/kafka.sh ]; then
+		row W7 "ds-kafka-cat -e" "n/a: no test/servers/kafka.sh" "" ""
+		return
+	fi
+	command -v kcat >/dev/null ||
+	    { row W7 "kcat -C -e -J" "n/a: kcat not installed" "" ""; }
+	say "W7 starting the Kafka broker"
+	if ! out=$(DS_SERVER_DIR=$servers timeout 600 test/servers/kafka.sh \
+	    start 2> "$tmp/kafka.err"); then
+		row W7 "ds-kafka-cat -e" "n/a: broker did not start: $(tail -1 \
+		    "$tmp/kafka.err" | cut -c1-80)" "" ""
+		return
+	fi
+	kafka_up=1
+	brokers=$(echo "$out" | sed -n 's/^DS_TEST_BROKERS=//p' | tail -1)
+	say "W7 producing $N messages to $topic"
+	if ! timeout 600 kcat -P -b "$brokers" -t "$topic" \
+	    -X queue.buffering.max.messages=1000000 -X linger.ms=50 \
+	    < "$log" 2> "$tmp/kcat.err"; then
+		row W7 "ds-kafka-cat -e" "n/a: kcat -P failed: $(head -1 \
+		    "$tmp/kcat.err" | cut -c1-80)" "" ""
+		return
+	fi
+	# each consumer counts what it got (wc -l, the same for both)
+	say "W7 ds-kafka-cat"
+	if run_pipe /dev/null "$tmp/w7.count" "$N" \
+	    "ds-kafka-cat -b $brokers -t $topic -o beginning -e" "wc -l"; then
+		RATE[ds-kafka-cat]=$R_RATE
+		row W7 "ds-kafka-cat -e" "$(fmt_rate "$R_RATE")" "$R_RSS" ""
+		got=$(cat "$tmp/w7.count")
+		[ "$got" = "$N" ] ||
+		    note "W7: ds-kafka-cat consumed $got records, not $N"
+	else
+		row W7 "ds-kafka-cat -e" "$R_NA" "" ""
+	fi
+	say "W7 kcat"
+	if run_pipe /dev/null "$tmp/w7.count" "$N" \
+	    "kcat -C -b $brokers -t $topic -o beginning -e -J -q" "wc -l"; then
+		row W7 "kcat -C -e -J" "$(fmt_rate "$R_RATE")" "$R_RSS" \
+		    "$(ratio ds-kafka-cat "$R_RATE")"
+		got=$(cat "$tmp/w7.count")
+		[ "$got" = "$N" ] || note "W7: kcat consumed $got records, not $N"
+	else
+		row W7 "kcat -C -e -J" "$R_NA" "" ""
+	fi
+	DS_SERVER_DIR=$servers test/servers/kafka.sh stop >/dev/null 2>&1
+	kafka_up=0
+}
+
+# W8 Mongo sink: one bulk write per batch against one request per record
+w8() {
+	local out uri py f db=dsbench coll=w8_$$ got keys
+	if [ ! -x test/servers/mongo.sh ]; then
+		row W8 "ds-sink-mongo --mode merge" \
+		    "n/a: no test/servers/mongo.sh" "" ""
+		return
+	fi
+	say "W8 starting the MongoDB-compatible server"
+	if ! out=$(DS_SERVER_DIR=$servers timeout 900 test/servers/mongo.sh \
+	    start 2> "$tmp/mongo.err"); then
+		row W8 "ds-sink-mongo --mode merge" "n/a: server did not start: \
+$(tail -1 "$tmp/mongo.err" | cut -c1-80)" "" ""
+		return
+	fi
+	mongo_up=1
+	uri=$(echo "$out" | sed -n 's/^DS_TEST_MONGO_URI=//p' | tail -1)
+	py=$(echo "$out" | sed -n 's/^DS_TEST_MONGO_PY=//p' | tail -1)
+	[ -n "$py" ] || py=$venv/bin/python
+	keys=$(min "$MONGO_N" 100000)
+	f=$(datafile log "$MONGO_N" 100000 cover)
+	"$py" bench/mongo_loop.py "$uri" $db $coll drop >/dev/null 2>&1
+	ds_row W8 ds-sink-mongo "ds-batch -n 10000 | ds-sink-mongo --mode merge" \
+	    "$f" "$MONGO_N" "ds-batch -n 10000" \
+	    "ds-sink-mongo --uri $uri -d $db -c $coll --mode merge --key user"
+	got=$("$py" bench/mongo_loop.py "$uri" $db $coll count 2>&1)
+	[ "$got" = "$keys" ] ||
+	    note "W8: the sink left $got documents, expected $keys"
+	"$py" bench/mongo_loop.py "$uri" $db $coll drop >/dev/null 2>&1
+	peer_row W8 ds-sink-mongo "pymongo update_one per record" "$f" \
+	    "$LOOP_N" "$py bench/mongo_loop.py $uri $db $coll load $LOOP_N"
+	"$py" bench/mongo_loop.py "$uri" $db $coll drop >/dev/null 2>&1
+	note "W8: $MONGO_N records with $keys keys ($(
+	    [ "$MONGO_N" -lt "$N" ] && echo "MONGO_N, ")FerretDB on \
+PostgreSQL); the per-record loop ran on the first $LOOP_N (one upsert \
+update_one each, one client), its rate is per record"
+	DS_SERVER_DIR=$servers test/servers/mongo.sh stop >/dev/null 2>&1
+	mongo_up=0
+}
+
+# W9 memory: W5 with 10x the records and the same N keys
+w9() {
+	local f1 f10 n10=$((10 * N)) s1 s10 st="ds-state -k user -a sum:sum_bytes"
+	if [ "${W9:-1}" = 0 ]; then
+		row W9 "memory" "n/a: W9=0" "" ""
+		return
+	fi
+	f1=$(datafile log "$N" "$N" cover)
+	f10=$(datafile log "$n10" "$N" cover)
+	for f in "$f1" "$f10"; do
+		local n=$N
+		[ "$f" = "$f10" ] && n=$n10
+		say "W9 $n records, $N keys"
+		if run_pipe "$f" /dev/null "$n" "$batch" "$reduce" "$st"; then
+			local srss
+			srss=$(echo "$R_RSSV" | awk '{ print $3 }')
+			if [ "$n" = "$N" ]; then
+				s1=$srss
+				row W9 "W5 pipeline, $n records, $N keys" \
+				    "$(fmt_rate "$R_RATE")" \
+				    "ds-state $srss (all $R_RSS)" ""
+			else
+				row W9 "W5 pipeline, $n records, $N keys" \
+				    "$(fmt_rate "$R_RATE")" \
+				    "ds-state $srss (all $R_RSS)" \
+				    "$(awk -v a="${s1:-0}" -v b="$srss" 'BEGIN {
+				    if (a > 0) printf "RSS %.2f× the %s-record row", b / a, "'"$N"'" }')"
+			fi
+		else
+			row W9 "W5 pipeline, $n records, $N keys" "$R_NA" "" ""
+		fi
+	done
+	note "W9: users drawn in a fixed stride so both files hold the same \
+$N keys; ds-state emits the changed keys (mapWithState style), since \
+emitting every key each batch would write keys x batches records"
+}
+
+w7
+w8
+w9
+
+# ---- Spark = ds on a small N (the comparison is of equal work) ----------
+
+spark_check() {
+	local clog ctext d=$tmp/chk res all=""
+	spark_ready || return 0
+	for t in ds-batch ds-reduce ds-window ds-state ds-map; do
+		[ -x "$bin/$t" ] || { note "Spark check: skipped, $t not built"
+			return 0; }
+	done
+	mkdir -p "$d"
+	clog=$(datafile log "$CHECK_N")
+	ctext=$(datafile text "$CHECK_N")
+	say "checking Spark's results against ds's on $CHECK_N records"
+	if ! timeout 900 "$venv/bin/python" bench/spark/stream.py --check "$d" \
+	    "$clog" w3 w4 w5 > /dev/null 2> "$tmp/spark.err" ||
+	    ! timeout 900 "$venv/bin/python" bench/spark/stream.py --check "$d" \
+	    "$ctext" w6 > /dev/null 2>> "$tmp/spark.err"; then
+		note "Spark check: Spark failed: $(grep -m1 -E \
+		    'Error|Exception' "$tmp/spark.err" | cut -c1-100)"
+		return 0
+	fi
+	run_pipe "$clog" "$d/ds-w3" 0 "$batch" "$reduce" &&
+	run_pipe "$clog" "$d/ds-w4" 0 "$batch" "$window" &&
+	run_pipe "$clog" "$d/ds-w5" 0 "$batch" "$reduce" "$state" &&
+	run_pipe "$ctext" "$d/ds-w6" 0 "$w6map" "$w6red" ||
+	    { note "Spark check: a ds pipeline failed: $R_NA"; return 0; }
+	for w in w3 w4 w5 w6; do
+		res=$(python3 bench/check.py "$d/ds-$w" "$d/$w.tsv" 2>&1)
+		all+="${all:+; }${w^^} $res"
+	done
+	note "Spark = ds on $CHECK_N records: $all"
+}
+spark_check
+
+# ---- the table -------------------------------------------------------------
+
+{
+	echo "# ds bench: N=$N records, $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo
+	echo "$(nproc) cores, load average at the end: $(cut -d' ' -f1-3 \
+	    /proc/loadavg); tools from $bin"
+	echo
+	echo "| workload | tool | records/s | peak RSS (MB) | ratio ds/peer |"
+	echo "|---|---|---|---|---|"
+	cat "$tmp/rows"
+	echo
+	echo "Notes:"
+	echo "- records/s = records / wall seconds of the whole pipeline;" \
+	    "peak RSS of a pipeline = the sum of its stages' peaks" \
+	    "(/usr/bin/time %M); the ratio names the ds row it divides."
+	echo "- Spark rows: PySpark $("$venv/bin/python" -c \
+	    'import pyspark; print(pyspark.__version__)' 2>/dev/null) \
+streaming, local[2], queueStream of the same 2 s event-time batches \
+(10000 lines a batch for W6), timed inside the driver from ssc.start() to \
+the last batch's output: JVM start-up and Python worker start excluded; \
+RSS is the driver + JVM + Python workers. Fed the first $SPARK_N records \
+(SPARK_N)."
+	echo "- W3's jq and mlr rows group the whole input, as ds-reduce alone" \
+	    "on plain input does; W6 rates are text lines/s (~7 words a" \
+	    "line), ds on one batch, Spark on 10000-line batches."
+	cat "$tmp/notes"
+} > "$tmp/table"
+cp "$tmp/table" "$results"
+cat "$tmp/table"
+exit 0
