@@ -792,6 +792,7 @@ main(int argc, char *argv[])
 	int ch, i, emitall = 0, snapshot = 0;
 
 	ds_signals();
+	ds_buf_grow(&kb, 64);	/* never hash from NULL, even the empty key */
 	while ((ch = getopt_long(argc, argv, "a:e:hk:V", longopts,
 	    NULL)) != -1) {
 		if (ds_common_opt(ch, optarg))
