@@ -1,0 +1,782 @@
+/*
+ * ds-batch -- cut NDJSON into micro-batches (Spark's batchDuration).
+ *
+ * The ingress of a pipeline: every line is validated (JSON, UTF-8,
+ * limits, no forged control records), written out compact, and each
+ * batch is closed with a marker.  Batches follow the wall clock (-i,
+ * aligned to multiples of the interval, ticking while the input is
+ * idle), a record or byte count (-n, -B), or the records' own event
+ * time (-T).  Offsets of ds-kafka-cat envelopes go into the markers, and
+ * --log DIR makes the boundaries replayable after a crash.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ds.h"
+
+enum {
+	OPT_TIMEUNIT = DS_OPT_FIRST_TOOL, OPT_LATENESS, OPT_CREATED, OPT_LOG
+};
+
+/* Empty event-time batches we are willing to emit between two records. */
+#define MAXGAP	1000000
+
+/* A batch: its counts, offsets and the records held until its turn. */
+struct batch {
+	int64_t		 k;	/* event time: index of [kI, (k+1)I) */
+	int64_t		 count;
+	int64_t		 bytes;
+	struct ds_buf	 held;	/* lines, each with its '\n' */
+	struct ds_offsets off;
+};
+
+/* The topic, partition and offset of a ds-kafka-cat envelope. */
+struct env {
+	const char	*topic;
+	size_t		 tlen;
+	int32_t		 part;
+	int64_t		 off;
+};
+
+static int64_t	 ival = 1000;		/* -i, ms */
+static int64_t	 maxn, maxbytes;	/* -n, -B; 0: none */
+static int	 evmode;		/* -T */
+static struct ds_path tpath;
+static enum ds_tunit tunit = DS_TU_MS;
+static int64_t	 lateness;
+static int	 wantcreated;		/* --created */
+static const char *logdir;
+static struct ds_blog blog;
+static int	 status;
+
+static int64_t	 seq;			/* of the last marker emitted */
+static int64_t	 lasttime = INT64_MIN;	/* its time */
+static struct ds_buf scratch, topicbuf;
+
+/* processing time: the open batch and the end of its interval */
+static struct batch cur;
+static int64_t	 tickend;
+
+/* event time: batches below lo are closed; lo's records are written
+ * through, later batches (with records) are held in ob, sorted by k */
+static struct batch *ob;
+static size_t	 nob, obcap;
+static int	 have, started;
+static int64_t	 lo, maxt;
+
+/* --log replay: rb[i] collects the records of log entry i */
+static int	 replaying;
+static struct batch *rb;
+static struct ds_offsets *eoff;		/* each entry's ranges */
+static struct ds_offsets logmax;	/* every logged range, merged */
+static struct ds_offsets hi;		/* offsets seen in this run */
+static struct batch nb;			/* new records held during replay */
+static size_t	 rp;			/* first entry not yet emitted */
+
+static void
+usage(int st)
+{
+	fprintf(st ? stderr : stdout, "usage: ds-batch [-i DURATION] "
+	    "[-n N] [-B BYTES] [-T FIELD] [--time-unit s|ms|us]\n"
+	    "\t[--lateness DURATION] [--created] [--log DIR] "
+	    DS_COMMON_USAGE "\n\t[FILE ...]\n");
+	exit(st);
+}
+
+/*
+ * One pass over the top-level keys of a line that starts like an
+ * envelope; returns 1 with *e set when topic, partition and offset are
+ * all there.  Other records pay only the prefix comparison.
+ */
+static int
+envelope(const char *p, size_t len, struct env *e)
+{
+	const char *end = p + len, *k, *v;
+	size_t kl;
+	int64_t i;
+	int got = 0;
+
+	if (len < 9 || memcmp(p, "{\"topic\":", 9) != 0)
+		return 0;
+	for (p++; p < end && got != 7; ) {
+		while (p < end && *p != '"')
+			p++;
+		if (p >= end)
+			break;
+		k = p + 1;
+		p = ds_json_skip(p, end);
+		kl = p - k - 1;
+		while (p < end && *p != ':')
+			p++;
+		v = ++p;
+		p = ds_json_skip(p, end);
+		while (v < p && (*v == ' ' || *v == '\t'))
+			v++;
+		if (kl == 5 && memcmp(k, "topic", 5) == 0) {
+			ds_buf_reset(&topicbuf);
+			if (ds_json_str((struct ds_span){ v, p - v },
+			    &topicbuf) == -1)
+				return 0;
+			got |= 1;
+		} else if (kl == 9 && memcmp(k, "partition", 9) == 0) {
+			if (ds_json_int((struct ds_span){ v, p - v }, &i) ==
+			    -1 || i < 0 || i > INT32_MAX)
+				return 0;
+			e->part = (int32_t)i;
+			got |= 2;
+		} else if (kl == 6 && memcmp(k, "offset", 6) == 0) {
+			if (ds_json_int((struct ds_span){ v, p - v },
+			    &e->off) == -1)
+				return 0;
+			got |= 4;
+		}
+		while (p < end && *p != ',' && *p != '}')
+			p++;
+		if (p < end && *p == '}')
+			break;
+		p++;
+	}
+	if (got != 7)
+		return 0;
+	e->topic = topicbuf.p;
+	e->tlen = topicbuf.len;
+	return 1;
+}
+
+static void
+count(struct batch *b, size_t len, const struct env *e)
+{
+	b->count++;
+	b->bytes += (int64_t)len + 1;
+	if (e != NULL)
+		ds_offsets_see(&b->off, e->topic, e->tlen, e->part, e->off);
+}
+
+static void
+hold(struct batch *b, const char *p, size_t len)
+{
+	ds_buf_add(&b->held, p, len);
+	ds_buf_addc(&b->held, '\n');
+}
+
+static void
+unhold(struct batch *b)
+{
+	ds_out(b->held.p, b->held.len);
+	ds_buf_reset(&b->held);
+}
+
+static void
+freebatch(struct batch *b)
+{
+	ds_buf_free(&b->held);
+	ds_offsets_clear(&b->off);
+	free(b->off.r);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Write the marker, after logging it when --log is on. */
+static void
+put(json_t *m, int log)
+{
+	if (evmode && !wantcreated)
+		json_object_del(m, "created");	/* reproducible output */
+	if (log && logdir != NULL)
+		ds_blog_append(&blog, m);
+	ds_marker_emit(m);
+	json_decref(m);
+}
+
+/* Close batch b with a new marker; times never go backwards. */
+static void
+emit(int64_t time, struct batch *b)
+{
+	if (time <= lasttime)
+		time = lasttime + 1;
+	put(ds_marker_new(++seq, time, ival, b->count,
+	    ds_offsets_json(&b->off)), 1);
+	lasttime = time;
+	b->count = b->bytes = 0;
+	ds_offsets_clear(&b->off);
+}
+
+/* ---- processing time ---- */
+
+static void
+pt_settick(int64_t now)
+{
+	int64_t t = now > lasttime ? now : lasttime;
+
+	tickend = (ds_floordiv(t, ival) + 1) * ival;
+}
+
+/* Close the batches whose interval has ended. */
+static void
+pt_tick(int64_t now)
+{
+	while (now >= tickend) {
+		emit(tickend, &cur);
+		tickend += ival;
+		if (now - tickend > 1000 * ival)
+			pt_settick(now);	/* asleep for long: jump */
+	}
+}
+
+/* -n or -B reached: close early, at the current time. */
+static void
+pt_close(void)
+{
+	int64_t now = ds_now_ms();
+
+	emit(now < tickend ? now : tickend, &cur);
+	if (lasttime >= tickend)
+		pt_settick(lasttime);
+}
+
+static void
+pt_add(const char *p, size_t len, const struct env *e)
+{
+	ds_out_line(p, len);
+	count(&cur, len, e);
+	if ((maxn > 0 && cur.count >= maxn) ||
+	    (maxbytes > 0 && cur.bytes >= maxbytes))
+		pt_close();
+}
+
+/* ---- event time ---- */
+
+static struct batch *
+ev_batch(int64_t k)
+{
+	size_t i = nob;
+
+	while (i > 0 && ob[i - 1].k > k)
+		i--;
+	if (i > 0 && ob[i - 1].k == k)
+		return &ob[i - 1];
+	if (nob == obcap) {
+		obcap = obcap ? obcap * 2 : 16;
+		if ((ob = reallocarray(ob, obcap, sizeof(*ob))) == NULL)
+			err(1, NULL);
+	}
+	memmove(&ob[i + 1], &ob[i], (nob - i) * sizeof(*ob));
+	memset(&ob[i], 0, sizeof(*ob));
+	ob[i].k = k;
+	nob++;
+	return &ob[i];
+}
+
+/*
+ * Close every batch below nl in order, empty ones included once the
+ * stream has started, then write out the held records of the new lo.
+ */
+static void
+ev_advance(int64_t nl)
+{
+	struct batch empty = { 0 };
+
+	while (lo < nl) {
+		if (nob > 0 && ob[0].k == lo) {
+			unhold(&ob[0]);
+			emit((lo + 1) * ival, &ob[0]);
+			started = 1;
+			freebatch(&ob[0]);
+			memmove(&ob[0], &ob[1], (--nob) * sizeof(*ob));
+		} else if (started)
+			emit((lo + 1) * ival, &empty);
+		else if (nob > 0 && ob[0].k < nl) {
+			lo = ob[0].k;	/* nothing before the first record */
+			continue;
+		} else {
+			lo = nl;
+			break;
+		}
+		lo++;
+	}
+	if (nob > 0 && ob[0].k == lo)
+		unhold(&ob[0]);
+	freebatch(&empty);
+}
+
+/* The event time of a record, or a bad record reported (-1). */
+static int
+ev_time(const struct ds_line *l, const char *p, size_t len, int64_t *t)
+{
+	struct ds_span v;
+
+	if (!ds_json_get(p, len, &tpath, &v)) {
+		ds_bad(l, "no time field \"%s\"", tpath.text);
+		return -1;
+	}
+	if (ds_evtime(v, tunit, t) == -1 || *t < -(1LL << 60) ||
+	    *t > (1LL << 60)) {
+		ds_bad(l, "field \"%s\" is not a time: %.*s", tpath.text,
+		    v.len > 64 ? 64 : (int)v.len, v.p);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+ev_add(const struct ds_line *l, const char *p, size_t len,
+    const struct env *e)
+{
+	struct batch *b;
+	int64_t t, k, nl;
+
+	if (ev_time(l, p, len, &t) == -1)
+		return;
+	k = ds_floordiv(t, ival);
+	if (have && k < lo) {
+		ds_bad(l, "late record: time %lld is in batch %lld..%lld, "
+		    "already closed (lateness %lld ms)", (long long)t,
+		    (long long)(k * ival), (long long)((k + 1) * ival),
+		    (long long)lateness);
+		return;
+	}
+	if (have && started && k - lo > MAXGAP + lateness / ival) {
+		ds_bad(l, "time %lld is more than %d intervals after the "
+		    "open batches", (long long)t, MAXGAP);
+		return;
+	}
+	if (!have) {
+		have = 1;
+		maxt = t;
+		lo = ds_floordiv(t - lateness, ival);
+	} else if (t > maxt) {
+		maxt = t;
+		nl = ds_floordiv(t - lateness, ival);
+		if (nl > lo)
+			ev_advance(nl);
+	}
+	b = ev_batch(k);
+	count(b, len, e);
+	if (k == lo)
+		ds_out_line(p, len);
+	else
+		hold(b, p, len);
+}
+
+/* End of input: close every open batch, up to the one of maxt. */
+static void
+ev_finish(void)
+{
+	if (have)
+		ev_advance(ds_floordiv(maxt, ival) + 1);
+}
+
+/* ---- --log replay ---- */
+
+static void
+add(const struct ds_line *l, const char *p, size_t len)
+{
+	struct env e;
+	int ise = envelope(p, len, &e);
+
+	if (evmode)
+		ev_add(l, p, len, ise ? &e : NULL);
+	else
+		pt_add(p, len, ise ? &e : NULL);
+}
+
+static int64_t
+until_of(const struct ds_offsets *o, const char *t, size_t tlen, int32_t p)
+{
+	size_t i;
+
+	for (i = 0; i < o->n; i++)
+		if (o->r[i].partition == p && strlen(o->r[i].topic) == tlen &&
+		    memcmp(o->r[i].topic, t, tlen) == 0)
+			return o->r[i].until;
+	return INT64_MIN;
+}
+
+/* Does entry i's range for e's partition hold e's offset? */
+static int
+inentry(size_t i, const struct env *e)
+{
+	const struct ds_offsets *o = &eoff[i];
+	size_t j;
+
+	for (j = 0; j < o->n; j++)
+		if (o->r[j].partition == e->part &&
+		    strlen(o->r[j].topic) == e->tlen &&
+		    memcmp(o->r[j].topic, e->topic, e->tlen) == 0)
+			return e->off >= o->r[j].from && e->off < o->r[j].until;
+	return 0;
+}
+
+/*
+ * Has entry i got all its records?  Plain entries: its logged count;
+ * envelope entries: every partition replayed up to the range's end.
+ */
+static int
+entrydone(size_t i)
+{
+	const struct ds_offsets *o = &eoff[i];
+	size_t j;
+
+	if (o->n == 0)
+		return rb[i].count >= blog.e[i].count;
+	for (j = 0; j < o->n; j++)
+		if (until_of(&hi, o->r[j].topic, strlen(o->r[j].topic),
+		    o->r[j].partition) < o->r[j].until)
+			return 0;
+	return 1;
+}
+
+static void
+replay_end(void)
+{
+	struct ds_line l = { 0 };
+	const char *p, *e, *nl;
+	struct ds_buf held = nb.held;
+
+	replaying = 0;
+	if (evmode) {
+		have = 1;
+		lo = ds_floordiv(lasttime, ival);
+		maxt = INT64_MIN / 2;
+		started = 0;
+	} else
+		pt_settick(ds_now_ms());
+	/* the new records that waited for the log's batches */
+	memset(&nb.held, 0, sizeof(nb.held));
+	l.src = "(held during replay)";
+	for (p = held.p, e = held.p + held.len; p < e; p = nl + 1) {
+		nl = memchr(p, '\n', e - p);
+		add(&l, p, nl - p);
+	}
+	ds_buf_free(&held);
+	freebatch(&nb);
+}
+
+/* Emit the log entries that are complete (all that remain at the end). */
+static void
+replay_pump(int final)
+{
+	struct ds_blogent *le;
+	struct batch *b;
+	json_t *m;
+
+	while (replaying && rp < blog.n && (final || entrydone(rp))) {
+		le = &blog.e[rp];
+		b = &rb[rp];
+		if (eoff[rp].n > 0 && b->count == 0) {
+			rp++;	/* committed before the restart: skip */
+			continue;
+		}
+		if (b->count != le->count) {
+			warnx("%s: batch %lld: %lld records replayed, the log "
+			    "says %lld", blog.path, (long long)le->seq,
+			    (long long)b->count, (long long)le->count);
+			status = 1;
+		}
+		unhold(b);
+		m = ds_marker_new(le->seq, le->time, le->interval, b->count,
+		    json_incref(le->offsets));
+		put(m, 0);
+		freebatch(b);
+		rp++;
+	}
+	if (replaying && rp == blog.n)
+		replay_end();
+}
+
+static void
+replay_route(const struct ds_line *l, const char *p, size_t len)
+{
+	struct env e;
+	size_t i;
+	int64_t t;
+
+	if (!envelope(p, len, &e)) {
+		if (eoff[rp].n == 0) {
+			count(&rb[rp], len, NULL);
+			hold(&rb[rp], p, len);
+			replay_pump(0);
+			return;
+		}
+	} else {
+		ds_offsets_see(&hi, e.topic, e.tlen, e.part, e.off);
+		if (e.off < until_of(&logmax, e.topic, e.tlen, e.part)) {
+			for (i = rp; i < blog.n && !inentry(i, &e); i++)
+				;
+			if (i == blog.n) {
+				ds_bad(l, "offset %lld of %.*s/%d is in a "
+				    "logged batch already replayed",
+				    (long long)e.off, (int)e.tlen, e.topic,
+				    (int)e.part);
+				return;
+			}
+			count(&rb[i], len, &e);
+			hold(&rb[i], p, len);
+			replay_pump(0);
+			return;
+		}
+	}
+	/* beyond the log: a new batch, after the logged ones */
+	if (evmode) {
+		if (ev_time(l, p, len, &t) == -1)
+			return;
+		if (t < lasttime) {
+			ds_bad(l, "late record: time %lld is before the last "
+			    "logged batch (%lld)", (long long)t,
+			    (long long)lasttime);
+			return;
+		}
+	}
+	hold(&nb, p, len);
+	replay_pump(0);
+}
+
+static void
+replay_init(void)
+{
+	size_t i;
+
+	ds_blog_open(&blog, logdir);
+	if (blog.n == 0)
+		return;
+	seq = blog.e[blog.n - 1].seq;
+	lasttime = blog.e[blog.n - 1].time;
+	if ((rb = calloc(blog.n, sizeof(*rb))) == NULL ||
+	    (eoff = calloc(blog.n, sizeof(*eoff))) == NULL)
+		err(1, NULL);
+	for (i = 0; i < blog.n; i++) {
+		ds_offsets_merge_json(&eoff[i], blog.e[i].offsets);
+		ds_offsets_merge_json(&logmax, blog.e[i].offsets);
+	}
+	replaying = 1;
+	replay_pump(0);
+}
+
+static void
+cleanup(void)
+{
+	size_t i;
+
+	for (i = 0; eoff != NULL && i < blog.n; i++) {
+		ds_offsets_clear(&eoff[i]);
+		free(eoff[i].r);
+		freebatch(&rb[i]);
+	}
+	free(eoff);
+	free(rb);
+	ds_offsets_clear(&logmax);
+	free(logmax.r);
+	ds_offsets_clear(&hi);
+	free(hi.r);
+	freebatch(&nb);
+	freebatch(&cur);
+	for (i = 0; i < nob; i++)
+		freebatch(&ob[i]);
+	free(ob);
+	ds_buf_free(&scratch);
+	ds_buf_free(&topicbuf);
+	if (evmode)
+		ds_path_free(&tpath);
+	if (logdir != NULL)
+		ds_blog_close(&blog);
+}
+
+/* ---- input ---- */
+
+static void
+record(const struct ds_line *l)
+{
+	const char *p = l->p;
+	size_t len = l->len;
+
+	if (ds_line_blank(l) || ds_check_line(l, 1) == -1)
+		return;
+	if (ds_json_hadws()) {
+		ds_buf_reset(&scratch);
+		ds_json_compact(p, len, &scratch);
+		p = scratch.p;
+		len = scratch.len;
+	}
+	if (replaying)
+		replay_route(l, p, len);
+	else
+		add(l, p, len);
+}
+
+/*
+ * The loop: drain what every input has buffered, close the batches
+ * whose time has come, and wait in poll(2) for more input or the next
+ * tick, so the clock runs while the inputs are idle.  Several inputs
+ * are merged as their lines arrive (Spark's union).
+ */
+static void
+run(char **files, int nfiles)
+{
+	static char *stdinv[] = { "-" };
+	struct ds_in **in;
+	struct pollfd *pfd;
+	struct ds_line l;
+	int64_t now, wait;
+	int i, nopen, np, *idx;
+
+	if (nfiles == 0) {
+		files = stdinv;
+		nfiles = 1;
+	}
+	if ((in = calloc(nfiles, sizeof(*in))) == NULL ||
+	    (pfd = calloc(nfiles, sizeof(*pfd))) == NULL ||
+	    (idx = calloc(nfiles, sizeof(*idx))) == NULL)
+		err(1, NULL);
+	for (i = 0; i < nfiles; i++)
+		in[i] = ds_in_open(files[i], ds_opts.maxline);
+	pt_settick(ds_now_ms());
+	for (;;) {
+		if (!evmode && !replaying)
+			pt_tick(ds_now_ms());
+		nopen = np = 0;
+		for (i = 0; i < nfiles; i++) {
+			if (in[i] == NULL)
+				continue;
+			while (!ds_stop && ds_in_line(in[i], &l))
+				record(&l);
+			if (in[i]->eof && !ds_stop) {
+				ds_in_close(in[i]);
+				in[i] = NULL;
+				continue;
+			}
+			nopen++;
+			pfd[np].fd = in[i]->fd;
+			pfd[np].events = POLLIN;
+			idx[np++] = i;
+		}
+		if (nopen == 0 || ds_stop)
+			break;
+		wait = -1;
+		if (!evmode && !replaying) {
+			now = ds_now_ms();
+			wait = tickend > now ? tickend - now : 0;
+			if (wait > INT_MAX)
+				wait = INT_MAX;
+		}
+		if (poll(pfd, np, (int)wait) == -1) {
+			if (errno == EINTR)
+				continue;
+			err(1, "poll");
+		}
+		for (i = 0; i < np; i++)
+			if (pfd[i].revents != 0)
+				ds_in_fill(in[idx[i]]);
+	}
+	for (i = 0; i < nfiles; i++)
+		ds_in_close(in[i]);
+	free(in);
+	free(pfd);
+	free(idx);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct option lopts[] = {
+		DS_COMMON_LONGOPTS,
+		{ "time-unit",	required_argument, NULL, OPT_TIMEUNIT },
+		{ "lateness",	required_argument, NULL, OPT_LATENESS },
+		{ "created",	no_argument,	   NULL, OPT_CREATED },
+		{ "log",	required_argument, NULL, OPT_LOG },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *errstr, *tfield = NULL;
+	int ch, evopts = 0;
+
+	ds_signals();
+	while ((ch = getopt_long(argc, argv, "B:hi:n:T:V", lopts,
+	    NULL)) != -1) {
+		if (ds_common_opt(ch, optarg))
+			continue;
+		switch (ch) {
+		case 'B':
+			if (ds_bytesize(optarg, &maxbytes) == -1 ||
+			    maxbytes < 1)
+				errx(2, "-B: %s: expected a size", optarg);
+			break;
+		case 'h':
+			usage(0);
+			break;
+		case 'i':
+			if (ds_duration(optarg, &ival, 0) == -1)
+				errx(2, "-i: %s: expected a duration like "
+				    "500ms, 2s, 1m", optarg);
+			break;
+		case 'n':
+			maxn = strtonum(optarg, 1, INT64_MAX, &errstr);
+			if (errstr != NULL)
+				errx(2, "-n: %s is %s", optarg, errstr);
+			break;
+		case 'T':
+			tfield = optarg;
+			break;
+		case 'V':
+			ds_version();
+			break;
+		case OPT_TIMEUNIT:
+			evopts = 1;
+			if (strcmp(optarg, "ms") == 0)
+				tunit = DS_TU_MS;
+			else if (strcmp(optarg, "s") == 0)
+				tunit = DS_TU_S;
+			else if (strcmp(optarg, "us") == 0)
+				tunit = DS_TU_US;
+			else
+				errx(2, "--time-unit: %s: expected s, ms or us",
+				    optarg);
+			break;
+		case OPT_LATENESS:
+			evopts = 1;
+			if (ds_duration(optarg, &lateness, 1) == -1)
+				errx(2, "--lateness: %s: expected a duration",
+				    optarg);
+			break;
+		case OPT_CREATED:
+			evopts = 1;
+			wantcreated = 1;
+			break;
+		case OPT_LOG:
+			logdir = optarg;
+			break;
+		default:
+			usage(2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (tfield != NULL) {
+		evmode = 1;
+		if (ds_path_parse(tfield, &tpath) == -1)
+			errx(2, "-T: %s: bad field path", tfield);
+		if (maxn > 0 || maxbytes > 0)
+			errx(2, "-n and -B cut processing-time batches; "
+			    "they do not go with -T");
+	} else if (evopts)
+		errx(2, "--time-unit, --lateness and --created go with -T");
+
+	if (logdir != NULL)
+		replay_init();
+	run(argv, argc);
+	/* end of input or SIGINT/SIGTERM: close what is open */
+	if (replaying)
+		replay_pump(1);
+	if (evmode)
+		ev_finish();
+	else if (cur.count > 0)
+		pt_close();
+	ds_out_flush();
+	cleanup();
+	return status;
+}
