@@ -1,0 +1,249 @@
+/*
+ * ds-map -- run a jq expression on every data record of a stream:
+ * Spark's map (one output), filter (zero or one) and flatMap (many).
+ * Markers pass through byte for byte, after their batch's outputs.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ds.h"
+
+enum {
+	OPT_ARG = DS_OPT_FIRST_TOOL,
+	OPT_ARGJSON
+};
+
+static const struct option longopts[] = {
+	DS_COMMON_LONGOPTS,
+	{ "arg",	required_argument, NULL, OPT_ARG },
+	{ "argjson",	required_argument, NULL, OPT_ARGJSON },
+	{ "raw-input",	no_argument,	   NULL, 'R' },
+	{ "compact-output", no_argument,   NULL, 'c' },
+	{ "help",	no_argument,	   NULL, 'h' },
+	{ "version",	no_argument,	   NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* A line kept until its batch's marker (only when $__batch is used). */
+struct held {
+	size_t		 off, len;
+	unsigned long	 lineno;
+	const char	*src;
+	int		 toolong;
+};
+
+struct map {
+	struct ds_expr	*x;
+	int		 raw;		/* -R */
+	int		 batchvar;	/* index of $__batch */
+	int		 hold;		/* buffer each batch: $__batch used */
+	struct ds_buf	 q;		/* -R: the line as a JSON string */
+	struct ds_buf	 text;		/* held lines' bytes */
+	struct held	*h;
+	size_t		 nh, caph;
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: ds-map [-cRhV] [--arg NAME VALUE] [--argjson NAME JSON]\n"
+	    "              " DS_COMMON_USAGE "\n"
+	    "              EXPR [FILE ...]\n");
+	exit(status);
+}
+
+static void
+emit(void *arg, const char *out, size_t len)
+{
+	(void)arg;
+	ds_out_line(out, len);
+}
+
+static void
+run(struct map *m, const struct ds_line *l)
+{
+	const char *why;
+	const char *p = l->p;
+	size_t len = l->len;
+
+	if (l->toolong) {
+		ds_bad(l, "line longer than %zu bytes", ds_opts.maxline);
+		return;
+	}
+	if (m->raw) {
+		ds_buf_reset(&m->q);
+		ds_buf_addq(&m->q, l->p, l->len);
+		p = m->q.p;
+		len = m->q.len;
+	}
+	if (ds_expr_run(m->x, p, len, emit, NULL, &why) == -1)
+		ds_bad(l, "%s", why);
+}
+
+static void
+data(void *ctx, const struct ds_line *l)
+{
+	struct map *m = ctx;
+	struct held *h;
+
+	if (!m->hold) {
+		run(m, l);
+		return;
+	}
+	if (m->nh == m->caph) {
+		m->caph = m->caph ? m->caph * 2 : 1024;
+		if ((m->h = reallocarray(m->h, m->caph, sizeof(*m->h))) == NULL)
+			err(1, NULL);
+	}
+	h = &m->h[m->nh++];
+	h->off = m->text.len;
+	h->len = l->len;
+	h->lineno = l->lineno;
+	h->src = l->src;
+	h->toolong = l->toolong;
+	ds_buf_add(&m->text, l->p, l->len);
+}
+
+/* Run the held batch with $__batch bound to its marker m (or null). */
+static void
+flush_held(struct map *m, json_t *marker)
+{
+	struct ds_line l;
+	char *s;
+	size_t i;
+
+	if (!m->hold)
+		return;
+	if (marker != NULL) {
+		if ((s = json_dumps(marker, JSON_COMPACT)) == NULL)
+			err(1, NULL);
+		ds_expr_bind(m->x, m->batchvar, s, strlen(s));
+		free(s);
+	} else
+		ds_expr_bind(m->x, m->batchvar, "null", 4);
+	for (i = 0; i < m->nh; i++) {
+		l.p = m->text.p + m->h[i].off;
+		l.len = m->h[i].len;
+		l.lineno = m->h[i].lineno;
+		l.src = m->h[i].src;
+		l.toolong = m->h[i].toolong;
+		run(m, &l);
+	}
+	m->nh = 0;
+	ds_buf_reset(&m->text);
+}
+
+static void
+marker(void *ctx, json_t *mk, const struct ds_line *l)
+{
+	struct map *m = ctx;
+
+	flush_held(m, mk);
+	if (l != NULL && ds_bad_count == 0) {
+		/* untouched: forward the very bytes we read */
+		ds_out_line(l->p, l->len);
+		ds_out_flush();
+	} else
+		ds_marker_emit(mk);
+	json_decref(mk);
+}
+
+static void
+end(void *ctx, unsigned long nmarkers)
+{
+	struct map *m = ctx;
+
+	(void)nmarkers;
+	/* plain input: one batch with no marker */
+	flush_held(m, NULL);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct map m;
+	struct ds_stage st;
+	struct ds_buf b = { 0 };
+	const char **names = NULL, **vals = NULL;
+	int *isjson = NULL, nvars = 0, ch, i;
+	char errbuf[512];
+
+	ds_signals();
+	memset(&m, 0, sizeof(m));
+	while ((ch = getopt_long(argc, argv, "cRhV", longopts, NULL)) != -1) {
+		if (ds_common_opt(ch, optarg))
+			continue;
+		switch (ch) {
+		case 'c':
+			break;		/* jq's compact output: always */
+		case 'R':
+			m.raw = 1;
+			break;
+		case OPT_ARG:
+		case OPT_ARGJSON:
+			if (optind >= argc) {
+				warnx("--%s needs NAME and VALUE",
+				    ch == OPT_ARG ? "arg" : "argjson");
+				usage(2);
+			}
+			names = reallocarray(names, nvars + 2, sizeof(*names));
+			vals = reallocarray(vals, nvars + 2, sizeof(*vals));
+			isjson = reallocarray(isjson, nvars + 2,
+			    sizeof(*isjson));
+			if (names == NULL || vals == NULL || isjson == NULL)
+				err(1, NULL);
+			names[nvars] = optarg;
+			vals[nvars] = argv[optind++];
+			isjson[nvars++] = ch == OPT_ARGJSON;
+			break;
+		case 'h':
+			usage(0);
+		case 'V':
+			ds_version();
+		default:
+			usage(2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage(2);
+	names = reallocarray(names, nvars + 1, sizeof(*names));
+	if (names == NULL)
+		err(1, NULL);
+	names[nvars] = "__batch";
+	m.batchvar = nvars;
+	if ((m.x = ds_expr_compile(argv[0], names, nvars + 1, errbuf,
+	    sizeof(errbuf))) == NULL)
+		errx(2, "expression: %s", errbuf);
+	for (i = 0; i < nvars; i++) {
+		ds_buf_reset(&b);
+		if (isjson[i])
+			ds_buf_adds(&b, vals[i]);
+		else
+			ds_buf_addq(&b, vals[i], strlen(vals[i]));
+		if (ds_expr_bind(m.x, i, b.p, b.len) == -1)
+			errx(2, "--argjson %s: invalid JSON text", names[i]);
+	}
+	ds_buf_free(&b);
+	/* $__batch is the batch's own marker: hold each batch until it
+	 * arrives (only then: holding costs a copy of every line) */
+	m.hold = strstr(argv[0], "$__batch") != NULL;
+	memset(&st, 0, sizeof(st));
+	st.data = data;
+	st.marker = marker;
+	st.end = end;
+	st.ctx = &m;
+	ds_stage_run(&st, argv + 1, argc - 1);
+	ds_expr_free(m.x);
+	ds_buf_free(&m.q);
+	ds_buf_free(&m.text);
+	free(m.h);
+	free(names);
+	free(vals);
+	free(isjson);
+	return 0;
+}
