@@ -28,6 +28,8 @@ ds_buf_grow(struct ds_buf *b, size_t more)
 void
 ds_buf_add(struct ds_buf *b, const void *p, size_t n)
 {
+	if (n == 0)
+		return;		/* memcpy from NULL is undefined even for 0 */
 	ds_buf_grow(b, n);
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
