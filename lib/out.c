@@ -50,8 +50,6 @@ void
 ds_out(const void *p, size_t n)
 {
 	if (n == 0)
-		return;		/* memcpy from NULL is undefined even for 0 */
-	if (n == 0)
 		return;		/* p may be NULL: an empty buffer */
 	if (outlen + n > OUTSZ) {
 		ds_out_flush();
