@@ -633,4 +633,28 @@ void	 ds_blog_open(struct ds_blog *, const char *dir);
 void	 ds_blog_append(struct ds_blog *, json_t *marker);
 void	 ds_blog_close(struct ds_blog *);
 
+/* ---------------------------------------------------------------------
+ * ckptlog.c: incremental checkpoints (section owned by the ds-state work)
+ * ------------------------------------------------------------------- */
+
+/*
+ * Append data as one frame to DIR/NAME (data, then a trailer line with
+ * its length and checksum) and fsync.  Returns 0 or -1 (errno set).
+ */
+int	 ds_ckptlog_append(const char *dir, const char *name,
+	    const void *data, size_t len);
+/* Empty DIR/NAME (creating it) and fsync.  Returns 0 or -1. */
+int	 ds_ckptlog_reset(const char *dir, const char *name);
+/*
+ * Call fn(arg, data, len) for each good frame of DIR/NAME in order
+ * (data is NUL-terminated, writable, valid during the call); fn returns
+ * nonzero to stop.  A torn or corrupt frame ends the log: it and all
+ * after it are cut off the file, with a warning.  Sets *size to the
+ * bytes of good frames read.  Returns the number of frames (0 when the
+ * file is missing) or -1 on an I/O error (errno set).
+ */
+int	 ds_ckptlog_read(const char *dir, const char *name,
+	    int (*fn)(void *arg, char *data, size_t len), void *arg,
+	    off_t *size);
+
 #endif /* DS_H */

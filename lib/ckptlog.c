@@ -1,0 +1,159 @@
+/*
+ * ckptlog.c -- an append-only log of checksummed frames next to a full
+ * checkpoint, for state too large to rewrite after every batch: each
+ * checkpoint appends only what changed (and fsyncs), and a new full
+ * checkpoint now and then empties the log.  A frame torn by a crash in
+ * the middle of an append fails its checksum; it and anything after it
+ * are cut off on the next read.
+ *
+ * Frame: the data bytes, then the line "\n#ds-frame len=N sum=HEX\n",
+ * where sum is ds_hash_bytes of the data.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ds.h"
+
+#define FRAME	"\n#ds-frame len=%zu sum=%016" PRIx64 "\n"
+
+static void
+logpath(char *buf, size_t n, const char *dir, const char *name)
+{
+	snprintf(buf, n, "%s/%s", dir, name);
+}
+
+static int
+writeall(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void
+syncdir(const char *dir)
+{
+	int dfd;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		fsync(dfd);
+		close(dfd);
+	}
+}
+
+int
+ds_ckptlog_append(const char *dir, const char *name, const void *data,
+    size_t len)
+{
+	char path[4096], trailer[96];
+	struct stat sb;
+	int fd, saved, created;
+
+	logpath(path, sizeof(path), dir, name);
+	created = stat(path, &sb) == -1;
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0666)) == -1)
+		return -1;
+	snprintf(trailer, sizeof(trailer), FRAME, len,
+	    ds_hash_bytes(data, len));
+	if (writeall(fd, data, len) == -1 ||
+	    writeall(fd, trailer, strlen(trailer)) == -1 || fsync(fd) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	if (close(fd) == -1)
+		return -1;
+	if (created)
+		syncdir(dir);
+	return 0;
+}
+
+int
+ds_ckptlog_reset(const char *dir, const char *name)
+{
+	char path[4096];
+	int fd;
+
+	logpath(path, sizeof(path), dir, name);
+	if ((fd = open(path, O_WRONLY | O_TRUNC | O_CREAT | O_CLOEXEC,
+	    0666)) == -1)
+		return -1;
+	if (fsync(fd) == -1) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+int
+ds_ckptlog_read(const char *dir, const char *name,
+    int (*fn)(void *arg, char *data, size_t len), void *arg, off_t *size)
+{
+	struct ds_buf b = { 0 };
+	char path[4096], chunk[65536], *p, *t, *nl, *end;
+	size_t good = 0, dlen;
+	uint64_t sum;
+	ssize_t n;
+	int fd, nframes = 0, stop = 0;
+
+	*size = 0;
+	logpath(path, sizeof(path), dir, name);
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		ds_buf_add(&b, chunk, (size_t)n);
+	if (n == -1) {
+		close(fd);
+		ds_buf_free(&b);
+		return -1;
+	}
+	ds_buf_addc(&b, '\0');
+	b.len--;
+	end = b.p + b.len;
+	for (p = b.p; p < end && !stop; p = nl + 1) {
+		/* a frame ends at its trailer: the next "\n#ds-frame " */
+		if ((t = memmem(p, (size_t)(end - p), "\n#ds-frame ", 11)) ==
+		    NULL || (nl = memchr(t + 1, '\n',
+		    (size_t)(end - t - 1))) == NULL ||
+		    sscanf(t, "\n#ds-frame len=%zu sum=%" SCNx64, &dlen,
+		    &sum) != 2 || dlen != (size_t)(t - p) ||
+		    ds_hash_bytes(p, dlen) != sum)
+			break;
+		*t = '\0';
+		stop = fn(arg, p, dlen);
+		*t = '\n';
+		nframes++;
+		good = (size_t)(nl + 1 - b.p);
+	}
+	if (!stop && good < b.len) {
+		warnx("%s: dropping %zu bytes of a torn or corrupt frame",
+		    path, b.len - good);
+		if (ftruncate(fd, (off_t)good) == -1 || fsync(fd) == -1) {
+			close(fd);
+			ds_buf_free(&b);
+			return -1;
+		}
+	}
+	*size = (off_t)good;
+	close(fd);
+	ds_buf_free(&b);
+	return nframes;
+}
