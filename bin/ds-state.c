@@ -29,7 +29,8 @@ enum {
 };
 
 #define UNSET	INT64_MIN	/* last-update time of keys from --init */
-#define CKNAME	"state"		/* the checkpoint file in DIR */
+#define CKNAME	"state"		/* the full checkpoint in DIR */
+#define CKLOG	"state.log"	/* the deltas after it */
 
 /* One key of the state (and of the current batch). */
 struct sk {
@@ -42,8 +43,9 @@ struct sk {
 	int64_t		 last;		/* batch time of the last data */
 	uint64_t	 upd;		/* the apply() that last updated it */
 	size_t		 idx;		/* position in ord */
+	size_t		 didx;		/* position in dirty */
 	struct sk	*prev, *next;	/* the TTL list, oldest first */
-	unsigned	 instate:1, touched:1;
+	unsigned	 instate:1, touched:1, dirty:1;
 };
 
 static struct ds_path *keys;
@@ -70,11 +72,20 @@ static int64_t lastseq;		/* the last applied batch */
 static long sinceck;		/* batches applied since the checkpoint */
 static struct ds_offsets cum;	/* offsets of every applied batch */
 static json_t *ckoffs;		/* cum as of the last checkpoint */
+static uint64_t gen;		/* checkpoints written, ever */
+static int needfull = 1;	/* the next checkpoint must be a snapshot */
+static int loading;		/* reading a checkpoint: nothing is dirty */
+static off_t basebytes, logbytes;
+static struct sk **dirty;	/* keys changed since the checkpoint */
+static size_t ndirty, dirtycap;
+static struct ds_buf dels;	/* keys removed since the checkpoint */
 static int replaywarned;
 static struct ds_buf kb, ob, res;
 static int gotres;
 static const char *lastsrc = "<stdin>";
 static unsigned long lastlineno;
+
+static void	markdirty(struct sk *);
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -154,6 +165,14 @@ delkey(struct sk *s)
 
 	if (s->instate)
 		ttl_unlink(s);
+	if (s->dirty)
+		dirty[s->didx] = NULL;
+	if (s->instate && ckdir != NULL && !loading && !needfull) {
+		/* the delta of the next checkpoint removes it */
+		ds_buf_adds(&dels, "{\"k\":{");
+		ds_key_emit(s->key, s->klen, keys, nkeys, &dels);
+		ds_buf_adds(&dels, "},\"d\":1}\n");
+	}
 	ord[s->idx] = NULL;
 	holes++;
 	if (s->st != NULL)
@@ -208,6 +227,7 @@ setlive(struct sk *s, int64_t t)
 	s->instate = 1;
 	s->last = t;
 	ttl_append(s);
+	markdirty(s);
 }
 
 /* --- output -------------------------------------------------------- */
@@ -343,6 +363,8 @@ update(struct sk *s, int64_t t)
 	free(s->js);
 	if ((s->js = strndup(res.p, res.len)) == NULL)
 		err(1, NULL);
+	if (s->instate)
+		markdirty(s);
 	return 0;
 }
 
@@ -431,8 +453,56 @@ replay(void)
 
 /* --- checkpoints --------------------------------------------------- */
 
+/*
+ * A checkpoint is a full snapshot DIR/state (header line, then one line
+ * per key) plus a log DIR/state.log of deltas: one frame per later
+ * checkpoint with the keys changed or removed since the one before.
+ * Frames chain by generation (a frame applies to the state of its
+ * "prev" generation only), so frames older than the snapshot, or left
+ * behind by a fallback to state.prev, are never applied.  A new full
+ * snapshot is written when the log outgrows it, which bounds the cost
+ * of a checkpoint by the keys changed, amortized.
+ */
+
+/* One state record: {"k":{<key>},"t":LAST,"a":SAVED} or "s":STATE. */
 static void
-ckpt_write(double *ms, size_t *bytes)
+addrec(struct ds_buf *b, struct sk *e)
+{
+	ds_buf_adds(b, "{\"k\":{");
+	ds_key_emit(e->key, e->klen, keys, nkeys, b);
+	ds_buf_adds(b, "},\"t\":");
+	if (e->last == UNSET)
+		ds_buf_adds(b, "null");
+	else
+		ds_buf_addi(b, e->last);
+	if (ex == NULL) {
+		ds_buf_adds(b, ",\"a\":");
+		ds_agg_save(&aggs, e->st, b);
+	} else {
+		ds_buf_adds(b, ",\"s\":");
+		ds_buf_adds(b, e->js);
+	}
+	ds_buf_adds(b, "}\n");
+}
+
+static void
+markdirty(struct sk *s)
+{
+	if (ckdir == NULL || s->dirty || loading)
+		return;
+	s->dirty = 1;
+	if (ndirty == dirtycap) {
+		dirtycap = dirtycap ? dirtycap * 2 : 1024;
+		if ((dirty = reallocarray(dirty, dirtycap,
+		    sizeof(*dirty))) == NULL)
+			err(1, NULL);
+	}
+	s->didx = ndirty;
+	dirty[ndirty++] = s;
+}
+
+static void
+ckpt_write(double *ms, size_t *bytes, int *full)
 {
 	struct ds_buf b = { 0 };
 	struct timespec t0, t1;
@@ -442,40 +512,50 @@ ckpt_write(double *ms, size_t *bytes)
 	int k;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	a = json_array();
-	for (k = 0; k < aggs.n; k++)
-		json_array_append_new(a, json_string(aggspecs[k]));
-	hd = json_pack("{s:i,s:I,s:s,s:s,s:o,s:o}", "ds-state", 1,
-	    "seq", (json_int_t)lastseq, "mode", ex ? "expression" : "aggregate",
-	    "key", keytext, "aggs", a, "offsets", ds_offsets_json(&cum));
+	gen++;
+	*full = needfull || logbytes > basebytes;
+	if (*full) {
+		a = json_array();
+		for (k = 0; k < aggs.n; k++)
+			json_array_append_new(a, json_string(aggspecs[k]));
+		hd = json_pack("{s:i,s:I,s:I,s:s,s:s,s:o,s:o}", "ds-state", 1,
+		    "gen", (json_int_t)gen, "seq", (json_int_t)lastseq,
+		    "mode", ex ? "expression" : "aggregate", "key", keytext,
+		    "aggs", a, "offsets", ds_offsets_json(&cum));
+	} else
+		hd = json_pack("{s:I,s:I,s:I,s:o}", "gen", (json_int_t)gen,
+		    "prev", (json_int_t)(gen - 1), "seq", (json_int_t)lastseq,
+		    "offsets", ds_offsets_json(&cum));
 	if (hd == NULL || (s = json_dumps(hd, JSON_COMPACT)) == NULL)
 		errx(1, "checkpoint: cannot encode its header");
 	ds_buf_adds(&b, s);
 	ds_buf_addc(&b, '\n');
 	free(s);
-	for (i = 0; i < nord; i++) {
-		struct sk *e = ord[i];
-
-		if (e == NULL || !e->instate)
-			continue;
-		ds_buf_adds(&b, "{\"k\":{");
-		ds_key_emit(e->key, e->klen, keys, nkeys, &b);
-		ds_buf_adds(&b, "},\"t\":");
-		if (e->last == UNSET)
-			ds_buf_adds(&b, "null");
-		else
-			ds_buf_addi(&b, e->last);
-		if (ex == NULL) {
-			ds_buf_adds(&b, ",\"a\":");
-			ds_agg_save(&aggs, e->st, &b);
-		} else {
-			ds_buf_adds(&b, ",\"s\":");
-			ds_buf_adds(&b, e->js);
-		}
-		ds_buf_adds(&b, "}\n");
+	if (*full) {
+		for (i = 0; i < nord; i++)
+			if (ord[i] != NULL && ord[i]->instate)
+				addrec(&b, ord[i]);
+		if (ds_ckpt_write(ckdir, CKNAME, b.p, b.len) == -1)
+			err(1, "checkpoint: %s/%s", ckdir, CKNAME);
+		if (ds_ckptlog_reset(ckdir, CKLOG) == -1)
+			err(1, "checkpoint: %s/%s", ckdir, CKLOG);
+		basebytes = (off_t)b.len;
+		logbytes = 0;
+		needfull = 0;
+	} else {
+		ds_buf_add(&b, dels.p, dels.len);
+		for (i = 0; i < ndirty; i++)
+			if (dirty[i] != NULL && dirty[i]->instate)
+				addrec(&b, dirty[i]);
+		if (ds_ckptlog_append(ckdir, CKLOG, b.p, b.len) == -1)
+			err(1, "checkpoint: %s/%s", ckdir, CKLOG);
+		logbytes += (off_t)b.len;
 	}
-	if (ds_ckpt_write(ckdir, CKNAME, b.p, b.len) == -1)
-		err(1, "checkpoint: %s/%s", ckdir, CKNAME);
+	for (i = 0; i < ndirty; i++)
+		if (dirty[i] != NULL)
+			dirty[i]->dirty = 0;
+	ndirty = 0;
+	ds_buf_reset(&dels);
 	*bytes = b.len;
 	ds_buf_free(&b);
 	json_decref(ckoffs);
@@ -545,69 +625,130 @@ ckpt_header(json_t *hd, const char *path)
 			    aggspecs[i]);
 }
 
-/* Load DIR/state; returns 1 when a checkpoint was loaded. */
-static int
-ckpt_load(void)
+/* Take a checkpoint header's gen, seq and offsets. */
+static void
+ckpt_pos(json_t *hd)
 {
-	struct ds_path pk, pt, pv;
-	struct ds_span k, t, v;
-	char *data, *p, *nl, path[4096];
-	size_t len, lineno = 1;
-	const char *why;
-	json_t *hd;
-	struct sk *s;
-	int64_t last;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/%s", ckdir, CKNAME);
-	if ((rc = ds_ckpt_read(ckdir, CKNAME, &data, &len)) == 0)
-		return 0;
-	if (rc == -1)
-		errx(1, "%s: no usable checkpoint (remove the directory to "
-		    "start from scratch)", path);
-	if ((nl = memchr(data, '\n', len)) == NULL ||
-	    (hd = json_loadb(data, (size_t)(nl - data), 0, NULL)) == NULL)
-		errx(1, "%s: not a ds-state checkpoint", path);
-	ckpt_header(hd, path);
+	gen = (uint64_t)json_integer_value(json_object_get(hd, "gen"));
 	lastseq = json_integer_value(json_object_get(hd, "seq"));
+	ds_offsets_clear(&cum);
 	ds_offsets_merge_json(&cum, json_object_get(hd, "offsets"));
+	json_decref(ckoffs);
 	ckoffs = json_object_get(hd, "offsets");
 	json_incref(ckoffs);
-	json_decref(hd);
-	if (ds_path_parse("k", &pk) == -1 || ds_path_parse("t", &pt) == -1 ||
-	    ds_path_parse(ex ? "s" : "a", &pv) == -1)
+}
+
+/* Apply the state records p[0..len) (after a header line) to the state. */
+static void
+loadrecs(char *p, char *end, const char *path)
+{
+	static struct ds_path pk, pt, pv, pd;
+	struct ds_span k, t, v;
+	size_t lineno = 1;
+	const char *why;
+	struct sk *s;
+	int64_t last;
+	char *nl;
+
+	if (pk.n == 0 && (ds_path_parse("k", &pk) == -1 ||
+	    ds_path_parse("t", &pt) == -1 || ds_path_parse("d", &pd) == -1 ||
+	    ds_path_parse(ex ? "s" : "a", &pv) == -1))
 		errx(1, "ds_path_parse");
-	for (p = nl + 1; p < data + len; p = nl + 1) {
+	for (; p < end; p = nl + 1) {
 		lineno++;
-		if ((nl = memchr(p, '\n', (size_t)(data + len - p))) == NULL)
-			nl = data + len;
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
 		if (ds_json_check(p, (size_t)(nl - p), ds_opts.maxdepth,
-		    &why) == -1 ||
-		    !ds_json_get(p, (size_t)(nl - p), &pk, &k) ||
-		    !ds_json_get(p, (size_t)(nl - p), &pt, &t) ||
-		    !ds_json_get(p, (size_t)(nl - p), &pv, &v))
+		    &why) == -1 || !ds_json_get(p, (size_t)(nl - p), &pk, &k))
 			errx(1, "%s:%zu: malformed state record", path, lineno);
 		ds_buf_reset(&kb);
 		if (ds_key_make(k.p, k.len, keys, nkeys, &kb, &why) == -1)
 			errx(1, "%s:%zu: %s", path, lineno, why);
+		if (ds_json_get(p, (size_t)(nl - p), &pd, &v)) {
+			if ((s = getkey(kb.p, kb.len)) != NULL)
+				delkey(s);
+			continue;
+		}
+		if (!ds_json_get(p, (size_t)(nl - p), &pt, &t) ||
+		    !ds_json_get(p, (size_t)(nl - p), &pv, &v))
+			errx(1, "%s:%zu: malformed state record", path, lineno);
 		s = getkey(kb.p, kb.len);
 		if (ds_json_int(t, &last) == -1) {
 			last = UNSET;
 			needtime = 1;
 		}
 		if (ex == NULL) {
+			if (s->st != NULL)
+				ds_agg_free(&aggs, s->st);
 			if ((s->st = ds_agg_load(&aggs, v.p, v.len)) == NULL)
 				errx(1, "%s:%zu: bad aggregate state", path,
 				    lineno);
-		} else if ((s->js = strndup(v.p, v.len)) == NULL)
-			err(1, NULL);
+		} else {
+			free(s->js);
+			if ((s->js = strndup(v.p, v.len)) == NULL)
+				err(1, NULL);
+		}
 		s->instate = 1;
 		s->last = last;
 	}
-	ds_path_free(&pk);
-	ds_path_free(&pt);
-	ds_path_free(&pv);
+}
+
+/* One frame of DIR/state.log: apply it if it follows our generation. */
+static int
+loadframe(void *arg, char *data, size_t len)
+{
+	const char *path = arg;
+	char *nl;
+	json_t *hd;
+
+	if ((nl = memchr(data, '\n', len)) == NULL)
+		nl = data + len;
+	if ((hd = json_loadb(data, (size_t)(nl - data), 0, NULL)) == NULL)
+		errx(1, "%s: malformed frame header", path);
+	if ((uint64_t)json_integer_value(json_object_get(hd, "prev")) != gen) {
+		/* older than the snapshot, or after a lost one: stop */
+		json_decref(hd);
+		needfull = 1;
+		return 1;
+	}
+	ckpt_pos(hd);
+	json_decref(hd);
+	if (nl < data + len)
+		loadrecs(nl + 1, data + len, path);
+	return 0;
+}
+
+/* Load DIR/state and DIR/state.log; returns 1 when a state was loaded. */
+static int
+ckpt_load(void)
+{
+	char *data, *nl, path[4096], lpath[4096];
+	size_t len;
+	json_t *hd;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", ckdir, CKNAME);
+	snprintf(lpath, sizeof(lpath), "%s/%s", ckdir, CKLOG);
+	if ((rc = ds_ckpt_read(ckdir, CKNAME, &data, &len)) == 0)
+		return 0;
+	if (rc == -1)
+		errx(1, "%s: no usable checkpoint (remove the directory to "
+		    "start from scratch)", path);
+	if ((nl = memchr(data, '\n', len)) == NULL)
+		nl = data + len;
+	if ((hd = json_loadb(data, (size_t)(nl - data), 0, NULL)) == NULL)
+		errx(1, "%s: not a ds-state checkpoint", path);
+	ckpt_header(hd, path);
+	ckpt_pos(hd);
+	json_decref(hd);
+	loading = 1;
+	if (nl < data + len)
+		loadrecs(nl + 1, data + len, path);
+	basebytes = (off_t)len;
 	free(data);
+	if (ds_ckptlog_read(ckdir, CKLOG, loadframe, lpath, &logbytes) == -1)
+		err(1, "%s", lpath);
+	loading = 0;
 	ttl_rebuild();
 	return 1;
 }
@@ -714,7 +855,7 @@ onmarker(void *ctx, json_t *m, const struct ds_line *l)
 	int64_t seq = ds_marker_int(m, "seq"), t = ds_marker_int(m, "time");
 	double ms = 0;
 	size_t bytes = 0, nrec = ntouch;
-	int replayed = 0, ck = 0;
+	int replayed = 0, ck = 0, full = 0;
 
 	(void)ctx;
 	if (l != NULL) {
@@ -733,7 +874,7 @@ onmarker(void *ctx, json_t *m, const struct ds_line *l)
 		lastseq = seq;
 		ds_offsets_merge_json(&cum, json_object_get(m, "offsets"));
 		if (ckdir != NULL && ++sinceck >= every) {
-			ckpt_write(&ms, &bytes);
+			ckpt_write(&ms, &bytes, &full);
 			ck = 1;
 		}
 	}
@@ -747,8 +888,8 @@ onmarker(void *ctx, json_t *m, const struct ds_line *l)
 		    replayed ? "replayed, not applied" : "applied",
 		    ck ? "" : "\n");
 	if (stats && ck)
-		fprintf(stderr, ", checkpoint %.3f ms (%zu bytes)\n", ms,
-		    bytes);
+		fprintf(stderr, ", checkpoint %.3f ms (%zu bytes, %s)\n", ms,
+		    bytes, full ? "full" : "delta");
 	ds_marker_emit(m);
 	json_decref(m);
 }
@@ -758,15 +899,16 @@ onend(void *ctx, unsigned long nmarkers)
 {
 	double ms;
 	size_t bytes;
+	int full;
 
 	(void)ctx;
 	if (nmarkers == 0) {
 		/* plain input: one batch, no time (no TTL), no marker */
 		apply(UNSET);
 		if (ckdir != NULL)
-			ckpt_write(&ms, &bytes);
+			ckpt_write(&ms, &bytes, &full);
 	} else if (ckdir != NULL && sinceck > 0)
-		ckpt_write(&ms, &bytes);
+		ckpt_write(&ms, &bytes, &full);
 }
 
 int
@@ -888,6 +1030,8 @@ main(int argc, char *argv[])
 			delkey(ord[i]);
 	free(ord);
 	free(touch);
+	free(dirty);
+	ds_buf_free(&dels);
 	free(aggspecs);
 	ds_hash_clear(&h);
 	ds_aggs_free(&aggs);
