@@ -1683,8 +1683,10 @@ eval1(struct ds_expr *x, const struct node *n, struct val *in,
 			return NULL;
 		return ev_bool(ev_truthy(b));
 	case N_ALT:
-		a = eval1(x, n->a, in, env);
-		if (a != NULL && ev_truthy(a))
+		/* jq 1.6: an error on the left is not suppressed */
+		if ((a = eval1(x, n->a, in, env)) == NULL)
+			return NULL;
+		if (ev_truthy(a))
 			return a;
 		return eval1(x, n->b, in, env);
 	case N_IF:
@@ -2542,9 +2544,10 @@ evalg(struct ds_expr *x, const struct node *n, struct val *in,
 		uint32_t i;
 
 		memset(&f.list, 0, sizeof(f.list));
-		/* errors on the left are suppressed, as in jq */
-		if (eval(x, n->a, in, env, k_alt, &f) != 0)
-			x->errv = NULL;
+		/* the left side's truthy outputs, or the right side's; an
+		 * error on the left is not suppressed (jq 1.6) */
+		if ((rc = eval(x, n->a, in, env, k_alt, &f)) != 0)
+			return rc;
 		if (f.list.n == 0)
 			return eval(x, n->b, in, env, k, ka);
 		for (i = 0; i < f.list.n; i++)

@@ -1,0 +1,232 @@
+#!/usr/bin/env bats
+# ds-map: jq's language on every data record.  jq is the reference: each
+# program/input pair of test/jq/*.cases is run through `jq -c` and
+# through ds-map in the test, and the outputs must be equal.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+# jqcases NAME: every pair of test/jq/NAME.cases gives jq -c's output.
+jqcases() {
+	local prog input want got ws gs n=0 bad=0
+	while IFS=$'\t' read -r prog input; do
+		case $prog in '' | '#'*) continue ;; esac
+		n=$((n + 1))
+		want=$(printf '%s\n' "$input" | jq -c "$prog" 2>/dev/null) &&
+		    ws=0 || ws=$?
+		got=$(printf '%s\n' "$input" | ds-map "$prog" 2>/dev/null) &&
+		    gs=0 || gs=$?
+		if [ "$ws" -ne 0 ] || [ "$gs" -ne 0 ] || [ "$want" != "$got" ]; then
+			printf 'program: %s\ninput:   %s\njq (%s): %s\nds (%s): %s\n\n' \
+			    "$prog" "$input" "$ws" "$want" "$gs" "$got" >&2
+			bad=$((bad + 1))
+		fi
+	done <"$DS_TOP/test/jq/$1.cases"
+	echo "$n cases, $bad differ" >&2
+	[ "$n" -gt 0 ] && [ "$bad" -eq 0 ]
+}
+
+@test "paths: . .a .a.b .a? .\"k\" .[n] .[m:n] .[] | ," { jqcases paths; }
+@test "construction: objects, shorthand, (k):v, \$x, arrays, interpolation" { jqcases construct; }
+@test "operators: arithmetic, comparison, and/or/not, if, //, try, as, reduce, foreach, limit" { jqcases ops; }
+@test "builtins: map select split join tonumber length keys has entries sort group ..." { jqcases builtins; }
+@test "regex: test match capture sub gsub scan splits (Oniguruma, jq's flags)" { jqcases regex; }
+@test "dates: strptime mktime strftime todate fromdate gmtime (yyyyMMddHHmmss)" { jqcases dates; }
+
+@test "runtime errors are bad records with the input line, as jq fails" {
+	local prog input ws n=0 bad=0
+	while IFS=$'\t' read -r prog input; do
+		case $prog in '' | '#'*) continue ;; esac
+		n=$((n + 1))
+		printf '%s\n' "$input" | jq -c "$prog" >/dev/null 2>&1 &&
+		    ws=0 || ws=$?
+		run --separate-stderr ds-map "$prog" <<<"$input"
+		if [ "$ws" -ne 5 ] || [ "$status" -ne 1 ] ||
+		    [[ $stderr != "ds-map: <stdin>:1: "* ]]; then
+			printf 'program %s: jq %s, ds %s: %s\n' "$prog" "$ws" \
+			    "$status" "$stderr" >&2
+			bad=$((bad + 1))
+		fi
+		# --skip-bad reports every line and goes on
+		run --separate-stderr ds-map --skip-bad "$prog" <<<"$input
+$input"
+		if [ "$status" -ne 0 ] || [ -n "$output" ] ||
+		    [[ $stderr != *"<stdin>:1: "*"<stdin>:2: "* ]]; then
+			printf 'program %s --skip-bad: %s: %s\n' "$prog" \
+			    "$status" "$stderr" >&2
+			bad=$((bad + 1))
+		fi
+	done <"$DS_TOP/test/jq/errors.cases"
+	[ "$n" -gt 0 ] && [ "$bad" -eq 0 ]
+}
+
+@test "error messages: jq's wording" {
+	dsrun '{"a":5}\n' ds-map .a.b
+	[ "$status" -eq 1 ]
+	[ "$stderr" = 'ds-map: <stdin>:1: Cannot index number with "b"' ]
+	dsrun '"x"\n' ds-map 'error("boom")'
+	[ "$stderr" = 'ds-map: <stdin>:1: boom' ]
+	dsrun '1\n' ds-map 'error({a:1})'
+	[ "$stderr" = 'ds-map: <stdin>:1: {"a":1} (not a string)' ]
+}
+
+@test "--skip-bad goes on and counts the bad record in the marker" {
+	dsrun '{"a":1}\n{"a":"x"}\n{"a":2}\n{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":3,"offsets":[]}\n' \
+	    ds-map --skip-bad '.a + 1'
+	expect 0 '2
+3
+{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":3,"offsets":[],"bad":1}'
+	[[ $stderr == *"<stdin>:2: string (\"x\") and number (1) cannot be added"* ]]
+}
+
+@test "--dead-letter keeps the bad line, its source and line number" {
+	dsrun '{"a":1}\nnot json\n{"a":"x"}\n' ds-map --dead-letter dl.ndjson '.a - 1'
+	expect 0 '0'
+	run jq -c '[.source, .line, .raw]' dl.ndjson
+	[ "$output" = '["<stdin>",2,"not json"]
+["<stdin>",3,"{\"a\":\"x\"}"]' ]
+}
+
+@test "invalid JSON input is a bad record; output before it is flushed" {
+	dsrun '{"a":1}\n{"a":\n' ds-map .a
+	[ "$status" -eq 1 ]
+	[ "$output" = 1 ]
+	[[ $stderr == "ds-map: <stdin>:2: "* ]]
+}
+
+@test "unsupported constructs: a compile error naming them, exit 2" {
+	local prog what n=0 bad=0
+	while IFS=$'\t' read -r prog what; do
+		case $prog in '' | '#'*) continue ;; esac
+		n=$((n + 1))
+		run --separate-stderr ds-map "$prog" </dev/null
+		if [ "$status" -ne 2 ] ||
+		    [[ $stderr != "ds-map: expression: unsupported: '$what' at 1:"* ]]; then
+			printf '%s: status %s: %s\n' "$prog" "$status" "$stderr" >&2
+			bad=$((bad + 1))
+		fi
+	done <"$DS_TOP/test/jq/unsupported.cases"
+	[ "$n" -gt 0 ] && [ "$bad" -eq 0 ]
+}
+
+@test "syntax errors and undefined names: exit 2 with the position" {
+	run --separate-stderr ds-map '.a |' </dev/null
+	[ "$status" -eq 2 ]
+	[[ $stderr == "ds-map: expression: syntax error"*"at 1:5" ]]
+	run --separate-stderr ds-map '{a: 1' </dev/null
+	[ "$status" -eq 2 ]
+	run --separate-stderr ds-map 'nosuch(1)' </dev/null
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ds-map: expression: nosuch/1 is not defined at 1:1" ]
+	run --separate-stderr ds-map '$nope' </dev/null
+	[ "$stderr" = 'ds-map: expression: $nope is not defined at 1:1' ]
+	run --separate-stderr ds-map 'if . then 1' </dev/null
+	[ "$status" -eq 2 ]
+}
+
+@test "markers pass through byte for byte, after their batch's outputs" {
+	m1='{"@ds":"batch","seq":1,"time":2000,"interval":1000,"count":2,"offsets":[{"topic":"t","partition":0,"from":0,"until":2}],"created":123,"x":{"y": [1, 2]}}'
+	m2='{"@ds":"batch","seq":2,"time":3000,"interval":1000,"count":0,"offsets":[],"created":124}'
+	printf '%s\n' '{"a":[1,2]}' '{"a":[]}' "$m1" "$m2" >in.ndjson
+	run ds-map '.a[]' in.ndjson
+	[ "$status" -eq 0 ]
+	[ "$output" = "1
+2
+$m1
+$m2" ]
+}
+
+@test "plain input: plain output, no marker; several files in order" {
+	printf '{"n":1}\n' >a.ndjson
+	printf '{"n":2}\n{"n":3}\n' >b.ndjson
+	run ds-map 'select(.n != 2) | .n * 10' a.ndjson b.ndjson
+	[ "$output" = "10
+30" ]
+}
+
+@test "trailing records after the last marker get a final marker" {
+	dsrun '{"n":1}\n{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":1,"offsets":[]}\n{"n":2}\n' \
+	    ds-map .n
+	expect 0 '1
+{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":1,"offsets":[]}
+2
+{"@ds":"batch","seq":2,"time":2000,"interval":1000,"count":1,"offsets":[],"final":true}'
+}
+
+@test "-R: nc-style text split into words inside batches" {
+	printf 'a,b\nc\n{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":2,"offsets":[]}\nd,"e\n' >in.txt
+	run ds-map -R 'split(",")[] | {word: .}' in.txt
+	# the data lines through jq -R, the marker kept, a final one added
+	want=$(grep -v '^{"@ds"' in.txt | head -2 | jq -cR 'split(",")[] | {word: .}'
+	    echo '{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":2,"offsets":[]}'
+	    tail -1 in.txt | jq -cR 'split(",")[] | {word: .}'
+	    echo '{"@ds":"batch","seq":2,"time":2000,"interval":1000,"count":1,"offsets":[],"final":true}')
+	[ "$(printf '%s\n' "$output" | nocreated)" = "$want" ]
+}
+
+@test "-R: any bytes are a string (invalid UTF-8 becomes U+FFFD, as jq -R)" {
+	printf 'x\377y\n{not json\n' >in.txt
+	run ds-map -R '{l: ., n: length}' in.txt
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(jq -cR '{l: ., n: length}' in.txt)" ]
+}
+
+@test "--arg and --argjson as in jq" {
+	dsrun '{"a":1}\n' ds-map --arg s x --argjson j '{"k":[1]}' '[$s, $j.k[0] + .a]'
+	expect 0 "$(echo '{"a":1}' | jq -c --arg s x --argjson j '{"k":[1]}' '[$s, $j.k[0] + .a]')"
+	run --separate-stderr ds-map --argjson j '{bad' . </dev/null
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ds-map: --argjson j: invalid JSON text" ]
+	run --separate-stderr ds-map --arg onlyname </dev/null
+	[ "$status" -eq 2 ]
+}
+
+@test "\$__batch is the marker that closes the record's batch; null without markers" {
+	dsrun '{"u":1}\n{"u":2}\n{"@ds":"batch","seq":7,"time":5000,"interval":1000,"count":2,"offsets":[]}\n{"u":3}\n{"@ds":"batch","seq":8,"time":6000,"interval":1000,"count":1,"offsets":[]}\n' \
+	    ds-map '{u, seq: $__batch.seq, t: $__batch.time}'
+	expect 0 '{"u":1,"seq":7,"t":5000}
+{"u":2,"seq":7,"t":5000}
+{"@ds":"batch","seq":7,"time":5000,"interval":1000,"count":2,"offsets":[]}
+{"u":3,"seq":8,"t":6000}
+{"@ds":"batch","seq":8,"time":6000,"interval":1000,"count":1,"offsets":[]}'
+	dsrun '{"u":1}\n' ds-map '[.u, $__batch]'
+	expect 0 '[1,null]'
+}
+
+@test "'.' prints compact input as it is and normalises the rest like jq" {
+	printf '%s\n' '{"a":1,"b":"x"}' '{ "a" : 1.50 , "b":[ 1e2 ] }' \
+	    '{"a":1,"a":2}' '"\u00e9\/"' '[0.1,-0,1E-3]' >in.ndjson
+	run ds-map . in.ndjson
+	[ "$output" = "$(jq -c . in.ndjson)" ]
+}
+
+@test "-c is accepted for jq users; -h prints usage; -V; bad options exit 2" {
+	dsrun '{"a":1}\n' ds-map -c .a
+	expect 0 1
+	run ds-map -h
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == "usage: ds-map [-cRhV] [--arg NAME VALUE] [--argjson NAME JSON]" ]]
+	run ds-map -V
+	[ "$status" -eq 0 ]
+	[[ $output == "ds-map "* ]]
+	run ds-map --nope .
+	[ "$status" -eq 2 ]
+	run ds-map
+	[ "$status" -eq 2 ]
+}
+
+@test "--max-line: an over-long line is a bad record" {
+	dsrun '{"a":"0123456789012345678901234567890123456789"}\n{"a":1}\n' \
+	    ds-map --max-line 32 --skip-bad .a
+	expect 0 1
+	[[ $stderr == *"<stdin>:1: line longer than 32 bytes"* ]]
+}
+
+@test "man page EXAMPLES: the W2 filter and a word count feed" {
+	printf '%s\n' '{"user":"u1","app":"live","bytes":10}' \
+	    '{"user":"u2","app":"vod","bytes":20}' >in.ndjson
+	run ds-map 'select(.app=="live") | {user,bytes}' in.ndjson
+	[ "$output" = "$(jq -c 'select(.app=="live") | {user,bytes}' in.ndjson)" ]
+	run ds-map '.ts = 1' in.ndjson
+	[ "$status" -eq 2 ]
+}
