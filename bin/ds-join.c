@@ -73,6 +73,7 @@ struct join {
 	const char	*as;
 	const char	*with;
 	int		 reload;
+	int		 recheck;	/* a batch began: stat the table */
 	struct stat	 st;
 	struct side	 tab;		/* --with table, or the other batch */
 	struct side	 cur;		/* this stream's batch (--other) */
@@ -320,6 +321,11 @@ static_data(void *ctx, const struct ds_line *l)
 	struct join *j = ctx;
 	int i, found;
 
+	if (j->recheck) {
+		/* once per batch, before its first record */
+		j->recheck = 0;
+		maybe_reload(j);
+	}
 	if (ds_check_line(l, 0) == -1)
 		return;
 	ds_buf_reset(&j->kb);
@@ -367,8 +373,7 @@ static_marker(void *ctx, json_t *m, const struct ds_line *l)
 	struct join *j = ctx;
 
 	forward(m, l);
-	/* the next batch sees the table as it is now */
-	maybe_reload(j);
+	j->recheck = j->reload;
 }
 
 /* ------------------------------------------------------ stream-stream */
