@@ -109,6 +109,9 @@ data(void *ctx, const struct ds_line *l)
 	}
 }
 
+/* The key of group i of part p ("" when there are no key fields). */
+#define PKEY(p, i)	((p)->keys.p != NULL ? (p)->keys.p + (p)->g[i].off : "")
+
 static struct part *
 newpart(struct win *w, int64_t time, int64_t seq)
 {
@@ -173,7 +176,7 @@ enter(struct win *w, struct part *p)
 	if (!w->inverse)
 		return;
 	for (i = 0; i < p->n; i++)
-		ds_agg_merge(&w->aggs, running(w, p->keys.p + p->g[i].off,
+		ds_agg_merge(&w->aggs, running(w, PKEY(p, i),
 		    p->g[i].len), p->g[i].st);
 }
 
@@ -188,7 +191,7 @@ evict(struct win *w, int64_t t)
 	while (k < w->qn && w->q[k].time <= t - w->length) {
 		p = &w->q[k++];
 		for (i = 0; w->inverse && i < p->n; i++) {
-			e = ds_hash_get(&w->run, p->keys.p + p->g[i].off,
+			e = ds_hash_get(&w->run, PKEY(p, i),
 			    p->g[i].len);
 			if (e == NULL)
 				errx(1, "internal error: key left the window "
@@ -234,7 +237,8 @@ emitgroups(struct win *w, struct ds_grp *g, size_t n)
 		ds_agg_free(&w->aggs, empty);
 		return;
 	}
-	qsort(g, n, sizeof(*g), grpcmp);
+	if (n > 1)
+		qsort(g, n, sizeof(*g), grpcmp);
 	for (i = 0; i < n; i++) {
 		ds_buf_reset(&w->out);
 		ds_group_emit(&w->aggs, w->keys, w->nkeys, g[i].key, g[i].klen,
@@ -278,7 +282,7 @@ results(struct win *w)
 		p = &w->q[k];
 		for (i = 0; i < p->n; i++)
 			ds_agg_merge(&w->aggs, ds_groups_get(&tmp, &w->aggs,
-			    p->keys.p + p->g[i].off, p->g[i].len, &isnew),
+			    PKEY(p, i), p->g[i].len, &isnew),
 			    p->g[i].st);
 	}
 	emitgroups(w, tmp.g, tmp.n);
@@ -315,7 +319,7 @@ ckpt_save(struct win *w)
 		}
 		for (i = 0; i < p->n; i++) {
 			ds_buf_adds(&b, "[[");
-			ds_buf_add(&b, p->keys.p + p->g[i].off, p->g[i].len);
+			ds_buf_add(&b, PKEY(p, i), p->g[i].len);
 			ds_buf_adds(&b, "],");
 			ds_agg_save(&w->aggs, p->g[i].st, &b);
 			ds_buf_adds(&b, "]\n");
