@@ -440,3 +440,130 @@ open(p, "wb").write(bytes(b))' ck/state.log
 	printf '%s\n' "$output" | python3 canon.py >got
 	diff <(lastbatch want) <(lastbatch got)
 }
+
+@test "ds-state: -e updates \$state from \$values, per batch, for the keys with data" {
+	mkgen; mkref
+	python3 gen.py 40 10 12 3 >in.ndjson
+	cat >ref_e.py <<'PY'
+import json, sys
+state, batch, out, last = {}, [], [], None
+def close(seq):
+    vals = {}
+    for r in batch:
+        vals.setdefault(r["user"], []).append(r)
+    lines = []
+    for k, vs in vals.items():
+        s = state.get(k) or {"n": 0, "max": None}
+        m = max(v["bytes"] for v in vs)
+        state[k] = {"n": s["n"] + len(vs),
+                    "max": m if s["max"] is None or m > s["max"] else s["max"]}
+        lines.append(json.dumps({"user": k, "state": state[k]}, sort_keys=True))
+    out.extend(sorted(lines)); out.append("MARK %d" % seq); batch.clear()
+for l in sys.stdin:
+    o = json.loads(l)
+    if "@ds" in o:
+        last = o; close(o["seq"])
+    else:
+        batch.append(o)
+if batch:
+    close(last["seq"] + 1)
+print("\n".join(out))
+PY
+	python3 ref_e.py <in.ndjson >want
+	ds-state -k user -e '{n: (($state.n // 0) + ($values | length)),
+	    max: ([$state.max // empty, ($values | map(.bytes) | max)] | max)}' \
+	    <in.ndjson | python3 canon.py >got
+	diff want got
+}
+
+@test "ds-state: -e null removes the key (written once as state null)" {
+	in='{"user":"a"}\n{"user":"b"}\n{"user":"a"}\n{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":3,"offsets":[]}\n{"user":"a","del":true}\n{"user":"b"}\n{"@ds":"batch","seq":2,"time":2000,"interval":1000,"count":2,"offsets":[]}\n{"user":"a"}\n{"@ds":"batch","seq":3,"time":3000,"interval":1000,"count":1,"offsets":[]}\n'
+	upd='if ($values | map(select(.del)) | length) > 0 then null else ($state // 0) + ($values | length) end'
+	dsrun "$in" ds-state -k user -e "$upd" --emit all
+	expect 0 '{"user":"a","state":2}
+{"user":"b","state":1}
+{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":3,"offsets":[],"commit":[]}
+{"user":"a","state":null}
+{"user":"b","state":2}
+{"@ds":"batch","seq":2,"time":2000,"interval":1000,"count":2,"offsets":[],"commit":[]}
+{"user":"b","state":2}
+{"user":"a","state":1}
+{"@ds":"batch","seq":3,"time":3000,"interval":1000,"count":1,"offsets":[],"commit":[]}'
+}
+
+@test "ds-state: -e --emit all runs the update for idle keys with \$values = [] (updateStateByKey)" {
+	in='{"user":"a"}\n{"user":"b"}\n{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":2,"offsets":[]}\n{"user":"b"}\n{"@ds":"batch","seq":2,"time":2000,"interval":1000,"count":1,"offsets":[]}\n'
+	# an idle key is removed by its own update
+	upd='if ($values | length) == 0 then null else ($state // 0) + ($values | length) end'
+	dsrun "$in" ds-state -k user -e "$upd" --emit all
+	expect 0 '{"user":"a","state":1}
+{"user":"b","state":1}
+{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":2,"offsets":[],"commit":[]}
+{"user":"a","state":null}
+{"user":"b","state":2}
+{"@ds":"batch","seq":2,"time":2000,"interval":1000,"count":1,"offsets":[],"commit":[]}'
+	# --snapshot runs it only for keys with data (mapWithState)
+	dsrun "$in" ds-state -k user -e "$upd" --snapshot
+	expect 0 '{"user":"a","state":1}
+{"user":"b","state":1}
+{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":2,"offsets":[],"commit":[]}
+{"user":"a","state":1}
+{"user":"b","state":2}
+{"@ds":"batch","seq":2,"time":2000,"interval":1000,"count":1,"offsets":[],"commit":[]}'
+}
+
+@test "ds-state: -e with --init (output shape), --ttl and no output (state kept)" {
+	printf '{"user":"a","state":{"n":10}}\n{"user":"z","state":{"n":1}}\n' >init.ndjson
+	in='{"user":"a"}\n{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":1,"offsets":[]}\n{"user":"a","skip":true}\n{"@ds":"batch","seq":2,"time":2000,"interval":1000,"count":1,"offsets":[]}\n{"@ds":"batch","seq":3,"time":3000,"interval":1000,"count":0,"offsets":[]}\n'
+	# init keys count as updated by batch 1 (time 1000): z is idle for
+	# more than 1s at batch 3 (3000); a had data in batch 2 (the update
+	# gave no output: the state stays, but the key is not idle)
+	dsrun "$in" ds-state -k user --init init.ndjson --ttl 1s \
+	    -e 'if $values[0].skip then empty else {n: ($state.n + ($values | length))} end'
+	expect 0 '{"user":"a","state":{"n":11}}
+{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":1,"offsets":[],"commit":[]}
+{"user":"a","state":{"n":11}}
+{"@ds":"batch","seq":2,"time":2000,"interval":1000,"count":1,"offsets":[],"commit":[]}
+{"user":"z","state":{"n":1},"timedOut":true}
+{"@ds":"batch","seq":3,"time":3000,"interval":1000,"count":0,"offsets":[],"commit":[]}'
+	printf '{"user":"q"}\n' >bad.ndjson
+	dsrun '' ds-state -k user -e '$state' --init bad.ndjson
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *'bad.ndjson:1: initial state record without "state"'* ]]
+}
+
+@test "ds-state: -e runtime errors are bad records, compile errors usage errors" {
+	dsrun '{"user":"a","n":1}\n{"user":"b","n":"x"}\n' ds-state -k user -e '($state // 0) + ($values[0].n - 1)'
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"ds-state: <stdin>:"*"update of the key's state failed"* ]]
+	dsrun '{"user":"a","n":1}\n{"user":"b","n":"x"}\n' ds-state -k user --skip-bad -e '($state // 0) + ($values[0].n - 1)'
+	expect 0 '{"user":"a","state":0}'
+	dsrun '' ds-state -k user -e '$nope + 1'
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"ds-state: -e: "* ]]
+	dsrun '' ds-state -k user -e '(('
+	[ "$status" -eq 2 ]
+}
+
+@test "ds-state: -e state survives a restart through snapshot and deltas" {
+	mkgen; mkref
+	python3 gen.py 60 40 13 >in.ndjson
+	upd='{n: (($state.n // 0) + ($values | length)), b: (($state.b // 0) + ($values | map(.bytes) | add))}'
+	ds-state -k user -e "$upd" --snapshot <in.ndjson | python3 canon.py >clean
+	head -n "$(grep -n '"seq":35,' in.ndjson | cut -d: -f1)" in.ndjson >first
+	ds-state -k user -e "$upd" --checkpoint ck <first >/dev/null
+	[ -s ck/state.log ]
+	ds-state -k user -e "$upd" --snapshot --checkpoint ck <in.ndjson | python3 canon.py >got
+	diff <(sed -n '/^MARK 35$/,$p' clean) <(sed -n '/^MARK 35$/,$p' got)
+	# the state is the one python computes
+	python3 -c '
+import json, sys
+st = {}
+for l in open("in.ndjson"):
+    o = json.loads(l)
+    if "@ds" in o: continue
+    s = st.setdefault(o["user"], {"n": 0, "b": 0}); s["n"] += 1; s["b"] += o["bytes"]
+for k in sorted(st): print(json.dumps({"state": st[k], "user": k}, sort_keys=True))' | sort >want.last
+	lastbatch got | sort >got.last
+	diff want.last got.last
+}
