@@ -1034,12 +1034,28 @@ parse_alt(struct parser *p)
 	if ((l = parse_or(p)) == NULL)
 		return NULL;
 	if (p->tok == TK_ASSIGN || p->tok == TK_OPASSIGN) {
-		char w[8];
+		const char *o = p->src + p->tstart;
 
-		snprintf(w, sizeof(w), "%.*s", (int)(p->tend - p->tstart),
-		    p->src + p->tstart);
-		unsupported(p, p->tstart, w);
-		return NULL;
+		n = mk(p, N_ASSIGN, p->tstart);
+		switch (*o) {
+		case '=': n->bop = B_SET; break;
+		case '|': n->bop = B_UPDATE; break;
+		case '+': n->bop = B_ADD; break;
+		case '-': n->bop = B_SUB; break;
+		case '*': n->bop = B_MUL; break;
+		case '/': n->bop = o[1] == '/' ? B_ALTSET : B_DIV; break;
+		default: n->bop = B_MOD; break;
+		}
+		next(p);
+		n->a = l;
+		if ((n->b = parse_or(p)) == NULL)
+			return NULL;
+		if (p->tok == TK_ASSIGN || p->tok == TK_OPASSIGN) {
+			perr(p, p->tstart, "syntax error: assignments do not "
+			    "chain");
+			return NULL;
+		}
+		l = n;
 	}
 	if (p->tok == TK_ALT) {
 		pos = p->tstart;
@@ -1230,8 +1246,9 @@ ex_index(struct ds_expr *x, struct val *t, struct val *k)
 	    k->t == T_OBJ))
 		return &ev_null;
 	if (k->t == T_STR)
-		return ex_err(x, "Cannot index %s with \"%.*s\"",
-		    ex_typename(t), (int)k->n, k->u.s);
+		return ex_err(x, "Cannot index %s with %s\"%.*s\"",
+		    ex_typename(t), t->t == T_ARR ? "string " : "",
+		    (int)k->n, k->u.s);
 	return ex_err(x, "Cannot index %s with %s", ex_typename(t),
 	    ex_typename(k));
 }
@@ -1794,8 +1811,7 @@ k_iter(struct ds_expr *x, struct val *v, void *arg)
 				return r;
 		return 0;
 	}
-	ex_err(x, "Cannot iterate over %s", v->t == T_NULL ? "null" :
-	    ex_desc(x, v));
+	ex_err(x, "Cannot iterate over %s", ex_desc(x, v));
 	return ST_ERR;
 }
 
@@ -2277,6 +2293,337 @@ subrec(struct ds_expr *x, struct subfr *s, int i, size_t pre)
 	}
 }
 
+/* ------------------------------------------------- paths, assignment */
+
+/* Continuation of a path expression: the path (an array) and its value. */
+typedef int (*pkfn)(struct ds_expr *, struct val *path, struct val *v,
+    void *);
+
+static struct val *
+pathadd(struct ds_expr *x, struct val *path, struct val *key)
+{
+	struct val *r = ev_arr(&x->a, path->n + 1);
+
+	if (path->n)
+		memcpy(r->u.a, path->u.a, path->n * sizeof(*r->u.a));
+	r->u.a[path->n] = key;
+	return r;
+}
+
+struct pfr {
+	const struct node *n;
+	struct val	*in;
+	struct env	*env;
+	pkfn		 k;
+	void		*ka;
+	struct val	*path, *v;
+};
+
+static int evalpath(struct ds_expr *, const struct node *, struct val *,
+    struct val *, struct env *, pkfn, void *);
+
+static int
+pk_field(struct ds_expr *x, struct val *path, struct val *v, void *arg)
+{
+	struct pfr *f = arg;
+	struct val *c;
+
+	if ((c = ex_index(x, v, f->n->v)) == NULL)
+		return ST_ERR;
+	return f->k(x, pathadd(x, path, f->n->v), c, f->ka);
+}
+
+static int
+k_pindex(struct ds_expr *x, struct val *key, void *arg)
+{
+	struct pfr *f = arg;
+	struct val *c;
+
+	if ((c = ex_index(x, f->v, key)) == NULL)
+		return ST_ERR;
+	return f->k(x, pathadd(x, f->path, key), c, f->ka);
+}
+
+static int
+pk_index(struct ds_expr *x, struct val *path, struct val *v, void *arg)
+{
+	struct pfr *f = arg;
+	struct pfr g = *f;
+
+	g.path = path;
+	g.v = v;
+	/* the index is computed from the term's input, as in jq */
+	return eval(x, f->n->b, f->in, f->env, k_pindex, &g);
+}
+
+static int
+pk_iter(struct ds_expr *x, struct val *path, struct val *v, void *arg)
+{
+	struct pfr *f = arg;
+	uint32_t i;
+	int r;
+
+	if (v->t == T_ARR) {
+		for (i = 0; i < v->n; i++)
+			if ((r = f->k(x, pathadd(x, path, ev_num(&x->a, i)),
+			    v->u.a[i], f->ka)) != 0)
+				return r;
+		return 0;
+	}
+	if (v->t == T_OBJ) {
+		for (i = 0; i < v->n; i++)
+			if ((r = f->k(x, pathadd(x, path, v->u.o[i].k),
+			    v->u.o[i].v, f->ka)) != 0)
+				return r;
+		return 0;
+	}
+	ex_err(x, "Cannot iterate over %s", ex_desc(x, v));
+	return ST_ERR;
+}
+
+static int
+pk_pipe(struct ds_expr *x, struct val *path, struct val *v, void *arg)
+{
+	struct pfr *f = arg;
+
+	return evalpath(x, f->n->b, v, path, f->env, f->k, f->ka);
+}
+
+struct ptry {
+	pkfn	 k;
+	void	*ka;
+	int	 downstream;
+};
+
+static int
+pk_try(struct ds_expr *x, struct val *path, struct val *v, void *arg)
+{
+	struct ptry *t = arg;
+	int r;
+
+	if ((r = t->k(x, path, v, t->ka)) != 0)
+		t->downstream = 1;
+	return r;
+}
+
+static int
+k_pcond(struct ds_expr *x, struct val *c, void *arg)
+{
+	struct pfr *f = arg;
+	const struct node *n = f->n;
+
+	if (n->op == N_CALL)	/* select */
+		return ev_truthy(c) ? f->k(x, f->path, f->in, f->ka) : 0;
+	if (ev_truthy(c))
+		return evalpath(x, n->b, f->in, f->path, f->env, f->k, f->ka);
+	if (n->c != NULL)
+		return evalpath(x, n->c, f->in, f->path, f->env, f->k, f->ka);
+	return f->k(x, f->path, f->in, f->ka);
+}
+
+/*
+ * The paths of a path expression (jq's path(f)) on in, which sits at
+ * path: calls k with each path and the value there.
+ */
+static int
+evalpath(struct ds_expr *x, const struct node *n, struct val *in,
+    struct val *path, struct env *env, pkfn k, void *ka)
+{
+	struct pfr f = { n, in, env, k, ka, path, NULL };
+	int rc;
+
+	switch (n->op) {
+	case N_DOT:
+		return k(x, path, in, ka);
+	case N_FIELD:
+		return evalpath(x, n->a, in, path, env, pk_field, &f);
+	case N_INDEX:
+		return evalpath(x, n->a, in, path, env, pk_index, &f);
+	case N_ITER:
+		return evalpath(x, n->a, in, path, env, pk_iter, &f);
+	case N_PIPE:
+		return evalpath(x, n->a, in, path, env, pk_pipe, &f);
+	case N_COMMA:
+		if ((rc = evalpath(x, n->a, in, path, env, k, ka)) != 0)
+			return rc;
+		return evalpath(x, n->b, in, path, env, k, ka);
+	case N_TRY: {
+		struct ptry t = { k, ka, 0 };
+
+		rc = evalpath(x, n->a, in, path, env, pk_try, &t);
+		if (rc != ST_ERR || t.downstream || n->b != NULL)
+			return rc;
+		x->errv = NULL;
+		return 0;
+	}
+	case N_IF:
+		return eval(x, n->a, in, env, k_pcond, &f);
+	case N_CALL:
+		if (n->fn->kind == BK_SPECIAL && n->fn->special == SP_SELECT)
+			return eval(x, n->args[0], in, env, k_pcond, &f);
+		if (n->fn->kind == BK_SPECIAL && n->fn->special == SP_EMPTY)
+			return 0;
+		break;
+	default:
+		break;
+	}
+	{
+		struct val *v = eval1(x, n, in, env);
+
+		if (v != NULL)
+			ex_err(x, "Invalid path expression with result %s",
+			    ex_desc(x, v));
+		return ST_ERR;
+	}
+}
+
+static int
+k_pathlist(struct ds_expr *x, struct val *path, struct val *v, void *arg)
+{
+	vl_add(x, arg, path);
+	return 0;
+}
+
+/* v with the value at path[i..] replaced by nv (copies along the path). */
+static struct val *
+setpath(struct ds_expr *x, struct val *v, struct val *path, uint32_t i,
+    struct val *nv)
+{
+	struct val *key, *child, *r;
+	double d;
+	int64_t idx;
+
+	if (i == path->n)
+		return nv;
+	key = path->u.a[i];
+	if (key->t == T_STR) {
+		if (v->t != T_OBJ && v->t != T_NULL)
+			return ex_err(x, "Cannot index %s with \"%.*s\"",
+			    ex_typename(v), (int)key->n, key->u.s);
+		child = v->t == T_OBJ ? ev_get(v, key->u.s, key->n) : NULL;
+		if ((child = setpath(x, child ? child : &ev_null, path, i + 1,
+		    nv)) == NULL)
+			return NULL;
+		r = v->t == T_OBJ ? ev_objcopy(&x->a, v, 1) : ev_obj(&x->a, 1);
+		ev_set(r, key, child);
+		return r;
+	}
+	if (key->t == T_NUM) {
+		if (v->t != T_ARR && v->t != T_NULL)
+			return ex_err(x, "Cannot index %s with number",
+			    ex_typename(v));
+		d = floor(key->u.d);
+		if (d < 0)
+			d += v->t == T_ARR ? v->n : 0;
+		if (d < 0)
+			return ex_err(x, "Out of bounds negative array index");
+		if (d > 1e8)
+			return ex_err(x, "Array index too large");
+		idx = (int64_t)d;
+		child = v->t == T_ARR && idx < v->n ? v->u.a[idx] : &ev_null;
+		if ((child = setpath(x, child, path, i + 1, nv)) == NULL)
+			return NULL;
+		r = ev_arr(&x->a, v->t == T_ARR && (uint32_t)idx < v->n ?
+		    v->n : (uint32_t)idx + 1);
+		if (v->t == T_ARR && v->n)
+			memcpy(r->u.a, v->u.a, v->n * sizeof(*r->u.a));
+		for (uint32_t j = v->t == T_ARR ? v->n : 0; j < r->n; j++)
+			r->u.a[j] = &ev_null;
+		r->u.a[idx] = child;
+		return r;
+	}
+	return ex_err(x, "Invalid path component");
+}
+
+static struct val *
+getpath(struct ds_expr *x, struct val *v, struct val *path)
+{
+	uint32_t i;
+
+	for (i = 0; i < path->n && v != NULL; i++)
+		v = v->t == T_NULL ? &ev_null : ex_index(x, v, path->u.a[i]);
+	return v;
+}
+
+struct afr {
+	const struct node *n;
+	struct val	*in;
+	struct env	*env;
+	struct vlist	 paths;
+	kfn		 k;
+	void		*ka;
+};
+
+/* one assignment with the right-hand value rv (NULL for |=) */
+static int
+k_assign(struct ds_expr *x, struct val *rv, void *arg)
+{
+	struct afr *a = arg;
+	struct val *acc = a->in, *old, *nv;
+	uint32_t i;
+
+	for (i = 0; i < a->paths.n; i++) {
+		struct val *p = a->paths.v[i];
+
+		if ((old = getpath(x, acc, p)) == NULL)
+			return ST_ERR;
+		switch (a->n->bop) {
+		case B_SET:
+			nv = rv;
+			break;
+		case B_UPDATE:
+			/* the first output of the update; none: unchanged */
+			nv = NULL;
+			{
+				struct stopfr s = { 0 };
+				int rc;
+
+				s.id = ++x->stopid;
+				s.k = k_lastf;
+				s.ka = &nv;
+				s.limit = 1;
+				rc = eval(x, a->n->b, old, a->env, k_first, &s);
+				if (rc != 0 && !(rc == ST_STOP &&
+				    x->stopping == s.id))
+					return rc;
+			}
+			if (nv == NULL)
+				continue;
+			break;
+		case B_ALTSET:
+			nv = ev_truthy(old) ? old : rv;
+			break;
+		default:
+			if ((nv = ex_arith(x, a->n->bop, old, rv)) == NULL)
+				return ST_ERR;
+		}
+		if ((acc = setpath(x, acc, p, 0, nv)) == NULL)
+			return ST_ERR;
+	}
+	return a->k(x, acc, a->ka);
+}
+
+static int
+assign(struct ds_expr *x, const struct node *n, struct val *in,
+    struct env *env, kfn k, void *ka)
+{
+	struct afr a;
+
+	memset(&a, 0, sizeof(a));
+	a.n = n;
+	a.in = in;
+	a.env = env;
+	a.k = k;
+	a.ka = ka;
+	if (evalpath(x, n->a, in, ev_arr(&x->a, 0), env, k_pathlist,
+	    &a.paths) != 0)
+		return ST_ERR;
+	if (n->bop == B_UPDATE)
+		return k_assign(x, NULL, &a);
+	/* the right side sees the original input; each output is a result */
+	return eval(x, n->b, in, env, k_assign, &a);
+}
+
 static int
 special(struct ds_expr *x, const struct node *n, struct val *in,
     struct env *env, kfn k, void *ka)
@@ -2306,8 +2653,7 @@ special(struct ds_expr *x, const struct node *n, struct val *in,
 		struct vlist l = { 0 };
 
 		if (in->t != T_ARR && in->t != T_OBJ) {
-			ex_err(x, "Cannot iterate over %s", in->t == T_NULL ?
-			    "null" : ex_desc(x, in));
+			ex_err(x, "Cannot iterate over %s", ex_desc(x, in));
 			return ST_ERR;
 		}
 		for (i = 0; i < in->n; i++) {
@@ -2594,6 +2940,8 @@ evalg(struct ds_expr *x, const struct node *n, struct val *in,
 
 		return eval(x, n->b, in, env, k_init, &r);
 	}
+	case N_ASSIGN:
+		return assign(x, n, in, env, k, ka);
 	case N_CALL:
 		switch (n->fn->kind) {
 		case BK_VAL:

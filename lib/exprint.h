@@ -80,12 +80,13 @@ int	 ev_cmp(const struct val *, const struct val *);
 enum nop {
 	N_DOT, N_LIT, N_FIELD, N_INDEX, N_SLICE, N_ITER, N_PIPE, N_COMMA,
 	N_NEG, N_BIN, N_AND, N_OR, N_ALT, N_IF, N_OBJ, N_ARR, N_STRI, N_VAR,
-	N_GVAR, N_AS, N_REDUCE, N_FOREACH, N_TRY, N_CALL
+	N_GVAR, N_AS, N_REDUCE, N_FOREACH, N_TRY, N_CALL, N_ASSIGN
 };
 
 /* binary operators (N_BIN) */
 enum { B_ADD, B_SUB, B_MUL, B_DIV, B_MOD, B_EQ, B_NE, B_LT, B_LE, B_GT,
-	B_GE };
+	B_GE,
+	B_SET, B_UPDATE, B_ALTSET };
 
 struct ds_expr;
 struct env {

@@ -31,6 +31,7 @@ jqcases() {
 @test "operators: arithmetic, comparison, and/or/not, if, //, try, as, reduce, foreach, limit" { jqcases ops; }
 @test "builtins: map select split join tonumber length keys has entries sort group ..." { jqcases builtins; }
 @test "regex: test match capture sub gsub scan splits (Oniguruma, jq's flags)" { jqcases regex; }
+@test "assignment: = |= += -= *= /= %= //= on paths, select, .[]" { jqcases assign; }
 @test "dates: strptime mktime strftime todate fromdate gmtime (yyyyMMddHHmmss)" { jqcases dates; }
 
 @test "runtime errors are bad records with the input line, as jq fails" {
@@ -222,11 +223,19 @@ $m2" ]
 	[[ $stderr == *"<stdin>:1: line longer than 32 bytes"* ]]
 }
 
-@test "man page EXAMPLES: the W2 filter and a word count feed" {
-	printf '%s\n' '{"user":"u1","app":"live","bytes":10}' \
-	    '{"user":"u2","app":"vod","bytes":20}' >in.ndjson
+@test "man page EXAMPLES: W2 filter, seeds' timestamps, batch tag, word split" {
+	printf '%s\n' '{"user":"u1","app":"live","bytes":10,"time":"20241122100000"}' \
+	    '{"user":"u2","app":"vod","bytes":20,"time":"20241122100002"}' >in.ndjson
 	run ds-map 'select(.app=="live") | {user,bytes}' in.ndjson
 	[ "$output" = "$(jq -c 'select(.app=="live") | {user,bytes}' in.ndjson)" ]
-	run ds-map '.ts = 1' in.ndjson
-	[ "$status" -eq 2 ]
+	p='.ts = (.time | strptime("%Y%m%d%H%M%S") | mktime * 1000)'
+	run ds-map "$p" in.ndjson
+	[ "$output" = "$(jq -c "$p" in.ndjson)" ]
+	[[ ${lines[0]} == *'"ts":1732269600000}' ]]
+	printf '{"a":1}\n{"@ds":"batch","seq":1,"time":4000,"interval":2000,"count":1,"offsets":[]}\n' >b.ndjson
+	run ds-map '. + {batch: $__batch.time}' b.ndjson
+	[ "${lines[0]}" = '{"a":1,"batch":4000}' ]
+	printf 'to be or\nnot\n' >w.txt
+	run ds-map -R 'split(" ")[] | {word: .}' w.txt
+	[ "$output" = "$(jq -cR 'split(" ")[] | {word: .}' w.txt)" ]
 }
