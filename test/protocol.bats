@@ -7,6 +7,12 @@
 load helper
 bats_require_minimum_version 1.5.0
 
+# signal tests run the tool itself in the background (a timeout(1)
+# wrapper would relay the signal); teardown bounds it
+teardown() {
+	[ -z "${pid:-}" ] || kill -9 "$pid" 2>/dev/null || true
+}
+
 # ingress commands: every line validated, one batch per interval
 INGRESS=("ds-batch -i 1h")
 
@@ -261,7 +267,7 @@ EOF
 	for sig in TERM INT; do
 		rm -f f out dl
 		mkfifo f
-		timeout 20 ds-batch -i 1h --dead-letter dl <f >out &
+		ds-batch -i 1h --dead-letter dl <f >out &
 		pid=$!
 		exec 7>f
 		printf '{"a":1}\nbad\n' >&7
@@ -270,7 +276,69 @@ EOF
 		st=0
 		wait "$pid" || st=$?
 		exec 7>&-
-		[ "$st" -eq 0 ]
+		[ "$st" -eq 0 ] || { echo "$sig: status $st"; return 1; }
 		[ "$(markers out | jq -c '[.count, .bad]')" = "[1,1]" ]
 	done
+}
+
+# ---- Rules of the stages after the ingress ----
+
+# stages that forward markers (their stdout is a ds stream)
+FORWARDERS=("ds-sink-file out/p")
+
+@test "protocol: plain input works: no marker in, no marker out" {
+	# ds-print: the first records, like head
+	dsrun '{"a":1}\n{"a":2}\n' ds-print
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"a":1}
+{"a":2}' ]
+	# ds-sink-file: one file, nothing on stdout
+	dsrun '{"a":1}\n{"a":2}\n' ds-sink-file p
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ "$(cat p-*)" = '{"a":1}
+{"a":2}' ]
+}
+
+@test "protocol: records after the last marker get a final marker" {
+	M='{"@ds":"batch","seq":4,"time":8000,"interval":2000,"count":1,"offsets":[]}'
+	for cmd in "${FORWARDERS[@]}"; do
+		dsrun "{\"a\":1}\n$M\n{\"a\":2}\n{\"a\":3}\n" $cmd
+		[ "$status" -eq 0 ]
+		printf '%s\n' "$output" | tail -1 | jq -e '."@ds" == "batch" and .seq == 5 and
+		    .time == 10000 and .interval == 2000 and .count == 2 and .final == true'
+	done
+}
+
+@test "protocol: stages carry unknown marker fields through, in order" {
+	M='{"@ds":"batch","seq":1,"time":2000,"interval":2000,"count":1,"offsets":[],"created":5,"window":{"start":0,"end":2000},"zz":[1]}'
+	for cmd in "${FORWARDERS[@]}"; do
+		dsrun "{\"a\":1}\n$M\n" $cmd
+		[ "$status" -eq 0 ]
+		[ "$output" = "$M" ]
+	done
+}
+
+@test "protocol: other control records are forwarded untouched" {
+	C='{"@ds":"hello","x":[1,2]}'
+	for cmd in "${FORWARDERS[@]}"; do
+		dsrun "$C\n{\"a\":1}\n" $cmd
+		[ "$status" -eq 0 ]
+		[ "$(printf '%s\n' "$output" | head -1)" = "$C" ]
+	done
+}
+
+@test "protocol: a malformed control record is a bad record" {
+	for cmd in "${FORWARDERS[@]}" ds-print ds-top; do
+		dsrun '{"@ds":"batch",\n' $cmd
+		[ "$status" -eq 1 ] || { echo "$cmd: $status"; return 1; }
+		[[ "$stderr" == *"<stdin>:1: malformed control record"* ]]
+	done
+}
+
+@test "protocol: the bad count adds up along the pipe" {
+	printf '{"a":1}\nbad\n{"a":2}\n' >in
+	ds-batch -i 1h --skip-bad <in 2>/dev/null | sed 's/{"a":2}/{"a":/' \
+	    | ds-sink-file --skip-bad p 2>/dev/null >out
+	[ "$(markers out | jq .bad)" = 2 ]
 }
