@@ -13,14 +13,19 @@
 # Environment:
 #   N		records (and text lines) per workload, default 1000000
 #   BUILD	build directory holding bin/ds-* (default build)
-#   SPARK_N	records fed to Spark (default min(N, 200000)): PySpark
+#   SPARK_N	records fed to Spark (default min(N, 100000)): PySpark
 #		streaming costs about a second a batch here, so the full N
 #		would take most of the time budget; its rate is per batch
 #		and does not depend on the stream's length.  SPARK=0 skips it.
 #   MONGO_N	records for W8 (default min(N, 200000)); LOOP_N records for
 #		the one-request-per-record loop (default min(MONGO_N, 10000))
+#   KAFKA=0, MONGO=0 skip W7, W8 (they start the test servers)
 #   W9=0	skips W9 (its 10*N-record file is 1.4 GB at N=1M)
-#   CHECK_N	records of the Spark = ds sanity check (default 50000)
+#   SLOW_N	records for W3's jq reduce and mlr stats1 (default
+#		min(N, 100000)): they run at 5-20k records/s here, a rate
+#		that does not depend on the input's length
+#   CHECK_N	records of the Spark = ds sanity check (default 40000: four
+#		batches, so the window subtracts one)
 #   DS_CACHE	where the PySpark venv lives ($HOME/.cache/ds)
 #
 # Records/s is N / wall seconds of the whole pipeline; peak RSS of a
@@ -38,10 +43,11 @@ esac
 bin=$build/bin
 N=${N:-1000000}
 min() { [ "$1" -lt "$2" ] && echo "$1" || echo "$2"; }
-SPARK_N=${SPARK_N:-$(min "$N" 200000)}
+SPARK_N=${SPARK_N:-$(min "$N" 100000)}
 MONGO_N=${MONGO_N:-$(min "$N" 200000)}
 LOOP_N=${LOOP_N:-$(min "$MONGO_N" 10000)}
-CHECK_N=${CHECK_N:-50000}
+CHECK_N=${CHECK_N:-40000}
+SLOW_N=${SLOW_N:-$(min "$N" 100000)}
 cache=${DS_CACHE:-$HOME/.cache/ds}
 venv=$cache/bench-venv
 data=$build/bench
@@ -131,7 +137,7 @@ run_pipe() {
 	fi
 	R_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
 	R_RATE=$(awk -v n="$records" -v s="$R_SECS" \
-	    'BEGIN { printf "%d", s > 0 ? n / s : 0 }')
+	    'BEGIN { printf "%d", (s > 0 ? n / s : 0) }')
 	R_RSSV=$(for ((j = 0; j < i; j++)); do
 		tail -1 "$tmp/st.$j" | awk '{ printf "%.1f ", $2 / 1024 }'
 	done)
@@ -263,8 +269,12 @@ reduce="ds-reduce -k user -a sum:bytes -a count"
 ds_row W3 ds-pipe "$batch | $reduce" "$log" "$N" "$batch" "$reduce"
 ds_row W3 ds-reduce "$reduce (alone, plain input)" "$log" "$N" "$reduce"
 w3jq='reduce inputs as $r ({}; .[$r.user] |= {sum_bytes: ((.sum_bytes // 0) + $r.bytes), count: ((.count // 0) + 1)}) | to_entries[] | {user: .key} + .value'
-peer_row W3 ds-reduce "jq -n reduce per user" "$log" "$N" "jq -n -c '$w3jq'"
-peer_row W3 ds-reduce "mlr stats1 -a sum,count" "$log" "$N" \
+# jq reduce and mlr run at 5-20k records/s: a prefix of SLOW_N records
+slowlog=$log
+[ "$SLOW_N" -lt "$N" ] && slowlog=$(datafile log "$SLOW_N")
+peer_row W3 ds-reduce "jq -n reduce per user" "$slowlog" "$SLOW_N" \
+    "jq -n -c '$w3jq'"
+peer_row W3 ds-reduce "mlr stats1 -a sum,count" "$slowlog" "$SLOW_N" \
     "mlr --ijson --ojson stats1 -a sum,count -f bytes -g user"
 spark_row W3 ds-pipe "$spark_log" w3 reduceByKey
 
@@ -301,12 +311,16 @@ spark_row W6 ds-pipe6 "$spark_text" w6 NetworkWordCount
 # W7 Kafka consume from the real broker (test/servers/kafka.sh)
 w7() {
 	local out brokers topic=ds-bench-$N-$$ got
+	if [ "${KAFKA:-1}" = 0 ]; then
+		row W7 "ds-kafka-cat -e" "n/a: KAFKA=0" "" ""
+		return
+	fi
 	if [ ! -x test/servers/kafka.sh ]; then
 		row W7 "ds-kafka-cat -e" "n/a: no test/servers/kafka.sh" "" ""
 		return
 	fi
 	command -v kcat >/dev/null ||
-	    { row W7 "kcat -C -e -J" "n/a: kcat not installed" "" ""; }
+	    { row W7 "kcat -C -e -J" "n/a: kcat not installed" "" ""; return; }
 	say "W7 starting the Kafka broker"
 	if ! out=$(DS_SERVER_DIR=$servers timeout 600 test/servers/kafka.sh \
 	    start 2> "$tmp/kafka.err"); then
@@ -353,6 +367,10 @@ w7() {
 # W8 Mongo sink: one bulk write per batch against one request per record
 w8() {
 	local out uri py f db=dsbench coll=w8_$$ got keys
+	if [ "${MONGO:-1}" = 0 ]; then
+		row W8 "ds-sink-mongo --mode merge" "n/a: MONGO=0" "" ""
+		return
+	fi
 	if [ ! -x test/servers/mongo.sh ]; then
 		row W8 "ds-sink-mongo --mode merge" \
 		    "n/a: no test/servers/mongo.sh" "" ""
@@ -488,6 +506,9 @@ streaming, local[2], queueStream of the same 2 s event-time batches \
 the last batch's output: JVM start-up and Python worker start excluded; \
 RSS is the driver + JVM + Python workers. Fed the first $SPARK_N records \
 (SPARK_N)."
+	[ "$SLOW_N" -lt "$N" ] && echo "- W3's jq reduce and mlr ran on the" \
+	    "first $SLOW_N records (SLOW_N): their rates do not depend on" \
+	    "the length."
 	echo "- W3's jq and mlr rows group the whole input, as ds-reduce alone" \
 	    "on plain input does; W6 rates are text lines/s (~7 words a" \
 	    "line), ds on one batch, Spark on 10000-line batches."
