@@ -697,8 +697,11 @@ ds_paths_parse(const char *s, struct ds_path **out)
 		return -1;
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save)) {
-		if ((v = reallocarray(v, n + 1, sizeof(*v))) == NULL ||
-		    ds_path_parse(tok, &v[n]) == -1) {
+		struct ds_path *nv = reallocarray(v, n + 1, sizeof(*v));
+
+		if (nv != NULL)
+			v = nv;
+		if (nv == NULL || ds_path_parse(tok, &v[n]) == -1) {
 			free(copy);
 			while (n > 0)
 				ds_path_free(&v[--n]);
