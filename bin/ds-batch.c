@@ -261,9 +261,13 @@ ev_batch(int64_t k)
 	if (i > 0 && ob[i - 1].k == k)
 		return &ob[i - 1];
 	if (nob == obcap) {
-		obcap = obcap ? obcap * 2 : 16;
-		if ((ob = reallocarray(ob, obcap, sizeof(*ob))) == NULL)
+		struct batch *nob_ = reallocarray(ob, obcap ? obcap * 2 : 16,
+		    sizeof(*ob));
+
+		if (nob_ == NULL)
 			err(1, NULL);
+		ob = nob_;
+		obcap = obcap ? obcap * 2 : 16;
 	}
 	memmove(&ob[i + 1], &ob[i], (nob - i) * sizeof(*ob));
 	memset(&ob[i], 0, sizeof(*ob));
