@@ -899,7 +899,7 @@ onmarker(void *ctx, json_t *m, const struct ds_line *l)
 		    ck ? "" : "\n");
 	if (stats && ck)
 		fprintf(stderr, ", checkpoint %.3f ms (%zu bytes, %s)\n", ms,
-		    bytes, full ? "full" : "delta");
+		    bytes, full ? "snapshot" : "delta");
 	ds_marker_emit(m);
 	json_decref(m);
 }

@@ -348,7 +348,7 @@ open(p, "wb").write(bytes(b))' ck/state
 	{ marker 1 1000; marker 2 2000; } >in.ndjson
 	run --separate-stderr ds-state -k user -a count --checkpoint ck --stats <in.ndjson
 	[ "$status" -eq 0 ]
-	[ "$(printf '%s\n' "$stderr" | grep -cE '^ds-state: batch [12]: .*checkpoint [0-9.]+ ms \([0-9]+ bytes, (full|delta)\)$')" -eq 2 ]
+	[ "$(printf '%s\n' "$stderr" | grep -cE '^ds-state: batch [12]: .*checkpoint [0-9.]+ ms \([0-9]+ bytes, (snapshot|delta)\)$')" -eq 2 ]
 }
 
 @test "ds-state: kill -9 at random points, restarted 20 times: final state equals an uninterrupted run" {
@@ -396,7 +396,7 @@ for b in range(2, 40):
 ' >in.ndjson
 	run --separate-stderr ds-state -k user -a sum:bytes --checkpoint ck --stats <in.ndjson
 	[ "$status" -eq 0 ]
-	[[ "${stderr_lines[0]}" == *"full)" ]]
+	[[ "${stderr_lines[0]}" == *"snapshot)" ]]
 	[ "$(printf '%s\n' "$stderr" | grep -c 'delta)$')" -eq 38 ]
 	[ "$(grep -c '^{"k"' ck/state.log)" -eq 38 ]
 	# the keys the deltas touched have their sums after a restart
