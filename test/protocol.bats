@@ -342,3 +342,40 @@ FORWARDERS=("ds-sink-file out/p")
 	    | ds-sink-file --skip-bad p 2>/dev/null >out
 	[ "$(markers out | jq .bad)" = 2 ]
 }
+
+# ---- The manual's examples are tests ----
+
+# every "$ command" block in the man pages of my tools: run it, its
+# output must begin with the lines the page shows
+@test "protocol: the '\$ command' examples of the man pages give the output they show" {
+	for page in "$DS_TOP"/man/ds.7 "$DS_TOP"/man/ds-batch.1; do
+		python3 - "$page" >examples <<'EOF2'
+import json, sys
+lines = open(sys.argv[1]).read().split("\n")
+def unesc(s):
+    return s.replace("\\e", "\\").replace("\\&", "")
+i = 0
+while i < len(lines):
+    if lines[i].startswith("$ "):
+        cmd = unesc(lines[i][2:])
+        while cmd.endswith("\\"):
+            i += 1
+            cmd = cmd[:-1] + unesc(lines[i]).strip()
+        out = []
+        i += 1
+        while not lines[i].startswith(".Ed") and not lines[i].startswith("$ "):
+            out.append(unesc(lines[i]))
+            i += 1
+        print(json.dumps({"cmd": cmd, "out": out}))
+        continue
+    i += 1
+EOF2
+		[ -s examples ]
+		while read -r ex; do
+			cmd=$(jq -r .cmd <<<"$ex")
+			want=$(jq -r '.out[]' <<<"$ex")
+			got=$(bash -c "$cmd" 2>&1 | head -n "$(jq '.out | length' <<<"$ex")")
+			[ "$got" = "$want" ] || { printf '%s\n--- want\n%s\n--- got\n%s\n' "$cmd" "$want" "$got"; return 1; }
+		done <examples
+	done
+}
