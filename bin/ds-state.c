@@ -436,7 +436,7 @@ apply(int64_t t)
  * sink that lost the first outputs still converges.
  */
 static void
-replay(void)
+replay(int quiet)
 {
 	struct sk *s;
 	size_t i;
@@ -449,13 +449,13 @@ replay(void)
 			s->part = NULL;
 		}
 		ds_buf_reset(&s->vals);
-		if (!outall && (s->instate || ex != NULL))
+		if (!quiet && !outall && (s->instate || ex != NULL))
 			emit(s, !s->instate, 0);
 		if (!s->instate)
 			delkey(s);
 	}
 	ntouch = 0;
-	if (outall)
+	if (!quiet && outall)
 		emitall();
 }
 
@@ -871,13 +871,27 @@ onmarker(void *ctx, json_t *m, const struct ds_line *l)
 	if (l != NULL) {
 		lastsrc = l->src;
 		lastlineno = l->lineno;
+	} else if (ckdir != NULL) {
+		/*
+		 * Records after the last marker at end of input (or at a
+		 * signal): with a checkpoint this is most likely a batch cut
+		 * short by a crash upstream.  Applying it under the next seq
+		 * would make the restart skip the whole batch, so drop it:
+		 * the replay brings it back whole.
+		 */
+		warnx("end of input inside batch %lld: its %lld records are "
+		    "not applied (a restart replays them)", (long long)seq,
+		    (long long)ds_marker_int(m, "count"));
+		replay(1);
+		json_decref(m);
+		return;
 	}
 	if (ckdir != NULL && seq <= lastseq) {
 		if (!replaywarned++)
 			warnx("batch %lld is in the checkpoint (seq %lld): "
 			    "replayed batches are not applied again",
 			    (long long)seq, (long long)lastseq);
-		replay();
+		replay(0);
 		replayed = 1;
 	} else {
 		apply(t);

@@ -567,3 +567,20 @@ for k in sorted(st): print(json.dumps({"state": st[k], "user": k}, sort_keys=Tru
 	lastbatch got | sort >got.last
 	diff want.last got.last
 }
+
+@test "ds-state: with --checkpoint a batch cut short at end of input is not applied; the replay applies it whole" {
+	{ echo '{"user":"a","bytes":1}'; marker 1 1000
+	  echo '{"user":"a","bytes":5}'; } >cut.ndjson
+	{ cat cut.ndjson; echo '{"user":"a","bytes":7}'; marker 2 2000; } >whole.ndjson
+	run --separate-stderr ds-state -k user -a sum:bytes --checkpoint ck <cut.ndjson
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"end of input inside batch 2: its 1 records are not applied"* ]]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[1]}" == '{"@ds":"batch","seq":1,'* ]]
+	run ds-state -k user -a sum:bytes --checkpoint ck <whole.ndjson
+	[ "${lines[2]}" = '{"user":"a","sum_bytes":13}' ]
+	# without a checkpoint the trailing records form the final batch (ds(7))
+	run ds-state -k user -a sum:bytes <cut.ndjson
+	[ "${lines[2]}" = '{"user":"a","sum_bytes":6}' ]
+	[[ "${lines[3]}" == *'"final":true'* ]]
+}
