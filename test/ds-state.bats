@@ -577,7 +577,7 @@ for k in sorted(st): print(json.dumps({"state": st[k], "user": k}, sort_keys=Tru
 	[[ "$stderr" == *"end of input inside batch 2: its 1 records are not applied"* ]]
 	[ "${#lines[@]}" -eq 2 ]
 	[[ "${lines[1]}" == '{"@ds":"batch","seq":1,'* ]]
-	run ds-state -k user -a sum:bytes --checkpoint ck <whole.ndjson
+	run --separate-stderr ds-state -k user -a sum:bytes --checkpoint ck <whole.ndjson
 	[ "${lines[2]}" = '{"user":"a","sum_bytes":13}' ]
 	# without a checkpoint the trailing records form the final batch (ds(7))
 	run ds-state -k user -a sum:bytes <cut.ndjson
