@@ -614,8 +614,9 @@ record(const struct ds_line *l)
 
 /*
  * The loop: drain what every input has buffered, close the batches
- * whose time has come, and wait in poll(2) for more input or the next
- * tick, so the clock runs while the inputs are idle.  Several inputs
+ * whose time has come (after the drain, so records read before a tick
+ * belong to the batch it closes), and wait in poll(2) for more input
+ * or the next tick, so the clock runs while the inputs are idle.  Several inputs
  * are merged as their lines arrive (Spark's union).
  */
 static void
@@ -640,8 +641,6 @@ run(char **files, int nfiles)
 		in[i] = ds_in_open(files[i], ds_opts.maxline);
 	pt_settick(ds_now_ms());
 	for (;;) {
-		if (!evmode && !replaying)
-			pt_tick(ds_now_ms());
 		nopen = np = 0;
 		for (i = 0; i < nfiles; i++) {
 			if (in[i] == NULL)
@@ -658,6 +657,9 @@ run(char **files, int nfiles)
 			pfd[np].events = POLLIN;
 			idx[np++] = i;
 		}
+		/* after the drain: what arrived before the tick is in */
+		if (!evmode && !replaying)
+			pt_tick(ds_now_ms());
 		if (nopen == 0 || ds_stop)
 			break;
 		wait = -1;
