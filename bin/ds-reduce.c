@@ -22,6 +22,11 @@ struct reduce {
 	struct ds_groups groups;
 	struct ds_buf	 kbuf;
 	struct ds_buf	 out;
+	/* the key paths, then the aggregates' fields: one scan a record */
+	const struct ds_path **paths;
+	struct ds_span	*vals;
+	int		*found;
+	int		 npaths;
 };
 
 static void __attribute__((noreturn))
@@ -45,14 +50,22 @@ data(void *ctx, const struct ds_line *l)
 	if (ds_check_line(l, 0) == -1)
 		return;
 	ds_buf_reset(&r->kbuf);
-	if (r->nkeys > 0 && ds_key_make(l->p, l->len, r->keys, r->nkeys,
-	    &r->kbuf, &why) == -1) {
+	if (ds_json_getv(l->p, l->len, r->paths, r->npaths, r->vals,
+	    r->found) == -1) {
+		if (r->nkeys > 0) {
+			ds_bad(l, "record is not an object (cannot take a key)");
+			return;
+		}
+		memset(r->found, 0, r->npaths * sizeof(*r->found));
+	}
+	if (ds_key_make_v(r->vals, r->found, r->nkeys, &r->kbuf, &why) == -1) {
 		ds_bad(l, "%s", why);
 		return;
 	}
 	st = ds_groups_get(&r->groups, &r->aggs, r->kbuf.p ? r->kbuf.p : "",
 	    r->kbuf.len, &isnew);
-	if (ds_agg_add(&r->aggs, st, l->p, l->len, &why) == -1) {
+	if (ds_agg_add_v(&r->aggs, st, l->p, l->len, r->vals + r->nkeys,
+	    r->found + r->nkeys, &why) == -1) {
 		if (isnew)
 			ds_groups_drop_last(&r->groups, &r->aggs);
 		ds_bad(l, "%s", why);
@@ -165,6 +178,17 @@ main(int argc, char *argv[])
 				errx(2, "aggregate name '%s' is also a key "
 				    "field (use NAME=AGG)", r.aggs.d[j].name);
 
+	r.npaths = r.nkeys + r.aggs.n;
+	r.paths = reallocarray(NULL, r.npaths, sizeof(*r.paths));
+	r.vals = reallocarray(NULL, r.npaths, sizeof(*r.vals));
+	r.found = reallocarray(NULL, r.npaths, sizeof(*r.found));
+	if (r.paths == NULL || r.vals == NULL || r.found == NULL)
+		err(1, NULL);
+	for (i = 0; i < r.nkeys; i++)
+		r.paths[i] = &r.keys[i];
+	for (j = 0; j < r.aggs.n; j++)
+		r.paths[r.nkeys + j] = &r.aggs.d[j].field;
+
 	ds_stage_run(&st, argv, argc);
 
 	ds_groups_free(&r.groups, &r.aggs);
@@ -174,5 +198,8 @@ main(int argc, char *argv[])
 	free(r.keys);
 	ds_buf_free(&r.kbuf);
 	ds_buf_free(&r.out);
+	free(r.paths);
+	free(r.vals);
+	free(r.found);
 	return 0;
 }

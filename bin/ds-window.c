@@ -64,6 +64,11 @@ struct win {
 	int64_t		 lastseq;	/* last applied (from checkpoint) */
 	struct ds_buf	 spec;		/* options, to match a checkpoint */
 	struct ds_buf	 kbuf, out;
+	/* the key paths, then the aggregates' fields: one scan a record */
+	const struct ds_path **paths;
+	struct ds_span	*vals;
+	int		*found;
+	int		 npaths;
 };
 
 static void __attribute__((noreturn))
@@ -95,14 +100,22 @@ data(void *ctx, const struct ds_line *l)
 		return;
 	}
 	ds_buf_reset(&w->kbuf);
-	if (w->nkeys > 0 && ds_key_make(l->p, l->len, w->keys, w->nkeys,
-	    &w->kbuf, &why) == -1) {
+	if (ds_json_getv(l->p, l->len, w->paths, w->npaths, w->vals,
+	    w->found) == -1) {
+		if (w->nkeys > 0) {
+			ds_bad(l, "record is not an object (cannot take a key)");
+			return;
+		}
+		memset(w->found, 0, w->npaths * sizeof(*w->found));
+	}
+	if (ds_key_make_v(w->vals, w->found, w->nkeys, &w->kbuf, &why) == -1) {
 		ds_bad(l, "%s", why);
 		return;
 	}
 	st = ds_groups_get(&w->cur, &w->aggs, w->kbuf.p ? w->kbuf.p : "",
 	    w->kbuf.len, &isnew);
-	if (ds_agg_add(&w->aggs, st, l->p, l->len, &why) == -1) {
+	if (ds_agg_add_v(&w->aggs, st, l->p, l->len, w->vals + w->nkeys,
+	    w->found + w->nkeys, &why) == -1) {
 		if (isnew)
 			ds_groups_drop_last(&w->cur, &w->aggs);
 		ds_bad(l, "%s", why);
@@ -652,6 +665,16 @@ main(int argc, char *argv[])
 				errx(2, "aggregate name '%s' is also a key "
 				    "field (use NAME=AGG)", w.aggs.d[j].name);
 	ds_buf_addc(&w.spec, '\0');
+	w.npaths = w.nkeys + w.aggs.n;
+	w.paths = reallocarray(NULL, w.npaths + 1, sizeof(*w.paths));
+	w.vals = reallocarray(NULL, w.npaths + 1, sizeof(*w.vals));
+	w.found = reallocarray(NULL, w.npaths + 1, sizeof(*w.found));
+	if (w.paths == NULL || w.vals == NULL || w.found == NULL)
+		err(1, NULL);
+	for (i = 0; i < w.nkeys; i++)
+		w.paths[i] = &w.keys[i];
+	for (j = 0; j < w.aggs.n; j++)
+		w.paths[w.nkeys + j] = &w.aggs.d[j].field;
 	if (w.ckdir != NULL)
 		ckpt_load(&w);
 
@@ -682,5 +705,8 @@ main(int argc, char *argv[])
 	ds_buf_free(&w.spec);
 	ds_buf_free(&w.kbuf);
 	ds_buf_free(&w.out);
+	free(w.paths);
+	free(w.vals);
+	free(w.found);
 	return 0;
 }

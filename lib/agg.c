@@ -444,6 +444,34 @@ int
 ds_agg_add(const struct ds_aggs *a, struct ds_aggst *st, const char *rec,
     size_t len, const char **errmsg)
 {
+	static const struct ds_path **pp;
+	static struct ds_span *v;
+	static int *found, cap;
+	int i;
+
+	if (a->n > cap) {
+		free(pp);
+		free(v);
+		free(found);
+		pp = calloc(a->n, sizeof(*pp));
+		v = calloc(a->n, sizeof(*v));
+		found = calloc(a->n, sizeof(*found));
+		if (pp == NULL || v == NULL || found == NULL)
+			err(1, NULL);
+		cap = a->n;
+	}
+	for (i = 0; i < a->n; i++)
+		pp[i] = &a->d[i].field;
+	if (ds_json_getv(rec, len, pp, a->n, v, found) == -1)
+		memset(found, 0, a->n * sizeof(*found));  /* not an object */
+	return ds_agg_add_v(a, st, rec, len, v, found, errmsg);
+}
+
+int
+ds_agg_add_v(const struct ds_aggs *a, struct ds_aggst *st, const char *rec,
+    size_t len, const struct ds_span *vals, const int *found,
+    const char **errmsg)
+{
 	const struct ds_aggdef *d;
 	struct val *x;
 	int i;
@@ -459,10 +487,9 @@ ds_agg_add(const struct ds_aggs *a, struct ds_aggst *st, const char *rec,
 		d = &a->d[i];
 		x = &scratch[i];
 		x->has = 0;
-		if (d->op == DS_AGG_COUNT)
+		if (d->op == DS_AGG_COUNT || !found[i])
 			continue;
-		if (!ds_json_get(rec, len, &d->field, &x->v))
-			continue;
+		x->v = vals[i];
 		if (!ops[opidx(d->op)].numeric) {
 			x->has = 1;
 			continue;

@@ -552,6 +552,22 @@ int	 ds_key_check(const struct ds_path *, int n, char *err, size_t errlen);
 int	 ds_agg_invertible_op(enum ds_aggop op);
 
 /*
+ * Find n paths in the object rec in one pass: v[i] and found[i] as
+ * ds_json_get would set them.  Returns 0, or -1 when rec is not an
+ * object.  ds_key_make_v and ds_agg_add_v are ds_key_make and ds_agg_add
+ * on values found that way (vals indexed like aggs->d), so a tool scans
+ * a record once for its key and aggregate fields.
+ */
+int	 ds_json_getv(const char *rec, size_t len,
+	    const struct ds_path *const *paths, int n, struct ds_span *v,
+	    int *found);
+int	 ds_key_make_v(const struct ds_span *v, const int *found, int n,
+	    struct ds_buf *b, const char **errmsg);
+int	 ds_agg_add_v(const struct ds_aggs *, struct ds_aggst *,
+	    const char *rec, size_t len, const struct ds_span *vals,
+	    const int *found, const char **errmsg);
+
+/*
  * A batch's groups in order of first appearance: key -> partial.  The
  * table owns the keys (g[i].key) and the partials; clear frees both.
  */
