@@ -3000,6 +3000,8 @@ ds_expr_compile(const char *src, const char *const *vars, int nvars,
 	x->identity = root->op == N_DOT;
 	x->nglobals = nvars;
 	x->globals = ea_alloc(&x->perm, (nvars + 1) * sizeof(*x->globals));
+	if ((x->garena = calloc(nvars + 1, sizeof(*x->garena))) == NULL)
+		err(1, NULL);
 	for (i = 0; i < nvars; i++)
 		x->globals[i] = &ev_null;
 	return x;
@@ -3014,11 +3016,15 @@ ds_expr_bind(struct ds_expr *x, int i, const char *json, size_t len)
 
 	if (i < 0 || i >= x->nglobals)
 		return -1;
-	/* values bound for the whole run go to the permanent arena */
-	copy = ea_strdup(&x->perm, json, len);
-	if ((v = ev_parse(&x->perm, copy, len, DS_MAXDEPTH_DEFAULT, msg,
+	/* each variable has its own arena, emptied when it is bound
+	 * again: ds-state binds per key and batch, memory must not grow */
+	if ((v = ev_parse(&x->a, json, len, DS_MAXDEPTH_DEFAULT, msg,
 	    sizeof(msg))) == NULL)
 		return -1;
+	ea_reset(&x->garena[i]);
+	copy = ea_strdup(&x->garena[i], json, len);
+	v = ev_parse(&x->garena[i], copy, len, DS_MAXDEPTH_DEFAULT, msg,
+	    sizeof(msg));
 	x->globals[i] = v;
 	return 0;
 }
@@ -3076,9 +3082,14 @@ ds_expr_run(struct ds_expr *x, const char *in, size_t len,
 void
 ds_expr_free(struct ds_expr *x)
 {
+	int i;
+
 	if (x == NULL)
 		return;
 	ex_rxfree(x);
+	for (i = 0; x->garena != NULL && i < x->nglobals; i++)
+		ea_free(&x->garena[i]);
+	free(x->garena);
 	ea_free(&x->perm);
 	ea_free(&x->a);
 	ds_buf_free(&x->out);

@@ -129,6 +129,7 @@ struct ds_expr {
 	struct arena	 perm;		/* nodes, literals, bound variables */
 	struct arena	 a;		/* one run's values, reset per run */
 	struct val	**globals;
+	struct arena	*garena;	/* one per global: rebinding reuses it */
 	int		 nglobals;
 	int		 identity;	/* the program is `.` */
 	struct val	*errv;		/* the pending runtime error */
