@@ -435,6 +435,27 @@ entrydone(size_t i)
 	return 1;
 }
 
+/*
+ * Has the source gone past entry i on one of its partitions without
+ * replaying any of its records?  A logged batch is replayed whole or
+ * not at all (the source resumes at a batch boundary committed by the
+ * sink), so such a batch was committed before the restart.
+ */
+static int
+entrypassed(size_t i)
+{
+	const struct ds_offsets *o = &eoff[i];
+	size_t j;
+
+	if (rb[i].count > 0)
+		return 0;
+	for (j = 0; j < o->n; j++)
+		if (until_of(&hi, o->r[j].topic, strlen(o->r[j].topic),
+		    o->r[j].partition) > o->r[j].until)
+			return 1;
+	return 0;
+}
+
 static void
 replay_end(void)
 {
@@ -469,7 +490,8 @@ replay_pump(int final)
 	struct batch *b;
 	json_t *m;
 
-	while (replaying && rp < blog.n && (final || entrydone(rp))) {
+	while (replaying && rp < blog.n && (final || entrydone(rp) ||
+	    entrypassed(rp))) {
 		le = &blog.e[rp];
 		b = &rb[rp];
 		if (eoff[rp].n > 0 && b->count == 0) {

@@ -465,3 +465,25 @@ EOF
 	[ "$(printf '%s\n' "$output" | markers | jq -r '"\(.seq):\(.time):\(.count)"' | paste -sd,)" = \
 	    "1:2000:2,2:4000:1,3:6000:1,4:8000:1" ]
 }
+
+@test "ds-batch --log: a committed batch on an idle partition does not hold the replay" {
+	# batch 1 has partitions 0 and 1, batches 2 and 3 only partition 0
+	python3 -c '
+import json
+recs = [(i % 2, i // 2) for i in range(100)] + [(0, 50 + i) for i in range(200)]
+for p, o in recs:
+    print(json.dumps({"topic": "t", "partition": p, "offset": o, "value": o}, separators=(",", ":")))' >all
+	ds-batch -i 1h -n 100 --log L <all >first
+	[ "$(wc -l <L/batches.ndjson)" = 3 ]
+	# the source resumes at batch 3 (partition 0 offset 150); partition 1
+	# has nothing new: batches 1 and 2 must not wait for it
+	mkfifo f
+	ds-batch -i 1h -n 100 --log L <f >out &
+	pid=$!
+	exec 7>f
+	tail -n 100 all >&7
+	wait_for 10 grep -q '"seq":3' out
+	exec 7>&-
+	wait "$pid"
+	[ "$(markers out | jq -c '{seq,time,count,offsets}')" = "$(sed -n 3p L/batches.ndjson | jq -c '{seq,time,count,offsets}')" ]
+}
