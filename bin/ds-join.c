@@ -81,6 +81,8 @@ struct join {
 	struct ds_in	*oin;
 	int		 oeof;
 	struct ds_buf	 out, kb;
+	struct ds_span	*sk;		/* merge: the stream record's keys */
+	int		 nsk;
 };
 
 static void __attribute__((noreturn))
@@ -230,7 +232,7 @@ static void
 merge(struct join *j, const char *s, size_t slen, const char *t,
     size_t tlen)
 {
-	struct ds_span sk[64], k, v;
+	struct ds_span k, v;
 	const char *p, *e = s + slen;
 	int ns = 0, i, any = 0;
 	struct ds_buf *b = &j->out;
@@ -244,8 +246,13 @@ merge(struct join *j, const char *s, size_t slen, const char *t,
 	for (p = s; member(&p, e, &k, &v);) {
 		if (j->as != NULL && keyeq(k, qas, qlen))
 			continue;
-		if (ns < 64)
-			sk[ns++] = k;
+		if (ns == j->nsk) {
+			j->nsk = j->nsk ? j->nsk * 2 : 64;
+			if ((j->sk = reallocarray(j->sk, j->nsk,
+			    sizeof(*j->sk))) == NULL)
+				err(1, NULL);
+		}
+		j->sk[ns++] = k;
 		if (any++)
 			ds_buf_addc(b, ',');
 		ds_buf_add(b, k.p, k.len);
@@ -261,7 +268,7 @@ merge(struct join *j, const char *s, size_t slen, const char *t,
 	} else {
 		for (p = t; member(&p, t + tlen, &k, &v);) {
 			for (i = 0; i < ns; i++)
-				if (keyeq(sk[i], k.p, k.len))
+				if (keyeq(j->sk[i], k.p, k.len))
 					break;
 			if (i < ns)
 				continue;
@@ -712,6 +719,7 @@ main(int argc, char *argv[])
 	ds_in_close(j.oin);
 	ds_buf_free(&j.out);
 	ds_buf_free(&j.kb);
+	free(j.sk);
 	while (j.nkeys > 0)
 		ds_path_free(&j.keys[--j.nkeys]);
 	free(j.keys);

@@ -302,3 +302,10 @@ JEOF
 	run ds-join --with nosuch.ndjson -k ip </dev/null
 	[ "$status" -eq 1 ]
 }
+
+@test "merge: a record with many members keeps its values on every clash" {
+	python3 -c 'import json; r = {"k%d" % i: i for i in range(100)}; r["ip"] = "a"; print(json.dumps(r, separators=(",", ":")))' >s.ndjson
+	printf '{"ip":"a","k99":-1,"k0":-1,"new":1}\n' >t.ndjson
+	run ds-join --with t.ndjson -k ip s.ndjson
+	[ "$output" = "$(jq -c --slurpfile t t.ndjson '. as $s | $t[0] + $s' s.ndjson)" ]
+}
