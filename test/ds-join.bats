@@ -307,5 +307,5 @@ JEOF
 	python3 -c 'import json; r = {"k%d" % i: i for i in range(100)}; r["ip"] = "a"; print(json.dumps(r, separators=(",", ":")))' >s.ndjson
 	printf '{"ip":"a","k99":-1,"k0":-1,"new":1}\n' >t.ndjson
 	run ds-join --with t.ndjson -k ip s.ndjson
-	[ "$output" = "$(jq -c --slurpfile t t.ndjson '. as $s | $t[0] + $s' s.ndjson)" ]
+	[ "$output" = "$(jq -c --slurpfile t t.ndjson '. as $s | $s + ($t[0] | with_entries(select(.key as $k | $s | has($k) | not)))' s.ndjson)" ]
 }
