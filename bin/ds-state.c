@@ -87,6 +87,17 @@ static unsigned long lastlineno;
 
 static void	markdirty(struct sk *);
 
+/* reallocarray(3) that exits on failure. */
+static void *
+grow(void *p, size_t n, size_t size)
+{
+	void *q;
+
+	if ((q = reallocarray(p, n, size)) == NULL)
+		err(1, NULL);
+	return q;
+}
+
 static void __attribute__((noreturn))
 usage(int status)
 {
@@ -158,8 +169,7 @@ getkey(const char *k, size_t n)
 	e->val = s;
 	if (nord == ordcap) {
 		ordcap = ordcap ? ordcap * 2 : 1024;
-		if ((ord = reallocarray(ord, ordcap, sizeof(*ord))) == NULL)
-			err(1, NULL);
+		ord = grow(ord, ordcap, sizeof(*ord));
 	}
 	s->idx = nord;
 	ord[nord++] = s;
@@ -219,9 +229,7 @@ dotouch(struct sk *s)
 	s->touched = 1;
 	if (ntouch == touchcap) {
 		touchcap = touchcap ? touchcap * 2 : 1024;
-		if ((touch = reallocarray(touch, touchcap,
-		    sizeof(*touch))) == NULL)
-			err(1, NULL);
+		touch = grow(touch, touchcap, sizeof(*touch));
 	}
 	touch[ntouch++] = s;
 }
@@ -501,9 +509,7 @@ markdirty(struct sk *s)
 	s->dirty = 1;
 	if (ndirty == dirtycap) {
 		dirtycap = dirtycap ? dirtycap * 2 : 1024;
-		if ((dirty = reallocarray(dirty, dirtycap,
-		    sizeof(*dirty))) == NULL)
-			err(1, NULL);
+		dirty = grow(dirty, dirtycap, sizeof(*dirty));
 	}
 	s->didx = ndirty;
 	dirty[ndirty++] = s;
@@ -969,9 +975,8 @@ main(int argc, char *argv[])
 				warnx("-a %s: %s", optarg, msg);
 				usage(2);
 			}
-			if ((aggspecs = reallocarray(aggspecs, aggs.n,
-			    sizeof(*aggspecs))) == NULL)
-				err(1, NULL);
+			aggspecs = grow(aggspecs, (size_t)aggs.n,
+			    sizeof(*aggspecs));
 			aggspecs[aggs.n - 1] = optarg;
 			break;
 		case 'e':
