@@ -357,6 +357,7 @@ parse_string(struct parser *p)
 			n = mk(p, N_LIT, p->pos);
 			n->v = ev_str(&p->x->perm, b.p ? b.p : "", b.len);
 			n->single = 1;
+			n->segment = 1;
 			parts[nparts++] = n;
 			ds_buf_reset(&b);
 			next(p);
@@ -383,6 +384,7 @@ parse_string(struct parser *p)
 		next(p);
 		return n;
 	}
+	n->segment = 1;
 	parts[nparts++] = n;
 	e = mk(p, N_STRI, start);
 	e->nargs = nparts;
@@ -634,11 +636,32 @@ parse_primary(struct parser *p)
 		return parse_string(p);
 	case TK_FORMAT: {
 		char w[32];
+		int fmt;
 
-		snprintf(w, sizeof(w), "%.*s", (int)(p->tend - p->tstart),
-		    p->src + p->tstart);
-		unsupported(p, pos, w);
-		return NULL;
+		fmt = ex_fmtid(p->src + p->tstart + 1, p->tend - p->tstart - 1);
+		if (fmt == 0) {
+			snprintf(w, sizeof(w), "%.*s",
+			    (int)(p->tend - p->tstart), p->src + p->tstart);
+			unsupported(p, pos, w);
+			return NULL;
+		}
+		next(p);
+		if (p->tok == TK_QUOTE) {
+			/* @fmt "...\(f)...": the format applies to each f */
+			if ((a = parse_string(p)) == NULL)
+				return NULL;
+			if (a->op == N_STRI)
+				a->fmt = fmt;
+			return a;
+		}
+		/* @fmt alone formats . */
+		n = mk(p, N_STRI, pos);
+		n->fmt = fmt;
+		n->nargs = 1;
+		n->args = ea_alloc(&p->x->perm, sizeof(*n->args));
+		n->args[0] = mk(p, N_DOT, pos);
+		n->single = 1;
+		return n;
 	}
 	case TK_DOT:
 		n = mk(p, N_DOT, pos);
@@ -1617,6 +1640,11 @@ buildstr(struct ds_expr *x, const struct node *n, struct val **parts)
 	for (i = 0; i < n->nargs; i++) {
 		struct val *v = parts[i];
 
+		if (n->fmt != 0 && !n->args[i]->segment &&
+		    (v = ex_format(x, n->fmt, v)) == NULL) {
+			ds_buf_free(&b);
+			return NULL;
+		}
 		if (v->t == T_STR)
 			ds_buf_add(&b, v->u.s, v->n);
 		else

@@ -108,6 +108,8 @@ struct node {
 	struct node	**args;
 	int		 nargs;
 	struct val	*v;		/* N_LIT value, N_FIELD key */
+	int		 fmt;		/* N_STRI: @format of the parts */
+	int		 segment;	/* N_LIT: literal text of a string */
 	const struct builtin *fn;
 };
 
@@ -166,6 +168,12 @@ enum { SP_EMPTY = 1, SP_SELECT, SP_MAP, SP_SORTBY, SP_GROUPBY,
 	SP_UNIQUEBY, SP_MINBY, SP_MAXBY, SP_WITHENTRIES, SP_FIRSTF, SP_LASTF,
 	SP_LIMIT, SP_SUB, SP_GSUB, SP_ANYF, SP_ALLF, SP_MAPVALUES, SP_ERROR0,
 	SP_RECURSE, SP_PATH, SP_ISEMPTY };
+
+/* @formats: their ids (0: none), and one applied to a value */
+enum { F_TEXT = 1, F_JSON, F_HTML, F_URI, F_CSV, F_TSV, F_SH, F_BASE64,
+	F_BASE64D };
+int	 ex_fmtid(const char *name, size_t n);
+struct val *ex_format(struct ds_expr *, int fmt, struct val *);
 
 /* regex matches for exprfn.c and the sub/gsub special */
 struct rxmatch;
