@@ -36,14 +36,6 @@ struct batch {
 	struct ds_offsets off;
 };
 
-/* The topic, partition and offset of a ds-kafka-cat envelope. */
-struct env {
-	const char	*topic;
-	size_t		 tlen;
-	int32_t		 part;
-	int64_t		 off;
-};
-
 static int64_t	 ival = 1000;		/* -i, ms */
 static int64_t	 maxn, maxbytes;	/* -n, -B; 0: none */
 static int	 evmode;		/* -T */
@@ -70,14 +62,10 @@ static size_t	 nob, obcap;
 static int	 have, started;
 static int64_t	 lo, maxt;
 
-/* --log replay: rb[i] collects the records of log entry i */
+/* --log replay, and the new records that wait for it */
+static struct ds_replay *rp;
 static int	 replaying;
-static struct batch *rb;
-static struct ds_offsets *eoff;		/* each entry's ranges */
-static struct ds_offsets logmax;	/* every logged range, merged */
-static struct ds_offsets hi;		/* offsets seen in this run */
-static struct batch nb;			/* new records held during replay */
-static size_t	 rp;			/* first entry not yet emitted */
+static struct batch nb;
 
 static void
 usage(int st)
@@ -89,68 +77,8 @@ usage(int st)
 	exit(st);
 }
 
-/*
- * One pass over the top-level keys of a line that starts like an
- * envelope; returns 1 with *e set when topic, partition and offset are
- * all there.  Other records pay only the prefix comparison.
- */
-static int
-envelope(const char *p, size_t len, struct env *e)
-{
-	const char *end = p + len, *k, *v;
-	size_t kl;
-	int64_t i;
-	int got = 0;
-
-	if (len < 9 || memcmp(p, "{\"topic\":", 9) != 0)
-		return 0;
-	for (p++; p < end && got != 7; ) {
-		while (p < end && *p != '"')
-			p++;
-		if (p >= end)
-			break;
-		k = p + 1;
-		p = ds_json_skip(p, end);
-		kl = p - k - 1;
-		while (p < end && *p != ':')
-			p++;
-		v = ++p;
-		p = ds_json_skip(p, end);
-		while (v < p && (*v == ' ' || *v == '\t'))
-			v++;
-		if (kl == 5 && memcmp(k, "topic", 5) == 0) {
-			ds_buf_reset(&topicbuf);
-			if (ds_json_str((struct ds_span){ v, p - v },
-			    &topicbuf) == -1)
-				return 0;
-			got |= 1;
-		} else if (kl == 9 && memcmp(k, "partition", 9) == 0) {
-			if (ds_json_int((struct ds_span){ v, p - v }, &i) ==
-			    -1 || i < 0 || i > INT32_MAX)
-				return 0;
-			e->part = (int32_t)i;
-			got |= 2;
-		} else if (kl == 6 && memcmp(k, "offset", 6) == 0) {
-			if (ds_json_int((struct ds_span){ v, p - v },
-			    &e->off) == -1)
-				return 0;
-			got |= 4;
-		}
-		while (p < end && *p != ',' && *p != '}')
-			p++;
-		if (p < end && *p == '}')
-			break;
-		p++;
-	}
-	if (got != 7)
-		return 0;
-	e->topic = topicbuf.p;
-	e->tlen = topicbuf.len;
-	return 1;
-}
-
 static void
-count(struct batch *b, size_t len, const struct env *e)
+count(struct batch *b, size_t len, const struct ds_env *e)
 {
 	b->count++;
 	b->bytes += (int64_t)len + 1;
@@ -240,7 +168,7 @@ pt_close(void)
 }
 
 static void
-pt_add(const char *p, size_t len, const struct env *e)
+pt_add(const char *p, size_t len, const struct ds_env *e)
 {
 	ds_out_line(p, len);
 	count(&cur, len, e);
@@ -329,7 +257,7 @@ ev_time(const struct ds_line *l, const char *p, size_t len, int64_t *t)
 
 static void
 ev_add(const struct ds_line *l, const char *p, size_t len,
-    const struct env *e)
+    const struct ds_env *e)
 {
 	struct batch *b;
 	int64_t t, k, nl;
@@ -380,80 +308,13 @@ ev_finish(void)
 static void
 add(const struct ds_line *l, const char *p, size_t len)
 {
-	struct env e;
-	int ise = envelope(p, len, &e);
+	struct ds_env e;
+	int ise = ds_envelope(p, len, &topicbuf, &e);
 
 	if (evmode)
 		ev_add(l, p, len, ise ? &e : NULL);
 	else
 		pt_add(p, len, ise ? &e : NULL);
-}
-
-static int64_t
-until_of(const struct ds_offsets *o, const char *t, size_t tlen, int32_t p)
-{
-	size_t i;
-
-	for (i = 0; i < o->n; i++)
-		if (o->r[i].partition == p && strlen(o->r[i].topic) == tlen &&
-		    memcmp(o->r[i].topic, t, tlen) == 0)
-			return o->r[i].until;
-	return INT64_MIN;
-}
-
-/* Does entry i's range for e's partition hold e's offset? */
-static int
-inentry(size_t i, const struct env *e)
-{
-	const struct ds_offsets *o = &eoff[i];
-	size_t j;
-
-	for (j = 0; j < o->n; j++)
-		if (o->r[j].partition == e->part &&
-		    strlen(o->r[j].topic) == e->tlen &&
-		    memcmp(o->r[j].topic, e->topic, e->tlen) == 0)
-			return e->off >= o->r[j].from && e->off < o->r[j].until;
-	return 0;
-}
-
-/*
- * Has entry i got all its records?  Plain entries: its logged count;
- * envelope entries: every partition replayed up to the range's end.
- */
-static int
-entrydone(size_t i)
-{
-	const struct ds_offsets *o = &eoff[i];
-	size_t j;
-
-	if (o->n == 0)
-		return rb[i].count >= blog.e[i].count;
-	for (j = 0; j < o->n; j++)
-		if (until_of(&hi, o->r[j].topic, strlen(o->r[j].topic),
-		    o->r[j].partition) < o->r[j].until)
-			return 0;
-	return 1;
-}
-
-/*
- * Has the source gone past entry i on one of its partitions without
- * replaying any of its records?  A logged batch is replayed whole or
- * not at all (the source resumes at a batch boundary committed by the
- * sink), so such a batch was committed before the restart.
- */
-static int
-entrypassed(size_t i)
-{
-	const struct ds_offsets *o = &eoff[i];
-	size_t j;
-
-	if (rb[i].count > 0)
-		return 0;
-	for (j = 0; j < o->n; j++)
-		if (until_of(&hi, o->r[j].topic, strlen(o->r[j].topic),
-		    o->r[j].partition) > o->r[j].until)
-			return 1;
-	return 0;
 }
 
 static void
@@ -482,70 +343,36 @@ replay_end(void)
 	freebatch(&nb);
 }
 
-/* Emit the log entries that are complete (all that remain at the end). */
+/* A logged batch's marker, as it was the first time. */
+static void
+replayed(void *arg, json_t *m)
+{
+	put(m, 0);
+}
+
 static void
 replay_pump(int final)
 {
-	struct ds_blogent *le;
-	struct batch *b;
-	json_t *m;
-
-	while (replaying && rp < blog.n && (final || entrydone(rp) ||
-	    entrypassed(rp))) {
-		le = &blog.e[rp];
-		b = &rb[rp];
-		if (eoff[rp].n > 0 && b->count == 0) {
-			rp++;	/* committed before the restart: skip */
-			continue;
-		}
-		if (b->count != le->count) {
-			warnx("%s: batch %lld: %lld records replayed, the log "
-			    "says %lld", blog.path, (long long)le->seq,
-			    (long long)b->count, (long long)le->count);
-			status = 1;
-		}
-		unhold(b);
-		m = ds_marker_new(le->seq, le->time, le->interval, b->count,
-		    json_incref(le->offsets));
-		put(m, 0);
-		freebatch(b);
-		rp++;
-	}
-	if (replaying && rp == blog.n)
+	if (replaying && ds_replay_pump(rp, final))
 		replay_end();
 }
 
 static void
 replay_route(const struct ds_line *l, const char *p, size_t len)
 {
-	struct env e;
-	size_t i;
+	struct ds_env e;
+	char why[256];
 	int64_t t;
+	int ise = ds_envelope(p, len, &topicbuf, &e);
 
-	if (!envelope(p, len, &e)) {
-		if (eoff[rp].n == 0) {
-			count(&rb[rp], len, NULL);
-			hold(&rb[rp], p, len);
-			replay_pump(0);
-			return;
-		}
-	} else {
-		ds_offsets_see(&hi, e.topic, e.tlen, e.part, e.off);
-		if (e.off < until_of(&logmax, e.topic, e.tlen, e.part)) {
-			for (i = rp; i < blog.n && !inentry(i, &e); i++)
-				;
-			if (i == blog.n) {
-				ds_bad(l, "offset %lld of %.*s/%d is in a "
-				    "logged batch already replayed",
-				    (long long)e.off, (int)e.tlen, e.topic,
-				    (int)e.part);
-				return;
-			}
-			count(&rb[i], len, &e);
-			hold(&rb[i], p, len);
-			replay_pump(0);
-			return;
-		}
+	switch (ds_replay_route(rp, p, len, ise ? &e : NULL, why,
+	    sizeof(why))) {
+	case DS_RP_HELD:
+		replay_pump(0);
+		return;
+	case DS_RP_BAD:
+		ds_bad(l, "%s", why);
+		return;
 	}
 	/* beyond the log: a new batch, after the logged ones */
 	if (evmode) {
@@ -565,20 +392,11 @@ replay_route(const struct ds_line *l, const char *p, size_t len)
 static void
 replay_init(void)
 {
-	size_t i;
-
 	ds_blog_open(&blog, logdir);
-	if (blog.n == 0)
+	if ((rp = ds_replay_new(&blog, replayed, NULL)) == NULL)
 		return;
 	seq = blog.e[blog.n - 1].seq;
 	lasttime = blog.e[blog.n - 1].time;
-	if ((rb = calloc(blog.n, sizeof(*rb))) == NULL ||
-	    (eoff = calloc(blog.n, sizeof(*eoff))) == NULL)
-		err(1, NULL);
-	for (i = 0; i < blog.n; i++) {
-		ds_offsets_merge_json(&eoff[i], blog.e[i].offsets);
-		ds_offsets_merge_json(&logmax, blog.e[i].offsets);
-	}
 	replaying = 1;
 	replay_pump(0);
 }
@@ -588,17 +406,7 @@ cleanup(void)
 {
 	size_t i;
 
-	for (i = 0; eoff != NULL && i < blog.n; i++) {
-		ds_offsets_clear(&eoff[i]);
-		free(eoff[i].r);
-		freebatch(&rb[i]);
-	}
-	free(eoff);
-	free(rb);
-	ds_offsets_clear(&logmax);
-	free(logmax.r);
-	ds_offsets_clear(&hi);
-	free(hi.r);
+	ds_replay_free(rp);
 	freebatch(&nb);
 	freebatch(&cur);
 	for (i = 0; i < nob; i++)
@@ -805,6 +613,8 @@ main(int argc, char *argv[])
 	else if (cur.count > 0)
 		pt_close();
 	ds_out_flush();
+	if (rp != NULL && ds_replay_errors(rp) > 0)
+		status = 1;	/* an incomplete replay is an error */
 	cleanup();
 	return status;
 }

@@ -649,6 +649,47 @@ void	 ds_blog_open(struct ds_blog *, const char *dir);
 void	 ds_blog_append(struct ds_blog *, json_t *marker);
 void	 ds_blog_close(struct ds_blog *);
 
+/* The source position of a ds-kafka-cat envelope (replay.c). */
+struct ds_env {
+	const char	*topic;		/* in the caller's buffer */
+	size_t		 tlen;
+	int32_t		 part;
+	int64_t		 off;
+};
+
+/*
+ * Is p[0..len) (valid JSON) an envelope, an object starting with
+ * "topic" and holding "partition" and "offset"?  Returns 1 with *e set
+ * (the unescaped topic in *topic, reset first), 0 otherwise.  Other
+ * records cost one 9-byte comparison.
+ */
+int	 ds_envelope(const char *p, size_t len, struct ds_buf *topic,
+	    struct ds_env *e);
+
+/*
+ * Replay of a batch log (replay.c).  ds_replay_new returns NULL when
+ * the log has no entries; emit gets each logged batch's marker (owned
+ * by emit) after its records were written with ds_out.
+ */
+struct ds_replay;
+enum { DS_RP_HELD, DS_RP_NEW, DS_RP_BAD };
+struct ds_replay *ds_replay_new(const struct ds_blog *,
+	    void (*emit)(void *arg, json_t *m), void *arg);
+/*
+ * Route one valid record (e NULL when it is no envelope): DS_RP_HELD
+ * when a logged batch took it, DS_RP_NEW when it is beyond the log (the
+ * caller keeps it until the replay is done), DS_RP_BAD with a message
+ * in why.
+ */
+int	 ds_replay_route(struct ds_replay *, const char *p, size_t len,
+	    const struct ds_env *e, char *why, size_t whylen);
+/* Emit the complete logged batches in order (all when final); returns
+ * 1 once every logged batch is out. */
+int	 ds_replay_pump(struct ds_replay *, int final);
+/* Logged batches replayed with fewer or more records than logged. */
+int	 ds_replay_errors(const struct ds_replay *);
+void	 ds_replay_free(struct ds_replay *);
+
 /* ---------------------------------------------------------------------
  * ckptlog.c: incremental checkpoints (section owned by the ds-state work)
  * ------------------------------------------------------------------- */

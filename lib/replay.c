@@ -1,0 +1,267 @@
+/*
+ * replay.c -- re-cutting a replayed stream at the boundaries of a batch
+ * log (ds-batch --log, exactly-once.md point 2), and the ds-kafka-cat
+ * envelope fields that the boundaries are made of.
+ *
+ * A replayed envelope whose offset lies in a logged batch goes to that
+ * batch; plain records fill the logged batches by their counts.  Logged
+ * batches leave in seq order, each with its logged seq, time, interval
+ * and offsets, once complete; records of later batches wait for them.
+ */
+#include <err.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ds.h"
+
+struct rbatch {
+	int64_t		 count;
+	struct ds_buf	 held;	/* its records, each with '\n' */
+};
+
+struct ds_replay {
+	const struct ds_blog *log;	/* borrowed */
+	struct rbatch	*b;		/* b[i] for log entry i */
+	struct ds_offsets *eoff;	/* each entry's ranges */
+	struct ds_offsets logmax;	/* every logged range, merged */
+	struct ds_offsets hi;		/* offsets seen in this run */
+	size_t		 next;		/* first entry not yet emitted */
+	int		 errors;
+	void		(*emit)(void *, json_t *);
+	void		*arg;
+};
+
+int
+ds_envelope(const char *p, size_t len, struct ds_buf *topic,
+    struct ds_env *e)
+{
+	const char *end = p + len, *k, *v;
+	size_t kl;
+	int64_t i;
+	int got = 0;
+
+	if (len < 9 || memcmp(p, "{\"topic\":", 9) != 0)
+		return 0;
+	for (p++; p < end && got != 7; ) {
+		while (p < end && *p != '"')
+			p++;
+		if (p >= end)
+			break;
+		k = p + 1;
+		p = ds_json_skip(p, end);
+		kl = p - k - 1;
+		while (p < end && *p != ':')
+			p++;
+		v = ++p;
+		p = ds_json_skip(p, end);
+		while (v < p && (*v == ' ' || *v == '\t'))
+			v++;
+		if (kl == 5 && memcmp(k, "topic", 5) == 0) {
+			ds_buf_reset(topic);
+			if (ds_json_str((struct ds_span){ v, p - v },
+			    topic) == -1)
+				return 0;
+			got |= 1;
+		} else if (kl == 9 && memcmp(k, "partition", 9) == 0) {
+			if (ds_json_int((struct ds_span){ v, p - v }, &i) ==
+			    -1 || i < 0 || i > INT32_MAX)
+				return 0;
+			e->part = (int32_t)i;
+			got |= 2;
+		} else if (kl == 6 && memcmp(k, "offset", 6) == 0) {
+			if (ds_json_int((struct ds_span){ v, p - v },
+			    &e->off) == -1)
+				return 0;
+			got |= 4;
+		}
+		while (p < end && *p != ',' && *p != '}')
+			p++;
+		if (p < end && *p == '}')
+			break;
+		p++;
+	}
+	if (got != 7)
+		return 0;
+	e->topic = topic->p;
+	e->tlen = topic->len;
+	return 1;
+}
+
+/* The range of topic/partition in o: its until, INT64_MIN when none. */
+static int64_t
+until_of(const struct ds_offsets *o, const char *t, size_t tlen, int32_t p)
+{
+	size_t i;
+
+	for (i = 0; i < o->n; i++)
+		if (o->r[i].partition == p && strlen(o->r[i].topic) == tlen &&
+		    memcmp(o->r[i].topic, t, tlen) == 0)
+			return o->r[i].until;
+	return INT64_MIN;
+}
+
+/* Does entry i's range for e's partition hold e's offset? */
+static int
+inentry(const struct ds_replay *r, size_t i, const struct ds_env *e)
+{
+	const struct ds_offsets *o = &r->eoff[i];
+	size_t j;
+
+	for (j = 0; j < o->n; j++)
+		if (o->r[j].partition == e->part &&
+		    strlen(o->r[j].topic) == e->tlen &&
+		    memcmp(o->r[j].topic, e->topic, e->tlen) == 0)
+			return e->off >= o->r[j].from && e->off < o->r[j].until;
+	return 0;
+}
+
+/*
+ * Has entry i got all its records?  Plain entries: its logged count;
+ * envelope entries: every partition replayed up to the range's end.
+ */
+static int
+entrydone(const struct ds_replay *r, size_t i)
+{
+	const struct ds_offsets *o = &r->eoff[i];
+	size_t j;
+
+	if (o->n == 0)
+		return r->b[i].count >= r->log->e[i].count;
+	for (j = 0; j < o->n; j++)
+		if (until_of(&r->hi, o->r[j].topic, strlen(o->r[j].topic),
+		    o->r[j].partition) < o->r[j].until)
+			return 0;
+	return 1;
+}
+
+/*
+ * Has the source gone past entry i on one of its partitions without
+ * replaying any of its records?  A logged batch is replayed whole or
+ * not at all (the source resumes at a batch boundary committed by the
+ * sink), so such a batch was committed before the restart.
+ */
+static int
+entrypassed(const struct ds_replay *r, size_t i)
+{
+	const struct ds_offsets *o = &r->eoff[i];
+	size_t j;
+
+	if (r->b[i].count > 0)
+		return 0;
+	for (j = 0; j < o->n; j++)
+		if (until_of(&r->hi, o->r[j].topic, strlen(o->r[j].topic),
+		    o->r[j].partition) > o->r[j].until)
+			return 1;
+	return 0;
+}
+
+struct ds_replay *
+ds_replay_new(const struct ds_blog *log, void (*emit)(void *, json_t *),
+    void *arg)
+{
+	struct ds_replay *r;
+	size_t i;
+
+	if (log->n == 0)
+		return NULL;
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->b = calloc(log->n, sizeof(*r->b))) == NULL ||
+	    (r->eoff = calloc(log->n, sizeof(*r->eoff))) == NULL)
+		err(1, NULL);
+	r->log = log;
+	r->emit = emit;
+	r->arg = arg;
+	for (i = 0; i < log->n; i++) {
+		ds_offsets_merge_json(&r->eoff[i], log->e[i].offsets);
+		ds_offsets_merge_json(&r->logmax, log->e[i].offsets);
+	}
+	return r;
+}
+
+int
+ds_replay_route(struct ds_replay *r, const char *p, size_t len,
+    const struct ds_env *e, char *why, size_t whylen)
+{
+	size_t i;
+
+	if (r->next >= r->log->n)
+		return DS_RP_NEW;
+	if (e == NULL) {
+		if (r->eoff[r->next].n > 0)
+			return DS_RP_NEW;
+		i = r->next;
+	} else {
+		ds_offsets_see(&r->hi, e->topic, e->tlen, e->part, e->off);
+		if (e->off >= until_of(&r->logmax, e->topic, e->tlen,
+		    e->part))
+			return DS_RP_NEW;
+		for (i = r->next; i < r->log->n && !inentry(r, i, e); i++)
+			;
+		if (i == r->log->n) {
+			snprintf(why, whylen, "offset %lld of %.*s/%d is in a "
+			    "logged batch already replayed", (long long)e->off,
+			    (int)e->tlen, e->topic, (int)e->part);
+			return DS_RP_BAD;
+		}
+	}
+	r->b[i].count++;
+	ds_buf_add(&r->b[i].held, p, len);
+	ds_buf_addc(&r->b[i].held, '\n');
+	return DS_RP_HELD;
+}
+
+int
+ds_replay_pump(struct ds_replay *r, int final)
+{
+	const struct ds_blogent *le;
+	struct rbatch *b;
+
+	while (r->next < r->log->n && (final || entrydone(r, r->next) ||
+	    entrypassed(r, r->next))) {
+		le = &r->log->e[r->next];
+		b = &r->b[r->next];
+		if (r->eoff[r->next].n > 0 && b->count == 0) {
+			r->next++;	/* committed before the restart */
+			continue;
+		}
+		if (b->count != le->count) {
+			warnx("%s: batch %lld: %lld records replayed, the log "
+			    "says %lld", r->log->path, (long long)le->seq,
+			    (long long)b->count, (long long)le->count);
+			r->errors++;
+		}
+		ds_out(b->held.p, b->held.len);
+		ds_buf_free(&b->held);
+		r->emit(r->arg, ds_marker_new(le->seq, le->time, le->interval,
+		    b->count, json_incref(le->offsets)));
+		r->next++;
+	}
+	return r->next == r->log->n;
+}
+
+int
+ds_replay_errors(const struct ds_replay *r)
+{
+	return r->errors;
+}
+
+void
+ds_replay_free(struct ds_replay *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->log->n; i++) {
+		ds_offsets_clear(&r->eoff[i]);
+		free(r->eoff[i].r);
+		ds_buf_free(&r->b[i].held);
+	}
+	free(r->eoff);
+	free(r->b);
+	ds_offsets_clear(&r->logmax);
+	free(r->logmax.r);
+	ds_offsets_clear(&r->hi);
+	free(r->hi.r);
+	free(r);
+}
