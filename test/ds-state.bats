@@ -584,3 +584,64 @@ for k in sorted(st): print(json.dumps({"state": st[k], "user": k}, sort_keys=Tru
 	[ "${lines[2]}" = '{"user":"a","sum_bytes":6}' ]
 	[[ "${lines[3]}" == *'"final":true'* ]]
 }
+
+@test "ds-state: held-back event-time input through ds-batch -T: cumulative counts batch by batch, TTL by event time" {
+	command -v ds-batch >/dev/null || skip "ds-batch not built"
+	python3 -c '
+import json, random
+r = random.Random(3)
+ts = sorted(1000000 + r.randrange(0, 10000) for i in range(300))
+# hold some records back by 1.5s (within --lateness 2s)
+held = sorted((t + r.choice([0, 0, 0, 1500]), i, t) for i, t in enumerate(ts))
+for _, i, t in held:
+    print(json.dumps({"ts": t, "user": "u%d" % r.randrange(6)}))' >ev.ndjson
+	# reference: after the batch ending at T, every record with ts < T
+	python3 -c '
+import json
+recs = [json.loads(l) for l in open("ev.ndjson")]
+lo = min(o["ts"] for o in recs) // 1000 * 1000 + 1000
+hi = max(o["ts"] for o in recs) // 1000 * 1000 + 1000
+for T in range(lo, hi + 1, 1000):
+    c = {}
+    for o in recs:
+        if o["ts"] < T:
+            c[o["user"]] = c.get(o["user"], 0) + 1
+    for u in sorted(c):
+        print("%d %s %d" % (T, u, c[u]))' >want
+	ds-batch -T ts -i 1s --lateness 2s <ev.ndjson |
+	    ds-state -k user -a n=count --emit all >out
+	python3 -c '
+import json, sys
+rows, t = [], []
+for l in open("out"):
+    o = json.loads(l)
+    if "@ds" in o:
+        rows += sorted("%d %s %d" % (o["time"], u, n) for u, n in t); t = []
+    else:
+        t.append((o["user"], o["n"]))
+print("\n".join(rows))' >got
+	diff want got
+	# the same stream with --ttl: identical output on every replay
+	ds-batch -T ts -i 1s --lateness 2s <ev.ndjson |
+	    ds-state -k user -a n=count --ttl 1500ms | nocreated >ttl1
+	ds-batch -T ts -i 1s --lateness 2s <ev.ndjson |
+	    ds-state -k user -a n=count --ttl 1500ms | nocreated >ttl2
+	cmp ttl1 ttl2
+}
+
+@test "ds-state: SIGTERM checkpoints the applied batches and leaves a partial batch to the replay" {
+	mkfifo in.fifo
+	timeout 20 ds-state -k user -a sum:bytes --checkpoint ck <in.fifo >out 2>err &
+	pid=$!
+	exec 7>in.fifo
+	{ echo '{"user":"a","bytes":1}'; marker 1 1000; echo '{"user":"a","bytes":5}'; } >&7
+	wait_for 10 grep -q '"seq":1' out
+	kill -TERM "$pid"
+	st=0; wait "$pid" || st=$?
+	exec 7>&-
+	[ "$st" -eq 0 ]
+	grep -q "end of input inside batch 2" err
+	[ "$(grep -c '"@ds"' out)" -eq 1 ]
+	run --separate-stderr ds-state -k user -a sum:bytes --checkpoint ck --emit all </dev/null
+	[ "$output" = '{"user":"a","sum_bytes":1}' ]
+}
