@@ -645,3 +645,31 @@ print("\n".join(rows))' >got
 	run --separate-stderr ds-state -k user -a sum:bytes --checkpoint ck --emit all </dev/null
 	[ "$output" = '{"user":"a","sum_bytes":1}' ]
 }
+
+@test "ds-state: the man page's -e and daily-file examples" {
+	# session state with a TTL (mapWithState + StateSpec.timeout)
+	printf '{"ts":1000,"user":"a","page":"/x"}\n{"ts":1500,"user":"a","page":"/y"}\n{"ts":25000,"user":"b","page":"/z"}\n' >clicks.ndjson
+	run ds-state -k user --ttl 30m -e '{n: (($state.n // 0) +
+	    ($values | length)), pages: (($state.pages // []) +
+	    ($values | map(.page)))}' clicks.ndjson
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"user":"a","state":{"n":2,"pages":["/x","/y"]}}
+{"user":"b","state":{"n":1,"pages":["/z"]}}' ]
+	# removal after a logout
+	dsrun '{"user":"a","event":"click"}\n{"user":"a","event":"logout"}\n{"user":"b","event":"click"}\n' \
+	    ds-state -k user -e 'if ($values | map(select(.event == "logout")) |
+	    length) > 0 then null else ($state // 0) + ($values | length) end'
+	expect 0 '{"user":"a","state":null}
+{"user":"b","state":1}'
+	# daily files into running totals kept across runs; the output of a
+	# run is a valid --init when aggregates are named after their field
+	printf '{"user":"a","bytes":10}\n' >day1.ndjson
+	printf '{"user":"a","bytes":5}\n{"user":"b","bytes":1}\n' >day2.ndjson
+	ds-state -k user -a bytes=sum:bytes --checkpoint totals <day1.ndjson >/dev/null
+	run ds-state -k user -a bytes=sum:bytes --checkpoint totals <day2.ndjson
+	[ "$output" = '{"user":"a","bytes":15}
+{"user":"b","bytes":1}' ]
+	printf '%s\n' "$output" >init.ndjson
+	run ds-state -k user -a bytes=sum:bytes --init init.ndjson <day1.ndjson
+	[ "$output" = '{"user":"a","bytes":25}' ]
+}
