@@ -610,7 +610,7 @@ main(int argc, char *argv[])
 		replay_pump(1);
 	if (evmode)
 		ev_finish();
-	else if (cur.count > 0)
+	else if (cur.count > 0 || ds_bad_count > 0)	/* bad ones count too */
 		pt_close();
 	ds_out_flush();
 	if (rp != NULL && ds_replay_errors(rp) > 0)

@@ -487,3 +487,9 @@ for p, o in recs:
 	wait "$pid"
 	[ "$(markers out | jq -c '{seq,time,count,offsets}')" = "$(sed -n 3p L/batches.ndjson | jq -c '{seq,time,count,offsets}')" ]
 }
+
+@test "ds-batch --skip-bad: a last batch of only bad lines still reports its count" {
+	dsrun '{"a":1}\nbad\n' ds-batch -i 1h -n 1 --skip-bad
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | markers | jq -c '[.seq, .count, .bad]' | paste -sd' ')" = "[1,1,null] [2,0,1]" ]
+}
