@@ -61,7 +61,8 @@ struct topent {
 
 struct top {
 	int		 n;
-	struct topent	*e;	/* topn entries, best first */
+	int		 cap;	/* grows up to topn: N may be large */
+	struct topent	*e;	/* best first */
 };
 
 union slot {
@@ -253,16 +254,10 @@ struct ds_aggst *
 ds_agg_new(const struct ds_aggs *a)
 {
 	struct ds_aggst *st;
-	int i;
 
 	st = calloc(1, sizeof(*st) + (size_t)a->n * sizeof(union slot));
 	if (st == NULL)
 		err(1, NULL);
-	for (i = 0; i < a->n; i++)
-		if (a->d[i].op == DS_AGG_TOP &&
-		    (st->s[i].t.e = calloc(a->d[i].topn,
-		    sizeof(struct topent))) == NULL)
-			err(1, NULL);
 	return st;
 }
 
@@ -288,7 +283,7 @@ ds_agg_free(const struct ds_aggs *a, struct ds_aggst *st)
 			ds_hash_clear(&s->h);
 			break;
 		case DS_AGG_TOP:
-			for (k = 0; k < a->d[i].topn; k++)
+			for (k = 0; k < s->t.cap; k++)
 				free(s->t.e[k].rec);
 			free(s->t.e);
 			break;
@@ -420,6 +415,15 @@ topadd(struct top *t, int topn, long double score, const char *rec,
 
 	if (t->n == topn && !(score > t->e[topn - 1].score))
 		return;
+	if (t->n == t->cap && t->cap < topn) {
+		k = t->cap ? t->cap * 2 : 4;
+		if (k > topn)
+			k = topn;
+		if ((t->e = reallocarray(t->e, k, sizeof(*t->e))) == NULL)
+			err(1, NULL);
+		memset(t->e + t->cap, 0, (k - t->cap) * sizeof(*t->e));
+		t->cap = k;
+	}
 	for (k = 0; k < t->n && t->e[k].score >= score; k++)
 		;
 	if (t->n == topn)
