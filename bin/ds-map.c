@@ -55,6 +55,17 @@ usage(int status)
 	exit(status);
 }
 
+/* reallocarray(3) that exits on failure (the old block is lost anyway) */
+static void *
+xrealloc(void *p, size_t n, size_t size)
+{
+	void *q;
+
+	if ((q = reallocarray(p, n, size)) == NULL)
+		err(1, NULL);
+	return q;
+}
+
 static void
 emit(void *arg, const char *out, size_t len)
 {
@@ -95,8 +106,7 @@ data(void *ctx, const struct ds_line *l)
 	}
 	if (m->nh == m->caph) {
 		m->caph = m->caph ? m->caph * 2 : 1024;
-		if ((m->h = reallocarray(m->h, m->caph, sizeof(*m->h))) == NULL)
-			err(1, NULL);
+		m->h = xrealloc(m->h, m->caph, sizeof(*m->h));
 	}
 	h = &m->h[m->nh++];
 	h->off = m->text.len;
@@ -189,12 +199,9 @@ main(int argc, char *argv[])
 				    ch == OPT_ARG ? "arg" : "argjson");
 				usage(2);
 			}
-			names = reallocarray(names, nvars + 2, sizeof(*names));
-			vals = reallocarray(vals, nvars + 2, sizeof(*vals));
-			isjson = reallocarray(isjson, nvars + 2,
-			    sizeof(*isjson));
-			if (names == NULL || vals == NULL || isjson == NULL)
-				err(1, NULL);
+			names = xrealloc(names, nvars + 2, sizeof(*names));
+			vals = xrealloc(vals, nvars + 2, sizeof(*vals));
+			isjson = xrealloc(isjson, nvars + 2, sizeof(*isjson));
 			names[nvars] = optarg;
 			vals[nvars] = argv[optind++];
 			isjson[nvars++] = ch == OPT_ARGJSON;
@@ -211,9 +218,7 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1)
 		usage(2);
-	names = reallocarray(names, nvars + 1, sizeof(*names));
-	if (names == NULL)
-		err(1, NULL);
+	names = xrealloc(names, nvars + 1, sizeof(*names));
 	names[nvars] = "__batch";
 	m.batchvar = nvars;
 	if ((m.x = ds_expr_compile(argv[0], names, nvars + 1, errbuf,

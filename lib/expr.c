@@ -562,7 +562,8 @@ parse_object(struct parser *p)
 	n = mk(p, N_OBJ, pos);
 	n->nargs = ni;
 	n->args = ea_alloc(&p->x->perm, (ni + 1) * sizeof(*n->args));
-	memcpy(n->args, items, ni * sizeof(*items));
+	if (ni > 0)
+		memcpy(n->args, items, ni * sizeof(*items));
 	n->single = 1;
 	for (i = 0; i < ni; i++)
 		n->single &= items[i]->single;
