@@ -466,9 +466,14 @@ rint64(const bson_t *r, const char *k)
 	    ? bson_iter_as_int64(&it) : 0;
 }
 
-/* Execute ops[0..n) of co as one unordered bulk, until acknowledged. */
-static void
-write_chunk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
+/*
+ * Execute ops[0..n) of co as one unordered bulk, until acknowledged.
+ * Returns how many ops the server got to: FerretDB 1.24 stops an
+ * unordered update at its first write error (and omits the counts), so
+ * the caller resumes after the last reported error.
+ */
+static size_t
+write_bulk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
     struct counts *c)
 {
 	mongoc_bulk_operation_t *bulk;
@@ -476,9 +481,9 @@ write_chunk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
 	bson_iter_t it, we, f;
 	bson_error_t e;
 	uint32_t ok;
-	size_t i;
+	size_t i, upto;
 	int nwe, nwce, dupok;
-	int64_t idx, code;
+	int64_t idx, code, last = -1, nerr = 0, done;
 	const char *msg;
 
 	BSON_APPEND_BOOL(&opts, "ordered", false);
@@ -502,9 +507,12 @@ write_chunk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
 		ds_mongo_wait(S.m, "bulk write", &e);
 	}
 	ds_mongo_ok(S.m);
+	bson_destroy(&opts);
 	if (!ok && !nwe)
 		errx(1, "%s: %s.%s: bulk write: %s", S.m->where, S.db,
 		    co->name, e.message);
+	done = rint64(&reply, "nInserted") + rint64(&reply, "nMatched") +
+	    rint64(&reply, "nUpserted");
 	c->ins += rint64(&reply, "nInserted");
 	c->match += rint64(&reply, "nMatched");
 	c->mod += rint64(&reply, "nModified");
@@ -525,13 +533,32 @@ write_chunk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
 				    "errmsg") == 0 && BSON_ITER_HOLDS_UTF8(&f))
 					msg = bson_iter_utf8(&f, NULL);
 			}
+			if (idx < 0 || (size_t)idx >= n)
+				continue;
+			nerr++;
+			if (idx > last)
+				last = idx;
 			if (code == 11000 && dupok)
 				c->dup++;	/* applied before a crash */
-			else if (idx >= 0 && (size_t)idx < n)
+			else
 				refused(&S.o[ops[idx]], msg);
 		}
 	bson_destroy(&reply);
-	bson_destroy(&opts);
+	upto = n;
+	if (done + nerr < (int64_t)n && last >= 0)
+		upto = (size_t)last + 1;	/* stopped early: resume */
+	return upto;
+}
+
+/* Write ops[0..n) of co, resuming where a server stopped early. */
+static void
+write_chunk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
+    struct counts *c)
+{
+	size_t k;
+
+	for (k = 0; k < n; )
+		k += write_bulk(co, ops + k, n - k, seq, c);
 }
 
 static void

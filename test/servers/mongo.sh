@@ -18,6 +18,9 @@ pgbin=/usr/lib/postgresql/15/bin
 ferret=$cache/go/bin/ferretdb
 venv=$cache/venv-mongo
 fver=v1.24.0
+case $dir in /*) ;; *) dir=$PWD/$dir ;; esac
+# the postgres user cannot enter the caller's directory (bats' scratch dirs)
+cd / || exit 1
 
 die() {
 	echo "mongo.sh: $*" >&2
@@ -90,7 +93,7 @@ pg_start() {
 	# unix socket in our dir, TCP on loopback only
 	aspg "$pgbin/pg_ctl" -D "$dir/pg" -l "$dir/pg.log" -w -t 60 \
 	    -o "-p $pgport -k $dir/sock -c listen_addresses=127.0.0.1 -c fsync=off" \
-	    start >&2 || die "PostgreSQL did not start: $(tail -5 "$dir/pg.log")"
+	    start </dev/null >&2 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- || die "PostgreSQL did not start: $(tail -5 "$dir/pg.log")"
 	aspg "$pgbin/createdb" -h "$dir/sock" -p "$pgport" -U postgres ferretdb \
 	    2>/dev/null || aspg "$pgbin/psql" -h "$dir/sock" -p "$pgport" \
 	    -U postgres -d ferretdb -c 'select 1' >/dev/null ||
@@ -112,7 +115,7 @@ ferret_start() {
 	setsid "$ferret" --handler=$handler "$url" --telemetry=disable \
 	    --listen-addr=127.0.0.1:"$port" --debug-addr=- \
 	    --state-dir="$dir/state" --log-level=warn \
-	    </dev/null >>"$dir/ferret.log" 2>&1 &
+	    </dev/null >>"$dir/ferret.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	echo $! >"$dir/ferret.pid"
 	local i
 	for i in $(seq 1 300); do

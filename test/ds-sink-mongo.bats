@@ -1,0 +1,354 @@
+#!/usr/bin/env bats
+# ds-sink-mongo against FerretDB (test/servers/mongo.sh).  Every result is
+# read back through an independent client (test/mongo-q.py, pymongo) and
+# compared with values computed here by python3, never by the sink.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+q() {
+	timeout 60 "$DS_TEST_MONGO_PY" "$DS_TOP/test/mongo-q.py" \
+	    "${URI:-$DS_TEST_MONGO_URI}" "$@"
+}
+
+sink() {
+	timeout 120 ds-sink-mongo --uri "${URI:-$DS_TEST_MONGO_URI}" "$@"
+}
+
+# marker N: a batch marker with seq N
+mk() {
+	printf '{"@ds":"batch","seq":%d,"time":%d000,"interval":1000,"count":0,"offsets":[]}\n' "$1" "$1"
+}
+
+# expected documents from an NDJSON file, like mongo-q.py find prints
+# them: python3 reduces records per key with the mode's rule
+expect_docs() {
+	python3 - "$@" <<'EOF'
+import json, sys
+mode, key, path = sys.argv[1], sys.argv[2], sys.argv[3]
+docs = {}
+for line in open(path):
+    r = json.loads(line)
+    if "@ds" in r:
+        continue
+    k = r[key]
+    d = docs.setdefault(k, {})
+    if mode == "upsert":
+        docs[k] = dict(r)
+    elif mode == "merge":
+        d.update(r)
+    elif mode == "inc":
+        for f, v in r.items():
+            if f != key and isinstance(v, (int, float)) and not isinstance(v, bool):
+                d[f] = d.get(f, 0) + v
+            else:
+                d[f] = v
+for k in sorted(docs, key=lambda x: json.dumps(x)):
+    print(json.dumps(docs[k], separators=(",", ":"), sort_keys=True))
+EOF
+}
+
+@test "ds-sink-mongo: -h prints the usage, exit 0" {
+	run ds-sink-mongo -h
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: ds-sink-mongo [--uri URI] -d DB"* ]]
+}
+
+@test "ds-sink-mongo: usage errors exit 2" {
+	while IFS='|' read -r args why; do
+		run --separate-stderr bash -c "DS_MONGO_URI=mongodb://127.0.0.1:1/ ds-sink-mongo $args </dev/null"
+		[ "$status" -eq 2 ] || { echo "args: $args status $status"; return 1; }
+		[[ "$stderr" == *"$why"* ]] || { echo "args: $args: $stderr"; return 1; }
+	done <<'EOF'
+-c x|need -d DB
+-d d|need -d DB
+-d d -c x --collection-field f|need -d DB
+-d d -c x --mode replace|--mode replace
+-d d -c x --w 0|--w 0
+-d d -c x --w many|--w many
+-d d -c x --batch-size 0|--batch-size 0
+-d d -c x --index user:2|direction of user
+-d d -c x --index '$x:1'|bad field name
+-d d -c x --key ''|--key
+-d d -c x --bogus|usage:
+EOF
+	run --separate-stderr bash -c 'unset DS_MONGO_URI; ds-sink-mongo -d d -c x </dev/null'
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"DS_MONGO_URI"* ]]
+	run --separate-stderr ds-sink-mongo --uri http://x/ -d d -c x </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"invalid URI"* ]]
+}
+
+@test "ds-sink-mongo: each mode, checked with pymongo" {
+	need_mongo
+	db=$(uniq_name m)
+	python3 -c '
+import random
+random.seed(7)
+for i in range(300):
+    print("{\"user\":\"u%d\",\"bytes\":%d,\"app\":\"a%d\",\"n%d\":1}" % (i % 37, random.randint(1, 999), i % 4, i % 3))
+' >in.ndjson
+	for mode in upsert merge inc; do
+		sink -d "$db" -c "$mode" --mode "$mode" --key user \
+		    --batch-size 10 <in.ndjson
+		expect_docs "$mode" user in.ndjson >want
+		q find "$db" "$mode" | python3 -c '
+import json, sys
+for l in sys.stdin: print(json.dumps(json.loads(l), separators=(",", ":"), sort_keys=True))' >got
+		diff want got || { echo "mode $mode differs"; return 1; }
+	done
+	sink -d "$db" -c ins --mode insert <in.ndjson
+	[ "$(q count "$db" ins)" -eq 300 ]
+	# insert keeps every record as it is
+	python3 -c 'import json,sys
+print(sum(json.loads(l)["bytes"] for l in open("in.ndjson")))' >want
+	q find "$db" ins | python3 -c 'import json,sys
+print(sum(json.loads(l)["bytes"] for l in sys.stdin))' >got
+	diff want got
+	# plain input: nothing on stdout
+	run sink -d "$db" -c plain --mode insert <in.ndjson
+	[ "$status" -eq 0 ] && [ -z "$output" ]
+}
+
+@test "ds-sink-mongo: inc over two batches gives exact sums; a rerun changes nothing" {
+	need_mongo
+	db=$(uniq_name inc)
+	{
+		printf '{"user":"a","bytes":5,"hits":1}\n{"user":"b","bytes":7,"hits":1}\n{"user":"a","bytes":2.5,"hits":1}\n'
+		mk 1
+		printf '{"user":"a","bytes":10,"hits":1,"app":"x"}\n{"user":"c","bytes":1,"hits":1}\n'
+		mk 2
+	} >in.ndjson
+	expect_docs inc user in.ndjson >want
+	dsrun "$(cat in.ndjson)" ds-sink-mongo --uri "$DS_TEST_MONGO_URI" -d "$db" -c flux --mode inc --key user
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 2 ]
+	[[ "${lines[0]}" == *'"seq":1,'*'"written":{"inserted":0,"matched":0,"modified":0,"upserted":2,"duplicate":0}'* ]]
+	[[ "${lines[1]}" == *'"seq":2,'*'"matched":1,"modified":1,"upserted":1'* ]]
+	q find "$db" flux >got
+	diff want got
+	# a: 5+2.5+10, hits 3 (checked by hand too)
+	grep -qx '{"app":"x","bytes":17.5,"hits":3,"user":"a"}' got
+	sink -d "$db" -c flux --mode inc --key user <in.ndjson >out2
+	grep -c '"replayed":true' out2 | grep -qx 2
+	q find "$db" flux >got2
+	diff want got2
+	[ "$(q progress "$db" "$db.flux")" -eq 2 ]
+}
+
+@test "ds-sink-mongo: --index creates single and compound indexes with directions" {
+	need_mongo
+	db=$(uniq_name ix)
+	printf '{"user":"a","timestamp":1,"app":"x","stream":"s"}\n' |
+	    sink -d "$db" -c flux --index 'user:1' \
+	    --index 'user:1,timestamp:-1,app:1,stream:1' --index app:-1
+	q indexes "$db" flux >got
+	printf '%s\n' _id:1 app:-1 user:1 user:1,timestamp:-1,app:1,stream:1 >want
+	diff want got
+	# with --collection-field every collection gets them
+	printf '{"c":"p","user":"a"}\n{"c":"q","user":"b"}\n' |
+	    sink -d "$db" --collection-field c --index 'user:1,timestamp:-1'
+	[ "$(q indexes "$db" q)" = "$(printf '_id:1\nuser:1,timestamp:-1')" ]
+	[ "$(q find "$db" p)" = '{"c":"p","user":"a"}' ]
+}
+
+@test "ds-sink-mongo: merge merges fields of several batches into one document" {
+	need_mongo
+	db=$(uniq_name mg)
+	{
+		printf '{"user":"a","city":"x"}\n'; mk 1
+		printf '{"user":"a","plan":"pro"}\n'; mk 2
+		printf '{"user":"a","city":"y","n":{"k":1}}\n'; mk 3
+	} | sink -d "$db" -c u --mode merge --key user >/dev/null
+	[ "$(q find "$db" u)" = '{"city":"y","n":{"k":1},"plan":"pro","user":"a"}' ]
+	[ "$(q count "$db" u)" -eq 1 ]
+}
+
+@test "ds-sink-mongo: compound --key, _id is the key" {
+	need_mongo
+	db=$(uniq_name ck)
+	printf '{"user":"a","app":"x","b":1}\n{"user":"a","app":"y","b":2}\n{"user":"a","app":"x","b":3}\n' |
+	    sink -d "$db" -c f --mode inc --key user,app
+	[ "$(q find "$db" f)" = "$(printf '%s\n' '{"app":"x","b":4,"user":"a"}' '{"app":"y","b":2,"user":"a"}')" ]
+	q ids "$db" f | sort >ids
+	grep -qx '{"user": "a", "app": "x"}' ids
+}
+
+@test "ds-sink-mongo: already-applied batches are skipped and still forwarded" {
+	need_mongo
+	db=$(uniq_name rp)
+	{ printf '{"user":"a","b":1}\n'; mk 1; printf '{"user":"a","b":2}\n'; mk 2; } >first
+	{ cat first; printf '{"user":"a","b":4}\n'; mk 3; } >all
+	sink -d "$db" -c f --mode inc --key user <first >/dev/null
+	sink -d "$db" -c f --mode inc --key user --acks acks.out <all >out
+	[ "$(grep -c '"replayed":true' out)" -eq 2 ]
+	grep '"seq":3' out | grep -q '"matched":1,"modified":1'
+	[ "$(q find "$db" f)" = '{"b":7,"user":"a"}' ]
+	# the ack path got exactly what stdout got
+	diff out acks.out
+	# insert mode is exactly-once through the progress record as well
+	sink -d "$db" -c i <all >/dev/null
+	sink -d "$db" -c i <all >/dev/null
+	[ "$(q count "$db" i)" -eq 3 ]
+	# --id: a different sink identity has its own progress
+	sink -d "$db" -c i --id other <first >/dev/null
+	[ "$(q count "$db" i)" -eq 5 ]
+	[ "$(q progress "$db" other)" -eq 2 ]
+}
+
+@test "ds-sink-mongo: killed between the bulk write and the progress record: no double \$inc" {
+	need_mongo
+	db=$(uniq_name kill)
+	{
+		printf '{"user":"a","b":1}\n{"user":"b","b":10}\n'; mk 1
+		printf '{"user":"a","b":2}\n{"user":"c","b":5}\n'; mk 2
+		printf '{"user":"a","b":4}\n'; mk 3
+	} >in.ndjson
+	expect_docs inc user in.ndjson >want
+	run env DS_SINK_MONGO_CRASH_AFTER_WRITE=2 timeout 60 ds-sink-mongo \
+	    --uri "$DS_TEST_MONGO_URI" -d "$db" -c f --mode inc --key user <in.ndjson
+	[ "$status" -eq 137 ]		# SIGKILL, as kill -9
+	[ "$(q progress "$db" "$db.f")" -eq 1 ]
+	run sink -d "$db" -c f --mode inc --key user <in.ndjson
+	[ "$status" -eq 0 ]
+	[[ "${lines[1]}" == *'"seq":2,'*'"duplicate":2'* ]]
+	q find "$db" f >got
+	diff want got
+	# keyed insert: the retried documents are already there
+	run env DS_SINK_MONGO_CRASH_AFTER_WRITE=1 timeout 60 ds-sink-mongo \
+	    --uri "$DS_TEST_MONGO_URI" -d "$db" -c i --key user <in.ndjson
+	[ "$status" -eq 137 ]
+	sink -d "$db" -c i --key user <in.ndjson >out
+	grep '"seq":1,' out | grep -q '"duplicate":2'
+	[ "$(q count "$db" i)" -eq 3 ]
+}
+
+@test "ds-sink-mongo: a batch cut off part-way is completed on replay (guarded ops after a duplicate still run)" {
+	need_mongo
+	db=$(uniq_name part)
+	# the first run wrote batch 2 only in part (a and c), as a bulk write
+	# cut off by a crash would; the replay has the whole batch
+	{ printf '{"user":"a","b":1}\n'; mk 1; } >b1
+	{ cat b1; printf '{"user":"a","b":2}\n{"user":"c","b":5}\n'; mk 2; } >part
+	{ cat b1; printf '{"user":"a","b":2}\n{"user":"c","b":5}\n{"user":"d","b":6}\n{"user":"e","b":7}\n'; mk 2; } >full
+	run env DS_SINK_MONGO_CRASH_AFTER_WRITE=2 timeout 60 ds-sink-mongo \
+	    --uri "$DS_TEST_MONGO_URI" -d "$db" -c f --mode inc --key user <part
+	[ "$status" -eq 137 ]
+	sink -d "$db" -c f --mode inc --key user <full >out
+	grep '"seq":2,' out | grep -q '"upserted":2,"duplicate":2'
+	expect_docs inc user full >want
+	q find "$db" f >got
+	diff want got
+}
+
+@test "ds-sink-mongo: bad records (\$ keys, dotted keys, NaN, no key, not JSON)" {
+	need_mongo
+	db=$(uniq_name bad)
+	printf '%s\n' '{"user":"a","a.b":1}' '{"user":"a","$x":1}' \
+	    '{"user":"a","n":{"$numberDouble":"NaN"}}' '[1]' 'nope' \
+	    '{"b":1}' '{"user":"a","n":{"$inner":1}}' '{"user":"a","ok":1}' >in
+	mk 1 >>in
+	run --separate-stderr sink -d "$db" -c f --mode merge --key user --dead-letter dl <in
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <dl)" -eq 7 ]
+	[[ "$output" == *'"bad":7'* ]]
+	python3 -c 'import json
+for l in open("dl"): d = json.loads(l); assert d["line"] in (1,2,3,4,5,6,7), d'
+	[ "$(q find "$db" f)" = '{"ok":1,"user":"a"}' ]
+	# default policy: report and exit 1
+	run --separate-stderr sink -d "$db" -c g <in
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"<stdin>:1: a key contains '.'"* ]]
+	# extended JSON values are MongoDB types, not bad records
+	printf '{"d":{"$date":"2024-01-01T00:00:00Z"}}\n' | sink -d "$db" -c x
+	[ "$(q find "$db" x)" = '{"d":{"$date":"2024-01-01T00:00:00Z"}}' ]
+}
+
+@test "ds-sink-mongo: a 100k-key batch" {
+	need_mongo
+	db=$(uniq_name big)
+	python3 -c '
+for i in range(100000): print("{\"user\":\"u%d\",\"bytes\":%d}" % (i, i % 1000))
+print("{\"@ds\":\"batch\",\"seq\":1,\"time\":1,\"interval\":1,\"count\":100000,\"offsets\":[]}")' >in
+	run sink -d "$db" -c f --key user <in
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"inserted":100000,'* ]]
+	[ "$(q count "$db" f)" -eq 100000 ]
+	python3 -c 'print(sum(i % 1000 for i in range(100000)))' >want
+	q find "$db" f | python3 -c 'import json,sys
+print(sum(json.loads(l)["bytes"] for l in sys.stdin))' >got
+	diff want got
+}
+
+@test "ds-sink-mongo: the password never appears in diagnostics" {
+	run --separate-stderr timeout -s TERM 3 ds-sink-mongo \
+	    --uri 'mongodb://bob:s3cr3t@127.0.0.1:1/?serverSelectionTimeoutMS=200' \
+	    -d d -c x </dev/null
+	[ "$status" -eq 124 ]		# SIGTERM from timeout while retrying
+	[[ "$stderr" == *"stopped while MongoDB was unreachable"* ]]
+	[[ "$stderr" == *"127.0.0.1:1: reading progress"*"retrying in"* ]]
+	[[ "$stderr" != *s3cr3t* ]]
+	[[ "$stderr" != *bob* ]]
+}
+
+# Own FerretDB (same script, own DS_SERVER_DIR) for the down/up tests.
+own_server() {
+	SRV=$(mktemp -d /tmp/ds-mongo-test.XXXXXX)
+	chmod 755 "$SRV"
+	DS_SERVER_DIR=$SRV timeout 120 "$DS_TOP/test/servers/mongo.sh" start >"$SRV/env" 2>"$SRV/err" ||
+		{ cat "$SRV/err"; return 1; }
+	URI=$(sed -n 's/^DS_TEST_MONGO_URI=//p' "$SRV/env")
+}
+
+teardown() {
+	[ -n "${SINKPID:-}" ] && kill "$SINKPID" 2>/dev/null
+	[ -n "${FEEDPID:-}" ] && kill "$FEEDPID" 2>/dev/null
+	if [ -n "${SRV:-}" ]; then
+		DS_SERVER_DIR=$SRV "$DS_TOP/test/servers/mongo.sh" stop
+		rm -rf "$SRV"
+	fi
+	return 0
+}
+
+@test "ds-sink-mongo: started while MongoDB is down, it waits and then delivers" {
+	need_mongo
+	own_server
+	DS_SERVER_DIR=$SRV "$DS_TOP/test/servers/mongo.sh" stop-ferret
+	{ printf '{"user":"a","b":2}\n{"user":"a","b":3}\n'; mk 1; } >in
+	timeout 90 ds-sink-mongo --uri "$URI" -d w -c f --mode inc --key user \
+	    --index user:1 <in >out 2>err &
+	SINKPID=$!
+	wait_for 30 grep -q 'retrying in' err
+	[ ! -s out ]
+	DS_SERVER_DIR=$SRV "$DS_TOP/test/servers/mongo.sh" start-ferret
+	wait "$SINKPID"
+	SINKPID=
+	grep -q '"seq":1,' out
+	[ "$(q find w f)" = '{"b":5,"user":"a"}' ]
+	[ "$(q indexes w f)" = "$(printf '_id:1\nuser:1')" ]
+}
+
+@test "ds-sink-mongo: MongoDB stopped mid-stream then restarted: nothing lost" {
+	need_mongo
+	own_server
+	mkfifo feed
+	timeout 120 ds-sink-mongo --uri "$URI" -d s -c f --mode inc --key user \
+	    <feed >out 2>err &
+	SINKPID=$!
+	exec 7>feed
+	{ printf '{"user":"a","b":1}\n'; mk 1; } >&7
+	wait_for 30 grep -q '"seq":1,' out
+	DS_SERVER_DIR=$SRV "$DS_TOP/test/servers/mongo.sh" stop-ferret 7>&-
+	{ printf '{"user":"a","b":10}\n{"user":"b","b":1}\n'; mk 2; } >&7
+	wait_for 30 grep -q 'retrying in' err
+	! grep -q '"seq":2,' out
+	DS_SERVER_DIR=$SRV "$DS_TOP/test/servers/mongo.sh" start-ferret 7>&-
+	wait_for 60 grep -q '"seq":2,' out
+	{ printf '{"user":"a","b":100}\n'; mk 3; } >&7
+	exec 7>&-
+	wait "$SINKPID"
+	SINKPID=
+	[ "$(grep -c '"@ds"' out)" -eq 3 ]
+	[ "$(q find s f)" = "$(printf '%s\n' '{"b":111,"user":"a"}' '{"b":1,"user":"b"}')" ]
+}
