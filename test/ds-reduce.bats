@@ -467,3 +467,36 @@ PYEOF
 	# ASan's quarantine holds freed memory: RSS means nothing there
 	sanitized ds-reduce || [ "$big" -le $((small + 2048)) ]
 }
+
+@test "event-time batches from ds-batch -T: per-batch word counts (held-back input)" {
+	command -v ds-batch >/dev/null || skip "ds-batch not built"
+	python3 - <<'PYEOF'
+import json, random
+r = random.Random(21)
+ts, recs = 1732255200000, []
+for i in range(3000):
+    ts += r.choice([0, 1, 3, 40, 400, 2500])   # gaps leave empty batches
+    recs.append({"ts": ts, "word": r.choice("the a cat sat on mat dog".split())})
+with open("words.ndjson", "w") as f:
+    for d in recs:
+        f.write(json.dumps(d) + "\n")
+# the model: batch [k*2000, (k+1)*2000) ends at (k+1)*2000
+first, last = recs[0]["ts"] // 2000, recs[-1]["ts"] // 2000
+with open("want", "w") as f:
+    for k in range(first, last + 1):
+        counts = {}
+        for d in recs:
+            if d["ts"] // 2000 == k:
+                counts[d["word"]] = counts.get(d["word"], 0) + 1
+        for w, n in counts.items():
+            f.write(json.dumps({"word": w, "count": n}, separators=(",", ":")) + "\n")
+        f.write("M %d\n" % ((k + 1) * 2000))
+PYEOF
+	ds-batch -T ts -i 2s words.ndjson | ds-reduce -k word >out
+	python3 -c '
+import json, sys
+for l in open("out"):
+    d = json.loads(l)
+    print("M %d" % d["time"] if "@ds" in d else l.rstrip("\n"))' >got
+	diff want got
+}

@@ -481,3 +481,46 @@ PYEOF
 		sanitized ds-window || [ "$big" -le $((small + 2048)) ]
 	done
 }
+
+@test "event-time batches from ds-batch -T: 6 s / 4 s window counts (held-back input)" {
+	command -v ds-batch >/dev/null || skip "ds-batch not built"
+	python3 - <<'PYEOF'
+import json, random
+r = random.Random(22)
+ts, recs = 1732255201234, []
+for i in range(3000):
+    ts += r.choice([0, 1, 3, 40, 400, 2500, 7000])   # gaps: empty batches
+    recs.append({"ts": ts, "word": r.choice("the a cat sat on mat dog".split())})
+with open("words.ndjson", "w") as f:
+    for d in recs:
+        f.write(json.dumps(d) + "\n")
+# the model: record -> batch ending at (ts//2000+1)*2000; windows end at
+# multiples of 4000 and cover (T-6000, T]; keys sorted
+first = (recs[0]["ts"] // 2000 + 1) * 2000
+last = (recs[-1]["ts"] // 2000 + 1) * 2000
+with open("want", "w") as f:
+    for T in range(first, last + 1, 2000):
+        if T % 4000:
+            continue
+        counts = {}
+        for d in recs:
+            b = (d["ts"] // 2000 + 1) * 2000
+            if T - 6000 < b <= T:
+                counts[d["word"]] = counts.get(d["word"], 0) + 1
+        for w in sorted(counts):
+            f.write(json.dumps({"word": w, "count": counts[w]}, separators=(",", ":")) + "\n")
+        f.write("M %d %d %d\n" % (T, T - 6000, T))
+PYEOF
+	ds-batch -T ts -i 2s words.ndjson | ds-window -w 6s -s 4s -k word >out
+	python3 -c '
+import json, sys
+for l in open("out"):
+    d = json.loads(l)
+    if "@ds" in d:
+        print("M %d %d %d" % (d["time"], d["window"]["start"], d["window"]["end"]))
+    else:
+        print(l.rstrip("\n"))' >got
+	diff want got
+	ds-batch -T ts -i 2s words.ndjson | ds-window -w 6s -s 4s -k word --no-inverse |
+	    nocreated | cmp - <(nocreated <out)
+}
