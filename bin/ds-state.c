@@ -830,23 +830,24 @@ loadinit(const char *file)
 /* --- markers ------------------------------------------------------- */
 
 /*
- * The offsets safe to commit given our checkpoint: ckoffs, lowered to
- * what an upstream stage already said in the marker's own "commit".
+ * ours lowered to bound: per topic and partition the smaller "until";
+ * a partition missing from bound is left out.  bound NULL (or not an
+ * array) leaves ours as it is.  Returns a new array.
  */
 static json_t *
-commit(json_t *m)
+lower(json_t *ours, json_t *bound)
 {
-	json_t *in = json_object_get(m, "commit"), *out = json_array(), *r, *q;
+	json_t *out = json_array(), *r, *q;
 	const char *t, *qt;
 	size_t i, j;
 
-	json_array_foreach(ckoffs, i, r) {
-		if (!json_is_array(in)) {
+	json_array_foreach(ours, i, r) {
+		if (!json_is_array(bound)) {
 			json_array_append(out, r);
 			continue;
 		}
 		t = json_string_value(json_object_get(r, "topic"));
-		json_array_foreach(in, j, q) {
+		json_array_foreach(bound, j, q) {
 			qt = json_string_value(json_object_get(q, "topic"));
 			if (t == NULL || qt == NULL || strcmp(t, qt) != 0 ||
 			    json_integer_value(json_object_get(q,
@@ -863,6 +864,26 @@ commit(json_t *m)
 		}
 	}
 	return out;
+}
+
+/*
+ * The offsets safe to commit given our checkpoint: ckoffs, lowered to
+ * what an upstream stage said in the marker's own "commit", and, for a
+ * replayed batch, to the batch's own offsets: our output has only got
+ * that far, and a sink must not see offsets committed for batches it
+ * has not been sent yet.
+ */
+static json_t *
+commit(json_t *m, int replayed)
+{
+	json_t *c, *c2;
+
+	c = lower(ckoffs, json_object_get(m, "commit"));
+	if (!replayed)
+		return c;
+	c2 = lower(c, json_object_get(m, "offsets"));
+	json_decref(c);
+	return c2;
 }
 
 static void
@@ -911,7 +932,7 @@ onmarker(void *ctx, json_t *m, const struct ds_line *l)
 	compact();
 	if (ckoffs == NULL)
 		ckoffs = json_array();
-	json_object_set_new(m, "commit", commit(m));
+	json_object_set_new(m, "commit", commit(m, replayed));
 	if (stats)
 		fprintf(stderr, "ds-state: batch %lld: %zu keys, %zu touched, "
 		    "%s%s", (long long)seq, h.n, nrec,

@@ -673,3 +673,15 @@ print("\n".join(rows))' >got
 	run ds-state -k user -a bytes=sum:bytes --init init.ndjson <day1.ndjson
 	[ "$output" = '{"user":"a","bytes":25}' ]
 }
+
+@test "ds-state: a replayed batch's marker commits no further than the batch itself" {
+	o1='[{"topic":"t","partition":0,"from":0,"until":1}]'
+	o2='[{"topic":"t","partition":0,"from":1,"until":2}]'
+	{ echo '{"user":"a","bytes":1}'; marker 1 1000 "$o1"
+	  echo '{"user":"a","bytes":1}'; marker 2 2000 "$o2"; } >in.ndjson
+	ds-state -k user -a count --checkpoint ck <in.ndjson >/dev/null
+	run --separate-stderr ds-state -k user -a count --checkpoint ck <in.ndjson
+	[ "$status" -eq 0 ]
+	[[ "${lines[1]}" == *'"commit":[{"topic":"t","partition":0,"from":0,"until":1}]}' ]]
+	[[ "${lines[3]}" == *'"commit":[{"topic":"t","partition":0,"from":0,"until":2}]}' ]]
+}
