@@ -309,23 +309,23 @@ out:
 int
 ds_key_check(const struct ds_path *paths, int n, char *err, size_t errlen)
 {
-	int i, j, k;
+	const struct ds_path *a, *b;
+	int i, j;
 
 	for (i = 0; i < n; i++)
-		for (j = 0; j < n; j++) {
-			if (i == j || paths[i].n > paths[j].n)
-				continue;
-			for (k = 0; k < paths[i].n; k++)
-				if (paths[i].klen[k] != paths[j].klen[k] ||
-				    memcmp(paths[i].key[k], paths[j].key[k],
-				    paths[i].klen[k]) != 0)
-					break;
-			if (k == paths[i].n && (i < j || paths[i].n < paths[j].n)) {
-				snprintf(err, errlen, "key field '%s' %s '%s'",
-				    paths[i].text, paths[i].n == paths[j].n ?
-				    "repeats" : "contains", paths[j].text);
-				return -1;
+		for (j = i + 1; j < n; j++) {
+			a = &paths[i];
+			b = &paths[j];
+			if (a->n > b->n) {
+				a = &paths[j];
+				b = &paths[i];
 			}
+			/* a is the shorter: is it a prefix of b? */
+			if (!sameprefix(a, b, a->n))
+				continue;
+			snprintf(err, errlen, "key field '%s' %s '%s'", a->text,
+			    a->n == b->n ? "repeats" : "contains", b->text);
+			return -1;
 		}
 	return 0;
 }
