@@ -240,3 +240,23 @@ $m2" ]
 	run ds-map -R 'split(" ")[] | {word: .}' w.txt
 	[ "$output" = "$(jq -cR 'split(" ")[] | {word: .}' w.txt)" ]
 }
+
+@test "200 random programs (seeded) give jq's output and jq's failures" {
+	local p want got ws gs n=0 bad=0
+	echo '{"a":3,"b":"q","c":[3,1,2,1],"d":{"e":null},"s":"a b"}' >in.json
+	python3 "$DS_TOP/test/jq/randprog.py" 7 200 >progs.txt
+	while IFS= read -r p; do
+		want=$(jq -c "$p" in.json 2>/dev/null) && ws=0 || ws=$?
+		[ "$ws" -eq 3 ] && continue	# not valid jq either
+		n=$((n + 1))
+		got=$(ds-map "$p" in.json 2>/dev/null) && gs=0 || gs=$?
+		if [ "$ws" -eq 0 ] && { [ "$gs" -ne 0 ] || [ "$want" != "$got" ]; } ||
+		    { [ "$ws" -ne 0 ] && [ "$gs" -ne 1 ]; }; then
+			printf 'program: %s\njq (%s): %s\nds (%s): %s\n' "$p" \
+			    "$ws" "$want" "$gs" "$got" >&2
+			bad=$((bad + 1))
+		fi
+	done <progs.txt
+	echo "$n programs, $bad differ" >&2
+	[ "$n" -gt 100 ] && [ "$bad" -eq 0 ]
+}
