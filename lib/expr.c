@@ -691,9 +691,14 @@ parse_primary(struct parser *p)
 		n = mk2(p, N_INDEX, pos, n, a);
 		n->single = a->single;
 		return n;
-	case TK_DOTDOT:
-		unsupported(p, pos, "..");
-		return NULL;
+	case TK_DOTDOT: {
+		int known;
+
+		n = mk(p, N_CALL, pos);
+		n->fn = ex_lookup("recurse", 0, &known);
+		next(p);
+		return n;
+	}
 	case TK_VAR:
 		return parse_var(p);
 	case TK_LPAREN:
@@ -2450,6 +2455,27 @@ k_pcond(struct ds_expr *x, struct val *c, void *arg)
 	return f->k(x, f->path, f->in, f->ka);
 }
 
+/* the paths of .. : in itself, then everything under it, depth first */
+static int
+precurse(struct ds_expr *x, struct val *in, struct val *path, pkfn k,
+    void *ka)
+{
+	uint32_t i;
+	int r;
+
+	if ((r = k(x, path, in, ka)) != 0)
+		return r;
+	for (i = 0; in->t == T_ARR && i < in->n; i++)
+		if ((r = precurse(x, in->u.a[i], pathadd(x, path,
+		    ev_num(&x->a, i)), k, ka)) != 0)
+			return r;
+	for (i = 0; in->t == T_OBJ && i < in->n; i++)
+		if ((r = precurse(x, in->u.o[i].v, pathadd(x, path,
+		    in->u.o[i].k), k, ka)) != 0)
+			return r;
+	return 0;
+}
+
 /*
  * The paths of a path expression (jq's path(f)) on in, which sits at
  * path: calls k with each path and the value there.
@@ -2488,6 +2514,8 @@ evalpath(struct ds_expr *x, const struct node *n, struct val *in,
 	case N_IF:
 		return eval(x, n->a, in, env, k_pcond, &f);
 	case N_CALL:
+		if (n->fn->kind == BK_SPECIAL && n->fn->special == SP_RECURSE)
+			return precurse(x, in, path, k, ka);
 		if (n->fn->kind == BK_SPECIAL && n->fn->special == SP_SELECT)
 			return eval(x, n->args[0], in, env, k_pcond, &f);
 		if (n->fn->kind == BK_SPECIAL && n->fn->special == SP_EMPTY)
@@ -2653,6 +2681,139 @@ assign(struct ds_expr *x, const struct node *n, struct val *in,
 	return eval(x, n->b, in, env, k_assign, &a);
 }
 
+struct pathsfr {
+	kfn	 k;
+	void	*ka;
+	int	 nonempty;
+};
+
+static int
+pk_emitpath(struct ds_expr *x, struct val *path, struct val *v, void *arg)
+{
+	struct pathsfr *p = arg;
+
+	if (p->nonempty && path->n == 0)
+		return 0;
+	return p->k(x, path, p->ka);
+}
+
+static int
+pathcmp_desc(const void *a, const void *b)
+{
+	return -ev_cmp(*(struct val *const *)a, *(struct val *const *)b);
+}
+
+/* v without the value at path[i..] (copies along the path) */
+static struct val *
+delpath(struct ds_expr *x, struct val *v, struct val *path, uint32_t i)
+{
+	struct val *key = path->u.a[i], *c, *r;
+	uint32_t j, n;
+	int64_t idx;
+
+	if (v->t == T_NULL)
+		return v;
+	if (key->t == T_STR && v->t == T_OBJ) {
+		if ((c = ev_get(v, key->u.s, key->n)) == NULL)
+			return v;
+		r = ev_obj(&x->a, v->n);
+		for (j = 0; j < v->n; j++) {
+			if (v->u.o[j].k->n == key->n && memcmp(v->u.o[j].k->u.s,
+			    key->u.s, key->n) == 0) {
+				if (i + 1 == path->n)
+					continue;
+				if ((c = delpath(x, c, path, i + 1)) == NULL)
+					return NULL;
+				r->u.o[r->n].k = key;
+				r->u.o[r->n++].v = c;
+			} else
+				r->u.o[r->n++] = v->u.o[j];
+		}
+		return r;
+	}
+	if (key->t == T_NUM && v->t == T_ARR) {
+		idx = (int64_t)floor(key->u.d);
+		if (idx < 0)
+			idx += v->n;
+		if (idx < 0 || idx >= v->n)
+			return v;
+		r = ev_arr(&x->a, v->n);
+		for (n = j = 0; j < v->n; j++) {
+			if ((int64_t)j != idx) {
+				r->u.a[n++] = v->u.a[j];
+				continue;
+			}
+			if (i + 1 == path->n)
+				continue;
+			if ((c = delpath(x, v->u.a[j], path, i + 1)) == NULL)
+				return NULL;
+			r->u.a[n++] = c;
+		}
+		r->n = n;
+		return r;
+	}
+	return ex_err(x, "Cannot delete field at %s index of %s",
+	    ex_typename(key), ex_typename(v));
+}
+
+/* v without the values at the paths (deepest and last first, as jq) */
+static struct val *
+delpaths(struct ds_expr *x, struct val *v, struct val *paths)
+{
+	struct val **ps;
+	uint32_t i;
+
+	if (paths->t != T_ARR)
+		return ex_err(x, "Paths must be specified as an array");
+	ps = ea_alloc(&x->a, (paths->n + 1) * sizeof(*ps));
+	for (i = 0; i < paths->n; i++) {
+		if (paths->u.a[i]->t != T_ARR)
+			return ex_err(x, "Path must be specified as an array");
+		ps[i] = paths->u.a[i];
+	}
+	qsort(ps, paths->n, sizeof(*ps), pathcmp_desc);
+	for (i = 0; i < paths->n && v != NULL; i++)
+		v = ps[i]->n == 0 ? &ev_null : delpath(x, v, ps[i], 0);
+	return v;
+}
+
+static int
+k_getpath(struct ds_expr *x, struct val *p, void *arg)
+{
+	struct fr *f = arg;
+	struct val *v;
+
+	if (p->t != T_ARR) {
+		ex_err(x, "Path must be specified as an array");
+		return ST_ERR;
+	}
+	if ((v = getpath(x, f->in, p)) == NULL) {
+		/* jq: a path that does not exist gives null */
+		x->errv = NULL;
+		v = &ev_null;
+	}
+	return f->k(x, v, f->ka);
+}
+
+static int
+k_delpaths(struct ds_expr *x, struct val *p, void *arg)
+{
+	struct fr *f = arg;
+	struct val *v;
+
+	if ((v = delpaths(x, f->in, p)) == NULL)
+		return ST_ERR;
+	return f->k(x, v, f->ka);
+}
+
+static int
+k_recurse(struct ds_expr *x, struct val *path, struct val *v, void *arg)
+{
+	struct fr *f = arg;
+
+	return f->k(x, v, f->ka);
+}
+
 static int
 special(struct ds_expr *x, const struct node *n, struct val *in,
     struct env *env, kfn k, void *ka)
@@ -2674,6 +2835,32 @@ special(struct ds_expr *x, const struct node *n, struct val *in,
 	case SP_ERROR0:
 		x->errv = in;
 		return ST_ERR;
+	case SP_RECURSE:
+		return precurse(x, in, ev_arr(&x->a, 0), k_recurse, &f);
+	case SP_PATH:
+	case SP_PATHS: {
+		struct pathsfr p = { k, ka, n->fn->special == SP_PATHS };
+
+		if (n->fn->special == SP_PATHS)
+			return precurse(x, in, ev_arr(&x->a, 0), pk_emitpath,
+			    &p);
+		return evalpath(x, n->args[0], in, ev_arr(&x->a, 0), env,
+		    pk_emitpath, &p);
+	}
+	case SP_DEL: {
+		struct vlist l = { 0 };
+
+		if (evalpath(x, n->args[0], in, ev_arr(&x->a, 0), env,
+		    k_pathlist, &l) != 0)
+			return ST_ERR;
+		if ((v = delpaths(x, in, vl_array(x, &l))) == NULL)
+			return ST_ERR;
+		return k(x, v, ka);
+	}
+	case SP_GETPATH:
+		return eval(x, n->args[0], in, env, k_getpath, &f);
+	case SP_DELPATHS:
+		return eval(x, n->args[0], in, env, k_delpaths, &f);
 	case SP_SELECT:
 		return eval(x, n->args[0], in, env, k_select, &f);
 	case SP_MAP:

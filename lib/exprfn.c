@@ -1720,6 +1720,12 @@ const struct builtin ex_builtins[] = {
 	S("any", 1, SP_ANYF),
 	S("all", 1, SP_ALLF),
 	S("isempty", 1, SP_ISEMPTY),
+	S("recurse", 0, SP_RECURSE),
+	S("path", 1, SP_PATH),
+	S("paths", 0, SP_PATHS),
+	S("del", 1, SP_DEL),
+	S("getpath", 1, SP_GETPATH),
+	S("delpaths", 1, SP_DELPATHS),
 	S("sub", 2, SP_SUB),
 	S("sub", 3, SP_SUB),
 	S("gsub", 2, SP_GSUB),
@@ -1767,16 +1773,5 @@ ex_lookup(const char *name, int nargs, int *known)
 	for (i = 0; unsupported[i] != NULL; i++)
 		if (strcmp(unsupported[i], name) == 0)
 			*known = 1;
-	/* a supported name with another arity: "not defined" as in jq,
-	 * unless jq has that arity (any/2, limit/3 ...) */
-	if (*known) {
-		for (b = ex_builtins; b->name != NULL; b++)
-			if (strcmp(b->name, name) == 0)
-				break;
-		if (b->name != NULL && !(strcmp(name, "any") == 0 ||
-		    strcmp(name, "all") == 0 || strcmp(name, "error") == 0 ||
-		    strcmp(name, "range") == 0 || strcmp(name, "add") == 0))
-			*known = 0;
-	}
 	return NULL;
 }

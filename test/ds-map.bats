@@ -32,6 +32,7 @@ jqcases() {
 @test "builtins: map select split join tonumber length keys has entries sort group ..." { jqcases builtins; }
 @test "regex: test match capture sub gsub scan splits (Oniguruma, jq's flags)" { jqcases regex; }
 @test "assignment: = |= += -= *= /= %= //= on paths, select, .[]" { jqcases assign; }
+@test "path functions: .. recurse path paths del getpath delpaths" { jqcases pathfns; }
 @test "formats: @text @json @html @uri @csv @tsv @sh @base64 @base64d" { jqcases formats; }
 @test "dates: strptime mktime strftime todate fromdate gmtime (yyyyMMddHHmmss)" { jqcases dates; }
 
