@@ -70,17 +70,18 @@ ds_bad(const struct ds_line *l, const char *fmt, ...)
 }
 
 int
-ds_check_line(const struct ds_line *l, int ingress)
+ds_check_line_get(const struct ds_line *l, int ingress, const char *key,
+    size_t klen, struct ds_span *v)
 {
 	const char *why;
-	int dskey;
+	int dskey, rc;
 
 	if (l->toolong) {
 		ds_bad(l, "line longer than %zu bytes", ds_opts.maxline);
 		return -1;
 	}
-	if (ds_json_validate(l->p, l->len, ds_opts.maxdepth, &why,
-	    &dskey) == -1) {
+	if ((rc = ds_json_validate_get(l->p, l->len, ds_opts.maxdepth, &why,
+	    &dskey, key, klen, v)) == -1) {
 		ds_bad(l, "%s", why);
 		return -1;
 	}
@@ -88,5 +89,11 @@ ds_check_line(const struct ds_line *l, int ingress)
 		ds_bad(l, "forged control record (\"@ds\" key in data)");
 		return -1;
 	}
-	return 0;
+	return rc;
+}
+
+int
+ds_check_line(const struct ds_line *l, int ingress)
+{
+	return ds_check_line_get(l, ingress, NULL, 0, NULL) == -1 ? -1 : 0;
 }

@@ -606,6 +606,21 @@ void	 ds_group_emit(const struct ds_aggs *, const struct ds_path *keys,
 int	 ds_json_hadws(void);
 /* Append p[0..len) (valid JSON) to b without insignificant white space. */
 void	 ds_json_compact(const char *p, size_t len, struct ds_buf *b);
+/*
+ * ds_json_validate that also finds the top-level key[0..klen) in the
+ * same pass (the last occurrence wins, as in ds_json_get): -1 when
+ * invalid (*errmsg set), 0 valid without the key, 1 valid with *v set.
+ * key NULL: no key.
+ */
+int	 ds_json_validate_get(const char *p, size_t len, int maxdepth,
+	    const char **errmsg, int *dskey, const char *key, size_t klen,
+	    struct ds_span *v);
+/*
+ * ds_check_line that also finds a top-level key: -1 bad (reported),
+ * 0 good without the key, 1 good with *v set.
+ */
+int	 ds_check_line_get(const struct ds_line *, int ingress,
+	    const char *key, size_t klen, struct ds_span *v);
 /* Is the line empty or only white space?  (Blank lines are skipped.) */
 int	 ds_line_blank(const struct ds_line *);
 

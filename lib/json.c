@@ -41,6 +41,9 @@ struct scan {
 	int maxdepth;
 	int dskey;		/* the top-level object has a "@ds" key */
 	int sawws;		/* white space between tokens was skipped */
+	const char *want;	/* a top-level key to capture, or NULL */
+	size_t wantlen;
+	const unsigned char *gotp, *gote;	/* its value, last wins */
 	const char *err;
 	char msg[96];
 };
@@ -221,7 +224,8 @@ static int
 container(struct scan *s, int depth, int isobj)
 {
 	char close = isobj ? '}' : ']';
-	const unsigned char *k;
+	const unsigned char *k, *vs;
+	int cap = 0;
 
 	if (depth >= s->maxdepth) {
 		snprintf(s->msg, sizeof(s->msg), "nesting deeper than %d",
@@ -248,6 +252,9 @@ container(struct scan *s, int depth, int isobj)
 			if (depth == 0 && keyeq((const char *)k, s->p - k,
 			    "@ds", 3))
 				s->dskey = 1;
+			cap = depth == 0 && s->want != NULL &&
+			    keyeq((const char *)k, s->p - k, s->want,
+			    s->wantlen);
 			ws(s);
 			if (s->p >= s->e || *s->p != ':') {
 				fail(s, "expected ':'");
@@ -255,8 +262,14 @@ container(struct scan *s, int depth, int isobj)
 			}
 			s->p++;
 		}
+		ws(s);
+		vs = s->p;
 		if (value(s, depth + 1) == -1)
 			return -1;
+		if (cap) {
+			s->gotp = vs;
+			s->gote = s->p;
+		}
 		ws(s);
 		if (s->p < s->e && *s->p == ',') {
 			s->p++;
@@ -301,8 +314,9 @@ value(struct scan *s, int depth)
 }
 
 int
-ds_json_validate(const char *p, size_t len, int maxdepth,
-    const char **errmsg, int *dskey)
+ds_json_validate_get(const char *p, size_t len, int maxdepth,
+    const char **errmsg, int *dskey, const char *key, size_t klen,
+    struct ds_span *v)
 {
 	static struct scan s;	/* keeps the message alive for the caller */
 
@@ -313,18 +327,33 @@ ds_json_validate(const char *p, size_t len, int maxdepth,
 	s.err = NULL;
 	s.dskey = 0;
 	s.sawws = 0;
+	s.want = key;
+	s.wantlen = klen;
+	s.gotp = s.gote = NULL;
 	if (value(&s, 0) == 0) {
 		ws(&s);
 		if (s.p == s.e) {
 			lastws = s.sawws;
 			if (dskey != NULL)
 				*dskey = s.dskey;
-			return 0;
+			if (s.gotp == NULL)
+				return 0;
+			v->p = (const char *)s.gotp;
+			v->len = (size_t)(s.gote - s.gotp);
+			return 1;
 		}
 		fail(&s, "trailing data after JSON value");
 	}
 	*errmsg = s.err;
 	return -1;
+}
+
+int
+ds_json_validate(const char *p, size_t len, int maxdepth,
+    const char **errmsg, int *dskey)
+{
+	return ds_json_validate_get(p, len, maxdepth, errmsg, dskey, NULL, 0,
+	    NULL) == -1 ? -1 : 0;
 }
 
 int
