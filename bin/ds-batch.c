@@ -40,6 +40,8 @@ static int64_t	 ival = 1000;		/* -i, ms */
 static int64_t	 maxn, maxbytes;	/* -n, -B; 0: none */
 static int	 evmode;		/* -T */
 static struct ds_path tpath;
+static int	 tpre = -1;		/* tval: 1 found, 0 absent, -1 unknown */
+static struct ds_span tval;		/* the time field of this line */
 static enum ds_tunit tunit = DS_TU_MS;
 static int64_t	 lateness;
 static int	 wantcreated;		/* --created */
@@ -240,9 +242,9 @@ ev_advance(int64_t nl)
 static int
 ev_time(const struct ds_line *l, const char *p, size_t len, int64_t *t)
 {
-	struct ds_span v;
+	struct ds_span v = tval;
 
-	if (!ds_json_get(p, len, &tpath, &v)) {
+	if (tpre == 0 || (tpre == -1 && !ds_json_get(p, len, &tpath, &v))) {
 		ds_bad(l, "no time field \"%s\"", tpath.text);
 		return -1;
 	}
@@ -335,6 +337,7 @@ replay_end(void)
 	/* the new records that waited for the log's batches */
 	memset(&nb.held, 0, sizeof(nb.held));
 	l.src = "(held during replay)";
+	tpre = -1;
 	for (p = held.p, e = held.p + held.len; p < e; p = nl + 1) {
 		nl = memchr(p, '\n', e - p);
 		add(&l, p, nl - p);
@@ -428,7 +431,14 @@ record(const struct ds_line *l)
 	const char *p = l->p;
 	size_t len = l->len;
 
-	if (ds_line_blank(l) || ds_check_line(l, 1) == -1)
+	if (ds_line_blank(l))
+		return;
+	if (evmode && tpath.n == 1) {
+		/* find the time in the validating pass: -T costs one scan */
+		if ((tpre = ds_check_line_get(l, 1, tpath.key[0],
+		    tpath.klen[0], &tval)) == -1)
+			return;
+	} else if (ds_check_line(l, 1) == -1)
 		return;
 	if (ds_json_hadws()) {
 		ds_buf_reset(&scratch);
