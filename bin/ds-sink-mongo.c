@@ -15,28 +15,9 @@
 #include "ds.h"
 #include "mongo.h"
 
-enum mode { M_INSERT, M_UPSERT, M_MERGE, M_INC };
-
 enum {
 	OPT_URI = DS_OPT_FIRST_TOOL, OPT_MODE, OPT_KEY, OPT_INDEX, OPT_W,
 	OPT_BATCHSIZE, OPT_COLLFIELD, OPT_ACKS, OPT_ID
-};
-
-#define GUARD	"_ds_seq"	/* per-document last applied seq (inc) */
-
-struct doc {
-	size_t		 off;		/* BSON bytes in S.docs */
-	uint32_t	 len;
-	int32_t		 next;		/* next doc of the same key, or -1 */
-	unsigned long	 lineno;
-	const char	*src;
-};
-
-struct op {				/* one write of the bulk */
-	int32_t		 head, tail;	/* its docs, in input order */
-	size_t		 koff;		/* {"_id":K} in S.keys */
-	uint32_t	 klen;
-	struct coll	*coll;
 };
 
 struct coll {
@@ -51,22 +32,15 @@ struct counts {
 };
 
 static struct {
-	enum mode	 mode;
+	struct ds_mbatch b;		/* the batch being read */
 	const char	*db, *cname, *collfield, *acks, *id;
-	char		**key;		/* --key paths */
-	int		 nkey;
 	bson_t		*idx;		/* --index key documents */
 	int		 nidx;
 	size_t		 bsize;
 	struct ds_mongo	*m;
 	int64_t		 done;		/* last recorded seq */
 	int		 ackfd;
-	struct ds_buf	 docs, keys;
-	struct doc	*d;
-	size_t		 nd, dcap;
-	struct op	*o;
-	size_t		 no, ocap;
-	struct ds_hash	 bykey, colls;
+	struct ds_hash	 colls;
 	struct coll	*fixed;		/* the -c collection */
 	struct ds_buf	 tmp;
 } S = { .ackfd = -1, .bsize = 10000 };
@@ -104,42 +78,6 @@ coll_get(const char *name, size_t n)
 	return co;
 }
 
-/* {"_id":K}: K is the key's value, or {f1:v1,...} for several fields. */
-static int
-make_key(const bson_t *b, bson_t *k)
-{
-	bson_iter_t it, v;
-	bson_t sub;
-	char name[256];
-	int i;
-	size_t j;
-
-	bson_init(k);
-	if (S.nkey == 1) {
-		if (!bson_iter_init(&it, b) ||
-		    !bson_iter_find_descendant(&it, S.key[0], &v))
-			return -1;
-		bson_append_iter(k, "_id", 3, &v);
-		return 0;
-	}
-	bson_append_document_begin(k, "_id", 3, &sub);
-	for (i = 0; i < S.nkey; i++) {
-		if (!bson_iter_init(&it, b) ||
-		    !bson_iter_find_descendant(&it, S.key[i], &v)) {
-			bson_append_document_end(k, &sub);
-			return -1;
-		}
-		/* dotted names are refused: geo.city is stored as geo_city */
-		snprintf(name, sizeof(name), "%s", S.key[i]);
-		for (j = 0; name[j] != '\0'; j++)
-			if (name[j] == '.')
-				name[j] = '_';
-		bson_append_iter(&sub, name, -1, &v);
-	}
-	bson_append_document_end(k, &sub);
-	return 0;
-}
-
 static void
 data(void *ctx, const struct ds_line *l)
 {
@@ -149,10 +87,8 @@ data(void *ctx, const struct ds_line *l)
 	const char *why, *cn;
 	uint32_t cl;
 	struct coll *co = S.fixed;
-	struct ds_hent *h;
-	struct doc *d;
-	struct op *o;
-	int isnew, keyed = S.nkey > 0;
+	int32_t op;
+	int keyed = S.b.nkey > 0;
 
 	if (ds_check_line(l, 0) == -1)
 		return;
@@ -180,279 +116,35 @@ data(void *ctx, const struct ds_line *l)
 		}
 		co = coll_get(cn, cl);
 	}
-	if (keyed && make_key(&b, &k) == -1) {
+	if (keyed && ds_mbatch_key(&S.b, &b, &k) == -1) {
 		bson_destroy(&k);
 		ds_bad(l, "key field missing (--key)");
 		goto out;
 	}
-	if (S.nd == S.dcap) {
-		S.dcap = S.dcap ? S.dcap * 2 : 1024;
-		if ((S.d = reallocarray(S.d, S.dcap, sizeof(*S.d))) == NULL)
-			err(1, NULL);
-	}
-	d = &S.d[S.nd];
-	d->off = S.docs.len;
-	d->len = b.len;
-	d->next = -1;
-	d->lineno = l->lineno;
-	d->src = l->src;
-	ds_buf_add(&S.docs, bson_get_data(&b), b.len);
-
-	h = NULL;
-	isnew = 1;
-	if (keyed && S.mode != M_INSERT) {
-		/* one op per key per batch: unordered bulks have no order */
-		ds_buf_reset(&S.tmp);
-		ds_buf_adds(&S.tmp, co->name);
-		ds_buf_add(&S.tmp, "", 1);
-		ds_buf_add(&S.tmp, bson_get_data(&k), k.len);
-		h = ds_hash_put(&S.bykey, S.tmp.p, S.tmp.len, &isnew);
-	}
-	if (isnew) {
-		if (S.no == S.ocap) {
-			S.ocap = S.ocap ? S.ocap * 2 : 1024;
-			if ((S.o = reallocarray(S.o, S.ocap,
-			    sizeof(*S.o))) == NULL)
-				err(1, NULL);
-		}
-		o = &S.o[S.no];
-		o->head = o->tail = (int32_t)S.nd;
-		o->coll = co;
-		o->koff = S.keys.len;
-		o->klen = keyed ? k.len : 0;
-		if (keyed)
-			ds_buf_add(&S.keys, bson_get_data(&k), k.len);
-		if (h != NULL)
-			h->val = (void *)(intptr_t)S.no;
+	if ((op = ds_mbatch_add(&S.b, co->name, &b, keyed ? &k : NULL,
+	    l->lineno, l->src)) >= 0) {
 		if (co->nops == co->cap) {
 			co->cap = co->cap ? co->cap * 2 : 1024;
 			if ((co->ops = reallocarray(co->ops, co->cap,
 			    sizeof(*co->ops))) == NULL)
 				err(1, NULL);
 		}
-		co->ops[co->nops++] = (int32_t)S.no++;
-	} else {
-		o = &S.o[(intptr_t)h->val];
-		S.d[o->tail].next = (int32_t)S.nd;
-		o->tail = (int32_t)S.nd;
+		co->ops[co->nops++] = op;
 	}
-	S.nd++;
 	if (keyed)
 		bson_destroy(&k);
 out:
 	bson_destroy(&b);
 }
 
-static void
-doc_bson(int32_t i, bson_t *b)
-{
-	bson_init_static(b, (const uint8_t *)S.docs.p + S.d[i].off,
-	    S.d[i].len);
-}
-
-static int
-is_num(const bson_iter_t *it)
-{
-	bson_type_t t = bson_iter_type(it);
-
-	return t == BSON_TYPE_INT32 || t == BSON_TYPE_INT64 ||
-	    t == BSON_TYPE_DOUBLE;
-}
-
-static int
-is_topkey(const char *k)
-{
-	int i;
-
-	for (i = 0; i < S.nkey; i++)
-		if (strcmp(S.key[i], k) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * The fields of op's docs (later docs win), without _id; in inc mode
- * either only the numbers to add (nums) or only the rest.
- */
-static void
-fields(const struct op *o, bson_t *out, int inc, int nums)
-{
-	struct ds_hash seen = { 0 };
-	struct ds_hent *h;
-	bson_iter_t it;
-	bson_t b;
-	int32_t i, multi = o->head != o->tail;
-	const char *k;
-	int isnew;
-	double dv;
-
-	for (i = o->head; i != -1; i = S.d[i].next) {
-		doc_bson(i, &b);
-		bson_iter_init(&it, &b);
-		while (bson_iter_next(&it)) {
-			k = bson_iter_key(&it);
-			if (strcmp(k, "_id") == 0)
-				continue;
-			if (inc && nums != (is_num(&it) && !is_topkey(k)))
-				continue;
-			if (!multi) {
-				bson_append_iter(out, k, -1, &it);
-				continue;
-			}
-			h = ds_hash_put(&seen, k, strlen(k), &isnew);
-			if (isnew) {
-				h->val = (void *)(intptr_t)i;
-				continue;
-			}
-			if (!nums) {
-				h->val = (void *)(intptr_t)i;	/* last wins */
-				continue;
-			}
-		}
-	}
-	if (!multi)
-		return;
-	/* several docs for one key: emit each field once, in order seen */
-	for (i = o->head; i != -1; i = S.d[i].next) {
-		doc_bson(i, &b);
-		bson_iter_init(&it, &b);
-		while (bson_iter_next(&it)) {
-			k = bson_iter_key(&it);
-			if ((h = ds_hash_get(&seen, k, strlen(k))) == NULL)
-				continue;
-			if (!nums) {
-				if ((intptr_t)h->val == i)
-					bson_append_iter(out, k, -1, &it);
-				continue;
-			}
-			if ((intptr_t)h->val != i)
-				continue;
-			/* the first doc with this number: sum them all */
-			{
-				int32_t j;
-				bson_iter_t jt;
-				bson_t jb;
-				int64_t si = 0;
-				int isd = 0;
-
-				dv = 0;
-				for (j = i; j != -1; j = S.d[j].next) {
-					doc_bson(j, &jb);
-					if (!bson_iter_init_find(&jt, &jb, k) ||
-					    !is_num(&jt))
-						continue;
-					if (BSON_ITER_HOLDS_DOUBLE(&jt))
-						isd = 1;
-					si += bson_iter_as_int64(&jt);
-					dv += bson_iter_as_double(&jt);
-				}
-				if (isd)
-					bson_append_double(out, k, -1, dv);
-				else
-					bson_append_int64(out, k, -1, si);
-			}
-		}
-	}
-	ds_hash_clear(&seen);
-	free(seen.e);
-}
-
-static void
-add_op(mongoc_bulk_operation_t *bulk, const struct op *o, int64_t seq)
-{
-	bson_t b, k, doc = BSON_INITIALIZER, upd = BSON_INITIALIZER, sub;
-	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, or, a;
-	bson_iter_t it;
-	bson_error_t e;
-	bool ok = true;
-
-	doc_bson(o->tail, &b);
-	if (o->klen)
-		bson_init_static(&k, (const uint8_t *)S.keys.p + o->koff,
-		    o->klen);
-	BSON_APPEND_BOOL(&opts, "upsert", true);
-	switch (S.mode) {
-	case M_INSERT:
-		if (o->klen == 0) {
-			ok = mongoc_bulk_operation_insert_with_opts(bulk, &b,
-			    NULL, &e);
-			break;
-		}
-		bson_concat(&doc, &k);
-		fields(o, &doc, 0, 0);
-		ok = mongoc_bulk_operation_insert_with_opts(bulk, &doc, NULL,
-		    &e);
-		break;
-	case M_UPSERT:
-		bson_iter_init(&it, &b);
-		while (bson_iter_next(&it))
-			if (strcmp(bson_iter_key(&it), "_id") != 0)
-				bson_append_iter(&doc, NULL, 0, &it);
-		ok = mongoc_bulk_operation_replace_one_with_opts(bulk, &k,
-		    &doc, &opts, &e);
-		break;
-	case M_MERGE:
-		BSON_APPEND_DOCUMENT_BEGIN(&upd, "$set", &sub);
-		fields(o, &sub, 0, 0);
-		bson_append_document_end(&upd, &sub);
-		ok = mongoc_bulk_operation_update_one_with_opts(bulk, &k,
-		    &upd, &opts, &e);
-		break;
-	case M_INC:
-		bson_concat(&filter, &k);
-		bson_init(&sub);
-		fields(o, &sub, 1, 1);
-		if (!bson_empty(&sub))
-			BSON_APPEND_DOCUMENT(&upd, "$inc", &sub);
-		bson_reinit(&sub);
-		fields(o, &sub, 1, 0);
-		if (seq > 0) {
-			/* the guard: apply only where not applied yet */
-			BSON_APPEND_INT64(&sub, GUARD, seq);
-			BSON_APPEND_ARRAY_BEGIN(&filter, "$or", &or);
-			BSON_APPEND_DOCUMENT_BEGIN(&or, "0", &a);
-			BCON_APPEND(&a, GUARD, "{", "$exists", BCON_BOOL(false),
-			    "}");
-			bson_append_document_end(&or, &a);
-			BSON_APPEND_DOCUMENT_BEGIN(&or, "1", &a);
-			BCON_APPEND(&a, GUARD, "{", "$lt", BCON_INT64(seq),
-			    "}");
-			bson_append_document_end(&or, &a);
-			bson_append_array_end(&filter, &or);
-		}
-		/* an update needs an operator: an empty $set if need be */
-		if (!bson_empty(&sub) || bson_empty(&upd))
-			BSON_APPEND_DOCUMENT(&upd, "$set", &sub);
-		bson_destroy(&sub);
-		ok = mongoc_bulk_operation_update_one_with_opts(bulk,
-		    &filter, &upd, &opts, &e);
-		break;
-	}
-	if (!ok)
-		errx(1, "%s: building the bulk write: %s", S.m->where,
-		    e.message);
-	bson_destroy(&doc);
-	bson_destroy(&upd);
-	bson_destroy(&filter);
-	bson_destroy(&opts);
-}
-
 /* A document the server refused: a bad record (the batch goes on). */
 static void
-refused(const struct op *o, const char *msg)
+refused(const struct ds_mop *o, const char *msg)
 {
 	struct ds_line l;
-	bson_t b;
-	size_t n;
 	char *js;
 
-	doc_bson(o->head, &b);
-	js = bson_as_relaxed_extended_json(&b, &n);
-	l.p = js;
-	l.len = n;
-	l.lineno = S.d[o->head].lineno;
-	l.src = S.d[o->head].src;
-	l.toolong = 0;
+	js = ds_mbatch_json(&S.b, o, &l);
 	ds_bad(&l, "refused by %s: %s", S.m->where, msg);
 	bson_free(js);
 }
@@ -487,12 +179,12 @@ write_bulk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
 	const char *msg;
 
 	BSON_APPEND_BOOL(&opts, "ordered", false);
-	dupok = S.mode == M_INC || (S.mode == M_INSERT && S.nkey > 0);
+	dupok = S.b.mode == DS_M_INC || (S.b.mode == DS_M_INSERT && S.b.nkey > 0);
 	for (;;) {
 		bulk = mongoc_collection_create_bulk_operation_with_opts(
 		    co->c, &opts);
 		for (i = 0; i < n; i++)
-			add_op(bulk, &S.o[ops[i]], seq);
+			ds_mbatch_op(&S.b, bulk, &S.b.o[ops[i]], seq);
 		ok = mongoc_bulk_operation_execute(bulk, &reply, &e);
 		mongoc_bulk_operation_destroy(bulk);
 		nwe = bson_iter_init_find(&it, &reply, "writeErrors") &&
@@ -541,7 +233,7 @@ write_bulk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
 			if (code == 11000 && dupok)
 				c->dup++;	/* applied before a crash */
 			else
-				refused(&S.o[ops[idx]], msg);
+				refused(&S.b.o[ops[idx]], msg);
 		}
 	bson_destroy(&reply);
 	upto = n;
@@ -586,10 +278,7 @@ reset_batch(void)
 
 	for (i = 0; (h = ds_hash_next(&S.colls, &i)) != NULL; )
 		((struct coll *)h->val)->nops = 0;
-	ds_hash_clear(&S.bykey);
-	ds_buf_reset(&S.docs);
-	ds_buf_reset(&S.keys);
-	S.nd = S.no = 0;
+	ds_mbatch_reset(&S.b);
 }
 
 static void
@@ -623,7 +312,7 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 
 	if (ds_stop && json_is_true(json_object_get(m, "final"))) {
 		/* cut short by a signal: not a real batch, leave it unacked */
-		warnx("stopped: the last %zu record(s) not written", S.nd);
+		warnx("stopped: the last %zu record(s) not written", S.b.nd);
 		goto out;
 	}
 	if (seq > 0 && seq <= S.done)
@@ -655,7 +344,7 @@ end(void *ctx, unsigned long nmarkers)
 {
 	struct counts c;
 
-	if (nmarkers == 0 && S.nd > 0)
+	if (nmarkers == 0 && S.b.nd > 0)
 		write_batch(0, &c);	/* plain input: one batch, no marker */
 }
 
@@ -706,13 +395,13 @@ main(int argc, char *argv[])
 			break;
 		case OPT_MODE:
 			if (strcmp(optarg, "insert") == 0)
-				S.mode = M_INSERT;
+				S.b.mode = DS_M_INSERT;
 			else if (strcmp(optarg, "upsert") == 0)
-				S.mode = M_UPSERT;
+				S.b.mode = DS_M_UPSERT;
 			else if (strcmp(optarg, "merge") == 0)
-				S.mode = M_MERGE;
+				S.b.mode = DS_M_MERGE;
 			else if (strcmp(optarg, "inc") == 0)
-				S.mode = M_INC;
+				S.b.mode = DS_M_INC;
 			else {
 				warnx("--mode %s: insert, upsert, merge or "
 				    "inc", optarg);
@@ -765,17 +454,17 @@ main(int argc, char *argv[])
 		warnx("no MongoDB: give --uri URI or set DS_MONGO_URI");
 		usage(stderr);
 	}
-	if (S.mode != M_INSERT && keys == NULL)
+	if (S.b.mode != DS_M_INSERT && keys == NULL)
 		keys = "_id";
 	for (p = keys; p != NULL && (f = strsep(&p, ",")) != NULL; ) {
 		if (*f == '\0' || *f == '$') {
 			warnx("--key: bad field name \"%s\"", f);
 			usage(stderr);
 		}
-		if ((S.key = reallocarray(S.key, S.nkey + 1,
-		    sizeof(*S.key))) == NULL)
+		if ((S.b.key = reallocarray(S.b.key, S.b.nkey + 1,
+		    sizeof(*S.b.key))) == NULL)
 			err(1, NULL);
-		S.key[S.nkey++] = f;
+		S.b.key[S.b.nkey++] = f;
 	}
 	if ((S.idx = calloc(S.nidx + 1, sizeof(*S.idx))) == NULL)
 		err(1, NULL);
@@ -815,18 +504,13 @@ main(int argc, char *argv[])
 		free(co);
 	}
 	ds_hash_clear(&S.colls);
-	ds_hash_clear(&S.bykey);
 	free(S.colls.e);
-	free(S.bykey.e);
 	for (j = 0; j < S.nidx; j++)
 		bson_destroy(&S.idx[j]);
 	free(S.idx);
-	free(S.key);
-	free(S.d);
-	free(S.o);
+	free(S.b.key);
 	free((char *)S.id);
-	ds_buf_free(&S.docs);
-	ds_buf_free(&S.keys);
+	ds_mbatch_free(&S.b);
 	ds_buf_free(&S.tmp);
 	ds_mongo_close(S.m);
 	if (S.ackfd != -1 && close(S.ackfd) == -1)

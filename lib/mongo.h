@@ -60,4 +60,68 @@ void	 ds_mongo_progress_put(struct ds_mongo *, const char *db,
  */
 const char *ds_mongo_check(const bson_t *doc);
 
+/* ---------------------------------------------------------------------
+ * mongo_batch.c: one batch held until its marker
+ * ------------------------------------------------------------------- */
+
+#define DS_MONGO_GUARD	"_ds_seq"	/* per-document last seq (inc) */
+
+enum ds_mmode { DS_M_INSERT, DS_M_UPSERT, DS_M_MERGE, DS_M_INC };
+
+struct ds_mdoc {			/* one record as BSON */
+	size_t		 off;		/* its bytes in docs */
+	uint32_t	 len;
+	int32_t		 next;		/* next doc of the same key, or -1 */
+	unsigned long	 lineno;
+	const char	*src;
+};
+
+struct ds_mop {				/* one write of a bulk */
+	int32_t		 head, tail;	/* its docs, in input order */
+	size_t		 koff;		/* {"_id":K} in keys */
+	uint32_t	 klen;		/* 0: no key */
+};
+
+struct ds_mbatch {
+	enum ds_mmode	 mode;
+	char		**key;		/* --key paths (borrowed) */
+	int		 nkey;
+	struct ds_buf	 docs, keys, tmp;
+	struct ds_mdoc	*d;
+	size_t		 nd, dcap;
+	struct ds_mop	*o;
+	size_t		 no, ocap;
+	struct ds_hash	 bykey;		/* coll NUL key -> op index */
+};
+
+/*
+ * Build k = {"_id": K} from rec's key fields (initialised here; the
+ * caller destroys it): K is the value of the one key, or a document
+ * {f1:v1,...} of several (dots in names become '_').  Returns 0, or -1
+ * when a key field is missing.
+ */
+int	 ds_mbatch_key(const struct ds_mbatch *, const bson_t *rec, bson_t *k);
+/*
+ * Add rec (copied) to the batch for collection coll, keyed by k (NULL:
+ * unkeyed, one op per record).  In keyed non-insert modes the records of
+ * one key share one op.  Returns the index of a new op, or -1 when rec
+ * joined an existing one.
+ */
+int32_t	 ds_mbatch_add(struct ds_mbatch *, const char *coll, const bson_t *rec,
+	    const bson_t *k, unsigned long lineno, const char *src);
+/*
+ * Append op o to bulk: insert, replace (upsert), $set (merge) or
+ * $inc+$set (inc; guarded by DS_MONGO_GUARD when seq > 0).
+ */
+void	 ds_mbatch_op(const struct ds_mbatch *, mongoc_bulk_operation_t *bulk,
+	    const struct ds_mop *o, int64_t seq);
+/*
+ * The first record of o as a line for ds_bad (relaxed extended JSON,
+ * returned for the caller to bson_free).
+ */
+char	*ds_mbatch_json(const struct ds_mbatch *, const struct ds_mop *o,
+	    struct ds_line *l);
+void	 ds_mbatch_reset(struct ds_mbatch *);	/* empty for the next batch */
+void	 ds_mbatch_free(struct ds_mbatch *);
+
 #endif /* DS_MONGO_H */

@@ -10,6 +10,7 @@ sink itself.
   indexes DB COLL           each index key as "f:1,g:-1", sorted
   progress DB ID            the sink's recorded seq for ID (0: none)
   drop DB                   drop the database
+  perinsert DB COLL         bench peer: one insert_one per stdin record
   perrecord DB COLL KEY     bench peer: one update_one($set, upsert) per
                             stdin record, a new client per record when
                             NEWCLIENT=1 (the seeds' anti-pattern)
@@ -66,6 +67,10 @@ def main():
                                     upsert=True)
             if cl is not c:
                 cl.close()
+    elif cmd == "perinsert":
+        db, coll = args
+        for line in sys.stdin:
+            c[db][coll].insert_one(json.loads(line))
     else:
         sys.exit("mongo-q.py: unknown command " + cmd)
 
