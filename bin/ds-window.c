@@ -477,6 +477,7 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	struct win *w = ctx;
 	struct part *p;
 	int64_t seq = ds_marker_int(m, "seq"), t = ds_marker_int(m, "time");
+	int64_t end;
 	size_t i;
 	json_t *win;
 	int final;
@@ -516,12 +517,22 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	 * so it must not reach the checkpoint.
 	 */
 	final = json_is_true(json_object_get(m, "final"));
-	if (t % w->slide == 0) {
+	end = t;
+	if (final && t % w->slide != 0) {
+		/*
+		 * End of input flushes state (ds(7)): the window that would
+		 * end at the next slide boundary is emitted now, so no batch
+		 * of a finite input is left out of every window.
+		 */
+		end = (t / w->slide + 1) * w->slide;
+		evict(w, end);
+	}
+	if (end % w->slide == 0) {
 		results(w);
 		json_object_set_new(m, "offsets", ds_offsets_json(&w->pend));
 		ds_offsets_clear(&w->pend);
 		win = json_pack("{s:I,s:I}", "start",
-		    (json_int_t)(t - w->length), "end", (json_int_t)t);
+		    (json_int_t)(end - w->length), "end", (json_int_t)end);
 		json_object_set_new(m, "window", win);
 		if (w->ckdir != NULL)
 			json_object_set_new(m, "commit", commit(w, m));

@@ -524,3 +524,16 @@ for l in open("out"):
 	ds-batch -T ts -i 2s words.ndjson | ds-window -w 6s -s 4s -k word --no-inverse |
 	    nocreated | cmp - <(nocreated <out)
 }
+
+@test "end of input: a final batch off the slide grid flushes its window" {
+	# by hand: batches at 4000 (a) and 6000 (b, final); 6 s / 4 s
+	# windows end at 4000 -> (-2000,4000]: a; the final batch flushes
+	# the window ending at 8000 -> (2000,8000]: a, b
+	dsrun '{"w":"a"}\n{"@ds":"batch","seq":1,"time":4000,"interval":2000,"count":1}\n{"w":"b"}\n{"@ds":"batch","seq":2,"time":6000,"interval":2000,"count":1,"final":true}\n' \
+	    ds-window -w 6s -s 4s -k w -a count
+	expect 0 '{"w":"a","count":1}
+{"@ds":"batch","seq":1,"time":4000,"interval":2000,"count":1,"offsets":[],"window":{"start":-2000,"end":4000}}
+{"w":"a","count":1}
+{"w":"b","count":1}
+{"@ds":"batch","seq":2,"time":6000,"interval":2000,"count":1,"final":true,"offsets":[],"window":{"start":2000,"end":8000}}'
+}
