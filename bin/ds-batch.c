@@ -274,7 +274,9 @@ ev_add(const struct ds_line *l, const char *p, size_t len,
 		    (long long)lateness);
 		return;
 	}
-	if (have && started && k - lo > MAXGAP + lateness / ival) {
+	/* the empty batches between would be markers: bound them */
+	if (have && (started || nob > 0) &&
+	    k - (started ? lo : ob[0].k) > MAXGAP + lateness / ival) {
 		ds_bad(l, "time %lld is more than %d intervals after the "
 		    "open batches", (long long)t, MAXGAP);
 		return;

@@ -493,3 +493,10 @@ for p, o in recs:
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s\n' "$output" | markers | jq -c '[.seq, .count, .bad]' | paste -sd' ')" = "[1,1,null] [2,0,1]" ]
 }
+
+@test "ds-batch -T: a time far ahead of the stream is a bad record, not a flood of markers" {
+	dsrun '{"ts":1000}\n{"ts":1732255200000}\n{"ts":1500}\n' timeout 10 ds-batch -T ts -i 1s --skip-bad
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"<stdin>:2: time 1732255200000 is more than 1000000 intervals after the open batches"* ]]
+	[ "$(printf '%s\n' "$output" | markers | jq -c '[.time, .count, .bad]')" = "[2000,2,1]" ]
+}
