@@ -1228,7 +1228,10 @@ ex_tojson(struct ds_expr *x, const struct val *v)
 	struct ds_buf b = { 0 };
 	struct val *r;
 
-	ev_print(&b, v);
+	if (ev_print(&b, v) == -1) {
+		ds_buf_free(&b);
+		return ex_err(x, "value nested too deeply to print");
+	}
 	r = ev_str(&x->a, b.p, b.len);
 	ds_buf_free(&b);
 	return r;
@@ -3249,7 +3252,10 @@ static int
 k_emit(struct ds_expr *x, struct val *v, void *arg)
 {
 	ds_buf_reset(&x->out);
-	ev_print(&x->out, v);
+	if (ev_print(&x->out, v) == -1) {
+		ex_err(x, "value nested too deeply to print");
+		return ST_ERR;
+	}
 	x->emit(x->emitarg, x->out.p, x->out.len);
 	return 0;
 }

@@ -633,8 +633,8 @@ f_from_entries(struct ds_expr *x, struct val *in, struct val **av)
 				break;
 		if (j == 6)
 			k = k ? k : &ev_null;
-		if (k->t != T_STR)
-			k = ex_tojson(x, k);
+		if (k->t != T_STR && (k = ex_tojson(x, k)) == NULL)
+			return NULL;
 		if ((v = ev_get(e, "value", 5)) == NULL &&
 		    (v = ev_get(e, "v", 1)) == NULL)
 			v = &ev_null;
@@ -1562,7 +1562,8 @@ ex_format(struct ds_expr *x, int fmt, struct val *v)
 			goto out;
 		goto done;
 	}
-	s = v->t == T_STR ? v : ex_tojson(x, v);
+	if ((s = v->t == T_STR ? v : ex_tojson(x, v)) == NULL)
+		goto out;
 	switch (fmt) {
 	case F_TEXT:
 		ds_buf_free(&b);

@@ -66,7 +66,8 @@ size_t	 ev_putcp(char *, unsigned cp);
 struct val *ev_parse(struct arena *, const char *p, size_t len,
 	    int maxdepth, char *msg, size_t msglen);
 int	 ev_canonical(const char *p, size_t len, int maxdepth);
-void	 ev_print(struct ds_buf *, const struct val *);
+/* Print compactly as jq -c; -1 (output cut) when nested too deep. */
+int	 ev_print(struct ds_buf *, const struct val *);
 void	 ev_addq(struct ds_buf *, const char *, size_t);
 void	 ev_addnum(struct ds_buf *, double);
 int	 ev_cmp(const struct val *, const struct val *);

@@ -725,11 +725,16 @@ ev_addnum(struct ds_buf *b, double d)
 	ds_buf_addd(b, d);
 }
 
-void
-ev_print(struct ds_buf *b, const struct val *v)
+/* Deeper values (built by reduce, say) are not printed: the stack. */
+#define PRINTDEPTH	10000
+
+static int
+print(struct ds_buf *b, const struct val *v, int depth)
 {
 	uint32_t i;
 
+	if (depth > PRINTDEPTH)
+		return -1;
 	switch (v->t) {
 	case T_NULL:
 		ds_buf_add(b, "null", 4);
@@ -758,7 +763,8 @@ ev_print(struct ds_buf *b, const struct val *v)
 		for (i = 0; i < v->n; i++) {
 			if (i)
 				ds_buf_addc(b, ',');
-			ev_print(b, v->u.a[i]);
+			if (print(b, v->u.a[i], depth + 1) == -1)
+				return -1;
 		}
 		ds_buf_addc(b, ']');
 		break;
@@ -767,13 +773,21 @@ ev_print(struct ds_buf *b, const struct val *v)
 		for (i = 0; i < v->n; i++) {
 			if (i)
 				ds_buf_addc(b, ',');
-			ev_print(b, v->u.o[i].k);
+			print(b, v->u.o[i].k, depth + 1);
 			ds_buf_addc(b, ':');
-			ev_print(b, v->u.o[i].v);
+			if (print(b, v->u.o[i].v, depth + 1) == -1)
+				return -1;
 		}
 		ds_buf_addc(b, '}');
 		break;
 	}
+	return 0;
+}
+
+int
+ev_print(struct ds_buf *b, const struct val *v)
+{
+	return print(b, v, 0);
 }
 
 /* ---------------------------------------------------- canonical check */

@@ -261,3 +261,11 @@ $m2" ]
 	echo "$n programs, $bad differ" >&2
 	[ "$n" -gt 100 ] && [ "$bad" -eq 0 ]
 }
+
+@test "a value nested too deeply to print is a bad record, not a crash" {
+	dsrun 'null\n' ds-map 'reduce range(200000) as $i (null; [.])'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ds-map: <stdin>:1: value nested too deeply to print" ]
+	dsrun 'null\n' ds-map 'reduce range(200000) as $i (null; [.]) | length'
+	expect 0 1
+}
