@@ -169,6 +169,25 @@ pt_close(void)
 		pt_settick(lasttime);
 }
 
+/*
+ * End of input (or a signal): close the open batch as the one of its
+ * interval, so its time stays on the grid windows are aligned to, and
+ * mark it final: later stages flush their state on it (ds(7)).
+ */
+static void
+pt_final(void)
+{
+	json_t *m;
+
+	m = ds_marker_new(++seq, tickend > lasttime ? tickend : lasttime + 1,
+	    ival, cur.count, ds_offsets_json(&cur.off));
+	json_object_set_new(m, "final", json_true());
+	lasttime = ds_marker_int(m, "time");
+	put(m, 1);
+	cur.count = cur.bytes = 0;
+	ds_offsets_clear(&cur.off);
+}
+
 static void
 pt_add(const char *p, size_t len, const struct ds_env *e)
 {
@@ -623,7 +642,7 @@ main(int argc, char *argv[])
 	if (evmode)
 		ev_finish();
 	else if (cur.count > 0 || ds_bad_count > 0)	/* bad ones count too */
-		pt_close();
+		pt_final();
 	ds_out_flush();
 	if (rp != NULL && ds_replay_errors(rp) > 0)
 		status = 1;	/* an incomplete replay is an error */

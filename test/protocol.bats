@@ -76,7 +76,7 @@ markers() {
 	dsrun '{"a":1}\n' ds-batch -i 1h
 	m=$(printf '%s\n' "$output" | tail -1)
 	[ "${m:0:7}" = '{"@ds":' ]
-	[ "$(jq -c keys_unsorted <<<"$m")" = '["@ds","seq","time","interval","count","offsets","created"]' ]
+	[ "$(jq -c keys_unsorted <<<"$m")" = '["@ds","seq","time","interval","count","offsets","created","final"]' ]
 	# canonical = compact: jq -c gives the same bytes
 	[ "$(jq -c . <<<"$m")" = "$m" ]
 }
@@ -378,4 +378,12 @@ EOF2
 			[ "$got" = "$want" ] || { printf '%s\n--- want\n%s\n--- got\n%s\n' "$cmd" "$want" "$got"; return 1; }
 		done <examples
 	done
+}
+
+@test "protocol: end of input closes the open batch on the interval grid, final" {
+	dsrun '{"a":1}\n{"a":2}\n' ds-batch -i 2s
+	[ "$status" -eq 0 ]
+	m=$(printf '%s\n' "$output" | tail -1)
+	# the time is the end of its 2 s interval, not the wall clock
+	jq -e '.time % 2000 == 0 and .final == true and .count == 2 and .created <= .time' <<<"$m"
 }
