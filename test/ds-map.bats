@@ -33,6 +33,7 @@ jqcases() {
 @test "regex: test match capture sub gsub scan splits (Oniguruma, jq's flags)" { jqcases regex; }
 @test "assignment: = |= += -= *= /= %= //= on paths, select, .[]" { jqcases assign; }
 @test "path functions: .. recurse path paths del getpath delpaths" { jqcases pathfns; }
+@test "numbers print as jq prints them (1e+16, 123456789012345680, 1e-05, -0)" { jqcases numbers; }
 @test "formats: @text @json @html @uri @csv @tsv @sh @base64 @base64d" { jqcases formats; }
 @test "dates: strptime mktime strftime todate fromdate gmtime (yyyyMMddHHmmss)" { jqcases dates; }
 
