@@ -122,7 +122,8 @@ static void
 logcb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
 	(void)rk;
-	if (level <= 3)
+	/* errors (level 3) also reach errorcb; print only worse here */
+	if (level <= 2 || level == 7)	/* 7: -X debug=... */
 		warnx("kafka: %s: %s", fac, buf);
 }
 

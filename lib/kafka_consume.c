@@ -33,7 +33,9 @@ struct part {
 	int64_t		 acked;		/* last ack-mode commit */
 	double		 tokens;	/* rate limit bucket */
 	int64_t		 tokms;		/* when tokens was computed */
-	rd_kafka_message_t *held;	/* waiting for a token (paused) */
+	rd_kafka_message_t **q;		/* ring of records waiting for a token */
+	size_t		 qh, qn, qcap;
+	int		 paused;
 	char		*where;		/* "topic/partition" for messages */
 };
 
@@ -314,39 +316,86 @@ take(struct cons *c, struct part *p, int64_t now)
 	return 1;
 }
 
-/* Emit held messages whose token has come; returns ms to the next one. */
+/*
+ * Records of a rate-limited partition wait in its ring until a token
+ * comes.  The ring holds at most holdmax() records; when it is full the
+ * partition is paused (librdkafka drops what it prefetched and fetches
+ * again from our position on resume), so memory stays bounded and no
+ * fetch round trip sits between two records.
+ */
+static size_t
+holdmax(const struct cons *c)
+{
+	return c->dk->maxrate / 2 > 500 ? (size_t)(c->dk->maxrate / 2) : 500;
+}
+
+static void
+hold(struct cons *c, struct part *p, rd_kafka_message_t *m)
+{
+	if (p->qcap == 0) {
+		p->qcap = holdmax(c);
+		if ((p->q = calloc(p->qcap, sizeof(*p->q))) == NULL)
+			err(1, NULL);
+	}
+	if (p->qn == p->qcap) {		/* cannot happen: paused when full */
+		rd_kafka_message_destroy(m);
+		return;
+	}
+	p->q[(p->qh + p->qn) % p->qcap] = m;
+	p->qn++;
+	if (p->qn == p->qcap && !p->paused) {
+		pause1(c, p, 1);
+		p->paused = 1;
+	}
+}
+
+/* Emit what the partition's tokens allow; returns ms to its next one. */
+static int64_t
+release1(struct cons *c, struct part *p, int64_t now)
+{
+	rd_kafka_message_t *m;
+
+	while (p->qn > 0 && (c->dk->count < 0 || c->seen < c->dk->count) &&
+	    take(c, p, now)) {
+		m = p->q[p->qh];
+		p->qh = (p->qh + 1) % p->qcap;
+		p->qn--;
+		emit(c, p, m);
+		rd_kafka_message_destroy(m);
+	}
+	if (p->paused && p->qn <= p->qcap / 2 && p->owned) {
+		pause1(c, p, 0);
+		p->paused = 0;
+	}
+	if (p->qn == 0)
+		return 100;
+	return (int64_t)((1 - p->tokens) * 1000 / c->dk->maxrate) + 1;
+}
+
 static int
 release(struct cons *c)
 {
 	int64_t now = ds_now_ms(), wait = 100, w;
 	size_t i;
-	struct part *p;
 
-	for (i = 0; i < c->np; i++) {
-		p = &c->p[i];
-		if (p->held == NULL)
-			continue;
-		if (take(c, p, now)) {
-			emit(c, p, p->held);
-			rd_kafka_message_destroy(p->held);
-			p->held = NULL;
-			pause1(c, p, 0);
-			continue;
+	for (i = 0; i < c->np; i++)
+		if (c->p[i].qn > 0 || c->p[i].paused) {
+			w = release1(c, &c->p[i], now);
+			if (w < wait)
+				wait = w;
 		}
-		w = (int64_t)((1 - p->tokens) * 1000 / c->dk->maxrate) + 1;
-		if (w < wait)
-			wait = w;
-	}
 	return (int)wait;
 }
 
 static void
 drop(struct part *p)
 {
-	if (p->held != NULL) {
-		rd_kafka_message_destroy(p->held);
-		p->held = NULL;
+	while (p->qn > 0) {
+		rd_kafka_message_destroy(p->q[p->qh]);
+		p->qh = (p->qh + 1) % p->qcap;
+		p->qn--;
 	}
+	p->paused = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -570,7 +619,7 @@ alleof(struct cons *c)
 	for (i = 0; i < c->np; i++) {
 		if (!c->p[i].owned)
 			continue;
-		if (!c->p[i].eof)
+		if (!c->p[i].eof || c->p[i].qn > 0)
 			return 0;
 		n++;
 	}
@@ -717,17 +766,13 @@ dk_consume(const struct dk *dk)
 		}
 		p = msgpart(&c, m);
 		p->eof = 0;
-		if (dk->maxrate > 0 && (p->held != NULL ||
-		    !take(&c, p, ds_now_ms()))) {
-			if (p->held == NULL) {
-				p->held = m;
-				pause1(&c, p, 1);
-			} else
-				rd_kafka_message_destroy(m);	/* refetched */
-			continue;
+		if (dk->maxrate > 0) {
+			hold(&c, p, m);
+			release1(&c, p, ds_now_ms());
+		} else {
+			emit(&c, p, m);
+			rd_kafka_message_destroy(m);
 		}
-		emit(&c, p, m);
-		rd_kafka_message_destroy(m);
 		if (dk->count >= 0 && c.seen >= dk->count)
 			done = 1;
 		if ((c.seen & 0xffff) == 0 && c.afd != -1)
@@ -746,6 +791,7 @@ dk_consume(const struct dk *dk)
 		free(c.p[k].topic);
 		free(c.p[k].prefix);
 		free(c.p[k].where);
+		free(c.p[k].q);
 	}
 	free(c.p);
 	ds_buf_free(&c.abuf);

@@ -1,0 +1,258 @@
+#!/usr/bin/env bats
+# ds-kafka-cat against a real Kafka 3.9 broker (test/servers/kafka.sh,
+# DS_TEST_BROKERS): envelopes, offsets, -e/-c, groups, rate limits,
+# ack-mode commits and produce round trips.  kcat is the independent
+# peer; expected values come from jq/python3 or are written by hand.
+# Topics are created on first produce with the broker's num.partitions=3.
+
+load helper
+bats_require_minimum_version 1.5.0
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	cd "$T" || return 1
+	need_kafka
+	B=$DS_TEST_BROKERS
+}
+
+teardown() {
+	for p in ${pids:-}; do
+		kill -9 "$p" 2>/dev/null || true
+	done
+}
+
+nlines_ge() {
+	[ "$(wc -l <"$1")" -ge "$2" ]
+}
+
+# distinct values of .value.i in FILE reach N (for wait_for)
+distinct_ge() {
+	[ "$(cat "$@" | jq -r '.value.i' | sort -u | wc -l)" -ge "${!#}" ] 2>/dev/null
+}
+
+# gen N [FROM]: records {"p":i%3,"i":i,"k":"k<i>"}
+gen() {
+	python3 - "$1" "${2:-0}" <<'EOF'
+import json, sys
+n, start = int(sys.argv[1]), int(sys.argv[2])
+for i in range(start, start + n):
+    print(json.dumps({"p": i % 3, "i": i, "k": "k%d" % i}))
+EOF
+}
+
+# produce gen N FROM to topic T, partition from .p, and check it has 3
+fill() {
+	gen "$2" "${3:-0}" | timeout 60 ds-kafka-cat -P -b "$B" -t "$1" \
+	    --partition-field p
+}
+
+G="-X session.timeout.ms=6000"
+
+@test "kafka: the topic made by a produce has 3 partitions (-L)" {
+	t=$(uniq_name kmeta)
+	fill "$t" 3
+	run -0 --separate-stderr ds-kafka-cat -L -b "$B" -t "$t"
+	[ "$(printf '%s\n' "$output" | jq -c '.topics[0].partitions | map(.partition)')" = "[0,1,2]" ]
+	[ "$(printf '%s\n' "$output" | jq '.brokers | length')" -eq 1 ]
+}
+
+@test "kafka: envelopes with keys, headers, null values and non-JSON payloads (kcat produced)" {
+	t=$(uniq_name kenv)
+	printf '{"a": [1, "x"]}' | kcat -b "$B" -P -t "$t" -p 0 -k key1 -H h1=v1 -H h2=v2
+	printf 'plain text' | kcat -b "$B" -P -t "$t" -p 0
+	printf '\n' | kcat -b "$B" -P -Z -t "$t" -p 0 -k 42
+	printf '"quoted"' | kcat -b "$B" -P -t "$t" -p 0 -k '{"k":1}'
+	run -0 --separate-stderr timeout 30 ds-kafka-cat -b "$B" -t "$t" -p 0 -e
+	got=$(printf '%s\n' "$output" | jq -c 'del(.ts)')
+	want='{"topic":"'$t'","partition":0,"offset":0,"key":"key1","headers":{"h1":"v1","h2":"v2"},"value":{"a":[1,"x"]}}
+{"topic":"'$t'","partition":0,"offset":1,"key":null,"headers":{},"value":"plain text"}
+{"topic":"'$t'","partition":0,"offset":2,"key":42,"headers":{},"value":null}
+{"topic":"'$t'","partition":0,"offset":3,"key":{"k":1},"headers":{},"value":"quoted"}'
+	[ "$got" = "$want" ]
+	# the envelope text itself is compact and ts is epoch ms
+	[ "$(printf '%s\n' "$output" | head -1 | grep -c '"value":{"a":\[1,"x"\]}}$')" -eq 1 ]
+	[ "$(printf '%s\n' "$output" | jq -s 'map(select(.ts < 1600000000000)) | length')" -eq 0 ]
+	# --value string and base64 force a string
+	run -0 --separate-stderr timeout 30 ds-kafka-cat -b "$B" -t "$t" -p 0 -e --value string
+	[ "$(printf '%s\n' "$output" | head -1 | jq -r .value)" = '{"a": [1, "x"]}' ]
+	run -0 --separate-stderr timeout 30 ds-kafka-cat -b "$B" -t "$t" -p 0 -e --value base64
+	[ "$(printf '%s\n' "$output" | sed -n 2p | jq -r .value | base64 -d)" = 'plain text' ]
+}
+
+@test "kafka: --value json makes a non-JSON payload a bad record named topic/partition:offset" {
+	t=$(uniq_name kbad)
+	printf '{"ok":1}' | kcat -b "$B" -P -t "$t" -p 1
+	printf 'not json' | kcat -b "$B" -P -t "$t" -p 1
+	printf '{"ok":2}' | kcat -b "$B" -P -t "$t" -p 1
+	run -1 --separate-stderr timeout 30 ds-kafka-cat -b "$B" -t "$t" -p 1 -e --value json
+	[ "$(printf '%s\n' "$output" | jq -c .value)" = '{"ok":1}' ]
+	[[ "$stderr" == *"ds-kafka-cat: $t/1:1: invalid JSON"* ]]
+	run -0 --separate-stderr timeout 30 ds-kafka-cat -b "$B" -t "$t" -p 1 -e --value json --skip-bad
+	[ "$(printf '%s\n' "$output" | jq -c .value | tr -d '\n')" = '{"ok":1}{"ok":2}' ]
+	run -0 --separate-stderr timeout 30 ds-kafka-cat -b "$B" -t "$t" -p 1 -e --value json --dead-letter dl
+	[ "$(jq -c '[.source,.line,.raw]' dl)" = "[\"$t/1\",1,\"not json\"]" ]
+}
+
+@test "kafka: -o beginning, end, absolute, relative, stored and s@timestamp" {
+	t=$(uniq_name koff) g=$(uniq_name g)
+	seq 0 9 | jq -c '{i: .}' | ds-kafka-cat -P -b "$B" -t "$t" -p 0
+	ts=$(date +%s%3N)
+	# a produce after ts: its broker timestamps are >= ts
+	until [ "$(date +%s%3N)" -gt "$ts" ]; do :; done
+	seq 10 19 | jq -c '{i: .}' | ds-kafka-cat -P -b "$B" -t "$t" -p 0
+	c() {
+		timeout 30 ds-kafka-cat -b "$B" -t "$t" -p 0 -e "$@" |
+		    jq -c .value.i | tr '\n' ' '
+	}
+	[ "$(c -o beginning)" = "$(seq -s ' ' 0 19) " ]
+	[ "$(c)" = "$(seq -s ' ' 0 19) " ]
+	[ "$(c -o end)" = "" ]
+	[ "$(c -o 15)" = "15 16 17 18 19 " ]
+	[ "$(c -o -3)" = "17 18 19 " ]
+	[ "$(c -o "s@$ts")" = "$(seq -s ' ' 10 19) " ]
+	[ "$(c -c 4)" = "0 1 2 3 " ]
+	# stored: a group commits 5 records, -o stored starts after them
+	run -0 --separate-stderr timeout 30 ds-kafka-cat -b "$B" -G "$g" -t "$t" -c 5 $G
+	[ "$(c -o stored -X group.id="$g")" = "$(seq -s ' ' 5 19) " ]
+}
+
+@test "kafka: -e exits at the end of every partition, -c after N records" {
+	t=$(uniq_name keof)
+	fill "$t" 300
+	run -0 --separate-stderr timeout 30 ds-kafka-cat -b "$B" -t "$t" -e
+	[ "${#lines[@]}" -eq 300 ]
+	[ "$(printf '%s\n' "$output" | jq -r .value.i | sort -n | uniq | wc -l)" -eq 300 ]
+	run -0 --separate-stderr timeout 30 ds-kafka-cat -b "$B" -t "$t" -c 7
+	[ "${#lines[@]}" -eq 7 ]
+	run -1 --separate-stderr timeout 30 ds-kafka-cat -b "$B" -t "$t" -p 7 -e
+	[[ "$stderr" == *"$t/7: "* ]]
+}
+
+@test "kafka: a group resumes with no loss and no duplicate; --lag agrees" {
+	t=$(uniq_name kgrp) g=$(uniq_name g)
+	fill "$t" 900
+	run -0 --separate-stderr timeout 60 ds-kafka-cat -b "$B" -G "$g" -t "$t" -c 400 $G
+	printf '%s\n' "$output" >first
+	[ "$(wc -l <first)" -eq 400 ]
+	run -0 --separate-stderr ds-kafka-cat --lag -b "$B" -G "$g" -t "$t"
+	[ "$(printf '%s\n' "$output" | jq -s 'map(.committed) | add')" -eq 400 ]
+	[ "$(printf '%s\n' "$output" | jq -s 'map(.lag) | add')" -eq 500 ]
+	fill "$t" 100 900
+	run -0 --separate-stderr timeout 60 ds-kafka-cat -b "$B" -G "$g" -t "$t" -e $G
+	printf '%s\n' "$output" >second
+	[ "$(wc -l <second)" -eq 600 ]
+	[ "$(cat first second | jq -r .value.i | sort -n | uniq | wc -l)" -eq 1000 ]
+	# a regex subscription sees the same topic
+	run -0 --separate-stderr timeout 60 ds-kafka-cat -b "$B" -G "${g}_re" -t "^${t}\$" -e $G
+	[ "${#lines[@]}" -eq 1000 ]
+}
+
+@test "kafka: two consumers in a group split the partitions; one takes over when the other is killed" {
+	t=$(uniq_name ktwo) g=$(uniq_name g)
+	fill "$t" 900
+	timeout 120 ds-kafka-cat -b "$B" -G "$g" -t "$t" --max-rate-per-partition 30 $G >a 2>a.err &
+	apid=$!
+	pids=$apid
+	wait_for 30 nlines_ge a 5
+	timeout 120 ds-kafka-cat -b "$B" -G "$g" -t "$t" --max-rate-per-partition 30 $G >b 2>b.err &
+	bpid=$!
+	pids="$apid $bpid"
+	wait_for 30 nlines_ge b 5
+	# both own partitions now: the last records of each come from
+	# disjoint partition sets
+	wait_for 20 sh -c "[ \$(tail -3 b | jq -r .partition | sort -u | wc -l) -ge 1 ]"
+	na=$(wc -l <a)
+	wait_for 20 nlines_ge a $((na + 10))
+	pa=$(tail -5 a | jq -r .partition | sort -u)
+	pb=$(tail -5 b | jq -r .partition | sort -u)
+	[ -z "$(comm -12 <(echo "$pa") <(echo "$pb"))" ]
+	kill -9 "$apid"
+	# b takes over a's partitions and reads everything to the end
+	wait_for 90 distinct_ge a b 900
+	kill -TERM "$bpid"
+	wait "$bpid" || true
+	[ "$(cat a b | jq -r '[.partition,.offset]|tostring' | sort -u | wc -l)" -eq 900 ]
+}
+
+@test "kafka: --max-rate-per-partition holds each partition to its rate" {
+	t=$(uniq_name krate)
+	fill "$t" 600
+	start=$(date +%s%N)
+	run -0 --separate-stderr timeout 60 ds-kafka-cat -b "$B" -t "$t" -e --max-rate-per-partition 100
+	end=$(date +%s%N)
+	[ "$(printf '%s\n' "$output" | jq -r .value.i | sort -n | uniq | wc -l)" -eq 600 ]
+	rate=$(( 200 * 1000000000 / (end - start) ))
+	echo "rate $rate records/s/partition" >&3
+	[ "$rate" -ge 60 ] && [ "$rate" -le 140 ]
+	# within one partition, the first and last of 200 are ~2 s apart
+	# (timestamps of the output lines, taken by a reader as they come)
+}
+
+@test "kafka: ack mode commits only acked offsets; a restart resumes right after them" {
+	t=$(uniq_name kack) g=$(uniq_name g)
+	fill "$t" 300
+	mkfifo acks
+	timeout 60 ds-kafka-cat -b "$B" -G "$g" -t "$t" --acks acks $G >out 2>err &
+	pids=$!
+	wait_for 30 nlines_ge out 300
+	run -0 --separate-stderr ds-kafka-cat --lag -b "$B" -G "$g" -t "$t"
+	[ "$(printf '%s\n' "$output" | jq -s 'map(select(.committed != null)) | length')" -eq 0 ]
+	echo '{"@ds":"batch","seq":1,"time":1,"interval":1,"count":1,"offsets":[{"topic":"'"$t"'","partition":0,"from":0,"until":60},{"topic":"'"$t"'","partition":1,"from":0,"until":70},{"topic":"'"$t"'","partition":2,"from":0,"until":80}]}' >acks
+	wait_for 20 sh -c "ds-kafka-cat --lag -b '$B' -G '$g' -t '$t' | jq -s -e 'any(.partition == 2 and .committed == 80)'"
+	kill -TERM "$pids"
+	st=0
+	wait "$pids" || st=$?
+	[ "$st" -eq 0 ]
+	run -0 --separate-stderr timeout 60 ds-kafka-cat -b "$B" -G "$g" -t "$t" -e --commit none $G
+	got=$(printf '%s\n' "$output" | jq -c '[.partition,.offset]' | jq -s -c 'group_by(.[0]) | map([.[0][0], (map(.[1]) | min), length])')
+	[ "$got" = "[[0,60,40],[1,70,30],[2,80,20]]" ]
+}
+
+@test "kafka: -P round trip checked with kcat: keys, partitions, headers, values" {
+	t=$(uniq_name kprod)
+	gen 60 | jq -c '. + {h: {src: "gen", n: (.i | tostring)}}' |
+	    ds-kafka-cat -P -b "$B" -t "$t" --key-field k --partition-field p --header-field h
+	got=$(timeout 30 kcat -b "$B" -C -t "$t" -e -q -f '%p %k %h\n' | sort)
+	want=$(gen 60 | jq -r '"\(.p) \(.k) src=gen,n=\(.i)"' | sort)
+	[ "$got" = "$want" ]
+	got=$(timeout 30 kcat -b "$B" -C -t "$t" -e -q -f '%s\n' | jq -c .i | sort -n | tr '\n' ' ')
+	[ "$got" = "$(seq -s ' ' 0 59) " ]
+	# --value-field: a string value is produced as its text
+	echo '{"v":"hello","k":null}' | ds-kafka-cat -P -b "$B" -t "${t}_v" -p 0 --value-field v --key-field k
+	[ "$(timeout 30 kcat -b "$B" -C -t "${t}_v" -e -q -Z -f '%k|%s\n')" = "NULL|hello" ]
+}
+
+@test "kafka: envelopes re-produce as they are (key, value, headers, partition)" {
+	t=$(uniq_name ksrc)
+	gen 30 | jq -c '. + {h: {x: .k}}' |
+	    ds-kafka-cat -P -b "$B" -t "$t" --key-field k --partition-field p --header-field h
+	timeout 30 ds-kafka-cat -b "$B" -t "$t" -e | ds-kafka-cat -P -b "$B" -t "${t}_copy"
+	a=$(timeout 30 kcat -b "$B" -C -t "$t" -e -q -f '%p %o %k %h %s\n' | sort)
+	b=$(timeout 30 kcat -b "$B" -C -t "${t}_copy" -e -q -f '%p %o %k %h %s\n' | sort)
+	[ -n "$a" ] && [ "$a" = "$b" ]
+}
+
+@test "kafka: -P forwards markers once their batch is delivered; failures exit 1 naming the record" {
+	t=$(uniq_name kmark)
+	printf '{"i":1}\n{"@ds":"batch","seq":1,"time":1,"interval":1,"count":1,"offsets":[]}\n' >in
+	run -0 --separate-stderr ds-kafka-cat -P -b "$B" -t "$t" in
+	[ "$output" = '{"@ds":"batch","seq":1,"time":1,"interval":1,"count":1,"offsets":[]}' ]
+	[ "$(timeout 30 kcat -b "$B" -C -t "$t" -e -q -f '%s\n')" = '{"i":1}' ]
+	# partition 9 of a 3-partition topic cannot take the record on line 2
+	printf '{"p":0}\n{"p":9}\n' >in2
+	run -1 --separate-stderr timeout 60 ds-kafka-cat -P -b "$B" -t "$t" --partition-field p in2
+	[[ "$stderr" == *"ds-kafka-cat: in2:2: "*"partition"* ]]
+}
+
+@test "kafka: -X passes settings through and never prints secret values" {
+	run -2 --separate-stderr ds-kafka-cat -b "$B" -t x -X sasl.mechanisms=hunter2 -e
+	[[ "$stderr" == *"sasl.mechanisms"* ]]
+	[[ "$stderr" != *hunter2* ]]
+	run -2 --separate-stderr ds-kafka-cat -b "$B" -t x -X no.such.prop=1 -e
+	[[ "$stderr" == *"no.such.prop"* ]]
+	printf '# settings\nfetch.wait.max.ms=10\n' >props
+	t=$(uniq_name kx)
+	fill "$t" 3
+	run -0 --separate-stderr timeout 30 ds-kafka-cat -F props -b "$B" -t "$t" -e
+	[ "${#lines[@]}" -eq 3 ]
+}
