@@ -167,11 +167,8 @@ f_add(struct ds_expr *x, struct val *in, struct val **av)
 	struct val *acc = &ev_null;
 	uint32_t i;
 
-	if (in->t != T_ARR && in->t != T_OBJ) {
-		if (in->t == T_NULL)
-			return &ev_null;
+	if (in->t != T_ARR && in->t != T_OBJ)
 		return ex_err(x, "Cannot iterate over %s", ex_desc(x, in));
-	}
 	for (i = 0; i < in->n; i++)
 		if ((acc = ex_arith(x, B_ADD, acc, in->t == T_ARR ?
 		    in->u.a[i] : in->u.o[i].v)) == NULL)
