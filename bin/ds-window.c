@@ -62,6 +62,7 @@ struct win {
 	json_t		*ckcum;		/* cum as of the last checkpoint */
 	const char	*ckdir;
 	int64_t		 lastseq;	/* last applied (from checkpoint) */
+	int64_t		 lasttime;	/* and its batch time */
 	struct ds_buf	 spec;		/* options, to match a checkpoint */
 	struct ds_buf	 kbuf, out;
 	/* the key paths, then the aggregates' fields: one scan a record */
@@ -313,7 +314,8 @@ ckpt_save(struct win *w)
 
 	json_decref(w->ckcum);
 	w->ckcum = ds_offsets_json(&w->cum);
-	h = json_pack("{s:I,s:I,s:s,s:o,s:O}", "seq", (json_int_t)w->lastseq,
+	h = json_pack("{s:I,s:I,s:I,s:s,s:o,s:O}", "seq",
+	    (json_int_t)w->lastseq, "time", (json_int_t)w->lasttime,
 	    "interval", (json_int_t)w->interval, "spec", w->spec.p,
 	    "offsets", ds_offsets_json(&w->pend), "cum", w->ckcum);
 	if (h == NULL || (hs = json_dumps(h, JSON_COMPACT)) == NULL)
@@ -370,6 +372,8 @@ ckpt_load(struct win *w)
 		errx(2, "%s: checkpoint made with other options (%s), not %s",
 		    w->ckdir, spec ? spec : "?", w->spec.p);
 	w->lastseq = ds_marker_int(h, "seq");
+	w->lasttime = json_is_integer(json_object_get(h, "time")) ?
+	    ds_marker_int(h, "time") : INT64_MAX;
 	w->interval = ds_marker_int(h, "interval");
 	ds_offsets_merge_json(&w->pend, json_object_get(h, "offsets"));
 	ds_offsets_merge_json(&w->cum, json_object_get(h, "cum"));
@@ -483,7 +487,8 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	int final;
 
 	setinterval(w, ds_marker_int(m, "interval"));
-	if (w->ckdir != NULL && seq <= w->lastseq) {
+	if (w->ckdir != NULL &&
+	    ds_marker_replayed(m, w->lastseq, w->lasttime)) {
 		/* replayed: applied (and emitted) before the restart */
 		ds_groups_clear(&w->cur, &w->aggs);
 		ds_buf_reset(&w->currecs);
@@ -541,6 +546,7 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	json_decref(m);
 	if (w->ckdir != NULL && !final) {
 		w->lastseq = seq;
+		w->lasttime = t;
 		ckpt_save(w);
 	}
 }

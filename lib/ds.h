@@ -313,6 +313,14 @@ json_t	*ds_marker_new(int64_t seq, int64_t time, int64_t interval,
 	    int64_t count, json_t *offsets);
 
 /*
+ * Has a stage whose last applied batch was (lastseq, lasttime) applied
+ * the batch of marker m already?  A replay (ds-batch --log) repeats seq
+ * and time; a new stream started without a log restarts seq at 1 with
+ * later times and must be applied, so both must be at or below.
+ */
+int	 ds_marker_replayed(json_t *m, int64_t lastseq, int64_t lasttime);
+
+/*
  * Add bad (when nonzero) to the marker's "bad" field and write it with
  * ds_out_json, then flush stdout.  Resets ds_bad_count.
  */

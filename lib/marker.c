@@ -65,6 +65,13 @@ ds_marker_new(int64_t seq, int64_t time, int64_t interval, int64_t count,
 	return m;
 }
 
+int
+ds_marker_replayed(json_t *m, int64_t lastseq, int64_t lasttime)
+{
+	return ds_marker_int(m, "seq") <= lastseq &&
+	    ds_marker_int(m, "time") <= lasttime;
+}
+
 void
 ds_marker_emit(json_t *m)
 {

@@ -685,3 +685,21 @@ print("\n".join(rows))' >got
 	[[ "${lines[1]}" == *'"commit":[{"topic":"t","partition":0,"from":0,"until":1}]}' ]]
 	[[ "${lines[3]}" == *'"commit":[{"topic":"t","partition":0,"from":0,"until":2}]}' ]]
 }
+
+@test "ds-state: a new stream (seq from 1, later times) is applied; a replay is not" {
+	# by hand: run 1 counts a=1; run 2 is a new stream (ds-batch
+	# restarted without --log: seq 1 again, later time): a=2; run 3
+	# replays run 2's batch (same seq and time): not applied, a stays 2
+	dsrun '{"w":"a"}\n{"@ds":"batch","seq":1,"time":2000,"interval":2000,"count":1}\n' \
+	    ds-state -k w -a count --checkpoint ck
+	expect 0 '{"w":"a","count":1}
+{"@ds":"batch","seq":1,"time":2000,"interval":2000,"count":1,"commit":[]}'
+	dsrun '{"w":"a"}\n{"@ds":"batch","seq":1,"time":4000,"interval":2000,"count":1}\n' \
+	    ds-state -k w -a count --checkpoint ck
+	expect 0 '{"w":"a","count":2}
+{"@ds":"batch","seq":1,"time":4000,"interval":2000,"count":1,"commit":[]}'
+	dsrun '{"w":"a"}\n{"@ds":"batch","seq":1,"time":4000,"interval":2000,"count":1}\n' \
+	    ds-state -k w -a count --checkpoint ck
+	expect 0 '{"w":"a","count":2}
+{"@ds":"batch","seq":1,"time":4000,"interval":2000,"count":1,"commit":[]}'
+}

@@ -537,3 +537,18 @@ for l in open("out"):
 {"w":"b","count":1}
 {"@ds":"batch","seq":2,"time":6000,"interval":2000,"count":1,"final":true,"offsets":[],"window":{"start":2000,"end":8000}}'
 }
+
+@test "ds-window --checkpoint: a new stream (seq from 1, later times) is applied; a replay is not" {
+	# by hand, 2 s windows sliding 2 s over 2 s batches: run 1 a=1;
+	# run 2 restarts seq at 1 with a later time: applied, a=1 in its own
+	# window; run 3 replays run 2's batch: skipped, nothing emitted
+	dsrun '{"w":"a"}\n{"@ds":"batch","seq":1,"time":2000,"interval":2000,"count":1}\n' \
+	    ds-window -w 2s -s 2s -k w -a count --checkpoint ck
+	[ "$status" -eq 0 ] && [ "$(head -1 <<<"$output")" = '{"w":"a","count":1}' ]
+	dsrun '{"w":"a"}\n{"w":"a"}\n{"@ds":"batch","seq":1,"time":4000,"interval":2000,"count":2}\n' \
+	    ds-window -w 2s -s 2s -k w -a count --checkpoint ck
+	[ "$status" -eq 0 ] && [ "$(head -1 <<<"$output")" = '{"w":"a","count":2}' ]
+	dsrun '{"w":"a"}\n{"w":"a"}\n{"@ds":"batch","seq":1,"time":4000,"interval":2000,"count":2}\n' \
+	    ds-window -w 2s -s 2s -k w -a count --checkpoint ck
+	[ "$status" -eq 0 ] && [ -z "$output" ]
+}
