@@ -265,6 +265,19 @@ for l in open("dl"): d = json.loads(l); assert d["line"] in (1,2,3,4,5,6,7), d'
 	[ "$(q find "$db" x)" = '{"d":{"$date":"2024-01-01T00:00:00Z"}}' ]
 }
 
+@test "ds-sink-mongo: DS_MONGO_URI, long option names, --w majority and --w N" {
+	need_mongo
+	db=$(uniq_name opt)
+	{ printf '{"user":"a","b":1}\n'; mk 1; } >in
+	DS_MONGO_URI=$DS_TEST_MONGO_URI timeout 60 ds-sink-mongo --db "$db" \
+	    --collection f --mode upsert --key user --w majority <in >out
+	grep -q '"upserted":1' out
+	{ printf '{"user":"b","b":2}\n'; mk 1; } |
+	    sink -d "$db" -c g --mode merge --key user --w 1 >/dev/null
+	[ "$(q find "$db" f)" = '{"b":1,"user":"a"}' ]
+	[ "$(q find "$db" g)" = '{"b":2,"user":"b"}' ]
+}
+
 @test "ds-sink-mongo: a 100k-key batch" {
 	need_mongo
 	db=$(uniq_name big)
