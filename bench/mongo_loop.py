@@ -4,7 +4,8 @@ usage: mongo_loop.py URI DB COLL load N < records.ndjson
        mongo_loop.py URI DB COLL count|drop
 
 load: merges each of the first N records into the document of its user
-with its own update_one($set, upsert) -- one round trip a record, over
+(_id = user, as ds-sink-mongo --key user does) with its own
+update_one($set, upsert) -- one round trip a record, over
 one client (the seeds even opened a connection per record).
 """
 
@@ -29,7 +30,7 @@ def main():
             if i >= n:
                 break
             d = json.loads(line)
-            c.update_one({"user": d["user"]}, {"$set": d}, upsert=True)
+            c.update_one({"_id": d["user"]}, {"$set": d}, upsert=True)
     else:
         sys.exit(__doc__)
 
