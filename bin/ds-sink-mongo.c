@@ -370,7 +370,7 @@ main(int argc, char *argv[])
 	struct ds_stage st = { data, marker, NULL, end, NULL };
 	const char *uri = getenv("DS_MONGO_URI"), *w = NULL, *errstr;
 	char errbuf[512], *keys = NULL, *p, *f;
-	char **ixs = NULL;
+	char **ixs = NULL, **np;
 	struct ds_hent *h;
 	struct coll *co;
 	size_t i;
@@ -412,9 +412,10 @@ main(int argc, char *argv[])
 			keys = optarg;
 			break;
 		case OPT_INDEX:
-			if ((ixs = reallocarray(ixs, S.nidx + 1,
+			if ((np = reallocarray(ixs, S.nidx + 1,
 			    sizeof(*ixs))) == NULL)
 				err(1, NULL);
+			ixs = np;
 			ixs[S.nidx++] = optarg;
 			break;
 		case OPT_W:
@@ -461,9 +462,10 @@ main(int argc, char *argv[])
 			warnx("--key: bad field name \"%s\"", f);
 			usage(stderr);
 		}
-		if ((S.b.key = reallocarray(S.b.key, S.b.nkey + 1,
+		if ((np = reallocarray(S.b.key, S.b.nkey + 1,
 		    sizeof(*S.b.key))) == NULL)
 			err(1, NULL);
+		S.b.key = np;
 		S.b.key[S.b.nkey++] = f;
 	}
 	if ((S.idx = calloc(S.nidx + 1, sizeof(*S.idx))) == NULL)
