@@ -1326,8 +1326,8 @@ slice_val(struct ds_expr *x, struct val *t, struct val *from, struct val *to)
 		f += len;
 	if (e < 0)
 		e += len;
-	f = f < 0 ? 0 : f > len ? len : f;
-	e = e < 0 ? 0 : e > len ? len : e;
+	f = !(f >= 0) ? 0 : f > len ? len : f;	/* NaN: 0 */
+	e = !(e >= 0) ? 0 : e > len ? len : e;
 	fi = (int64_t)floor(f);
 	ei = (int64_t)ceil(e);
 	if (ei > (int64_t)len)
@@ -1461,8 +1461,8 @@ ex_arith(struct ds_expr *x, int op, struct val *a, struct val *b)
 			int64_t ia, ib;
 
 			/* jq 1.6: both truncated to integers */
-			ia = isnan(a->u.d) ? 0 : (int64_t)a->u.d;
-			ib = isnan(b->u.d) ? 0 : (int64_t)b->u.d;
+			ia = ex_dtoi(a->u.d);
+			ib = ex_dtoi(b->u.d);
 			if (ib == 0)
 				goto divzero;
 			if (ib == -1)
@@ -1519,8 +1519,8 @@ ex_arith(struct ds_expr *x, int op, struct val *a, struct val *b)
 			char *buf;
 
 			/* jq 1.6: n = (int)(num - 1) more copies */
-			c = num - 1 < -1 ? -1 : num - 1 > 1e8 ? (int)1e8 :
-			    (int)(num - 1);
+			c = isnan(num) || num - 1 < -1 ? -1 : num - 1 > 1e8 ?
+			    (int)1e8 : (int)(num - 1);
 			if (c < 0)
 				return &ev_null;
 			buf = ea_alloc(&x->a, (size_t)s->n * (c + 1) + 1);
@@ -2573,6 +2573,8 @@ setpath(struct ds_expr *x, struct val *v, struct val *path, uint32_t i,
 			return ex_err(x, "Cannot index %s with number",
 			    ex_typename(v));
 		d = floor(key->u.d);
+		if (isnan(d))
+			return ex_err(x, "Cannot set a NaN index");
 		if (d < 0)
 			d += v->t == T_ARR ? v->n : 0;
 		if (d < 0)
@@ -2735,7 +2737,7 @@ delpath(struct ds_expr *x, struct val *v, struct val *path, uint32_t i)
 		return r;
 	}
 	if (key->t == T_NUM && v->t == T_ARR) {
-		idx = (int64_t)floor(key->u.d);
+		idx = ex_dtoi(floor(key->u.d));
 		if (idx < 0)
 			idx += v->n;
 		if (idx < 0 || idx >= v->n)
@@ -3001,7 +3003,7 @@ special(struct ds_expr *x, const struct node *n, struct val *in,
 				ex_err(x, "Invalid limit: not a number");
 				return ST_ERR;
 			}
-			if (v->u.d <= 0)
+			if (!(v->u.d > 0))
 				return 0;
 			s.limit = v->u.d > 1e9 ? 1000000000 : (int)ceil(v->u.d);
 		}

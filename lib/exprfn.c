@@ -566,7 +566,7 @@ f_implode(struct ds_expr *x, struct val *in, struct val **av)
 
 		if (in->u.a[i]->t != T_NUM)
 			return ex_err(x, "Unicode codepoint must be numeric");
-		if (d < 0 || d > 0x10ffff || (d >= 0xd800 && d <= 0xdfff))
+		if (!(d >= 0 && d <= 0x10ffff) || (d >= 0xd800 && d <= 0xdfff))
 			d = 0xfffd;
 		o += ev_putcp(o, (unsigned)d);
 	}
@@ -796,6 +796,9 @@ val2tm(struct val *v, struct tm *tm)
 			return -1;
 		d[i] = v->u.a[i]->u.d;
 	}
+	for (i = 0; i < 8; i++)
+		if (!(fabs(d[i]) < 1e9))
+			return -1;
 	memset(tm, 0, sizeof(*tm));
 	tm->tm_year = (int)d[0] - 1900;
 	tm->tm_mon = (int)d[1];
@@ -866,6 +869,8 @@ f_gmtime(struct ds_expr *x, struct val *in, struct val **av)
 	if (in->t != T_NUM)
 		return ex_err(x, "gmtime() requires a number");
 	d = in->u.d;
+	if (!(fabs(d) < 1e15))
+		return ex_err(x, "gmtime() requires a valid time");
 	t = (time_t)floor(d);
 	if (gmtime_r(&t, &tm) == NULL)
 		return ex_err(x, "errror converting number of seconds since "

@@ -74,6 +74,19 @@ int	 ev_cmp(const struct val *, const struct val *);
 
 #define ev_truthy(v)	((v)->t > T_FALSE)
 
+/* A double as an int64, clamped (NaN is 0): casts out of range are UB. */
+static inline int64_t
+ex_dtoi(double d)
+{
+	if (d != d)
+		return 0;
+	if (d >= 9.2e18)
+		return INT64_MAX;
+	if (d <= -9.2e18)
+		return INT64_MIN;
+	return (int64_t)d;
+}
+
 /* ------------------------------------------------ compiler and runtime */
 
 #include "ds.h"

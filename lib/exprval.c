@@ -434,9 +434,11 @@ jnumber(struct jp *j)
 		nd = 1;
 	} else {
 		while (j->p < j->e && *j->p >= '0' && *j->p <= '9') {
-			iv = iv * 10 + (*j->p++ - '0');
 			if (++nd > 15)
 				isint = 0;
+			else
+				iv = iv * 10 + (*j->p - '0');
+			j->p++;
 		}
 		if (nd == 0)
 			goto bad;
@@ -727,7 +729,7 @@ ev_addnum(struct ds_buf *b, double d)
 	char tmp[40], digits[24], *e;
 	int prec, nd, decpt, i;
 
-	if (d == (double)(int64_t)d && fabs(d) < 1e16) {
+	if (fabs(d) < 1e16 && d == (double)(int64_t)d) {
 		if (d == 0 && signbit(d))
 			ds_buf_add(b, "-0", 2);
 		else

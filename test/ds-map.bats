@@ -270,3 +270,13 @@ $m2" ]
 	dsrun 'null\n' ds-map 'reduce range(200000) as $i (null; [.]) | length'
 	expect 0 1
 }
+
+@test "huge and NaN numbers in indexes, %, *, limit, dates never misbehave" {
+	for p in '[.[] | . % 3] | length' '"x" * nan' '[limit(nan; 1,2)]' \
+	    '.[nan:]' 'try (1e300 | todate) catch "e"' '.[1e300]' \
+	    'try ([1e300,0,0,0,0,0] | mktime) catch "e"' 'del(.[1e300])' \
+	    'try (.[nan] = 1) catch "e"' '[1e300] | implode | length'; do
+		run ds-map "$p" <<<'[1e300, -1e300, 7]'
+		[ "$status" -eq 0 ] || { echo "$p: $status $output" >&2; return 1; }
+	done
+}
