@@ -12,6 +12,7 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@ static struct ds_span tval;		/* the time field of this line */
 static enum ds_tunit tunit = DS_TU_MS;
 static int64_t	 lateness;
 static int	 wantcreated;		/* --created */
+static char	 streamid[40];		/* the markers' "stream", or "" */
 static const char *logdir;
 static struct ds_blog blog;
 static int	 status;
@@ -117,6 +119,8 @@ put(json_t *m, int log)
 {
 	if (evmode && !wantcreated)
 		json_object_del(m, "created");	/* reproducible output */
+	if (streamid[0] != '\0')
+		json_object_set_new(m, "stream", json_string(streamid));
 	if (log && logdir != NULL)
 		ds_blog_append(&blog, m);
 	ds_marker_emit(m);
@@ -417,6 +421,8 @@ static void
 replay_init(void)
 {
 	ds_blog_open(&blog, logdir);
+	if (blog.stream != NULL)	/* the same stream, continued */
+		strlcpy(streamid, blog.stream, sizeof(streamid));
 	if ((rp = ds_replay_new(&blog, replayed, NULL)) == NULL)
 		return;
 	seq = blog.e[blog.n - 1].seq;
@@ -633,6 +639,15 @@ main(int argc, char *argv[])
 	} else if (evopts)
 		errx(2, "--time-unit, --lateness and --created go with -T");
 
+	/*
+	 * Each run is a new stream, so stages with a checkpoint do not take
+	 * its batches (seq from 1 again) for replays; --log continues the
+	 * logged stream.  Event-time output stays reproducible: no id
+	 * without --log.
+	 */
+	if (!evmode || logdir != NULL)
+		snprintf(streamid, sizeof(streamid), "%" PRIx64 "-%08" PRIx32,
+		    (uint64_t)ds_now_ms(), arc4random());
 	if (logdir != NULL)
 		replay_init();
 	run(argv, argc);

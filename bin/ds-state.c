@@ -68,8 +68,7 @@ static struct sk *head, *tail;	/* instate keys by last update */
 static int needtime;		/* keys with last == UNSET exist */
 
 static uint64_t napply;		/* apply() calls, for sk.upd */
-static int64_t lastseq;		/* the last applied batch */
-static int64_t lasttime = INT64_MAX;	/* and its time */
+static struct ds_applied applied;	/* the last applied batch */
 static long sinceck;		/* batches applied since the checkpoint */
 static struct ds_offsets cum;	/* offsets of every applied batch */
 static json_t *ckoffs;		/* cum as of the last checkpoint */
@@ -533,16 +532,16 @@ ckpt_write(double *ms, size_t *bytes, int *full)
 		a = json_array();
 		for (k = 0; k < aggs.n; k++)
 			json_array_append_new(a, json_string(aggspecs[k]));
-		hd = json_pack("{s:i,s:I,s:I,s:I,s:s,s:s,s:o,s:o}", "ds-state",
-		    1, "gen", (json_int_t)gen, "seq", (json_int_t)lastseq,
-		    "time", (json_int_t)lasttime,
+		hd = json_pack("{s:i,s:I,s:s,s:s,s:o,s:o}", "ds-state", 1,
+		    "gen", (json_int_t)gen,
 		    "mode", ex ? "expression" : "aggregate", "key", keytext,
 		    "aggs", a, "offsets", ds_offsets_json(&cum));
 	} else
-		hd = json_pack("{s:I,s:I,s:I,s:I,s:o}", "gen", (json_int_t)gen,
-		    "prev", (json_int_t)(gen - 1), "seq", (json_int_t)lastseq,
-		    "time", (json_int_t)lasttime,
+		hd = json_pack("{s:I,s:I,s:o}", "gen", (json_int_t)gen,
+		    "prev", (json_int_t)(gen - 1),
 		    "offsets", ds_offsets_json(&cum));
+	if (hd != NULL)
+		ds_applied_save(&applied, hd);
 	if (hd == NULL || (s = json_dumps(hd, JSON_COMPACT)) == NULL)
 		errx(1, "checkpoint: cannot encode its header");
 	ds_buf_adds(&b, s);
@@ -649,9 +648,7 @@ static void
 ckpt_pos(json_t *hd)
 {
 	gen = (uint64_t)json_integer_value(json_object_get(hd, "gen"));
-	lastseq = json_integer_value(json_object_get(hd, "seq"));
-	lasttime = json_is_integer(json_object_get(hd, "time")) ?
-	    json_integer_value(json_object_get(hd, "time")) : INT64_MAX;
+	ds_applied_load(&applied, hd);
 	ds_offsets_clear(&cum);
 	ds_offsets_merge_json(&cum, json_object_get(hd, "offsets"));
 	json_decref(ckoffs);
@@ -918,17 +915,16 @@ onmarker(void *ctx, json_t *m, const struct ds_line *l)
 		json_decref(m);
 		return;
 	}
-	if (ckdir != NULL && ds_marker_replayed(m, lastseq, lasttime)) {
+	if (ckdir != NULL && ds_applied_replay(&applied, m)) {
 		if (!replaywarned++)
 			warnx("batch %lld is in the checkpoint (seq %lld): "
 			    "replayed batches are not applied again",
-			    (long long)seq, (long long)lastseq);
+			    (long long)seq, (long long)applied.seq);
 		replay(0);
 		replayed = 1;
 	} else {
 		apply(t);
-		lastseq = seq;
-		lasttime = ds_marker_int(m, "time");
+		ds_applied_set(&applied, m);
 		ds_offsets_merge_json(&cum, json_object_get(m, "offsets"));
 		if (ckdir != NULL && ++sinceck >= every) {
 			ckpt_write(&ms, &bytes, &full);

@@ -61,8 +61,7 @@ struct win {
 	struct ds_offsets cum;		/* offsets of every applied batch */
 	json_t		*ckcum;		/* cum as of the last checkpoint */
 	const char	*ckdir;
-	int64_t		 lastseq;	/* last applied (from checkpoint) */
-	int64_t		 lasttime;	/* and its batch time */
+	struct ds_applied last;		/* last applied (from checkpoint) */
 	struct ds_buf	 spec;		/* options, to match a checkpoint */
 	struct ds_buf	 kbuf, out;
 	/* the key paths, then the aggregates' fields: one scan a record */
@@ -314,10 +313,11 @@ ckpt_save(struct win *w)
 
 	json_decref(w->ckcum);
 	w->ckcum = ds_offsets_json(&w->cum);
-	h = json_pack("{s:I,s:I,s:I,s:s,s:o,s:O}", "seq",
-	    (json_int_t)w->lastseq, "time", (json_int_t)w->lasttime,
-	    "interval", (json_int_t)w->interval, "spec", w->spec.p,
+	h = json_pack("{s:I,s:s,s:o,s:O}", "interval",
+	    (json_int_t)w->interval, "spec", w->spec.p,
 	    "offsets", ds_offsets_json(&w->pend), "cum", w->ckcum);
+	if (h != NULL)
+		ds_applied_save(&w->last, h);
 	if (h == NULL || (hs = json_dumps(h, JSON_COMPACT)) == NULL)
 		errx(1, "checkpoint: cannot encode the header");
 	ds_buf_adds(&b, hs);
@@ -371,9 +371,7 @@ ckpt_load(struct win *w)
 	if (spec == NULL || strcmp(spec, w->spec.p) != 0)
 		errx(2, "%s: checkpoint made with other options (%s), not %s",
 		    w->ckdir, spec ? spec : "?", w->spec.p);
-	w->lastseq = ds_marker_int(h, "seq");
-	w->lasttime = json_is_integer(json_object_get(h, "time")) ?
-	    ds_marker_int(h, "time") : INT64_MAX;
+	ds_applied_load(&w->last, h);
 	w->interval = ds_marker_int(h, "interval");
 	ds_offsets_merge_json(&w->pend, json_object_get(h, "offsets"));
 	ds_offsets_merge_json(&w->cum, json_object_get(h, "cum"));
@@ -487,8 +485,7 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	int final;
 
 	setinterval(w, ds_marker_int(m, "interval"));
-	if (w->ckdir != NULL &&
-	    ds_marker_replayed(m, w->lastseq, w->lasttime)) {
+	if (w->ckdir != NULL && ds_applied_replay(&w->last, m)) {
 		/* replayed: applied (and emitted) before the restart */
 		ds_groups_clear(&w->cur, &w->aggs);
 		ds_buf_reset(&w->currecs);
@@ -543,12 +540,11 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 			json_object_set_new(m, "commit", commit(w, m));
 		ds_marker_emit(m);
 	}
-	json_decref(m);
 	if (w->ckdir != NULL && !final) {
-		w->lastseq = seq;
-		w->lasttime = t;
+		ds_applied_set(&w->last, m);
 		ckpt_save(w);
 	}
+	json_decref(m);
 }
 
 static void

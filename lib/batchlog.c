@@ -43,7 +43,7 @@ mkdirs(const char *dir)
 static int
 entry(const char *p, size_t len, struct ds_blogent *e)
 {
-	json_t *j, *o;
+	json_t *j, *o, *st;
 	json_error_t je;
 
 	if ((j = json_loadb(p, len, 0, &je)) == NULL)
@@ -55,6 +55,8 @@ entry(const char *p, size_t len, struct ds_blogent *e)
 		json_decref(j);
 		return -1;
 	}
+	st = json_object_get(j, "stream");
+	e->stream = json_is_string(st) ? strdup(json_string_value(st)) : NULL;
 	e->seq = ds_marker_int(j, "seq");
 	e->time = ds_marker_int(j, "time");
 	e->interval = ds_marker_int(j, "interval");
@@ -104,6 +106,8 @@ ds_blog_open(struct ds_blog *l, const char *dir)
 			errx(1, "%s: seq %lld after %lld", l->path,
 			    (long long)l->e[l->n].seq,
 			    (long long)l->e[l->n - 1].seq);
+		if (l->e[l->n].stream != NULL)
+			l->stream = l->e[l->n].stream;
 		l->n++;
 		good = (size_t)(nl - b.p) + 1;
 	}
@@ -135,6 +139,8 @@ ds_blog_append(struct ds_blog *l, json_t *m)
 	    "interval", (json_int_t)ds_marker_int(m, "interval"),
 	    "count", (json_int_t)ds_marker_int(m, "count"),
 	    "offsets", json_object_get(m, "offsets"));
+	if (e != NULL && json_is_string(json_object_get(m, "stream")))
+		json_object_set(e, "stream", json_object_get(m, "stream"));
 	if (e == NULL || (s = json_dumps(e, JSON_COMPACT)) == NULL)
 		errx(1, "%s: cannot encode a log entry", l->path);
 	json_decref(e);
@@ -158,8 +164,10 @@ ds_blog_close(struct ds_blog *l)
 {
 	size_t i;
 
-	for (i = 0; i < l->n; i++)
+	for (i = 0; i < l->n; i++) {
 		json_decref(l->e[i].offsets);
+		free(l->e[i].stream);
+	}
 	free(l->e);
 	free(l->path);
 	if (l->fd > 0)

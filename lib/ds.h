@@ -313,12 +313,26 @@ json_t	*ds_marker_new(int64_t seq, int64_t time, int64_t interval,
 	    int64_t count, json_t *offsets);
 
 /*
- * Has a stage whose last applied batch was (lastseq, lasttime) applied
- * the batch of marker m already?  A replay (ds-batch --log) repeats seq
- * and time; a new stream started without a log restarts seq at 1 with
- * later times and must be applied, so both must be at or below.
+ * The last batch a stateful stage or sink applied, to tell replays from
+ * new batches.  A stream is identified by the marker's "stream" (set by
+ * ds-batch: new for each run, kept in its --log); within one stream, or
+ * when markers carry none, a batch was applied when its seq and its time
+ * are both at or below the last applied one's.  A replay repeats all
+ * three; a new stream starts seq at 1 again.
  */
-int	 ds_marker_replayed(json_t *m, int64_t lastseq, int64_t lasttime);
+struct ds_applied {
+	int64_t	 seq;
+	int64_t	 time;
+	char	*stream;	/* owned, NULL when unknown */
+};
+/* Was the batch of marker m applied already? */
+int	 ds_applied_replay(const struct ds_applied *, json_t *m);
+/* Note that the batch of marker m was applied. */
+void	 ds_applied_set(struct ds_applied *, json_t *m);
+/* Add "seq","time","stream" to obj (a checkpoint header); read back. */
+void	 ds_applied_save(const struct ds_applied *, json_t *obj);
+void	 ds_applied_load(struct ds_applied *, json_t *obj);
+void	 ds_applied_free(struct ds_applied *);
 
 /*
  * Add bad (when nonzero) to the marker's "bad" field and write it with
@@ -649,11 +663,13 @@ int64_t	 ds_floordiv(int64_t a, int64_t b);
 struct ds_blogent {
 	int64_t	 seq, time, interval, count;
 	json_t	*offsets;	/* owned array of offset ranges */
+	char	*stream;	/* owned "stream" id, or NULL */
 };
 
 struct ds_blog {
 	int	 fd;
 	char	*path;		/* DIR/batches.ndjson */
+	char	*stream;	/* the last entry's stream id (borrowed) */
 	struct ds_blogent *e;	/* entries read at open */
 	size_t	 n;
 };

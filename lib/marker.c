@@ -66,10 +66,51 @@ ds_marker_new(int64_t seq, int64_t time, int64_t interval, int64_t count,
 }
 
 int
-ds_marker_replayed(json_t *m, int64_t lastseq, int64_t lasttime)
+ds_applied_replay(const struct ds_applied *a, json_t *m)
 {
-	return ds_marker_int(m, "seq") <= lastseq &&
-	    ds_marker_int(m, "time") <= lasttime;
+	const char *s = json_string_value(json_object_get(m, "stream"));
+
+	if (s != NULL && a->stream != NULL && strcmp(s, a->stream) != 0)
+		return 0;	/* another stream: a new batch */
+	return ds_marker_int(m, "seq") <= a->seq &&
+	    ds_marker_int(m, "time") <= a->time;
+}
+
+void
+ds_applied_set(struct ds_applied *a, json_t *m)
+{
+	const char *s = json_string_value(json_object_get(m, "stream"));
+
+	a->seq = ds_marker_int(m, "seq");
+	a->time = ds_marker_int(m, "time");
+	free(a->stream);
+	a->stream = NULL;
+	if (s != NULL && (a->stream = strdup(s)) == NULL)
+		err(1, NULL);
+}
+
+void
+ds_applied_save(const struct ds_applied *a, json_t *obj)
+{
+	ds_marker_set_int(obj, "seq", a->seq);
+	ds_marker_set_int(obj, "time", a->time);
+	if (a->stream != NULL)
+		json_object_set_new(obj, "stream", json_string(a->stream));
+}
+
+void
+ds_applied_load(struct ds_applied *a, json_t *obj)
+{
+	ds_applied_set(a, obj);
+	if (!json_is_integer(json_object_get(obj, "time")))
+		a->time = INT64_MAX;	/* older checkpoints: seq alone */
+}
+
+void
+ds_applied_free(struct ds_applied *a)
+{
+	free(a->stream);
+	a->stream = NULL;
 }
 
 void

@@ -380,7 +380,7 @@ EOF
 @test "ds-batch --log: the log holds every emitted marker" {
 	gen_env 95 2 >in
 	ds-batch -i 1h -n 30 --log L <in >out
-	[ "$(markers out | jq -c '{seq,time,interval,count,offsets}')" = "$(cat L/batches.ndjson)" ]
+	[ "$(markers out | jq -c '{seq,time,interval,count,offsets,stream}')" = "$(cat L/batches.ndjson)" ]
 }
 
 @test "ds-batch --log: replay after kill -9 gives the same seq, time and offsets" {
@@ -408,7 +408,7 @@ EOF
 	[ "$(markers R.out | jq -c '{seq,count,offsets}')" = "$(markers U.out | jq -c '{seq,count,offsets}')" ]
 	[ "$(grep -v '"@ds"' R.out)" = "$(cat all)" ]
 	# the logged batches come back with their logged time
-	[ "$(markers R.out | head -3 | jq -c '{seq,time,interval,count,offsets}')" = "$(cat logged)" ]
+	[ "$(markers R.out | head -3 | jq -c '{seq,time,interval,count,offsets,stream}')" = "$(cat logged)" ]
 	# the log now has every batch once
 	[ "$(jq -r .seq L/batches.ndjson | paste -sd,)" = "1,2,3,4,5,6" ]
 }
@@ -436,7 +436,7 @@ EOF
 	printf '%s\n' "$output" >R.out
 	# logged batches 10,10,5 come back as they were, new ones cut by -n 7
 	[ "$(markers R.out | jq -r '"\(.seq):\(.count)"' | paste -sd,)" = "1:10,2:10,3:5,4:7,5:7,6:7,7:4" ]
-	[ "$(markers R.out | head -3 | jq -c '{seq,time,interval,count,offsets}')" = "$(head -3 L/batches.ndjson)" ]
+	[ "$(markers R.out | head -3 | jq -c '{seq,time,interval,count,offsets,stream}')" = "$(head -3 L/batches.ndjson)" ]
 }
 
 @test "ds-batch --log: a torn last entry is cut off with a warning" {

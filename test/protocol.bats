@@ -76,7 +76,7 @@ markers() {
 	dsrun '{"a":1}\n' ds-batch -i 1h
 	m=$(printf '%s\n' "$output" | tail -1)
 	[ "${m:0:7}" = '{"@ds":' ]
-	[ "$(jq -c keys_unsorted <<<"$m")" = '["@ds","seq","time","interval","count","offsets","created","final"]' ]
+	[ "$(jq -c keys_unsorted <<<"$m")" = '["@ds","seq","time","interval","count","offsets","created","final","stream"]' ]
 	# canonical = compact: jq -c gives the same bytes
 	[ "$(jq -c . <<<"$m")" = "$m" ]
 }
