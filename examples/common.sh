@@ -1,0 +1,21 @@
+# common.sh -- sourced by the examples: find the tools and the input.
+#
+# The examples take their text from a socket (HOST:PORT, as Spark's
+# socketTextStream; type into `nc -lk 9999`) or from stdin ("-").
+# DS_OUT names the last stage (default ds-print, Spark's print());
+# DS_OUT=cat gives the NDJSON stream itself.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+[ -d "$here/../build/bin" ] && PATH="$here/../build/bin:$PATH"
+: "${DS_OUT:=ds-print}"
+: "${INTERVAL:=2s}"
+
+# text from the source named by $1 (default localhost:9999)
+source_text() {
+	local src=${1:-localhost:9999}
+	if [ "$src" = - ]; then
+		cat
+	else
+		nc "${src%:*}" "${src##*:}"
+	fi
+}

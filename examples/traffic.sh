@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# traffic.sh -- the seeds' real project: HLS traffic per user, per user
+# and app, and per user, app and stream, from Kafka into MongoDB with the
+# project's compound indexes, exactly once.  It replaces a Spark job of
+#   KafkaUtils.createDirectStream -> map(parse) -> reduceByKey per
+#   (user, minute, app, stream) -> foreachRDD(bulk $inc into MongoDB)
+#   -> store the offsets after the write
+# Each record {"user","app","stream","bytes","ts",...} adds its bytes and
+# one request to hls_user_flux, hls_user_app_flux and
+# hls_user_app_stream_flux, keyed by the minute of its ts.
+#
+# usage: traffic.sh
+#   BROKERS, TOPIC (access), GROUP (flux), MONGO (URI), DB (hls),
+#   STATE (directory for the batch log and the ack FIFO), INTERVAL (2s);
+#   AT_END=1 stops when the topic is drained (-e), for tests and demos.
+# Kill any stage, run it again: the collections end up as after one run.
+. "$(dirname "$0")/common.sh"
+: "${BROKERS:?set BROKERS}" "${MONGO:?set MONGO}"
+: "${TOPIC:=access}" "${GROUP:=flux}" "${DB:=hls}"
+: "${STATE:=${TMPDIR:-/tmp}/ds-traffic}"
+mkdir -p "$STATE"
+[ -p "$STATE/acks" ] || mkfifo "$STATE/acks"
+end=
+[ "${AT_END:-0}" = 1 ] && end=-e
+
+ds-kafka-cat -b "$BROKERS" -G "$GROUP" -t "$TOPIC" $end \
+    --commit acks --acks "$STATE/acks" |
+	ds-batch -i "$INTERVAL" --log "$STATE/batches" |
+	ds-map '.value | (.ts / 60000 | floor * 60000) as $minute |
+	    {coll: "hls_user_flux", user, timestamp: $minute, bytes},
+	    {coll: "hls_user_app_flux", user, timestamp: $minute, app, bytes},
+	    {coll: "hls_user_app_stream_flux", user, timestamp: $minute, app,
+	     stream, bytes}' |
+	ds-reduce -k coll,user,timestamp,app,stream -a bytes=sum:bytes \
+	    -a requests=count |
+	ds-sink-mongo --uri "$MONGO" -d "$DB" --collection-field coll \
+	    --key user,timestamp,app,stream --mode inc \
+	    --index 'user:1,timestamp:-1,app:1,stream:1' \
+	    --acks "$STATE/acks"
