@@ -6,6 +6,7 @@ LIBSRC != ls lib/*.c
 LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o)
 BINS = $(TOOLS:%=$(BUILD)/bin/%)
 MANS != ls man/*.[17] 2>/dev/null
+HDRS != ls lib/*.h
 
 # tools that talk to servers link their client library
 CFLAGS_ds-kafka-cat = $(KAFKA_CFLAGS)
@@ -19,7 +20,7 @@ all: $(BUILD)/libds.a $(BINS)
 $(BUILD)/lib/kafka%.o: CPPFLAGS += $(KAFKA_CFLAGS)
 $(BUILD)/lib/mongo%.o: CPPFLAGS += $(MONGO_CFLAGS)
 
-$(BUILD)/lib/%.o: lib/%.c lib/ds.h config.mk
+$(BUILD)/lib/%.o: lib/%.c $(HDRS) config.mk
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
