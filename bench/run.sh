@@ -391,6 +391,9 @@ w8() {
 		return
 	fi
 	say "W8 starting the MongoDB-compatible server"
+	# a fresh database every run: what an earlier run left costs time
+	DS_SERVER_DIR=$servers test/servers/mongo.sh stop >/dev/null 2>&1
+	rm -rf "$servers/mongo"
 	if ! out=$(DS_SERVER_DIR=$servers timeout 900 test/servers/mongo.sh \
 	    start 2> "$tmp/mongo.err"); then
 		row W8 "ds-sink-mongo --mode merge" "n/a: server did not start: \
@@ -403,18 +406,18 @@ $(tail -1 "$tmp/mongo.err" | cut -c1-80)" "" ""
 	[ -n "$py" ] || py=$venv/bin/python
 	keys=$(min "$MONGO_N" "$MONGO_KEYS")
 	f=$(datafile log "$MONGO_N" "$MONGO_KEYS" cover)
-	"$py" bench/mongo_loop.py "$uri" $db $coll drop >/dev/null 2>&1
-	local R_TIMEOUT=300
+	timeout 60 "$py" bench/mongo_loop.py "$uri" $db $coll drop >/dev/null 2>&1
+	local R_TIMEOUT=120
 	ds_row W8 ds-sink-mongo "ds-batch -n 1000 | ds-sink-mongo --mode merge" \
 	    "$f" "$MONGO_N" "ds-batch -n 1000" \
 	    "ds-sink-mongo --uri $uri -d $db -c $coll --mode merge --key user"
-	got=$("$py" bench/mongo_loop.py "$uri" $db $coll count 2>&1)
+	got=$(timeout 60 "$py" bench/mongo_loop.py "$uri" $db $coll count 2>&1)
 	[ "$got" = "$keys" ] ||
 	    note "W8: the sink left $got documents, expected $keys"
-	"$py" bench/mongo_loop.py "$uri" $db $coll drop >/dev/null 2>&1
+	timeout 60 "$py" bench/mongo_loop.py "$uri" $db $coll drop >/dev/null 2>&1
 	peer_row W8 ds-sink-mongo "pymongo update_one per record" "$f" \
 	    "$LOOP_N" "$py bench/mongo_loop.py $uri $db $coll load $LOOP_N"
-	"$py" bench/mongo_loop.py "$uri" $db $coll drop >/dev/null 2>&1
+	timeout 60 "$py" bench/mongo_loop.py "$uri" $db $coll drop >/dev/null 2>&1
 	note "W8: $MONGO_N records with $keys keys ($(
 	    [ "$MONGO_N" -lt "$N" ] && echo "MONGO_N, ")FerretDB on \
 $(cat "$servers/mongo/handler" 2>/dev/null)); the per-record loop ran on the first $LOOP_N (one upsert \
