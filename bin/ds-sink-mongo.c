@@ -4,8 +4,10 @@
  * foreachRDD + foreachPartition with one connection, done right).
  */
 #include <err.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,7 +40,7 @@ static struct {
 	int		 nidx;
 	size_t		 bsize;
 	struct ds_mongo	*m;
-	int64_t		 done;		/* last recorded seq */
+	struct ds_applied done;		/* the last recorded batch */
 	int		 ackfd;
 	struct ds_hash	 colls;
 	struct coll	*fixed;		/* the -c collection */
@@ -279,6 +281,37 @@ reset_batch(void)
 	for (i = 0; (h = ds_hash_next(&S.colls, &i)) != NULL; )
 		((struct coll *)h->val)->nops = 0;
 	ds_mbatch_reset(&S.b);
+	S.b.stream = NULL;
+}
+
+/*
+ * Open the ack path.  A FIFO whose reader (ds-kafka-cat --acks) is gone
+ * must not block the sink, nor kill it: the progress record is what
+ * recovery relies on, so the sink warns and writes on; the source then
+ * just commits less, and a restart replays what it did not commit.
+ */
+static int
+ackopen(void)
+{
+	static int warned;
+	int fl;
+
+	if (S.ackfd != -1)
+		return 0;
+	S.ackfd = open(S.acks, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK,
+	    0666);
+	if (S.ackfd == -1) {
+		if (errno != ENXIO)
+			err(1, "%s", S.acks);
+		if (!warned++)
+			warnx("%s: no reader: offsets are not acknowledged",
+			    S.acks);
+		return -1;
+	}
+	/* blocking writes from here on: a slow reader is backpressure */
+	if ((fl = fcntl(S.ackfd, F_GETFL)) != -1)
+		fcntl(S.ackfd, F_SETFL, fl & ~O_NONBLOCK);
+	return 0;
 }
 
 static void
@@ -288,16 +321,21 @@ ack(json_t *m)
 	size_t n;
 	ssize_t w;
 
-	if (S.acks == NULL)
+	if (S.acks == NULL || ackopen() == -1)
 		return;
-	if (S.ackfd == -1 && (S.ackfd = open(S.acks,
-	    O_WRONLY | O_APPEND | O_CREAT, 0666)) == -1)
-		err(1, "%s", S.acks);
 	if ((s = json_dumps(m, JSON_COMPACT)) == NULL)
 		err(1, NULL);
 	n = strlen(s);
 	s[n++] = '\n';		/* replaces the NUL: one write, one line */
-	if ((w = write(S.ackfd, s, n)) != (ssize_t)n)
+	signal(SIGPIPE, SIG_IGN);
+	w = write(S.ackfd, s, n);
+	signal(SIGPIPE, SIG_DFL);
+	if (w == -1 && errno == EPIPE) {
+		warnx("%s: the reader went away: offsets are not "
+		    "acknowledged", S.acks);
+		close(S.ackfd);
+		S.ackfd = -1;
+	} else if (w != (ssize_t)n)
 		err(1, "%s", S.acks);
 	free(s);
 }
@@ -315,16 +353,17 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 		warnx("stopped: the last %zu record(s) not written", S.b.nd);
 		goto out;
 	}
-	if (seq > 0 && seq <= S.done)
+	if (seq > 0 && ds_applied_replay(&S.done, m))
 		replay = 1;	/* recorded before: skip, still forward */
 	else {
+		S.b.stream = json_string_value(json_object_get(m, "stream"));
 		write_batch(seq, &c);
 		crash = getenv("DS_SINK_MONGO_CRASH_AFTER_WRITE");
 		if (crash != NULL && strtoll(crash, NULL, 10) == seq)
 			raise(SIGKILL);		/* testing hook */
 		if (seq > 0) {
 			ds_mongo_progress_put(S.m, S.db, S.id, m);
-			S.done = seq;
+			ds_applied_set(&S.done, m);
 		}
 	}
 	json_object_set_new(m, "written", json_pack(replay ?
@@ -495,7 +534,7 @@ main(int argc, char *argv[])
 	/* at start: indexes, then where we stopped (both wait for Mongo) */
 	if (S.cname != NULL)
 		S.fixed = coll_get(S.cname, strlen(S.cname));
-	S.done = ds_mongo_progress_get(S.m, S.db, S.id);
+	ds_mongo_progress_get(S.m, S.db, S.id, &S.done);
 
 	ds_stage_run(&st, argv, argc);
 

@@ -47,10 +47,10 @@ int	 ds_mongo_index_parse(const char *spec, bson_t *keys, char *err,
 void	 ds_mongo_index(struct ds_mongo *, const char *db, const char *coll,
 	    const bson_t *keys);
 
-/* The last recorded batch seq of sink id (0: none), retrying. */
-int64_t	 ds_mongo_progress_get(struct ds_mongo *, const char *db,
-	    const char *id);
-/* Record marker's seq, time and offsets as the progress of id. */
+/* The last recorded batch of sink id into *a (zero: none), retrying. */
+void	 ds_mongo_progress_get(struct ds_mongo *, const char *db,
+	    const char *id, struct ds_applied *a);
+/* Record marker's stream, seq, time and offsets as the progress of id. */
 void	 ds_mongo_progress_put(struct ds_mongo *, const char *db,
 	    const char *id, json_t *marker);
 
@@ -65,6 +65,7 @@ const char *ds_mongo_check(const bson_t *doc);
  * ------------------------------------------------------------------- */
 
 #define DS_MONGO_GUARD	"_ds_seq"	/* per-document last seq (inc) */
+#define DS_MONGO_GSTREAM "_ds_stream"	/* and the stream of that seq */
 
 enum ds_mmode { DS_M_INSERT, DS_M_UPSERT, DS_M_MERGE, DS_M_INC };
 
@@ -92,6 +93,7 @@ struct ds_mbatch {
 	struct ds_mop	*o;
 	size_t		 no, ocap;
 	struct ds_hash	 bykey;		/* coll NUL key -> op index */
+	const char	*stream;	/* the batch's "stream" (borrowed) */
 };
 
 /*

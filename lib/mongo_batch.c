@@ -283,6 +283,15 @@ ds_mbatch_op(const struct ds_mbatch *b, mongoc_bulk_operation_t *bulk,
 			BCON_APPEND(&a, DS_MONGO_GUARD, "{", "$lt", BCON_INT64(seq),
 			    "}");
 			bson_append_document_end(&or, &a);
+			if (b->stream != NULL) {
+				/* a new stream numbers its batches from 1 */
+				BSON_APPEND_UTF8(&sub, DS_MONGO_GSTREAM,
+				    b->stream);
+				BSON_APPEND_DOCUMENT_BEGIN(&or, "2", &a);
+				BCON_APPEND(&a, DS_MONGO_GSTREAM, "{", "$ne",
+				    BCON_UTF8(b->stream), "}");
+				bson_append_document_end(&or, &a);
+			}
 			bson_append_array_end(&filter, &or);
 		}
 		/* an update needs an operator: an empty $set if need be */

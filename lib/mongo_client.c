@@ -229,8 +229,9 @@ ds_mongo_index(struct ds_mongo *m, const char *db, const char *coll,
 	bson_destroy(&cmd);
 }
 
-int64_t
-ds_mongo_progress_get(struct ds_mongo *m, const char *db, const char *id)
+void
+ds_mongo_progress_get(struct ds_mongo *m, const char *db, const char *id,
+    struct ds_applied *a)
 {
 	mongoc_collection_t *c;
 	mongoc_cursor_t *cur;
@@ -238,19 +239,28 @@ ds_mongo_progress_get(struct ds_mongo *m, const char *db, const char *id)
 	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
 	bson_iter_t it;
 	bson_error_t e;
-	int64_t seq;
 
 	c = mongoc_client_get_collection(m->client, db, DS_MONGO_PROGRESS);
 	BSON_APPEND_UTF8(&filter, "_id", id);
 	BSON_APPEND_INT64(&opts, "limit", 1);
 	for (;;) {
-		seq = 0;
+		ds_applied_free(a);
+		a->seq = a->time = 0;
 		cur = mongoc_collection_find_with_opts(c, &filter, &opts,
 		    NULL);
-		while (mongoc_cursor_next(cur, &doc))
+		while (mongoc_cursor_next(cur, &doc)) {
 			if (bson_iter_init_find(&it, doc, "seq") &&
 			    BSON_ITER_HOLDS_NUMBER(&it))
-				seq = bson_iter_as_int64(&it);
+				a->seq = bson_iter_as_int64(&it);
+			a->time = INT64_MAX;	/* older records: seq alone */
+			if (bson_iter_init_find(&it, doc, "time") &&
+			    BSON_ITER_HOLDS_NUMBER(&it))
+				a->time = bson_iter_as_int64(&it);
+			if (bson_iter_init_find(&it, doc, "stream") &&
+			    BSON_ITER_HOLDS_UTF8(&it) && (a->stream =
+			    strdup(bson_iter_utf8(&it, NULL))) == NULL)
+				err(1, NULL);
+		}
 		if (!mongoc_cursor_error(cur, &e)) {
 			mongoc_cursor_destroy(cur);
 			break;
@@ -265,7 +275,6 @@ ds_mongo_progress_get(struct ds_mongo *m, const char *db, const char *id)
 	bson_destroy(&filter);
 	bson_destroy(&opts);
 	mongoc_collection_destroy(c);
-	return seq;
 }
 
 void
@@ -284,6 +293,9 @@ ds_mongo_progress_put(struct ds_mongo *m, const char *db, const char *id,
 	BSON_APPEND_UTF8(&filter, "_id", id);
 	BSON_APPEND_INT64(&doc, "seq", ds_marker_int(marker, "seq"));
 	BSON_APPEND_INT64(&doc, "time", ds_marker_int(marker, "time"));
+	if (json_is_string(json_object_get(marker, "stream")))
+		BSON_APPEND_UTF8(&doc, "stream",
+		    json_string_value(json_object_get(marker, "stream")));
 	if (json_is_array(o)) {
 		/* {"offsets":[...]}: libbson parses documents, not arrays */
 		t = json_pack("{sO}", "offsets", o);

@@ -39,6 +39,7 @@ def main():
         for d in docs:
             d.pop("_id", None)
             d.pop("_ds_seq", None)
+            d.pop("_ds_stream", None)
             print(json.dumps(json.loads(json_util.dumps(
                 d, json_options=json_util.RELAXED_JSON_OPTIONS)),
                 separators=(",", ":"), sort_keys=True))
