@@ -688,6 +688,13 @@ dk_consume(const struct dk *dk)
 		    strcmp(dk->offset, "end") == 0 ? "latest" : "earliest";
 		extra[ne++] = "enable.auto.commit";
 		extra[ne++] = dk->commit == DK_COMMIT_AUTO ? "true" : "false";
+		/* a regex subscription sees new topics only at a refresh */
+		for (i = 0; i < dk->ntopics; i++)
+			if (dk->topics[i][0] == '^') {
+				extra[ne++] = "topic.metadata.refresh.interval.ms";
+				extra[ne++] = "2000";
+				break;
+			}
 	} else {
 		/*
 		 * librdkafka 2.0's assign() needs a group.id even though
