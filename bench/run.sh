@@ -407,13 +407,24 @@ $(tail -1 "$tmp/mongo.err" | cut -c1-80)" "" ""
 	keys=$(min "$MONGO_N" "$MONGO_KEYS")
 	f=$(datafile log "$MONGO_N" "$MONGO_KEYS" cover)
 	timeout 60 "$py" bench/mongo_loop.py "$uri" $db $coll drop >/dev/null 2>&1
-	local R_TIMEOUT=120
+	local R_TIMEOUT=60
 	ds_row W8 ds-sink-mongo "ds-batch -n 1000 | ds-sink-mongo --mode merge" \
 	    "$f" "$MONGO_N" "ds-batch -n 1000" \
 	    "ds-sink-mongo --uri $uri -d $db -c $coll --mode merge --key user"
 	got=$(timeout 60 "$py" bench/mongo_loop.py "$uri" $db $coll count 2>&1)
-	[ "$got" = "$keys" ] ||
+	[ -z "${RATE[ds-sink-mongo]:-}" ] || [ "$got" = "$keys" ] ||
 	    note "W8: the sink left $got documents, expected $keys"
+	if [ -z "${RATE[ds-sink-mongo]:-}" ]; then
+		# a server that stopped answering stays wedged: do not wait again
+		row W8 "pymongo update_one per record" "n/a: skipped, the \
+server stopped answering during the ds row" "" ""
+		note "W8: FerretDB 1.24 (postgresql) here stops answering after \
+about 1000 upserts into one collection (its PostgreSQL connections all \
+idle in ClientRead): not a ds result"
+		DS_SERVER_DIR=$servers test/servers/mongo.sh stop >/dev/null 2>&1
+		mongo_up=0
+		return
+	fi
 	timeout 60 "$py" bench/mongo_loop.py "$uri" $db $coll drop >/dev/null 2>&1
 	peer_row W8 ds-sink-mongo "pymongo update_one per record" "$f" \
 	    "$LOOP_N" "$py bench/mongo_loop.py $uri $db $coll load $LOOP_N"
