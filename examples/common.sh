@@ -6,7 +6,8 @@
 # DS_OUT=cat gives the NDJSON stream itself.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-[ -d "$here/../build/bin" ] && PATH="$here/../build/bin:$PATH"
+# the tools on PATH (the tests' plain or sanitizer build), else ours
+command -v ds-batch >/dev/null 2>&1 || PATH="$here/../build/bin:$PATH"
 : "${DS_OUT:=ds-print}"
 : "${INTERVAL:=2s}"
 

@@ -12,7 +12,9 @@
 # usage: traffic.sh
 #   BROKERS, TOPIC (access), GROUP (flux), MONGO (URI), DB (hls),
 #   STATE (directory for the batch log and the ack FIFO), INTERVAL (2s);
-#   AT_END=1 stops when the topic is drained (-e), for tests and demos.
+#   AT_END=1 stops when the topic is drained (-e), for tests and demos;
+#   RATE=N caps records/s per partition (Spark's maxRatePerPartition),
+#   so a backlog after downtime is spread over many batches.
 # Kill any stage, run it again: the collections end up as after one run.
 . "$(dirname "$0")/common.sh"
 : "${BROKERS:?set BROKERS}" "${MONGO:?set MONGO}"
@@ -22,6 +24,7 @@ mkdir -p "$STATE"
 [ -p "$STATE/acks" ] || mkfifo "$STATE/acks"
 end=
 [ "${AT_END:-0}" = 1 ] && end=-e
+[ -n "${RATE:-}" ] && end="$end --max-rate-per-partition $RATE"
 
 ds-kafka-cat -b "$BROKERS" -G "$GROUP" -t "$TOPIC" $end \
     --commit acks --acks "$STATE/acks" |

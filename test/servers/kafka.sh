@@ -152,8 +152,22 @@ stop() {
 	return 0
 }
 
+# topic NAME PARTITIONS: create a topic on the running broker with the
+# admin client of the broker's jars (auto-created topics get
+# num.partitions=3)
+topic() {
+	[ -f "$dir/port" ] || die "no broker running in $dir"
+	JAVA_TOOL_OPTIONS= java -Xmx256m -XX:+UseSerialGC \
+	    -Dlog4j.configuration="file:$dir/log4j.properties" \
+	    -cp "$cache/libs/*" "$here/CreateTopic.java" \
+	    "127.0.0.1:$(cat "$dir/port")" "$1" "$2" >/dev/null ||
+		die "cannot create topic $1"
+}
+
 case ${1:-} in
 start) start ;;
 stop) stop ;;
-*) echo "usage: kafka.sh start|stop" >&2; exit 2 ;;
+topic) [ $# -eq 3 ] || { echo "usage: kafka.sh topic NAME PARTITIONS" >&2; exit 2; }
+	topic "$2" "$3" ;;
+*) echo "usage: kafka.sh start|stop|topic NAME PARTITIONS" >&2; exit 2 ;;
 esac

@@ -1,0 +1,150 @@
+#!/usr/bin/env bats
+# End to end over the real broker and FerretDB: the flagship traffic job
+# (examples/traffic.sh) killed with SIGKILL at random stages and moments
+# and restarted until done, and MongoDB stopped mid-run.  Every expectation is computed here by python3
+# from the produced records, and read back through pymongo.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	cd "$T" || return 1
+	need_kafka
+	need_mongo
+	pgids=
+}
+
+teardown() {
+	for g in $pgids; do
+		kill -9 -- "-$g" 2>/dev/null || true
+	done
+}
+
+q() {
+	timeout 60 "$DS_TEST_MONGO_PY" "$DS_TOP/test/mongo-q.py" \
+	    "$DS_TEST_MONGO_URI" "$@"
+}
+
+# access N SEED: N access records, few keys (FerretDB scans a collection
+# per keyed update, so the key count is kept small), ts over ~2 minutes
+access() {
+	python3 - "$1" "$2" <<'EOF'
+import json, random, sys
+n, seed = int(sys.argv[1]), int(sys.argv[2])
+random.seed(seed)
+t0 = 1732255200000
+for i in range(n):
+    print(json.dumps({"id": "r%d-%d" % (seed, i),
+        "user": "u%02d" % random.randrange(12),
+        "app": random.choice(["live", "vod"]),
+        "stream": "s%d" % random.randrange(3),
+        "bytes": random.randrange(1, 100000),
+        "ts": t0 + i * 120000 // n}, separators=(",", ":")))
+EOF
+}
+
+# flux FILE COLL: what traffic.sh must leave in COLL, as mongo-q.py
+# find prints it (keys sorted, sorted by _id)
+flux() {
+	python3 - "$1" "$2" <<'EOF'
+import json, sys
+path, coll = sys.argv[1], sys.argv[2]
+fields = {"hls_user_flux": ["user"], "hls_user_app_flux": ["user", "app"],
+          "hls_user_app_stream_flux": ["user", "app", "stream"]}[coll]
+docs = {}
+for l in open(path):
+    r = json.loads(l)
+    m = r["ts"] // 60000 * 60000
+    k = {"user": r["user"], "timestamp": m, "app": None, "stream": None}
+    for f in fields:
+        k[f] = r[f]
+    key = json.dumps(k, sort_keys=True)
+    d = docs.setdefault(key, dict(k, coll=coll, bytes=0, requests=0))
+    d["bytes"] += r["bytes"]
+    d["requests"] += 1
+# mongo-q.py sorts by the _id, the key document in --key order
+def idkey(d):
+    return json.dumps({f: d[f] for f in ["user", "timestamp", "app", "stream"]})
+for d in sorted(docs.values(), key=idkey):
+    print(json.dumps(d, sort_keys=True, separators=(",", ":")))
+EOF
+}
+
+# check_flux FILE DB: the three collections equal the reference
+check_flux() {
+	local c
+	for c in hls_user_flux hls_user_app_flux hls_user_app_stream_flux; do
+		flux "$1" "$c" >"want.$c"
+		q find "$2" "$c" | python3 -c '
+import json, sys
+for l in sys.stdin:
+    print(json.dumps(json.loads(l), sort_keys=True, separators=(",", ":")))' \
+		    | sort >"got.$c"
+		sort "want.$c" | diff - "got.$c" || {
+			echo "collection $c differs" >&2
+			return 1
+		}
+	done
+}
+
+# traffic: the flagship job, in its own process group; pid in $job
+traffic() {
+	setsid env TOPIC="$topic" GROUP="$group" DB="$db" STATE="$T/state" \
+	    BROKERS="$DS_TEST_BROKERS" MONGO="$DS_TEST_MONGO_URI" \
+	    INTERVAL=300ms AT_END=1 RATE=${RATE:-400} DS_OUT=cat \
+	    timeout 300 "$DS_TOP/examples/traffic.sh" >>out 2>>err &
+	job=$!
+	pgids="$pgids $job"
+}
+
+# reap PID SECS: wait for a job to end, SIGKILL its group after SECS
+reap() {
+	local i
+	for i in $(seq $(($2 * 10))); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 -- "-$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+@test "e2e: the traffic job killed -9 at random stages and moments equals one clean run" {
+	topic=$(uniq_name access) group=g$topic db=$(uniq_name hls)
+	access 4000 1 >data
+	ds-kafka-cat -P -b "$DS_TEST_BROKERS" -t "$topic" --key-field user <data
+	stages=(ds-kafka-cat ds-batch ds-map ds-reduce ds-sink-mongo)
+	kills=0
+	for round in $(seq 8); do
+		traffic
+		sleep "$(python3 -c "import random; print(random.uniform(0.3, 2.5))")"
+		victim=${stages[RANDOM % ${#stages[@]}]}
+		if pkill -9 -g "$job" -x "$victim"; then
+			kills=$((kills + 1))
+			echo "round $round: killed $victim" >>kills
+		fi
+		reap "$job" 30
+	done
+	# and once more to the end, undisturbed
+	traffic
+	reap "$job" 240
+	cat kills >&3 || true
+	[ "$kills" -ge 3 ]
+	check_flux data "$db"
+	# the indexes of the seeds' project
+	q indexes "$db" hls_user_app_stream_flux | grep -qx 'user:1,timestamp:-1,app:1,stream:1'
+}
+
+@test "e2e: MongoDB stopped and restarted mid-run: nothing lost, nothing doubled" {
+	topic=$(uniq_name access) group=g$topic db=$(uniq_name hls)
+	access 3000 2 >data
+	ds-kafka-cat -P -b "$DS_TEST_BROKERS" -t "$topic" --key-field user <data
+	traffic
+	wait_for 60 grep -q '"seq"' out
+	"$DS_TOP/test/servers/mongo.sh" stop-ferret
+	sleep 3	# the outage itself, not a synchronisation
+	"$DS_TOP/test/servers/mongo.sh" start-ferret >/dev/null
+	reap "$job" 240
+	grep -q 'retrying' err
+	check_flux data "$db"
+}
