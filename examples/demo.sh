@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# demo.sh -- "make demo": the main job from start to end on this machine.
+# Starts an embedded Kafka (ds-kafka-cat -M, librdkafka's mock cluster)
+# and a local MongoDB-compatible server (the FerretDB the tests use),
+# feeds generated access-log traffic, runs the flagship traffic pipeline
+# (examples/traffic.sh) until the topic is drained, prints the resulting
+# per-user/app flux and a per-batch summary (ds-top), and stops what it
+# started.  N=records (default 1500).  Few keys and small batches: the
+# FerretDB the tests use scans a collection for each keyed update.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+export PATH="$top/build/bin:$PATH"
+N=${N:-1500}
+work=$top/build/demo
+rm -rf "$work"
+mkdir -p "$work"
+cd "$work"
+
+pids=
+cleanup() {
+	for p in $pids; do
+		kill "$p" 2>/dev/null || true
+	done
+	DS_SERVER_DIR=$work "$top/test/servers/mongo.sh" stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+say() { printf '\n== %s\n' "$*"; }
+
+say "starting an embedded Kafka cluster (ds-kafka-cat -M 1)"
+mkfifo kafka.cmd
+ds-kafka-cat -M 1 <kafka.cmd >kafka.out 2>kafka.err &
+pids="$pids $!"
+exec 3>kafka.cmd		# hold the command pipe open
+for i in $(seq 100); do
+	[ -s kafka.out ] && break
+	sleep 0.1
+done
+BROKERS=$(head -1 kafka.out)
+[ -n "$BROKERS" ] || { cat kafka.err; exit 1; }
+echo "topic access 3" >&3
+echo "brokers: $BROKERS"
+
+say "starting MongoDB-compatible FerretDB (first run builds it: a few minutes)"
+DS_SERVER_DIR=$work "$top/test/servers/mongo.sh" start >mongo.env 2>mongo.err ||
+	{ cat mongo.err; exit 1; }
+. ./mongo.env
+MONGO=$DS_TEST_MONGO_URI
+echo "mongodb: $MONGO"
+
+say "producing $N access-log records to topic 'access', keyed by user"
+python3 - "$N" <<'PY' | ds-kafka-cat -P -b "$BROKERS" -t access --key-field user
+import json, random, sys
+random.seed(42)
+n = int(sys.argv[1])
+t0 = 1732255200000
+for i in range(n):
+    print(json.dumps({"user": "u%02d" % random.randrange(10),
+        "app": random.choice(["live", "vod", "hls", "rtmp"]),
+        "stream": "s%d" % random.randrange(3),
+        "bytes": random.randrange(1000, 2000000),
+        "ip": "10.0.%d.%d" % (random.randrange(256), random.randrange(256)),
+        "ts": t0 + i * 120000 // n}, separators=(",", ":")))
+PY
+
+say "running the traffic job: Kafka -> ds-batch 300ms -> ds-map -> ds-reduce -> ds-sink-mongo"
+BROKERS=$BROKERS MONGO=$MONGO STATE=$work/state AT_END=1 INTERVAL=300ms \
+    RATE=100 timeout 240 "$here/traffic.sh" >markers.ndjson
+echo "done: $(wc -l <markers.ndjson) batches written"
+
+say "per-batch summary (ds-top, from the markers the sink wrote)"
+ds-top <markers.ndjson | tail -n 12
+
+say "hls_user_app_flux: the top 10 user/app pairs by bytes (of $("$DS_TEST_MONGO_PY" "$top/test/mongo-q.py" "$MONGO" count hls hls_user_app_flux) documents)"
+"$DS_TEST_MONGO_PY" "$top/test/mongo-q.py" "$MONGO" find hls hls_user_app_flux |
+	ds-reduce -k user,app -a bytes=sum:bytes -a requests=sum:requests |
+	python3 -c '
+import json, sys
+rows = sorted((json.loads(l) for l in sys.stdin), key=lambda r: -r["bytes"])
+print("%-6s %-5s %14s %9s" % ("user", "app", "bytes", "requests"))
+for r in rows[:10]:
+    print("%-6s %-5s %14d %9d" % (r["user"], r["app"], r["bytes"], r["requests"]))'
+echo
+echo "stopping the servers; the state is in $work"
