@@ -32,9 +32,7 @@ teardown_file() {
 }
 
 teardown() {
-	for p in ${pids:-}; do
-		kill -9 "$p" 2>/dev/null || true
-	done
+	killtree ${pids:-}
 }
 
 # mock CMD...: send a command to the mock cluster and wait for its "ok"

@@ -16,9 +16,7 @@ setup() {
 }
 
 teardown() {
-	for p in ${pids:-}; do
-		kill -9 "$p" 2>/dev/null || true
-	done
+	killtree ${pids:-}
 }
 
 nlines_ge() {
@@ -164,7 +162,7 @@ G="-X session.timeout.ms=6000"
 	pa=$(tail -5 a | jq -r .partition | sort -u)
 	pb=$(tail -5 b | jq -r .partition | sort -u)
 	[ -z "$(comm -12 <(echo "$pa") <(echo "$pb"))" ]
-	kill -9 "$apid"
+	killtree "$apid"
 	# b takes over a's partitions and reads everything to the end
 	wait_for 90 distinct_ge a b 900
 	kill -TERM "$bpid"

@@ -64,3 +64,14 @@ need_mongo() {
 uniq_name() {
 	echo "${1:-t}_$$_${BATS_TEST_NUMBER}_$RANDOM"
 }
+
+# killtree PID...: SIGKILL each process's children, then the process: a
+# "timeout CMD &" job's pid is timeout's, and a SIGKILLed timeout cannot
+# pass the signal on, so its child would be left running.
+killtree() {
+	local p
+	for p in "$@"; do
+		pkill -9 -P "$p" 2>/dev/null || true
+		kill -9 "$p" 2>/dev/null || true
+	done
+}
