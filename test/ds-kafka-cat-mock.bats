@@ -184,10 +184,12 @@ G="-X session.timeout.ms=6000"
 	end=$(date +%s%N)
 	got=$(printf '%s\n' "$output" | jq -c '[.partition,.offset,.value.i]' | sort)
 	[ "$got" = "$(expected 600 | sort)" ]
-	# 200 records a partition at 100/s: about 2 s; allow 60..140 /s
+	# 200 records a partition at 100/s: about 2 s, so at most ~140/s
 	rate=$(( 200 * 1000000000 / (end - start) ))
 	echo "rate $rate records/s/partition" >&3
-	[ "$rate" -ge 60 ] && [ "$rate" -le 140 ]
+	# the limit is the upper bound; the lower one only rules out a
+	# stall (a loaded machine is slower, never faster, than the limit)
+	[ "$rate" -ge 10 ] && [ "$rate" -le 140 ]
 }
 
 @test "mock: ack mode commits nothing before the ack, then exactly what the marker says" {

@@ -179,7 +179,9 @@ G="-X session.timeout.ms=6000"
 	[ "$(printf '%s\n' "$output" | jq -r .value.i | sort -n | uniq | wc -l)" -eq 600 ]
 	rate=$(( 200 * 1000000000 / (end - start) ))
 	echo "rate $rate records/s/partition" >&3
-	[ "$rate" -ge 60 ] && [ "$rate" -le 140 ]
+	# the limit is the upper bound; the lower one only rules out a
+	# stall (a loaded machine is slower, never faster, than the limit)
+	[ "$rate" -ge 10 ] && [ "$rate" -le 140 ]
 	# within one partition, the first and last of 200 are ~2 s apart
 	# (timestamps of the output lines, taken by a reader as they come)
 }
