@@ -92,7 +92,7 @@ for l in sys.stdin:
 traffic() {
 	setsid env TOPIC="$topic" GROUP="$group" DB="$db" STATE="$T/state" \
 	    BROKERS="$DS_TEST_BROKERS" MONGO="$DS_TEST_MONGO_URI" \
-	    INTERVAL=300ms AT_END=1 RATE=${RATE:-400} DS_OUT=cat \
+	    INTERVAL=300ms AT_END=1 RATE=${RATE:-200} DS_OUT=cat \
 	    timeout 300 "$DS_TOP/examples/traffic.sh" >>out 2>>err &
 	job=$!
 	pgids="$pgids $job"
@@ -111,13 +111,13 @@ reap() {
 
 @test "e2e: the traffic job killed -9 at random stages and moments equals one clean run" {
 	topic=$(uniq_name access) group=g$topic db=$(uniq_name hls)
-	access 4000 1 >data
+	access 1500 1 >data
 	ds-kafka-cat -P -b "$DS_TEST_BROKERS" -t "$topic" --key-field user <data
 	stages=(ds-kafka-cat ds-batch ds-map ds-reduce ds-sink-mongo)
 	kills=0
 	for round in $(seq 8); do
 		traffic
-		sleep "$(python3 -c "import random; print(random.uniform(0.3, 2.5))")"
+		sleep "$(python3 -c "import random; print(random.uniform(0.3, 2.0))")"
 		victim=${stages[RANDOM % ${#stages[@]}]}
 		if pkill -9 -g "$job" -x "$victim"; then
 			kills=$((kills + 1))
@@ -125,9 +125,10 @@ reap() {
 		fi
 		reap "$job" 30
 	done
-	# and once more to the end, undisturbed
+	# and once more to the end, undisturbed (FerretDB is slow under load:
+	# a generous bound, the test fails on a short count anyway)
 	traffic
-	reap "$job" 240
+	reap "$job" 420
 	cat kills >&3 || true
 	[ "$kills" -ge 3 ]
 	check_flux data "$db"
@@ -137,14 +138,14 @@ reap() {
 
 @test "e2e: MongoDB stopped and restarted mid-run: nothing lost, nothing doubled" {
 	topic=$(uniq_name access) group=g$topic db=$(uniq_name hls)
-	access 3000 2 >data
+	access 1500 2 >data
 	ds-kafka-cat -P -b "$DS_TEST_BROKERS" -t "$topic" --key-field user <data
 	traffic
 	wait_for 60 grep -q '"seq"' out
 	"$DS_TOP/test/servers/mongo.sh" stop-ferret
 	sleep 3	# the outage itself, not a synchronisation
 	"$DS_TOP/test/servers/mongo.sh" start-ferret >/dev/null
-	reap "$job" 240
+	reap "$job" 420
 	grep -q 'retrying' err
 	check_flux data "$db"
 }
