@@ -598,7 +598,7 @@ stream_marker(void *ctx, json_t *m, const struct ds_line *l)
 		ds_offsets_merge_json(&o, json_object_get(m, "offsets"));
 		ds_offsets_merge_json(&o, offs);
 		json_object_set_new(m, "offsets", ds_offsets_json(&o));
-		ds_offsets_clear(&o);
+		ds_offsets_free(&o);
 		l = NULL;
 	}
 	side_clear(&j->tab);

@@ -446,7 +446,8 @@ void	 ds_offsets_see(struct ds_offsets *, const char *topic, size_t tlen,
 json_t	*ds_offsets_json(const struct ds_offsets *);
 /* Merge a marker's "offsets" array (borrowed) into o. */
 void	 ds_offsets_merge_json(struct ds_offsets *, json_t *arr);
-void	 ds_offsets_clear(struct ds_offsets *);
+void	 ds_offsets_clear(struct ds_offsets *);	/* keeps the array */
+void	 ds_offsets_free(struct ds_offsets *);	/* clear, release it */
 
 /* ---------------------------------------------------------------------
  * agg.c: aggregates (section owned by the ds-reduce/ds-window work)

@@ -105,3 +105,12 @@ ds_offsets_clear(struct ds_offsets *o)
 		free(o->r[i].topic);
 	o->n = 0;
 }
+
+void
+ds_offsets_free(struct ds_offsets *o)
+{
+	ds_offsets_clear(o);
+	free(o->r);
+	o->r = NULL;
+	o->cap = 0;
+}
