@@ -14,7 +14,7 @@
 
 enum {
 	OPT_VALUE = DS_OPT_FIRST_TOOL, OPT_KEYF, OPT_VALF, OPT_PARTF,
-	OPT_HDRF, OPT_LAG, OPT_MAXRATE, OPT_COMMIT, OPT_ACKS
+	OPT_HDRF, OPT_LAG, OPT_MAXRATE, OPT_COMMIT, OPT_ACKS, OPT_TXN
 };
 
 static const char usagetext[] =
@@ -27,6 +27,7 @@ static const char usagetext[] =
 "       ds-kafka-cat -P -b BROKERS -t TOPIC [-p PARTITION] [--key-field F]\n"
 "                    [--value-field F] [--partition-field F] "
 "[--header-field F]\n"
+"                    [--transactional-id ID [-G GROUP]]\n"
 "                    [-X PROP=VAL] [-F FILE] [--skip-bad] [--dead-letter FILE]\n"
 "                    [FILE ...]\n"
 "       ds-kafka-cat -L -b BROKERS [-t TOPIC ...] [-X PROP=VAL] [-F FILE]\n"
@@ -76,6 +77,7 @@ main(int argc, char *argv[])
 		    OPT_MAXRATE },
 		{ "commit", required_argument, NULL, OPT_COMMIT },
 		{ "acks", required_argument, NULL, OPT_ACKS },
+		{ "transactional-id", required_argument, NULL, OPT_TXN },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -201,6 +203,9 @@ main(int argc, char *argv[])
 		case OPT_ACKS:
 			dk.acks = optarg;
 			break;
+		case OPT_TXN:
+			dk.txnid = optarg;
+			break;
 		default:
 			usage(2);
 		}
@@ -225,6 +230,8 @@ main(int argc, char *argv[])
 		dk.commit = DK_COMMIT_ACKS;
 	if (dk.commit == DK_COMMIT_DEFAULT)
 		dk.commit = DK_COMMIT_AUTO;
+	if (dk.txnid != NULL && mode != 'P')
+		errx(2, "--transactional-id is for producing (-P)");
 	switch (mode) {
 	case 'L':
 		status = dk_metadata(&dk);
@@ -241,10 +248,13 @@ main(int argc, char *argv[])
 			warnx("-P needs exactly one -t TOPIC");
 			usage(2);
 		}
-		if (dk.group != NULL || dk.offset != NULL || dk.exit_eof ||
-		    dk.count >= 0 || dk.maxrate > 0 || dk.acks != NULL)
-			errx(2, "-P: -G, -o, -e, -c, --acks and "
+		if (dk.offset != NULL || dk.exit_eof || dk.count >= 0 ||
+		    dk.maxrate > 0 || dk.acks != NULL)
+			errx(2, "-P: -o, -e, -c, --acks and "
 			    "--max-rate-per-partition are for consuming");
+		if (dk.group != NULL && dk.txnid == NULL)
+			errx(2, "-P: -G needs --transactional-id (the group "
+			    "whose offsets each transaction commits)");
 		status = dk_produce(&dk, argv, argc);
 		break;
 	default:

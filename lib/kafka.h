@@ -27,6 +27,7 @@ struct dk {
 	enum dk_vmode	  vmode;
 	enum dk_commit	  commit;
 	const char	 *acks;
+	const char	 *txnid;	/* -P --transactional-id */
 	int64_t		  maxrate;	/* records/s/partition, 0: none */
 	struct ds_path	  keyf, valf, partf, hdrf;	/* n == 0: unset */
 	char		**props;	/* "name=value", in order (-F, -X) */
@@ -48,6 +49,13 @@ void	 dk_conf_file(struct dk *, const char *path);
 int	 dk_secret(const char *name);
 /* librdkafka's error and log callbacks, as "ds-kafka-cat: kafka: ..." */
 void	 dk_callbacks(rd_kafka_conf_t *);
+/*
+ * The offsets a batch marker m says are safe to commit: its "commit"
+ * entries when it has them, else the until of its "offsets" ranges, the
+ * highest per partition.  A new list the caller destroys; NULL when m is
+ * not a batch marker.
+ */
+rd_kafka_topic_partition_list_t *dk_marker_commits(json_t *m);
 
 /* kafka_admin.c: -L, --lag and -M.  Each returns the exit status. */
 int	 dk_metadata(const struct dk *);

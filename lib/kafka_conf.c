@@ -133,3 +133,36 @@ dk_callbacks(rd_kafka_conf_t *conf)
 	rd_kafka_conf_set_error_cb(conf, errorcb);
 	rd_kafka_conf_set_log_cb(conf, logcb);
 }
+
+rd_kafka_topic_partition_list_t *
+dk_marker_commits(json_t *m)
+{
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_topic_partition_t *tp;
+	json_t *arr, *e, *t, *pa, *u;
+	size_t i;
+
+	if (!ds_marker_is_batch(m))
+		return NULL;
+	if ((arr = json_object_get(m, "commit")) == NULL)
+		arr = json_object_get(m, "offsets");
+	l = rd_kafka_topic_partition_list_new(4);
+	json_array_foreach(arr, i, e) {
+		t = json_object_get(e, "topic");
+		pa = json_object_get(e, "partition");
+		if ((u = json_object_get(e, "until")) == NULL)
+			u = json_object_get(e, "offset");
+		if (!json_is_string(t) || !json_is_integer(pa) ||
+		    !json_is_integer(u))
+			continue;
+		tp = rd_kafka_topic_partition_list_find(l, json_string_value(t),
+		    (int32_t)json_integer_value(pa));
+		if (tp == NULL)
+			tp = rd_kafka_topic_partition_list_add(l,
+			    json_string_value(t),
+			    (int32_t)json_integer_value(pa));
+		if (json_integer_value(u) > tp->offset)
+			tp->offset = json_integer_value(u);
+	}
+	return l;
+}

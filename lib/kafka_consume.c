@@ -420,10 +420,11 @@ static void
 ackline(struct cons *c, const char *s, size_t n,
     rd_kafka_topic_partition_list_t *l)
 {
-	json_t *m, *arr, *e, *t, *pa, *u;
-	rd_kafka_topic_partition_t *tp;
+	rd_kafka_topic_partition_list_t *safe;
+	rd_kafka_topic_partition_t *tp, *e;
 	struct part *p;
-	size_t i;
+	json_t *m;
+	int i;
 
 	if (!ds_is_control(s, n))
 		return;
@@ -431,25 +432,16 @@ ackline(struct cons *c, const char *s, size_t n,
 		warnx("%s: malformed ack line ignored", c->dk->acks);
 		return;
 	}
-	if (!ds_marker_is_batch(m)) {
-		json_decref(m);
+	safe = dk_marker_commits(m);
+	json_decref(m);
+	if (safe == NULL)
 		return;
-	}
-	if ((arr = json_object_get(m, "commit")) == NULL)
-		arr = json_object_get(m, "offsets");
-	json_array_foreach(arr, i, e) {
-		t = json_object_get(e, "topic");
-		pa = json_object_get(e, "partition");
-		if ((u = json_object_get(e, "until")) == NULL)
-			u = json_object_get(e, "offset");
-		if (!json_is_string(t) || !json_is_integer(pa) ||
-		    !json_is_integer(u))
-			continue;
-		p = find(c, json_string_value(t),
-		    (int32_t)json_integer_value(pa));
-		if (!p->owned || json_integer_value(u) <= p->acked)
+	for (i = 0; i < safe->cnt; i++) {
+		e = &safe->elems[i];
+		p = find(c, e->topic, e->partition);
+		if (!p->owned || e->offset <= p->acked)
 			continue;	/* not ours (rebalance) or old */
-		p->acked = json_integer_value(u);
+		p->acked = e->offset;
 		tp = rd_kafka_topic_partition_list_find(l, p->topic,
 		    p->partition);
 		if (tp == NULL)
@@ -457,7 +449,7 @@ ackline(struct cons *c, const char *s, size_t n,
 			    p->partition);
 		tp->offset = p->acked;
 	}
-	json_decref(m);
+	rd_kafka_topic_partition_list_destroy(safe);
 }
 
 /* Read what the ack path holds now and commit it. */

@@ -6,6 +6,11 @@
  * end the run with status 1; markers are forwarded to stdout once every
  * record before them is delivered, so a downstream stage sees a batch
  * only when it is safely in Kafka.
+ *
+ * With --transactional-id each batch is one Kafka transaction, which
+ * also commits the batch's source offsets for the -G group: the batch's
+ * messages and its offsets become visible together or not at all
+ * (Spark's "transactional together with the source offsets").
  */
 #include <err.h>
 #include <stdint.h>
@@ -19,9 +24,15 @@ struct prod {
 	rd_kafka_t	*rk;
 	char		**files;
 	int		 failed;
+	int		 intxn;		/* a transaction is open */
+	int		 aborting;	/* purged messages are no failure */
+	int		 marked;	/* a batch marker was seen */
+	rd_kafka_consumer_group_metadata_t *cgmd;	/* -G, or NULL */
 	struct ds_buf	 kb, vb, nb, hb;	/* key, value, header name, value */
 	struct ds_path	 envkey, envval, envpart, envhdr, envoff;
 };
+
+static int	txnbegin(struct prod *);
 
 /* The source of a record, packed into the message's opaque. */
 #define OPQ(file, line)	((void *)(((uintptr_t)(file) << 40) | (line)))
@@ -34,7 +45,9 @@ delivered(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	struct prod *pr = opaque;
 
 	(void)rk;
-	if (m->err == 0)
+	if (m->err == 0 || (pr->aborting &&
+	    (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+	    m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)))
 		return;
 	warnx("%s:%lu: delivery to %s failed: %s",
 	    pr->files[OPQFILE(m->_private)], OPQLINE(m->_private),
@@ -181,6 +194,11 @@ produce1(struct prod *pr, const struct ds_line *l, int fileidx)
 	}
 	if (hf->n > 0 && ds_json_get(l->p, l->len, hf, &v))
 		h = headers(pr, v);
+	if (dk->txnid != NULL && txnbegin(pr) == -1) {
+		if (h != NULL)
+			rd_kafka_headers_destroy(h);
+		return -1;
+	}
 	for (;;) {
 		if (h != NULL)
 			e = rd_kafka_producev(pr->rk,
@@ -226,11 +244,145 @@ drain(struct prod *pr)
 			break;
 }
 
+/*
+ * Report a transaction error; an abortable one aborts the open
+ * transaction.  The run then fails: the batch's records are gone from
+ * the pipe, and the source re-reads them from the last committed offsets
+ * when the pipeline is run again.  Always returns -1.
+ */
+static int
+txnerr(struct prod *pr, rd_kafka_error_t *e, const char *what)
+{
+	rd_kafka_error_t *ae;
+
+	warnx("transaction %s: %s: %s", pr->dk->txnid, what,
+	    rd_kafka_error_string(e));
+	if (rd_kafka_error_txn_requires_abort(e) && pr->intxn) {
+		pr->aborting = 1;
+		if ((ae = rd_kafka_abort_transaction(pr->rk, -1)) != NULL) {
+			warnx("transaction %s: abort: %s", pr->dk->txnid,
+			    rd_kafka_error_string(ae));
+			rd_kafka_error_destroy(ae);
+		}
+		pr->intxn = 0;
+	}
+	rd_kafka_error_destroy(e);
+	pr->failed = 1;
+	return -1;
+}
+
+/* Open a transaction unless one is open; 0, or -1 after reporting. */
+static int
+txnbegin(struct prod *pr)
+{
+	rd_kafka_error_t *e;
+
+	if (pr->intxn)
+		return 0;
+	if ((e = rd_kafka_begin_transaction(pr->rk)) != NULL)
+		return txnerr(pr, e, "begin");
+	pr->intxn = 1;
+	return 0;
+}
+
+/*
+ * Commit the open transaction, with the offsets that marker m (NULL:
+ * none) says are safe for the -G group.  Retriable errors are retried.
+ * Returns 0, or -1 after reporting.
+ */
+static int
+txncommit(struct prod *pr, json_t *m)
+{
+	rd_kafka_topic_partition_list_t *safe = NULL;
+	rd_kafka_error_t *e;
+
+	if (m != NULL && pr->cgmd != NULL &&
+	    (safe = dk_marker_commits(m)) != NULL && safe->cnt > 0) {
+		if (txnbegin(pr) == -1) {
+			rd_kafka_topic_partition_list_destroy(safe);
+			return -1;
+		}
+		while ((e = rd_kafka_send_offsets_to_transaction(pr->rk, safe,
+		    pr->cgmd, -1)) != NULL && rd_kafka_error_is_retriable(e))
+			rd_kafka_error_destroy(e);
+		rd_kafka_topic_partition_list_destroy(safe);
+		if (e != NULL)
+			return txnerr(pr, e, "offsets");
+	} else if (safe != NULL)
+		rd_kafka_topic_partition_list_destroy(safe);
+	if (!pr->intxn)
+		return 0;
+	while ((e = rd_kafka_commit_transaction(pr->rk, -1)) != NULL &&
+	    rd_kafka_error_is_retriable(e))
+		rd_kafka_error_destroy(e);
+	if (e != NULL)
+		return txnerr(pr, e, "commit");
+	pr->intxn = 0;
+	return 0;
+}
+
+/* Forward a control line once its batch is in Kafka (committed). */
+static int
+control(struct prod *pr, const struct ds_line *l)
+{
+	json_t *m;
+	int rc = 0;
+
+	if (pr->dk->txnid == NULL) {
+		drain(pr);
+	} else if ((m = json_loadb(l->p, l->len, 0, NULL)) != NULL) {
+		if (ds_marker_is_batch(m)) {
+			pr->marked = 1;
+			rc = txncommit(pr, m);
+		}
+		json_decref(m);
+	}
+	if (rc == -1 || pr->failed)
+		return -1;
+	ds_out_line(l->p, l->len);
+	ds_out_flush();
+	return 0;
+}
+
+/*
+ * The end of the input.  Records after the last marker are a batch cut
+ * short: its transaction is aborted (the source re-reads them), unless
+ * no marker came at all and the input really ended, when the whole input
+ * was one transaction and is committed.
+ */
+static void
+txnend(struct prod *pr)
+{
+	rd_kafka_error_t *e;
+
+	if (!pr->intxn)
+		return;
+	if (!pr->failed && !pr->marked && !ds_stop && pr->cgmd == NULL) {
+		txncommit(pr, NULL);
+		return;
+	}
+	/*
+	 * Deliver first: librdkafka 2.0 sends EndTxn even when no partition
+	 * was added to the transaction yet, which the broker refuses.
+	 */
+	if (!pr->failed)
+		rd_kafka_flush(pr->rk, 30000);
+	pr->aborting = 1;
+	if ((e = rd_kafka_abort_transaction(pr->rk, -1)) != NULL) {
+		warnx("transaction %s: abort: %s", pr->dk->txnid,
+		    rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+	}
+	pr->intxn = 0;
+}
+
 int
 dk_produce(const struct dk *dk, char **files, int nfiles)
 {
 	static char *stdinname[] = { "-" };
 	static const char *const extra[] = { "linger.ms", "5", NULL };
+	const char *txn[] = { NULL, NULL, NULL };
+	rd_kafka_error_t *te;
 	struct prod pr;
 	rd_kafka_conf_t *conf;
 	struct ds_in *in;
@@ -255,23 +407,31 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 	ds_path_parse("partition", &pr.envpart);
 	ds_path_parse("headers", &pr.envhdr);
 	ds_path_parse("offset", &pr.envoff);
-	conf = dk_conf(dk, extra, NULL);
+	txn[0] = "transactional.id";
+	txn[1] = dk->txnid;
+	conf = dk_conf(dk, extra, dk->txnid != NULL ? txn : NULL);
 	rd_kafka_conf_set_dr_msg_cb(conf, delivered);
 	rd_kafka_conf_set_opaque(conf, &pr);
 	if ((pr.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr,
 	    sizeof(errstr))) == NULL)
 		errx(1, "kafka: %s", errstr);
+	if (dk->txnid != NULL) {
+		/* fences an earlier run with this id, aborting its batch */
+		if ((te = rd_kafka_init_transactions(pr.rk, 60000)) != NULL)
+			errx(1, "transaction %s: init: %s", dk->txnid,
+			    rd_kafka_error_string(te));
+		if (dk->group != NULL)
+			pr.cgmd = rd_kafka_consumer_group_metadata_new(
+			    dk->group);
+	}
 
 	for (i = 0; i < nfiles && !pr.failed && !ds_stop; i++) {
 		in = ds_in_open(files[i], ds_opts.maxline);
 		while (!pr.failed && ds_in_next(in, &l)) {
 			if (ds_is_control(l.p, l.len)) {
 				/* a batch is out only once it is in Kafka */
-				drain(&pr);
-				if (pr.failed)
+				if (control(&pr, &l) == -1)
 					break;
-				ds_out_line(l.p, l.len);
-				ds_out_flush();
 				continue;
 			}
 			if (ds_check_line(&l, 0) == -1)
@@ -281,12 +441,16 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 		}
 		ds_in_close(in);
 	}
+	if (dk->txnid != NULL)
+		txnend(&pr);
 	drain(&pr);
 	ds_out_flush();
 	if (rd_kafka_outq_len(pr.rk) > 0) {
 		warnx("%d message(s) not delivered", rd_kafka_outq_len(pr.rk));
 		pr.failed = 1;
 	}
+	if (pr.cgmd != NULL)
+		rd_kafka_consumer_group_metadata_destroy(pr.cgmd);
 	rd_kafka_destroy(pr.rk);
 	ds_path_free(&pr.envkey);
 	ds_path_free(&pr.envval);

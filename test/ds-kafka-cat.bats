@@ -242,6 +242,41 @@ G="-X session.timeout.ms=6000"
 	[[ "$stderr" == *"ds-kafka-cat: in2:2: "*"partition"* ]]
 }
 
+@test "kafka: -P --transactional-id commits each batch with its offsets; a batch cut short is aborted" {
+	src=$(uniq_name ktsrc) dst=$(uniq_name ktdst) g=$(uniq_name g)
+	fill "$src" 30
+	# three batches of 10 records, as a pipeline would give them
+	run -0 --separate-stderr timeout 60 ds-kafka-cat -b "$B" -G "$g" \
+	    -t "$src" --commit none -e $G
+	printf '%s\n' "$output" | ds-batch -n 10 | ds-map .value >batches
+	[ "$(grep -c '^{"@ds":"batch"' batches)" -eq 3 ]
+	# two whole batches (the second marker, then five records of the
+	# third) and no third marker
+	awk '/^\{"@ds"/ { n++ } n < 2 || (n == 2 && c++ < 6)' batches >in
+	run -0 --separate-stderr timeout 60 ds-kafka-cat -P -b "$B" -t "$dst" \
+	    --transactional-id "tx$g" -G "$g" in
+	[ "$(printf '%s\n' "$output" | grep -c '"@ds":"batch"')" -eq 2 ]
+	# a committed read sees the two batches, an uncommitted one all 25
+	timeout 30 kcat -b "$B" -C -t "$dst" -e -q -f '%s\n' |
+	    jq -r .i | sort -n >got
+	grep -v '^{"@ds"' in | head -20 | jq -r .i | sort -n >want
+	diff want got
+	n=$(timeout 30 kcat -b "$B" -C -t "$dst" -e -q -X \
+	    isolation.level=read_uncommitted -f '%s\n' | wc -l)
+	[ "$n" -eq 25 ]
+	# the group's offsets are the first two markers', committed with them
+	grep '^{"@ds"' batches | head -2 | jq -s -c '[.[].offsets[]] |
+	    group_by(.partition) | map({partition: .[0].partition,
+	    until: (map(.until) | max)})' >wantoff
+	ds-kafka-cat --lag -b "$B" -G "$g" -t "$src" |
+	    jq -s -c '[.[] | select(.committed >= 0) | {partition, until: .committed}] | sort' >gotoff
+	diff wantoff gotoff
+	# input with no marker at all is one transaction, committed at EOF
+	run -0 --separate-stderr timeout 60 ds-kafka-cat -P -b "$B" -t "$dst" \
+	    --transactional-id "tx$g" <(printf '{"i":100}\n{"i":101}\n')
+	[ "$(timeout 30 kcat -b "$B" -C -t "$dst" -e -q -f '%s\n' | wc -l)" -eq 22 ]
+}
+
 @test "kafka: -X passes settings through and never prints secret values" {
 	run -2 --separate-stderr ds-kafka-cat -b "$B" -t x -X sasl.kerberos.min.time.before.relogin=hunter2 -e
 	[[ "$stderr" == *"sasl.kerberos.min.time.before.relogin"* ]]

@@ -124,3 +124,117 @@ for c in sorted({c for c, _ in n}):
 	    jq -c '{category, top: [.top_sales[] | [.brand, .sales]]}' | sort >got
 	diff want got
 }
+
+# etl_source N SEED: N messages in the seeds' ETL format (15 fields
+# wrapped in <<<!>>>), about 4% malformed (14 fields, or a bad time)
+etl_source() {
+	python3 - "$1" "$2" <<'PY'
+import random, sys
+n, seed = int(sys.argv[1]), int(sys.argv[2])
+random.seed(seed)
+for i in range(n):
+    t = "2018%02d%02d%02d%02d%02d" % (random.randint(1, 12),
+        random.randint(1, 28), random.randint(0, 23),
+        random.randint(0, 59), random.randint(0, 59))
+    f = [str(3000 + i), str(random.randint(1, 40)), t,
+         "58.223.1.%d" % random.randint(1, 254), "202.102.92.18",
+         str(random.randint(1024, 65535)), "80", "www.sumecjob.com",
+         "", "", "", "", "", "http://www.sumecjob.com/p%d.aspx" %
+         random.randint(1, 99), str(random.randint(1, 2**32))]
+    r = random.random()
+    if r < 0.02:
+        f = f[:14]
+    elif r < 0.04:
+        f[2] = "2018-11-%02d" % random.randint(1, 28)
+    print(",".join("<<<!>>>%s<<<!>>>" % x for x in f))
+PY
+}
+
+# etl_want FILE ZONE: "key<TAB>value" of each clean message, sorted; and
+# the number of malformed lines in want.bad
+etl_want() {
+	python3 - "$1" "$2" <<'PY'
+import calendar, sys, time
+bad, out = 0, []
+for l in open(sys.argv[1]):
+    f = [x.replace("<<<!>>>", "") for x in l.rstrip("\n").split(",")]
+    try:
+        assert len(f) == 15
+        ts = (calendar.timegm(time.strptime(f[2], "%Y%m%d%H%M%S")) -
+              int(sys.argv[2])) * 1000
+    except (AssertionError, ValueError):
+        bad += 1
+        continue
+    out.append("%s\t%s|%d|%s:%s|%s:%s|%s" % (f[1], f[1], ts, f[3], f[5],
+        f[4], f[6], f[13]))
+print("\n".join(sorted(out)))
+open("want.bad", "w").write("%d\n" % bad)
+PY
+}
+
+# etl_got TOPIC: what a committed-read consumer sees, as etl_want prints
+etl_got() {
+	timeout 60 ds-kafka-cat -b "$DS_TEST_BROKERS" -t "$1" -e |
+	    jq -r '"\(.key)\t\(.value)"' | sort
+}
+
+# etl: the ETL job in its own process group, pid in $job
+etl() {
+	setsid env BROKERS="$DS_TEST_BROKERS" SOURCE="$src" TARGET="$dst" \
+	    GROUP="$group" STATE="$T/state" INTERVAL=300ms AT_END=1 \
+	    ZONE=${ZONE:-0} ${RATE:+RATE=$RATE} \
+	    SOURCE_OPTS="-X session.timeout.ms=6000 -X heartbeat.interval.ms=500" \
+	    timeout 120 "$EX/online-etl.sh" >>out 2>>err &
+	job=$!
+}
+
+@test "examples: online ETL Kafka -> Kafka (the seeds' <<<!>>> format) cleans every message once" {
+	need_kafka
+	src=$(uniq_name src) dst=$(uniq_name dst) group=g$src
+	etl_source 600 1 >lines
+	ZONE=28800 etl_want lines 28800 >want
+	jq -R -c '{value: .}' lines |
+	    ds-kafka-cat -P -b "$DS_TEST_BROKERS" -t "$src" --value-field value
+	ZONE=28800 etl
+	wait "$job"
+	etl_got "$dst" >got
+	diff want got
+	# the malformed ones are in the rejects, each with its reason
+	[ "$(wc -l <state/rejects)" -eq "$(cat want.bad)" ]
+	jq -r .error state/rejects | sort -u >reasons
+	grep -q '^14 fields, not 15$' reasons
+	grep -q '^date "2018-11-.." does not match format "%Y%m%d%H%M%S"$' reasons
+	# the transactions committed the group's offsets to the end
+	ds-kafka-cat --lag -b "$DS_TEST_BROKERS" -G "$group" -t "$src" |
+	    jq -e -s 'length > 0 and all(.lag == 0)'
+	# the example's output is the batches, each once it is in Kafka
+	grep -q '^{"@ds":"batch"' out
+}
+
+@test "examples: online ETL killed -9 at random stages and moments: every message exactly once" {
+	need_kafka
+	src=$(uniq_name src) dst=$(uniq_name dst) group=g$src
+	etl_source 1500 2 >lines
+	etl_want lines 0 >want
+	jq -R -c '{value: .}' lines |
+	    ds-kafka-cat -P -b "$DS_TEST_BROKERS" -t "$src" --value-field value
+	stages=(ds-kafka-cat ds-batch ds-map)
+	kills=0
+	for round in $(seq 6); do
+		RATE=100 etl
+		sleep "$(python3 -c "import random; print(random.uniform(0.5, 2.5))")"
+		victim=${stages[RANDOM % ${#stages[@]}]}
+		# the producer half of ds-kafka-cat too: it holds the transaction
+		[ $((RANDOM % 2)) = 0 ] && victim=ds-kafka-cat
+		pkill -9 -g "$job" -x "$victim" && kills=$((kills + 1))
+		wait "$job" || true
+		kill -9 -- "-$job" 2>/dev/null || true
+	done
+	etl
+	wait "$job"
+	[ "$kills" -ge 3 ]
+	etl_got "$dst" >got
+	diff want got
+	ds-kafka-cat --lag -b "$DS_TEST_BROKERS" -G "$group" -t "$src" |
+	    jq -e -s 'length > 0 and all(.lag == 0)'
+}
