@@ -13,6 +13,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -452,8 +453,11 @@ ackline(struct cons *c, const char *s, size_t n,
 	rd_kafka_topic_partition_list_destroy(safe);
 }
 
-/* Read what the ack path holds now and commit it. */
-static void
+/*
+ * Read what the ack path holds now and commit it.  Returns 1 when the
+ * path is at its end (a FIFO with no writer left), else 0.
+ */
+static int
 ackpoll(struct cons *c)
 {
 	rd_kafka_topic_partition_list_t *l;
@@ -463,13 +467,13 @@ ackpoll(struct cons *c)
 	size_t off;
 
 	if (c->afd == -1)
-		return;
+		return 1;
 	while ((n = read(c->afd, buf, sizeof(buf))) > 0)
 		ds_buf_add(&c->abuf, buf, (size_t)n);
 	if (n == -1 && errno != EAGAIN && errno != EINTR)
 		err(1, "%s", c->dk->acks);
 	if (c->abuf.len == 0 || memchr(c->abuf.p, '\n', c->abuf.len) == NULL)
-		return;
+		return n == 0;
 	l = rd_kafka_topic_partition_list_new(4);
 	off = 0;
 	while ((nl = memchr(c->abuf.p + off, '\n', c->abuf.len - off)) !=
@@ -482,6 +486,60 @@ ackpoll(struct cons *c)
 	if (l->cnt > 0 && (e = rd_kafka_commit(c->rk, l, 0)) != 0)
 		warnx("%s: commit: %s", c->dk->acks, rd_kafka_err2str(e));
 	rd_kafka_topic_partition_list_destroy(l);
+	return n == 0;
+}
+
+#define ACKWAIT_MS	60000
+
+/*
+ * -e in ack mode: once standard output is closed the pipeline drains
+ * what was written; wait for its acks so that a finished run leaves its
+ * offsets committed.  Ends when every partition written to is acked, when
+ * the ack FIFO has no writer left (the last stage exited), or after
+ * ACKWAIT_MS without a new ack.
+ */
+static void
+ackwait(struct cons *c)
+{
+	struct pollfd pfd;
+	int64_t last, acked, was = -1;
+	size_t i;
+	int fd, pending, end;
+
+	ds_out_flush();
+	if ((fd = open("/dev/null", O_WRONLY)) == -1 || dup2(fd, 1) == -1)
+		err(1, "/dev/null");
+	close(fd);
+	if (c->awfd != -1) {
+		close(c->awfd);		/* our own writer: EOF when theirs go */
+		c->awfd = -1;
+	}
+	last = ds_now_ms();
+	for (;;) {
+		pfd.fd = c->afd;
+		pfd.events = POLLIN;
+		poll(&pfd, 1, 200);
+		end = ackpoll(c);
+		pending = 0;
+		acked = 0;
+		for (i = 0; i < c->np; i++) {
+			if (!c->p[i].owned || c->p[i].next < 0)
+				continue;
+			acked += c->p[i].acked;
+			if (c->p[i].acked < c->p[i].next)
+				pending = 1;
+		}
+		if (!pending || end || ds_stop)
+			return;
+		if (acked != was) {
+			was = acked;
+			last = ds_now_ms();
+		} else if (ds_now_ms() - last > ACKWAIT_MS) {
+			warnx("%s: no ack for %d s, exiting with the last "
+			    "batch uncommitted", c->dk->acks, ACKWAIT_MS / 1000);
+			return;
+		}
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -781,7 +839,9 @@ dk_consume(const struct dk *dk)
 	flushstore(&c);
 	for (k = 0; k < c.np; k++)
 		drop(&c.p[k]);
-	if (c.afd != -1)
+	if (c.afd != -1 && dk->exit_eof && !ds_stop && c.status == 0)
+		ackwait(&c);
+	else if (c.afd != -1)
 		ackpoll(&c);
 	if (dk->group != NULL)
 		rd_kafka_consumer_close(c.rk);

@@ -206,6 +206,26 @@ G="-X session.timeout.ms=6000"
 	[ "$got" = "[[0,60,40],[1,70,30],[2,80,20]]" ]
 }
 
+@test "kafka: -e in ack mode waits for the last batch's ack, so a finished run leaves nothing uncommitted" {
+	t=$(uniq_name kackend) g=$(uniq_name g)
+	fill "$t" 300
+	mkfifo acks
+	# the last stage acks each marker: here grep, as a sink would
+	timeout 60 ds-kafka-cat -b "$B" -G "$g" -t "$t" --acks acks -e $G |
+	    ds-batch -n 70 | grep --line-buffered '^{"@ds"' >acks
+	run -0 --separate-stderr ds-kafka-cat --lag -b "$B" -G "$g" -t "$t"
+	[ "$(printf '%s\n' "$output" | jq -s -c 'map(.lag)')" = "[0,0,0]" ]
+	# with no stage acking at all it does not wait
+	t2=$(uniq_name kackend) g2=$(uniq_name g)
+	fill "$t2" 30
+	mkfifo acks2
+	SECONDS=0
+	run -0 --separate-stderr timeout 60 ds-kafka-cat -b "$B" -G "$g2" \
+	    -t "$t2" --acks acks2 -e $G
+	[ "${#lines[@]}" -eq 30 ]
+	[ "$SECONDS" -lt 30 ]
+}
+
 @test "kafka: -P round trip checked with kcat: keys, partitions, headers, values" {
 	t=$(uniq_name kprod)
 	gen 60 | jq -c '. + {h: {src: "gen", n: (.i | tostring)}}' |
