@@ -23,64 +23,94 @@ make -s all >"$out/build.log" 2>&1 && make -s asan >>"$out/build.log" 2>&1 || {
 : "${TESTS:=$(ls test/*.bats)}"
 : "${TIERS:=plain asan}"
 
-# servers: each test/servers/NAME.sh start prints VAR=value lines
+# servers: each test/servers/NAME.sh start prints VAR=value lines.  Each
+# tier has servers of its own (DS_SERVER_DIR), so that a test stopping
+# MongoDB on purpose never disturbs the other tier running beside it.
 pass=0 fail=0 skip=0
-: >"$out/servers.env"
 stop_servers() {
-	for s in test/servers/*.sh; do
-		[ -x "$s" ] && "$s" stop >/dev/null 2>&1
+	local tier s
+	for tier in $TIERS; do
+		for s in test/servers/*.sh; do
+			[ -x "$s" ] && DS_SERVER_DIR=$top/build/servers/$tier \
+			    "$s" stop >/dev/null 2>&1
+		done
 	done
 }
 trap stop_servers EXIT
-for s in test/servers/*.sh; do
-	[ -x "$s" ] || continue
-	name=$(basename "$s" .sh)
-	if "$s" start >"$out/server-$name.env" 2>"$out/server-$name.log"; then
-		cat "$out/server-$name.env" >>"$out/servers.env"
-		echo "server $name: started"
-	else
-		echo "server $name: FAILED to start (see below)"
-		tail -20 "$out/server-$name.log"
-		fail=$((fail + 1))
-	fi
-done
-set -a
-. "$out/servers.env"
-set +a
-
 for tier in $TIERS; do
+	env=$out/servers-$tier.env
+	echo "DS_SERVER_DIR=$top/build/servers/$tier" >"$env"
+	for s in test/servers/*.sh; do
+		[ -x "$s" ] || continue
+		name=$(basename "$s" .sh)
+		if DS_SERVER_DIR=$top/build/servers/$tier "$s" start \
+		    >"$out/server-$tier-$name.env" \
+		    2>"$out/server-$tier-$name.log"; then
+			cat "$out/server-$tier-$name.env" >>"$env"
+			echo "server $name ($tier): started"
+		else
+			echo "server $name ($tier): FAILED to start (see below)"
+			tail -20 "$out/server-$tier-$name.log"
+			fail=$((fail + 1))
+		fi
+	done
+done
+
+# run_tier TIER: every bats file on one build; the tally goes to
+# $out/TIER.sum as "passed failed skipped", the report to $out/TIER.report
+run_tier() {
+	local tier=$1 bin log san p s f nsan
 	case $tier in
 	plain) bin=$top/build/bin ;;
 	asan) bin=$top/build/asan/bin ;;
 	esac
-	rm -rf "$out/san" && mkdir -p "$out/san"
-	export ASAN_OPTIONS="log_path=$out/san/asan:exitcode=86:detect_leaks=1"
-	export UBSAN_OPTIONS="log_path=$out/san/ubsan:print_stacktrace=1:halt_on_error=1"
-	export LSAN_OPTIONS="suppressions=$top/test/lsan.supp:print_suppressions=0"
-	[ "$tier" = plain ] && unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+	san=$out/san-$tier
+	mkdir -p "$san"
+	set -a
+	. "$out/servers-$tier.env"
+	set +a
 	log=$out/$tier.tap
+	if [ "$tier" = asan ]; then
+		export ASAN_OPTIONS="log_path=$san/asan:exitcode=86:detect_leaks=1"
+		export UBSAN_OPTIONS="log_path=$san/ubsan:print_stacktrace=1:halt_on_error=1"
+		export LSAN_OPTIONS="suppressions=$top/test/lsan.supp:print_suppressions=0"
+	fi
 	PATH="$bin:$PATH" DS_TOP=$top DS_TIER=$tier \
 	    bats --tap $TESTS >"$log" 2>&1
 	p=$(grep -c '^ok ' "$log" | tr -d ' ')
 	s=$(grep -c '^ok .* # skip' "$log" | tr -d ' ')
 	f=$(grep -c '^not ok ' "$log" | tr -d ' ')
 	p=$((p - s))
-	grep -A30 '^not ok ' "$log" | grep -v '^ok ' | head -200
-	if [ "$s" -gt 0 ]; then
-		grep '^ok .* # skip' "$log"
-		if [ "${CI:-}" = true ]; then
-			echo "CI: $s skipped test(s) count as failed"
-			f=$((f + s))
-			s=0
+	{
+		grep -A30 '^not ok ' "$log" | grep -v '^ok ' | head -200
+		if [ "$s" -gt 0 ]; then
+			grep '^ok .* # skip' "$log"
+			if [ "${CI:-}" = true ]; then
+				echo "CI: $s skipped test(s) count as failed"
+				f=$((f + s))
+				s=0
+			fi
 		fi
-	fi
-	nsan=$(ls "$out/san" | wc -l)
-	if [ "$nsan" -gt 0 ]; then
-		echo "$tier: $nsan sanitizer report(s):"
-		head -40 "$out"/san/*
-		f=$((f + nsan))
-	fi
-	echo "tier $tier: $p passed, $f failed, $s skipped"
+		nsan=$(ls "$san" | wc -l)
+		if [ "$nsan" -gt 0 ]; then
+			echo "$tier: $nsan sanitizer report(s):"
+			head -40 "$san"/*
+			f=$((f + nsan))
+		fi
+		echo "tier $tier: $p passed, $f failed, $s skipped"
+	} >"$out/$tier.report"
+	echo "$p $f $s" >"$out/$tier.sum"
+}
+
+# The tiers run side by side: most of a test's time is spent waiting on
+# the servers, so two at once nearly halve the run on two cores.
+for tier in $TIERS; do
+	run_tier "$tier" &
+done
+wait
+for tier in $TIERS; do
+	cat "$out/$tier.report"
+	read -r p f s <"$out/$tier.sum" || { p=0 f=1 s=0; }
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 done
 
