@@ -244,6 +244,23 @@ drain(struct prod *pr)
 			break;
 }
 
+/* Abort the open transaction; its purged messages are no failure. */
+static void
+txnabort(struct prod *pr)
+{
+	rd_kafka_error_t *e;
+
+	if (!pr->intxn)
+		return;
+	pr->aborting = 1;
+	if ((e = rd_kafka_abort_transaction(pr->rk, -1)) != NULL) {
+		warnx("transaction %s: abort: %s", pr->dk->txnid,
+		    rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+	}
+	pr->intxn = 0;
+}
+
 /*
  * Report a transaction error; an abortable one aborts the open
  * transaction.  The run then fails: the batch's records are gone from
@@ -253,19 +270,10 @@ drain(struct prod *pr)
 static int
 txnerr(struct prod *pr, rd_kafka_error_t *e, const char *what)
 {
-	rd_kafka_error_t *ae;
-
 	warnx("transaction %s: %s: %s", pr->dk->txnid, what,
 	    rd_kafka_error_string(e));
-	if (rd_kafka_error_txn_requires_abort(e) && pr->intxn) {
-		pr->aborting = 1;
-		if ((ae = rd_kafka_abort_transaction(pr->rk, -1)) != NULL) {
-			warnx("transaction %s: abort: %s", pr->dk->txnid,
-			    rd_kafka_error_string(ae));
-			rd_kafka_error_destroy(ae);
-		}
-		pr->intxn = 0;
-	}
+	if (rd_kafka_error_txn_requires_abort(e))
+		txnabort(pr);
 	rd_kafka_error_destroy(e);
 	pr->failed = 1;
 	return -1;
@@ -353,8 +361,6 @@ control(struct prod *pr, const struct ds_line *l)
 static void
 txnend(struct prod *pr)
 {
-	rd_kafka_error_t *e;
-
 	if (!pr->intxn)
 		return;
 	if (!pr->failed && !pr->marked && !ds_stop && pr->cgmd == NULL) {
@@ -367,13 +373,7 @@ txnend(struct prod *pr)
 	 */
 	if (!pr->failed)
 		rd_kafka_flush(pr->rk, 30000);
-	pr->aborting = 1;
-	if ((e = rd_kafka_abort_transaction(pr->rk, -1)) != NULL) {
-		warnx("transaction %s: abort: %s", pr->dk->txnid,
-		    rd_kafka_error_string(e));
-		rd_kafka_error_destroy(e);
-	}
-	pr->intxn = 0;
+	txnabort(pr);
 }
 
 int
