@@ -39,27 +39,6 @@ usage(int st)
 }
 
 static void
-mkdirs(const char *dir)
-{
-	char *d, *p;
-
-	if ((d = strdup(dir)) == NULL)
-		err(1, NULL);
-	for (p = d + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(d, 0777) == -1 && errno != EEXIST)
-			err(1, "%s", d);
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	free(d);
-}
-
-static void
 drain(struct sink *s)
 {
 	size_t off = 0;
@@ -99,7 +78,6 @@ static void
 commit(struct sink *s, int64_t time)
 {
 	char *path;
-	int dfd;
 
 	drain(s);	/* opens the file even for an empty batch */
 	if (fsync(s->fd) == -1 || close(s->fd) == -1)
@@ -110,10 +88,8 @@ commit(struct sink *s, int64_t time)
 		err(1, NULL);
 	if (rename(s->tmp, path) == -1)
 		err(1, "%s", path);
-	if ((dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fsync(dfd) == -1)
+	if (ds_syncdir(s->dir) == -1)
 		err(1, "%s", s->dir);
-	close(dfd);
 	free(path);
 	s->files++;
 }
@@ -177,7 +153,8 @@ main(int argc, char *argv[])
 	    (s.dir = strdup(dirname(copy))) == NULL)
 		err(1, NULL);
 	free(copy);
-	mkdirs(s.dir);
+	if (ds_mkdirs(s.dir) == -1)
+		err(1, "%s", s.dir);
 	if (asprintf(&s.tmp, "%s.tmp.%ld", s.prefix, (long)getpid()) == -1)
 		err(1, NULL);
 

@@ -18,27 +18,6 @@
 
 #define LOGNAME	"batches.ndjson"
 
-static void
-mkdirs(const char *dir)
-{
-	char *d, *p;
-
-	if ((d = strdup(dir)) == NULL)
-		err(1, NULL);
-	for (p = d + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(d, 0777) == -1 && errno != EEXIST)
-			err(1, "%s", d);
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	free(d);
-}
-
 /* Parse one log line into e; 0 or -1. */
 static int
 entry(const char *p, size_t len, struct ds_blogent *e)
@@ -74,10 +53,10 @@ ds_blog_open(struct ds_blog *l, const char *dir)
 	size_t pos, good = 0, cap = 0;
 	ssize_t n;
 	char *nl;
-	int dfd;
 
 	memset(l, 0, sizeof(*l));
-	mkdirs(dir);
+	if (ds_mkdirs(dir) == -1)
+		err(1, "%s", dir);
 	if (asprintf(&l->path, "%s/%s", dir, LOGNAME) == -1)
 		err(1, NULL);
 	if ((l->fd = open(l->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
@@ -118,11 +97,8 @@ ds_blog_open(struct ds_blog *l, const char *dir)
 			err(1, "%s", l->path);
 	}
 	ds_buf_free(&b);
-	if (l->n == 0 && (dfd = open(dir, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) != -1) {
-		fsync(dfd);	/* the new log's directory entry */
-		close(dfd);
-	}
+	if (l->n == 0)
+		ds_syncdir(dir);	/* the new log's directory entry */
 }
 
 void

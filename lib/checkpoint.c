@@ -30,54 +30,14 @@ fnv1a(const void *p, size_t n)
 	return h;
 }
 
-static int
-mkdirs(const char *dir)
-{
-	char *p, *d;
-	int rc = 0;
-
-	if ((d = strdup(dir)) == NULL)
-		return -1;
-	for (p = d + 1; rc == 0; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(d, 0777) == -1 && errno != EEXIST)
-			rc = -1;
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	free(d);
-	return rc;
-}
-
-static int
-writeall(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 ds_ckpt_write(const char *dir, const char *name, const void *data,
     size_t len)
 {
 	char path[4096], tmp[4096], prev[4096], trailer[96];
-	int fd, dfd, saved;
+	int fd, saved;
 
-	if (mkdirs(dir) == -1)
+	if (ds_mkdirs(dir) == -1)
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
@@ -86,8 +46,8 @@ ds_ckpt_write(const char *dir, const char *name, const void *data,
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0666)) == -1)
 		return -1;
-	if (writeall(fd, data, len) == -1 ||
-	    writeall(fd, trailer, strlen(trailer)) == -1 || fsync(fd) == -1) {
+	if (ds_writeall(fd, data, len) == -1 ||
+	    ds_writeall(fd, trailer, strlen(trailer)) == -1 || fsync(fd) == -1) {
 		saved = errno;
 		close(fd);
 		errno = saved;
@@ -99,10 +59,7 @@ ds_ckpt_write(const char *dir, const char *name, const void *data,
 		return -1;
 	if (rename(tmp, path) == -1)
 		return -1;
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		fsync(dfd);
-		close(dfd);
-	}
+	ds_syncdir(dir);
 	return 0;
 }
 

@@ -29,34 +29,6 @@ logpath(char *buf, size_t n, const char *dir, const char *name)
 	snprintf(buf, n, "%s/%s", dir, name);
 }
 
-static int
-writeall(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static void
-syncdir(const char *dir)
-{
-	int dfd;
-
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		fsync(dfd);
-		close(dfd);
-	}
-}
-
 int
 ds_ckptlog_append(const char *dir, const char *name, const void *data,
     size_t len)
@@ -72,8 +44,8 @@ ds_ckptlog_append(const char *dir, const char *name, const void *data,
 		return -1;
 	snprintf(trailer, sizeof(trailer), FRAME, len,
 	    ds_hash_bytes(data, len));
-	if (writeall(fd, data, len) == -1 ||
-	    writeall(fd, trailer, strlen(trailer)) == -1 || fsync(fd) == -1) {
+	if (ds_writeall(fd, data, len) == -1 ||
+	    ds_writeall(fd, trailer, strlen(trailer)) == -1 || fsync(fd) == -1) {
 		saved = errno;
 		close(fd);
 		errno = saved;
@@ -82,7 +54,7 @@ ds_ckptlog_append(const char *dir, const char *name, const void *data,
 	if (close(fd) == -1)
 		return -1;
 	if (created)
-		syncdir(dir);
+		ds_syncdir(dir);
 	return 0;
 }
 

@@ -55,6 +55,13 @@ int	 ds_bytesize(const char *s, int64_t *n);
 /* Current wall clock, milliseconds since the epoch. */
 int64_t	 ds_now_ms(void);
 
+/* mkdir -p: 0, or -1 with errno set. */
+int	 ds_mkdirs(const char *dir);
+/* Write all n bytes, retrying short writes and EINTR: 0, or -1. */
+int	 ds_writeall(int fd, const void *p, size_t n);
+/* fsync a directory (a new entry in it is durable): 0, or -1. */
+int	 ds_syncdir(const char *dir);
+
 /* Print "ds-x 0.1.0" to stdout and exit 0 (the -V flag). */
 void	 ds_version(void) __attribute__((noreturn));
 

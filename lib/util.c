@@ -1,12 +1,16 @@
 /*
  * util.c -- durations, sizes, clocks, signals and -V, shared by all tools.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ds.h"
 
@@ -109,4 +113,57 @@ ds_version(void)
 {
 	printf("%s %s\n", getprogname(), DS_VERSION);
 	exit(0);
+}
+
+int
+ds_mkdirs(const char *dir)
+{
+	char *d, *p, c;
+	int rc = 0;
+
+	if ((d = strdup(dir)) == NULL)
+		return -1;
+	for (p = d + 1; rc == 0; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		c = *p;
+		*p = '\0';
+		if (mkdir(d, 0777) == -1 && errno != EEXIST)
+			rc = -1;
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	free(d);
+	return rc;
+}
+
+int
+ds_writeall(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+ds_syncdir(const char *dir)
+{
+	int dfd, rc;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(dfd);
+	close(dfd);
+	return rc;
 }
