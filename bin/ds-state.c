@@ -832,43 +832,6 @@ loadinit(const char *file)
 /* --- markers ------------------------------------------------------- */
 
 /*
- * ours lowered to bound: per topic and partition the smaller "until";
- * a partition missing from bound is left out.  bound NULL (or not an
- * array) leaves ours as it is.  Returns a new array.
- */
-static json_t *
-lower(json_t *ours, json_t *bound)
-{
-	json_t *out = json_array(), *r, *q;
-	const char *t, *qt;
-	size_t i, j;
-
-	json_array_foreach(ours, i, r) {
-		if (!json_is_array(bound)) {
-			json_array_append(out, r);
-			continue;
-		}
-		t = json_string_value(json_object_get(r, "topic"));
-		json_array_foreach(bound, j, q) {
-			qt = json_string_value(json_object_get(q, "topic"));
-			if (t == NULL || qt == NULL || strcmp(t, qt) != 0 ||
-			    json_integer_value(json_object_get(q,
-			    "partition")) != json_integer_value(
-			    json_object_get(r, "partition")))
-				continue;
-			r = json_deep_copy(r);
-			if (json_integer_value(json_object_get(q, "until")) <
-			    json_integer_value(json_object_get(r, "until")))
-				json_object_set(r, "until",
-				    json_object_get(q, "until"));
-			json_array_append_new(out, r);
-			break;
-		}
-	}
-	return out;
-}
-
-/*
  * The offsets safe to commit given our checkpoint: ckoffs, lowered to
  * what an upstream stage said in the marker's own "commit", and, for a
  * replayed batch, to the batch's own offsets: our output has only got
@@ -880,10 +843,10 @@ commit(json_t *m, int replayed)
 {
 	json_t *c, *c2;
 
-	c = lower(ckoffs, json_object_get(m, "commit"));
+	c = ds_offsets_lower(ckoffs, json_object_get(m, "commit"));
 	if (!replayed)
 		return c;
-	c2 = lower(c, json_object_get(m, "offsets"));
+	c2 = ds_offsets_lower(c, json_object_get(m, "offsets"));
 	json_decref(c);
 	return c2;
 }

@@ -424,34 +424,7 @@ bad:
 static json_t *
 commit(struct win *w, json_t *m)
 {
-	json_t *in = json_object_get(m, "commit"), *out, *r, *q;
-	const char *t, *qt;
-	size_t i, j;
-
-	if ((out = json_array()) == NULL)
-		err(1, NULL);
-	json_array_foreach(w->ckcum, i, r) {
-		if (!json_is_array(in)) {
-			json_array_append(out, r);
-			continue;
-		}
-		t = json_string_value(json_object_get(r, "topic"));
-		json_array_foreach(in, j, q) {
-			qt = json_string_value(json_object_get(q, "topic"));
-			if (t == NULL || qt == NULL || strcmp(t, qt) != 0 ||
-			    json_integer_value(json_object_get(q, "partition")) !=
-			    json_integer_value(json_object_get(r, "partition")))
-				continue;
-			r = json_deep_copy(r);
-			if (json_integer_value(json_object_get(q, "until")) <
-			    json_integer_value(json_object_get(r, "until")))
-				json_object_set(r, "until",
-				    json_object_get(q, "until"));
-			json_array_append_new(out, r);
-			break;
-		}
-	}
-	return out;
+	return ds_offsets_lower(w->ckcum, json_object_get(m, "commit"));
 }
 
 /* The first marker fixes the interval; LENGTH and SLIDE must fit it. */

@@ -455,6 +455,12 @@ json_t	*ds_offsets_json(const struct ds_offsets *);
 void	 ds_offsets_merge_json(struct ds_offsets *, json_t *arr);
 void	 ds_offsets_clear(struct ds_offsets *);	/* keeps the array */
 void	 ds_offsets_free(struct ds_offsets *);	/* clear, release it */
+/*
+ * An offsets array lowered to bound: per topic and partition the smaller
+ * "until"; a partition missing from bound is left out.  bound NULL (or
+ * not an array) leaves ours as it is.  Returns a new array.
+ */
+json_t	*ds_offsets_lower(json_t *ours, json_t *bound);
 
 /* ---------------------------------------------------------------------
  * agg.c: aggregates (section owned by the ds-reduce/ds-window work)

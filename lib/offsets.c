@@ -114,3 +114,35 @@ ds_offsets_free(struct ds_offsets *o)
 	o->r = NULL;
 	o->cap = 0;
 }
+
+json_t *
+ds_offsets_lower(json_t *ours, json_t *bound)
+{
+	json_t *out = json_array(), *r, *q;
+	const char *t, *qt;
+	size_t i, j;
+
+	json_array_foreach(ours, i, r) {
+		if (!json_is_array(bound)) {
+			json_array_append(out, r);
+			continue;
+		}
+		t = json_string_value(json_object_get(r, "topic"));
+		json_array_foreach(bound, j, q) {
+			qt = json_string_value(json_object_get(q, "topic"));
+			if (t == NULL || qt == NULL || strcmp(t, qt) != 0 ||
+			    json_integer_value(json_object_get(q,
+			    "partition")) != json_integer_value(
+			    json_object_get(r, "partition")))
+				continue;
+			r = json_deep_copy(r);
+			if (json_integer_value(json_object_get(q, "until")) <
+			    json_integer_value(json_object_get(r, "until")))
+				json_object_set(r, "until",
+				    json_object_get(q, "until"));
+			json_array_append_new(out, r);
+			break;
+		}
+	}
+	return out;
+}
