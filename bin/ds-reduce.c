@@ -20,13 +20,8 @@ struct reduce {
 	struct ds_path	*keys;
 	int		 nkeys;
 	struct ds_groups groups;
-	struct ds_buf	 kbuf;
 	struct ds_buf	 out;
-	/* the key paths, then the aggregates' fields: one scan a record */
-	const struct ds_path **paths;
-	struct ds_span	*vals;
-	int		*found;
-	int		 npaths;
+	struct ds_grouper gr;
 };
 
 static void __attribute__((noreturn))
@@ -43,33 +38,10 @@ static void
 data(void *ctx, const struct ds_line *l)
 {
 	struct reduce *r = ctx;
-	struct ds_aggst *st;
-	const char *why;
-	int isnew;
 
 	if (ds_check_line(l, 0) == -1)
 		return;
-	ds_buf_reset(&r->kbuf);
-	if (ds_json_getv(l->p, l->len, r->paths, r->npaths, r->vals,
-	    r->found) == -1) {
-		if (r->nkeys > 0) {
-			ds_bad(l, "record is not an object (cannot take a key)");
-			return;
-		}
-		memset(r->found, 0, r->npaths * sizeof(*r->found));
-	}
-	if (ds_key_make_v(r->vals, r->found, r->nkeys, &r->kbuf, &why) == -1) {
-		ds_bad(l, "%s", why);
-		return;
-	}
-	st = ds_groups_get(&r->groups, &r->aggs, r->kbuf.p ? r->kbuf.p : "",
-	    r->kbuf.len, &isnew);
-	if (ds_agg_add_v(&r->aggs, st, l->p, l->len, r->vals + r->nkeys,
-	    r->found + r->nkeys, &why) == -1) {
-		if (isnew)
-			ds_groups_drop_last(&r->groups, &r->aggs);
-		ds_bad(l, "%s", why);
-	}
+	ds_grouper_add(&r->gr, &r->groups, l);
 }
 
 /* Write one record per group (or one for the whole batch) and reset. */
@@ -126,7 +98,7 @@ main(int argc, char *argv[])
 	struct reduce r;
 	struct ds_stage st = { data, marker, NULL, end, &r };
 	char ebuf[512], *spec;
-	int ch, i, j;
+	int ch, i;
 
 	memset(&r, 0, sizeof(r));
 	ds_signals();
@@ -169,25 +141,7 @@ main(int argc, char *argv[])
 	if (r.aggs.n == 0 && ds_aggs_add(&r.aggs, "count", ebuf,
 	    sizeof(ebuf)) == -1)
 		errx(2, "%s", ebuf);
-	/* an output field may not be both a key and an aggregate */
-	for (i = 0; i < r.nkeys; i++)
-		for (j = 0; j < r.aggs.n; j++)
-			if (strlen(r.aggs.d[j].name) == r.keys[i].klen[0] &&
-			    memcmp(r.aggs.d[j].name, r.keys[i].key[0],
-			    r.keys[i].klen[0]) == 0)
-				errx(2, "aggregate name '%s' is also a key "
-				    "field (use NAME=AGG)", r.aggs.d[j].name);
-
-	r.npaths = r.nkeys + r.aggs.n;
-	r.paths = reallocarray(NULL, r.npaths, sizeof(*r.paths));
-	r.vals = reallocarray(NULL, r.npaths, sizeof(*r.vals));
-	r.found = reallocarray(NULL, r.npaths, sizeof(*r.found));
-	if (r.paths == NULL || r.vals == NULL || r.found == NULL)
-		err(1, NULL);
-	for (i = 0; i < r.nkeys; i++)
-		r.paths[i] = &r.keys[i];
-	for (j = 0; j < r.aggs.n; j++)
-		r.paths[r.nkeys + j] = &r.aggs.d[j].field;
+	ds_grouper_init(&r.gr, &r.aggs, r.keys, r.nkeys);
 
 	ds_stage_run(&st, argv, argc);
 
@@ -196,10 +150,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < r.nkeys; i++)
 		ds_path_free(&r.keys[i]);
 	free(r.keys);
-	ds_buf_free(&r.kbuf);
 	ds_buf_free(&r.out);
-	free(r.paths);
-	free(r.vals);
-	free(r.found);
+	ds_grouper_free(&r.gr);
 	return 0;
 }

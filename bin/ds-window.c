@@ -63,12 +63,8 @@ struct win {
 	const char	*ckdir;
 	struct ds_applied last;		/* last applied (from checkpoint) */
 	struct ds_buf	 spec;		/* options, to match a checkpoint */
-	struct ds_buf	 kbuf, out;
-	/* the key paths, then the aggregates' fields: one scan a record */
-	const struct ds_path **paths;
-	struct ds_span	*vals;
-	int		*found;
-	int		 npaths;
+	struct ds_buf	 out;
+	struct ds_grouper gr;
 };
 
 static void __attribute__((noreturn))
@@ -87,9 +83,6 @@ static void
 data(void *ctx, const struct ds_line *l)
 {
 	struct win *w = ctx;
-	struct ds_aggst *st;
-	const char *why;
-	int isnew;
 
 	if (ds_check_line(l, 0) == -1)
 		return;
@@ -99,27 +92,7 @@ data(void *ctx, const struct ds_line *l)
 		w->ncur++;
 		return;
 	}
-	ds_buf_reset(&w->kbuf);
-	if (ds_json_getv(l->p, l->len, w->paths, w->npaths, w->vals,
-	    w->found) == -1) {
-		if (w->nkeys > 0) {
-			ds_bad(l, "record is not an object (cannot take a key)");
-			return;
-		}
-		memset(w->found, 0, w->npaths * sizeof(*w->found));
-	}
-	if (ds_key_make_v(w->vals, w->found, w->nkeys, &w->kbuf, &why) == -1) {
-		ds_bad(l, "%s", why);
-		return;
-	}
-	st = ds_groups_get(&w->cur, &w->aggs, w->kbuf.p ? w->kbuf.p : "",
-	    w->kbuf.len, &isnew);
-	if (ds_agg_add_v(&w->aggs, st, l->p, l->len, w->vals + w->nkeys,
-	    w->found + w->nkeys, &why) == -1) {
-		if (isnew)
-			ds_groups_drop_last(&w->cur, &w->aggs);
-		ds_bad(l, "%s", why);
-	}
+	ds_grouper_add(&w->gr, &w->cur, l);
 }
 
 /* The key of group i of part p ("" when there are no key fields). */
@@ -562,7 +535,7 @@ main(int argc, char *argv[])
 	struct win w;
 	struct ds_stage st = { data, marker, NULL, end, &w };
 	char ebuf[512], *spec;
-	int ch, i, j, inv = -1;
+	int ch, i, inv = -1;
 	size_t k;
 
 	memset(&w, 0, sizeof(w));
@@ -643,24 +616,8 @@ main(int argc, char *argv[])
 	if (inv == 1 && (w.raw || !w.aggs.invertible))
 		errx(2, "--inverse: only count, sum and avg have an inverse");
 	w.inverse = !w.raw && w.aggs.invertible && inv != 0;
-	for (i = 0; i < w.nkeys; i++)
-		for (j = 0; j < w.aggs.n; j++)
-			if (strlen(w.aggs.d[j].name) == w.keys[i].klen[0] &&
-			    memcmp(w.aggs.d[j].name, w.keys[i].key[0],
-			    w.keys[i].klen[0]) == 0)
-				errx(2, "aggregate name '%s' is also a key "
-				    "field (use NAME=AGG)", w.aggs.d[j].name);
 	ds_buf_addc(&w.spec, '\0');
-	w.npaths = w.nkeys + w.aggs.n;
-	w.paths = reallocarray(NULL, w.npaths + 1, sizeof(*w.paths));
-	w.vals = reallocarray(NULL, w.npaths + 1, sizeof(*w.vals));
-	w.found = reallocarray(NULL, w.npaths + 1, sizeof(*w.found));
-	if (w.paths == NULL || w.vals == NULL || w.found == NULL)
-		err(1, NULL);
-	for (i = 0; i < w.nkeys; i++)
-		w.paths[i] = &w.keys[i];
-	for (j = 0; j < w.aggs.n; j++)
-		w.paths[w.nkeys + j] = &w.aggs.d[j].field;
+	ds_grouper_init(&w.gr, &w.aggs, w.keys, w.nkeys);
 	if (w.ckdir != NULL)
 		ckpt_load(&w);
 
@@ -689,10 +646,7 @@ main(int argc, char *argv[])
 	free(w.keys);
 	ds_buf_free(&w.currecs);
 	ds_buf_free(&w.spec);
-	ds_buf_free(&w.kbuf);
 	ds_buf_free(&w.out);
-	free(w.paths);
-	free(w.vals);
-	free(w.found);
+	ds_grouper_free(&w.gr);
 	return 0;
 }

@@ -999,3 +999,74 @@ ds_group_emit(const struct ds_aggs *a, const struct ds_path *keys, int nkeys,
 	}
 	ds_buf_addc(b, '}');
 }
+
+void
+ds_grouper_init(struct ds_grouper *gr, const struct ds_aggs *a,
+    const struct ds_path *keys, int nkeys)
+{
+	size_t j;
+	int i;
+
+	memset(gr, 0, sizeof(*gr));
+	gr->aggs = a;
+	gr->nkeys = nkeys;
+	/* an output field may not be both a key and an aggregate */
+	for (i = 0; i < nkeys; i++)
+		for (j = 0; j < (size_t)a->n; j++)
+			if (strlen(a->d[j].name) == keys[i].klen[0] &&
+			    memcmp(a->d[j].name, keys[i].key[0],
+			    keys[i].klen[0]) == 0)
+				errx(2, "aggregate name '%s' is also a key "
+				    "field (use NAME=AGG)", a->d[j].name);
+	gr->npaths = nkeys + (int)a->n;
+	gr->paths = reallocarray(NULL, gr->npaths + 1, sizeof(*gr->paths));
+	gr->vals = reallocarray(NULL, gr->npaths + 1, sizeof(*gr->vals));
+	gr->found = reallocarray(NULL, gr->npaths + 1, sizeof(*gr->found));
+	if (gr->paths == NULL || gr->vals == NULL || gr->found == NULL)
+		err(1, NULL);
+	for (i = 0; i < nkeys; i++)
+		gr->paths[i] = &keys[i];
+	for (j = 0; j < (size_t)a->n; j++)
+		gr->paths[nkeys + j] = &a->d[j].field;
+}
+
+void
+ds_grouper_add(struct ds_grouper *gr, struct ds_groups *gs,
+    const struct ds_line *l)
+{
+	struct ds_aggst *st;
+	const char *why;
+	int isnew;
+
+	ds_buf_reset(&gr->kbuf);
+	if (ds_json_getv(l->p, l->len, gr->paths, gr->npaths, gr->vals,
+	    gr->found) == -1) {
+		if (gr->nkeys > 0) {
+			ds_bad(l, "record is not an object (cannot take a key)");
+			return;
+		}
+		memset(gr->found, 0, gr->npaths * sizeof(*gr->found));
+	}
+	if (ds_key_make_v(gr->vals, gr->found, gr->nkeys, &gr->kbuf,
+	    &why) == -1) {
+		ds_bad(l, "%s", why);
+		return;
+	}
+	st = ds_groups_get(gs, gr->aggs, gr->kbuf.p ? gr->kbuf.p : "",
+	    gr->kbuf.len, &isnew);
+	if (ds_agg_add_v(gr->aggs, st, l->p, l->len, gr->vals + gr->nkeys,
+	    gr->found + gr->nkeys, &why) == -1) {
+		if (isnew)
+			ds_groups_drop_last(gs, gr->aggs);
+		ds_bad(l, "%s", why);
+	}
+}
+
+void
+ds_grouper_free(struct ds_grouper *gr)
+{
+	free(gr->paths);
+	free(gr->vals);
+	free(gr->found);
+	ds_buf_free(&gr->kbuf);
+}

@@ -625,6 +625,27 @@ struct ds_aggst *ds_groups_get(struct ds_groups *, const struct ds_aggs *,
 void	 ds_groups_drop_last(struct ds_groups *, const struct ds_aggs *);
 void	 ds_groups_clear(struct ds_groups *, const struct ds_aggs *);
 void	 ds_groups_free(struct ds_groups *, const struct ds_aggs *);
+/*
+ * Records into groups by the -k key fields, folding them into the
+ * aggregates: the key paths, then the aggregates' fields, read in one
+ * scan a record (ds-reduce, ds-window).  Borrows aggs and keys.
+ */
+struct ds_grouper {
+	const struct ds_aggs	 *aggs;
+	int			  nkeys;
+	const struct ds_path	**paths;
+	struct ds_span		 *vals;
+	int			 *found;
+	int			  npaths;
+	struct ds_buf		  kbuf;
+};
+/* Set up; exits 2 when an aggregate's name is also a key field. */
+void	 ds_grouper_init(struct ds_grouper *, const struct ds_aggs *,
+	    const struct ds_path *keys, int nkeys);
+/* Fold record l into its group in gs; a bad record goes to ds_bad(). */
+void	 ds_grouper_add(struct ds_grouper *, struct ds_groups *gs,
+	    const struct ds_line *l);
+void	 ds_grouper_free(struct ds_grouper *);
 /* Append one output record {key fields, aggregates} (no newline) to b. */
 void	 ds_group_emit(const struct ds_aggs *, const struct ds_path *keys,
 	    int nkeys, const char *k, size_t klen, const struct ds_aggst *,
