@@ -160,16 +160,30 @@ rint64(const bson_t *r, const char *k)
 	    ? bson_iter_as_int64(&it) : 0;
 }
 
+static void	write_chunk(struct coll *, const int32_t *, size_t, int64_t,
+		    struct counts *);
+
+#define RACE_TRIES	8
+
 /*
  * Execute ops[0..n) of co as one unordered bulk, until acknowledged.
  * Returns how many ops the server got to: FerretDB 1.24 stops an
  * unordered update at its first write error (and omits the counts), so
  * the caller resumes after the last reported error.
+ *
+ * An upsert of a new key can lose a race with another writer inserting
+ * the same key (two pipelines around a rebalance): E11000.  MongoDB
+ * retries such an upsert itself; FerretDB does not, so the sink sends
+ * it again, now as an update of the existing document (absolute modes
+ * only: the document's new value does not depend on the old one).
  */
 static size_t
 write_bulk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
     struct counts *c)
 {
+	static int tries;
+	int32_t *again = NULL;
+	size_t nagain = 0;
 	mongoc_bulk_operation_t *bulk;
 	bson_t opts = BSON_INITIALIZER, reply;
 	bson_iter_t it, we, f;
@@ -234,10 +248,24 @@ write_bulk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
 				last = idx;
 			if (code == 11000 && dupok)
 				c->dup++;	/* applied before a crash */
-			else
+			else if (code == 11000 && tries < RACE_TRIES &&
+			    (S.b.mode == DS_M_UPSERT ||
+			    S.b.mode == DS_M_MERGE)) {
+				if (again == NULL && (again = reallocarray(
+				    NULL, n, sizeof(*again))) == NULL)
+					err(1, NULL);
+				again[nagain++] = ops[idx];
+			} else
 				refused(&S.b.o[ops[idx]], msg);
 		}
 	bson_destroy(&reply);
+	if (nagain > 0) {
+		tries++;
+		usleep(10000 * tries);
+		write_chunk(co, again, nagain, seq, c);
+		tries--;
+	}
+	free(again);
 	upto = n;
 	if (done + nerr < (int64_t)n && last >= 0)
 		upto = (size_t)last + 1;	/* stopped early: resume */
