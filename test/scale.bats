@@ -13,8 +13,8 @@
 # written but not yet committed is written again to the same values.
 # Around a rebalance two sinks can so upsert the same new keys at the
 # same moment (the old owner's batches in flight, the new owner's
-# replay), a race the sink has to get over (MongoDB retries such an
-# upsert itself; FerretDB answers E11000 duplicate key).
+# replay): MongoDB retries such an upsert itself, ds-sink-mongo sends
+# it again when a server answers E11000 instead (FerretDB).
 # --mode inc would be at-least-once there, for exactly those batches in
 # flight at the kill: each pipeline has its own progress record and seq
 # numbers, so the _ds_seq guard cannot order the batches of two
@@ -89,7 +89,8 @@ pipeline() {
 	    TOPIC="$topic" URI="$DS_TEST_MONGO_URI" DB="$db" \
 	    timeout 150 bash -c '
 	ds-kafka-cat -b "$B" -G "$G" -t "$TOPIC" --acks "$D/acks" \
-	    -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 |
+	    -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 \
+	    -X debug=cgrp |
 	ds-batch -i 500ms --log "$D/batches" |
 	ds-map --arg pipe "$NAME" ".value + {pipe: \$pipe, partition}" |
 	ds-sink-mongo --uri "$URI" -d "$DB" -c recs --key id --mode upsert \
@@ -101,6 +102,12 @@ pipeline() {
 # wrote NAME: the pipeline's sink has upserted records
 wrote() {
 	grep -q '"upserted":[1-9]' "$T/$1/out"
+}
+
+# grouped: the group's leader has assigned the partitions to both
+# pipelines (librdkafka's cgrp debug log)
+grouped() {
+	grep -q 'assignor for 2 member' "$T/a/err" "$T/b/err"
 }
 
 # both: each pipeline has written records
@@ -146,18 +153,19 @@ partitions() {
 	    timeout 60 "$DS_TOP/test/servers/kafka.sh" topic "$topic" 4
 	records "$n" >data
 	split -l 10 -d -a 3 data chunk.
-	# the producer: the first 80 records, then (once both pipelines
-	# have written some) the rest in small steps, keyed by user so that
-	# all of a user's records are in one partition
+	# the producer: once both pipelines are in the group, the records
+	# in small steps, keyed by user so that all of a user's records are
+	# in one partition.  (Records read by a before b joined would be
+	# written by both sinks at once around the rebalance, and FerretDB
+	# stalls on two clients upserting the same new keys together;
+	# MongoDB itself retries such an upsert.)
 	setsid env B="$DS_TEST_BROKERS" TOPIC="$topic" timeout 120 bash -c '
 	i=0
+	for w in $(seq 600); do
+		[ -e go ] && break
+		sleep 0.1
+	done
 	for f in chunk.*; do
-		if [ "$i" -eq 80 ]; then
-			for w in $(seq 600); do
-				[ -e go ] && break
-				sleep 0.1
-			done
-		fi
 		timeout 30 ds-kafka-cat -P -b "$B" -t "$TOPIC" \
 		    --key-field user <"$f" || exit 1
 		i=$((i + 10))
@@ -168,10 +176,11 @@ partitions() {
 	pgids="$pgids $producer"
 	pipeline a
 	pipeline b
+	within 60 grouped
+	touch go
 	within 60 both
 	a0=$(wc -l <a/batches/batches.ndjson)
 	b0=$(wc -l <b/batches/batches.ndjson)
-	touch go
 	# kill a's whole pipeline mid-stream
 	within 60 produced_ge 150
 	kill -0 "$producer"	# still producing
