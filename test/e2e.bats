@@ -8,22 +8,13 @@ bats_require_minimum_version 1.5.0
 load helper
 
 setup() {
-	T=$BATS_TEST_TMPDIR
-	cd "$T" || return 1
-	need_kafka
-	need_mongo
-	pgids=
+	server_setup
 }
 
 teardown() {
 	for g in $pgids; do
 		kill -9 -- "-$g" 2>/dev/null || true
 	done
-}
-
-q() {
-	timeout 60 "$DS_TEST_MONGO_PY" "$DS_TOP/test/mongo-q.py" \
-	    "$DS_TEST_MONGO_URI" "$@"
 }
 
 # access N SEED: N access records, few keys (FerretDB scans a collection
@@ -162,20 +153,6 @@ mock() {
 # okcount CMD N: the mock has answered "ok CMD" N times
 okcount() {
 	[ "$(grep -cxF "ok $1" mock.out)" -ge "$2" ]
-}
-
-# within SECS CMD...: poll CMD until it succeeds, for at most SECS
-# seconds of wall time (a poll that asks a server can itself be slow)
-within() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		if [ "$SECONDS" -ge "$end" ]; then
-			echo "timed out waiting for: $*" >&2
-			return 1
-		fi
-		sleep 0.2
-	done
 }
 
 # drained BROKERS: the group's committed offsets are the log end of all

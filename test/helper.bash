@@ -75,3 +75,34 @@ killtree() {
 		kill -9 "$p" 2>/dev/null || true
 	done
 }
+
+# server_setup: setup() of the tests that need both servers; they put
+# the process groups they start in $pgids for their teardown
+server_setup() {
+	T=$BATS_TEST_TMPDIR
+	cd "$T" || return 1
+	need_kafka
+	need_mongo
+	pgids=
+}
+
+# q ARGS...: test/mongo-q.py, the independent reader, on the test MongoDB
+q() {
+	timeout 60 "$DS_TEST_MONGO_PY" "$DS_TOP/test/mongo-q.py" \
+	    "$DS_TEST_MONGO_URI" "$@"
+}
+
+# within SECS CMD...: poll CMD until it succeeds, for at most SECS
+# seconds of wall time (wait_for counts polls, and a poll that asks a
+# server can itself take a while)
+within() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		if [ "$SECONDS" -ge "$end" ]; then
+			echo "timed out waiting for: $*" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+}

@@ -24,11 +24,7 @@ bats_require_minimum_version 1.5.0
 load helper
 
 setup() {
-	T=$BATS_TEST_TMPDIR
-	cd "$T" || return 1
-	need_kafka
-	need_mongo
-	pgids=
+	server_setup
 }
 
 teardown() {
@@ -43,26 +39,6 @@ teardown() {
 		kill -9 -- "-$g" 2>/dev/null || true
 	done
 	killtree $pgids
-}
-
-q() {
-	timeout 60 "$DS_TEST_MONGO_PY" "$DS_TOP/test/mongo-q.py" \
-	    "$DS_TEST_MONGO_URI" "$@"
-}
-
-# within SECS CMD...: poll CMD until it succeeds, for at most SECS
-# seconds of wall time (wait_for counts polls, and a poll that asks a
-# server can itself take a while)
-within() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		if [ "$SECONDS" -ge "$end" ]; then
-			echo "timed out waiting for: $*" >&2
-			return 1
-		fi
-		sleep 0.2
-	done
 }
 
 # records N: N records with a unique id, 16 users
