@@ -46,6 +46,19 @@ fill() {
 
 G="-X session.timeout.ms=6000"
 
+# offsets_are TOPIC GROUP FILE: the group's committed offsets, as
+# [{partition, until}], are those in FILE
+offsets_are() {
+	ds-kafka-cat --lag -b "$B" -G "$2" -t "$1" | jq -s -c '[.[] |
+	    select(.committed >= 0) | {partition, until: .committed}] |
+	    sort' | diff "$3" -
+}
+
+# committed_is TOPIC N: a committed read of TOPIC gives N messages
+committed_is() {
+	[ "$(timeout 30 kcat -b "$B" -C -t "$1" -e -q -f '%s\n' | wc -l)" -eq "$2" ]
+}
+
 @test "kafka: the topic made by a produce has 3 partitions (-L)" {
 	t=$(uniq_name kmeta)
 	fill "$t" 3
@@ -277,9 +290,11 @@ G="-X session.timeout.ms=6000"
 	    --transactional-id "tx$g" -G "$g" in
 	[ "$(printf '%s\n' "$output" | grep -c '"@ds":"batch"')" -eq 2 ]
 	# a committed read sees the two batches, an uncommitted one all 25
+	# (once Kafka has written the commit markers, a moment after)
+	grep -v '^{"@ds"' in | head -20 | jq -r .i | sort -n >want
+	wait_for 30 committed_is "$dst" 20
 	timeout 30 kcat -b "$B" -C -t "$dst" -e -q -f '%s\n' |
 	    jq -r .i | sort -n >got
-	grep -v '^{"@ds"' in | head -20 | jq -r .i | sort -n >want
 	diff want got
 	n=$(timeout 30 kcat -b "$B" -C -t "$dst" -e -q -X \
 	    isolation.level=read_uncommitted -f '%s\n' | wc -l)
@@ -288,13 +303,11 @@ G="-X session.timeout.ms=6000"
 	grep '^{"@ds"' batches | head -2 | jq -s -c '[.[].offsets[]] |
 	    group_by(.partition) | map({partition: .[0].partition,
 	    until: (map(.until) | max)})' >wantoff
-	ds-kafka-cat --lag -b "$B" -G "$g" -t "$src" |
-	    jq -s -c '[.[] | select(.committed >= 0) | {partition, until: .committed}] | sort' >gotoff
-	diff wantoff gotoff
+	wait_for 30 offsets_are "$src" "$g" wantoff
 	# input with no marker at all is one transaction, committed at EOF
 	run -0 --separate-stderr timeout 60 ds-kafka-cat -P -b "$B" -t "$dst" \
 	    --transactional-id "tx$g" <(printf '{"i":100}\n{"i":101}\n')
-	[ "$(timeout 30 kcat -b "$B" -C -t "$dst" -e -q -f '%s\n' | wc -l)" -eq 22 ]
+	wait_for 30 committed_is "$dst" 22
 }
 
 @test "kafka: -X passes settings through and never prints secret values" {
