@@ -379,9 +379,19 @@ open(p, "wb").write(bytes(b))' ck/state
 	echo "# killed $killed of 20 runs (a whole run: $full ms)" >&3
 	[ "$killed" -ge 5 ]
 	timeout 60 ds-state -k user -a sum:bytes -a count --emit all --ttl 3s \
-	    --checkpoint ck <in.ndjson | python3 canon.py >final
+	    --checkpoint ck <in.ndjson 2>final.err | python3 canon.py >final
 	lastbatch final >final.last
-	diff want.last final.last
+	# the values exactly; a timed-out key of a batch the checkpoint
+	# already holds is not written again (ds-state(1)), which happens
+	# when one of the runs above was not killed
+	grep -v '"timedOut": true' want.last >want.vals || true
+	grep -v '"timedOut": true' final.last >final.vals || true
+	diff want.vals final.vals
+	grep '"timedOut": true' final.last | sort >final.to || true
+	grep '"timedOut": true' want.last | sort >want.to || true
+	[ -z "$(comm -13 want.to final.to)" ]
+	grep -q 'replayed batches are not applied again' final.err ||
+	    diff want.to final.to
 }
 
 @test "ds-state: checkpoints after the first append only the changed keys to state.log" {
