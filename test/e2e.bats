@@ -12,9 +12,7 @@ setup() {
 }
 
 teardown() {
-	for g in $pgids; do
-		kill -9 -- "-$g" 2>/dev/null || true
-	done
+	kill_pgids
 }
 
 # access N SEED: N access records, few keys (FerretDB scans a collection
@@ -122,7 +120,7 @@ reap() {
 	# hold partitions in the new member's first assignment, and -e ends
 	# at the end of the partitions it owns.)
 	AT_END=0 traffic
-	within 420 drained "$DS_TEST_BROKERS"
+	within 420 drained "$DS_TEST_BROKERS" 3
 	pkill -TERM -g "$job" -x ds-kafka-cat
 	reap "$job" 60
 	cat kills >&3 || true
@@ -158,15 +156,6 @@ mock() {
 # okcount CMD N: the mock has answered "ok CMD" N times
 okcount() {
 	[ "$(grep -cxF "ok $1" mock.out)" -ge "$2" ]
-}
-
-# drained BROKERS: the group's committed offsets are the log end of all
-# three partitions
-drained() {
-	timeout 20 ds-kafka-cat --lag -b "$1" -G "$group" -t "$topic" \
-	    >lag 2>/dev/null &&
-	    [ "$(wc -l <lag)" -eq 3 ] &&
-	    jq -s -e 'all(.committed == .end and .lag == 0)' lag
 }
 
 # flowing N: the sink has acknowledged at least N non-empty batches
@@ -213,7 +202,7 @@ flowing() {
 	mock up 2
 	mock leader "$topic" 0 1
 	# everything committed, then a clean stop
-	within 90 drained "$mb"
+	within 90 drained "$mb" 3
 	pkill -TERM -g "$job" -x ds-kafka-cat
 	reap "$job" 30
 	check_flux data "$db"

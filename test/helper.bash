@@ -86,6 +86,25 @@ server_setup() {
 	pgids=
 }
 
+# kill_pgids: SIGKILL the process groups in $pgids and what their
+# timeout leaders left (teardown of the server tests)
+kill_pgids() {
+	local g
+	for g in $pgids; do
+		kill -9 -- "-$g" 2>/dev/null || true
+	done
+	killtree $pgids
+}
+
+# drained BROKERS N: the group's ($group) committed offsets are the log
+# end of all N partitions of $topic
+drained() {
+	timeout 20 ds-kafka-cat --lag -b "$1" -G "$group" -t "$topic" \
+	    >lag 2>/dev/null &&
+	    [ "$(wc -l <lag)" -eq "$2" ] &&
+	    jq -s -e 'all(.committed == .end and .lag == 0)' lag
+}
+
 # q ARGS...: test/mongo-q.py, the independent reader, on the test MongoDB
 q() {
 	timeout 60 "$DS_TEST_MONGO_PY" "$DS_TOP/test/mongo-q.py" \

@@ -28,17 +28,14 @@ setup() {
 }
 
 teardown() {
-	local g f
+	local f
 	# on failure, what the stages said
 	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
 		for f in "$T"/a/err "$T"/b/err "$T"/producer.err; do
 			[ -s "$f" ] && { echo "--- $f"; tail -5 "$f"; } >&2
 		done
 	fi
-	for g in $pgids; do
-		kill -9 -- "-$g" 2>/dev/null || true
-	done
-	killtree $pgids
+	kill_pgids
 }
 
 # records N: N records with a unique id, 16 users
@@ -98,17 +95,7 @@ produced_ge() {
 
 # count_is N: the collection holds N documents
 count_is() {
-	[ "$(timeout 20 "$DS_TEST_MONGO_PY" "$DS_TOP/test/mongo-q.py" \
-	    "$DS_TEST_MONGO_URI" count "$db" recs)" -eq "$1" ]
-}
-
-# drained: the group's committed offsets are the log end of every
-# partition
-drained() {
-	timeout 20 ds-kafka-cat --lag -b "$DS_TEST_BROKERS" -G "$group" \
-	    -t "$topic" >lag 2>/dev/null &&
-	    [ "$(wc -l <lag)" -eq 4 ] &&
-	    jq -s -e 'all(.lag == 0 and .committed == .end)' lag
+	[ "$(q count "$db" recs)" -eq "$1" ]
 }
 
 # gone PID: the process has ended
@@ -169,7 +156,7 @@ partitions() {
 	wait "$producer" || st=$?
 	[ "$st" -eq 0 ] || { cat producer.err; false; }
 	within 90 count_is "$n"
-	within 60 drained
+	within 60 drained "$DS_TEST_BROKERS" 4
 	# a clean stop: the source ends on SIGTERM, the rest at end of input
 	pkill -TERM -g "$pid_b" -x ds-kafka-cat
 	within 30 gone "$pid_b"
