@@ -107,8 +107,14 @@ EOF
 	export KAFKA_HEAP_OPTS= JAVA_TOOL_OPTIONS=
 	local jvm="-Xmx512m -Xms128m -XX:+UseSerialGC -Djava.awt.headless=true
 	    -Dlog4j.configuration=file:$dir/log4j.properties"
+	# a cluster id that does not start with "-", which the tool's
+	# argument parser would take for an option (1 in 64 ids)
 	id=$(python3 -c 'import base64, uuid
-print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
+while True:
+    s = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    if s[0] != "-":
+        print(s)
+        break')
 	# shellcheck disable=SC2086
 	if ! java $jvm -cp "$cp" kafka.tools.StorageTool format -t "$id" \
 	    -c "$dir/server.properties" >"$dir/format.log" 2>&1; then
