@@ -55,6 +55,10 @@ static int64_t	 seq;			/* of the last marker emitted */
 static int64_t	 lasttime = INT64_MIN;	/* its time */
 static struct ds_buf scratch, topicbuf;
 
+/* the offsets seen in this run: a record at one of them came again */
+static struct ds_offsets seen;
+static int64_t	 redelivered;		/* since the last marker */
+
 /* processing time: the open batch and the end of its interval */
 static struct batch cur;
 static int64_t	 tickend;
@@ -121,6 +125,13 @@ put(json_t *m, int log)
 		json_object_del(m, "created");	/* reproducible output */
 	if (streamid[0] != '\0')
 		json_object_set_new(m, "stream", json_string(streamid));
+	if (redelivered > 0) {
+		warnx("batch %lld: dropped %lld record(s) delivered again "
+		    "(offsets already seen: the source re-read after a "
+		    "rebalance)", (long long)ds_marker_int(m, "seq"),
+		    (long long)redelivered);
+		redelivered = 0;
+	}
 	if (log && logdir != NULL)
 		ds_blog_append(&blog, m);
 	ds_marker_emit(m);
@@ -333,21 +344,20 @@ ev_finish(void)
 /* ---- --log replay ---- */
 
 static void
-add(const struct ds_line *l, const char *p, size_t len)
+add(const struct ds_line *l, const char *p, size_t len,
+    const struct ds_env *e)
 {
-	struct ds_env e;
-	int ise = ds_envelope(p, len, &topicbuf, &e);
-
 	if (evmode)
-		ev_add(l, p, len, ise ? &e : NULL);
+		ev_add(l, p, len, e);
 	else
-		pt_add(p, len, ise ? &e : NULL);
+		pt_add(p, len, e);
 }
 
 static void
 replay_end(void)
 {
 	struct ds_line l = { 0 };
+	struct ds_env env;
 	const char *p, *e, *nl;
 	struct ds_buf held = nb.held;
 
@@ -365,7 +375,8 @@ replay_end(void)
 	tpre = -1;
 	for (p = held.p, e = held.p + held.len; p < e; p = nl + 1) {
 		nl = memchr(p, '\n', e - p);
-		add(&l, p, nl - p);
+		add(&l, p, nl - p, ds_envelope(p, nl - p, &topicbuf, &env) ?
+		    &env : NULL);
 	}
 	ds_buf_free(&held);
 	freebatch(&nb);
@@ -386,15 +397,13 @@ replay_pump(int final)
 }
 
 static void
-replay_route(const struct ds_line *l, const char *p, size_t len)
+replay_route(const struct ds_line *l, const char *p, size_t len,
+    const struct ds_env *e)
 {
-	struct ds_env e;
 	char why[256];
 	int64_t t;
-	int ise = ds_envelope(p, len, &topicbuf, &e);
 
-	switch (ds_replay_route(rp, p, len, ise ? &e : NULL, why,
-	    sizeof(why))) {
+	switch (ds_replay_route(rp, p, len, e, why, sizeof(why))) {
 	case DS_RP_HELD:
 		replay_pump(0);
 		return;
@@ -444,6 +453,7 @@ cleanup(void)
 	free(ob);
 	ds_buf_free(&scratch);
 	ds_buf_free(&topicbuf);
+	ds_offsets_free(&seen);
 	if (evmode)
 		ds_path_free(&tpath);
 	if (logdir != NULL)
@@ -457,6 +467,8 @@ record(const struct ds_line *l)
 {
 	const char *p = l->p;
 	size_t len = l->len;
+	struct ds_env e;
+	int ise;
 
 	if (ds_line_blank(l))
 		return;
@@ -473,10 +485,18 @@ record(const struct ds_line *l)
 		p = scratch.p;
 		len = scratch.len;
 	}
+	/* Kafka delivers a partition in offset order: a record at an
+	 * offset already seen comes again (a rebalance re-reads from the
+	 * committed offset) and is in a batch already */
+	ise = ds_envelope(p, len, &topicbuf, &e);
+	if (ise && !ds_offsets_fresh(&seen, e.topic, e.tlen, e.part, e.off)) {
+		redelivered++;
+		return;
+	}
 	if (replaying)
-		replay_route(l, p, len);
+		replay_route(l, p, len, ise ? &e : NULL);
 	else
-		add(l, p, len);
+		add(l, p, len, ise ? &e : NULL);
 }
 
 /*

@@ -449,6 +449,12 @@ struct ds_offsets {
 /* Note that offset was seen for topic/partition (extends the range). */
 void	 ds_offsets_see(struct ds_offsets *, const char *topic, size_t tlen,
 	    int32_t partition, int64_t offset);
+/*
+ * Is offset above every offset seen for topic/partition?  Then note it
+ * and return 1; else 0 (a record delivered again).
+ */
+int	 ds_offsets_fresh(struct ds_offsets *, const char *topic, size_t tlen,
+	    int32_t partition, int64_t offset);
 /* As a JSON array of {"topic","partition","from","until"}, sorted. */
 json_t	*ds_offsets_json(const struct ds_offsets *);
 /* Merge a marker's "offsets" array (borrowed) into o. */
@@ -757,8 +763,14 @@ struct ds_replay *ds_replay_new(const struct ds_blog *,
  */
 int	 ds_replay_route(struct ds_replay *, const char *p, size_t len,
 	    const struct ds_env *e, char *why, size_t whylen);
-/* Emit the complete logged batches in order (all when final); returns
- * 1 once every logged batch is out. */
+/*
+ * Emit the complete logged batches in order; returns 1 once every
+ * logged batch is out.  When final (the input ended), plain batches go
+ * out short, but a batch of offsets whose partitions were not replayed
+ * to its end stops the replay there (reported, 0): written short, its
+ * missing records would be skipped downstream when a later run replays
+ * them.
+ */
 int	 ds_replay_pump(struct ds_replay *, int final);
 /* Logged batches replayed with fewer or more records than logged. */
 int	 ds_replay_errors(const struct ds_replay *);

@@ -46,6 +46,20 @@ ds_offsets_see(struct ds_offsets *o, const char *topic, size_t tlen,
 		r->until = offset + 1;
 }
 
+int
+ds_offsets_fresh(struct ds_offsets *o, const char *topic, size_t tlen,
+    int32_t partition, int64_t offset)
+{
+	struct ds_orange *r = range(o, topic, tlen, partition);
+
+	if (offset < r->until)
+		return 0;
+	if (offset < r->from)
+		r->from = offset;
+	r->until = offset + 1;
+	return 1;
+}
+
 static int
 cmp(const void *a, const void *b)
 {

@@ -210,16 +210,62 @@ ds_replay_route(struct ds_replay *r, const char *p, size_t len,
 	return DS_RP_HELD;
 }
 
+/*
+ * Report a logged batch that the input ended in: which of its
+ * partitions did not come to the end of its range.
+ */
+static void
+incomplete(struct ds_replay *r, size_t i)
+{
+	const struct ds_offsets *o = &r->eoff[i];
+	char got[48];
+	int64_t u;
+	size_t j;
+
+	for (j = 0; j < o->n; j++) {
+		u = until_of(&r->hi, o->r[j].topic, strlen(o->r[j].topic),
+		    o->r[j].partition);
+		if (u >= o->r[j].until)
+			continue;
+		if (u == INT64_MIN)
+			snprintf(got, sizeof(got), "none of them");
+		else
+			snprintf(got, sizeof(got), "up to offset %lld",
+			    (long long)u - 1);
+		warnx("%s: batch %lld: the input ended before its records of "
+		    "%s/%d [%lld, %lld) came (%s): it and what follows stay "
+		    "unwritten and uncommitted for the next run (does another "
+		    "member of the group hold the partition?)", r->log->path,
+		    (long long)r->log->e[i].seq, o->r[j].topic,
+		    (int)o->r[j].partition, (long long)o->r[j].from,
+		    (long long)o->r[j].until, got);
+	}
+}
+
 int
 ds_replay_pump(struct ds_replay *r, int final)
 {
 	const struct ds_blogent *le;
 	struct rbatch *b;
 
-	while (r->next < r->log->n && (final || entrydone(r, r->next) ||
-	    entrypassed(r, r->next))) {
+	while (r->next < r->log->n) {
 		le = &r->log->e[r->next];
 		b = &r->b[r->next];
+		if (!entrydone(r, r->next) && !entrypassed(r, r->next)) {
+			if (!final)
+				break;
+			/*
+			 * The input ended inside a batch of offsets: written
+			 * short, it would count as applied downstream and
+			 * its missing records would be skipped when they
+			 * come; so it waits for a run that replays it whole.
+			 */
+			if (r->eoff[r->next].n > 0 && b->count > 0) {
+				incomplete(r, r->next);
+				r->errors++;
+				return 0;
+			}
+		}
 		if (r->eoff[r->next].n > 0 && b->count == 0) {
 			r->next++;	/* committed before the restart */
 			continue;

@@ -488,6 +488,62 @@ for p, o in recs:
 	[ "$(markers out | jq -c '{seq,time,count,offsets}')" = "$(sed -n 3p L/batches.ndjson | jq -c '{seq,time,count,offsets}')" ]
 }
 
+@test "ds-batch: a record delivered again (offset already seen) is dropped with a warning" {
+	gen_env 100 2 >all
+	# a rebalance: partition 0 is read again from offset 20
+	python3 - all >in <<'EOF'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+recs = [json.loads(l) for l in lines]
+first = lines[:60]
+again = [l for l, r in zip(lines, recs) if r["partition"] == 0 and r["offset"] >= 20]
+rest = [l for l, r in zip(lines, recs) if r["partition"] == 1 and r["offset"] >= 30]
+print("\n".join(first + again + rest))
+EOF
+	run --separate-stderr ds-batch -i 1h -n 45 <in
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >out
+	# every record once
+	[ "$(grep -v '"@ds"' out | sort)" = "$(sort all)" ]
+	[ "$(markers out | jq -s 'map(.count) | add')" = 100 ]
+	[[ "$stderr" == *"dropped 10 record(s) delivered again"* ]]
+	# and the batches' ranges do not overlap
+	[ "$(markers out | jq -c '.offsets[] | select(.partition == 0) | [.from, .until]' | paste -sd' ')" = "[0,23] [23,50]" ]
+}
+
+@test "ds-batch --log: records delivered again during a replay do not break it" {
+	gen_env 100 2 >all
+	ds-batch -i 1h -n 40 --log L <all >first
+	# the restarted source re-reads records 20..39 once more after 50
+	{ head -50 all; sed -n 21,40p all; tail -n +51 all; } >in
+	run --separate-stderr ds-batch -i 1h -n 40 --log L <in
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >out
+	[ "$(markers out | jq -c '{seq,time,count,offsets}')" = "$(jq -c '{seq,time,count,offsets}' L/batches.ndjson)" ]
+	[ "$(grep -v '"@ds"' out)" = "$(cat all)" ]
+}
+
+@test "ds-batch --log: input that ends inside a logged batch leaves it for the next run" {
+	gen_env 100 2 >all
+	ds-batch -i 1h -n 40 --log L <all >first
+	cp L/batches.ndjson logged
+	# the restarted source owns partition 0 only (another member of the
+	# group still holds partition 1) and reaches its end
+	jq -c 'select(.partition == 0)' all >p0
+	run --separate-stderr ds-batch -i 1h -n 40 --log L <p0
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"batch 1: the input ended before its records of t/1 [0, 20) came (none of them)"* ]]
+	# nothing written: batch 1 short would count as applied downstream
+	[ -z "$output" ]
+	cmp logged L/batches.ndjson
+	# the next run, with both partitions, replays every batch whole
+	run --separate-stderr ds-batch -i 1h -n 40 --log L <all
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >out
+	[ "$(markers out | jq -c '{seq,time,count,offsets}')" = "$(jq -c '{seq,time,count,offsets}' logged)" ]
+	[ "$(grep -v '"@ds"' out)" = "$(cat all)" ]
+}
+
 @test "ds-batch --skip-bad: a last batch of only bad lines still reports its count" {
 	dsrun '{"a":1}\nbad\n' ds-batch -i 1h -n 1 --skip-bad
 	[ "$status" -eq 0 ]
