@@ -239,6 +239,38 @@ committed_is() {
 	[ "$SECONDS" -lt 30 ]
 }
 
+@test "kafka: a rebalance re-reads what was not acked; ds-batch drops the records delivered again" {
+	t=$(uniq_name kredo) g=$(uniq_name g)
+	fill "$t" 300
+	mkfifo acks pipe
+	# nothing acks: every offset stays uncommitted
+	timeout 120 ds-kafka-cat -b "$B" -G "$g" -t "$t" --acks acks $G >pipe 2>a.err &
+	apid=$!
+	tee raw <pipe | ds-batch -i 200ms >out 2>b.err &
+	bpid=$!
+	pids="$apid $bpid"
+	wait_for 30 nlines_ge raw 300
+	# a second member joins and leaves: the first loses partitions and
+	# gets them back, and reads them again from the (absent) commit
+	timeout 60 ds-kafka-cat -b "$B" -G "$g" -t "$t" --commit none $G >c 2>c.err &
+	cpid=$!
+	pids="$pids $cpid"
+	wait_for 30 nlines_ge c 1
+	kill -TERM "$cpid"
+	wait "$cpid" || true
+	wait_for 60 nlines_ge raw 600
+	kill -TERM "$apid"
+	wait "$apid" || true
+	wait "$bpid"
+	# the source did deliver records twice ...
+	[ -n "$(jq -r '[.partition,.offset]|tostring' raw | sort | uniq -d | head -1)" ]
+	# ... and the batches hold each one once
+	[ "$(grep -v '^{"@ds"' out | jq -r '[.partition,.offset]|tostring' | sort | uniq -d)" = "" ]
+	[ "$(grep -v '^{"@ds"' out | jq -r '[.partition,.offset]|tostring' | sort -u | wc -l)" -eq 300 ]
+	[ "$(grep '^{"@ds"' out | jq -s 'map(.count) | add')" -eq 300 ]
+	grep -q 'delivered again' b.err
+}
+
 @test "kafka: -P round trip checked with kcat: keys, partitions, headers, values" {
 	t=$(uniq_name kprod)
 	gen 60 | jq -c '. + {h: {src: "gen", n: (.i | tostring)}}' |
