@@ -14,7 +14,11 @@
 #   STATE (directory for the batch log and the ack FIFO), INTERVAL (2s);
 #   AT_END=1 stops when the topic is drained (-e), for tests and demos;
 #   RATE=N caps records/s per partition (Spark's maxRatePerPartition),
-#   so a backlog after downtime is spread over many batches.
+#   so a backlog after downtime is spread over many batches;
+#   SOURCE_OPTS adds options to the consumer, e.g.
+#   "-X group.instance.id=flux-1" (a static member of the group: run
+#   again after a crash, it takes its partitions back at once instead
+#   of waiting until the broker gives up on the dead one).
 # Kill any stage, run it again: the collections end up as after one run.
 . "$(dirname "$0")/common.sh"
 : "${BROKERS:?set BROKERS}" "${MONGO:?set MONGO}"
@@ -27,7 +31,7 @@ end=
 [ -n "${RATE:-}" ] && end="$end --max-rate-per-partition $RATE"
 
 ds-kafka-cat -b "$BROKERS" -G "$GROUP" -t "$TOPIC" $end \
-    --commit acks --acks "$STATE/acks" |
+    --commit acks --acks "$STATE/acks" ${SOURCE_OPTS:-} |
 	ds-batch -i "$INTERVAL" --log "$STATE/batches" |
 	ds-map '.value | (.ts / 60000 | floor * 60000) as $minute |
 	    {coll: "hls_user_flux", user, timestamp: $minute, bytes},
