@@ -488,6 +488,16 @@ for p, o in recs:
 	[ "$(markers out | jq -c '{seq,time,count,offsets}')" = "$(sed -n 3p L/batches.ndjson | jq -c '{seq,time,count,offsets}')" ]
 }
 
+# replays_whole INPUT LOG: ds-batch --log L on INPUT writes the batches
+# of LOG (seq, time, count, offsets) and the records of all, each once
+replays_whole() {
+	run --separate-stderr ds-batch -i 1h -n 40 --log L <"$1"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >out
+	[ "$(markers out | jq -c '{seq,time,count,offsets}')" = "$(jq -c '{seq,time,count,offsets}' "$2")" ]
+	[ "$(grep -v '"@ds"' out)" = "$(cat all)" ]
+}
+
 @test "ds-batch: a record delivered again (offset already seen) is dropped with a warning" {
 	gen_env 100 2 >all
 	# a rebalance: partition 0 is read again from offset 20
@@ -516,11 +526,7 @@ EOF
 	ds-batch -i 1h -n 40 --log L <all >first
 	# the restarted source re-reads records 20..39 once more after 50
 	{ head -50 all; sed -n 21,40p all; tail -n +51 all; } >in
-	run --separate-stderr ds-batch -i 1h -n 40 --log L <in
-	[ "$status" -eq 0 ]
-	printf '%s\n' "$output" >out
-	[ "$(markers out | jq -c '{seq,time,count,offsets}')" = "$(jq -c '{seq,time,count,offsets}' L/batches.ndjson)" ]
-	[ "$(grep -v '"@ds"' out)" = "$(cat all)" ]
+	replays_whole in L/batches.ndjson
 }
 
 @test "ds-batch --log: input that ends inside a logged batch leaves it for the next run" {
@@ -537,11 +543,7 @@ EOF
 	[ -z "$output" ]
 	cmp logged L/batches.ndjson
 	# the next run, with both partitions, replays every batch whole
-	run --separate-stderr ds-batch -i 1h -n 40 --log L <all
-	[ "$status" -eq 0 ]
-	printf '%s\n' "$output" >out
-	[ "$(markers out | jq -c '{seq,time,count,offsets}')" = "$(jq -c '{seq,time,count,offsets}' logged)" ]
-	[ "$(grep -v '"@ds"' out)" = "$(cat all)" ]
+	replays_whole all logged
 }
 
 @test "ds-batch --skip-bad: a last batch of only bad lines still reports its count" {
