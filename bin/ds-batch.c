@@ -462,6 +462,44 @@ cleanup(void)
 
 /* ---- input ---- */
 
+#define ASSIGN	"{\"@ds\":\"assign\","
+
+/*
+ * ds-kafka-cat's assign record (ack mode): where the newly assigned
+ * partitions start.  A replay learns from it which logged batches were
+ * committed; it is not passed on.
+ */
+static void
+assigned(const struct ds_line *l)
+{
+	json_t *m, *o, *e, *pa, *from;
+	const char *t;
+	size_t i;
+
+	if ((m = json_loadb(l->p, l->len, 0, NULL)) == NULL ||
+	    !json_is_array(o = json_object_get(m, "offsets"))) {
+		ds_bad(l, "malformed assign record");
+		json_decref(m);
+		return;
+	}
+	json_array_foreach(o, i, e) {
+		t = json_string_value(json_object_get(e, "topic"));
+		pa = json_object_get(e, "partition");
+		from = json_object_get(e, "from");
+		if (t == NULL || !json_is_integer(pa)) {
+			ds_bad(l, "malformed assign record");
+			break;
+		}
+		if (replaying)
+			ds_replay_start(rp, t, strlen(t),
+			    (int32_t)json_integer_value(pa),
+			    json_is_integer(from) ? json_integer_value(from) :
+			    -1);
+	}
+	json_decref(m);
+	replay_pump(0);
+}
+
 static void
 record(const struct ds_line *l)
 {
@@ -472,6 +510,11 @@ record(const struct ds_line *l)
 
 	if (ds_line_blank(l))
 		return;
+	if (len > sizeof(ASSIGN) - 1 && memcmp(p, ASSIGN,
+	    sizeof(ASSIGN) - 1) == 0) {
+		assigned(l);
+		return;
+	}
 	if (evmode && tpath.n == 1) {
 		/* find the time in the validating pass: -T costs one scan */
 		if ((tpre = ds_check_line_get(l, 1, tpath.key[0],

@@ -764,6 +764,14 @@ struct ds_replay *ds_replay_new(const struct ds_blog *,
 int	 ds_replay_route(struct ds_replay *, const char *p, size_t len,
 	    const struct ds_env *e, char *why, size_t whylen);
 /*
+ * The source starts topic/partition at offset from (its assign record):
+ * the logged batches below it were committed.  Once a source has said
+ * so, a batch none of whose records came is no longer taken for
+ * committed when the input ends.
+ */
+void	 ds_replay_start(struct ds_replay *, const char *topic, size_t tlen,
+	    int32_t partition, int64_t from);
+/*
  * Emit the complete logged batches in order; returns 1 once every
  * logged batch is out.  When final (the input ended), plain batches go
  * out short, but a batch of offsets whose partitions were not replayed

@@ -542,6 +542,45 @@ ackwait(struct cons *c)
 	}
 }
 
+/*
+ * Ack mode: tell the pipeline where newly assigned partitions start,
+ * {"@ds":"assign","offsets":[{"topic":"t","partition":0,"from":N}]},
+ * N the group's committed offset (no "from" when there is none), so
+ * that ds-batch --log knows which logged batches were committed even on
+ * a partition that stays idle.
+ */
+static void
+announce(struct cons *c, const rd_kafka_topic_partition_list_t *parts)
+{
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_resp_err_t e;
+	json_t *m, *a, *o;
+	char *s;
+	int i;
+
+	l = rd_kafka_topic_partition_list_copy(parts);
+	if ((e = rd_kafka_committed(c->rk, l, 30000)) != 0)
+		warnx("committed offsets: %s", rd_kafka_err2str(e));
+	a = json_array();
+	for (i = 0; i < l->cnt; i++) {
+		o = json_pack("{s:s,s:i}", "topic", l->elems[i].topic,
+		    "partition", (int)l->elems[i].partition);
+		if (e == 0 && l->elems[i].err == 0 && l->elems[i].offset >= 0)
+			json_object_set_new(o, "from",
+			    json_integer(l->elems[i].offset));
+		json_array_append_new(a, o);
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+	m = json_pack("{s:s,s:o}", "@ds", "assign", "offsets", a);
+	if (m == NULL || (s = json_dumps(m, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER)) == NULL)
+		errx(1, "cannot encode an assign record");
+	ds_out_line(s, strlen(s));
+	ds_out_flush();
+	free(s);
+	json_decref(m);
+}
+
 /* ------------------------------------------------------------------ */
 
 static void
@@ -560,6 +599,8 @@ rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 			p->eof = 0;
 			p->next = p->stored = p->acked = -1;
 		}
+		if (c->dk->commit == DK_COMMIT_ACKS)
+			announce(c, parts);
 		if (c->cooperative)
 			rd_kafka_incremental_assign(rk, parts);
 		else

@@ -27,6 +27,7 @@ struct ds_replay {
 	struct ds_offsets hi;		/* offsets seen in this run */
 	size_t		 next;		/* first entry not yet emitted */
 	int		 errors;
+	int		 announced;	/* the source says where it starts */
 	void		(*emit)(void *, json_t *);
 	void		*arg;
 };
@@ -178,6 +179,15 @@ ds_replay_new(const struct ds_blog *log, void (*emit)(void *, json_t *),
 	return r;
 }
 
+void
+ds_replay_start(struct ds_replay *r, const char *topic, size_t tlen,
+    int32_t partition, int64_t from)
+{
+	r->announced = 1;
+	if (from > 0)	/* as if the offsets before it were replayed */
+		ds_offsets_see(&r->hi, topic, tlen, partition, from - 1);
+}
+
 int
 ds_replay_route(struct ds_replay *r, const char *p, size_t len,
     const struct ds_env *e, char *why, size_t whylen)
@@ -259,8 +269,13 @@ ds_replay_pump(struct ds_replay *r, int final)
 			 * short, it would count as applied downstream and
 			 * its missing records would be skipped when they
 			 * come; so it waits for a run that replays it whole.
+			 * A batch none of whose records came was committed
+			 * before the restart, unless the source said where
+			 * it starts: then the batch is beyond that start,
+			 * or on a partition the source does not own.
 			 */
-			if (r->eoff[r->next].n > 0 && b->count > 0) {
+			if (r->eoff[r->next].n > 0 && (b->count > 0 ||
+			    r->announced)) {
 				incomplete(r, r->next);
 				r->errors++;
 				return 0;

@@ -546,6 +546,60 @@ EOF
 	replays_whole all logged
 }
 
+# first_log: L holds batch 1 (partition 0, offsets 0..49) and batch 2
+# (partition 1, offsets 0..9); env P FROM N prints N envelopes
+env_p() {
+	python3 -c '
+import json, sys
+p, a, n = map(int, sys.argv[1:])
+for o in range(a, a + n):
+    print(json.dumps({"topic": "t", "partition": p, "offset": o, "value": o}, separators=(",", ":")))' "$@"
+}
+first_log() {
+	{ env_p 0 0 50; env_p 1 0 10; } | ds-batch -i 1h -n 50 --log L >/dev/null
+	[ "$(jq -c '.offsets[] | [.partition, .from, .until]' L/batches.ndjson | paste -sd' ')" = "[0,0,50] [1,0,10]" ]
+}
+
+@test "ds-batch --log: the source's assign record ends the replay of committed batches, idle partitions too" {
+	first_log
+	# both batches were committed; partition 1 stays idle
+	mkfifo f
+	ds-batch -i 1h -n 20 --log L <f >out &
+	pid=$!
+	exec 7>f
+	echo '{"@ds":"assign","offsets":[{"topic":"t","partition":0,"from":50},{"topic":"t","partition":1,"from":10}]}' >&7
+	env_p 0 50 30 >&7
+	# new batches go out while the input is still open
+	wait_for 10 grep -q '"seq":3' out
+	exec 7>&-
+	wait "$pid"
+	[ "$(markers out | jq -r '"\(.seq):\(.count)"' | paste -sd,)" = "3:20,4:10" ]
+	[ "$(grep -v '"@ds"' out)" = "$(env_p 0 50 30)" ]
+}
+
+@test "ds-batch --log: after an assign record, a logged batch of a partition not assigned is not taken for committed" {
+	first_log
+	# the source owns partition 0 only and starts it at 0
+	{ echo '{"@ds":"assign","offsets":[{"topic":"t","partition":0,"from":0}]}'; env_p 0 0 50; } >in
+	run --separate-stderr ds-batch -i 1h -n 20 --log L <in
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"batch 2: the input ended before its records of t/1 [0, 10) came (none of them)"* ]]
+	# batch 1 is replayed; batch 2 waits for a run that owns partition 1
+	[ "$(printf '%s\n' "$output" | markers | jq -r '"\(.seq):\(.count)"' | paste -sd,)" = "1:50" ]
+	# without an assign record the source says nothing of partition 1,
+	# and a batch none of whose records came was committed
+	env_p 0 50 5 >in2
+	run --separate-stderr ds-batch -i 1h -n 20 --log L <in2
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | markers | jq -r '"\(.seq):\(.count)"' | paste -sd,)" = "3:5" ]
+}
+
+@test "ds-batch: a malformed assign record is a bad record" {
+	dsrun '{"@ds":"assign","offsets":5}\n{"a":1}\n' ds-batch -n 1
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"<stdin>:1: malformed assign record"* ]]
+}
+
 @test "ds-batch --skip-bad: a last batch of only bad lines still reports its count" {
 	dsrun '{"a":1}\nbad\n' ds-batch -i 1h -n 1 --skip-bad
 	[ "$status" -eq 0 ]

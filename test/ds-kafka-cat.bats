@@ -217,6 +217,11 @@ committed_is() {
 	run -0 --separate-stderr timeout 60 ds-kafka-cat -b "$B" -G "$g" -t "$t" -e --commit none $G
 	got=$(printf '%s\n' "$output" | jq -c '[.partition,.offset]' | jq -s -c 'group_by(.[0]) | map([.[0][0], (map(.[1]) | min), length])')
 	[ "$got" = "[[0,60,40],[1,70,30],[2,80,20]]" ]
+	# in ack mode it first says where each partition starts
+	run -0 --separate-stderr timeout 60 ds-kafka-cat -b "$B" -G "$g" -t "$t" -e --acks acks.file $G
+	[[ "${lines[0]}" == '{"@ds":"assign","offsets":['* ]]
+	[ "$(jq -c '.offsets | sort_by(.partition) | map([.topic == "'"$t"'", .partition, .from])' <<<"${lines[0]}")" = "[[true,0,60],[true,1,70],[true,2,80]]" ]
+	[ "$(printf '%s\n' "$output" | grep -c '^{"@ds"')" -eq 1 ]
 }
 
 @test "kafka: -e in ack mode waits for the last batch's ack, so a finished run leaves nothing uncommitted" {
@@ -235,8 +240,11 @@ committed_is() {
 	SECONDS=0
 	run -0 --separate-stderr timeout 60 ds-kafka-cat -b "$B" -G "$g2" \
 	    -t "$t2" --acks acks2 -e $G
-	[ "${#lines[@]}" -eq 30 ]
+	[ "$(printf '%s\n' "$output" | grep -vc '^{"@ds"')" -eq 30 ]
 	[ "$SECONDS" -lt 30 ]
+	# the assign record comes first: nothing committed, so no "from"
+	[[ "${lines[0]}" == '{"@ds":"assign","offsets":['* ]]
+	[ "$(jq -c '.offsets | sort_by(.partition) | map([.topic == "'"$t2"'", .partition, .from])' <<<"${lines[0]}")" = "[[true,0,null],[true,1,null],[true,2,null]]" ]
 }
 
 @test "kafka: a rebalance re-reads what was not acked; ds-batch drops the records delivered again" {
@@ -263,7 +271,9 @@ committed_is() {
 	wait "$apid" || true
 	wait "$bpid"
 	# the source did deliver records twice ...
-	[ -n "$(jq -r '[.partition,.offset]|tostring' raw | sort | uniq -d | head -1)" ]
+	[ -n "$(grep -v '^{"@ds"' raw | jq -r '[.partition,.offset]|tostring' | sort | uniq -d | head -1)" ]
+	# each assignment was announced (ds-batch takes the records in)
+	[ "$(grep -c '^{"@ds":"assign"' raw)" -ge 3 ]
 	# ... and the batches hold each one once
 	[ "$(grep -v '^{"@ds"' out | jq -r '[.partition,.offset]|tostring' | sort | uniq -d)" = "" ]
 	[ "$(grep -v '^{"@ds"' out | jq -r '[.partition,.offset]|tostring' | sort -u | wc -l)" -eq 300 ]
