@@ -559,7 +559,7 @@ announce(struct cons *c, const rd_kafka_topic_partition_list_t *parts)
 	int i;
 
 	l = rd_kafka_topic_partition_list_copy(parts);
-	if ((e = rd_kafka_committed(c->rk, l, 30000)) != 0)
+	if ((e = rd_kafka_committed(c->rk, l, 10000)) != 0)
 		warnx("committed offsets: %s", rd_kafka_err2str(e));
 	a = json_array();
 	for (i = 0; i < l->cnt; i++) {
