@@ -55,7 +55,11 @@ static int64_t	 seq;			/* of the last marker emitted */
 static int64_t	 lasttime = INT64_MIN;	/* its time */
 static struct ds_buf scratch, topicbuf;
 
-/* the offsets seen in this run: a record at one of them came again */
+/*
+ * The offsets seen in this run (a record at one of them came again),
+ * during a replay also where the source said it starts; the replay
+ * reads it to tell which logged batches are complete.
+ */
 static struct ds_offsets seen;
 static int64_t	 redelivered;		/* since the last marker */
 
@@ -432,7 +436,7 @@ replay_init(void)
 	ds_blog_open(&blog, logdir);
 	if (blog.stream != NULL)	/* the same stream, continued */
 		strlcpy(streamid, blog.stream, sizeof(streamid));
-	if ((rp = ds_replay_new(&blog, replayed, NULL)) == NULL)
+	if ((rp = ds_replay_new(&blog, &seen, replayed, NULL)) == NULL)
 		return;
 	seq = blog.e[blog.n - 1].seq;
 	lasttime = blog.e[blog.n - 1].time;

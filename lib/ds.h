@@ -749,12 +749,15 @@ int	 ds_envelope(const char *p, size_t len, struct ds_buf *topic,
 /*
  * Replay of a batch log (replay.c).  ds_replay_new returns NULL when
  * the log has no entries; emit gets each logged batch's marker (owned
- * by emit) after its records were written with ds_out.
+ * by emit) after its records were written with ds_out.  seen (borrowed)
+ * holds the offsets of the run's envelopes: the caller notes each one
+ * (ds_offsets_fresh) before routing it.
  */
 struct ds_replay;
 enum { DS_RP_HELD, DS_RP_NEW, DS_RP_BAD };
 struct ds_replay *ds_replay_new(const struct ds_blog *,
-	    void (*emit)(void *arg, json_t *m), void *arg);
+	    struct ds_offsets *seen, void (*emit)(void *arg, json_t *m),
+	    void *arg);
 /*
  * Route one valid record (e NULL when it is no envelope): DS_RP_HELD
  * when a logged batch took it, DS_RP_NEW when it is beyond the log (the
@@ -765,7 +768,8 @@ int	 ds_replay_route(struct ds_replay *, const char *p, size_t len,
 	    const struct ds_env *e, char *why, size_t whylen);
 /*
  * The source starts topic/partition at offset from (its assign record):
- * the logged batches below it were committed.  Once a source has said
+ * the logged batches below it were committed (noted in seen, as if the
+ * offsets before from had come).  Once a source has said
  * so, a batch none of whose records came is no longer taken for
  * committed when the input ends.
  */

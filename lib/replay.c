@@ -24,7 +24,7 @@ struct ds_replay {
 	struct rbatch	*b;		/* b[i] for log entry i */
 	struct ds_offsets *eoff;	/* each entry's ranges */
 	struct ds_offsets logmax;	/* every logged range, merged */
-	struct ds_offsets hi;		/* offsets seen in this run */
+	struct ds_offsets *seen;	/* the caller's: offsets seen in the run */
 	size_t		 next;		/* first entry not yet emitted */
 	int		 errors;
 	int		 announced;	/* the source says where it starts */
@@ -129,7 +129,7 @@ entrydone(const struct ds_replay *r, size_t i)
 	if (o->n == 0)
 		return r->b[i].count >= r->log->e[i].count;
 	for (j = 0; j < o->n; j++)
-		if (until_of(&r->hi, o->r[j].topic, strlen(o->r[j].topic),
+		if (until_of(r->seen, o->r[j].topic, strlen(o->r[j].topic),
 		    o->r[j].partition) < o->r[j].until)
 			return 0;
 	return 1;
@@ -150,15 +150,15 @@ entrypassed(const struct ds_replay *r, size_t i)
 	if (r->b[i].count > 0)
 		return 0;
 	for (j = 0; j < o->n; j++)
-		if (until_of(&r->hi, o->r[j].topic, strlen(o->r[j].topic),
+		if (until_of(r->seen, o->r[j].topic, strlen(o->r[j].topic),
 		    o->r[j].partition) > o->r[j].until)
 			return 1;
 	return 0;
 }
 
 struct ds_replay *
-ds_replay_new(const struct ds_blog *log, void (*emit)(void *, json_t *),
-    void *arg)
+ds_replay_new(const struct ds_blog *log, struct ds_offsets *seen,
+    void (*emit)(void *, json_t *), void *arg)
 {
 	struct ds_replay *r;
 	size_t i;
@@ -170,6 +170,7 @@ ds_replay_new(const struct ds_blog *log, void (*emit)(void *, json_t *),
 	    (r->eoff = calloc(log->n, sizeof(*r->eoff))) == NULL)
 		err(1, NULL);
 	r->log = log;
+	r->seen = seen;
 	r->emit = emit;
 	r->arg = arg;
 	for (i = 0; i < log->n; i++) {
@@ -185,7 +186,7 @@ ds_replay_start(struct ds_replay *r, const char *topic, size_t tlen,
 {
 	r->announced = 1;
 	if (from > 0)	/* as if the offsets before it were replayed */
-		ds_offsets_see(&r->hi, topic, tlen, partition, from - 1);
+		ds_offsets_see(r->seen, topic, tlen, partition, from - 1);
 }
 
 int
@@ -201,7 +202,6 @@ ds_replay_route(struct ds_replay *r, const char *p, size_t len,
 			return DS_RP_NEW;
 		i = r->next;
 	} else {
-		ds_offsets_see(&r->hi, e->topic, e->tlen, e->part, e->off);
 		if (e->off >= until_of(&r->logmax, e->topic, e->tlen,
 		    e->part))
 			return DS_RP_NEW;
@@ -233,7 +233,7 @@ incomplete(struct ds_replay *r, size_t i)
 	size_t j;
 
 	for (j = 0; j < o->n; j++) {
-		u = until_of(&r->hi, o->r[j].topic, strlen(o->r[j].topic),
+		u = until_of(r->seen, o->r[j].topic, strlen(o->r[j].topic),
 		    o->r[j].partition);
 		if (u >= o->r[j].until)
 			continue;
@@ -322,7 +322,5 @@ ds_replay_free(struct ds_replay *r)
 	free(r->b);
 	ds_offsets_clear(&r->logmax);
 	free(r->logmax.r);
-	ds_offsets_clear(&r->hi);
-	free(r->hi.r);
 	free(r);
 }
