@@ -200,7 +200,12 @@ flowing() {
 	timeout 60 ds-kafka-cat -P -b "$mb" -t "$topic" --key-field user <data
 	# 40 records/s a partition: the job takes several seconds, and the
 	# storm hits it mid-stream (once records flow: librdkafka 2.0.2's
-	# group join does not get over a coordinator going down under it)
+	# group join does not get over a coordinator going down under it).
+	# A short session: the member killed below stays in the group until
+	# its session times out, and the new one gets no partition until
+	# then (45 s by default, and the mock cluster of librdkafka 2.0.2
+	# knows no static members)
+	export SOURCE_OPTS="-X session.timeout.ms=8000 -X heartbeat.interval.ms=1500"
 	AT_END=0 RATE=40 DS_TEST_BROKERS=$mb traffic
 	within 60 flowing 2
 	mock error Fetch NOT_LEADER_FOR_PARTITION TRANSPORT NOT_LEADER_FOR_PARTITION
