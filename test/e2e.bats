@@ -159,7 +159,7 @@ reap() {
 	# session times out (45 s): a new dynamic member would get no
 	# partition until then; the same static member takes them back
 	AT_END=0 RATE=50 traffic
-	within 20 flowing $((n + 1))
+	within 30 flowing $((n + 1))
 	within 120 drained "$DS_TEST_BROKERS" 3
 	pkill -TERM -g "$job" -x ds-kafka-cat
 	reap "$job" 60
