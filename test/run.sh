@@ -76,7 +76,7 @@ run_tier() {
 		export LSAN_OPTIONS="suppressions=$top/test/lsan.supp:print_suppressions=0"
 	fi
 	PATH="$bin:$PATH" DS_TOP=$top DS_TIER=$tier \
-	    bats --tap $TESTS >"$log" 2>&1
+	    bats --tap --timing $TESTS >"$log" 2>&1
 	p=$(grep -c '^ok ' "$log" | tr -d ' ')
 	s=$(grep -c '^ok .* # skip' "$log" | tr -d ' ')
 	f=$(grep -c '^not ok ' "$log" | tr -d ' ')
@@ -97,6 +97,10 @@ run_tier() {
 			head -40 "$san"/*
 			f=$((f + nsan))
 		fi
+		echo "tier $tier: slowest tests:"
+		sed -n 's/^ok [0-9]* \(.*\) in \([0-9]*\)ms.*/\2 \1/p' "$log" |
+		    sort -rn | head -5 | awk '{ printf "  %6.1f s", $1 / 1000;
+		    $1 = ""; print }'
 		echo "tier $tier: $p passed, $f failed, $s skipped"
 	} >"$out/$tier.report"
 	echo "$p $f $s" >"$out/$tier.sum"
