@@ -193,12 +193,17 @@ lag0() {
 	    jq -e -s 'length > 0 and all(.lag == 0)'
 }
 
+# etl_flowing N: the job has written at least N non-empty batches
+etl_flowing() {
+	[ "$(grep -c '"count":[1-9]' out)" -ge "$1" ]
+}
+
 # etl: the ETL job in its own process group, pid in $job
 etl() {
 	setsid env BROKERS="$DS_TEST_BROKERS" SOURCE="$src" TARGET="$dst" \
 	    GROUP="$group" STATE="$T/state" INTERVAL=300ms AT_END=${AT_END:-1} \
 	    ZONE=${ZONE:-0} ${RATE:+RATE=$RATE} \
-	    SOURCE_OPTS="-X session.timeout.ms=6000 -X heartbeat.interval.ms=500" \
+	    SOURCE_OPTS="${SOURCE_OPTS:--X session.timeout.ms=6000 -X heartbeat.interval.ms=500}" \
 	    timeout 120 "$EX/online-etl.sh" >>out 2>>err &
 	job=$!
 }
@@ -232,11 +237,20 @@ etl() {
 	etl_want lines 0 >want
 	jq -R -c '{value: .}' lines |
 	    ds-kafka-cat -P -b "$DS_TEST_BROKERS" -t "$src" --value-field value
+	# a static member: run again, it has its partitions back at once (a
+	# new dynamic member would wait for the dead one's session to end,
+	# and be killed before it read anything)
+	export SOURCE_OPTS="-X group.instance.id=$group-1 -X session.timeout.ms=6000"
 	stages=(ds-kafka-cat ds-batch ds-map)
 	kills=0
 	for round in $(seq 6); do
-		RATE=100 etl
-		sleep "$(python3 -c "import random; print(random.uniform(0.5, 2.5))")"
+		# 20 records/s a partition: every round finds records; each
+		# kill comes once the round has committed a batch, at a
+		# random moment of a later one
+		n=$(grep -c '"count":[1-9]' out || true)
+		RATE=20 etl
+		within 60 etl_flowing $((n + 1))
+		sleep "$(python3 -c "import random; print(random.uniform(0, 1.5))")"
 		victim=${stages[RANDOM % ${#stages[@]}]}
 		# the producer half of ds-kafka-cat too: it holds the transaction
 		[ $((RANDOM % 2)) = 0 ] && victim=ds-kafka-cat
@@ -248,7 +262,7 @@ etl() {
 	# whole topic; then stop it.  (Not -e: a member killed in the last
 	# round can still hold partitions in the new member's first
 	# assignment, and -e ends at the end of the partitions it owns.)
-	AT_END=0 etl
+	AT_END=0 RATE=20 etl
 	within 120 lag0 "$src"
 	pkill -TERM -g "$job" -x ds-kafka-cat
 	wait "$job" || true
