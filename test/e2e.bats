@@ -127,7 +127,7 @@ reap() {
 	# and once more, undisturbed, until the acks have committed the
 	# whole topic (FerretDB is slow under load: a generous bound); then
 	# stop it
-	AT_END=0 RATE=20 traffic
+	AT_END=0 traffic
 	within 240 drained "$DS_TEST_BROKERS" 3
 	pkill -TERM -g "$job" -x ds-kafka-cat
 	reap "$job" 60

@@ -262,7 +262,7 @@ etl() {
 	# whole topic; then stop it.  (Not -e: a member killed in the last
 	# round can still hold partitions in the new member's first
 	# assignment, and -e ends at the end of the partitions it owns.)
-	AT_END=0 RATE=20 etl
+	AT_END=0 etl
 	within 120 lag0 "$src"
 	pkill -TERM -g "$job" -x ds-kafka-cat
 	wait "$job" || true
