@@ -193,11 +193,6 @@ lag0() {
 	    jq -e -s 'length > 0 and all(.lag == 0)'
 }
 
-# etl_flowing N: the job has written at least N non-empty batches
-etl_flowing() {
-	[ "$(grep -c '"count":[1-9]' out)" -ge "$1" ]
-}
-
 # etl: the ETL job in its own process group, pid in $job
 etl() {
 	setsid env BROKERS="$DS_TEST_BROKERS" SOURCE="$src" TARGET="$dst" \
@@ -247,9 +242,9 @@ etl() {
 		# 20 records/s a partition: every round finds records; each
 		# kill comes once the round has committed a batch, at a
 		# random moment of a later one
-		n=$(grep -c '"count":[1-9]' out || true)
+		n=$(nonempty)
 		RATE=20 etl
-		within 60 etl_flowing $((n + 1))
+		within 60 flowing $((n + 1))
 		sleep "$(python3 -c "import random; print(random.uniform(0, 1.5))")"
 		victim=${stages[RANDOM % ${#stages[@]}]}
 		# the producer half of ds-kafka-cat too: it holds the transaction

@@ -96,6 +96,19 @@ kill_pgids() {
 	killtree $pgids
 }
 
+# nonempty: how many non-empty batch markers the job has written to out
+# (0 before it has written any)
+nonempty() {
+	local c
+	c=$(grep -c '"count":[1-9]' out 2>/dev/null) || true
+	echo "${c:-0}"
+}
+
+# flowing N: the job has written at least N non-empty batch markers
+flowing() {
+	[ "$(nonempty)" -ge "$1" ]
+}
+
 # drained BROKERS N: the group's ($group) committed offsets are the log
 # end of all N partitions of $topic
 drained() {
