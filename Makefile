@@ -12,7 +12,7 @@ HDRS != ls lib/*.h
 CFLAGS_ds-kafka-cat = $(KAFKA_CFLAGS)
 LIBS_ds-kafka-cat = $(KAFKA_LIBS)
 CFLAGS_ds-sink-mongo = $(MONGO_CFLAGS)
-LIBS_ds-sink-mongo = $(MONGO_LIBS)
+LIBS_ds-sink-mongo = $(MONGO_LIBS) -pthread
 
 all: $(BUILD)/libds.a $(BINS)
 

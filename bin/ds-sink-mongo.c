@@ -7,9 +7,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mongoc/mongoc.h>
@@ -19,7 +22,7 @@
 
 enum {
 	OPT_URI = DS_OPT_FIRST_TOOL, OPT_MODE, OPT_KEY, OPT_INDEX, OPT_W,
-	OPT_BATCHSIZE, OPT_COLLFIELD, OPT_ACKS, OPT_ID
+	OPT_BATCHSIZE, OPT_COLLFIELD, OPT_ACKS, OPT_ID, OPT_IDFORMAT
 };
 
 struct coll {
@@ -45,7 +48,11 @@ static struct {
 	struct ds_hash	 colls;
 	struct coll	*fixed;		/* the -c collection */
 	struct ds_buf	 tmp;
-} S = { .ackfd = -1, .bsize = 10000 };
+	int		 suspect;	/* a batch may be half applied */
+	atomic_int	 busy;		/* talking to the server */
+	int		 idstr;		/* --id-format string */
+	struct ds_path	*kpaths;	/* its key paths (nkey of them) */
+} S = { .ackfd = -1, .bsize = 0, .suspect = 1 };
 
 static void
 usage(FILE *f)
@@ -54,7 +61,8 @@ usage(FILE *f)
 	    "(-c COLLECTION | --collection-field F)\n"
 	    "    [--mode insert|upsert|merge|inc] [--key F[,F...]] "
 	    "[--index SPEC]...\n"
-	    "    [--w N|majority] [--batch-size N] [--acks PATH] [--id NAME]\n"
+	    "    [--id-format object|string] [--w N|majority] [--batch-size N]\n"
+	    "    [--acks PATH] [--id NAME]\n"
 	    "    " DS_COMMON_USAGE " [file ...]\n");
 	exit(f == stdout ? 0 : 2);
 }
@@ -64,7 +72,7 @@ coll_get(const char *name, size_t n)
 {
 	struct ds_hent *h;
 	struct coll *co;
-	int isnew, i;
+	int isnew, i, was;
 
 	h = ds_hash_put(&S.colls, name, n, &isnew);
 	if (!isnew)
@@ -74,10 +82,41 @@ coll_get(const char *name, size_t n)
 	co->name = h->key;
 	co->c = mongoc_client_get_collection(S.m->client, S.db, co->name);
 	/* the seeds' ensureIndex, once per collection per run */
+	was = S.busy;
+	S.busy = 1;
 	for (i = 0; i < S.nidx; i++)
 		ds_mongo_index(S.m, S.db, co->name, &S.idx[i]);
+	S.busy = was;
 	h->val = co;
 	return co;
+}
+
+/*
+ * --id-format string: k = {"_id": "[v1,v2,...]"}, the values of the key
+ * fields of line l as compact JSON text (ds_json_canon: equal values
+ * give equal text).  FerretDB finds a string _id without a scan.
+ * Returns 0, or -1 when a key field is missing.
+ */
+static int
+strkey(const struct ds_line *l, bson_t *k)
+{
+	struct ds_span v;
+	int i;
+
+	bson_init(k);
+	ds_buf_reset(&S.tmp);
+	ds_buf_addc(&S.tmp, '[');
+	for (i = 0; i < S.b.nkey; i++) {
+		if (!ds_json_get(l->p, l->len, &S.kpaths[i], &v))
+			return -1;
+		if (i > 0)
+			ds_buf_addc(&S.tmp, ',');
+		if (ds_json_canon(v, &S.tmp) == -1)
+			return -1;
+	}
+	ds_buf_addc(&S.tmp, ']');
+	bson_append_utf8(k, "_id", 3, S.tmp.p, (int)S.tmp.len);
+	return 0;
 }
 
 static void
@@ -118,7 +157,8 @@ data(void *ctx, const struct ds_line *l)
 		}
 		co = coll_get(cn, cl);
 	}
-	if (keyed && ds_mbatch_key(&S.b, &b, &k) == -1) {
+	if (keyed && (S.idstr ? strkey(l, &k) :
+	    ds_mbatch_key(&S.b, &b, &k)) == -1) {
 		bson_destroy(&k);
 		ds_bad(l, "key field missing (--key)");
 		goto out;
@@ -164,10 +204,86 @@ static void	write_chunk(struct coll *, const int32_t *, size_t, int64_t,
 		    struct counts *);
 
 #define RACE_TRIES	8
+#define FERRET_OPS	50	/* FerretDB 1.24 hangs at 100 updates a command */
+#define NOT_SENT	((size_t)-1)
 
 /*
- * Execute ops[0..n) of co as one unordered bulk, until acknowledged.
- * Returns how many ops the server got to: FerretDB 1.24 stops an
+ * Compact ops[0..n) of co to those batch seq has not reached yet, and
+ * return how many are left.  A document the batch reached before a crash
+ * or a failed request carries its seq and stream (the guard of --mode
+ * inc): one find per call, by _id, reads them back.  Only needed while
+ * S.suspect: for the first batch of a run and after a failed request.
+ */
+static size_t
+unapplied(struct coll *co, int32_t *ops, size_t n, int64_t seq,
+    struct counts *c)
+{
+	struct ds_hash seen = { 0 };
+	mongoc_cursor_t *cur;
+	const bson_t *doc;
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, in, ids, k;
+	bson_t proj;
+	bson_iter_t it;
+	bson_error_t e;
+	const struct ds_mop *o;
+	size_t i, j;
+	char num[16];
+	const char *key;
+	int isnew;
+
+	BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &in);
+	BSON_APPEND_ARRAY_BEGIN(&in, "$in", &ids);
+	for (i = 0; i < n; i++) {
+		o = &S.b.o[ops[i]];
+		bson_init_static(&k, (const uint8_t *)S.b.keys.p + o->koff,
+		    o->klen);
+		bson_uint32_to_string((uint32_t)i, &key, num, sizeof(num));
+		if (bson_iter_init_find(&it, &k, "_id"))
+			bson_append_iter(&ids, key, -1, &it);
+	}
+	bson_append_array_end(&in, &ids);
+	bson_append_document_end(&filter, &in);
+	BCON_APPEND(&filter, DS_MONGO_GUARD, "{", "$gte", BCON_INT64(seq), "}");
+	if (S.b.stream != NULL)
+		BSON_APPEND_UTF8(&filter, DS_MONGO_GSTREAM, S.b.stream);
+	BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
+	BSON_APPEND_INT32(&proj, "_id", 1);
+	bson_append_document_end(&opts, &proj);
+	for (;;) {
+		ds_hash_clear(&seen);
+		cur = mongoc_collection_find_with_opts(co->c, &filter, &opts,
+		    NULL);
+		while (mongoc_cursor_next(cur, &doc))
+			ds_hash_put(&seen, (const char *)bson_get_data(doc),
+			    doc->len, &isnew);
+		if (!mongoc_cursor_error(cur, &e))
+			break;
+		mongoc_cursor_destroy(cur);
+		if (!ds_mongo_transient(&e))
+			errx(1, "%s: %s.%s: reading the guards of batch %lld: "
+			    "%s", S.m->where, S.db, co->name, (long long)seq,
+			    e.message);
+		ds_mongo_wait(S.m, "reading the guards", &e);
+	}
+	mongoc_cursor_destroy(cur);
+	ds_mongo_ok(S.m);
+	for (i = j = 0; i < n; i++) {
+		o = &S.b.o[ops[i]];
+		if (ds_hash_get(&seen, S.b.keys.p + o->koff, o->klen) != NULL)
+			c->dup++;	/* applied before a crash */
+		else
+			ops[j++] = ops[i];
+	}
+	ds_hash_clear(&seen);
+	bson_destroy(&filter);
+	bson_destroy(&opts);
+	return j;
+}
+
+/*
+ * Execute ops[0..n) of co as one unordered bulk.  Returns how many ops
+ * the server got to, or NOT_SENT when it could not be reached (the
+ * caller waits and sends again).  FerretDB 1.24 stops an
  * unordered update at its first write error (and omits the counts), so
  * the caller resumes after the last reported error.
  *
@@ -196,26 +312,24 @@ write_bulk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
 
 	BSON_APPEND_BOOL(&opts, "ordered", false);
 	dupok = S.b.mode == DS_M_INC || (S.b.mode == DS_M_INSERT && S.b.nkey > 0);
-	for (;;) {
-		bulk = mongoc_collection_create_bulk_operation_with_opts(
-		    co->c, &opts);
-		for (i = 0; i < n; i++)
-			ds_mbatch_op(&S.b, bulk, &S.b.o[ops[i]], seq);
-		ok = mongoc_bulk_operation_execute(bulk, &reply, &e);
-		mongoc_bulk_operation_destroy(bulk);
-		nwe = bson_iter_init_find(&it, &reply, "writeErrors") &&
-		    BSON_ITER_HOLDS_ARRAY(&it) &&
-		    bson_iter_recurse(&it, &we) && bson_iter_next(&we);
-		nwce = bson_iter_init_find(&it, &reply,
-		    "writeConcernErrors") && BSON_ITER_HOLDS_ARRAY(&it) &&
-		    bson_iter_recurse(&it, &we) && bson_iter_next(&we);
-		if (ok || nwe || (!nwce && !ds_mongo_transient(&e)))
-			break;
+	bulk = mongoc_collection_create_bulk_operation_with_opts(co->c, &opts);
+	for (i = 0; i < n; i++)
+		ds_mbatch_op(&S.b, bulk, &S.b.o[ops[i]], seq);
+	ok = mongoc_bulk_operation_execute(bulk, &reply, &e);
+	mongoc_bulk_operation_destroy(bulk);
+	bson_destroy(&opts);
+	nwe = bson_iter_init_find(&it, &reply, "writeErrors") &&
+	    BSON_ITER_HOLDS_ARRAY(&it) &&
+	    bson_iter_recurse(&it, &we) && bson_iter_next(&we);
+	nwce = bson_iter_init_find(&it, &reply, "writeConcernErrors") &&
+	    BSON_ITER_HOLDS_ARRAY(&it) &&
+	    bson_iter_recurse(&it, &we) && bson_iter_next(&we);
+	if (!ok && !nwe && (nwce || ds_mongo_transient(&e))) {
 		bson_destroy(&reply);
 		ds_mongo_wait(S.m, "bulk write", &e);
+		return NOT_SENT;
 	}
 	ds_mongo_ok(S.m);
-	bson_destroy(&opts);
 	if (!ok && !nwe)
 		errx(1, "%s: %s.%s: bulk write: %s", S.m->where, S.db,
 		    co->name, e.message);
@@ -272,15 +386,33 @@ write_bulk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
 	return upto;
 }
 
-/* Write ops[0..n) of co, resuming where a server stopped early. */
+/*
+ * Write ops[0..n) of co, resuming where a server stopped early and
+ * sending again what an unreachable server may or may not have applied
+ * (inc reads its guards back first: the request is then suspect).
+ */
 static void
 write_chunk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
     struct counts *c)
 {
+	int32_t *p, *todo;
 	size_t k;
+	int guarded = S.b.mode == DS_M_INC && seq > 0;
 
-	for (k = 0; k < n; )
-		k += write_bulk(co, ops + k, n - k, seq, c);
+	if ((todo = reallocarray(NULL, n ? n : 1, sizeof(*todo))) == NULL)
+		err(1, NULL);
+	memcpy(todo, ops, n * sizeof(*todo));
+	for (p = todo; n > 0; p += k, n -= k) {
+		if (S.suspect && guarded)
+			n = unapplied(co, p, n, seq, c);
+		if (n == 0)
+			break;
+		if ((k = write_bulk(co, p, n, seq, c)) == NOT_SENT) {
+			S.suspect = 1;
+			k = 0;
+		}
+	}
+	free(todo);
 }
 
 static void
@@ -342,6 +474,46 @@ ackopen(void)
 	return 0;
 }
 
+/*
+ * SIGTERM or SIGINT while the server does not answer must still stop the
+ * sink promptly: libmongoc waits out socketTimeoutMS (5 minutes) on a
+ * hung request, whatever signal arrives.  This thread ends the process
+ * then, as a crash would: the batch is neither recorded nor forwarded,
+ * so nothing downstream commits it.  It keeps SIGINT and SIGTERM
+ * blocked, so that they interrupt the main thread's reads.
+ */
+static void *
+watchdog(void *arg)
+{
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+	for (;;) {
+		nanosleep(&ts, NULL);
+		if (ds_stop && S.busy) {
+			warnx("%s: stopped while waiting for the server: "
+			    "batch not acknowledged", S.m->where);
+			_exit(1);
+		}
+	}
+	return arg;
+}
+
+static void
+watchdog_start(void)
+{
+	sigset_t set, old;
+	pthread_t t;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	if ((errno = pthread_create(&t, NULL, watchdog, NULL)) != 0)
+		err(1, "pthread_create");
+	pthread_detach(t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 static void
 ack(json_t *m)
 {
@@ -385,6 +557,7 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 		replay = 1;	/* recorded before: skip, still forward */
 	else {
 		S.b.stream = json_string_value(json_object_get(m, "stream"));
+		S.busy = 1;
 		write_batch(seq, &c);
 		crash = getenv("DS_SINK_MONGO_CRASH_AFTER_WRITE");
 		if (crash != NULL && strtoll(crash, NULL, 10) == seq)
@@ -392,7 +565,9 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 		if (seq > 0) {
 			ds_mongo_progress_put(S.m, S.db, S.id, m);
 			ds_applied_set(&S.done, m);
+			S.suspect = 0;	/* every later batch is new */
 		}
+		S.busy = 0;
 	}
 	json_object_set_new(m, "written", json_pack(replay ?
 	    "{sI sI sI sI sI sb}" : "{sI sI sI sI sI}",
@@ -431,6 +606,7 @@ main(int argc, char *argv[])
 		{ "batch-size",	required_argument, NULL, OPT_BATCHSIZE },
 		{ "acks",	required_argument, NULL, OPT_ACKS },
 		{ "id",		required_argument, NULL, OPT_ID },
+		{ "id-format",	required_argument, NULL, OPT_IDFORMAT },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -501,6 +677,15 @@ main(int argc, char *argv[])
 		case OPT_ID:
 			S.id = optarg;
 			break;
+		case OPT_IDFORMAT:
+			if (strcmp(optarg, "string") == 0)
+				S.idstr = 1;
+			else if (strcmp(optarg, "object") != 0) {
+				warnx("--id-format %s: object or string",
+				    optarg);
+				usage(stderr);
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			break;
@@ -535,6 +720,20 @@ main(int argc, char *argv[])
 		S.b.key = np;
 		S.b.key[S.b.nkey++] = f;
 	}
+	if (S.idstr) {
+		if (S.b.nkey == 0) {
+			warnx("--id-format string needs --key");
+			usage(stderr);
+		}
+		if ((S.kpaths = calloc(S.b.nkey, sizeof(*S.kpaths))) == NULL)
+			err(1, NULL);
+		for (j = 0; j < S.b.nkey; j++)
+			if (ds_path_parse(S.b.key[j], &S.kpaths[j]) == -1) {
+				warnx("--key: bad field path \"%s\"",
+				    S.b.key[j]);
+				usage(stderr);
+			}
+	}
 	if ((S.idx = calloc(S.nidx + 1, sizeof(*S.idx))) == NULL)
 		err(1, NULL);
 	for (j = 0; j < S.nidx; j++)
@@ -560,9 +759,16 @@ main(int argc, char *argv[])
 		err(1, NULL);
 
 	/* at start: indexes, then where we stopped (both wait for Mongo) */
+	watchdog_start();
+	S.busy = 1;
+	if (ds_mongo_ferretdb(S.m) && S.bsize == 0)
+		S.bsize = FERRET_OPS;
+	if (S.bsize == 0)
+		S.bsize = 10000;
 	if (S.cname != NULL)
 		S.fixed = coll_get(S.cname, strlen(S.cname));
 	ds_mongo_progress_get(S.m, S.db, S.id, &S.done);
+	S.busy = 0;
 
 	ds_stage_run(&st, argv, argc);
 
@@ -577,6 +783,9 @@ main(int argc, char *argv[])
 	for (j = 0; j < S.nidx; j++)
 		bson_destroy(&S.idx[j]);
 	free(S.idx);
+	for (j = 0; S.kpaths != NULL && j < S.b.nkey; j++)
+		ds_path_free(&S.kpaths[j]);
+	free(S.kpaths);
 	free(S.b.key);
 	free((char *)S.id);
 	ds_mbatch_free(&S.b);

@@ -37,6 +37,9 @@ void	 ds_mongo_wait(struct ds_mongo *, const char *what,
 	    const bson_error_t *e);
 void	 ds_mongo_ok(struct ds_mongo *);
 
+/* Is the server FerretDB (buildInfo's ferretdbVersion)?  Retries. */
+int	 ds_mongo_ferretdb(struct ds_mongo *);
+
 /*
  * Parse an index spec "user:1,timestamp:-1" into keys (initialised
  * here; the caller destroys it).  Returns 0, or -1 with a message.
@@ -113,7 +116,8 @@ int32_t	 ds_mbatch_add(struct ds_mbatch *, const char *coll, const bson_t *rec,
 	    const bson_t *k, unsigned long lineno, const char *src);
 /*
  * Append op o to bulk: insert, replace (upsert), $set (merge) or
- * $inc+$set (inc; guarded by DS_MONGO_GUARD when seq > 0).
+ * $inc+$set (inc; when seq > 0 it also sets the guard DS_MONGO_GUARD
+ * and DS_MONGO_GSTREAM to the batch).  The filter is {_id: K} alone.
  */
 void	 ds_mbatch_op(const struct ds_mbatch *, mongoc_bulk_operation_t *bulk,
 	    const struct ds_mop *o, int64_t seq);

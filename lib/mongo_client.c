@@ -199,6 +199,31 @@ bad:
 	return -1;
 }
 
+int
+ds_mongo_ferretdb(struct ds_mongo *m)
+{
+	bson_t cmd = BSON_INITIALIZER, reply;
+	bson_iter_t it;
+	bson_error_t e;
+	int yes;
+
+	BSON_APPEND_INT32(&cmd, "buildInfo", 1);
+	for (;;) {
+		if (mongoc_client_command_simple(m->client, "admin", &cmd,
+		    NULL, &reply, &e))
+			break;
+		bson_destroy(&reply);
+		if (!ds_mongo_transient(&e))
+			errx(1, "%s: buildInfo: %s", m->where, e.message);
+		ds_mongo_wait(m, "asking the server's version", &e);
+	}
+	ds_mongo_ok(m);
+	yes = bson_iter_init_find(&it, &reply, "ferretdbVersion");
+	bson_destroy(&reply);
+	bson_destroy(&cmd);
+	return yes;
+}
+
 void
 ds_mongo_index(struct ds_mongo *m, const char *db, const char *coll,
     const bson_t *keys)
