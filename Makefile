@@ -45,7 +45,10 @@ test:
 bench: all
 	bench/run.sh
 
-demo: all
+# like test: install what is missing first (a new machine has nothing)
+demo:
+	test/deps.sh
+	$(MAKE) all
 	examples/demo.sh
 
 lint:

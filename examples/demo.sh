@@ -5,13 +5,14 @@
 # feeds generated access-log traffic, runs the flagship traffic pipeline
 # (examples/traffic.sh) until the topic is drained, prints the resulting
 # per-user/app flux and a per-batch summary (ds-top), and stops what it
-# started.  N=records (default 1500).  Few keys and small batches: the
-# FerretDB the tests use scans a collection for each keyed update.
+# started.  N=records (default 30000), RATE=records/s per partition of
+# the 3 (default 400: 1200 records/s).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 export PATH="$top/build/bin:$PATH"
-N=${N:-1500}
+N=${N:-30000}
+RATE=${RATE:-400}
 work=$top/build/demo
 rm -rf "$work"
 mkdir -p "$work"
@@ -42,9 +43,18 @@ BROKERS=$(head -1 kafka.out)
 echo "topic access 3" >&3
 echo "brokers: $BROKERS"
 
-say "starting MongoDB-compatible FerretDB (first run builds it: a few minutes)"
+cache=${DS_CACHE:-$HOME/.cache/ds}
+if [ -x "$cache/go/bin/ferretdb" ]; then
+	say "starting MongoDB-compatible FerretDB"
+else
+	say "building FerretDB 1.24 into $cache (first run only: 3 to 10 minutes)"
+	echo "(go build from the Go module proxy, and pymongo for the checker;"
+	echo " the output goes to $work/mongo.err)"
+fi
+t0=$(date +%s)
 DS_SERVER_DIR=$work "$top/test/servers/mongo.sh" start >mongo.env 2>mongo.err ||
-	{ cat mongo.err; exit 1; }
+	{ tail -30 mongo.err; exit 1; }
+[ $(($(date +%s) - t0)) -gt 20 ] && echo "ready after $(($(date +%s) - t0)) s"
 . ./mongo.env
 MONGO=$DS_TEST_MONGO_URI
 echo "mongodb: $MONGO"
@@ -67,7 +77,7 @@ PY
 say "running the traffic job: Kafka -> ds-batch 1s -> ds-map -> ds-reduce -> ds-sink-mongo"
 # ds-top reads the sink's markers as they come: its clock times them
 BROKERS=$BROKERS MONGO=$MONGO STATE=$work/state AT_END=1 INTERVAL=1s \
-    RATE=40 timeout 240 "$here/traffic.sh" | tee markers.ndjson |
+    RATE=$RATE timeout 240 "$here/traffic.sh" | tee markers.ndjson |
     ds-top >summary.txt
 echo "done: $(wc -l <markers.ndjson) batches written"
 

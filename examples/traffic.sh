@@ -41,6 +41,6 @@ ds-kafka-cat -b "$BROKERS" -G "$GROUP" -t "$TOPIC" $end \
 	ds-reduce -k coll,user,timestamp,app,stream -a bytes=sum:bytes \
 	    -a requests=count |
 	ds-sink-mongo --uri "$MONGO" -d "$DB" --collection-field coll \
-	    --key user,timestamp,app,stream --mode inc \
+	    --key user,timestamp,app,stream --id-format string --mode inc \
 	    --index 'user:1,timestamp:-1,app:1,stream:1' \
 	    --acks "$STATE/acks"

@@ -23,7 +23,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "  apt-get install -y $missing" >&2
 	exit 1
 fi
-echo "deps: installing $missing" >&2
+echo "deps: installing with apt-get (a few minutes on a new machine):" >&2
+echo "  $missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null || exit 1
 apt-get install -y -qq $missing >/dev/null || exit 1
