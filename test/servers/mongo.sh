@@ -112,7 +112,7 @@ ferret_start() {
 		handler=sqlite
 		mkdir -p "$dir/sqlite"
 		# WAL with synchronous=normal: durable when a process dies (what
-		# the crash tests do), not on power loss; fsyncs cost a third
+		# the crash tests do), not on power loss: no fsync per write
 		url="--sqlite-url=file:$dir/sqlite/?_pragma=synchronous(normal)"
 	fi
 	setsid "$ferret" --handler=$handler "$url" --telemetry=disable \
