@@ -342,28 +342,15 @@ for b in (1, 2):
 	[[ "$stderr" != *bob* ]]
 }
 
-# Own FerretDB (same script, own DS_SERVER_DIR) for the down/up tests.
-own_server() {
-	SRV=$(mktemp -d /tmp/ds-mongo-test.XXXXXX)
-	chmod 755 "$SRV"
-	DS_SERVER_DIR=$SRV timeout 120 "$DS_TOP/test/servers/mongo.sh" start >"$SRV/env" 2>"$SRV/err" ||
-		{ cat "$SRV/err"; return 1; }
-	URI=$(sed -n 's/^DS_TEST_MONGO_URI=//p' "$SRV/env")
-}
-
 teardown() {
 	[ -n "${SINKPID:-}" ] && kill "$SINKPID" 2>/dev/null
 	[ -n "${FEEDPID:-}" ] && kill "$FEEDPID" 2>/dev/null
-	if [ -n "${SRV:-}" ]; then
-		DS_SERVER_DIR=$SRV "$DS_TOP/test/servers/mongo.sh" stop
-		rm -rf "$SRV"
-	fi
-	return 0
+	own_mongo_stop
 }
 
 @test "ds-sink-mongo: started while MongoDB is down, it waits and then delivers" {
 	need_mongo
-	own_server
+	own_mongo
 	DS_SERVER_DIR=$SRV "$DS_TOP/test/servers/mongo.sh" stop-ferret
 	{ printf '{"user":"a","b":2}\n{"user":"a","b":3}\n'; mk 1; } >in
 	timeout 90 ds-sink-mongo --uri "$URI" -d w -c f --mode inc --key user \
@@ -381,7 +368,7 @@ teardown() {
 
 @test "ds-sink-mongo: MongoDB stopped mid-stream then restarted: nothing lost" {
 	need_mongo
-	own_server
+	own_mongo
 	mkfifo feed
 	timeout 120 ds-sink-mongo --uri "$URI" -d s -c f --mode inc --key user \
 	    <feed >out 2>err &
@@ -410,7 +397,7 @@ in_poll() {
 
 @test "ds-sink-mongo: SIGTERM while the server hangs: a prompt exit, the batch not acknowledged" {
 	need_mongo
-	own_server
+	own_mongo
 	mkfifo feed
 	ds-sink-mongo --uri "$URI" -d h -c f --mode inc --key user \
 	    --acks acks <feed >out 2>err &

@@ -13,6 +13,7 @@ setup() {
 
 teardown() {
 	kill_pgids
+	own_mongo_stop
 }
 
 # access N SEED: N access records, few keys (FerretDB scans a collection
@@ -140,13 +141,15 @@ reap() {
 
 @test "e2e: MongoDB stopped and restarted mid-run: nothing lost, nothing doubled" {
 	topic=$(uniq_name access) group=g$topic db=$(uniq_name hls)
+	own_mongo	# stopped below: the other tests keep theirs
+	export DS_TEST_MONGO_URI=$URI
 	access 1500 2 >data
 	ds-kafka-cat -P -b "$DS_TEST_BROKERS" -t "$topic" --key-field user <data
 	traffic
 	wait_for 60 grep -q '"seq"' out
-	"$DS_TOP/test/servers/mongo.sh" stop-ferret
+	DS_SERVER_DIR=$SRV "$DS_TOP/test/servers/mongo.sh" stop-ferret
 	sleep 3	# the outage itself, not a synchronisation
-	"$DS_TOP/test/servers/mongo.sh" start-ferret >/dev/null
+	DS_SERVER_DIR=$SRV "$DS_TOP/test/servers/mongo.sh" start-ferret >/dev/null
 	reap "$job" 420
 	grep -q 'retrying' err
 	check_flux data "$db"

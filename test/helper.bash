@@ -119,6 +119,25 @@ drained() {
 }
 
 # q ARGS...: test/mongo-q.py, the independent reader, on the test MongoDB
+# own_mongo: a FerretDB of the test's own (the same script, its own
+# DS_SERVER_DIR), for tests that stop it while others run beside them:
+# its directory in SRV, its URI in URI.  own_mongo_stop in teardown.
+own_mongo() {
+	SRV=$(mktemp -d /tmp/ds-mongo-test.XXXXXX)
+	chmod 755 "$SRV"
+	DS_SERVER_DIR=$SRV timeout 120 "$DS_TOP/test/servers/mongo.sh" start >"$SRV/env" 2>"$SRV/err" ||
+		{ cat "$SRV/err"; return 1; }
+	URI=$(sed -n 's/^DS_TEST_MONGO_URI=//p' "$SRV/env")
+}
+
+own_mongo_stop() {
+	if [ -n "${SRV:-}" ]; then
+		DS_SERVER_DIR=$SRV "$DS_TOP/test/servers/mongo.sh" stop
+		rm -rf "$SRV"
+	fi
+	return 0
+}
+
 q() {
 	timeout 60 "$DS_TEST_MONGO_PY" "$DS_TOP/test/mongo-q.py" \
 	    "$DS_TEST_MONGO_URI" "$@"

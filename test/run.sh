@@ -5,7 +5,8 @@
 # test counts as failed: nothing may silently not run there.
 #
 # TESTS="test/ds-batch.bats ..." narrows the run; TIERS="plain" skips the
-# sanitizer pass (for quick local runs only).
+# sanitizer pass (for quick local runs only); JOBS=N runs N bats files at
+# once in each tier (default 3).
 set -u
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -20,7 +21,16 @@ make -s all >"$out/build.log" 2>&1 && make -s asan >>"$out/build.log" 2>&1 || {
 	exit 1
 }
 
-: "${TESTS:=$(ls test/*.bats)}"
+# the slowest files first, so that the parallel jobs end together
+slow="e2e ds-sink-mongo ds-kafka-cat ds-kafka-cat-mock ds-state examples scale"
+if [ -z "${TESTS:-}" ]; then
+	TESTS=$(for f in $slow; do echo "test/$f.bats"; done
+	    ls test/*.bats | grep -vxF "$(for f in $slow; do
+	    echo "test/$f.bats"; done)")
+fi
+# bats files run side by side within a tier (bats --jobs, GNU parallel),
+# each file's tests in order: a test that stops a server starts its own
+: "${JOBS:=3}"
 : "${TIERS:=plain asan}"
 
 # servers: each test/servers/NAME.sh start prints VAR=value lines.  Each
@@ -76,7 +86,8 @@ run_tier() {
 		export LSAN_OPTIONS="suppressions=$top/test/lsan.supp:print_suppressions=0"
 	fi
 	PATH="$bin:$PATH" DS_TOP=$top DS_TIER=$tier \
-	    bats --tap --timing $TESTS >"$log" 2>&1
+	    bats --tap --timing --jobs "$JOBS" --no-parallelize-within-files \
+	    $TESTS >"$log" 2>&1
 	p=$(grep -c '^ok ' "$log" | tr -d ' ')
 	s=$(grep -c '^ok .* # skip' "$log" | tr -d ' ')
 	f=$(grep -c '^not ok ' "$log" | tr -d ' ')
