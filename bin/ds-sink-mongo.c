@@ -761,8 +761,9 @@ main(int argc, char *argv[])
 	/* at start: indexes, then where we stopped (both wait for Mongo) */
 	watchdog_start();
 	S.busy = 1;
-	if (ds_mongo_ferretdb(S.m) && S.bsize == 0)
-		S.bsize = FERRET_OPS;
+	if (S.b.mode != DS_M_INSERT && ds_mongo_ferretdb(S.m) &&
+	    S.bsize == 0)
+		S.bsize = FERRET_OPS;	/* its inserts are not affected */
 	if (S.bsize == 0)
 		S.bsize = 10000;
 	if (S.cname != NULL)

@@ -337,7 +337,7 @@ for b in (1, 2):
 	    -d d -c x </dev/null
 	[ "$status" -eq 124 ]		# SIGTERM from timeout while retrying
 	[[ "$stderr" == *"stopped while MongoDB was unreachable"* ]]
-	[[ "$stderr" == *"127.0.0.1:1: asking the server's version"*"retrying in"* ]]
+	[[ "$stderr" == *"127.0.0.1:1: reading progress"*"retrying in"* ]]
 	[[ "$stderr" != *s3cr3t* ]]
 	[[ "$stderr" != *bob* ]]
 }

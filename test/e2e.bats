@@ -145,13 +145,13 @@ reap() {
 	export DS_TEST_MONGO_URI=$URI
 	access 1500 2 >data
 	ds-kafka-cat -P -b "$DS_TEST_BROKERS" -t "$topic" --key-field user <data
-	traffic
+	# 10 s of data: the job is still writing when MongoDB goes away
+	RATE=50 traffic
 	wait_for 60 grep -q '"seq"' out
 	DS_SERVER_DIR=$SRV "$DS_TOP/test/servers/mongo.sh" stop-ferret
-	sleep 3	# the outage itself, not a synchronisation
+	wait_for 60 grep -q 'retrying' err
 	DS_SERVER_DIR=$SRV "$DS_TOP/test/servers/mongo.sh" start-ferret >/dev/null
 	reap "$job" 420
-	grep -q 'retrying' err
 	check_flux data "$db"
 }
 
