@@ -443,12 +443,19 @@ screen(struct top *tp)
 	fmtdur(p, sizeof(p), ivl);
 	fmtdur(t, sizeof(t), r->time + ivl - tp->t0);
 	fmttime(f, sizeof(f), tp->t0, 1, ivl);
-	ds_buf_addf(&b, "running batches of %s for %s since %s\033[K\n", p, t,
-	    f);
-	if (tp->nslow > 0)
-		ds_buf_addf(&b, "\033[1;31mWARNING: %lld batch%s took longer "
-		    "to process than the batch interval\033[0m\033[K\n",
-		    (long long)tp->nslow, tp->nslow == 1 ? "" : "es");
+	if (ivl > 0)
+		ds_buf_addf(&b, "running batches of %s for %s since %s\033[K\n",
+		    p, t, f);
+	else
+		ds_buf_addf(&b, "running batches since %s\033[K\n", f);
+	if (tp->nslow > 0) {
+		snprintf(s, sizeof(s), "%lld batch%s", (long long)tp->nslow,
+		    tp->nslow == 1 ? "" : "es");
+		ds_buf_addf(&b, "\033[1;31mWARNING: %s took longer to process "
+		    "than the batch interval%s\033[0m\033[K\n", s,
+		    cols >= 110 + (int)strlen(s) ? ": batches queue up; use a "
+		    "longer interval or faster stages" : "");
+	}
 	ds_buf_adds(&b, "\033[K\n");
 
 	snprintf(s, sizeof(s), "timeline, last %d batches", v.shown);

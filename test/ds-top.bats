@@ -182,11 +182,12 @@ threebatches() {
 	[[ "${lines[27]}" =~ ^\ +3\ +$(hms $t3)\ +1200\ +20\.0\ +10\ ms\ +[0-9.]+\ m?s\ +[0-9.]+\ m?s$ ]]
 }
 
-@test "ds-top on a terminal that is not UTF-8 draws in ASCII" {
+@test "ds-top on a wide terminal that is not UTF-8: ASCII, the warning's advice" {
 	threebatches
-	onterm 100 40 "LC_ALL=C ds-top in"
+	onterm 140 40 "LC_ALL=C ds-top in"
 	shot
 	[ "$st" -eq 0 ]
+	[ "${lines[2]}" = "WARNING: 1 batch took longer to process than the batch interval: batches queue up; use a longer interval or faster stages" ]
 	[[ "$(row 'Input Rate')" == "Input Rate          # "*" 20/s    |############ 1" ]]
 	[[ "$(row 'batch interval')" == "batch interval    #--"*"- 1 min   |" ]]
 	[[ "$output" != *"█"* ]]
