@@ -15,10 +15,12 @@ onterm() {
 	    "cd '$T' && TZ=UTC $3; printf 'exit %d' \$?; exec sleep 600"
 }
 tmx() {
-	tmux -L "$tsock" -f /dev/null "$@"
+	env -u TMUX tmux -L "$tsock" -f /dev/null "$@"
 }
 teardown() {
-	[ -z "${tsock:-}" ] || tmux -L "$tsock" kill-server 2>/dev/null || true
+	[ -n "${tsock:-}" ] || return 0
+	tmx kill-server 2>/dev/null || true
+	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$tsock"
 }
 # onscreen ERE: the pane shows a line matching ERE
 onscreen() {
