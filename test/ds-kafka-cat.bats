@@ -194,7 +194,8 @@ committed_is() {
 	echo "rate $rate records/s/partition" >&3
 	# the limit is the upper bound; the lower one only rules out a
 	# stall (a loaded machine is slower, never faster, than the limit)
-	[ "$rate" -ge 10 ] && [ "$rate" -le 140 ]
+	[ "$rate" -ge 10 ]
+	[ "$rate" -le 140 ]
 	# within one partition, the first and last of 200 are ~2 s apart
 	# (timestamps of the output lines, taken by a reader as they come)
 }
@@ -302,7 +303,8 @@ committed_is() {
 	timeout 30 ds-kafka-cat -b "$B" -t "$t" -e | ds-kafka-cat -P -b "$B" -t "${t}_copy"
 	a=$(timeout 30 kcat -b "$B" -C -t "$t" -e -q -f '%p %o %k %h %s\n' | sort)
 	b=$(timeout 30 kcat -b "$B" -C -t "${t}_copy" -e -q -f '%p %o %k %h %s\n' | sort)
-	[ -n "$a" ] && [ "$a" = "$b" ]
+	[ -n "$a" ]
+	[ "$a" = "$b" ]
 }
 
 @test "kafka: -P forwards markers once their batch is delivered; failures exit 1 naming the record" {

@@ -23,7 +23,8 @@ jqcases() {
 		fi
 	done <"$DS_TOP/test/jq/$1.cases"
 	echo "$n cases, $bad differ" >&2
-	[ "$n" -gt 0 ] && [ "$bad" -eq 0 ]
+	[ "$n" -gt 0 ]
+	[ "$bad" -eq 0 ]
 }
 
 @test "paths: . .a .a.b .a? .\"k\" .[n] .[m:n] .[] | ," { jqcases paths; }
@@ -61,7 +62,8 @@ $input"
 			bad=$((bad + 1))
 		fi
 	done <"$DS_TOP/test/jq/errors.cases"
-	[ "$n" -gt 0 ] && [ "$bad" -eq 0 ]
+	[ "$n" -gt 0 ]
+	[ "$bad" -eq 0 ]
 }
 
 @test "error messages: jq's wording" {
@@ -110,7 +112,8 @@ $input"
 			bad=$((bad + 1))
 		fi
 	done <"$DS_TOP/test/jq/unsupported.cases"
-	[ "$n" -gt 0 ] && [ "$bad" -eq 0 ]
+	[ "$n" -gt 0 ]
+	[ "$bad" -eq 0 ]
 }
 
 @test "syntax errors and undefined names: exit 2 with the position" {
@@ -260,7 +263,8 @@ $m2" ]
 		fi
 	done <progs.txt
 	echo "$n programs, $bad differ" >&2
-	[ "$n" -gt 100 ] && [ "$bad" -eq 0 ]
+	[ "$n" -gt 100 ]
+	[ "$bad" -eq 0 ]
 }
 
 @test "a value nested too deeply to print is a bad record, not a crash" {

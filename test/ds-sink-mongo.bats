@@ -108,7 +108,8 @@ print(sum(json.loads(l)["bytes"] for l in sys.stdin))' >got
 	diff want got
 	# plain input: nothing on stdout
 	run sink -d "$db" -c plain --mode insert <in.ndjson
-	[ "$status" -eq 0 ] && [ -z "$output" ]
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
 }
 
 @test "ds-sink-mongo: inc over two batches gives exact sums; a rerun changes nothing" {

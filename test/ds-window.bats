@@ -361,11 +361,14 @@ for l in open("out"):
 	# window; run 3 replays run 2's batch: skipped, nothing emitted
 	dsrun '{"w":"a"}\n{"@ds":"batch","seq":1,"time":2000,"interval":2000,"count":1}\n' \
 	    ds-window -w 2s -s 2s -k w -a count --checkpoint ck
-	[ "$status" -eq 0 ] && [ "$(head -1 <<<"$output")" = '{"w":"a","count":1}' ]
+	[ "$status" -eq 0 ]
+	[ "$(head -1 <<<"$output")" = '{"w":"a","count":1}' ]
 	dsrun '{"w":"a"}\n{"w":"a"}\n{"@ds":"batch","seq":1,"time":4000,"interval":2000,"count":2}\n' \
 	    ds-window -w 2s -s 2s -k w -a count --checkpoint ck
-	[ "$status" -eq 0 ] && [ "$(head -1 <<<"$output")" = '{"w":"a","count":2}' ]
+	[ "$status" -eq 0 ]
+	[ "$(head -1 <<<"$output")" = '{"w":"a","count":2}' ]
 	dsrun '{"w":"a"}\n{"w":"a"}\n{"@ds":"batch","seq":1,"time":4000,"interval":2000,"count":2}\n' \
 	    ds-window -w 2s -s 2s -k w -a count --checkpoint ck
-	[ "$status" -eq 0 ] && [ -z "$output" ]
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
 }

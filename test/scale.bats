@@ -170,7 +170,8 @@ partitions() {
 	tail -n +"$((b1 + 1))" b/batches/batches.ndjson >b.after
 	pa=$(partitions a.mid) pb=$(partitions b.mid) pc=$(partitions b.after)
 	echo "# partitions read: a $pa| b $pb| b after the kill $pc" >&3
-	[ -n "$pa" ] && [ -n "$pb" ]
+	[ -n "$pa" ]
+	[ -n "$pb" ]
 	[ "$(echo $pa $pb | tr ' ' '\n' | sort | tr -d '\n')" = 0123 ]
 	[ "$pc" = "0 1 2 3 " ]
 	# exactly one document per record, with the record's fields
