@@ -75,14 +75,22 @@ for i in range(n):
 PY
 
 say "running the traffic job: Kafka -> ds-batch 1s -> ds-map -> ds-reduce -> ds-sink-mongo"
-# ds-top reads the sink's markers as they come: its clock times them
-BROKERS=$BROKERS MONGO=$MONGO STATE=$work/state AT_END=1 INTERVAL=1s \
-    RATE=$RATE timeout 240 "$here/traffic.sh" | tee markers.ndjson |
-    ds-top >summary.txt
-echo "done: $(wc -l <markers.ndjson) batches written"
-
-say "per-batch summary (ds-top, timing the sink's markers as they came)"
-tail -n 12 summary.txt
+# ds-top reads the sink's markers as they come: its clock times them.
+# On a terminal it draws Spark's Streaming tab live; otherwise the
+# summary's last lines are printed at the end.
+job() {
+	BROKERS=$BROKERS MONGO=$MONGO STATE=$work/state AT_END=1 INTERVAL=1s \
+	    RATE=$RATE timeout 240 "$here/traffic.sh" | tee markers.ndjson
+}
+if [ -t 1 ]; then
+	job | ds-top
+	echo "done: $(wc -l <markers.ndjson) batches written"
+else
+	job | ds-top >summary.txt
+	echo "done: $(wc -l <markers.ndjson) batches written"
+	say "per-batch summary (ds-top, timing the sink's markers as they came)"
+	tail -n 12 summary.txt
+fi
 
 say "hls_user_app_flux: the top 10 user/app pairs by bytes (of $("$DS_TEST_MONGO_PY" "$top/test/mongo-q.py" "$MONGO" count hls hls_user_app_flux) documents)"
 "$DS_TEST_MONGO_PY" "$top/test/mongo-q.py" "$MONGO" find hls hls_user_app_flux |
