@@ -49,15 +49,30 @@ stop_servers() {
 	done
 }
 trap stop_servers EXIT
+cache=${DS_CACHE:-$HOME/.cache/ds}
+[ -x "$cache/go/bin/ferretdb" ] || echo "servers: building FerretDB 1.24 into" \
+    "$cache (first run only: 3 to 10 minutes)"
+[ -d "$cache/kafka-3.9.1/libs" ] || echo "servers: fetching Kafka 3.9 jars" \
+    "from Maven Central into $cache (first run only: a minute or two)"
+# every tier's servers start at once (the scripts lock what they fetch)
+for tier in $TIERS; do
+	for s in test/servers/*.sh; do
+		[ -x "$s" ] || continue
+		name=$(basename "$s" .sh)
+		( DS_SERVER_DIR=$top/build/servers/$tier "$s" start \
+		    >"$out/server-$tier-$name.env" \
+		    2>"$out/server-$tier-$name.log"
+		echo $? >"$out/server-$tier-$name.rc" ) &
+	done
+done
+wait
 for tier in $TIERS; do
 	env=$out/servers-$tier.env
 	echo "DS_SERVER_DIR=$top/build/servers/$tier" >"$env"
 	for s in test/servers/*.sh; do
 		[ -x "$s" ] || continue
 		name=$(basename "$s" .sh)
-		if DS_SERVER_DIR=$top/build/servers/$tier "$s" start \
-		    >"$out/server-$tier-$name.env" \
-		    2>"$out/server-$tier-$name.log"; then
+		if [ "$(cat "$out/server-$tier-$name.rc")" = 0 ]; then
 			cat "$out/server-$tier-$name.env" >>"$env"
 			echo "server $name ($tier): started"
 		else
