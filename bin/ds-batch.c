@@ -209,7 +209,6 @@ heldfull(void)
 	    nheld >= quota * (int64_t)parts.n;
 }
 
-
 /*
  * A new batch began: the waiting records go in, oldest first, as far as
  * each partition's bound allows; a partition that is full keeps its
@@ -323,8 +322,7 @@ pt_add(const char *p, size_t len, const struct ds_env *e)
 		}
 		pc->n++;
 	}
-	ds_out_line(p, len);
-	count(&cur, len, e);
+	pt_write(p, len, e);
 	if ((maxn > 0 && cur.count >= maxn) ||
 	    (maxbytes > 0 && cur.bytes >= maxbytes))
 		pt_close();
