@@ -472,4 +472,13 @@ for l in open("out"):
 	    ds-window -w 2s -s 2s --origin 500'
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"--origin 500 is not on the grid"* ]]
+	# --origin first is found once and kept in the checkpoint: the
+	# restart's first batch (3000) does not move it from 1000
+	dsrun '{"v":1}\n{"@ds":"batch","seq":1,"time":2000,"interval":1000,"count":1}\n' \
+	    ds-window -w 2s -s 2s -a collect:v --origin first --checkpoint ck
+	expect 0 ''
+	dsrun '{"v":2}\n{"@ds":"batch","seq":2,"time":3000,"interval":1000,"count":1}\n' \
+	    ds-window -w 2s -s 2s -a collect:v --origin first --checkpoint ck
+	expect 0 '{"collect_v":[1,2]}
+{"@ds":"batch","seq":2,"time":3000,"interval":1000,"count":1,"offsets":[],"window":{"start":1000,"end":3000},"commit":[]}'
 }
