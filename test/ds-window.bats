@@ -354,34 +354,6 @@ for l in open("out"):
 	    nocreated | cmp - <(nocreated <out)
 }
 
-@test "end of input: a final batch off the slide grid flushes its window" {
-	# by hand: batches at 4000 (a) and 6000 (b, final); 6 s / 4 s
-	# windows end at 4000 -> (-2000,4000]: a; the final batch flushes
-	# the window ending at 8000 -> (2000,8000]: a, b
-	dsrun '{"w":"a"}\n{"@ds":"batch","seq":1,"time":4000,"interval":2000,"count":1}\n{"w":"b"}\n{"@ds":"batch","seq":2,"time":6000,"interval":2000,"count":1,"final":true}\n' \
-	    ds-window -w 6s -s 4s -k w -a count
-	expect 0 '{"w":"a","count":1}
-{"@ds":"batch","seq":1,"time":4000,"interval":2000,"count":1,"offsets":[],"window":{"start":-2000,"end":4000}}
-{"w":"a","count":1}
-{"w":"b","count":1}
-{"@ds":"batch","seq":2,"time":6000,"interval":2000,"count":1,"final":true,"offsets":[],"window":{"start":2000,"end":8000}}'
-}
-
-@test "ds-window --checkpoint: a new stream (seq from 1, later times) is applied; a replay is not" {
-	# by hand, 2 s windows sliding 2 s over 2 s batches: run 1 a=1;
-	# run 2 restarts seq at 1 with a later time: applied, a=1 in its own
-	# window; run 3 replays run 2's batch: skipped, nothing emitted
-	dsrun '{"w":"a"}\n{"@ds":"batch","seq":1,"time":2000,"interval":2000,"count":1}\n' \
-	    ds-window -w 2s -s 2s -k w -a count --checkpoint ck
-	[ "$status" -eq 0 ] && [ "$(head -1 <<<"$output")" = '{"w":"a","count":1}' ]
-	dsrun '{"w":"a"}\n{"w":"a"}\n{"@ds":"batch","seq":1,"time":4000,"interval":2000,"count":2}\n' \
-	    ds-window -w 2s -s 2s -k w -a count --checkpoint ck
-	[ "$status" -eq 0 ] && [ "$(head -1 <<<"$output")" = '{"w":"a","count":2}' ]
-	dsrun '{"w":"a"}\n{"w":"a"}\n{"@ds":"batch","seq":1,"time":4000,"interval":2000,"count":2}\n' \
-	    ds-window -w 2s -s 2s -k w -a count --checkpoint ck
-	[ "$status" -eq 0 ] && [ -z "$output" ]
-}
-
 # The tests below follow Spark's documented window semantics, worked out
 # by hand in each test: a window of length W sliding S is computed at the
 # batch times zeroTime + k*S and covers the batches with time in (T-W, T];
@@ -481,4 +453,32 @@ for l in open("out"):
 	    ds-window -w 2s -s 2s -a collect:v --origin first --checkpoint ck
 	expect 0 '{"collect_v":[1,2]}
 {"@ds":"batch","seq":2,"time":3000,"interval":1000,"count":1,"offsets":[],"window":{"start":1000,"end":3000},"commit":[]}'
+}
+
+@test "end of input: a final batch off the slide grid flushes its window" {
+	# by hand: batches at 4000 (a) and 6000 (b, final); 6 s / 4 s
+	# windows end at 4000 -> (-2000,4000]: a; the final batch flushes
+	# the window ending at 8000 -> (2000,8000]: a, b
+	dsrun '{"w":"a"}\n{"@ds":"batch","seq":1,"time":4000,"interval":2000,"count":1}\n{"w":"b"}\n{"@ds":"batch","seq":2,"time":6000,"interval":2000,"count":1,"final":true}\n' \
+	    ds-window -w 6s -s 4s -k w -a count
+	expect 0 '{"w":"a","count":1}
+{"@ds":"batch","seq":1,"time":4000,"interval":2000,"count":1,"offsets":[],"window":{"start":-2000,"end":4000}}
+{"w":"a","count":1}
+{"w":"b","count":1}
+{"@ds":"batch","seq":2,"time":6000,"interval":2000,"count":1,"final":true,"offsets":[],"window":{"start":2000,"end":8000}}'
+}
+
+@test "ds-window --checkpoint: a new stream (seq from 1, later times) is applied; a replay is not" {
+	# by hand, 2 s windows sliding 2 s over 2 s batches: run 1 a=1;
+	# run 2 restarts seq at 1 with a later time: applied, a=1 in its own
+	# window; run 3 replays run 2's batch: skipped, nothing emitted
+	dsrun '{"w":"a"}\n{"@ds":"batch","seq":1,"time":2000,"interval":2000,"count":1}\n' \
+	    ds-window -w 2s -s 2s -k w -a count --checkpoint ck
+	[ "$status" -eq 0 ] && [ "$(head -1 <<<"$output")" = '{"w":"a","count":1}' ]
+	dsrun '{"w":"a"}\n{"w":"a"}\n{"@ds":"batch","seq":1,"time":4000,"interval":2000,"count":2}\n' \
+	    ds-window -w 2s -s 2s -k w -a count --checkpoint ck
+	[ "$status" -eq 0 ] && [ "$(head -1 <<<"$output")" = '{"w":"a","count":2}' ]
+	dsrun '{"w":"a"}\n{"w":"a"}\n{"@ds":"batch","seq":1,"time":4000,"interval":2000,"count":2}\n' \
+	    ds-window -w 2s -s 2s -k w -a count --checkpoint ck
+	[ "$status" -eq 0 ] && [ -z "$output" ]
 }
