@@ -8,6 +8,8 @@
  * idle), a record or byte count (-n, -B), or the records' own event
  * time (-T).  Offsets of ds-kafka-cat envelopes go into the markers, and
  * --log DIR makes the boundaries replayable after a crash.
+ * --max-rate-per-partition bounds what a batch takes of each partition
+ * (Spark's maxRatePerPartition); the rest waits for later batches.
  */
 #include <err.h>
 #include <errno.h>
@@ -22,7 +24,8 @@
 #include "ds.h"
 
 enum {
-	OPT_TIMEUNIT = DS_OPT_FIRST_TOOL, OPT_LATENESS, OPT_CREATED, OPT_LOG
+	OPT_TIMEUNIT = DS_OPT_FIRST_TOOL, OPT_LATENESS, OPT_CREATED, OPT_LOG,
+	OPT_MAXRATE
 };
 
 /* Empty event-time batches we are willing to emit between two records. */
@@ -67,6 +70,21 @@ static int64_t	 redelivered;		/* since the last marker */
 static struct batch cur;
 static int64_t	 tickend;
 
+/*
+ * --max-rate-per-partition: each partition's records in the open batch,
+ * and the records that wait for a later batch, oldest first.
+ */
+struct pcount {
+	int64_t		 n;		/* in the open batch */
+	int64_t		 held;		/* waiting */
+	uint64_t	 full;		/* the release pass that found it full */
+};
+static int64_t	 quota;			/* records a partition, 0: none */
+static struct ds_hash parts;		/* topic \0 partition -> pcount */
+static struct ds_buf held, keybuf;	/* waiting lines, each \n-ended */
+static int64_t	 nheld;
+static uint64_t	 npass;
+
 /* event time: batches below lo are closed; lo's records are written
  * through, later batches (with records) are held in ob, sorted by k */
 static struct batch *ob;
@@ -85,7 +103,8 @@ usage(int st)
 	fprintf(st ? stderr : stdout, "usage: ds-batch [-i DURATION] "
 	    "[-n N] [-B BYTES] [-T FIELD] [--time-unit s|ms|us]\n"
 	    "\t[--lateness DURATION] [--created] [--log DIR] "
-	    DS_COMMON_USAGE "\n\t[FILE ...]\n");
+	    "[--max-rate-per-partition N]\n\t" DS_COMMON_USAGE
+	    " [FILE ...]\n");
 	exit(st);
 }
 
@@ -142,6 +161,9 @@ put(json_t *m, int log)
 	json_decref(m);
 }
 
+static void	pt_release(void);
+static void	pt_write(const char *, size_t, const struct ds_env *);
+
 /* Close batch b with a new marker; times never go backwards. */
 static void
 emit(int64_t time, struct batch *b)
@@ -153,9 +175,78 @@ emit(int64_t time, struct batch *b)
 	lasttime = time;
 	b->count = b->bytes = 0;
 	ds_offsets_clear(&b->off);
+	if (quota > 0 && !evmode)
+		pt_release();
 }
 
 /* ---- processing time ---- */
+
+/* The counts of a record's partition (records without offsets: one). */
+static struct pcount *
+pcount(const struct ds_env *e)
+{
+	struct ds_hent *h;
+	int isnew;
+
+	ds_buf_reset(&keybuf);
+	if (e != NULL) {
+		ds_buf_add(&keybuf, e->topic, e->tlen);
+		ds_buf_addc(&keybuf, '\0');
+		ds_buf_add(&keybuf, &e->part, sizeof(e->part));
+	}
+	h = ds_hash_put(&parts, keybuf.p != NULL ? keybuf.p : "", keybuf.len,
+	    &isnew);
+	if (isnew && (h->val = calloc(1, sizeof(struct pcount))) == NULL)
+		err(1, NULL);
+	return h->val;
+}
+
+/* Does the rate bound keep records waiting?  Then stop reading. */
+static int
+heldfull(void)
+{
+	return quota > 0 && nheld > 0 &&
+	    nheld >= quota * (int64_t)parts.n;
+}
+
+/*
+ * A new batch began: the waiting records go in, oldest first, as far as
+ * each partition's bound allows; a partition that is full keeps its
+ * later records waiting too, so its offsets stay in order.
+ */
+static void
+pt_release(void)
+{
+	struct ds_hent *h;
+	struct pcount *pc;
+	struct ds_env env;
+	struct ds_buf rest = { 0 };
+	const char *p, *e, *nl;
+	size_t i = 0;
+	int ise;
+
+	while ((h = ds_hash_next(&parts, &i)) != NULL)
+		((struct pcount *)h->val)->n = 0;
+	if (nheld == 0)
+		return;
+	npass++;
+	for (p = held.p, e = held.p + held.len; p < e; p = nl + 1) {
+		nl = memchr(p, '\n', e - p);
+		ise = ds_envelope(p, nl - p, &topicbuf, &env);
+		pc = pcount(ise ? &env : NULL);
+		if (pc->full == npass || pc->n >= quota) {
+			pc->full = npass;
+			ds_buf_add(&rest, p, nl - p + 1);
+			continue;
+		}
+		pc->held--;
+		nheld--;
+		pc->n++;
+		pt_write(p, nl - p, ise ? &env : NULL);
+	}
+	ds_buf_free(&held);
+	held = rest;
+}
 
 static void
 pt_settick(int64_t now)
@@ -208,10 +299,30 @@ pt_final(void)
 }
 
 static void
-pt_add(const char *p, size_t len, const struct ds_env *e)
+pt_write(const char *p, size_t len, const struct ds_env *e)
 {
 	ds_out_line(p, len);
 	count(&cur, len, e);
+}
+
+static void
+pt_add(const char *p, size_t len, const struct ds_env *e)
+{
+	struct pcount *pc;
+
+	if (quota > 0) {
+		pc = pcount(e);
+		if (pc->held > 0 || pc->n >= quota) {
+			/* over the bound: wait for a later batch */
+			pc->held++;
+			nheld++;
+			ds_buf_add(&held, p, len);
+			ds_buf_addc(&held, '\n');
+			return;
+		}
+		pc->n++;
+	}
+	pt_write(p, len, e);
 	if ((maxn > 0 && cur.count >= maxn) ||
 	    (maxbytes > 0 && cur.bytes >= maxbytes))
 		pt_close();
@@ -447,6 +558,7 @@ replay_init(void)
 static void
 cleanup(void)
 {
+	struct ds_hent *h;
 	size_t i;
 
 	ds_replay_free(rp);
@@ -458,6 +570,13 @@ cleanup(void)
 	ds_buf_free(&scratch);
 	ds_buf_free(&topicbuf);
 	ds_offsets_free(&seen);
+	i = 0;
+	while ((h = ds_hash_next(&parts, &i)) != NULL)
+		free(h->val);
+	ds_hash_clear(&parts);
+	free(parts.e);
+	ds_buf_free(&held);
+	ds_buf_free(&keybuf);
 	if (evmode)
 		ds_path_free(&tpath);
 	if (logdir != NULL)
@@ -579,8 +698,13 @@ run(char **files, int nfiles)
 		for (i = 0; i < nfiles; i++) {
 			if (in[i] == NULL)
 				continue;
-			while (!ds_stop && ds_in_line(in[i], &l))
+			while (!ds_stop && !heldfull() &&
+			    ds_in_line(in[i], &l))
 				record(&l);
+			if (heldfull()) {
+				nopen++;	/* read on after the tick */
+				continue;
+			}
 			if (in[i]->eof && !ds_stop) {
 				ds_in_close(in[i]);
 				in[i] = NULL;
@@ -594,7 +718,8 @@ run(char **files, int nfiles)
 		/* after the drain: what arrived before the tick is in */
 		if (!evmode && !replaying)
 			pt_tick(ds_now_ms());
-		if (nopen == 0 || ds_stop)
+		/* at the end, the waiting records still go at their rate */
+		if ((nopen == 0 && (nheld == 0 || evmode)) || ds_stop)
 			break;
 		wait = -1;
 		if (!evmode && !replaying) {
@@ -628,10 +753,13 @@ main(int argc, char *argv[])
 		{ "lateness",	required_argument, NULL, OPT_LATENESS },
 		{ "created",	no_argument,	   NULL, OPT_CREATED },
 		{ "log",	required_argument, NULL, OPT_LOG },
+		{ "max-rate-per-partition", required_argument, NULL,
+		    OPT_MAXRATE },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *errstr, *tfield = NULL;
+	int64_t rate = 0;
 	int ch, evopts = 0;
 
 	ds_signals();
@@ -689,6 +817,12 @@ main(int argc, char *argv[])
 		case OPT_LOG:
 			logdir = optarg;
 			break;
+		case OPT_MAXRATE:
+			rate = strtonum(optarg, 1, 1000000000, &errstr);
+			if (errstr != NULL)
+				errx(2, "--max-rate-per-partition: %s is %s",
+				    optarg, errstr);
+			break;
 		default:
 			usage(2);
 		}
@@ -705,6 +839,14 @@ main(int argc, char *argv[])
 			    "they do not go with -T");
 	} else if (evopts)
 		errx(2, "--time-unit, --lateness and --created go with -T");
+	if (rate > 0 && (evmode || maxn > 0 || maxbytes > 0))
+		errx(2, "--max-rate-per-partition bounds the batches of -i; "
+		    "it does not go with -T, -n or -B");
+	if (rate > 0) {
+		/* Spark: rate x batch seconds, at least 1 */
+		if ((quota = rate * ival / 1000) < 1)
+			quota = 1;
+	}
 
 	/*
 	 * Each run is a new stream, so stages with a checkpoint do not take
@@ -721,6 +863,8 @@ main(int argc, char *argv[])
 	/* end of input or SIGINT/SIGTERM: close what is open */
 	if (replaying)
 		replay_pump(1);
+	while (nheld > 0)		/* stopped by a signal: write them */
+		pt_tick(tickend);
 	if (evmode)
 		ev_finish();
 	else if (cur.count > 0 || ds_bad_count > 0)	/* bad ones count too */

@@ -1,8 +1,8 @@
 /*
  * ds-join -- join a stream with a static table (Spark's transform +
  * join/leftOuterJoin, the seeds' blacklist filter as --anti), or with a
- * second stream batch by batch (join, leftOuterJoin, fullOuterJoin,
- * cogroup).  Memory holds the table, or one batch of each stream.
+ * second stream batch by batch (join, leftOuterJoin, rightOuterJoin,
+ * fullOuterJoin, cogroup).  Memory holds the table, or one batch of each stream.
  *
  * Merge rule: the output is the stream record with the members of the
  * matching record that it does not already have appended (the stream
@@ -23,6 +23,7 @@ enum {
 	OPT_WITH = DS_OPT_FIRST_TOOL,
 	OPT_OTHER,
 	OPT_LEFT,
+	OPT_RIGHT,
 	OPT_ANTI,
 	OPT_FULL,
 	OPT_COGROUP,
@@ -36,6 +37,7 @@ static const struct option longopts[] = {
 	{ "other",	required_argument, NULL, OPT_OTHER },
 	{ "key",	required_argument, NULL, 'k' },
 	{ "left",	no_argument,	   NULL, OPT_LEFT },
+	{ "right",	no_argument,	   NULL, OPT_RIGHT },
 	{ "anti",	no_argument,	   NULL, OPT_ANTI },
 	{ "full",	no_argument,	   NULL, OPT_FULL },
 	{ "cogroup",	no_argument,	   NULL, OPT_COGROUP },
@@ -46,7 +48,7 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-enum mode { INNER, LEFT, ANTI, FULL, COGROUP };
+enum mode { INNER, LEFT, RIGHT, ANTI, FULL, COGROUP };
 
 /* One side's records: their bytes in text, their keys in keys. */
 struct rec {
@@ -92,8 +94,9 @@ usage(int status)
 	    "usage: ds-join --with FILE -k KEY[,KEY...] [--left | --anti] "
 	    "[--reload]\n"
 	    "               [--as NAME] " DS_COMMON_USAGE " [FILE ...]\n"
-	    "       ds-join --other PATH -k KEY[,KEY...] [--left | --full | "
-	    "--cogroup]\n"
+	    "       ds-join --other PATH -k KEY[,KEY...] [--left | --right | "
+	    "--full |\n"
+	    "               --cogroup]"
 	    "               [--as NAME] " DS_COMMON_USAGE " [FILE ...]\n");
 	exit(status);
 }
@@ -513,7 +516,7 @@ join_batch(struct join *j)
 		k = r->haskey ? side_find(&j->tab, j->cur.keys.p + r->koff,
 		    r->klen) : -1;
 		if (k < 0) {
-			if (j->mode != INNER)
+			if (j->mode == LEFT || j->mode == FULL)
 				ds_out_line(j->cur.text.p + r->off, r->len);
 			continue;
 		}
@@ -523,20 +526,21 @@ join_batch(struct join *j)
 			    j->tab.text.p + j->tab.r[k].off, j->tab.r[k].len);
 		}
 	}
-	if (j->mode == FULL)
+	if (j->mode == FULL || j->mode == RIGHT)
 		for (i = 0; i < j->tab.n; i++)
 			if (!j->tab.r[i].matched)
 				ds_out_line(j->tab.text.p + j->tab.r[i].off,
 				    j->tab.r[i].len);
 }
 
-/* The other side alone (a batch this stream never had): full/cogroup. */
+/* The other side alone (a batch this stream never had): full, right,
+ * cogroup. */
 static void
 other_alone(struct join *j)
 {
 	struct side save = j->cur;
 
-	if (j->mode != FULL && j->mode != COGROUP)
+	if (j->mode != FULL && j->mode != RIGHT && j->mode != COGROUP)
 		return;
 	memset(&j->cur, 0, sizeof(j->cur));
 	join_batch(j);
@@ -655,6 +659,10 @@ main(int argc, char *argv[])
 			j.mode = ANTI;
 			nmode++;
 			break;
+		case OPT_RIGHT:
+			j.mode = RIGHT;
+			nmode++;
+			break;
 		case OPT_FULL:
 			j.mode = FULL;
 			nmode++;
@@ -691,11 +699,14 @@ main(int argc, char *argv[])
 		usage(2);
 	}
 	if (nmode > 1) {
-		warnx("--left, --anti, --full and --cogroup exclude each other");
+		warnx("--left, --right, --anti, --full and --cogroup exclude "
+		    "each other");
 		usage(2);
 	}
-	if (j.with != NULL && (j.mode == FULL || j.mode == COGROUP)) {
-		warnx("--full and --cogroup join two streams (--other)");
+	if (j.with != NULL && (j.mode == FULL || j.mode == RIGHT ||
+	    j.mode == COGROUP)) {
+		warnx("--right, --full and --cogroup join two streams "
+		    "(--other)");
 		usage(2);
 	}
 	if (j.other != NULL && (j.mode == ANTI || j.reload)) {

@@ -110,7 +110,9 @@ usage(int status)
 	    "[--dead-letter FILE]\n"
 	    "                [--max-line BYTES] [--max-depth N] [FILE ...]\n"
 	    "       ds-state [-k FIELD[,FIELD...]] -e EXPR [options as above] "
-	    "[FILE ...]\n");
+	    "[FILE ...]\n"
+	    "                (EXPR sees $state, $values and the marker "
+	    "$__batch)\n");
 	exit(status);
 }
 
@@ -382,6 +384,24 @@ update(struct sk *s, int64_t t)
 	if (s->instate)
 		markdirty(s);
 	return 0;
+}
+
+/* -e: bind $__batch to the batch's marker m (NULL: plain input). */
+static void
+bindbatch(json_t *m)
+{
+	char *s;
+
+	if (ex == NULL)
+		return;
+	if (m == NULL) {
+		ds_expr_bind(ex, 2, "null", 4);
+		return;
+	}
+	if ((s = json_dumps(m, JSON_COMPACT)) == NULL)
+		err(1, NULL);
+	ds_expr_bind(ex, 2, s, strlen(s));
+	free(s);
 }
 
 /* Apply this batch's partials or values; t is the batch time. */
@@ -886,6 +906,7 @@ onmarker(void *ctx, json_t *m, const struct ds_line *l)
 		replay(0);
 		replayed = 1;
 	} else {
+		bindbatch(m);
 		apply(t);
 		ds_applied_set(&applied, m);
 		ds_offsets_merge_json(&cum, json_object_get(m, "offsets"));
@@ -920,6 +941,7 @@ onend(void *ctx, unsigned long nmarkers)
 	(void)ctx;
 	if (nmarkers == 0) {
 		/* plain input: one batch, no time (no TTL), no marker */
+		bindbatch(NULL);
 		apply(UNSET);
 		if (ckdir != NULL)
 			ckpt_write(&ms, &bytes, &full);
@@ -943,7 +965,7 @@ main(int argc, char *argv[])
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static const char *const vars[] = { "state", "values" };
+	static const char *const vars[] = { "state", "values", "__batch" };
 	struct ds_stage st = { ondata, onmarker, NULL, onend, NULL };
 	const char *exsrc = NULL, *init = NULL, *errstr;
 	char msg[512];
@@ -1027,7 +1049,7 @@ main(int argc, char *argv[])
 		    "(an update), not both");
 		usage(2);
 	}
-	if (exsrc != NULL && (ex = ds_expr_compile(exsrc, vars, 2, msg,
+	if (exsrc != NULL && (ex = ds_expr_compile(exsrc, vars, 3, msg,
 	    sizeof(msg))) == NULL) {
 		warnx("-e: %s", msg);
 		usage(2);

@@ -6,7 +6,10 @@
  * Each batch is reduced to one partial per key as it arrives and kept
  * while it is inside the window; raw records are kept only in window()
  * mode (no -k, no -a).  Windows end at batch times that are multiples of
- * the slide and cover the batches with time in (end - length, end].
+ * the slide after the origin (the epoch, or --origin) and cover the
+ * batches with time in (end - length, end]; a slide longer than the
+ * window leaves the batches in between out (Spark's non-overlapping
+ * window).
  * Invertible aggregates keep one running total per key: the entering
  * batch is merged in, the leaving one subtracted (keys whose count falls
  * to 0 are dropped); the others merge the partials of the window at
@@ -22,7 +25,7 @@
 
 enum {
 	OPT_TOP = DS_OPT_FIRST_TOOL, OPT_INVERSE, OPT_NOINVERSE,
-	OPT_CHECKPOINT
+	OPT_CHECKPOINT, OPT_ORIGIN
 };
 
 #define CKPT_NAME	"window"
@@ -46,6 +49,9 @@ struct part {			/* one batch inside the window */
 struct win {
 	int64_t		 length, slide, interval;
 	int		 slideopt;	/* -s given (else the interval) */
+	int64_t		 origin;	/* windows end at origin + k slide */
+	int		 originfirst;	/* --origin first: not yet known */
+	json_t		*held;		/* the last marker not written */
 	int		 raw;		/* window(): re-emit records */
 	int		 inverse;
 	struct ds_aggs	 aggs;
@@ -75,6 +81,7 @@ usage(int status)
 	    "[-a [NAME=]AGG]...\n"
 	    "                 [--top N:FIELD] [--inverse | --no-inverse] "
 	    "[--checkpoint DIR]\n"
+	    "                 [--origin MS|first]\n"
 	    "                 " DS_COMMON_USAGE " [FILE...]\n");
 	exit(status);
 }
@@ -286,8 +293,9 @@ ckpt_save(struct win *w)
 
 	json_decref(w->ckcum);
 	w->ckcum = ds_offsets_json(&w->cum);
-	h = json_pack("{s:I,s:s,s:o,s:O}", "interval",
-	    (json_int_t)w->interval, "spec", w->spec.p,
+	h = json_pack("{s:I,s:I,s:s,s:o,s:O}", "interval",
+	    (json_int_t)w->interval, "origin", (json_int_t)w->origin,
+	    "spec", w->spec.p,
 	    "offsets", ds_offsets_json(&w->pend), "cum", w->ckcum);
 	if (h != NULL)
 		ds_applied_save(&w->last, h);
@@ -346,6 +354,8 @@ ckpt_load(struct win *w)
 		    w->ckdir, spec ? spec : "?", w->spec.p);
 	ds_applied_load(&w->last, h);
 	w->interval = ds_marker_int(h, "interval");
+	w->origin = ds_marker_int(h, "origin");
+	w->originfirst = 0;
 	ds_offsets_merge_json(&w->pend, json_object_get(h, "offsets"));
 	ds_offsets_merge_json(&w->cum, json_object_get(h, "cum"));
 	w->ckcum = ds_offsets_json(&w->cum);
@@ -402,7 +412,7 @@ commit(struct win *w, json_t *m)
 
 /* The first marker fixes the interval; LENGTH and SLIDE must fit it. */
 static void
-setinterval(struct win *w, int64_t iv)
+setinterval(struct win *w, int64_t iv, int64_t t)
 {
 	if (iv <= 0)
 		errx(1, "batch marker without an interval: ds-window needs "
@@ -417,6 +427,30 @@ setinterval(struct win *w, int64_t iv)
 		errx(2, "window length %" PRId64 "ms and slide %" PRId64 "ms "
 		    "must be multiples of the batch interval %" PRId64 "ms",
 		    w->length, w->slide, iv);
+	if (w->originfirst) {
+		/* Spark's zero time: one interval before the first batch */
+		w->origin = t - iv;
+		w->originfirst = 0;
+	} else if (w->origin % iv != 0)
+		errx(2, "--origin %" PRId64 " is not on the grid of the batch "
+		    "interval %" PRId64 "ms", w->origin, iv);
+}
+
+/* Write the window ending at end over the batches held, then m. */
+static void
+window(struct win *w, json_t *m, int64_t end)
+{
+	json_t *win;
+
+	results(w);
+	json_object_set_new(m, "offsets", ds_offsets_json(&w->pend));
+	ds_offsets_clear(&w->pend);
+	win = json_pack("{s:I,s:I}", "start",
+	    (json_int_t)(end - w->length), "end", (json_int_t)end);
+	json_object_set_new(m, "window", win);
+	if (w->ckdir != NULL)
+		json_object_set_new(m, "commit", commit(w, m));
+	ds_marker_emit(m);
 }
 
 static void
@@ -425,12 +459,11 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	struct win *w = ctx;
 	struct part *p;
 	int64_t seq = ds_marker_int(m, "seq"), t = ds_marker_int(m, "time");
-	int64_t end;
 	size_t i;
-	json_t *win;
-	int final;
 
-	setinterval(w, ds_marker_int(m, "interval"));
+	setinterval(w, ds_marker_int(m, "interval"), t);
+	json_decref(w->held);
+	w->held = NULL;
 	if (w->ckdir != NULL && ds_applied_replay(&w->last, m)) {
 		/* replayed: applied (and emitted) before the restart */
 		ds_groups_clear(&w->cur, &w->aggs);
@@ -459,34 +492,17 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	evict(w, t);
 	ds_offsets_merge_json(&w->pend, json_object_get(m, "offsets"));
 	ds_offsets_merge_json(&w->cum, json_object_get(m, "offsets"));
+	if ((t - w->origin) % w->slide == 0)
+		window(w, m, t);
 	/*
 	 * A final marker closes a batch cut short by the end of input; a
 	 * restarted upstream replays that batch whole under the same seq,
-	 * so it must not reach the checkpoint.
+	 * so it must not reach the checkpoint.  A batch off the grid
+	 * that is not checkpointed waits for end(), which flushes it.
 	 */
-	final = json_is_true(json_object_get(m, "final"));
-	end = t;
-	if (final && t % w->slide != 0) {
-		/*
-		 * End of input flushes state (ds(7)): the window that would
-		 * end at the next slide boundary is emitted now, so no batch
-		 * of a finite input is left out of every window.
-		 */
-		end = (t / w->slide + 1) * w->slide;
-		evict(w, end);
-	}
-	if (end % w->slide == 0) {
-		results(w);
-		json_object_set_new(m, "offsets", ds_offsets_json(&w->pend));
-		ds_offsets_clear(&w->pend);
-		win = json_pack("{s:I,s:I}", "start",
-		    (json_int_t)(end - w->length), "end", (json_int_t)end);
-		json_object_set_new(m, "window", win);
-		if (w->ckdir != NULL)
-			json_object_set_new(m, "commit", commit(w, m));
-		ds_marker_emit(m);
-	}
-	if (w->ckdir != NULL && !final) {
+	else if (w->ckdir == NULL || json_is_true(json_object_get(m, "final")))
+		w->held = json_incref(m);
+	if (w->ckdir != NULL && !json_is_true(json_object_get(m, "final"))) {
 		ds_applied_set(&w->last, m);
 		ckpt_save(w);
 	}
@@ -497,7 +513,23 @@ static void
 end(void *ctx, unsigned long nmarkers)
 {
 	struct win *w = ctx;
+	int64_t t;
 
+	if (w->held != NULL) {
+		/*
+		 * End of input flushes state (ds(7)), whatever the last
+		 * marker says: the window that would end at the next slide
+		 * boundary is written now, so no batch of a finite input is
+		 * left out of every window.
+		 */
+		t = ds_marker_int(w->held, "time");
+		t = w->origin + (ds_floordiv(t - w->origin, w->slide) + 1) *
+		    w->slide;
+		evict(w, t);
+		window(w, w->held, t);
+		json_decref(w->held);
+		w->held = NULL;
+	}
 	if (nmarkers > 0)
 		return;
 	/* plain input: one batch, one window, plain results */
@@ -524,6 +556,7 @@ main(int argc, char *argv[])
 		{ "inverse",	no_argument,	   NULL, OPT_INVERSE },
 		{ "no-inverse",	no_argument,	   NULL, OPT_NOINVERSE },
 		{ "checkpoint",	required_argument, NULL, OPT_CHECKPOINT },
+		{ "origin",	required_argument, NULL, OPT_ORIGIN },
 		{ "length",	required_argument, NULL, 'w' },
 		{ "slide",	required_argument, NULL, 's' },
 		{ "key",	required_argument, NULL, 'k' },
@@ -535,6 +568,7 @@ main(int argc, char *argv[])
 	struct win w;
 	struct ds_stage st = { data, marker, NULL, end, &w };
 	char ebuf[512], *spec;
+	const char *errstr;
 	int ch, i, inv = -1;
 	size_t k;
 
@@ -591,6 +625,17 @@ main(int argc, char *argv[])
 		case OPT_CHECKPOINT:
 			w.ckdir = optarg;
 			break;
+		case OPT_ORIGIN:
+			w.originfirst = strcmp(optarg, "first") == 0;
+			if (!w.originfirst) {
+				w.origin = strtonum(optarg, -(1LL << 60),
+				    1LL << 60, &errstr);
+				if (errstr != NULL)
+					errx(2, "--origin %s: expected epoch "
+					    "milliseconds or first", optarg);
+			}
+			addspec(&w, "--origin", optarg);
+			break;
 		case 'h':
 			usage(0);
 		case 'V':
@@ -606,9 +651,6 @@ main(int argc, char *argv[])
 		warnx("-w LENGTH is required");
 		usage(2);
 	}
-	if (w.slideopt && w.slide > w.length)
-		errx(2, "slide %" PRId64 "ms is longer than the window %"
-		    PRId64 "ms", w.slide, w.length);
 	w.raw = w.aggs.n == 0 && w.nkeys == 0;
 	if (!w.raw && w.aggs.n == 0 && ds_aggs_add(&w.aggs, "count", ebuf,
 	    sizeof(ebuf)) == -1)
@@ -640,6 +682,7 @@ main(int argc, char *argv[])
 	ds_offsets_clear(&w.cum);
 	free(w.cum.r);
 	json_decref(w.ckcum);
+	json_decref(w.held);
 	ds_aggs_free(&w.aggs);
 	for (i = 0; i < w.nkeys; i++)
 		ds_path_free(&w.keys[i]);

@@ -612,3 +612,93 @@ first_log() {
 	[[ "$stderr" == *"<stdin>:2: time 1732255200000 is more than 1000000 intervals after the open batches"* ]]
 	[ "$(printf '%s\n' "$output" | markers | jq -c '[.time, .count, .bad]')" = "[2000,2,1]" ]
 }
+
+# The --max-rate-per-partition tests follow Spark's documented
+# spark.streaming.kafka.maxRatePerPartition: a batch takes at most
+# rate x batch seconds records of each partition (at least 1), the rest
+# goes to the following batches; expected batches are worked by hand.
+
+# The non-empty batches as "value..." lines and [count,[[p,from,until]...]]
+# markers (a slow start can add an empty batch first).
+ratebatches() {
+	jq -c 'if has("@ds") then select(.count > 0) |
+	    [.count, [.offsets[] | [.partition, .from, .until]]] else .value end' "$@"
+}
+
+@test "ds-batch --max-rate-per-partition: a burst goes into batches of rate x interval per partition" {
+	# 20/s x 200 ms = 4 records a partition a batch.  p0 has offsets
+	# 0..9, p1 0..1, all arriving at once: batch 1 takes p0 0-3 and
+	# p1 0-1, batch 2 p0 4-7, batch 3 (final) p0 8-9
+	{
+		for i in 0 1; do
+			echo "{\"topic\":\"t\",\"partition\":0,\"offset\":$i,\"value\":\"a$i\"}"
+			echo "{\"topic\":\"t\",\"partition\":1,\"offset\":$i,\"value\":\"b$i\"}"
+		done
+		for i in 2 3 4 5 6 7 8 9; do
+			echo "{\"topic\":\"t\",\"partition\":0,\"offset\":$i,\"value\":\"a$i\"}"
+		done
+	} >in
+	run --separate-stderr ds-batch -i 200ms --max-rate-per-partition 20 in
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >out
+	[ "$(ratebatches out | paste -sd' ')" = '"a0" "b0" "a1" "b1" "a2" "a3" [6,[[0,0,4],[1,0,2]]] "a4" "a5" "a6" "a7" [4,[[0,4,8]]] "a8" "a9" [2,[[0,8,10]]]' ]
+	tail -1 out | grep -q '"final":true'
+	# plain records without offsets are one partition: 1/s x 200 ms
+	# rounds to the minimum, 1
+	printf '{"a":1}\n{"a":2}\n' >plain
+	run --separate-stderr ds-batch -i 200ms --max-rate-per-partition 1 plain
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | jq -c 'select((has("@ds") | not) or .count > 0) | .count // .a' | paste -sd' ')" = '1 1 2 1' ]
+}
+
+@test "ds-batch --max-rate-per-partition: every batch within the bound, offsets exact, order kept" {
+	gen_env 900 3 >in	# 300 records in each of 3 partitions
+	run --separate-stderr ds-batch -i 100ms --max-rate-per-partition 500 in
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >out
+	# 500/s x 100 ms = 50: each batch holds a run of consecutive offsets
+	# of each partition, at most 50, that its marker's ranges say
+	python3 - <<'PYEOF'
+import json
+recs, nb, nxt = {}, 0, {0: 0, 1: 0, 2: 0}
+for l in open("out"):
+    d = json.loads(l)
+    if "@ds" not in d:
+        recs.setdefault(d["partition"], []).append(d["offset"])
+        continue
+    nb += 1
+    got = {r["partition"]: (r["from"], r["until"]) for r in d["offsets"]}
+    assert d["count"] == sum(len(v) for v in recs.values()), d
+    assert set(got) == set(recs), (d, recs)
+    for p, offs in recs.items():
+        assert len(offs) <= 50, (d, p, len(offs))
+        assert offs == list(range(nxt[p], nxt[p] + len(offs))), (p, offs)
+        assert got[p] == (offs[0], offs[-1] + 1), (d, p)
+        nxt[p] += len(offs)
+    recs = {}
+assert not recs and nxt == {0: 300, 1: 300, 2: 300}, nxt
+assert nb >= 6, nb
+PYEOF
+}
+
+@test "ds-batch --max-rate-per-partition --log: a replay re-cuts the bounded batches exactly" {
+	gen_env 120 2 >in
+	ds-batch -i 100ms --max-rate-per-partition 200 --log L in >first
+	# the replay takes the logged boundaries, not the rate or the clock
+	ds-batch -i 100ms --max-rate-per-partition 200 --log L in >again
+	[ "$(markers again)" = "$(markers first)" ]
+	[ "$(grep -v '"@ds"' again | jq -c '[.partition, .offset]')" = "$(grep -v '"@ds"' first | jq -c '[.partition, .offset]')" ]
+	# and every batch took at most 200 x 0.1 = 20 of each partition
+	[ "$(markers first | jq '[.offsets[] | .until - .from] | max // 0' | sort -n | tail -1)" -le 20 ]
+}
+
+@test "ds-batch --max-rate-per-partition: usage errors" {
+	local bad
+	for bad in "--max-rate-per-partition 0" "--max-rate-per-partition x" \
+	    "--max-rate-per-partition 5 -T ts" "--max-rate-per-partition 5 -n 10" \
+	    "--max-rate-per-partition 5 -B 1k"; do
+		run --separate-stderr ds-batch $bad </dev/null
+		[ "$status" -eq 2 ] || { echo "'$bad': exit $status"; return 1; }
+		[ -n "$stderr" ] || { echo "'$bad': no message"; return 1; }
+	done
+}

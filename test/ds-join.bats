@@ -9,7 +9,7 @@ load helper
 mkref() {
 	cat >"$T/ref.py" <<'PYEOF'
 # ref.py MODE KEY STREAM OTHER [AS]: the joins of ds-join(1) in Python.
-# MODE: inner|left|anti (OTHER is a table) or sinner|sleft|sfull|scogroup
+# MODE: inner|left|anti (OTHER is a table) or sinner|sleft|sright|sfull|scogroup
 # (OTHER is a stream, joined batch by batch).  Markers without created.
 import json, sys
 
@@ -66,7 +66,7 @@ def join(recs, others, mode):
             res.append(merge(r, others[i]))
         if not hits and mode in ("left", "sleft", "sfull"):
             res.append(r)
-    if mode == "sfull":
+    if mode in ("sfull", "sright"):
         res += [o for i, o in enumerate(others) if i not in matched]
     return res
 
@@ -222,10 +222,10 @@ JEOF
 JEOF
 }
 
-@test "stream-stream per batch: inner, --left, --full, --cogroup (markers matched by seq)" {
+@test "stream-stream per batch: inner, --left, --right, --full, --cogroup (markers matched by seq)" {
 	mkref
 	mkstreams
-	for m in inner left full cogroup; do
+	for m in inner left right full cogroup; do
 		opt=--$m
 		[ "$m" = inner ] && opt=
 		run ds-join --other b.ndjson -k k $opt a.ndjson
@@ -236,6 +236,34 @@ JEOF
 			return 1
 		fi
 	done
+}
+
+@test "--right (rightOuterJoin): Spark's expected output, worked by hand" {
+	# Spark's a.rightOuterJoin(b), batch by batch: every record of b,
+	# paired with each a record of its key, or alone (None, w) when a
+	# has none; a records without a partner in b are dropped.
+	# batch 1: a x1 y2 x3, b x10 q11 -> (x1,x10) (x3,x10) (-,q11)
+	# batch 2: a z4, b z12 z13 -> (z4,z12) (z4,z13); batch 3: b has
+	# none; batch 4: a w5, b w14 -> (w5,w14)
+	mkstreams
+	run --separate-stderr ds-join --other b.ndjson -k k --right a.ndjson
+	expect 0 '{"k":"x","a":1,"b":10}
+{"k":"x","a":3,"b":10}
+{"k":"q","b":11}
+{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":3,"offsets":[]}
+{"k":"z","a":4,"b":12}
+{"k":"z","a":4,"b":13}
+{"@ds":"batch","seq":2,"time":2000,"interval":1000,"count":1,"offsets":[]}
+{"@ds":"batch","seq":3,"time":3000,"interval":1000,"count":0,"offsets":[]}
+{"k":"w","a":5,"b":14}
+{"@ds":"batch","seq":4,"time":4000,"interval":1000,"count":1,"offsets":[]}'
+	# a batch of b that a never had is written alone
+	printf '{"k":"x","a":1}\n{"@ds":"batch","seq":2,"time":2000,"interval":1000,"count":1,"offsets":[]}\n' >a2.ndjson
+	printf '{"k":"y","b":1}\n{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":1,"offsets":[]}\n{"k":"x","b":2}\n{"@ds":"batch","seq":2,"time":2000,"interval":1000,"count":1,"offsets":[]}\n' >b2.ndjson
+	run --separate-stderr ds-join --other b2.ndjson -k k --right a2.ndjson
+	expect 0 '{"k":"y","b":1}
+{"k":"x","a":1,"b":2}
+{"@ds":"batch","seq":2,"time":2000,"interval":1000,"count":1,"offsets":[]}'
 }
 
 @test "stream-stream through a FIFO, batch by batch" {
@@ -294,6 +322,7 @@ JEOF
 	printf '{}\n' >t.ndjson
 	for args in "-k ip" "--with t.ndjson" "--with t.ndjson --other t.ndjson -k ip" \
 	    "--with t.ndjson -k ip --left --anti" "--with t.ndjson -k ip --full" \
+	    "--with t.ndjson -k ip --right" "--other t.ndjson -k ip --left --right" \
 	    "--other t.ndjson -k ip --anti" "--other t.ndjson -k ip --reload" \
 	    "--with t.ndjson -k ip --as a\"b" "--with t.ndjson -k ip --nope"; do
 		run ds-join $args </dev/null

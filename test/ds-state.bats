@@ -111,6 +111,7 @@ marker() {	# marker SEQ TIME [OFFSETS_JSON [EXTRA]]
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == "usage: ds-state [-hV] [-k FIELD[,FIELD...]] -a [NAME=]AGG ... "* ]]
 	[[ "${lines[4]}" == "       ds-state [-k FIELD[,FIELD...]] -e EXPR "* ]]
+	[[ "${lines[5]}" == *'$__batch'* ]]
 	# every option of the man page's SYNOPSIS is in the usage
 	for o in $(grep -oE '^\.(Op )?Fl -?[a-z-]+' "$DS_TOP/man/ds-state.1" |
 	    sed -E 's/.*Fl //'); do
@@ -520,6 +521,37 @@ PY
 {"user":"a","state":1}
 {"user":"b","state":2}
 {"@ds":"batch","seq":2,"time":2000,"interval":1000,"count":1,"offsets":[],"commit":[]}'
+}
+
+@test "ds-state: -e sees the batch as \$__batch (Spark's updateStateByKey with the batch Time)" {
+	# Spark's updateStateByKey((time, key, values, state) => ...) worked
+	# by hand with --emit all (every key, every batch): a key counts its
+	# values and keeps the time of its first and last data; a key idle
+	# for more than one interval returns None and is removed.
+	# batch 1 (2000): a, b -> a {n1,first 2000,last 2000}, b the same
+	# batch 2 (4000): a    -> a {n2,2000,4000}; b idle 2000 = 4000-2000: kept
+	# batch 3 (6000): none -> a idle 4000 = 6000-2000: kept; b idle
+	#                         2000 < 4000: None (state null)
+	# (a removed key is written when its update runs, before the others)
+	in='{"k":"a"}\n{"k":"b"}\n{"@ds":"batch","seq":1,"time":2000,"interval":2000,"count":2,"offsets":[]}\n{"k":"a"}\n{"@ds":"batch","seq":2,"time":4000,"interval":2000,"count":1,"offsets":[]}\n{"@ds":"batch","seq":3,"time":6000,"interval":2000,"count":0,"offsets":[]}\n'
+	upd='($values | length) as $n | $__batch as $b |
+	    if $n == 0 and $state.last < $b.time - $b.interval then null
+	    else {n: (($state.n // 0) + $n), first: ($state.first // $b.time),
+	      last: (if $n > 0 then $b.time else $state.last end), seq: $b.seq}
+	    end'
+	dsrun "$in" ds-state -k k -e "$upd" --emit all
+	expect 0 '{"k":"a","state":{"n":1,"first":2000,"last":2000,"seq":1}}
+{"k":"b","state":{"n":1,"first":2000,"last":2000,"seq":1}}
+{"@ds":"batch","seq":1,"time":2000,"interval":2000,"count":2,"offsets":[],"commit":[]}
+{"k":"a","state":{"n":2,"first":2000,"last":4000,"seq":2}}
+{"k":"b","state":{"n":1,"first":2000,"last":2000,"seq":2}}
+{"@ds":"batch","seq":2,"time":4000,"interval":2000,"count":1,"offsets":[],"commit":[]}
+{"k":"b","state":null}
+{"k":"a","state":{"n":2,"first":2000,"last":4000,"seq":3}}
+{"@ds":"batch","seq":3,"time":6000,"interval":2000,"count":0,"offsets":[],"commit":[]}'
+	# plain input has no batch: $__batch is null
+	dsrun '{"k":"a"}\n' ds-state -k k -e '{b: $__batch}'
+	expect 0 '{"k":"a","state":{"b":null}}'
 }
 
 @test "ds-state: -e with --init (output shape), --ttl and no output (state kept)" {

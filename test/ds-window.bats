@@ -87,7 +87,7 @@ check() {
 
 @test "usage errors exit 2" {
 	local bad
-	for bad in "" "-s 2s" "-w x" "-w 0" "-w 4s -s 6s" "-w 6s -a bogus" \
+	for bad in "" "-s 2s" "-w x" "-w 0" "-w 4s --origin x" "-w 6s -a bogus" \
 	    "-w 6s -a max:x --inverse" "-w 6s --inverse" "-w 6s -k a,a.b" \
 	    "-w 6s -k count" "-w 6s --bogus"; do
 		run --separate-stderr ds-window $bad </dev/null
@@ -327,6 +327,18 @@ with open("want", "w") as f:
         for w in sorted(counts):
             f.write(json.dumps({"word": w, "count": counts[w]}, separators=(",", ":")) + "\n")
         f.write("M %d %d %d\n" % (T, T - 6000, T))
+    # end of input off the 4 s grid flushes the window ending at the
+    # next multiple of 4000; its marker is the last batch's
+    if last % 4000:
+        T = last + 2000
+        counts = {}
+        for d in recs:
+            b = (d["ts"] // 2000 + 1) * 2000
+            if T - 6000 < b <= T:
+                counts[d["word"]] = counts.get(d["word"], 0) + 1
+        for w in sorted(counts):
+            f.write(json.dumps({"word": w, "count": counts[w]}, separators=(",", ":")) + "\n")
+        f.write("M %d %d %d\n" % (last, T - 6000, T))
 PYEOF
 	ds-batch -T ts -i 2s words.ndjson | ds-window -w 6s -s 4s -k word >out
 	python3 -c '
@@ -340,6 +352,107 @@ for l in open("out"):
 	diff want got
 	ds-batch -T ts -i 2s words.ndjson | ds-window -w 6s -s 4s -k word --no-inverse |
 	    nocreated | cmp - <(nocreated <out)
+}
+
+# The tests below follow Spark's documented window semantics, worked out
+# by hand in each test: a window of length W sliding S is computed at the
+# batch times zeroTime + k*S and covers the batches with time in (T-W, T];
+# zeroTime is one batch interval before the first batch.
+
+@test "end of event-time input: the last batches reach a window (issue 15 repro)" {
+	# 1 s batches at 1000..5000 hold v=0..4; 4 s windows sliding 2 s end
+	# at 2000: (-2000,2000] = 0,1; 4000: (0,4000] = 0..3; end of input
+	# after the batch at 5000 flushes the window ending at the next
+	# slide boundary, 6000: (2000,6000] = 2,3,4
+	run --separate-stderr bash -c 'for i in 0 1 2 3 4; do
+	    echo "{\"t\":$((i*1000+500)),\"v\":$i}"; done |
+	    ds-batch -T t -i 1s | ds-window -w 4s -s 2s -a collect:v'
+	expect 0 '{"collect_v":[0,1]}
+{"@ds":"batch","seq":2,"time":2000,"interval":1000,"count":1,"offsets":[],"window":{"start":-2000,"end":2000}}
+{"collect_v":[0,1,2,3]}
+{"@ds":"batch","seq":4,"time":4000,"interval":1000,"count":1,"offsets":[],"window":{"start":0,"end":4000}}
+{"collect_v":[2,3,4]}
+{"@ds":"batch","seq":5,"time":5000,"interval":1000,"count":1,"offsets":[],"window":{"start":2000,"end":6000}}'
+}
+
+@test "end of input after a plain (not final) marker flushes; with --checkpoint the restart does" {
+	local in='{"v":1}\n{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":1}\n'
+	# (-1000,2000] holds the batch at 1000
+	dsrun "$in" ds-window -w 2s -s 2s -a collect:v
+	expect 0 '{"collect_v":[1]}
+{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":1,"offsets":[],"window":{"start":0,"end":2000}}'
+	# checkpointed: no window yet; the restart writes it whole
+	dsrun "$in" ds-window -w 2s -s 2s -a collect:v --checkpoint ck
+	expect 0 ''
+	dsrun '{"v":2}\n{"@ds":"batch","seq":2,"time":2000,"interval":1000,"count":1}\n' \
+	    ds-window -w 2s -s 2s -a collect:v --checkpoint ck
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = '{"collect_v":[1,2]}' ]
+}
+
+@test "slide longer than the window: Spark's non-overlapping window" {
+	# window(2s, 3s) over 1 s batches at 1000..7000 holding v=1..7:
+	# windows at 3000: (1000,3000] = 2,3; 6000: (4000,6000] = 5,6;
+	# batches 1000 and 4000 fall in no window, as in Spark.  The batch
+	# at 7000 is off the grid: end of input flushes the window ending at
+	# 9000, (7000,9000], which is empty
+	run --separate-stderr bash -c 'for i in 1 2 3 4 5 6 7; do
+	    echo "{\"t\":$((i*1000-500)),\"v\":$i}"; done |
+	    ds-batch -T t -i 1s | ds-window -w 2s -s 3s'
+	expect 0 '{"t":1500,"v":2}
+{"t":2500,"v":3}
+{"@ds":"batch","seq":3,"time":3000,"interval":1000,"count":1,"offsets":[],"window":{"start":1000,"end":3000}}
+{"t":4500,"v":5}
+{"t":5500,"v":6}
+{"@ds":"batch","seq":6,"time":6000,"interval":1000,"count":1,"offsets":[],"window":{"start":4000,"end":6000}}
+{"@ds":"batch","seq":7,"time":7000,"interval":1000,"count":1,"offsets":[],"window":{"start":7000,"end":9000}}'
+	# reduceByKeyAndWindow the same way, with and without the inverse
+	local inv
+	for inv in --inverse --no-inverse; do
+		run --separate-stderr bash -c 'for i in 1 2 3 4 5 6; do
+		    echo "{\"t\":$((i*1000-500)),\"k\":\"a\"}"; done |
+		    ds-batch -T t -i 1s | ds-window -w 2s -s 3s -k k -a count '$inv' |
+		    grep -v "@ds"'
+		expect 0 '{"k":"a","count":2}
+{"k":"a","count":2}'
+	done
+}
+
+@test "--origin: windows aligned to Spark's zero time instead of the epoch" {
+	# 1 s batches at 2000..6000 hold v=1..5, windows of 2 s sliding 2 s.
+	# Spark started one interval before the first batch, zeroTime 1000:
+	# windows at 3000: (1000,3000] = 1,2; 5000: (3000,5000] = 3,4; end
+	# of input flushes 7000: (5000,7000] = 5.
+	local gen='for i in 1 2 3 4 5; do echo "{\"t\":$((i*1000+500)),\"v\":$i}"; done'
+	local o
+	for o in first 1000 -1000; do
+		run --separate-stderr bash -c "$gen"' | ds-batch -T t -i 1s |
+		    ds-window -w 2s -s 2s -a collect:v --origin '$o' | grep -v @ds'
+		expect 0 '{"collect_v":[1,2]}
+{"collect_v":[3,4]}
+{"collect_v":[5]}' || { echo "--origin $o"; return 1; }
+	done
+	# the default, epoch aligned: windows at 2000: (0,2000] = 1;
+	# 4000: (2000,4000] = 2,3; 6000: (4000,6000] = 4,5
+	run --separate-stderr bash -c "$gen"' | ds-batch -T t -i 1s |
+	    ds-window -w 2s -s 2s -a collect:v | grep -v @ds'
+	expect 0 '{"collect_v":[1]}
+{"collect_v":[2,3]}
+{"collect_v":[4,5]}'
+	# an origin off the batch grid is a usage error
+	run --separate-stderr bash -c "$gen"' | ds-batch -T t -i 1s |
+	    ds-window -w 2s -s 2s --origin 500'
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--origin 500 is not on the grid"* ]]
+	# --origin first is found once and kept in the checkpoint: the
+	# restart's first batch (3000) does not move it from 1000
+	dsrun '{"v":1}\n{"@ds":"batch","seq":1,"time":2000,"interval":1000,"count":1}\n' \
+	    ds-window -w 2s -s 2s -a collect:v --origin first --checkpoint ck
+	expect 0 ''
+	dsrun '{"v":2}\n{"@ds":"batch","seq":2,"time":3000,"interval":1000,"count":1}\n' \
+	    ds-window -w 2s -s 2s -a collect:v --origin first --checkpoint ck
+	expect 0 '{"collect_v":[1,2]}
+{"@ds":"batch","seq":2,"time":3000,"interval":1000,"count":1,"offsets":[],"window":{"start":1000,"end":3000},"commit":[]}'
 }
 
 @test "end of input: a final batch off the slide grid flushes its window" {
