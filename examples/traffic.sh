@@ -13,7 +13,9 @@
 #   BROKERS, TOPIC (access), GROUP (flux), MONGO (URI), DB (hls),
 #   STATE (directory for the batch log and the ack FIFO), INTERVAL (2s);
 #   AT_END=1 stops when the topic is drained (-e), for tests and demos;
-#   RATE=N caps records/s per partition (Spark's maxRatePerPartition),
+#   RATE=N caps records/s per partition (Spark's maxRatePerPartition:
+#   the source reads no faster, and no batch holds more than RATE x
+#   INTERVAL records of a partition, even when the sink falls behind),
 #   so a backlog after downtime is spread over many batches;
 #   SOURCE_OPTS adds options to the consumer, e.g.
 #   "-X group.instance.id=flux-1" (a static member of the group: run
@@ -26,13 +28,14 @@
 : "${STATE:=${TMPDIR:-/tmp}/ds-traffic}"
 mkdir -p "$STATE"
 [ -p "$STATE/acks" ] || mkfifo "$STATE/acks"
-end=
+end= bound=
 [ "${AT_END:-0}" = 1 ] && end=-e
-[ -n "${RATE:-}" ] && end="$end --max-rate-per-partition $RATE"
+[ -n "${RATE:-}" ] && end="$end --max-rate-per-partition $RATE" &&
+	bound="--max-rate-per-partition $RATE"
 
 ds-kafka-cat -b "$BROKERS" -G "$GROUP" -t "$TOPIC" $end \
     --commit acks --acks "$STATE/acks" ${SOURCE_OPTS:-} |
-	ds-batch -i "$INTERVAL" --log "$STATE/batches" |
+	ds-batch -i "$INTERVAL" $bound --log "$STATE/batches" |
 	ds-map '.value | (.ts / 60000 | floor * 60000) as $minute |
 	    {coll: "hls_user_flux", user, timestamp: $minute, bytes},
 	    {coll: "hls_user_app_flux", user, timestamp: $minute, app, bytes},
