@@ -208,79 +208,6 @@ static void	write_chunk(struct coll *, const int32_t *, size_t, int64_t,
 #define NOT_SENT	((size_t)-1)
 
 /*
- * Compact ops[0..n) of co to those batch seq has not reached yet, and
- * return how many are left.  A document the batch reached before a crash
- * or a failed request carries its seq and stream (the guard of --mode
- * inc): one find per call, by _id, reads them back.  Only needed while
- * S.suspect: for the first batch of a run and after a failed request.
- */
-static size_t
-unapplied(struct coll *co, int32_t *ops, size_t n, int64_t seq,
-    struct counts *c)
-{
-	struct ds_hash seen = { 0 };
-	mongoc_cursor_t *cur;
-	const bson_t *doc;
-	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, in, ids, k;
-	bson_t proj;
-	bson_iter_t it;
-	bson_error_t e;
-	const struct ds_mop *o;
-	size_t i, j;
-	char num[16];
-	const char *key;
-	int isnew;
-
-	BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &in);
-	BSON_APPEND_ARRAY_BEGIN(&in, "$in", &ids);
-	for (i = 0; i < n; i++) {
-		o = &S.b.o[ops[i]];
-		bson_init_static(&k, (const uint8_t *)S.b.keys.p + o->koff,
-		    o->klen);
-		bson_uint32_to_string((uint32_t)i, &key, num, sizeof(num));
-		if (bson_iter_init_find(&it, &k, "_id"))
-			bson_append_iter(&ids, key, -1, &it);
-	}
-	bson_append_array_end(&in, &ids);
-	bson_append_document_end(&filter, &in);
-	BCON_APPEND(&filter, DS_MONGO_GUARD, "{", "$gte", BCON_INT64(seq), "}");
-	if (S.b.stream != NULL)
-		BSON_APPEND_UTF8(&filter, DS_MONGO_GSTREAM, S.b.stream);
-	BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
-	BSON_APPEND_INT32(&proj, "_id", 1);
-	bson_append_document_end(&opts, &proj);
-	for (;;) {
-		ds_hash_clear(&seen);
-		cur = mongoc_collection_find_with_opts(co->c, &filter, &opts,
-		    NULL);
-		while (mongoc_cursor_next(cur, &doc))
-			ds_hash_put(&seen, (const char *)bson_get_data(doc),
-			    doc->len, &isnew);
-		if (!mongoc_cursor_error(cur, &e))
-			break;
-		mongoc_cursor_destroy(cur);
-		if (!ds_mongo_transient(&e))
-			errx(1, "%s: %s.%s: reading the guards of batch %lld: "
-			    "%s", S.m->where, S.db, co->name, (long long)seq,
-			    e.message);
-		ds_mongo_wait(S.m, "reading the guards", &e);
-	}
-	mongoc_cursor_destroy(cur);
-	ds_mongo_ok(S.m);
-	for (i = j = 0; i < n; i++) {
-		o = &S.b.o[ops[i]];
-		if (ds_hash_get(&seen, S.b.keys.p + o->koff, o->klen) != NULL)
-			c->dup++;	/* applied before a crash */
-		else
-			ops[j++] = ops[i];
-	}
-	ds_hash_clear(&seen);
-	bson_destroy(&filter);
-	bson_destroy(&opts);
-	return j;
-}
-
-/*
  * Execute ops[0..n) of co as one unordered bulk.  Returns how many ops
  * the server got to, or NOT_SENT when it could not be reached (the
  * caller waits and sends again).  FerretDB 1.24 stops an
@@ -404,7 +331,8 @@ write_chunk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
 	memcpy(todo, ops, n * sizeof(*todo));
 	for (p = todo; n > 0; p += k, n -= k) {
 		if (S.suspect && guarded)
-			n = unapplied(co, p, n, seq, c);
+			n = ds_mbatch_unapplied(&S.b, S.m, co->c, p, n, seq,
+			    &c->dup);
 		if (n == 0)
 			break;
 		if ((k = write_bulk(co, p, n, seq, c)) == NOT_SENT) {

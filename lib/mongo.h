@@ -122,6 +122,16 @@ int32_t	 ds_mbatch_add(struct ds_mbatch *, const char *coll, const bson_t *rec,
 void	 ds_mbatch_op(const struct ds_mbatch *, mongoc_bulk_operation_t *bulk,
 	    const struct ds_mop *o, int64_t seq);
 /*
+ * Compact ops[0..n) (indexes of b's ops in collection coll) to those
+ * batch seq has not reached yet, and return how many are left, adding
+ * the others to *dup.  A document the batch reached before a crash or a
+ * failed request carries its seq and stream (the guard of inc): one find
+ * by _id reads them back, retried while m is unreachable.
+ */
+size_t	 ds_mbatch_unapplied(const struct ds_mbatch *b, struct ds_mongo *m,
+	    mongoc_collection_t *coll, int32_t *ops, size_t n, int64_t seq,
+	    int64_t *dup);
+/*
  * The first record of o as a line for ds_bad (relaxed extended JSON,
  * returned for the caller to bson_free).
  */

@@ -4,6 +4,7 @@
  * bulk-write operations built from them per --mode.
  */
 #include <err.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -300,6 +301,73 @@ ds_mbatch_op(const struct ds_mbatch *b, mongoc_bulk_operation_t *bulk,
 	bson_destroy(&opts);
 }
 
+
+size_t
+ds_mbatch_unapplied(const struct ds_mbatch *b, struct ds_mongo *m,
+    mongoc_collection_t *coll, int32_t *ops, size_t n, int64_t seq,
+    int64_t *dup)
+{
+	struct ds_hash seen = { 0 };
+	mongoc_cursor_t *cur;
+	const bson_t *doc;
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, in, ids, k;
+	bson_t proj;
+	bson_iter_t it;
+	bson_error_t e;
+	const struct ds_mop *o;
+	size_t i, j;
+	char num[16];
+	const char *key;
+	int isnew;
+
+	BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &in);
+	BSON_APPEND_ARRAY_BEGIN(&in, "$in", &ids);
+	for (i = 0; i < n; i++) {
+		o = &b->o[ops[i]];
+		bson_init_static(&k, (const uint8_t *)b->keys.p + o->koff,
+		    o->klen);
+		bson_uint32_to_string((uint32_t)i, &key, num, sizeof(num));
+		if (bson_iter_init_find(&it, &k, "_id"))
+			bson_append_iter(&ids, key, -1, &it);
+	}
+	bson_append_array_end(&in, &ids);
+	bson_append_document_end(&filter, &in);
+	BCON_APPEND(&filter, DS_MONGO_GUARD, "{", "$gte", BCON_INT64(seq), "}");
+	if (b->stream != NULL)
+		BSON_APPEND_UTF8(&filter, DS_MONGO_GSTREAM, b->stream);
+	BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
+	BSON_APPEND_INT32(&proj, "_id", 1);
+	bson_append_document_end(&opts, &proj);
+	for (;;) {
+		ds_hash_clear(&seen);
+		cur = mongoc_collection_find_with_opts(coll, &filter, &opts,
+		    NULL);
+		while (mongoc_cursor_next(cur, &doc))
+			ds_hash_put(&seen, (const char *)bson_get_data(doc),
+			    doc->len, &isnew);
+		if (!mongoc_cursor_error(cur, &e))
+			break;
+		mongoc_cursor_destroy(cur);
+		if (!ds_mongo_transient(&e))
+			errx(1, "%s: %s: reading the guards of batch %lld: "
+			    "%s", m->where, mongoc_collection_get_name(coll),
+			    (long long)seq, e.message);
+		ds_mongo_wait(m, "reading the guards", &e);
+	}
+	mongoc_cursor_destroy(cur);
+	ds_mongo_ok(m);
+	for (i = j = 0; i < n; i++) {
+		o = &b->o[ops[i]];
+		if (ds_hash_get(&seen, b->keys.p + o->koff, o->klen) != NULL)
+			(*dup)++;	/* applied before a crash */
+		else
+			ops[j++] = ops[i];
+	}
+	ds_hash_clear(&seen);
+	bson_destroy(&filter);
+	bson_destroy(&opts);
+	return j;
+}
 
 void
 ds_mbatch_reset(struct ds_mbatch *b)
