@@ -209,6 +209,8 @@ merge(void)
 			ds_buf_adds(&stream, s);
 		}
 	}
+	if (f == NULL)
+		return;		/* no input has a marker: nothing to merge */
 	/* the first input's marker, with the others' fields merged in */
 	m = json_deep_copy(f->m);
 	ds_marker_set_int(m, "seq", seq);
