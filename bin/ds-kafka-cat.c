@@ -152,11 +152,7 @@ main(int argc, char *argv[])
 			if (strchr(optarg, '=') == NULL || *optarg == '=')
 				errx(2, "-X %s: expected PROP=VAL", dk_secret(
 				    optarg) ? "(secret)" : optarg);
-			dk.props = reallocarray(dk.props, dk.nprops + 1,
-			    sizeof(*dk.props));
-			if (dk.props == NULL)
-				err(1, NULL);
-			dk.props[dk.nprops++] = strdup(optarg);
+			dk_conf_add(&dk, optarg, NULL);
 			break;
 		case OPT_VALUE:
 			if (strcmp(optarg, "auto") == 0)
@@ -277,6 +273,11 @@ main(int argc, char *argv[])
 			errx(2, "-o %s: with -G, -o is beginning, end or "
 			    "stored (where a partition without a committed "
 			    "offset starts)", dk.offset);
+		if (dk.group == NULL && dk.offset != NULL &&
+		    strcmp(dk.offset, "stored") == 0 &&
+		    !hasprop(&dk, "group.id"))
+			errx(2, "-o stored: needs -G GROUP or -X group.id=G "
+			    "(whose committed offsets to start from)");
 		if (dk.group == NULL)
 			for (i = 0; i < dk.ntopics; i++)
 				if (dk.topics[i][0] == '^')
@@ -285,9 +286,7 @@ main(int argc, char *argv[])
 		status = dk_consume(&dk);
 		break;
 	}
-	for (i = 0; i < dk.nprops; i++)
-		free(dk.props[i]);
-	free(dk.props);
+	dk_conf_free(&dk);
 	free(dk.topics);
 	ds_path_free(&dk.keyf);
 	ds_path_free(&dk.valf);

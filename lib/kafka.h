@@ -31,6 +31,7 @@ struct dk {
 	int64_t		  maxrate;	/* records/s/partition, 0: none */
 	struct ds_path	  keyf, valf, partf, hdrf;	/* n == 0: unset */
 	char		**props;	/* "name=value", in order (-F, -X) */
+	char		**propsrc;	/* each one's "file:line", NULL: -X */
 	int		  nprops;
 };
 
@@ -45,6 +46,9 @@ rd_kafka_conf_t *dk_conf(const struct dk *, const char *const *extra,
 	    const char *const *force);
 /* Add the "name=value" lines of a -F file to dk->props (exits 2). */
 void	 dk_conf_file(struct dk *, const char *path);
+/* Add one "name=value" from where ("file:line", NULL for -X). */
+void	 dk_conf_add(struct dk *, const char *prop, const char *where);
+void	 dk_conf_free(struct dk *);
 /* Is this property's value a secret (password, secret, sasl)? */
 int	 dk_secret(const char *name);
 /* librdkafka's error and log callbacks, as "ds-kafka-cat: kafka: ..." */

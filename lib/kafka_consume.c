@@ -3,7 +3,7 @@
  * stored only after their envelopes were written, per-partition rate
  * limits (Spark's maxRatePerPartition) and ack-driven commits.
  *
- * Hot path: one rd_kafka_consumer_poll per message, the envelope built
+ * Hot path: one poll of the consumer's queue per message, the envelope built
  * in one reused buffer (a per-partition prefix holds the escaped topic
  * and partition), payload JSON validated by ds_json_check and copied as
  * it is; no allocation per message.
@@ -43,6 +43,8 @@ struct part {
 struct cons {
 	const struct dk	*dk;
 	rd_kafka_t	*rk;
+	rd_kafka_queue_t *q;		/* no group: the simple consumer's */
+	rd_kafka_topic_t **rkts;	/* no group: one per -t, started */
 	struct part	*p;
 	size_t		 np;
 	size_t		 last;		/* last-hit cache for find() */
@@ -626,7 +628,7 @@ rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 static int64_t
 startoffset(const char *o, int *ts)
 {
-	const char *e;
+	const char *e, *n;
 	long long v;
 
 	*ts = 0;
@@ -636,19 +638,24 @@ startoffset(const char *o, int *ts)
 		return RD_KAFKA_OFFSET_END;
 	if (strcmp(o, "stored") == 0)
 		return RD_KAFKA_OFFSET_STORED;
-	if (strncmp(o, "s@", 2) == 0) {
+	n = o;
+	if (strncmp(n, "s@", 2) == 0) {
 		*ts = 1;
-		o += 2;
+		n += 2;
 	}
-	v = strtonum(o[0] == '-' ? o + 1 : o, 0, INT64_MAX, &e);
+	v = strtonum(n[0] == '-' && !*ts ? n + 1 : n, 0, INT64_MAX, &e);
 	if (e != NULL)
-		errx(2, "-o %s: %s", o, e);
+		errx(2, "-o %s: %s %s", o, *ts ? "timestamp" : "offset", e);
 	if (*ts)
 		return v;
-	return o[0] == '-' ? RD_KAFKA_OFFSET_TAIL(v) : v;
+	return n[0] == '-' ? RD_KAFKA_OFFSET_TAIL(v) : v;
 }
 
-/* Assign every partition of the topics (or -p) without a group. */
+/*
+ * Without a group: start the simple consumer on every partition of the
+ * topics (or -p), all into one queue.  No group.id, so nothing looks up
+ * a group coordinator: topic read permission is all a read needs.
+ */
 static void
 assignall(struct cons *c)
 {
@@ -696,9 +703,52 @@ assignall(struct cons *c)
 			if (l->elems[i].offset < 0)
 				l->elems[i].offset = RD_KAFKA_OFFSET_END;
 	}
-	if ((e = rd_kafka_assign(c->rk, l)) != 0)
-		errx(1, "assign: %s", rd_kafka_err2str(e));
+	c->q = rd_kafka_queue_new(c->rk);
+	if ((c->rkts = calloc((size_t)dk->ntopics, sizeof(*c->rkts))) == NULL)
+		err(1, NULL);
+	for (i = 0; i < dk->ntopics; i++)
+		c->rkts[i] = rd_kafka_topic_new(c->rk, dk->topics[i], NULL);
+	for (j = 0; j < l->cnt; j++) {
+		for (i = 0; strcmp(dk->topics[i], l->elems[j].topic) != 0; i++)
+			;
+		if (rd_kafka_consume_start_queue(c->rkts[i],
+		    l->elems[j].partition, l->elems[j].offset, c->q) == -1)
+			errx(1, "%s/%d: %s", l->elems[j].topic,
+			    (int)l->elems[j].partition,
+			    rd_kafka_err2str(rd_kafka_last_error()));
+	}
 	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Stop the simple consumer of assignall(). */
+static void
+unassignall(struct cons *c)
+{
+	size_t i;
+	int t;
+
+	for (i = 0; i < c->np; i++)
+		for (t = 0; t < c->dk->ntopics; t++)
+			if (c->p[i].owned && strcmp(c->p[i].topic,
+			    c->dk->topics[t]) == 0) {
+				rd_kafka_consume_stop(c->rkts[t],
+				    c->p[i].partition);
+				break;
+			}
+	for (t = 0; t < c->dk->ntopics; t++)
+		rd_kafka_topic_destroy(c->rkts[t]);
+	free(c->rkts);
+	rd_kafka_queue_destroy(c->q);
+}
+
+/* The next message or event, from the group consumer or the simple one. */
+static rd_kafka_message_t *
+next(struct cons *c, int timeout)
+{
+	if (c->q == NULL)
+		return rd_kafka_consumer_poll(c->rk, timeout);
+	rd_kafka_poll(c->rk, 0);	/* errors and logs */
+	return rd_kafka_consume_queue(c->q, timeout);
 }
 
 static int
@@ -730,6 +780,7 @@ consumeerr(struct cons *c, rd_kafka_message_t *m)
 	case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
 	case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
 	case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
+	case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
 		if (t != NULL)
 			warnx("%s/%d: %s", t, (int)m->partition,
 			    rd_kafka_message_errstr(m));
@@ -759,7 +810,7 @@ dk_consume(const struct dk *dk)
 	rd_kafka_topic_partition_list_t *subs;
 	rd_kafka_message_t *m;
 	struct part *p;
-	char errstr[512], privgroup[64];
+	char errstr[512];
 	int ne = 0, nf = 0, i, timeout, done = 0;
 	size_t k;
 
@@ -786,18 +837,11 @@ dk_consume(const struct dk *dk)
 				extra[ne++] = "2000";
 				break;
 			}
-	} else {
-		/*
-		 * librdkafka 2.0's assign() needs a group.id even though
-		 * nothing joins or commits; -X group.id=G (for -o stored)
-		 * overrides this private one.
-		 */
-		snprintf(privgroup, sizeof(privgroup), "ds-kafka-cat-%ld",
-		    (long)getpid());
-		extra[ne++] = "group.id";
-		extra[ne++] = privgroup;
-		extra[ne++] = "enable.auto.commit";
-		extra[ne++] = "false";
+	} else if (dk->offset != NULL && dk->offset[0] >= '0' &&
+	    dk->offset[0] <= '9') {
+		/* an offset that is not there is an error, not the end */
+		extra[ne++] = "auto.offset.reset";
+		extra[ne++] = "error";
 	}
 	extra[ne] = NULL;
 	force[nf++] = nostore[0];
@@ -815,10 +859,10 @@ dk_consume(const struct dk *dk)
 	if ((c.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr,
 	    sizeof(errstr))) == NULL)
 		errx(1, "kafka: %s", errstr);
-	rd_kafka_poll_set_consumer(c.rk);
 	if (dk->acks != NULL)
 		ackopen(&c);
 	if (dk->group != NULL) {
+		rd_kafka_poll_set_consumer(c.rk);
 		c.cooperative = strcmp(rd_kafka_rebalance_protocol(c.rk),
 		    "COOPERATIVE") == 0;
 		subs = rd_kafka_topic_partition_list_new(dk->ntopics);
@@ -836,7 +880,7 @@ dk_consume(const struct dk *dk)
 
 	timeout = 0;
 	while (!ds_stop && !done) {
-		m = rd_kafka_consumer_poll(c.rk, timeout);
+		m = next(&c, timeout);
 		if (m == NULL) {
 			/* idle: hand downstream what we have */
 			flushstore(&c);
@@ -886,6 +930,8 @@ dk_consume(const struct dk *dk)
 		ackpoll(&c);
 	if (dk->group != NULL)
 		rd_kafka_consumer_close(c.rk);
+	else
+		unassignall(&c);
 	rd_kafka_destroy(c.rk);
 	for (k = 0; k < c.np; k++) {
 		free(c.p[k].topic);

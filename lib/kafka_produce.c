@@ -221,6 +221,12 @@ produce1(struct prod *pr, const struct ds_line *l, int fileidx)
 			    RD_KAFKA_V_END);
 		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
+		if (ds_stop) {		/* interrupted: the line is not sent */
+			if (h != NULL)
+				rd_kafka_headers_destroy(h);
+			pr->failed = 1;
+			return -1;
+		}
 		rd_kafka_poll(pr->rk, 50);	/* let deliveries drain */
 	}
 	if (e != 0) {
@@ -235,12 +241,15 @@ produce1(struct prod *pr, const struct ds_line *l, int fileidx)
 	return 0;
 }
 
-/* Wait until every message is delivered or has failed. */
+/*
+ * Wait until every message is delivered or has failed, or a signal says
+ * stop (what is still queued is then reported as not delivered).
+ */
 static void
 drain(struct prod *pr)
 {
-	while (rd_kafka_outq_len(pr->rk) > 0)
-		if (rd_kafka_flush(pr->rk, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+	while (rd_kafka_outq_len(pr->rk) > 0 && !ds_stop)
+		if (rd_kafka_flush(pr->rk, 200) == RD_KAFKA_RESP_ERR_NO_ERROR)
 			break;
 }
 
@@ -372,7 +381,7 @@ txnend(struct prod *pr)
 	 * was added to the transaction yet, which the broker refuses.
 	 */
 	if (!pr->failed)
-		rd_kafka_flush(pr->rk, 30000);
+		drain(pr);
 	txnabort(pr);
 }
 
@@ -388,7 +397,7 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 	struct ds_in *in;
 	struct ds_line l;
 	char errstr[512];
-	int i;
+	int i, failfast;
 
 	memset(&pr, 0, sizeof(pr));
 	pr.dk = dk;
@@ -425,6 +434,14 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 			    dk->group);
 	}
 
+	/*
+	 * Fail fast on a bad line, but only after every record before it
+	 * is delivered: ds_bad() reports and returns (as with --skip-bad),
+	 * and the loop stops at the first bad line.
+	 */
+	failfast = !ds_opts.skipbad && ds_opts.deadletter == NULL;
+	if (failfast)
+		ds_opts.skipbad = 1;
 	for (i = 0; i < nfiles && !pr.failed && !ds_stop; i++) {
 		in = ds_in_open(files[i], ds_opts.maxline);
 		while (!pr.failed && ds_in_next(in, &l)) {
@@ -434,10 +451,13 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 					break;
 				continue;
 			}
-			if (ds_check_line(&l, 0) == -1)
-				continue;
-			if (produce1(&pr, &l, i) == -1)
+			if (ds_check_line(&l, 0) == 0 &&
+			    produce1(&pr, &l, i) == -1)
 				break;
+			if (failfast && ds_bad_count > 0) {
+				pr.failed = 1;
+				break;
+			}
 		}
 		ds_in_close(in);
 	}
@@ -446,8 +466,11 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 	drain(&pr);
 	ds_out_flush();
 	if (rd_kafka_outq_len(pr.rk) > 0) {
-		warnx("%d message(s) not delivered", rd_kafka_outq_len(pr.rk));
+		warnx("%d message(s) not delivered%s", rd_kafka_outq_len(pr.rk),
+		    ds_stop ? " (interrupted)" : "");
 		pr.failed = 1;
+		rd_kafka_purge(pr.rk, RD_KAFKA_PURGE_F_QUEUE |
+		    RD_KAFKA_PURGE_F_INFLIGHT);
 	}
 	if (pr.cgmd != NULL)
 		rd_kafka_consumer_group_metadata_destroy(pr.cgmd);
