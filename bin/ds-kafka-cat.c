@@ -13,14 +13,15 @@
 #include "kafka.h"
 
 enum {
-	OPT_VALUE = DS_OPT_FIRST_TOOL, OPT_KEYF, OPT_VALF, OPT_PARTF,
+	OPT_VALUE = DS_OPT_FIRST_TOOL, OPT_KEY, OPT_KEYF, OPT_VALF, OPT_PARTF,
 	OPT_HDRF, OPT_LAG, OPT_MAXRATE, OPT_COMMIT, OPT_ACKS, OPT_TXN
 };
 
 static const char usagetext[] =
 "usage: ds-kafka-cat [-C] -b BROKERS -t TOPIC [-t TOPIC ...] [-p PARTITION]\n"
 "                    [-G GROUP] [-o OFFSET] [-e] [-c N]\n"
-"                    [--value auto|string|json|base64]\n"
+"                    [--key string|json|base64] "
+"[--value auto|string|json|base64]\n"
 "                    [--max-rate-per-partition N] [--commit auto|none|acks]\n"
 "                    [--acks PATH] [-X PROP=VAL] [-F FILE] "
 "[--skip-bad] [--dead-letter FILE]\n"
@@ -68,6 +69,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		DS_COMMON_LONGOPTS,
 		{ "value", required_argument, NULL, OPT_VALUE },
+		{ "key", required_argument, NULL, OPT_KEY },
 		{ "key-field", required_argument, NULL, OPT_KEYF },
 		{ "value-field", required_argument, NULL, OPT_VALF },
 		{ "partition-field", required_argument, NULL, OPT_PARTF },
@@ -91,6 +93,7 @@ main(int argc, char *argv[])
 	memset(&dk, 0, sizeof(dk));
 	dk.partition = -1;
 	dk.count = -1;
+	dk.kmode = DK_STRING;
 	while ((ch = getopt_long(argc, argv, "b:c:CeF:G:hLM:o:p:Pt:VX:",
 	    longopts, NULL)) != -1) {
 		if (ds_common_opt(ch, optarg))
@@ -166,6 +169,18 @@ main(int argc, char *argv[])
 			else
 				errx(2, "--value %s: expected auto, string, "
 				    "json or base64", optarg);
+			break;
+		case OPT_KEY:
+			/* keys are text unless asked: json parses them */
+			if (strcmp(optarg, "string") == 0)
+				dk.kmode = DK_STRING;
+			else if (strcmp(optarg, "json") == 0)
+				dk.kmode = DK_AUTO;
+			else if (strcmp(optarg, "base64") == 0)
+				dk.kmode = DK_BASE64;
+			else
+				errx(2, "--key %s: expected string, json or "
+				    "base64", optarg);
 			break;
 		case OPT_KEYF:
 			field(&dk.keyf, "--key-field", optarg);

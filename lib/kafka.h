@@ -25,6 +25,7 @@ struct dk {
 	int		  exit_eof;	/* -e */
 	int64_t		  count;	/* -c, -1: no limit */
 	enum dk_vmode	  vmode;
+	enum dk_vmode	  kmode;	/* --key: DK_STRING, json is DK_AUTO */
 	enum dk_commit	  commit;
 	const char	 *acks;
 	const char	 *txnid;	/* -P --transactional-id */
@@ -60,6 +61,27 @@ void	 dk_callbacks(rd_kafka_conf_t *);
  * not a batch marker.
  */
 rd_kafka_topic_partition_list_t *dk_marker_commits(json_t *m);
+
+/*
+ * kafka_env.c: the lossless envelope.  dk_encode appends bytes s[0..n)
+ * (NULL: a null) as the JSON value of envelope field name ("key" or
+ * "value") to b, decoded as mode says, and to extra the fields that give
+ * back the exact bytes when the value alone does not: name_text (the
+ * payload text, when it is JSON with white space), name_encoding "json"
+ * (a string or null payload: the bytes are the value's JSON text) or
+ * "base64" (the value is the bytes' base64: not UTF-8, or mode base64).
+ * Returns 0, or -1 with *why when mode is DK_JSON and s is not JSON.
+ */
+int	 dk_encode(struct ds_buf *b, struct ds_buf *extra, const char *name,
+	    const char *s, size_t n, enum dk_vmode mode, const char **why);
+/*
+ * Append the headers object of h (NULL: none) to b, and to extra
+ * (unless NULL) a "header_list" field when the object cannot say it
+ * all: a repeated name (the object keeps the last) or a value that is
+ * not UTF-8 (base64 in the object, and marked "base64" in the list).
+ */
+void	 dk_headers(struct ds_buf *b, struct ds_buf *extra,
+	    const rd_kafka_headers_t *h);
 
 /* kafka_admin.c: -L, --lag and -M.  Each returns the exit status. */
 int	 dk_metadata(const struct dk *);

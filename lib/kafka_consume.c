@@ -6,7 +6,7 @@
  * Hot path: one poll of the consumer's queue per message, the envelope built
  * in one reused buffer (a per-partition prefix holds the escaped topic
  * and partition), payload JSON validated by ds_json_check and copied as
- * it is; no allocation per message.
+ * it is (kafka_env.c); no allocation per message.
  */
 #include <sys/stat.h>
 
@@ -56,7 +56,7 @@ struct cons {
 	int		 afd, awfd;
 	struct ds_buf	 abuf;
 	struct ds_buf	 env;		/* the envelope being built */
-	struct ds_buf	 tmp;
+	struct ds_buf	 tmp;		/* its lossless extra fields */
 };
 
 static struct part *
@@ -108,111 +108,17 @@ msgpart(struct cons *c, const rd_kafka_message_t *m)
 	return p;
 }
 
-/*
- * Append valid JSON text without the white space outside strings, so
- * the envelope is compact and one line.
- */
-static void
-compact(struct ds_buf *b, const char *s, size_t n)
-{
-	const char *e = s + n;
-	char *q;
-
-	ds_buf_grow(b, n);
-	q = b->p + b->len;
-	while (s < e) {
-		switch (*s) {
-		case ' ':
-		case '\t':
-		case '\n':
-		case '\r':
-			s++;
-			break;
-		case '"':
-			*q++ = *s++;
-			while (*s != '"') {
-				if (*s == '\\')
-					*q++ = *s++;
-				*q++ = *s++;
-			}
-			*q++ = *s++;
-			break;
-		default:
-			*q++ = *s++;
-		}
-	}
-	b->len = (size_t)(q - b->p);
-}
-
-/* Append a payload as JSON text: parsed when valid JSON, or a string. */
-static int
-addpayload(struct cons *c, struct ds_buf *b, const char *s, size_t n,
-    enum dk_vmode mode, const char **why)
-{
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i;
-	char *q;
-
-	if (s == NULL) {
-		ds_buf_add(b, "null", 4);
-		return 0;
-	}
-	switch (mode) {
-	case DK_AUTO:
-	case DK_JSON:
-		if (ds_json_check(s, n, ds_opts.maxdepth, why) == 0) {
-			compact(b, s, n);
-			return 0;
-		}
-		if (mode == DK_JSON)
-			return -1;
-		/* FALLTHROUGH */
-	case DK_STRING:
-		ds_buf_addq(b, s, n);
-		return 0;
-	case DK_BASE64:
-		ds_buf_grow(b, (n + 2) / 3 * 4 + 2);
-		q = b->p + b->len;
-		*q++ = '"';
-		for (i = 0; i + 2 < n; i += 3) {
-			*q++ = b64[u[i] >> 2];
-			*q++ = b64[(u[i] & 3) << 4 | u[i + 1] >> 4];
-			*q++ = b64[(u[i + 1] & 15) << 2 | u[i + 2] >> 6];
-			*q++ = b64[u[i + 2] & 63];
-		}
-		if (i < n) {
-			*q++ = b64[u[i] >> 2];
-			if (i + 1 < n) {
-				*q++ = b64[(u[i] & 3) << 4 | u[i + 1] >> 4];
-				*q++ = b64[(u[i + 1] & 15) << 2];
-			} else {
-				*q++ = b64[(u[i] & 3) << 4];
-				*q++ = '=';
-			}
-			*q++ = '=';
-		}
-		*q++ = '"';
-		b->len = (size_t)(q - b->p);
-		return 0;
-	}
-	(void)c;
-	return 0;
-}
-
 /* Write one message as an envelope (or report it as a bad record). */
 static void
 emit(struct cons *c, struct part *p, rd_kafka_message_t *m)
 {
-	struct ds_buf *b = &c->env;
+	struct ds_buf *b = &c->env, *x = &c->tmp;
 	rd_kafka_headers_t *hdrs;
-	const char *name, *why = NULL;
-	const void *val;
-	size_t size, i;
+	const char *why = NULL;
 	int64_t ts;
 
 	b->len = 0;
+	x->len = 0;
 	ds_buf_add(b, p->prefix, p->plen);
 	ds_buf_addi(b, m->offset);
 	ds_buf_add(b, ",\"ts\":", 6);
@@ -221,22 +127,14 @@ emit(struct cons *c, struct part *p, rd_kafka_message_t *m)
 	else
 		ds_buf_add(b, "null", 4);
 	ds_buf_add(b, ",\"key\":", 7);
-	addpayload(c, b, m->key, m->key_len, DK_AUTO, &why);
-	ds_buf_add(b, ",\"headers\":{", 12);
-	if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR)
-		for (i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val,
-		    &size) == RD_KAFKA_RESP_ERR_NO_ERROR; i++) {
-			if (i > 0)
-				ds_buf_addc(b, ',');
-			ds_buf_addq(b, name, strlen(name));
-			ds_buf_addc(b, ':');
-			if (val == NULL)
-				ds_buf_add(b, "null", 4);
-			else
-				ds_buf_addq(b, val, size);
-		}
-	ds_buf_add(b, "},\"value\":", 10);
-	if (addpayload(c, b, m->payload, m->len, c->dk->vmode, &why) == -1) {
+	dk_encode(b, x, "key", m->key, m->key_len, c->dk->kmode, &why);
+	ds_buf_add(b, ",\"headers\":", 11);
+	if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		hdrs = NULL;
+	dk_headers(b, x, hdrs);
+	ds_buf_add(b, ",\"value\":", 9);
+	if (dk_encode(b, x, "value", m->payload, m->len, c->dk->vmode,
+	    &why) == -1) {
 		struct ds_line l;
 
 		l.p = m->payload;
@@ -246,6 +144,8 @@ emit(struct cons *c, struct part *p, rd_kafka_message_t *m)
 		l.toolong = 0;
 		ds_bad(&l, "%s", why);	/* exits unless skipped */
 	} else {
+		if (x->len > 0)
+			ds_buf_add(b, x->p, x->len);
 		ds_buf_addc(b, '}');
 		ds_out_line(b->p, b->len);
 		c->seen++;

@@ -29,7 +29,9 @@ struct prod {
 	int		 marked;	/* a batch marker was seen */
 	rd_kafka_consumer_group_metadata_t *cgmd;	/* -G, or NULL */
 	struct ds_buf	 kb, vb, nb, hb;	/* key, value, header name, value */
+	struct ds_buf	 tmp;
 	struct ds_path	 envkey, envval, envpart, envhdr, envoff;
+	struct ds_path	 envktext, envkenc, envvtext, envvenc, envhlist;
 };
 
 static int	txnbegin(struct prod *);
@@ -133,6 +135,124 @@ headers(struct prod *pr, struct ds_span v)
 	return h;
 }
 
+/* Does line l mention the field name at all?  (Most envelopes do not.) */
+static int
+mentions(const struct ds_line *l, const char *name)
+{
+	return memmem(l->p, l->len, name, strlen(name)) != NULL;
+}
+
+/*
+ * The bytes of an envelope's key or value v (see kafka_env.c): its
+ * _text when that still compacts to v's text (v was not changed on the
+ * way), else what its _encoding says, else bytes().  Returns 0, or -1
+ * after reporting a bad record.
+ */
+static int
+envbytes(struct prod *pr, const struct ds_line *l, const struct ds_path *tf,
+    const struct ds_path *ef, struct ds_span v, struct ds_buf *b,
+    const char **p, size_t *n)
+{
+	struct ds_span t;
+	const char *why;
+	size_t tlen;
+
+	if (mentions(l, "_text\"") && ds_json_get(l->p, l->len, tf, &t) &&
+	    ds_json_type(t.p, t.len) == DS_JSTR) {
+		b->len = 0;
+		ds_json_str(t, b);
+		tlen = b->len;
+		if (ds_json_check(b->p, tlen, ds_opts.maxdepth, &why) == 0) {
+			ds_json_compact(b->p, tlen, b);
+			if (b->len - tlen == v.len &&
+			    memcmp(b->p + tlen, v.p, v.len) == 0) {
+				*p = b->p;
+				*n = tlen;
+				return 0;
+			}
+		}
+	}
+	if (mentions(l, "_encoding\"") && ds_json_get(l->p, l->len, ef, &t)) {
+		if (t.len == 6 && memcmp(t.p, "\"json\"", 6) == 0) {
+			*p = v.p;
+			*n = v.len;
+			return 0;
+		}
+		if (t.len == 8 && memcmp(t.p, "\"base64\"", 8) == 0) {
+			pr->tmp.len = 0;
+			b->len = 0;
+			if (ds_json_str(v, &pr->tmp) == -1 ||
+			    ds_b64dec(b, pr->tmp.p, pr->tmp.len) == -1) {
+				ds_bad(l, "%s is not base64", ef->text);
+				return -1;
+			}
+			ds_buf_addc(b, '\0');
+			*p = b->p;
+			*n = b->len - 1;
+			return 0;
+		}
+	}
+	bytes(v, b, p, n);
+	return 0;
+}
+
+/*
+ * Headers from an envelope's header_list (kafka_env.c): [name, value]
+ * or [name, base64, "base64"] in order, duplicates kept.  Used only when
+ * the headers object rendered from it is the envelope's (obj); NULL
+ * otherwise.
+ */
+static rd_kafka_headers_t *
+hdrlist(struct prod *pr, const struct ds_line *l, struct ds_span obj)
+{
+	rd_kafka_headers_t *h;
+	struct ds_span ls;
+	json_t *a, *e, *nm, *v;
+	size_t i;
+	int ok = 1;
+
+	if (!mentions(l, "\"header_list\"") ||
+	    !ds_json_get(l->p, l->len, &pr->envhlist, &ls) ||
+	    (a = json_loadb(ls.p, ls.len, JSON_ALLOW_NUL, NULL)) == NULL)
+		return NULL;
+	h = rd_kafka_headers_new(8);
+	json_array_foreach(a, i, e) {
+		nm = json_array_get(e, 0);
+		v = json_array_get(e, 1);
+		if (!json_is_string(nm) || (v == NULL ||
+		    !(json_is_string(v) || json_is_null(v)))) {
+			ok = 0;
+			break;
+		}
+		pr->hb.len = 0;
+		if (json_is_null(v))
+			rd_kafka_header_add(h, json_string_value(nm), -1,
+			    NULL, 0);
+		else if (json_is_string(json_array_get(e, 2))) {
+			if (ds_b64dec(&pr->hb, json_string_value(v),
+			    json_string_length(v)) == -1) {
+				ok = 0;
+				break;
+			}
+			ds_buf_addc(&pr->hb, '\0');
+			rd_kafka_header_add(h, json_string_value(nm), -1,
+			    pr->hb.p, (ssize_t)pr->hb.len - 1);
+		} else
+			rd_kafka_header_add(h, json_string_value(nm), -1,
+			    json_string_value(v), (ssize_t)json_string_length(v));
+	}
+	json_decref(a);
+	pr->tmp.len = 0;
+	if (ok)
+		dk_headers(&pr->tmp, NULL, h);
+	if (!ok || pr->tmp.len != obj.len ||
+	    memcmp(pr->tmp.p, obj.p, obj.len) != 0) {
+		rd_kafka_headers_destroy(h);
+		return NULL;
+	}
+	return h;
+}
+
 static int
 isenvelope(struct prod *pr, const struct ds_line *l)
 {
@@ -158,12 +278,14 @@ produce1(struct prod *pr, const struct ds_line *l, int fileidx)
 	int64_t i;
 	rd_kafka_headers_t *h = NULL;
 	rd_kafka_resp_err_t e;
+	int env = 0;
 
 	kf = &dk->keyf;
 	vf = &dk->valf;
 	pf = &dk->partf;
 	hf = &dk->hdrf;
 	if (vf->n == 0 && isenvelope(pr, l)) {
+		env = 1;
 		if (kf->n == 0)
 			kf = &pr->envkey;
 		vf = &pr->envval;
@@ -172,14 +294,23 @@ produce1(struct prod *pr, const struct ds_line *l, int fileidx)
 		if (hf->n == 0)
 			hf = &pr->envhdr;
 	}
-	if (kf->n > 0 && ds_json_get(l->p, l->len, kf, &v))
-		bytes(v, &pr->kb, &key, &klen);
+	if (kf->n > 0 && ds_json_get(l->p, l->len, kf, &v)) {
+		if (kf != &pr->envkey)
+			bytes(v, &pr->kb, &key, &klen);
+		else if (envbytes(pr, l, &pr->envktext, &pr->envkenc, v,
+		    &pr->kb, &key, &klen) == -1)
+			return 0;
+	}
 	if (vf->n == 0) {
 		val = l->p;
 		vlen = l->len;
-	} else if (ds_json_get(l->p, l->len, vf, &v))
-		bytes(v, &pr->vb, &val, &vlen);
-	else {
+	} else if (ds_json_get(l->p, l->len, vf, &v)) {
+		if (!env)
+			bytes(v, &pr->vb, &val, &vlen);
+		else if (envbytes(pr, l, &pr->envvtext, &pr->envvenc, v,
+		    &pr->vb, &val, &vlen) == -1)
+			return 0;
+	} else {
 		ds_bad(l, "no value field \"%s\"", vf->text);
 		return 0;
 	}
@@ -192,7 +323,8 @@ produce1(struct prod *pr, const struct ds_line *l, int fileidx)
 		}
 		part = (int32_t)i;
 	}
-	if (hf->n > 0 && ds_json_get(l->p, l->len, hf, &v))
+	if (hf->n > 0 && ds_json_get(l->p, l->len, hf, &v) &&
+	    (hf != &pr->envhdr || (h = hdrlist(pr, l, v)) == NULL))
 		h = headers(pr, v);
 	if (dk->txnid != NULL && txnbegin(pr) == -1) {
 		if (h != NULL)
@@ -416,6 +548,11 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 	ds_path_parse("partition", &pr.envpart);
 	ds_path_parse("headers", &pr.envhdr);
 	ds_path_parse("offset", &pr.envoff);
+	ds_path_parse("key_text", &pr.envktext);
+	ds_path_parse("key_encoding", &pr.envkenc);
+	ds_path_parse("value_text", &pr.envvtext);
+	ds_path_parse("value_encoding", &pr.envvenc);
+	ds_path_parse("header_list", &pr.envhlist);
 	txn[0] = "transactional.id";
 	txn[1] = dk->txnid;
 	conf = dk_conf(dk, extra, dk->txnid != NULL ? txn : NULL);
@@ -480,10 +617,16 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 	ds_path_free(&pr.envpart);
 	ds_path_free(&pr.envhdr);
 	ds_path_free(&pr.envoff);
+	ds_path_free(&pr.envktext);
+	ds_path_free(&pr.envkenc);
+	ds_path_free(&pr.envvtext);
+	ds_path_free(&pr.envvenc);
+	ds_path_free(&pr.envhlist);
 	ds_buf_free(&pr.kb);
 	ds_buf_free(&pr.vb);
 	ds_buf_free(&pr.nb);
 	ds_buf_free(&pr.hb);
+	ds_buf_free(&pr.tmp);
 	free(pr.files);
 	return pr.failed ? 1 : 0;
 }
