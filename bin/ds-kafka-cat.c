@@ -14,12 +14,13 @@
 
 enum {
 	OPT_VALUE = DS_OPT_FIRST_TOOL, OPT_KEY, OPT_KEYF, OPT_VALF, OPT_PARTF,
-	OPT_HDRF, OPT_LAG, OPT_MAXRATE, OPT_COMMIT, OPT_ACKS, OPT_TXN
+	OPT_HDRF, OPT_LAG, OPT_MAXRATE, OPT_COMMIT, OPT_ACKS, OPT_TXN, OPT_TEXT
 };
 
 static const char usagetext[] =
 "usage: ds-kafka-cat [-C] -b BROKERS -t TOPIC [-t TOPIC ...] [-p PARTITION]\n"
 "                    [-G GROUP] [-o OFFSET] [-e] [-c N]\n"
+"                    [-f FORMAT | -K DELIM | -D DELIM] [-Z] [-J]\n"
 "                    [--key string|json|base64] "
 "[--value auto|string|json|base64]\n"
 "                    [--max-rate-per-partition N] [--commit auto|none|acks]\n"
@@ -28,12 +29,15 @@ static const char usagetext[] =
 "       ds-kafka-cat -P -b BROKERS -t TOPIC [-p PARTITION] [--key-field F]\n"
 "                    [--value-field F] [--partition-field F] "
 "[--header-field F]\n"
+"                    [-H NAME=VALUE ...] [--text] [-K DELIM] [-D DELIM] "
+"[-l] [-Z]\n"
 "                    [--transactional-id ID [-G GROUP]]\n"
 "                    [-X PROP=VAL] [-F FILE] [--skip-bad] [--dead-letter FILE]\n"
 "                    [FILE ...]\n"
-"       ds-kafka-cat -L -b BROKERS [-t TOPIC ...] [-X PROP=VAL] [-F FILE]\n"
+"       ds-kafka-cat -L [-J] -b BROKERS [-t TOPIC ...] [-X PROP=VAL] [-F FILE]\n"
 "       ds-kafka-cat --lag -b BROKERS -G GROUP -t TOPIC [-t TOPIC ...]\n"
 "       ds-kafka-cat -M N\n"
+"       ds-kafka-cat -X list | -X dump [-X PROP=VAL] [-F FILE]\n"
 "       ds-kafka-cat -h | -V\n";
 
 static void
@@ -80,21 +84,23 @@ main(int argc, char *argv[])
 		{ "commit", required_argument, NULL, OPT_COMMIT },
 		{ "acks", required_argument, NULL, OPT_ACKS },
 		{ "transactional-id", required_argument, NULL, OPT_TXN },
+		{ "text", no_argument, NULL, OPT_TEXT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct dk dk;
 	const char *errstr;
+	char *fmtkd = NULL;
 	char mode = 'C';
-	int ch, mock = 0, status, i;
+	int ch, mock = 0, status, i, conffile = 0, dump = 0;
 
 	ds_signals();
 	memset(&dk, 0, sizeof(dk));
 	dk.partition = -1;
 	dk.count = -1;
 	dk.kmode = DK_STRING;
-	while ((ch = getopt_long(argc, argv, "b:c:CeF:G:hLM:o:p:Pt:VX:",
+	while ((ch = getopt_long(argc, argv, "b:c:CD:ef:F:G:hH:JK:lLM:o:p:Pt:VX:Z",
 	    longopts, NULL)) != -1) {
 		if (ds_common_opt(ch, optarg))
 			continue;
@@ -115,11 +121,40 @@ main(int argc, char *argv[])
 		case OPT_LAG:
 			mode = 'l';
 			break;
+		case 'D':
+			dk.msgdelim = optarg;
+			break;
 		case 'e':
 			dk.exit_eof = 1;
 			break;
+		case 'f':
+			dk.fmt = optarg;
+			break;
+		case 'H':
+			dk.hdrs = reallocarray(dk.hdrs, dk.nhdrs + 1,
+			    sizeof(*dk.hdrs));
+			if (dk.hdrs == NULL)
+				err(1, NULL);
+			dk.hdrs[dk.nhdrs++] = optarg;
+			break;
+		case 'J':
+			dk.json = 1;
+			break;
+		case 'K':
+			dk.keydelim = optarg;
+			break;
+		case 'l':
+			dk.lines = 1;
+			break;
+		case 'Z':
+			dk.nulls = 1;
+			break;
+		case OPT_TEXT:
+			dk.text = 1;
+			break;
 		case 'F':
 			dk_conf_file(&dk, optarg);
+			conffile = 1;
 			break;
 		case 'G':
 			dk.group = optarg;
@@ -152,6 +187,14 @@ main(int argc, char *argv[])
 		case 'V':
 			ds_version();
 		case 'X':
+			if (strcmp(optarg, "list") == 0) {
+				rd_kafka_conf_properties_show(stdout);
+				exit(0);
+			}
+			if (strcmp(optarg, "dump") == 0) {
+				dump = 1;
+				break;
+			}
 			if (strchr(optarg, '=') == NULL || *optarg == '=')
 				errx(2, "-X %s: expected PROP=VAL", dk_secret(
 				    optarg) ? "(secret)" : optarg);
@@ -229,6 +272,10 @@ main(int argc, char *argv[])
 			usage(2);
 		return dk_mock(&dk, mock);
 	}
+	if (!conffile)
+		dk_conf_default(&dk);
+	if (dump)
+		return dk_conf_dump(&dk);
 	if (dk.brokers == NULL && !hasprop(&dk, "bootstrap.servers") &&
 	    !hasprop(&dk, "metadata.broker.list")) {
 		warnx("-b BROKERS is required");
@@ -266,6 +313,18 @@ main(int argc, char *argv[])
 		if (dk.group != NULL && dk.txnid == NULL)
 			errx(2, "-P: -G needs --transactional-id (the group "
 			    "whose offsets each transaction commits)");
+		if (dk.fmt != NULL || dk.json)
+			errx(2, "-P: -f and -J are for consuming");
+		/* kcat's text flags make -P read plain text */
+		if (dk.keydelim != NULL || dk.msgdelim != NULL ||
+		    dk.lines || dk.nulls)
+			dk.text = 1;
+		if (dk.text && (dk.keyf.n > 0 || dk.valf.n > 0 ||
+		    dk.partf.n > 0 || dk.hdrf.n > 0))
+			errx(2, "-P: the --*-field options are for NDJSON "
+			    "input, not plain text");
+		if (dk.nhdrs > 0 && dk.hdrf.n > 0)
+			errx(2, "-P: -H and --header-field cannot be mixed");
 		status = dk_produce(&dk, argv, argc);
 		break;
 	default:
@@ -273,6 +332,16 @@ main(int argc, char *argv[])
 			warnx("-t TOPIC is required");
 			usage(2);
 		}
+		if (dk.lines || dk.text || dk.nhdrs > 0)
+			errx(2, "-l, -H and --text are for producing (-P)");
+		if (dk.fmt != NULL && (dk.json || dk.keydelim != NULL ||
+		    dk.msgdelim != NULL))
+			errx(2, "-f cannot be used with -J, -K or -D");
+		/* -K and -D alone stand for a format, as in kcat */
+		if (dk.fmt == NULL && (dk.keydelim != NULL ||
+		    dk.msgdelim != NULL) && (dk.fmt = fmtkd = dk_format_kd(
+		    dk.keydelim, dk.msgdelim)) == NULL)
+			err(1, NULL);
 		if (dk.commit == DK_COMMIT_ACKS && (dk.acks == NULL ||
 		    dk.group == NULL))
 			errx(2, "--commit acks needs --acks PATH and -G GROUP");
@@ -302,6 +371,8 @@ main(int argc, char *argv[])
 		break;
 	}
 	dk_conf_free(&dk);
+	free(fmtkd);
+	free(dk.hdrs);
 	free(dk.topics);
 	ds_path_free(&dk.keyf);
 	ds_path_free(&dk.valf);

@@ -31,6 +31,16 @@ struct dk {
 	const char	 *txnid;	/* -P --transactional-id */
 	int64_t		  maxrate;	/* records/s/partition, 0: none */
 	struct ds_path	  keyf, valf, partf, hdrf;	/* n == 0: unset */
+	/* kcat's text modes */
+	const char	 *fmt;		/* -f, or made of -K and -D */
+	const char	 *keydelim;	/* -K */
+	const char	 *msgdelim;	/* -D */
+	int		  nulls;	/* -Z */
+	int		  lines;	/* -P -l: split files too */
+	int		  text;		/* -P: plain text, not NDJSON */
+	int		  json;		/* -J */
+	const char	**hdrs;		/* -P -H name=value, in order */
+	int		  nhdrs;
 	char		**props;	/* "name=value", in order (-F, -X) */
 	char		**propsrc;	/* each one's "file:line", NULL: -X */
 	int		  nprops;
@@ -50,6 +60,14 @@ void	 dk_conf_file(struct dk *, const char *path);
 /* Add one "name=value" from where ("file:line", NULL for -X). */
 void	 dk_conf_add(struct dk *, const char *prop, const char *where);
 void	 dk_conf_free(struct dk *);
+/*
+ * Put the default configuration file's properties before the command
+ * line's: $DS_KAFKA_CONFIG, else ~/.config/ds/kafka.conf when it exists
+ * (kcat's $KCAT_CONFIG and ~/.config/kcat.conf).  Exits 2 on errors.
+ */
+void	 dk_conf_default(struct dk *);
+/* -X dump: print the configuration, secrets hidden.  Exit status. */
+int	 dk_conf_dump(const struct dk *);
 /* Is this property's value a secret (password, secret, sasl)? */
 int	 dk_secret(const char *name);
 /* librdkafka's error and log callbacks, as "ds-kafka-cat: kafka: ..." */
@@ -82,6 +100,14 @@ int	 dk_encode(struct ds_buf *b, struct ds_buf *extra, const char *name,
  */
 void	 dk_headers(struct ds_buf *b, struct ds_buf *extra,
 	    const rd_kafka_headers_t *h);
+
+/*
+ * kafka_fmt.c: append message m as format f says (kcat's -f; -Z: nulls
+ * as NULL).  dk_format_kd makes the format -K and -D stand for.
+ */
+void	 dk_format(struct ds_buf *, const char *f, const rd_kafka_message_t *m,
+	    int nulls);
+char	*dk_format_kd(const char *keydelim, const char *msgdelim);
 
 /* kafka_admin.c: -L, --lag and -M.  Each returns the exit status. */
 int	 dk_metadata(const struct dk *);

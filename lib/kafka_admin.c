@@ -41,6 +41,57 @@ wanted(const struct dk *dk, const char *topic)
 	return 0;
 }
 
+static void
+ints(const char *label, json_t *a)
+{
+	json_t *v;
+	size_t i;
+
+	printf("%s", label);
+	json_array_foreach(a, i, v)
+		printf("%s%lld", i > 0 ? "," : "", (long long)
+		    json_integer_value(v));
+}
+
+/* -L on a terminal: the metadata object o as kcat prints it. */
+static void
+human(json_t *o)
+{
+	json_t *bs = json_object_get(o, "brokers"), *b;
+	json_t *ts = json_object_get(o, "topics"), *t, *ps, *p, *e;
+	size_t i, j;
+
+	printf(" %zu brokers:\n", json_array_size(bs));
+	json_array_foreach(bs, i, b)
+		printf("  broker %lld at %s:%lld\n",
+		    (long long)json_integer_value(json_object_get(b, "id")),
+		    json_string_value(json_object_get(b, "host")),
+		    (long long)json_integer_value(json_object_get(b, "port")));
+	printf(" %zu topics:\n", json_array_size(ts));
+	json_array_foreach(ts, i, t) {
+		ps = json_object_get(t, "partitions");
+		printf("  topic \"%s\" with %zu partitions:",
+		    json_string_value(json_object_get(t, "topic")),
+		    json_array_size(ps));
+		if ((e = json_object_get(t, "error")) != NULL)
+			printf(" error: %s", json_string_value(e));
+		printf("\n");
+		json_array_foreach(ps, j, p) {
+			printf("    partition %lld, leader %lld",
+			    (long long)json_integer_value(json_object_get(p,
+			    "partition")), (long long)json_integer_value(
+			    json_object_get(p, "leader")));
+			ints(", replicas: ", json_object_get(p, "replicas"));
+			ints(", isrs: ", json_object_get(p, "isrs"));
+			if ((e = json_object_get(p, "error")) != NULL)
+				printf(", error: %s", json_string_value(e));
+			printf("\n");
+		}
+	}
+	if (fflush(stdout) == EOF)
+		err(1, "stdout");
+}
+
 int
 dk_metadata(const struct dk *dk)
 {
@@ -106,8 +157,12 @@ dk_metadata(const struct dk *dk)
 			    rd_kafka_err2str(RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC),
 			    "partitions"));
 	}
-	ds_out_json(o);
-	ds_out_flush();
+	if (!dk->json && isatty(STDOUT_FILENO))
+		human(o);
+	else {
+		ds_out_json(o);
+		ds_out_flush();
+	}
 	json_decref(o);
 	rd_kafka_metadata_destroy(md);
 	rd_kafka_destroy(rk);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kafka.h"
 
@@ -138,6 +139,50 @@ throttled(void)
 	if (now - last < THROTTLE_MS)
 		return 1;
 	last = now;
+	return 0;
+}
+
+void
+dk_conf_default(struct dk *dk)
+{
+	struct dk d;
+	const char *path, *home;
+	char buf[1024];
+	int i;
+
+	if ((path = getenv("DS_KAFKA_CONFIG")) == NULL || *path == '\0') {
+		if ((home = getenv("HOME")) == NULL)
+			return;
+		snprintf(buf, sizeof(buf), "%s/.config/ds/kafka.conf", home);
+		if (access(buf, F_OK) == -1)
+			return;
+		path = buf;
+	}
+	memset(&d, 0, sizeof(d));
+	dk_conf_file(&d, path);
+	/* the file's settings first: the command line's win */
+	for (i = 0; i < dk->nprops; i++)
+		dk_conf_add(&d, dk->props[i], dk->propsrc[i]);
+	dk_conf_free(dk);
+	dk->props = d.props;
+	dk->propsrc = d.propsrc;
+	dk->nprops = d.nprops;
+}
+
+int
+dk_conf_dump(const struct dk *dk)
+{
+	rd_kafka_conf_t *conf;
+	const char **kv;
+	size_t n, i;
+
+	conf = dk_conf(dk, NULL, NULL);
+	kv = rd_kafka_conf_dump(conf, &n);
+	for (i = 0; i + 1 < n; i += 2)
+		printf("%s = %s\n", kv[i], dk_secret(kv[i]) ? "(secret)" :
+		    kv[i + 1]);
+	rd_kafka_conf_dump_free(kv, n);
+	rd_kafka_conf_destroy(conf);
 	return 0;
 }
 

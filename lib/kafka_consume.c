@@ -108,6 +108,19 @@ msgpart(struct cons *c, const rd_kafka_message_t *m)
 	return p;
 }
 
+/* Write one message as -f (or -K, -D) says, in kcat's manner. */
+static void
+emitfmt(struct cons *c, struct part *p, rd_kafka_message_t *m)
+{
+	c->env.len = 0;
+	dk_format(&c->env, c->dk->fmt, m, c->dk->nulls);
+	if (c->env.len > 0)
+		ds_out(c->env.p, c->env.len);
+	c->seen++;
+	p->next = m->offset + 1;
+	c->dirty = 1;
+}
+
 /* Write one message as an envelope (or report it as a bad record). */
 static void
 emit(struct cons *c, struct part *p, rd_kafka_message_t *m)
@@ -117,6 +130,10 @@ emit(struct cons *c, struct part *p, rd_kafka_message_t *m)
 	const char *why = NULL;
 	int64_t ts;
 
+	if (c->dk->fmt != NULL) {
+		emitfmt(c, p, m);
+		return;
+	}
 	b->len = 0;
 	x->len = 0;
 	ds_buf_add(b, p->prefix, p->plen);

@@ -14,6 +14,7 @@
  */
 #include <err.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -264,6 +265,65 @@ isenvelope(struct prod *pr, const struct ds_line *l)
 	    ds_json_get(l->p, l->len, &pr->envpart, &v);
 }
 
+/*
+ * Send one message (headers h, NULL for none, are taken over) for line l
+ * of file fileidx; returns 0, or -1 after reporting a failure.
+ */
+static int
+send1(struct prod *pr, int32_t part, const char *key, size_t klen,
+    const char *val, size_t vlen, rd_kafka_headers_t *h, int fileidx,
+    const struct ds_line *l)
+{
+	const struct dk *dk = pr->dk;
+	rd_kafka_resp_err_t e;
+
+	if (dk->txnid != NULL && txnbegin(pr) == -1) {
+		if (h != NULL)
+			rd_kafka_headers_destroy(h);
+		return -1;
+	}
+	for (;;) {
+		if (h != NULL)
+			e = rd_kafka_producev(pr->rk,
+			    RD_KAFKA_V_TOPIC(dk->topics[0]),
+			    RD_KAFKA_V_PARTITION(part),
+			    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			    RD_KAFKA_V_KEY(key, klen),
+			    RD_KAFKA_V_VALUE((void *)val, vlen),
+			    RD_KAFKA_V_HEADERS(h),
+			    RD_KAFKA_V_OPAQUE(OPQ(fileidx, l->lineno)),
+			    RD_KAFKA_V_END);
+		else
+			e = rd_kafka_producev(pr->rk,
+			    RD_KAFKA_V_TOPIC(dk->topics[0]),
+			    RD_KAFKA_V_PARTITION(part),
+			    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			    RD_KAFKA_V_KEY(key, klen),
+			    RD_KAFKA_V_VALUE((void *)val, vlen),
+			    RD_KAFKA_V_OPAQUE(OPQ(fileidx, l->lineno)),
+			    RD_KAFKA_V_END);
+		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			break;
+		if (ds_stop) {		/* interrupted: the line is not sent */
+			if (h != NULL)
+				rd_kafka_headers_destroy(h);
+			pr->failed = 1;
+			return -1;
+		}
+		rd_kafka_poll(pr->rk, 50);	/* let deliveries drain */
+	}
+	if (e != 0) {
+		if (h != NULL)
+			rd_kafka_headers_destroy(h);
+		warnx("%s:%lu: produce to %s: %s", l->src, l->lineno,
+		    dk->topics[0], rd_kafka_err2str(e));
+		pr->failed = 1;
+		return -1;
+	}
+	rd_kafka_poll(pr->rk, 0);
+	return 0;
+}
+
 /* Produce one record; returns 0, or -1 after reporting a failure. */
 static int
 produce1(struct prod *pr, const struct ds_line *l, int fileidx)
@@ -277,7 +337,6 @@ produce1(struct prod *pr, const struct ds_line *l, int fileidx)
 	    RD_KAFKA_PARTITION_UA;
 	int64_t i;
 	rd_kafka_headers_t *h = NULL;
-	rd_kafka_resp_err_t e;
 	int env = 0;
 
 	kf = &dk->keyf;
@@ -326,51 +385,132 @@ produce1(struct prod *pr, const struct ds_line *l, int fileidx)
 	if (hf->n > 0 && ds_json_get(l->p, l->len, hf, &v) &&
 	    (hf != &pr->envhdr || (h = hdrlist(pr, l, v)) == NULL))
 		h = headers(pr, v);
+	return send1(pr, part, key, klen, val, vlen, h, fileidx, l);
+}
+
+/* -H name=value (or name alone: a null value) headers, or NULL. */
+static rd_kafka_headers_t *
+cliheaders(const struct dk *dk)
+{
+	rd_kafka_headers_t *h;
+	const char *eq;
+	int i;
+
+	if (dk->nhdrs == 0)
+		return NULL;
+	h = rd_kafka_headers_new((size_t)dk->nhdrs);
+	for (i = 0; i < dk->nhdrs; i++) {
+		if ((eq = strchr(dk->hdrs[i], '=')) == NULL)
+			rd_kafka_header_add(h, dk->hdrs[i], -1, NULL, 0);
+		else
+			rd_kafka_header_add(h, dk->hdrs[i],
+			    eq - dk->hdrs[i], eq + 1, -1);
+	}
+	return h;
+}
+
+/*
+ * Plain text (kcat's -P): the bytes of l are one message, the key
+ * before the first -K delimiter (none: no key), -Z sending an empty key
+ * or value as null.
+ */
+static int
+text1(struct prod *pr, const struct ds_line *l, int fileidx)
+{
+	const struct dk *dk = pr->dk;
+	const char *key = NULL, *val = l->p, *d;
+	size_t klen = 0, vlen = l->len, n;
+	rd_kafka_headers_t *h;
+
+	if (dk->keydelim != NULL && (n = strlen(dk->keydelim)) > 0 &&
+	    (d = memmem(l->p, l->len, dk->keydelim, n)) != NULL) {
+		key = l->p;
+		klen = (size_t)(d - l->p);
+		val = d + n;
+		vlen = l->len - klen - n;
+		if (dk->nulls && klen == 0)
+			key = NULL;
+	}
+	if (vlen == 0)
+		val = dk->nulls ? NULL : "";
+	h = cliheaders(dk);
 	if (dk->txnid != NULL && txnbegin(pr) == -1) {
 		if (h != NULL)
 			rd_kafka_headers_destroy(h);
 		return -1;
 	}
+	return send1(pr, dk->partition >= 0 ? dk->partition :
+	    RD_KAFKA_PARTITION_UA, key, klen, val, vlen, h, fileidx, l);
+}
+
+/* The whole of f in *line (getdelim without a delimiter). */
+static ssize_t
+slurp(FILE *f, char **line, size_t *cap)
+{
+	size_t n = 0, r;
+
 	for (;;) {
-		if (h != NULL)
-			e = rd_kafka_producev(pr->rk,
-			    RD_KAFKA_V_TOPIC(dk->topics[0]),
-			    RD_KAFKA_V_PARTITION(part),
-			    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-			    RD_KAFKA_V_KEY(key, klen),
-			    RD_KAFKA_V_VALUE((void *)val, vlen),
-			    RD_KAFKA_V_HEADERS(h),
-			    RD_KAFKA_V_OPAQUE(OPQ(fileidx, l->lineno)),
-			    RD_KAFKA_V_END);
-		else
-			e = rd_kafka_producev(pr->rk,
-			    RD_KAFKA_V_TOPIC(dk->topics[0]),
-			    RD_KAFKA_V_PARTITION(part),
-			    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-			    RD_KAFKA_V_KEY(key, klen),
-			    RD_KAFKA_V_VALUE((void *)val, vlen),
-			    RD_KAFKA_V_OPAQUE(OPQ(fileidx, l->lineno)),
-			    RD_KAFKA_V_END);
-		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-			break;
-		if (ds_stop) {		/* interrupted: the line is not sent */
-			if (h != NULL)
-				rd_kafka_headers_destroy(h);
-			pr->failed = 1;
-			return -1;
+		if (n + 65536 > *cap) {
+			*cap = n + 65536;
+			if ((*line = realloc(*line, *cap)) == NULL)
+				err(1, NULL);
 		}
-		rd_kafka_poll(pr->rk, 50);	/* let deliveries drain */
+		if ((r = fread(*line + n, 1, *cap - n, f)) == 0)
+			break;
+		n += r;
+		if (n > ds_opts.maxline)
+			break;		/* too long: reported by the caller */
 	}
-	if (e != 0) {
-		if (h != NULL)
-			rd_kafka_headers_destroy(h);
-		warnx("%s:%lu: produce to %s: %s", l->src, l->lineno,
-		    dk->topics[0], rd_kafka_err2str(e));
-		pr->failed = 1;
-		return -1;
+	return ferror(f) ? -1 : (ssize_t)n;
+}
+
+/*
+ * Produce file i as plain text, as kcat does: standard input (and with
+ * -l a file) in -D delimited records (one byte, newline by default;
+ * empty ones skipped), a file named without -l as one message.  Records are at most
+ * --max-line bytes.
+ */
+static void
+textfile(struct prod *pr, const char *path, int i)
+{
+	FILE *f;
+	struct ds_line l;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int delim = pr->dk->msgdelim != NULL ? pr->dk->msgdelim[0] : '\n';
+
+	if (strcmp(path, "-") != 0 && !pr->dk->lines)
+		delim = EOF;
+	if (strcmp(path, "-") == 0)
+		f = stdin;
+	else if ((f = fopen(path, "r")) == NULL)
+		err(1, "%s", path);
+	l.src = pr->files[i];
+	l.lineno = 0;
+	l.toolong = 0;
+	while (!pr->failed && !ds_stop && (n = delim == EOF ?
+	    slurp(f, &line, &cap) : getdelim(&line, &cap, delim, f)) != -1) {
+		l.lineno++;
+		if (delim != EOF && n > 0 && line[n - 1] == delim)
+			n--;
+		l.p = line;
+		l.len = (size_t)n;
+		if (delim != EOF && l.len == 0)
+			continue;	/* as kcat: no message for "" */
+		if (l.len > ds_opts.maxline) {
+			l.toolong = 1;
+			ds_bad(&l, "longer than %zu bytes", ds_opts.maxline);
+		} else if (text1(pr, &l, i) == -1)
+			break;
+		if (delim == EOF)
+			break;
 	}
-	rd_kafka_poll(pr->rk, 0);
-	return 0;
+	if (ferror(f) && !ds_stop)
+		err(1, "%s", path);
+	free(line);
+	if (f != stdin)
+		fclose(f);
 }
 
 /*
@@ -580,6 +720,12 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 	if (failfast)
 		ds_opts.skipbad = 1;
 	for (i = 0; i < nfiles && !pr.failed && !ds_stop; i++) {
+		if (dk->text) {
+			textfile(&pr, files[i], i);
+			if (failfast && ds_bad_count > 0)
+				pr.failed = 1;
+			continue;
+		}
 		in = ds_in_open(files[i], ds_opts.maxline);
 		while (!pr.failed && ds_in_next(in, &l)) {
 			if (ds_is_control(l.p, l.len)) {
