@@ -19,7 +19,7 @@ enum {
 
 static const char usagetext[] =
 "usage: ds-kafka-cat [-C] -b BROKERS -t TOPIC [-t TOPIC ...] [-p PARTITION]\n"
-"                    [-G GROUP] [-o OFFSET] [-e] [-c N]\n"
+"                    [-G GROUP] [-o OFFSET] [-o e@TS] [-e] [-c N]\n"
 "                    [-f FORMAT | -K DELIM | -D DELIM] [-Z] [-J]\n"
 "                    [--key string|json|base64] "
 "[--value auto|string|json|base64]\n"
@@ -34,6 +34,7 @@ static const char usagetext[] =
 "                    [--transactional-id ID [-G GROUP]]\n"
 "                    [-X PROP=VAL] [-F FILE] [--skip-bad] [--dead-letter FILE]\n"
 "                    [FILE ...]\n"
+"       ds-kafka-cat -Q -b BROKERS -t TOPIC:PARTITION:TS [-t ...]\n"
 "       ds-kafka-cat -L [-J] -b BROKERS [-t TOPIC ...] [-X PROP=VAL] [-F FILE]\n"
 "       ds-kafka-cat --lag -b BROKERS -G GROUP -t TOPIC [-t TOPIC ...]\n"
 "       ds-kafka-cat -M N\n"
@@ -100,7 +101,8 @@ main(int argc, char *argv[])
 	dk.partition = -1;
 	dk.count = -1;
 	dk.kmode = DK_STRING;
-	while ((ch = getopt_long(argc, argv, "b:c:CD:ef:F:G:hH:JK:lLM:o:p:Pt:VX:Z",
+	dk.endts = -1;
+	while ((ch = getopt_long(argc, argv, "b:c:CD:ef:F:G:hH:JK:lLM:o:p:PQt:VX:Z",
 	    longopts, NULL)) != -1) {
 		if (ds_common_opt(ch, optarg))
 			continue;
@@ -116,6 +118,7 @@ main(int argc, char *argv[])
 		case 'C':
 		case 'L':
 		case 'P':
+		case 'Q':
 			mode = (char)ch;
 			break;
 		case OPT_LAG:
@@ -169,7 +172,13 @@ main(int argc, char *argv[])
 			mode = 'M';
 			break;
 		case 'o':
-			dk.offset = optarg;
+			if (strncmp(optarg, "e@", 2) != 0) {
+				dk.offset = optarg;
+				break;
+			}
+			dk.endts = strtonum(optarg + 2, 0, INT64_MAX, &errstr);
+			if (errstr != NULL)
+				errx(2, "-o %s: timestamp %s", optarg, errstr);
 			break;
 		case 'p':
 			dk.partition = (int32_t)strtonum(optarg, 0, INT32_MAX,
@@ -294,6 +303,13 @@ main(int argc, char *argv[])
 	case 'L':
 		status = dk_metadata(&dk);
 		break;
+	case 'Q':
+		if (dk.ntopics == 0) {
+			warnx("-Q needs -t TOPIC:PARTITION:TIMESTAMP");
+			usage(2);
+		}
+		status = dk_query(&dk);
+		break;
 	case 'l':
 		if (dk.group == NULL || dk.ntopics == 0) {
 			warnx("--lag needs -G GROUP and -t TOPIC");
@@ -306,7 +322,8 @@ main(int argc, char *argv[])
 			warnx("-P needs exactly one -t TOPIC");
 			usage(2);
 		}
-		if (dk.offset != NULL || dk.exit_eof || dk.count >= 0 ||
+		if (dk.offset != NULL || dk.endts >= 0 || dk.exit_eof ||
+		    dk.count >= 0 ||
 		    dk.maxrate > 0 || dk.acks != NULL)
 			errx(2, "-P: -o, -e, -c, --acks and "
 			    "--max-rate-per-partition are for consuming");

@@ -22,6 +22,7 @@ struct dk {
 	int32_t		  partition;	/* -p, -1 for all */
 	const char	 *group;
 	const char	 *offset;	/* -o as written, NULL: default */
+	int64_t		  endts;	/* -o e@ts, -1: none */
 	int		  exit_eof;	/* -e */
 	int64_t		  count;	/* -c, -1: no limit */
 	enum dk_vmode	  vmode;
@@ -113,6 +114,8 @@ char	*dk_format_kd(const char *keydelim, const char *msgdelim);
 int	 dk_metadata(const struct dk *);
 int	 dk_lag(const struct dk *);
 int	 dk_mock(const struct dk *, int nbrokers);
+/* -Q: the offsets of the -t topic:partition:timestamp.  Exit status. */
+int	 dk_query(const struct dk *);
 
 /* kafka_consume.c: the consumer (-C, the default).  Exit status. */
 int	 dk_consume(const struct dk *);

@@ -238,6 +238,67 @@ dk_lag(const struct dk *dk)
 	return 0;
 }
 
+int
+dk_query(const struct dk *dk)
+{
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_resp_err_t e;
+	rd_kafka_t *rk;
+	rd_kafka_topic_partition_t *tp;
+	json_t *o;
+	char *t, *c1, *c2;
+	const char *es;
+	long long pn, ts;
+	int i, status = 0;
+
+	l = rd_kafka_topic_partition_list_new(dk->ntopics);
+	for (i = 0; i < dk->ntopics; i++) {
+		if ((t = strdup(dk->topics[i])) == NULL)
+			err(1, NULL);
+		if ((c2 = strrchr(t, ':')) == NULL || c2 == t)
+			errx(2, "-t %s: expected TOPIC:PARTITION:TIMESTAMP",
+			    dk->topics[i]);
+		*c2++ = '\0';
+		if ((c1 = strrchr(t, ':')) == NULL || c1 == t)
+			errx(2, "-t %s: expected TOPIC:PARTITION:TIMESTAMP",
+			    dk->topics[i]);
+		*c1++ = '\0';
+		pn = strtonum(c1, 0, INT32_MAX, &es);
+		if (es != NULL)
+			errx(2, "-t %s: partition %s", dk->topics[i], es);
+		ts = strtonum(c2, 0, INT64_MAX, &es);
+		if (es != NULL)
+			errx(2, "-t %s: timestamp %s", dk->topics[i], es);
+		rd_kafka_topic_partition_list_add(l, t, (int32_t)pn)->offset =
+		    ts;
+		free(t);
+	}
+	rk = client(dk, RD_KAFKA_PRODUCER, NULL);
+	if ((e = rd_kafka_offsets_for_times(rk, l, 10000)) != 0)
+		errx(1, "offsets for times: %s", rd_kafka_err2str(e));
+	for (i = 0; i < l->cnt; i++) {
+		tp = &l->elems[i];
+		if (tp->err != 0) {
+			warnx("%s/%d: %s", tp->topic, (int)tp->partition,
+			    rd_kafka_err2str(tp->err));
+			status = 1;
+		} else if (!dk->json && isatty(STDOUT_FILENO))
+			printf("%s [%d] offset %lld\n", tp->topic,
+			    (int)tp->partition, (long long)tp->offset);
+		else {
+			o = json_pack("{s:s,s:i,s:I}", "topic", tp->topic,
+			    "partition", (int)tp->partition, "offset",
+			    (json_int_t)tp->offset);
+			ds_out_json(o);
+			json_decref(o);
+		}
+	}
+	ds_out_flush();
+	rd_kafka_topic_partition_list_destroy(l);
+	rd_kafka_destroy(rk);
+	return status;
+}
+
 /* ------------------------------------------------------------------ */
 /* -M: the mock cluster */
 

@@ -29,6 +29,7 @@ struct part {
 	size_t		 plen;
 	int		 owned;		/* in our current assignment */
 	int		 eof;		/* reached the end (-e) */
+	int		 ended;		/* reached -o e@ts: read no more */
 	int64_t		 next;		/* offset after the last one written */
 	int64_t		 stored;	/* next as last stored/committed */
 	int64_t		 acked;		/* last ack-mode commit */
@@ -668,6 +669,29 @@ next(struct cons *c, int timeout)
 	return rd_kafka_consume_queue(c->q, timeout);
 }
 
+/*
+ * -o e@ts: is message m of partition p at or past the end time?  Then
+ * the partition is paused and ended; returns 1 when every partition
+ * has ended.
+ */
+static int
+pastend(struct cons *c, struct part *p, const rd_kafka_message_t *m)
+{
+	size_t i;
+
+	if (c->dk->endts < 0 && !p->ended)
+		return 0;
+	if (!p->ended && rd_kafka_message_timestamp(m, NULL) < c->dk->endts)
+		return 0;
+	if (!p->ended)
+		pause1(c, p, 1);
+	p->ended = 1;
+	for (i = 0; i < c->np; i++)
+		if (c->p[i].owned && !c->p[i].ended)
+			return 0;
+	return 1;
+}
+
 static int
 alleof(struct cons *c)
 {
@@ -677,7 +701,7 @@ alleof(struct cons *c)
 	for (i = 0; i < c->np; i++) {
 		if (!c->p[i].owned)
 			continue;
-		if (!c->p[i].eof || c->p[i].qn > 0)
+		if ((!c->p[i].eof && !c->p[i].ended) || c->p[i].qn > 0)
 			return 0;
 		n++;
 	}
@@ -824,6 +848,15 @@ dk_consume(const struct dk *dk)
 			continue;
 		}
 		p = msgpart(&c, m);
+		if (pastend(&c, p, m)) {
+			rd_kafka_message_destroy(m);
+			done = 1;
+			continue;
+		}
+		if (p->ended) {
+			rd_kafka_message_destroy(m);
+			continue;
+		}
 		p->eof = 0;
 		if (dk->maxrate > 0) {
 			hold(&c, p, m);

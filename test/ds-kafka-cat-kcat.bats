@@ -111,3 +111,27 @@ textlines() {
 	run -0 --separate-stderr env HOME="$PWD/home" ds-kafka-cat -L
 	printf '%s\n' "$output" | jq -e '.brokers | length == 1'
 }
+
+@test "kcat rows: -Q finds the offsets kcat finds, -o e@ts stops where kcat stops" {
+	t=$(uniq_name kcq)
+	# three produce runs: their timestamps differ
+	for r in a b c; do
+		printf '%s1\n%s2\n' $r $r | ds-kafka-cat -P -b "$B" -t "$t" -p 0 --text
+	done
+	ts=$(dc "$t" | jq 'select(.value == "b1") | .ts')
+	[ -n "$ts" ]
+	want=$(timeout 30 kcat -b "$B" -Q -t "$t:0:$ts")
+	got=$(ds-kafka-cat -b "$B" -Q -t "$t:0:$ts" | jq -r '"\(.topic) [\(.partition)] offset \(.offset)"')
+	[ "$got" = "$want" ]
+	[ "$got" != "$t [0] offset -1" ]
+	# on a terminal -Q prints kcat's line
+	run -0 script -qec "ds-kafka-cat -b $B -Q -t $t:0:$ts" /dev/null
+	[ "$(printf '%s' "$output" | tr -d '\r')" = "$want" ]
+	kc "$t" -p 0 -o "e@$ts" >want
+	timeout 30 ds-kafka-cat -b "$B" -t "$t" -p 0 -o "e@$ts" -f '%s\n' >got
+	diff want got
+	[ "$(cat got)" = "a1
+a2" ]
+	run -2 ds-kafka-cat -b "$B" -t "$t" -o e@x
+	run -2 ds-kafka-cat -b "$B" -Q -t "$t"
+}
