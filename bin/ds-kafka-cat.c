@@ -32,10 +32,12 @@ static const char usagetext[] =
 "                    [-H NAME=VALUE ...] [--text] [-K DELIM] [-D DELIM] "
 "[-l] [-Z]\n"
 "                    [--transactional-id ID [-G GROUP]]\n"
-"                    [-X PROP=VAL] [-F FILE] [--skip-bad] [--dead-letter FILE]\n"
+"                    [-X PROP=VAL] [-F FILE] [--skip-bad] "
+"[--dead-letter FILE]\n"
 "                    [FILE ...]\n"
 "       ds-kafka-cat -Q -b BROKERS -t TOPIC:PARTITION:TS [-t ...]\n"
-"       ds-kafka-cat -L [-J] -b BROKERS [-t TOPIC ...] [-X PROP=VAL] [-F FILE]\n"
+"       ds-kafka-cat -L [-J] -b BROKERS [-t TOPIC ...] [-X PROP=VAL] "
+"[-F FILE]\n"
 "       ds-kafka-cat --lag -b BROKERS -G GROUP -t TOPIC [-t TOPIC ...]\n"
 "       ds-kafka-cat -M N\n"
 "       ds-kafka-cat -X list | -X dump [-X PROP=VAL] [-F FILE]\n"
@@ -283,8 +285,10 @@ main(int argc, char *argv[])
 	}
 	if (!conffile)
 		dk_conf_default(&dk);
-	if (dump)
-		return dk_conf_dump(&dk);
+	if (dump) {
+		status = dk_conf_dump(&dk);
+		goto done;
+	}
 	if (dk.brokers == NULL && !hasprop(&dk, "bootstrap.servers") &&
 	    !hasprop(&dk, "metadata.broker.list")) {
 		warnx("-b BROKERS is required");
@@ -387,6 +391,7 @@ main(int argc, char *argv[])
 		status = dk_consume(&dk);
 		break;
 	}
+done:
 	dk_conf_free(&dk);
 	free(fmtkd);
 	free(dk.hdrs);

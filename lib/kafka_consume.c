@@ -3,10 +3,10 @@
  * stored only after their envelopes were written, per-partition rate
  * limits (Spark's maxRatePerPartition) and ack-driven commits.
  *
- * Hot path: one poll of the consumer's queue per message, the envelope built
- * in one reused buffer (a per-partition prefix holds the escaped topic
- * and partition), payload JSON validated by ds_json_check and copied as
- * it is (kafka_env.c); no allocation per message.
+ * Hot path: one poll of the consumer's queue per message, the envelope
+ * built in one reused buffer (a per-partition prefix holds the escaped
+ * topic and partition), payload JSON validated by ds_json_check and
+ * copied as it is (kafka_env.c); no allocation per message.
  */
 #include <sys/stat.h>
 
@@ -665,7 +665,8 @@ next(struct cons *c, int timeout)
 {
 	if (c->q == NULL)
 		return rd_kafka_consumer_poll(c->rk, timeout);
-	rd_kafka_poll(c->rk, 0);	/* errors and logs */
+	if (timeout > 0)		/* idle: errors (off the hot path) */
+		rd_kafka_poll(c->rk, 0);
 	return rd_kafka_consume_queue(c->q, timeout);
 }
 

@@ -28,6 +28,7 @@ struct prod {
 	int		 intxn;		/* a transaction is open */
 	int		 aborting;	/* purged messages are no failure */
 	int		 marked;	/* a batch marker was seen */
+	int		 failfast;	/* stop at the first bad line */
 	rd_kafka_consumer_group_metadata_t *cgmd;	/* -G, or NULL */
 	struct ds_buf	 kb, vb, nb, hb;	/* key, value, header name, value */
 	struct ds_buf	 tmp;
@@ -467,8 +468,8 @@ slurp(FILE *f, char **line, size_t *cap)
 /*
  * Produce file i as plain text, as kcat does: standard input (and with
  * -l a file) in -D delimited records (one byte, newline by default;
- * empty ones skipped), a file named without -l as one message.  Records are at most
- * --max-line bytes.
+ * empty ones skipped), a file named without -l as one message.  Records
+ * are at most --max-line bytes.
  */
 static void
 textfile(struct prod *pr, const char *path, int i)
@@ -501,6 +502,10 @@ textfile(struct prod *pr, const char *path, int i)
 		if (l.len > ds_opts.maxline) {
 			l.toolong = 1;
 			ds_bad(&l, "longer than %zu bytes", ds_opts.maxline);
+			if (pr->failfast) {
+				pr->failed = 1;
+				break;
+			}
 		} else if (text1(pr, &l, i) == -1)
 			break;
 		if (delim == EOF)
@@ -669,7 +674,7 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 	struct ds_in *in;
 	struct ds_line l;
 	char errstr[512];
-	int i, failfast;
+	int i;
 
 	memset(&pr, 0, sizeof(pr));
 	pr.dk = dk;
@@ -716,14 +721,12 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 	 * is delivered: ds_bad() reports and returns (as with --skip-bad),
 	 * and the loop stops at the first bad line.
 	 */
-	failfast = !ds_opts.skipbad && ds_opts.deadletter == NULL;
-	if (failfast)
+	pr.failfast = !ds_opts.skipbad && ds_opts.deadletter == NULL;
+	if (pr.failfast)
 		ds_opts.skipbad = 1;
 	for (i = 0; i < nfiles && !pr.failed && !ds_stop; i++) {
 		if (dk->text) {
 			textfile(&pr, files[i], i);
-			if (failfast && ds_bad_count > 0)
-				pr.failed = 1;
 			continue;
 		}
 		in = ds_in_open(files[i], ds_opts.maxline);
@@ -737,7 +740,7 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 			if (ds_check_line(&l, 0) == 0 &&
 			    produce1(&pr, &l, i) == -1)
 				break;
-			if (failfast && ds_bad_count > 0) {
+			if (pr.failfast && ds_bad_count > 0) {
 				pr.failed = 1;
 				break;
 			}

@@ -340,3 +340,12 @@ G="-X session.timeout.ms=6000"
 	run -2 --separate-stderr ds-kafka-cat -b "$B" -t "$t" -o s@abc -e
 	[[ "$stderr" == *"-o s@abc: timestamp invalid"* ]]
 }
+
+@test "mock: -P --text -l: a line over --max-line stops the run after the lines before it are delivered" {
+	t=$(uniq_name mtextbad)
+	mock topic "$t" 1
+	{ seq 1 100; printf '%02000d\n' 0; echo 101; } >in
+	run -1 --separate-stderr ds-kafka-cat -P -b "$B" -t "$t" -l --max-line 1024 in
+	[[ "$stderr" == *"in:101: longer than 1024 bytes"* ]]
+	[ "$(timeout 30 kcat -b "$B" -C -t "$t" -e -q -f '%s\n' | sort -n)" = "$(seq 1 100)" ]
+}
