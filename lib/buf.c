@@ -188,6 +188,72 @@ ds_buf_addq(struct ds_buf *b, const char *s, size_t n)
 	ds_buf_addc(b, '"');
 }
 
+int
+ds_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	size_t k;
+
+	while (p < e) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((k = utf8len(p, (size_t)(e - p))) == 0)
+			return 0;
+		p += k;
+	}
+	return 1;
+}
+
+void
+ds_buf_addb64(struct ds_buf *b, const void *s, size_t n)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *u = s;
+	unsigned long v;
+	size_t i;
+
+	ds_buf_grow(b, (n + 2) / 3 * 4);
+	for (i = 0; i < n; i += 3) {
+		v = (unsigned long)u[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned long)u[i + 1] << 8;
+		if (i + 2 < n)
+			v |= u[i + 2];
+		b->p[b->len++] = tab[v >> 18];
+		b->p[b->len++] = tab[(v >> 12) & 63];
+		b->p[b->len++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+		b->p[b->len++] = i + 2 < n ? tab[v & 63] : '=';
+	}
+}
+
+int
+ds_b64dec(struct ds_buf *b, const char *s, size_t n)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *c;
+	unsigned long v = 0;
+	size_t i;
+	int bits = 0;
+
+	for (i = 0; i < n && s[i] != '='; i++) {
+		if (s[i] == '\0' || (c = strchr(tab, s[i])) == NULL)
+			return -1;
+		v = (v << 6 | (unsigned long)(c - tab)) & 0xffffff;
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			ds_buf_addc(b, (char)(v >> bits & 0xff));
+		}
+	}
+	for (; i < n; i++)
+		if (s[i] != '=')
+			return -1;
+	return 0;
+}
+
 void
 ds_buf_free(struct ds_buf *b)
 {

@@ -86,6 +86,12 @@ void	 ds_buf_addi(struct ds_buf *, int64_t);		/* decimal */
 void	 ds_buf_addd(struct ds_buf *, double);
 /* Append s[0..n) as a JSON string literal; invalid UTF-8 becomes U+FFFD. */
 void	 ds_buf_addq(struct ds_buf *, const char *s, size_t n);
+/* Is s[0..n) valid UTF-8 (what ds_buf_addq keeps as it is)? */
+int	 ds_utf8_valid(const char *s, size_t n);
+/* Append the base64 (RFC 4648, padded) of s[0..n), without quotes. */
+void	 ds_buf_addb64(struct ds_buf *, const void *s, size_t n);
+/* Append the bytes of base64 text s[0..n); -1 when it is not base64. */
+int	 ds_b64dec(struct ds_buf *, const char *s, size_t n);
 void	 ds_buf_free(struct ds_buf *);
 #define	 ds_buf_reset(b)	((b)->len = 0)
 

@@ -22,15 +22,28 @@ struct dk {
 	int32_t		  partition;	/* -p, -1 for all */
 	const char	 *group;
 	const char	 *offset;	/* -o as written, NULL: default */
+	int64_t		  endts;	/* -o e@ts, -1: none */
 	int		  exit_eof;	/* -e */
 	int64_t		  count;	/* -c, -1: no limit */
 	enum dk_vmode	  vmode;
+	enum dk_vmode	  kmode;	/* --key: DK_STRING, json is DK_AUTO */
 	enum dk_commit	  commit;
 	const char	 *acks;
 	const char	 *txnid;	/* -P --transactional-id */
 	int64_t		  maxrate;	/* records/s/partition, 0: none */
 	struct ds_path	  keyf, valf, partf, hdrf;	/* n == 0: unset */
+	/* kcat's text modes */
+	const char	 *fmt;		/* -f, or made of -K and -D */
+	const char	 *keydelim;	/* -K */
+	const char	 *msgdelim;	/* -D */
+	int		  nulls;	/* -Z */
+	int		  lines;	/* -P -l: split files too */
+	int		  text;		/* -P: plain text, not NDJSON */
+	int		  json;		/* -J */
+	const char	**hdrs;		/* -P -H name=value, in order */
+	int		  nhdrs;
 	char		**props;	/* "name=value", in order (-F, -X) */
+	char		**propsrc;	/* each one's "file:line", NULL: -X */
 	int		  nprops;
 };
 
@@ -45,6 +58,17 @@ rd_kafka_conf_t *dk_conf(const struct dk *, const char *const *extra,
 	    const char *const *force);
 /* Add the "name=value" lines of a -F file to dk->props (exits 2). */
 void	 dk_conf_file(struct dk *, const char *path);
+/* Add one "name=value" from where ("file:line", NULL for -X). */
+void	 dk_conf_add(struct dk *, const char *prop, const char *where);
+void	 dk_conf_free(struct dk *);
+/*
+ * Put the default configuration file's properties before the command
+ * line's: $DS_KAFKA_CONFIG, else ~/.config/ds/kafka.conf when it exists
+ * (kcat's $KCAT_CONFIG and ~/.config/kcat.conf).  Exits 2 on errors.
+ */
+void	 dk_conf_default(struct dk *);
+/* -X dump: print the configuration, secrets hidden.  Exit status. */
+int	 dk_conf_dump(const struct dk *);
 /* Is this property's value a secret (password, secret, sasl)? */
 int	 dk_secret(const char *name);
 /* librdkafka's error and log callbacks, as "ds-kafka-cat: kafka: ..." */
@@ -57,10 +81,41 @@ void	 dk_callbacks(rd_kafka_conf_t *);
  */
 rd_kafka_topic_partition_list_t *dk_marker_commits(json_t *m);
 
+/*
+ * kafka_env.c: the lossless envelope.  dk_encode appends bytes s[0..n)
+ * (NULL: a null) as the JSON value of envelope field name ("key" or
+ * "value") to b, decoded as mode says, and to extra the fields that give
+ * back the exact bytes when the value alone does not: name_text (the
+ * payload text, when it is JSON with white space), name_encoding "json"
+ * (a string or null payload: the bytes are the value's JSON text) or
+ * "base64" (the value is the bytes' base64: not UTF-8, or mode base64).
+ * Returns 0, or -1 with *why when mode is DK_JSON and s is not JSON.
+ */
+int	 dk_encode(struct ds_buf *b, struct ds_buf *extra, const char *name,
+	    const char *s, size_t n, enum dk_vmode mode, const char **why);
+/*
+ * Append the headers object of h (NULL: none) to b, and to extra
+ * (unless NULL) a "header_list" field when the object cannot say it
+ * all: a repeated name (the object keeps the last) or a value that is
+ * not UTF-8 (base64 in the object, and marked "base64" in the list).
+ */
+void	 dk_headers(struct ds_buf *b, struct ds_buf *extra,
+	    const rd_kafka_headers_t *h);
+
+/*
+ * kafka_fmt.c: append message m as format f says (kcat's -f; -Z: nulls
+ * as NULL).  dk_format_kd makes the format -K and -D stand for.
+ */
+void	 dk_format(struct ds_buf *, const char *f, const rd_kafka_message_t *m,
+	    int nulls);
+char	*dk_format_kd(const char *keydelim, const char *msgdelim);
+
 /* kafka_admin.c: -L, --lag and -M.  Each returns the exit status. */
 int	 dk_metadata(const struct dk *);
 int	 dk_lag(const struct dk *);
 int	 dk_mock(const struct dk *, int nbrokers);
+/* -Q: the offsets of the -t topic:partition:timestamp.  Exit status. */
+int	 dk_query(const struct dk *);
 
 /* kafka_consume.c: the consumer (-C, the default).  Exit status. */
 int	 dk_consume(const struct dk *);

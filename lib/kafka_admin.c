@@ -41,6 +41,57 @@ wanted(const struct dk *dk, const char *topic)
 	return 0;
 }
 
+static void
+ints(const char *label, json_t *a)
+{
+	json_t *v;
+	size_t i;
+
+	printf("%s", label);
+	json_array_foreach(a, i, v)
+		printf("%s%lld", i > 0 ? "," : "", (long long)
+		    json_integer_value(v));
+}
+
+/* -L on a terminal: the metadata object o as kcat prints it. */
+static void
+human(json_t *o)
+{
+	json_t *bs = json_object_get(o, "brokers"), *b;
+	json_t *ts = json_object_get(o, "topics"), *t, *ps, *p, *e;
+	size_t i, j;
+
+	printf(" %zu brokers:\n", json_array_size(bs));
+	json_array_foreach(bs, i, b)
+		printf("  broker %lld at %s:%lld\n",
+		    (long long)json_integer_value(json_object_get(b, "id")),
+		    json_string_value(json_object_get(b, "host")),
+		    (long long)json_integer_value(json_object_get(b, "port")));
+	printf(" %zu topics:\n", json_array_size(ts));
+	json_array_foreach(ts, i, t) {
+		ps = json_object_get(t, "partitions");
+		printf("  topic \"%s\" with %zu partitions:",
+		    json_string_value(json_object_get(t, "topic")),
+		    json_array_size(ps));
+		if ((e = json_object_get(t, "error")) != NULL)
+			printf(" error: %s", json_string_value(e));
+		printf("\n");
+		json_array_foreach(ps, j, p) {
+			printf("    partition %lld, leader %lld",
+			    (long long)json_integer_value(json_object_get(p,
+			    "partition")), (long long)json_integer_value(
+			    json_object_get(p, "leader")));
+			ints(", replicas: ", json_object_get(p, "replicas"));
+			ints(", isrs: ", json_object_get(p, "isrs"));
+			if ((e = json_object_get(p, "error")) != NULL)
+				printf(", error: %s", json_string_value(e));
+			printf("\n");
+		}
+	}
+	if (fflush(stdout) == EOF)
+		err(1, "stdout");
+}
+
 int
 dk_metadata(const struct dk *dk)
 {
@@ -106,8 +157,12 @@ dk_metadata(const struct dk *dk)
 			    rd_kafka_err2str(RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC),
 			    "partitions"));
 	}
-	ds_out_json(o);
-	ds_out_flush();
+	if (!dk->json && isatty(STDOUT_FILENO))
+		human(o);
+	else {
+		ds_out_json(o);
+		ds_out_flush();
+	}
 	json_decref(o);
 	rd_kafka_metadata_destroy(md);
 	rd_kafka_destroy(rk);
@@ -181,6 +236,67 @@ dk_lag(const struct dk *dk)
 	rd_kafka_topic_partition_list_destroy(l);
 	rd_kafka_destroy(rk);
 	return 0;
+}
+
+int
+dk_query(const struct dk *dk)
+{
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_resp_err_t e;
+	rd_kafka_t *rk;
+	rd_kafka_topic_partition_t *tp;
+	json_t *o;
+	char *t, *c1, *c2;
+	const char *es;
+	long long pn, ts;
+	int i, status = 0;
+
+	l = rd_kafka_topic_partition_list_new(dk->ntopics);
+	for (i = 0; i < dk->ntopics; i++) {
+		if ((t = strdup(dk->topics[i])) == NULL)
+			err(1, NULL);
+		if ((c2 = strrchr(t, ':')) == NULL || c2 == t)
+			errx(2, "-t %s: expected TOPIC:PARTITION:TIMESTAMP",
+			    dk->topics[i]);
+		*c2++ = '\0';
+		if ((c1 = strrchr(t, ':')) == NULL || c1 == t)
+			errx(2, "-t %s: expected TOPIC:PARTITION:TIMESTAMP",
+			    dk->topics[i]);
+		*c1++ = '\0';
+		pn = strtonum(c1, 0, INT32_MAX, &es);
+		if (es != NULL)
+			errx(2, "-t %s: partition %s", dk->topics[i], es);
+		ts = strtonum(c2, 0, INT64_MAX, &es);
+		if (es != NULL)
+			errx(2, "-t %s: timestamp %s", dk->topics[i], es);
+		rd_kafka_topic_partition_list_add(l, t, (int32_t)pn)->offset =
+		    ts;
+		free(t);
+	}
+	rk = client(dk, RD_KAFKA_PRODUCER, NULL);
+	if ((e = rd_kafka_offsets_for_times(rk, l, 10000)) != 0)
+		errx(1, "offsets for times: %s", rd_kafka_err2str(e));
+	for (i = 0; i < l->cnt; i++) {
+		tp = &l->elems[i];
+		if (tp->err != 0) {
+			warnx("%s/%d: %s", tp->topic, (int)tp->partition,
+			    rd_kafka_err2str(tp->err));
+			status = 1;
+		} else if (!dk->json && isatty(STDOUT_FILENO))
+			printf("%s [%d] offset %lld\n", tp->topic,
+			    (int)tp->partition, (long long)tp->offset);
+		else {
+			o = json_pack("{s:s,s:i,s:I}", "topic", tp->topic,
+			    "partition", (int)tp->partition, "offset",
+			    (json_int_t)tp->offset);
+			ds_out_json(o);
+			json_decref(o);
+		}
+	}
+	ds_out_flush();
+	rd_kafka_topic_partition_list_destroy(l);
+	rd_kafka_destroy(rk);
+	return status;
 }
 
 /* ------------------------------------------------------------------ */

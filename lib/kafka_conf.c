@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kafka.h"
 
@@ -18,9 +19,13 @@ dk_secret(const char *name)
 	    strstr(name, "secret") != NULL || strstr(name, "sasl") != NULL;
 }
 
-/* Set one property; a failure exits 2 without showing a secret value. */
+/*
+ * Set one property from where (a -F file's "path:line", NULL for -X); a
+ * failure exits 2 without showing a secret value.
+ */
 static void
-set(rd_kafka_conf_t *conf, const char *name, const char *val)
+set(rd_kafka_conf_t *conf, const char *name, const char *val,
+    const char *where)
 {
 	char errstr[512];
 
@@ -28,8 +33,39 @@ set(rd_kafka_conf_t *conf, const char *name, const char *val)
 	    RD_KAFKA_CONF_OK)
 		return;
 	if (dk_secret(name))
-		errx(2, "-X %s: invalid property or value", name);
+		snprintf(errstr, sizeof(errstr), "invalid property or value");
+	if (where != NULL)
+		errx(2, "%s: %s: %s", where, name, errstr);
 	errx(2, "-X %s: %s", name, errstr);
+}
+
+void
+dk_conf_add(struct dk *dk, const char *prop, const char *where)
+{
+	dk->props = reallocarray(dk->props, dk->nprops + 1,
+	    sizeof(*dk->props));
+	dk->propsrc = reallocarray(dk->propsrc, dk->nprops + 1,
+	    sizeof(*dk->propsrc));
+	if (dk->props == NULL || dk->propsrc == NULL ||
+	    (dk->props[dk->nprops] = strdup(prop)) == NULL)
+		err(1, NULL);
+	dk->propsrc[dk->nprops] = NULL;
+	if (where != NULL && (dk->propsrc[dk->nprops] = strdup(where)) == NULL)
+		err(1, NULL);
+	dk->nprops++;
+}
+
+void
+dk_conf_free(struct dk *dk)
+{
+	int i;
+
+	for (i = 0; i < dk->nprops; i++) {
+		free(dk->props[i]);
+		free(dk->propsrc[i]);
+	}
+	free(dk->props);
+	free(dk->propsrc);
 }
 
 rd_kafka_conf_t *
@@ -41,21 +77,21 @@ dk_conf(const struct dk *dk, const char *const *extra,
 	int i;
 
 	conf = rd_kafka_conf_new();
-	set(conf, "client.id", "ds-kafka-cat");
+	set(conf, "client.id", "ds-kafka-cat", NULL);
 	if (dk->brokers != NULL)
-		set(conf, "bootstrap.servers", dk->brokers);
+		set(conf, "bootstrap.servers", dk->brokers, NULL);
 	for (; extra != NULL && extra[0] != NULL; extra += 2)
-		set(conf, extra[0], extra[1]);
+		set(conf, extra[0], extra[1], NULL);
 	for (i = 0; i < dk->nprops; i++) {
 		if ((name = strdup(dk->props[i])) == NULL)
 			err(1, NULL);
 		eq = strchr(name, '=');
 		*eq = '\0';
-		set(conf, name, eq + 1);
+		set(conf, name, eq + 1, dk->propsrc[i]);
 		free(name);
 	}
 	for (; force != NULL && force[0] != NULL; force += 2)
-		set(conf, force[0], force[1]);
+		set(conf, force[0], force[1], NULL);
 	dk_callbacks(conf);
 	return conf;
 }
@@ -64,7 +100,7 @@ void
 dk_conf_file(struct dk *dk, const char *path)
 {
 	FILE *f;
-	char *line = NULL, *s, *e;
+	char *line = NULL, *s, *e, where[1024];
 	size_t cap = 0;
 	ssize_t n;
 	unsigned long lineno = 0;
@@ -82,17 +118,72 @@ dk_conf_file(struct dk *dk, const char *path)
 			continue;
 		if (strchr(s, '=') == NULL || *s == '=')
 			errx(2, "%s:%lu: expected name=value", path, lineno);
-		dk->props = reallocarray(dk->props, dk->nprops + 1,
-		    sizeof(*dk->props));
-		if (dk->props == NULL || (dk->props[dk->nprops] = strdup(s)) ==
-		    NULL)
-			err(1, NULL);
-		dk->nprops++;
+		snprintf(where, sizeof(where), "%s:%lu", path, lineno);
+		dk_conf_add(dk, s, where);
 	}
 	if (ferror(f))
 		err(2, "%s", path);
 	free(line);
 	fclose(f);
+}
+
+/* Transient connection trouble is said once in THROTTLE_MS at most. */
+#define THROTTLE_MS	5000
+
+static int
+throttled(void)
+{
+	static _Atomic int64_t last;
+	int64_t now = ds_now_ms();
+
+	if (now - last < THROTTLE_MS)
+		return 1;
+	last = now;
+	return 0;
+}
+
+void
+dk_conf_default(struct dk *dk)
+{
+	struct dk d;
+	const char *path, *home;
+	char buf[1024];
+	int i;
+
+	if ((path = getenv("DS_KAFKA_CONFIG")) == NULL || *path == '\0') {
+		if ((home = getenv("HOME")) == NULL)
+			return;
+		snprintf(buf, sizeof(buf), "%s/.config/ds/kafka.conf", home);
+		if (access(buf, F_OK) == -1)
+			return;
+		path = buf;
+	}
+	memset(&d, 0, sizeof(d));
+	dk_conf_file(&d, path);
+	/* the file's settings first: the command line's win */
+	for (i = 0; i < dk->nprops; i++)
+		dk_conf_add(&d, dk->props[i], dk->propsrc[i]);
+	dk_conf_free(dk);
+	dk->props = d.props;
+	dk->propsrc = d.propsrc;
+	dk->nprops = d.nprops;
+}
+
+int
+dk_conf_dump(const struct dk *dk)
+{
+	rd_kafka_conf_t *conf;
+	const char **kv;
+	size_t n, i;
+
+	conf = dk_conf(dk, NULL, NULL);
+	kv = rd_kafka_conf_dump(conf, &n);
+	for (i = 0; i + 1 < n; i += 2)
+		printf("%s = %s\n", kv[i], dk_secret(kv[i]) ? "(secret)" :
+		    kv[i + 1]);
+	rd_kafka_conf_dump_free(kv, n);
+	rd_kafka_conf_destroy(conf);
+	return 0;
 }
 
 static void
@@ -105,25 +196,27 @@ errorcb(rd_kafka_t *rk, int e, const char *reason, void *opaque)
 		rd_kafka_fatal_error(rk, buf, sizeof(buf));
 		errx(1, "kafka: fatal: %s", buf);
 	}
-	/* transient: librdkafka retries; say so once in a while only */
-	if (e == RD_KAFKA_RESP_ERR__TRANSPORT ||
-	    e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
-		static int64_t last;
-		int64_t now = ds_now_ms();
-
-		if (now - last < 5000)
-			return;
-		last = now;
-	}
+	/* the cause was logged when it happened (logcb's FAIL lines) */
+	if (e == RD_KAFKA_RESP_ERR__TRANSPORT || e == RD_KAFKA_RESP_ERR__SSL ||
+	    e == RD_KAFKA_RESP_ERR__AUTHENTICATION)
+		return;
+	if (e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && throttled())
+		return;
 	warnx("kafka: %s", reason);
 }
 
+/*
+ * Logs come from librdkafka's threads as they happen, errors only when
+ * the client is polled (not during a blocking metadata request): the
+ * root cause of a connection failure (TLS handshake, authentication,
+ * refused) is its FAIL log line, printed here at once.
+ */
 static void
 logcb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
 	(void)rk;
-	/* errors (level 3) also reach errorcb; print only worse here */
-	if (level <= 2 || level == 7)	/* 7: -X debug=... */
+	if (level <= 2 || level == 7 ||	/* 7: -X debug=... */
+	    (level == 3 && strcmp(fac, "FAIL") == 0 && !throttled()))
 		warnx("kafka: %s: %s", fac, buf);
 }
 

@@ -3,10 +3,10 @@
  * stored only after their envelopes were written, per-partition rate
  * limits (Spark's maxRatePerPartition) and ack-driven commits.
  *
- * Hot path: one rd_kafka_consumer_poll per message, the envelope built
- * in one reused buffer (a per-partition prefix holds the escaped topic
- * and partition), payload JSON validated by ds_json_check and copied as
- * it is; no allocation per message.
+ * Hot path: one poll of the consumer's queue per message, the envelope
+ * built in one reused buffer (a per-partition prefix holds the escaped
+ * topic and partition), payload JSON validated by ds_json_check and
+ * copied as it is (kafka_env.c); no allocation per message.
  */
 #include <sys/stat.h>
 
@@ -29,6 +29,7 @@ struct part {
 	size_t		 plen;
 	int		 owned;		/* in our current assignment */
 	int		 eof;		/* reached the end (-e) */
+	int		 ended;		/* reached -o e@ts: read no more */
 	int64_t		 next;		/* offset after the last one written */
 	int64_t		 stored;	/* next as last stored/committed */
 	int64_t		 acked;		/* last ack-mode commit */
@@ -43,6 +44,8 @@ struct part {
 struct cons {
 	const struct dk	*dk;
 	rd_kafka_t	*rk;
+	rd_kafka_queue_t *q;		/* no group: the simple consumer's */
+	rd_kafka_topic_t **rkts;	/* no group: one per -t, started */
 	struct part	*p;
 	size_t		 np;
 	size_t		 last;		/* last-hit cache for find() */
@@ -54,7 +57,7 @@ struct cons {
 	int		 afd, awfd;
 	struct ds_buf	 abuf;
 	struct ds_buf	 env;		/* the envelope being built */
-	struct ds_buf	 tmp;
+	struct ds_buf	 tmp;		/* its lossless extra fields */
 };
 
 static struct part *
@@ -106,111 +109,34 @@ msgpart(struct cons *c, const rd_kafka_message_t *m)
 	return p;
 }
 
-/*
- * Append valid JSON text without the white space outside strings, so
- * the envelope is compact and one line.
- */
+/* Write one message as -f (or -K, -D) says, in kcat's manner. */
 static void
-compact(struct ds_buf *b, const char *s, size_t n)
+emitfmt(struct cons *c, struct part *p, rd_kafka_message_t *m)
 {
-	const char *e = s + n;
-	char *q;
-
-	ds_buf_grow(b, n);
-	q = b->p + b->len;
-	while (s < e) {
-		switch (*s) {
-		case ' ':
-		case '\t':
-		case '\n':
-		case '\r':
-			s++;
-			break;
-		case '"':
-			*q++ = *s++;
-			while (*s != '"') {
-				if (*s == '\\')
-					*q++ = *s++;
-				*q++ = *s++;
-			}
-			*q++ = *s++;
-			break;
-		default:
-			*q++ = *s++;
-		}
-	}
-	b->len = (size_t)(q - b->p);
-}
-
-/* Append a payload as JSON text: parsed when valid JSON, or a string. */
-static int
-addpayload(struct cons *c, struct ds_buf *b, const char *s, size_t n,
-    enum dk_vmode mode, const char **why)
-{
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i;
-	char *q;
-
-	if (s == NULL) {
-		ds_buf_add(b, "null", 4);
-		return 0;
-	}
-	switch (mode) {
-	case DK_AUTO:
-	case DK_JSON:
-		if (ds_json_check(s, n, ds_opts.maxdepth, why) == 0) {
-			compact(b, s, n);
-			return 0;
-		}
-		if (mode == DK_JSON)
-			return -1;
-		/* FALLTHROUGH */
-	case DK_STRING:
-		ds_buf_addq(b, s, n);
-		return 0;
-	case DK_BASE64:
-		ds_buf_grow(b, (n + 2) / 3 * 4 + 2);
-		q = b->p + b->len;
-		*q++ = '"';
-		for (i = 0; i + 2 < n; i += 3) {
-			*q++ = b64[u[i] >> 2];
-			*q++ = b64[(u[i] & 3) << 4 | u[i + 1] >> 4];
-			*q++ = b64[(u[i + 1] & 15) << 2 | u[i + 2] >> 6];
-			*q++ = b64[u[i + 2] & 63];
-		}
-		if (i < n) {
-			*q++ = b64[u[i] >> 2];
-			if (i + 1 < n) {
-				*q++ = b64[(u[i] & 3) << 4 | u[i + 1] >> 4];
-				*q++ = b64[(u[i + 1] & 15) << 2];
-			} else {
-				*q++ = b64[(u[i] & 3) << 4];
-				*q++ = '=';
-			}
-			*q++ = '=';
-		}
-		*q++ = '"';
-		b->len = (size_t)(q - b->p);
-		return 0;
-	}
-	(void)c;
-	return 0;
+	c->env.len = 0;
+	dk_format(&c->env, c->dk->fmt, m, c->dk->nulls);
+	if (c->env.len > 0)
+		ds_out(c->env.p, c->env.len);
+	c->seen++;
+	p->next = m->offset + 1;
+	c->dirty = 1;
 }
 
 /* Write one message as an envelope (or report it as a bad record). */
 static void
 emit(struct cons *c, struct part *p, rd_kafka_message_t *m)
 {
-	struct ds_buf *b = &c->env;
+	struct ds_buf *b = &c->env, *x = &c->tmp;
 	rd_kafka_headers_t *hdrs;
-	const char *name, *why = NULL;
-	const void *val;
-	size_t size, i;
+	const char *why = NULL;
 	int64_t ts;
 
+	if (c->dk->fmt != NULL) {
+		emitfmt(c, p, m);
+		return;
+	}
 	b->len = 0;
+	x->len = 0;
 	ds_buf_add(b, p->prefix, p->plen);
 	ds_buf_addi(b, m->offset);
 	ds_buf_add(b, ",\"ts\":", 6);
@@ -219,22 +145,14 @@ emit(struct cons *c, struct part *p, rd_kafka_message_t *m)
 	else
 		ds_buf_add(b, "null", 4);
 	ds_buf_add(b, ",\"key\":", 7);
-	addpayload(c, b, m->key, m->key_len, DK_AUTO, &why);
-	ds_buf_add(b, ",\"headers\":{", 12);
-	if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR)
-		for (i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val,
-		    &size) == RD_KAFKA_RESP_ERR_NO_ERROR; i++) {
-			if (i > 0)
-				ds_buf_addc(b, ',');
-			ds_buf_addq(b, name, strlen(name));
-			ds_buf_addc(b, ':');
-			if (val == NULL)
-				ds_buf_add(b, "null", 4);
-			else
-				ds_buf_addq(b, val, size);
-		}
-	ds_buf_add(b, "},\"value\":", 10);
-	if (addpayload(c, b, m->payload, m->len, c->dk->vmode, &why) == -1) {
+	dk_encode(b, x, "key", m->key, m->key_len, c->dk->kmode, &why);
+	ds_buf_add(b, ",\"headers\":", 11);
+	if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		hdrs = NULL;
+	dk_headers(b, x, hdrs);
+	ds_buf_add(b, ",\"value\":", 9);
+	if (dk_encode(b, x, "value", m->payload, m->len, c->dk->vmode,
+	    &why) == -1) {
 		struct ds_line l;
 
 		l.p = m->payload;
@@ -244,6 +162,8 @@ emit(struct cons *c, struct part *p, rd_kafka_message_t *m)
 		l.toolong = 0;
 		ds_bad(&l, "%s", why);	/* exits unless skipped */
 	} else {
+		if (x->len > 0)
+			ds_buf_add(b, x->p, x->len);
 		ds_buf_addc(b, '}');
 		ds_out_line(b->p, b->len);
 		c->seen++;
@@ -626,7 +546,7 @@ rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 static int64_t
 startoffset(const char *o, int *ts)
 {
-	const char *e;
+	const char *e, *n;
 	long long v;
 
 	*ts = 0;
@@ -636,19 +556,24 @@ startoffset(const char *o, int *ts)
 		return RD_KAFKA_OFFSET_END;
 	if (strcmp(o, "stored") == 0)
 		return RD_KAFKA_OFFSET_STORED;
-	if (strncmp(o, "s@", 2) == 0) {
+	n = o;
+	if (strncmp(n, "s@", 2) == 0) {
 		*ts = 1;
-		o += 2;
+		n += 2;
 	}
-	v = strtonum(o[0] == '-' ? o + 1 : o, 0, INT64_MAX, &e);
+	v = strtonum(n[0] == '-' && !*ts ? n + 1 : n, 0, INT64_MAX, &e);
 	if (e != NULL)
-		errx(2, "-o %s: %s", o, e);
+		errx(2, "-o %s: %s %s", o, *ts ? "timestamp" : "offset", e);
 	if (*ts)
 		return v;
-	return o[0] == '-' ? RD_KAFKA_OFFSET_TAIL(v) : v;
+	return n[0] == '-' ? RD_KAFKA_OFFSET_TAIL(v) : v;
 }
 
-/* Assign every partition of the topics (or -p) without a group. */
+/*
+ * Without a group: start the simple consumer on every partition of the
+ * topics (or -p), all into one queue.  No group.id, so nothing looks up
+ * a group coordinator: topic read permission is all a read needs.
+ */
 static void
 assignall(struct cons *c)
 {
@@ -696,9 +621,76 @@ assignall(struct cons *c)
 			if (l->elems[i].offset < 0)
 				l->elems[i].offset = RD_KAFKA_OFFSET_END;
 	}
-	if ((e = rd_kafka_assign(c->rk, l)) != 0)
-		errx(1, "assign: %s", rd_kafka_err2str(e));
+	c->q = rd_kafka_queue_new(c->rk);
+	if ((c->rkts = calloc((size_t)dk->ntopics, sizeof(*c->rkts))) == NULL)
+		err(1, NULL);
+	for (i = 0; i < dk->ntopics; i++)
+		c->rkts[i] = rd_kafka_topic_new(c->rk, dk->topics[i], NULL);
+	for (j = 0; j < l->cnt; j++) {
+		for (i = 0; strcmp(dk->topics[i], l->elems[j].topic) != 0; i++)
+			;
+		if (rd_kafka_consume_start_queue(c->rkts[i],
+		    l->elems[j].partition, l->elems[j].offset, c->q) == -1)
+			errx(1, "%s/%d: %s", l->elems[j].topic,
+			    (int)l->elems[j].partition,
+			    rd_kafka_err2str(rd_kafka_last_error()));
+	}
 	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Stop the simple consumer of assignall(). */
+static void
+unassignall(struct cons *c)
+{
+	size_t i;
+	int t;
+
+	for (i = 0; i < c->np; i++)
+		for (t = 0; t < c->dk->ntopics; t++)
+			if (c->p[i].owned && strcmp(c->p[i].topic,
+			    c->dk->topics[t]) == 0) {
+				rd_kafka_consume_stop(c->rkts[t],
+				    c->p[i].partition);
+				break;
+			}
+	for (t = 0; t < c->dk->ntopics; t++)
+		rd_kafka_topic_destroy(c->rkts[t]);
+	free(c->rkts);
+	rd_kafka_queue_destroy(c->q);
+}
+
+/* The next message or event, from the group consumer or the simple one. */
+static rd_kafka_message_t *
+next(struct cons *c, int timeout)
+{
+	if (c->q == NULL)
+		return rd_kafka_consumer_poll(c->rk, timeout);
+	if (timeout > 0)		/* idle: errors (off the hot path) */
+		rd_kafka_poll(c->rk, 0);
+	return rd_kafka_consume_queue(c->q, timeout);
+}
+
+/*
+ * -o e@ts: is message m of partition p at or past the end time?  Then
+ * the partition is paused and ended; returns 1 when every partition
+ * has ended.
+ */
+static int
+pastend(struct cons *c, struct part *p, const rd_kafka_message_t *m)
+{
+	size_t i;
+
+	if (c->dk->endts < 0 && !p->ended)
+		return 0;
+	if (!p->ended && rd_kafka_message_timestamp(m, NULL) < c->dk->endts)
+		return 0;
+	if (!p->ended)
+		pause1(c, p, 1);
+	p->ended = 1;
+	for (i = 0; i < c->np; i++)
+		if (c->p[i].owned && !c->p[i].ended)
+			return 0;
+	return 1;
 }
 
 static int
@@ -710,7 +702,7 @@ alleof(struct cons *c)
 	for (i = 0; i < c->np; i++) {
 		if (!c->p[i].owned)
 			continue;
-		if (!c->p[i].eof || c->p[i].qn > 0)
+		if ((!c->p[i].eof && !c->p[i].ended) || c->p[i].qn > 0)
 			return 0;
 		n++;
 	}
@@ -730,6 +722,7 @@ consumeerr(struct cons *c, rd_kafka_message_t *m)
 	case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
 	case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
 	case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
+	case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
 		if (t != NULL)
 			warnx("%s/%d: %s", t, (int)m->partition,
 			    rd_kafka_message_errstr(m));
@@ -759,7 +752,7 @@ dk_consume(const struct dk *dk)
 	rd_kafka_topic_partition_list_t *subs;
 	rd_kafka_message_t *m;
 	struct part *p;
-	char errstr[512], privgroup[64];
+	char errstr[512];
 	int ne = 0, nf = 0, i, timeout, done = 0;
 	size_t k;
 
@@ -786,18 +779,11 @@ dk_consume(const struct dk *dk)
 				extra[ne++] = "2000";
 				break;
 			}
-	} else {
-		/*
-		 * librdkafka 2.0's assign() needs a group.id even though
-		 * nothing joins or commits; -X group.id=G (for -o stored)
-		 * overrides this private one.
-		 */
-		snprintf(privgroup, sizeof(privgroup), "ds-kafka-cat-%ld",
-		    (long)getpid());
-		extra[ne++] = "group.id";
-		extra[ne++] = privgroup;
-		extra[ne++] = "enable.auto.commit";
-		extra[ne++] = "false";
+	} else if (dk->offset != NULL && dk->offset[0] >= '0' &&
+	    dk->offset[0] <= '9') {
+		/* an offset that is not there is an error, not the end */
+		extra[ne++] = "auto.offset.reset";
+		extra[ne++] = "error";
 	}
 	extra[ne] = NULL;
 	force[nf++] = nostore[0];
@@ -815,10 +801,10 @@ dk_consume(const struct dk *dk)
 	if ((c.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr,
 	    sizeof(errstr))) == NULL)
 		errx(1, "kafka: %s", errstr);
-	rd_kafka_poll_set_consumer(c.rk);
 	if (dk->acks != NULL)
 		ackopen(&c);
 	if (dk->group != NULL) {
+		rd_kafka_poll_set_consumer(c.rk);
 		c.cooperative = strcmp(rd_kafka_rebalance_protocol(c.rk),
 		    "COOPERATIVE") == 0;
 		subs = rd_kafka_topic_partition_list_new(dk->ntopics);
@@ -836,7 +822,7 @@ dk_consume(const struct dk *dk)
 
 	timeout = 0;
 	while (!ds_stop && !done) {
-		m = rd_kafka_consumer_poll(c.rk, timeout);
+		m = next(&c, timeout);
 		if (m == NULL) {
 			/* idle: hand downstream what we have */
 			flushstore(&c);
@@ -863,6 +849,15 @@ dk_consume(const struct dk *dk)
 			continue;
 		}
 		p = msgpart(&c, m);
+		if (pastend(&c, p, m)) {
+			rd_kafka_message_destroy(m);
+			done = 1;
+			continue;
+		}
+		if (p->ended) {
+			rd_kafka_message_destroy(m);
+			continue;
+		}
 		p->eof = 0;
 		if (dk->maxrate > 0) {
 			hold(&c, p, m);
@@ -886,6 +881,8 @@ dk_consume(const struct dk *dk)
 		ackpoll(&c);
 	if (dk->group != NULL)
 		rd_kafka_consumer_close(c.rk);
+	else
+		unassignall(&c);
 	rd_kafka_destroy(c.rk);
 	for (k = 0; k < c.np; k++) {
 		free(c.p[k].topic);

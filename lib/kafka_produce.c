@@ -14,6 +14,7 @@
  */
 #include <err.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,9 +28,12 @@ struct prod {
 	int		 intxn;		/* a transaction is open */
 	int		 aborting;	/* purged messages are no failure */
 	int		 marked;	/* a batch marker was seen */
+	int		 failfast;	/* stop at the first bad line */
 	rd_kafka_consumer_group_metadata_t *cgmd;	/* -G, or NULL */
 	struct ds_buf	 kb, vb, nb, hb;	/* key, value, header name, value */
+	struct ds_buf	 tmp;
 	struct ds_path	 envkey, envval, envpart, envhdr, envoff;
+	struct ds_path	 envktext, envkenc, envvtext, envvenc, envhlist;
 };
 
 static int	txnbegin(struct prod *);
@@ -133,6 +137,124 @@ headers(struct prod *pr, struct ds_span v)
 	return h;
 }
 
+/* Does line l mention the field name at all?  (Most envelopes do not.) */
+static int
+mentions(const struct ds_line *l, const char *name)
+{
+	return memmem(l->p, l->len, name, strlen(name)) != NULL;
+}
+
+/*
+ * The bytes of an envelope's key or value v (see kafka_env.c): its
+ * _text when that still compacts to v's text (v was not changed on the
+ * way), else what its _encoding says, else bytes().  Returns 0, or -1
+ * after reporting a bad record.
+ */
+static int
+envbytes(struct prod *pr, const struct ds_line *l, const struct ds_path *tf,
+    const struct ds_path *ef, struct ds_span v, struct ds_buf *b,
+    const char **p, size_t *n)
+{
+	struct ds_span t;
+	const char *why;
+	size_t tlen;
+
+	if (mentions(l, "_text\"") && ds_json_get(l->p, l->len, tf, &t) &&
+	    ds_json_type(t.p, t.len) == DS_JSTR) {
+		b->len = 0;
+		ds_json_str(t, b);
+		tlen = b->len;
+		if (ds_json_check(b->p, tlen, ds_opts.maxdepth, &why) == 0) {
+			ds_json_compact(b->p, tlen, b);
+			if (b->len - tlen == v.len &&
+			    memcmp(b->p + tlen, v.p, v.len) == 0) {
+				*p = b->p;
+				*n = tlen;
+				return 0;
+			}
+		}
+	}
+	if (mentions(l, "_encoding\"") && ds_json_get(l->p, l->len, ef, &t)) {
+		if (t.len == 6 && memcmp(t.p, "\"json\"", 6) == 0) {
+			*p = v.p;
+			*n = v.len;
+			return 0;
+		}
+		if (t.len == 8 && memcmp(t.p, "\"base64\"", 8) == 0) {
+			pr->tmp.len = 0;
+			b->len = 0;
+			if (ds_json_str(v, &pr->tmp) == -1 ||
+			    ds_b64dec(b, pr->tmp.p, pr->tmp.len) == -1) {
+				ds_bad(l, "%s is not base64", ef->text);
+				return -1;
+			}
+			ds_buf_addc(b, '\0');
+			*p = b->p;
+			*n = b->len - 1;
+			return 0;
+		}
+	}
+	bytes(v, b, p, n);
+	return 0;
+}
+
+/*
+ * Headers from an envelope's header_list (kafka_env.c): [name, value]
+ * or [name, base64, "base64"] in order, duplicates kept.  Used only when
+ * the headers object rendered from it is the envelope's (obj); NULL
+ * otherwise.
+ */
+static rd_kafka_headers_t *
+hdrlist(struct prod *pr, const struct ds_line *l, struct ds_span obj)
+{
+	rd_kafka_headers_t *h;
+	struct ds_span ls;
+	json_t *a, *e, *nm, *v;
+	size_t i;
+	int ok = 1;
+
+	if (!mentions(l, "\"header_list\"") ||
+	    !ds_json_get(l->p, l->len, &pr->envhlist, &ls) ||
+	    (a = json_loadb(ls.p, ls.len, JSON_ALLOW_NUL, NULL)) == NULL)
+		return NULL;
+	h = rd_kafka_headers_new(8);
+	json_array_foreach(a, i, e) {
+		nm = json_array_get(e, 0);
+		v = json_array_get(e, 1);
+		if (!json_is_string(nm) || (v == NULL ||
+		    !(json_is_string(v) || json_is_null(v)))) {
+			ok = 0;
+			break;
+		}
+		pr->hb.len = 0;
+		if (json_is_null(v))
+			rd_kafka_header_add(h, json_string_value(nm), -1,
+			    NULL, 0);
+		else if (json_is_string(json_array_get(e, 2))) {
+			if (ds_b64dec(&pr->hb, json_string_value(v),
+			    json_string_length(v)) == -1) {
+				ok = 0;
+				break;
+			}
+			ds_buf_addc(&pr->hb, '\0');
+			rd_kafka_header_add(h, json_string_value(nm), -1,
+			    pr->hb.p, (ssize_t)pr->hb.len - 1);
+		} else
+			rd_kafka_header_add(h, json_string_value(nm), -1,
+			    json_string_value(v), (ssize_t)json_string_length(v));
+	}
+	json_decref(a);
+	pr->tmp.len = 0;
+	if (ok)
+		dk_headers(&pr->tmp, NULL, h);
+	if (!ok || pr->tmp.len != obj.len ||
+	    memcmp(pr->tmp.p, obj.p, obj.len) != 0) {
+		rd_kafka_headers_destroy(h);
+		return NULL;
+	}
+	return h;
+}
+
 static int
 isenvelope(struct prod *pr, const struct ds_line *l)
 {
@@ -144,56 +266,18 @@ isenvelope(struct prod *pr, const struct ds_line *l)
 	    ds_json_get(l->p, l->len, &pr->envpart, &v);
 }
 
-/* Produce one record; returns 0, or -1 after reporting a failure. */
+/*
+ * Send one message (headers h, NULL for none, are taken over) for line l
+ * of file fileidx; returns 0, or -1 after reporting a failure.
+ */
 static int
-produce1(struct prod *pr, const struct ds_line *l, int fileidx)
+send1(struct prod *pr, int32_t part, const char *key, size_t klen,
+    const char *val, size_t vlen, rd_kafka_headers_t *h, int fileidx,
+    const struct ds_line *l)
 {
 	const struct dk *dk = pr->dk;
-	const struct ds_path *kf, *vf, *pf, *hf;
-	struct ds_span v;
-	const char *key = NULL, *val;
-	size_t klen = 0, vlen;
-	int32_t part = dk->partition >= 0 ? dk->partition :
-	    RD_KAFKA_PARTITION_UA;
-	int64_t i;
-	rd_kafka_headers_t *h = NULL;
 	rd_kafka_resp_err_t e;
 
-	kf = &dk->keyf;
-	vf = &dk->valf;
-	pf = &dk->partf;
-	hf = &dk->hdrf;
-	if (vf->n == 0 && isenvelope(pr, l)) {
-		if (kf->n == 0)
-			kf = &pr->envkey;
-		vf = &pr->envval;
-		if (pf->n == 0)
-			pf = &pr->envpart;
-		if (hf->n == 0)
-			hf = &pr->envhdr;
-	}
-	if (kf->n > 0 && ds_json_get(l->p, l->len, kf, &v))
-		bytes(v, &pr->kb, &key, &klen);
-	if (vf->n == 0) {
-		val = l->p;
-		vlen = l->len;
-	} else if (ds_json_get(l->p, l->len, vf, &v))
-		bytes(v, &pr->vb, &val, &vlen);
-	else {
-		ds_bad(l, "no value field \"%s\"", vf->text);
-		return 0;
-	}
-	if (pf->n > 0 && dk->partition < 0 &&
-	    ds_json_get(l->p, l->len, pf, &v)) {
-		if (ds_json_int(v, &i) == -1 || i < 0 || i > INT32_MAX) {
-			ds_bad(l, "partition field \"%s\" is not a partition",
-			    pf->text);
-			return 0;
-		}
-		part = (int32_t)i;
-	}
-	if (hf->n > 0 && ds_json_get(l->p, l->len, hf, &v))
-		h = headers(pr, v);
 	if (dk->txnid != NULL && txnbegin(pr) == -1) {
 		if (h != NULL)
 			rd_kafka_headers_destroy(h);
@@ -221,6 +305,12 @@ produce1(struct prod *pr, const struct ds_line *l, int fileidx)
 			    RD_KAFKA_V_END);
 		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
+		if (ds_stop) {		/* interrupted: the line is not sent */
+			if (h != NULL)
+				rd_kafka_headers_destroy(h);
+			pr->failed = 1;
+			return -1;
+		}
 		rd_kafka_poll(pr->rk, 50);	/* let deliveries drain */
 	}
 	if (e != 0) {
@@ -235,12 +325,208 @@ produce1(struct prod *pr, const struct ds_line *l, int fileidx)
 	return 0;
 }
 
-/* Wait until every message is delivered or has failed. */
+/* Produce one record; returns 0, or -1 after reporting a failure. */
+static int
+produce1(struct prod *pr, const struct ds_line *l, int fileidx)
+{
+	const struct dk *dk = pr->dk;
+	const struct ds_path *kf, *vf, *pf, *hf;
+	struct ds_span v;
+	const char *key = NULL, *val;
+	size_t klen = 0, vlen;
+	int32_t part = dk->partition >= 0 ? dk->partition :
+	    RD_KAFKA_PARTITION_UA;
+	int64_t i;
+	rd_kafka_headers_t *h = NULL;
+	int env = 0;
+
+	kf = &dk->keyf;
+	vf = &dk->valf;
+	pf = &dk->partf;
+	hf = &dk->hdrf;
+	if (vf->n == 0 && isenvelope(pr, l)) {
+		env = 1;
+		if (kf->n == 0)
+			kf = &pr->envkey;
+		vf = &pr->envval;
+		if (pf->n == 0)
+			pf = &pr->envpart;
+		if (hf->n == 0)
+			hf = &pr->envhdr;
+	}
+	if (kf->n > 0 && ds_json_get(l->p, l->len, kf, &v)) {
+		if (kf != &pr->envkey)
+			bytes(v, &pr->kb, &key, &klen);
+		else if (envbytes(pr, l, &pr->envktext, &pr->envkenc, v,
+		    &pr->kb, &key, &klen) == -1)
+			return 0;
+	}
+	if (vf->n == 0) {
+		val = l->p;
+		vlen = l->len;
+	} else if (ds_json_get(l->p, l->len, vf, &v)) {
+		if (!env)
+			bytes(v, &pr->vb, &val, &vlen);
+		else if (envbytes(pr, l, &pr->envvtext, &pr->envvenc, v,
+		    &pr->vb, &val, &vlen) == -1)
+			return 0;
+	} else {
+		ds_bad(l, "no value field \"%s\"", vf->text);
+		return 0;
+	}
+	if (pf->n > 0 && dk->partition < 0 &&
+	    ds_json_get(l->p, l->len, pf, &v)) {
+		if (ds_json_int(v, &i) == -1 || i < 0 || i > INT32_MAX) {
+			ds_bad(l, "partition field \"%s\" is not a partition",
+			    pf->text);
+			return 0;
+		}
+		part = (int32_t)i;
+	}
+	if (hf->n > 0 && ds_json_get(l->p, l->len, hf, &v) &&
+	    (hf != &pr->envhdr || (h = hdrlist(pr, l, v)) == NULL))
+		h = headers(pr, v);
+	return send1(pr, part, key, klen, val, vlen, h, fileidx, l);
+}
+
+/* -H name=value (or name alone: a null value) headers, or NULL. */
+static rd_kafka_headers_t *
+cliheaders(const struct dk *dk)
+{
+	rd_kafka_headers_t *h;
+	const char *eq;
+	int i;
+
+	if (dk->nhdrs == 0)
+		return NULL;
+	h = rd_kafka_headers_new((size_t)dk->nhdrs);
+	for (i = 0; i < dk->nhdrs; i++) {
+		if ((eq = strchr(dk->hdrs[i], '=')) == NULL)
+			rd_kafka_header_add(h, dk->hdrs[i], -1, NULL, 0);
+		else
+			rd_kafka_header_add(h, dk->hdrs[i],
+			    eq - dk->hdrs[i], eq + 1, -1);
+	}
+	return h;
+}
+
+/*
+ * Plain text (kcat's -P): the bytes of l are one message, the key
+ * before the first -K delimiter (none: no key), -Z sending an empty key
+ * or value as null.
+ */
+static int
+text1(struct prod *pr, const struct ds_line *l, int fileidx)
+{
+	const struct dk *dk = pr->dk;
+	const char *key = NULL, *val = l->p, *d;
+	size_t klen = 0, vlen = l->len, n;
+	rd_kafka_headers_t *h;
+
+	if (dk->keydelim != NULL && (n = strlen(dk->keydelim)) > 0 &&
+	    (d = memmem(l->p, l->len, dk->keydelim, n)) != NULL) {
+		key = l->p;
+		klen = (size_t)(d - l->p);
+		val = d + n;
+		vlen = l->len - klen - n;
+		if (dk->nulls && klen == 0)
+			key = NULL;
+	}
+	if (vlen == 0)
+		val = dk->nulls ? NULL : "";
+	h = cliheaders(dk);
+	if (dk->txnid != NULL && txnbegin(pr) == -1) {
+		if (h != NULL)
+			rd_kafka_headers_destroy(h);
+		return -1;
+	}
+	return send1(pr, dk->partition >= 0 ? dk->partition :
+	    RD_KAFKA_PARTITION_UA, key, klen, val, vlen, h, fileidx, l);
+}
+
+/* The whole of f in *line (getdelim without a delimiter). */
+static ssize_t
+slurp(FILE *f, char **line, size_t *cap)
+{
+	size_t n = 0, r;
+
+	for (;;) {
+		if (n + 65536 > *cap) {
+			*cap = n + 65536;
+			if ((*line = realloc(*line, *cap)) == NULL)
+				err(1, NULL);
+		}
+		if ((r = fread(*line + n, 1, *cap - n, f)) == 0)
+			break;
+		n += r;
+		if (n > ds_opts.maxline)
+			break;		/* too long: reported by the caller */
+	}
+	return ferror(f) ? -1 : (ssize_t)n;
+}
+
+/*
+ * Produce file i as plain text, as kcat does: standard input (and with
+ * -l a file) in -D delimited records (one byte, newline by default;
+ * empty ones skipped), a file named without -l as one message.  Records
+ * are at most --max-line bytes.
+ */
+static void
+textfile(struct prod *pr, const char *path, int i)
+{
+	FILE *f;
+	struct ds_line l;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int delim = pr->dk->msgdelim != NULL ? pr->dk->msgdelim[0] : '\n';
+
+	if (strcmp(path, "-") != 0 && !pr->dk->lines)
+		delim = EOF;
+	if (strcmp(path, "-") == 0)
+		f = stdin;
+	else if ((f = fopen(path, "r")) == NULL)
+		err(1, "%s", path);
+	l.src = pr->files[i];
+	l.lineno = 0;
+	l.toolong = 0;
+	while (!pr->failed && !ds_stop && (n = delim == EOF ?
+	    slurp(f, &line, &cap) : getdelim(&line, &cap, delim, f)) != -1) {
+		l.lineno++;
+		if (delim != EOF && n > 0 && line[n - 1] == delim)
+			n--;
+		l.p = line;
+		l.len = (size_t)n;
+		if (delim != EOF && l.len == 0)
+			continue;	/* as kcat: no message for "" */
+		if (l.len > ds_opts.maxline) {
+			l.toolong = 1;
+			ds_bad(&l, "longer than %zu bytes", ds_opts.maxline);
+			if (pr->failfast) {
+				pr->failed = 1;
+				break;
+			}
+		} else if (text1(pr, &l, i) == -1)
+			break;
+		if (delim == EOF)
+			break;
+	}
+	if (ferror(f) && !ds_stop)
+		err(1, "%s", path);
+	free(line);
+	if (f != stdin)
+		fclose(f);
+}
+
+/*
+ * Wait until every message is delivered or has failed, or a signal says
+ * stop (what is still queued is then reported as not delivered).
+ */
 static void
 drain(struct prod *pr)
 {
-	while (rd_kafka_outq_len(pr->rk) > 0)
-		if (rd_kafka_flush(pr->rk, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+	while (rd_kafka_outq_len(pr->rk) > 0 && !ds_stop)
+		if (rd_kafka_flush(pr->rk, 200) == RD_KAFKA_RESP_ERR_NO_ERROR)
 			break;
 }
 
@@ -372,7 +658,7 @@ txnend(struct prod *pr)
 	 * was added to the transaction yet, which the broker refuses.
 	 */
 	if (!pr->failed)
-		rd_kafka_flush(pr->rk, 30000);
+		drain(pr);
 	txnabort(pr);
 }
 
@@ -407,6 +693,11 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 	ds_path_parse("partition", &pr.envpart);
 	ds_path_parse("headers", &pr.envhdr);
 	ds_path_parse("offset", &pr.envoff);
+	ds_path_parse("key_text", &pr.envktext);
+	ds_path_parse("key_encoding", &pr.envkenc);
+	ds_path_parse("value_text", &pr.envvtext);
+	ds_path_parse("value_encoding", &pr.envvenc);
+	ds_path_parse("header_list", &pr.envhlist);
 	txn[0] = "transactional.id";
 	txn[1] = dk->txnid;
 	conf = dk_conf(dk, extra, dk->txnid != NULL ? txn : NULL);
@@ -425,7 +716,19 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 			    dk->group);
 	}
 
+	/*
+	 * Fail fast on a bad line, but only after every record before it
+	 * is delivered: ds_bad() reports and returns (as with --skip-bad),
+	 * and the loop stops at the first bad line.
+	 */
+	pr.failfast = !ds_opts.skipbad && ds_opts.deadletter == NULL;
+	if (pr.failfast)
+		ds_opts.skipbad = 1;
 	for (i = 0; i < nfiles && !pr.failed && !ds_stop; i++) {
+		if (dk->text) {
+			textfile(&pr, files[i], i);
+			continue;
+		}
 		in = ds_in_open(files[i], ds_opts.maxline);
 		while (!pr.failed && ds_in_next(in, &l)) {
 			if (ds_is_control(l.p, l.len)) {
@@ -434,10 +737,13 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 					break;
 				continue;
 			}
-			if (ds_check_line(&l, 0) == -1)
-				continue;
-			if (produce1(&pr, &l, i) == -1)
+			if (ds_check_line(&l, 0) == 0 &&
+			    produce1(&pr, &l, i) == -1)
 				break;
+			if (pr.failfast && ds_bad_count > 0) {
+				pr.failed = 1;
+				break;
+			}
 		}
 		ds_in_close(in);
 	}
@@ -446,8 +752,11 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 	drain(&pr);
 	ds_out_flush();
 	if (rd_kafka_outq_len(pr.rk) > 0) {
-		warnx("%d message(s) not delivered", rd_kafka_outq_len(pr.rk));
+		warnx("%d message(s) not delivered%s", rd_kafka_outq_len(pr.rk),
+		    ds_stop ? " (interrupted)" : "");
 		pr.failed = 1;
+		rd_kafka_purge(pr.rk, RD_KAFKA_PURGE_F_QUEUE |
+		    RD_KAFKA_PURGE_F_INFLIGHT);
 	}
 	if (pr.cgmd != NULL)
 		rd_kafka_consumer_group_metadata_destroy(pr.cgmd);
@@ -457,10 +766,16 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 	ds_path_free(&pr.envpart);
 	ds_path_free(&pr.envhdr);
 	ds_path_free(&pr.envoff);
+	ds_path_free(&pr.envktext);
+	ds_path_free(&pr.envkenc);
+	ds_path_free(&pr.envvtext);
+	ds_path_free(&pr.envvenc);
+	ds_path_free(&pr.envhlist);
 	ds_buf_free(&pr.kb);
 	ds_buf_free(&pr.vb);
 	ds_buf_free(&pr.nb);
 	ds_buf_free(&pr.hb);
+	ds_buf_free(&pr.tmp);
 	free(pr.files);
 	return pr.failed ? 1 : 0;
 }

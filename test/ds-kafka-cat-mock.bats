@@ -99,8 +99,9 @@ G="-X session.timeout.ms=6000"
 	got=$(printf '%s\n' "$output" | jq -c '[.partition,.offset,.value.i]' | sort)
 	want=$(expected 3000 | sort)
 	[ "$got" = "$want" ]
-	# every envelope has the documented fields in order
-	printf '%s\n' "$output" | head -1 | jq -e 'keys_unsorted == ["topic","partition","offset","ts","key","headers","value"]'
+	# every envelope has the documented fields in order, and value_text
+	# (json.dumps writes white space) after them
+	printf '%s\n' "$output" | head -1 | jq -e 'keys_unsorted == ["topic","partition","offset","ts","key","headers","value","value_text"]'
 	bad=$(printf '%s\n' "$output" | jq -c --arg t "$t" 'select(.topic != $t or .key != null or .value.k != ("k" + (.value.i|tostring)))' | wc -l)
 	[ "$bad" -eq 0 ]
 }
@@ -275,4 +276,77 @@ G="-X session.timeout.ms=6000"
 	wait_for 10 grep -qxF "error frobnicate 1" "$MD/out"
 	grep -q "ds-kafka-cat: <stdin>:[0-9]*: unknown command" "$MD/err"
 	mock rtt 1 0
+}
+
+# --- the five bugs of issue 18, each with the fault that showed it
+
+@test "mock: a bad line stops -P only after every record before it is delivered" {
+	t=$(uniq_name mbadline)
+	mock topic "$t" 3
+	{ seq 1 20000; echo 'not json'; echo 20001; } >in
+	run -1 --separate-stderr ds-kafka-cat -P -b "$B" -t "$t" in
+	[[ "$stderr" == *"in:20001: invalid JSON at byte 1"* ]]
+	got=$(timeout 30 kcat -b "$B" -C -t "$t" -e -q -f '%s\n' | sort -n)
+	[ "$got" = "$(seq 1 20000)" ]
+	# with --skip-bad the run goes on and the line after is sent too
+	t2=$(uniq_name mbadskip)
+	mock topic "$t2" 1
+	run -0 --separate-stderr ds-kafka-cat -P -b "$B" -t "$t2" --skip-bad in
+	[ "$(timeout 30 kcat -b "$B" -C -t "$t2" -e -q -f '%s\n' | wc -l)" -eq 20001 ]
+}
+
+@test "mock: SIGINT and SIGTERM stop -P while a message cannot be delivered" {
+	for sig in INT TERM; do
+		echo '{"a":1}' | ds-kafka-cat -P -b 127.0.0.1:1 -t x \
+		    2>err.$sig &
+		pid=$!
+		pids=$pid
+		# it is in its delivery wait once the refused connect is told
+		wait_for 20 grep -q "Connection refused" err.$sig
+		kill -$sig $pid
+		wait_for 10 sh -c "! kill -0 $pid"
+		st=0
+		wait $pid || st=$?
+		[ "$st" -eq 1 ]
+		grep -q "1 message(s) not delivered (interrupted)" err.$sig
+	done
+}
+
+@test "mock: reading without -G needs no group coordinator (FindCoordinator refused)" {
+	t=$(uniq_name mnogroup)
+	mock topic "$t" 2
+	seq 1 10 | ds-kafka-cat -P -b "$B" -t "$t"
+	mock error FindCoordinator GROUP_AUTHORIZATION_FAILED GROUP_AUTHORIZATION_FAILED GROUP_AUTHORIZATION_FAILED GROUP_AUTHORIZATION_FAILED
+	run -0 --separate-stderr timeout 30 ds-kafka-cat -b "$B" -t "$t" -e
+	mock clear FindCoordinator
+	[ "$(printf '%s\n' "$output" | jq .value | sort -n | tr '\n' ' ')" = "$(seq 1 10 | tr '\n' ' ')" ]
+}
+
+@test "mock: root causes are named (TLS against plaintext, offset past the end, -o stored, -F line, -o s@)" {
+	t=$(uniq_name mcause)
+	mock topic "$t" 1
+	seq 1 5 | ds-kafka-cat -P -b "$B" -t "$t"
+	# the TLS handshake failure is said at once, not a bare timeout
+	run --separate-stderr timeout 5 ds-kafka-cat -L -b "$B" -X security.protocol=ssl
+	# (librdkafka says "SSL handshake failed" or "in state SSL_HANDSHAKE")
+	printf '%s\n' "$stderr" | grep -Eqi 'SSL.handshake'
+	run -1 --separate-stderr timeout 30 ds-kafka-cat -b "$B" -t "$t" -p 0 -o 100 -e
+	[ -z "$output" ]
+	[[ "$stderr" == *"$t/0: "*"Offset out of range"* ]]
+	run -2 --separate-stderr ds-kafka-cat -b "$B" -t "$t" -o stored -e
+	[[ "$stderr" == *"-o stored: needs -G GROUP or -X group.id=G"* ]]
+	printf '# comment\nclient.id=x\nno.such.prop=1\n' >conf
+	run -2 --separate-stderr ds-kafka-cat -b "$B" -t "$t" -F conf -e
+	[[ "$stderr" == *"conf:3: no.such.prop: "* ]]
+	run -2 --separate-stderr ds-kafka-cat -b "$B" -t "$t" -o s@abc -e
+	[[ "$stderr" == *"-o s@abc: timestamp invalid"* ]]
+}
+
+@test "mock: -P --text -l: a line over --max-line stops the run after the lines before it are delivered" {
+	t=$(uniq_name mtextbad)
+	mock topic "$t" 1
+	{ seq 1 100; printf '%02000d\n' 0; echo 101; } >in
+	run -1 --separate-stderr ds-kafka-cat -P -b "$B" -t "$t" -l --max-line 1024 in
+	[[ "$stderr" == *"in:101: longer than 1024 bytes"* ]]
+	[ "$(timeout 30 kcat -b "$B" -C -t "$t" -e -q -f '%s\n' | sort -n)" = "$(seq 1 100)" ]
 }

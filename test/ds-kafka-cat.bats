@@ -76,13 +76,15 @@ committed_is() {
 	printf '"quoted"' | kcat -b "$B" -P -t "$t" -p 0 -k '{"k":1}'
 	run -0 --separate-stderr timeout 30 ds-kafka-cat -b "$B" -t "$t" -p 0 -e
 	got=$(printf '%s\n' "$output" | jq -c 'del(.ts)')
-	want='{"topic":"'$t'","partition":0,"offset":0,"key":"key1","headers":{"h1":"v1","h2":"v2"},"value":{"a":[1,"x"]}}
+	# keys are text; a payload that re-serializing would change carries
+	# its text (white space) or says it is JSON text (a string)
+	want='{"topic":"'$t'","partition":0,"offset":0,"key":"key1","headers":{"h1":"v1","h2":"v2"},"value":{"a":[1,"x"]},"value_text":"{\"a\": [1, \"x\"]}"}
 {"topic":"'$t'","partition":0,"offset":1,"key":null,"headers":{},"value":"plain text"}
-{"topic":"'$t'","partition":0,"offset":2,"key":42,"headers":{},"value":null}
-{"topic":"'$t'","partition":0,"offset":3,"key":{"k":1},"headers":{},"value":"quoted"}'
+{"topic":"'$t'","partition":0,"offset":2,"key":"42","headers":{},"value":null}
+{"topic":"'$t'","partition":0,"offset":3,"key":"{\"k\":1}","headers":{},"value":"quoted","value_encoding":"json"}'
 	[ "$got" = "$want" ]
 	# the envelope text itself is compact and ts is epoch ms
-	[ "$(printf '%s\n' "$output" | head -1 | grep -c '"value":{"a":\[1,"x"\]}}$')" -eq 1 ]
+	[ "$(printf '%s\n' "$output" | head -1 | grep -c '"value":{"a":\[1,"x"\]},')" -eq 1 ]
 	[ "$(printf '%s\n' "$output" | jq -s 'map(select(.ts < 1600000000000)) | length')" -eq 0 ]
 	# --value string and base64 force a string
 	run -0 --separate-stderr timeout 30 ds-kafka-cat -b "$B" -t "$t" -p 0 -e --value string
@@ -365,4 +367,72 @@ committed_is() {
 	fill "$t" 3
 	run -0 --separate-stderr timeout 30 ds-kafka-cat -F props -b "$B" -t "$t" -e
 	[ "${#lines[@]}" -eq 3 ]
+}
+
+# awkward NAME: fill topic NAME, partition 0, with the payloads, keys
+# and headers a copy must keep: binary, null, empty, the text null,
+# quoted, white space, large integers, tabs, duplicate and null headers
+awkward() {
+	local P="kcat -b $B -P -t $1 -p 0 -l"
+	printf '\000\377\376' >f1
+	$P -k k1 f1
+	printf 'null' >f2
+	$P f2
+	printf '"quoted"' >f3
+	$P -k '"q"' f3
+	printf ' {"a": 1, "s": "x  y"}\t' >f4
+	$P -k 1796126184878123457 -H a=1 -H b=2 -H a=3 f4
+	printf '1796126184878123457' >f5
+	$P -H h f5
+	printf '{"n":123456789012345678901234567890}' >f6
+	$P -k "$(printf '\377\001')" -H "bin=$(printf '\377')" f6
+	printf 'plain\ttext' >f7
+	$P -k null f7
+	printf '"\\u0041"' >f8
+	$P f8
+	printf '{"k":"","v":""}\n{"k":null,"v":null}\n{"k":" ","v":" "}\n' |
+	    ds-kafka-cat -P -b "$B" -t "$1" -p 0 --key-field k --value-field v
+}
+
+# dump TOPIC: every message's key, headers and value, length-prefixed
+dump() {
+	timeout 30 kcat -b "$B" -C -t "$1" -e -q -Z -f '%K:%k|%h|%S:%s\n'
+}
+
+@test "kafka: a topic copied through ds-kafka-cat | ds-kafka-cat -P is byte-identical (kcat)" {
+	src=$(uniq_name ksrc) dst=$(uniq_name kdst)
+	awkward "$src"
+	dump "$src" >want
+	[ "$(grep -c . want)" -eq 11 ]
+	timeout 30 ds-kafka-cat -b "$B" -t "$src" -e >env
+	timeout 30 ds-kafka-cat -P -b "$B" -t "$dst" env
+	dump "$dst" >got
+	cmp want got
+	# what the pipe sees: keys are strings, JSON payloads parsed
+	[ "$(jq -c '[.key, .value]' env | sed -n '3p;4p;7p')" = '["\"q\"","quoted"]
+["1796126184878123457",{"a":1,"s":"x  y"}]
+["null","plain\ttext"]' ]
+	# large integers as written (jq would round them)
+	sed -n 5p env | grep -q '"key":null,"headers":{"h":null},"value":1796126184878123457}$'
+	# duplicate headers: the object keeps the last, the list all in order
+	[ "$(sed -n 4p env | jq -c '[.headers, .header_list]')" = '[{"b":"2","a":"3"},[["a","1"],["b","2"],["a","3"]]]' ]
+	# the key selects as text, large as it is
+	[ "$(jq -c 'select(.key == "1796126184878123457") | .offset' env)" = 3 ]
+	# --key json parses keys and stays lossless; --value base64 as well
+	timeout 30 ds-kafka-cat -b "$B" -t "$src" -e --key json --value base64 |
+	    timeout 30 ds-kafka-cat -P -b "$B" -t "${dst}_2"
+	dump "${dst}_2" >got2
+	cmp want got2
+}
+
+@test "kafka: a value changed on the way wins over the stale value_text" {
+	t=$(uniq_name kstale)
+	printf '{"app": "a", "n": 1}' | kcat -b "$B" -P -t "$t" -p 0
+	printf '"s"' | kcat -b "$B" -P -t "$t" -p 0
+	timeout 30 ds-kafka-cat -b "$B" -t "$t" -e |
+	    ds-map 'if .offset == 0 then .value.n = 2 else .value = "t" end' |
+	    timeout 30 ds-kafka-cat -P -b "$B" -t "${t}_out"
+	run -0 timeout 30 kcat -b "$B" -C -t "${t}_out" -e -q -f '%s\n'
+	[ "$output" = '{"app":"a","n":2}
+"t"' ]
 }
