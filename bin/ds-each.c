@@ -54,6 +54,7 @@ static struct {
 	int		 infd;		/* the batch's records */
 	int		 outfd;		/* COMMAND's output for the batch */
 	struct ds_buf	 ib;		/* records not yet in infd */
+	struct ds_buf	 ob;		/* --persist: output not yet in outfd */
 	int64_t		 nrec;		/* records in the batch */
 	struct cmd	 c;
 	char		 where[40];	/* "batch 7: " */
@@ -117,11 +118,11 @@ reader(int fd, const char *name)
 }
 
 static void
-spill(void)
+spill(int fd, struct ds_buf *b)
 {
-	if (ds_writeall(E.infd, E.ib.p, E.ib.len) == -1)
+	if (ds_writeall(fd, b->p, b->len) == -1)
 		err(1, "spool");
-	ds_buf_reset(&E.ib);
+	ds_buf_reset(b);
 }
 
 static void
@@ -133,7 +134,7 @@ data(void *ctx, const struct ds_line *l)
 	ds_buf_addc(&E.ib, '\n');
 	E.nrec++;
 	if (E.ib.len >= WBUF)
-		spill();
+		spill(E.infd, &E.ib);
 }
 
 static void
@@ -399,9 +400,12 @@ coproc_line(const struct ds_line *l, int64_t seq)
 		errline(l->p, l->len);
 	else if (l->toolong)
 		ds_bad(l, "line longer than %zu bytes", ds_opts.maxline);
-	else if (ds_writeall(E.outfd, l->p, l->len) == -1 ||
-	    ds_writeall(E.outfd, "\n", 1) == -1)
-		err(1, "spool");
+	else {
+		ds_buf_add(&E.ob, l->p, l->len);
+		ds_buf_addc(&E.ob, '\n');
+		if (E.ob.len >= WBUF)
+			spill(E.outfd, &E.ob);
+	}
 	return 0;
 }
 
@@ -482,6 +486,7 @@ attempt(int64_t seq)
 	int er[2];
 
 	E.tail[0] = '\0';
+	ds_buf_reset(&E.ob);
 	if (!E.sink)
 		rewind_fd(E.outfd, 1);
 	if (E.persist)
@@ -502,6 +507,7 @@ emit(void)
 	struct ds_in *in;
 	struct ds_line l;
 
+	spill(E.outfd, &E.ob);
 	in = reader(E.outfd, E.src);
 	for (;;) {
 		if (!ds_in_line(in, &l)) {
@@ -554,14 +560,14 @@ batch(json_t *m)
 	char *s;
 	int i;
 
-	spill();
+	spill(E.infd, &E.ib);
 	if (E.persist && m != NULL) {
 		if ((s = json_dumps(m, JSON_COMPACT)) == NULL)
 			err(1, NULL);
 		ds_buf_adds(&E.ib, s);
 		ds_buf_addc(&E.ib, '\n');
 		free(s);
-		spill();
+		spill(E.infd, &E.ib);
 	}
 	if (!E.persist)
 		env(m);
@@ -743,6 +749,7 @@ main(int argc, char *argv[])
 	close(E.infd);
 	close(E.outfd);
 	ds_buf_free(&E.ib);
+	ds_buf_free(&E.ob);
 	ds_buf_free(&E.q);
 	ds_buf_free(&E.c.el);
 	return 0;
