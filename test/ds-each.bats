@@ -7,6 +7,12 @@ bats_require_minimum_version 1.5.0
 
 export LC_ALL=C
 
+# the test HTTP server ($pid) and the example job's process group ($job)
+teardown() {
+	[ -z "${pid:-}" ] || kill -9 "$pid" 2>/dev/null || true
+	[ -z "${job:-}" ] || kill -9 -- "-$job" 2>/dev/null || true
+}
+
 # Three batches of 4, 1 and 2 records (one repeated in batch 1).
 three() {
 	printf '%s\n' '{"w":"b"}' '{"w":"a"}' '{"w":"b"}' '{"w":"c"}' \
@@ -264,4 +270,139 @@ COPROC='while IFS= read -r l; do case $l in "{\"@ds\":"*) echo "$l";; *) echo "{
 	    ds-each --persist -c "$COPROC"'; echo "{\"bye\":1}"'
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s\n' "$output" | tail -1)" = '{"bye":1}' ]
+}
+
+# --- the examples ---------------------------------------------------------
+
+@test "ds-each example: top 3 brands per category per batch with sort and awk" {
+	# brand b of category c appears (b+1)*(c+2) times, plus ties
+	python3 -c '
+import random
+random.seed(5)
+lines = []
+for c in range(3):
+    for b in range(5):
+        lines += ["%d brand%d cat%d" % (i, b, c) for i in range((b + 1) * (c + 2))]
+lines += ["t%d brand9 cat0" % i for i in range(12)]
+random.shuffle(lines)
+print("\n".join(lines))
+print("malformed")
+' >sales
+	python3 -c '
+import collections, json
+n = collections.Counter()
+for l in open("sales"):
+    f = l.split()
+    if len(f) == 3:
+        n[(f[2], f[1])] += 1
+for c in sorted({c for c, _ in n}):
+    top = sorted(((-s, b) for (cc, b), s in n.items() if cc == c))[:3]
+    for s, b in top:
+        print(json.dumps({"category": c, "brand": b, "sales": -s}, separators=(",", ":")))
+' >want
+	# one batch: the whole input within the interval
+	DS_OUT=cat INTERVAL=1h "$DS_TOP/examples/top3-each.sh" - <sales >out
+	grep -v '^{"@ds"' out | diff want -
+	[ "$(grep -c '^{"@ds":"batch"' out)" -eq 1 ]
+}
+
+@test "ds-each example: each batch POSTed with curl to a local server, retried after HTTP errors" {
+	python3 -c '
+for i in range(3000):
+    print("{\"i\":%d}" % i)' >in
+	mkdir srv
+	FAIL=2 "$DS_TOP/test/http-sink.py" srv &
+	pid=$!
+	wait_for 20 test -e srv/port
+	URL="http://127.0.0.1:$(cat srv/port)/batches" DS_OUT=cat \
+	    INTERVAL=1h RETRY=3 run --separate-stderr "$DS_TOP/examples/http-post.sh" <in
+	kill "$pid"
+	wait "$pid" || true
+	[ "$status" -eq 0 ]
+	# the server answered 500 twice: two retries, then the batch
+	[ "$(grep -c 'retry' <<<"$stderr")" -eq 2 ]
+	[ "$(printf '%s\n' "$output" | jq -c '[.seq, .count]')" = '[1,3000]' ]
+	cmp in srv/1.ndjson
+}
+
+@test "ds-each example: HTTP errors beyond the retries stop the job before the marker" {
+	printf '{"i":1}\n' >in
+	mkdir srv
+	FAIL=9 "$DS_TOP/test/http-sink.py" srv &
+	pid=$!
+	wait_for 20 test -e srv/port
+	URL="http://127.0.0.1:$(cat srv/port)/batches" DS_OUT=cat \
+	    INTERVAL=1h RETRY=1 run --separate-stderr "$DS_TOP/examples/http-post.sh" <in
+	kill "$pid"
+	wait "$pid" || true
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"batch 1: curl: (22) The requested URL returned error: 500"* ]]
+	[ ! -e srv/1.ndjson ]
+}
+
+# sqlite_job: examples/sqlite-upsert.sh in its own process group, pid in $job
+sqlite_job() {
+	setsid env TOPIC="$topic" GROUP="$group" DB="$T/hits.db" \
+	    STATE="$T/state" BROKERS="$DS_TEST_BROKERS" INTERVAL=300ms \
+	    AT_END=0 RATE="${RATE:-}" DS_OUT=cat SOURCE_OPTS="$SOURCE_OPTS" \
+	    timeout 120 "$DS_TOP/examples/sqlite-upsert.sh" >>out 2>>err &
+	job=$!
+}
+
+# stop_job SECS: wait for $job to end, SIGKILL its group after SECS
+stop_job() {
+	local i
+	for i in $(seq $(($1 * 10))); do
+		kill -0 "$job" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 -- "-$job" 2>/dev/null || true
+	wait "$job" 2>/dev/null || true
+}
+
+@test "ds-each example: the SQLite upsert killed -9 at random stages and moments equals the records, once each" {
+	need_kafka
+	topic=$(uniq_name access) group=g$topic
+	python3 -c '
+import json, random
+random.seed(11)
+for i in range(500):
+    print(json.dumps({"id": "r%d" % i, "user": "u%d" % random.randrange(9),
+        "bytes": random.randrange(1, 10**6)}, separators=(",", ":")))' >data
+	ds-kafka-cat -P -b "$DS_TEST_BROKERS" -t "$topic" --key-field user <data
+	SOURCE_OPTS="-X group.instance.id=$group-1 -X session.timeout.ms=6000"
+	stages=(ds-kafka-cat ds-batch ds-map ds-each sqlite3)
+	kills=0
+	for round in 1 2 3 4 5; do
+		# 15 records/s a partition: every round finds records; the
+		# kill comes at a random moment after a batch was written
+		n=$(nonempty)
+		RATE=15 sqlite_job
+		within 60 flowing $((n + 1))
+		sleep "$(python3 -c 'import random; print(random.uniform(0, 0.8))')"
+		victim=${stages[RANDOM % ${#stages[@]}]}
+		if pkill -9 -g "$job" -x "$victim"; then
+			kills=$((kills + 1))
+			echo "round $round: killed $victim" >>kills
+		fi
+		# then the rest of the pipeline, a moment later
+		kill -9 -- "-$job" 2>/dev/null || true
+		stop_job 30
+	done
+	# undisturbed until the acks committed the whole topic
+	sqlite_job
+	within 90 drained "$DS_TEST_BROKERS" 3
+	pkill -TERM -g "$job" -x ds-kafka-cat
+	stop_job 30
+	cat kills >&3 || true
+	[ "$kills" -ge 2 ]
+	# the independent reference: every record once, as produced
+	python3 -c '
+import json
+for l in sorted(open("data"), key=lambda l: json.loads(l)["id"]):
+    r = json.loads(l)
+    print("%s|%s|%d" % (r["id"], r["user"], r["bytes"]))' >want
+	sqlite3 hits.db 'SELECT id, user, bytes FROM hits ORDER BY id' >got
+	diff want got
 }
