@@ -306,18 +306,24 @@ for c in sorted({c for c, _ in n}):
 	[ "$(grep -c '^{"@ds":"batch"' out)" -eq 1 ]
 }
 
+# post FAIL RETRY: examples/http-post.sh on ./in, to the test server
+# failing its first FAIL requests; the server's files in srv/
+post() {
+	mkdir srv
+	FAIL=$1 "$DS_TOP/test/http-sink.py" srv &
+	pid=$!
+	wait_for 20 test -e srv/port
+	URL="http://127.0.0.1:$(cat srv/port)/batches" DS_OUT=cat \
+	    INTERVAL=1h RETRY=$2 run --separate-stderr "$DS_TOP/examples/http-post.sh" <in
+	kill "$pid"
+	wait "$pid" || true
+}
+
 @test "ds-each example: each batch POSTed with curl to a local server, retried after HTTP errors" {
 	python3 -c '
 for i in range(3000):
     print("{\"i\":%d}" % i)' >in
-	mkdir srv
-	FAIL=2 "$DS_TOP/test/http-sink.py" srv &
-	pid=$!
-	wait_for 20 test -e srv/port
-	URL="http://127.0.0.1:$(cat srv/port)/batches" DS_OUT=cat \
-	    INTERVAL=1h RETRY=3 run --separate-stderr "$DS_TOP/examples/http-post.sh" <in
-	kill "$pid"
-	wait "$pid" || true
+	post 2 3
 	[ "$status" -eq 0 ]
 	# the server answered 500 twice: two retries, then the batch
 	[ "$(grep -c 'retry' <<<"$stderr")" -eq 2 ]
@@ -327,14 +333,7 @@ for i in range(3000):
 
 @test "ds-each example: HTTP errors beyond the retries stop the job before the marker" {
 	printf '{"i":1}\n' >in
-	mkdir srv
-	FAIL=9 "$DS_TOP/test/http-sink.py" srv &
-	pid=$!
-	wait_for 20 test -e srv/port
-	URL="http://127.0.0.1:$(cat srv/port)/batches" DS_OUT=cat \
-	    INTERVAL=1h RETRY=1 run --separate-stderr "$DS_TOP/examples/http-post.sh" <in
-	kill "$pid"
-	wait "$pid" || true
+	post 9 1
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 	[[ "$stderr" == *"batch 1: curl: (22) The requested URL returned error: 500"* ]]
@@ -372,6 +371,12 @@ for i in range(500):
         "bytes": random.randrange(1, 10**6)}, separators=(",", ":")))' >data
 	ds-kafka-cat -P -b "$DS_TEST_BROKERS" -t "$topic" --key-field user <data
 	SOURCE_OPTS="-X group.instance.id=$group-1 -X session.timeout.ms=6000"
+	# a slow sqlite3, so that most kills land while a batch is written
+	mkdir bin
+	printf '#!/bin/sh\nsleep 0.2\n%s "$@" || exit\nsleep 0.2\n' \
+	    "$(command -v sqlite3)" >bin/sqlite3
+	chmod +x bin/sqlite3
+	PATH=$T/bin:$PATH
 	stages=(ds-kafka-cat ds-batch ds-map ds-each sqlite3)
 	kills=0
 	for round in 1 2 3 4 5; do
