@@ -274,12 +274,24 @@ status(int st, int timedout)
 	return -1;
 }
 
+/* The poll(2) timeout until deadline (0: none, -1). */
+static int
+left(int64_t deadline)
+{
+	int64_t ms;
+
+	if (deadline == 0)
+		return -1;
+	ms = deadline - ds_now_ms();
+	return ms < 0 ? 0 : ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
 /* Wait for COMMAND to exit, relaying what it writes to stderr. */
 static int
 reap(struct cmd *c, int64_t deadline, int timedout)
 {
 	struct pollfd pfd[2];
-	int pidfd, st, n, to;
+	int pidfd, st, n;
 
 	if ((pidfd = pidfd_open(c->pid, 0)) == -1)
 		err(1, "pidfd_open");
@@ -287,12 +299,7 @@ reap(struct cmd *c, int64_t deadline, int timedout)
 		pfd[0].fd = pidfd;
 		pfd[1].fd = c->err;
 		pfd[0].events = pfd[1].events = POLLIN;
-		to = -1;
-		if (deadline > 0 && !timedout) {
-			to = (int)(deadline - ds_now_ms());
-			to = to < 0 ? 0 : to;
-		}
-		if ((n = poll(pfd, 2, to)) == -1) {
+		if ((n = poll(pfd, 2, timedout ? -1 : left(deadline))) == -1) {
 			if (errno == EINTR)
 				continue;
 			err(1, "poll");
@@ -422,7 +429,7 @@ coproc_batch(struct cmd *c, int64_t seq, int64_t deadline)
 	char buf[64 * 1024];
 	off_t off = 0;
 	ssize_t bl = 0, bo = 0, w;
-	int n, r, to;
+	int n, r;
 
 	if (c->pid == -1)
 		coproc_start(c);
@@ -453,12 +460,7 @@ coproc_batch(struct cmd *c, int64_t seq, int64_t deadline)
 		pfd[1].fd = c->out->fd;
 		pfd[2].fd = c->err;
 		pfd[1].events = pfd[2].events = POLLIN;
-		to = -1;
-		if (deadline > 0) {
-			to = (int)(deadline - ds_now_ms());
-			to = to < 0 ? 0 : to;
-		}
-		if ((n = poll(pfd, 3, to)) == -1) {
+		if ((n = poll(pfd, 3, left(deadline))) == -1) {
 			if (errno == EINTR)
 				continue;
 			err(1, "poll");
