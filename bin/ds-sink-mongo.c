@@ -5,7 +5,6 @@
  */
 #include <err.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -38,13 +37,13 @@ struct counts {
 
 static struct {
 	struct ds_mbatch b;		/* the batch being read */
-	const char	*db, *cname, *collfield, *acks, *id;
+	const char	*db, *cname, *collfield, *id;
 	bson_t		*idx;		/* --index key documents */
 	int		 nidx;
 	size_t		 bsize;
 	struct ds_mongo	*m;
 	struct ds_applied done;		/* the last recorded batch */
-	int		 ackfd;
+	struct ds_acks	 acks;
 	struct ds_hash	 colls;
 	struct coll	*fixed;		/* the -c collection */
 	struct ds_buf	 tmp;
@@ -52,7 +51,7 @@ static struct {
 	atomic_int	 busy;		/* talking to the server */
 	int		 idstr;		/* --id-format string */
 	struct ds_path	*kpaths;	/* its key paths (nkey of them) */
-} S = { .ackfd = -1, .bsize = 0, .suspect = 1 };
+} S = { .acks = { NULL, -1, 0 }, .bsize = 0, .suspect = 1 };
 
 static void
 usage(FILE *f)
@@ -373,36 +372,6 @@ reset_batch(void)
 }
 
 /*
- * Open the ack path.  A FIFO whose reader (ds-kafka-cat --acks) is gone
- * must not block the sink, nor kill it: the progress record is what
- * recovery relies on, so the sink warns and writes on; the source then
- * just commits less, and a restart replays what it did not commit.
- */
-static int
-ackopen(void)
-{
-	static int warned;
-	int fl;
-
-	if (S.ackfd != -1)
-		return 0;
-	S.ackfd = open(S.acks, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK,
-	    0666);
-	if (S.ackfd == -1) {
-		if (errno != ENXIO)
-			err(1, "%s", S.acks);
-		if (!warned++)
-			warnx("%s: no reader: offsets are not acknowledged",
-			    S.acks);
-		return -1;
-	}
-	/* blocking writes from here on: a slow reader is backpressure */
-	if ((fl = fcntl(S.ackfd, F_GETFL)) != -1)
-		fcntl(S.ackfd, F_SETFL, fl & ~O_NONBLOCK);
-	return 0;
-}
-
-/*
  * SIGTERM or SIGINT while the server does not answer must still stop the
  * sink promptly: libmongoc waits out socketTimeoutMS (5 minutes) on a
  * hung request, whatever signal arrives.  This thread ends the process
@@ -414,10 +383,13 @@ static void *
 watchdog(void *arg)
 {
 	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	int ticks = 0;
 
 	for (;;) {
 		nanosleep(&ts, NULL);
-		if (ds_stop && S.busy) {
+		/* a second's grace: a retry's backoff stops by itself */
+		ticks = ds_stop && S.busy ? ticks + 1 : 0;
+		if (ticks == 20) {
 			warnx("%s: stopped while waiting for the server: "
 			    "batch not acknowledged", S.m->where);
 			_exit(1);
@@ -440,32 +412,6 @@ watchdog_start(void)
 		err(1, "pthread_create");
 	pthread_detach(t);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-}
-
-static void
-ack(json_t *m)
-{
-	char *s;
-	size_t n;
-	ssize_t w;
-
-	if (S.acks == NULL || ackopen() == -1)
-		return;
-	if ((s = json_dumps(m, JSON_COMPACT)) == NULL)
-		err(1, NULL);
-	n = strlen(s);
-	s[n++] = '\n';		/* replaces the NUL: one write, one line */
-	signal(SIGPIPE, SIG_IGN);
-	w = write(S.ackfd, s, n);
-	signal(SIGPIPE, SIG_DFL);
-	if (w == -1 && errno == EPIPE) {
-		warnx("%s: the reader went away: offsets are not "
-		    "acknowledged", S.acks);
-		close(S.ackfd);
-		S.ackfd = -1;
-	} else if (w != (ssize_t)n)
-		err(1, "%s", S.acks);
-	free(s);
 }
 
 static void
@@ -503,7 +449,7 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	    "modified", (json_int_t)c.mod, "upserted", (json_int_t)c.ups,
 	    "duplicate", (json_int_t)c.dup, "replayed", 1));
 	ds_marker_emit(m);
-	ack(m);
+	ds_acks_write(&S.acks, m);
 out:
 	json_decref(m);
 	reset_batch();
@@ -600,7 +546,7 @@ main(int argc, char *argv[])
 			}
 			break;
 		case OPT_ACKS:
-			S.acks = optarg;
+			S.acks.path = optarg;
 			break;
 		case OPT_ID:
 			S.id = optarg;
@@ -720,7 +666,6 @@ main(int argc, char *argv[])
 	ds_mbatch_free(&S.b);
 	ds_buf_free(&S.tmp);
 	ds_mongo_close(S.m);
-	if (S.ackfd != -1 && close(S.ackfd) == -1)
-		err(1, "%s", S.acks);
+	ds_acks_close(&S.acks);
 	return 0;
 }

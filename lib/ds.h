@@ -818,4 +818,22 @@ int	 ds_ckptlog_read(const char *dir, const char *name,
 	    int (*fn)(void *arg, char *data, size_t len), void *arg,
 	    off_t *size);
 
+/* ---------------------------------------------------------------------
+ * ack.c: a sink's ack path (--acks PATH)
+ * ------------------------------------------------------------------- */
+
+/* path NULL: no acks.  Initialise as { path, -1, 0 }. */
+struct ds_acks {
+	const char	*path;
+	int		 fd;
+	int		 warned;
+};
+/*
+ * Append marker m as one line to the ack path (opened at the first
+ * call).  A FIFO without a reader, or whose reader went away, gets a
+ * warning and no ack; other errors exit with err(1).
+ */
+void	 ds_acks_write(struct ds_acks *, json_t *m);
+void	 ds_acks_close(struct ds_acks *);
+
 #endif /* DS_H */

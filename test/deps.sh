@@ -5,7 +5,7 @@ set -u
 pkgs="build-essential pkg-config libjansson-dev libbsd-dev librdkafka-dev
 libmongoc-dev libbson-dev libonig-dev bats jq miller kcat python3 python3-venv mandoc
 cppcheck postgresql time procps psmisc netcat-openbsd openjdk-17-jre-headless
-maven golang-go parallel tmux"
+maven golang-go parallel tmux sqlite3 curl"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -333,7 +333,8 @@ for b in (1, 2):
 }
 
 @test "ds-sink-mongo: the password never appears in diagnostics" {
-	run --separate-stderr timeout -s TERM 3 ds-sink-mongo \
+	# -k: a process that ignored SIGTERM must fail the test, not hang it
+	run --separate-stderr timeout -k 20 -s TERM 3 ds-sink-mongo \
 	    --uri 'mongodb://bob:s3cr3t@127.0.0.1:1/?serverSelectionTimeoutMS=200' \
 	    -d d -c x </dev/null
 	[ "$status" -eq 124 ]		# SIGTERM from timeout while retrying
