@@ -102,7 +102,8 @@ run_tier() {
 		export UBSAN_OPTIONS="log_path=$san/ubsan:print_stacktrace=1:halt_on_error=1"
 		export LSAN_OPTIONS="suppressions=$top/test/lsan.supp:print_suppressions=0"
 	fi
-	PATH="$bin:$PATH" DS_TOP=$top DS_TIER=$tier \
+	# a test that hangs fails after 5 minutes instead of stalling the run
+	PATH="$bin:$PATH" DS_TOP=$top DS_TIER=$tier BATS_TEST_TIMEOUT=300 \
 	    bats --tap --timing --jobs "$JOBS" --no-parallelize-within-files \
 	    $TESTS >"$log" 2>&1
 	p=$(grep -c '^ok ' "$log" | tr -d ' ')
