@@ -157,6 +157,10 @@ main(int argc, char *argv[])
 			if (dk.props == NULL)
 				err(1, NULL);
 			dk.props[dk.nprops++] = strdup(optarg);
+			if (dk_password(optarg))
+				warnx("-X %.*s: the value shows in ps to every "
+				    "local user: use -F FILE or DS_KAFKA_X_*",
+				    (int)strcspn(optarg, "="), optarg);
 			break;
 		case OPT_VALUE:
 			if (strcmp(optarg, "auto") == 0)

@@ -19,7 +19,7 @@
 
 enum {
 	OPT_URI = DS_OPT_FIRST_TOOL, OPT_MODE, OPT_KEY, OPT_INDEX, OPT_W,
-	OPT_BATCHSIZE, OPT_COLLFIELD, OPT_ACKS, OPT_ID
+	OPT_BATCHSIZE, OPT_COLLFIELD, OPT_ACKS, OPT_ID, OPT_URIFILE
 };
 
 struct coll {
@@ -50,13 +50,26 @@ static struct {
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: ds-sink-mongo [--uri URI] -d DB "
+	fprintf(f, "usage: ds-sink-mongo [--uri URI | --uri-file FILE] -d DB "
 	    "(-c COLLECTION | --collection-field F)\n"
 	    "    [--mode insert|upsert|merge|inc] [--key F[,F...]] "
 	    "[--index SPEC]...\n"
 	    "    [--w N|majority] [--batch-size N] [--acks PATH] [--id NAME]\n"
 	    "    " DS_COMMON_USAGE " [file ...]\n");
 	exit(f == stdout ? 0 : 2);
+}
+
+/* Does the URI carry a password (mongodb://user:password@host/)? */
+static int
+haspassword(const char *uri)
+{
+	const char *p, *at;
+
+	if ((p = strstr(uri, "://")) == NULL)
+		return 0;
+	p += 3;
+	at = memrchr(p, '@', strcspn(p, "/?"));
+	return at != NULL && memchr(p, ':', at - p) != NULL;
 }
 
 static struct coll *
@@ -421,6 +434,7 @@ main(int argc, char *argv[])
 	static struct option longopts[] = {
 		DS_COMMON_LONGOPTS,
 		{ "uri",	required_argument, NULL, OPT_URI },
+		{ "uri-file",	required_argument, NULL, OPT_URIFILE },
 		{ "db",		required_argument, NULL, 'd' },
 		{ "collection",	required_argument, NULL, 'c' },
 		{ "collection-field", required_argument, NULL, OPT_COLLFIELD },
@@ -450,6 +464,13 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case OPT_URI:
 			uri = optarg;
+			if (haspassword(uri))
+				warnx("--uri: the password shows in ps to "
+				    "every local user: use --uri-file FILE or "
+				    "DS_MONGO_URI");
+			break;
+		case OPT_URIFILE:
+			uri = ds_secret_file(optarg);
 			break;
 		case 'd':
 			S.db = optarg;
@@ -519,7 +540,8 @@ main(int argc, char *argv[])
 		usage(stderr);
 	}
 	if (uri == NULL || *uri == '\0') {
-		warnx("no MongoDB: give --uri URI or set DS_MONGO_URI");
+		warnx("no MongoDB: give --uri URI, --uri-file FILE or set "
+		    "DS_MONGO_URI");
 		usage(stderr);
 	}
 	if (S.b.mode != DS_M_INSERT && keys == NULL)

@@ -39,8 +39,8 @@ ds_ckptlog_append(const char *dir, const char *name, const void *data,
 
 	logpath(path, sizeof(path), dir, name);
 	created = stat(path, &sb) == -1;
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0666)) == -1)
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1)
 		return -1;
 	snprintf(trailer, sizeof(trailer), FRAME, len,
 	    ds_hash_bytes(data, len));
@@ -65,8 +65,8 @@ ds_ckptlog_reset(const char *dir, const char *name)
 	int fd;
 
 	logpath(path, sizeof(path), dir, name);
-	if ((fd = open(path, O_WRONLY | O_TRUNC | O_CREAT | O_CLOEXEC,
-	    0666)) == -1)
+	if ((fd = open(path, O_WRONLY | O_TRUNC | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1)
 		return -1;
 	if (fsync(fd) == -1) {
 		close(fd);
@@ -111,7 +111,7 @@ ds_ckptlog_read(const char *dir, const char *name,
 
 	*size = 0;
 	logpath(path, sizeof(path), dir, name);
-	if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1)
+	if ((fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return errno == ENOENT ? 0 : -1;
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
 		ds_buf_add(&b, chunk, (size_t)n);

@@ -47,6 +47,8 @@ rd_kafka_conf_t *dk_conf(const struct dk *, const char *const *extra,
 void	 dk_conf_file(struct dk *, const char *path);
 /* Is this property's value a secret (password, secret, sasl)? */
 int	 dk_secret(const char *name);
+/* Does "name=value" hold a password or a client secret? */
+int	 dk_password(const char *prop);
 /* librdkafka's error and log callbacks, as "ds-kafka-cat: kafka: ..." */
 void	 dk_callbacks(rd_kafka_conf_t *);
 /*
