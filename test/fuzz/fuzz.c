@@ -16,9 +16,10 @@
 #include "fuzz.h"
 
 jmp_buf	 fz_jmp;
-static void fz_rmdir(void);
 int	 fz_armed;
 int	 fz_exitcode;
+
+static char fzdir[64];		/* fz_dir's, removed at exit */
 
 static void
 say(int witherr, const char *fmt, va_list ap)
@@ -170,8 +171,6 @@ fz_free(char **part, int n)
 	while (n-- > 0)
 		free(part[n]);
 }
-
-static char fzdir[64];
 
 static void
 fz_rmdir(void)

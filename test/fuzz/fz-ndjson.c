@@ -20,6 +20,12 @@
 
 static char dlpath[64];
 
+static void
+rmdl(void)
+{
+	unlink(dlpath);
+}
+
 /* The dead-letter file holds n records, each valid JSON with a "raw". */
 static void
 checkdl(unsigned long n)
@@ -65,6 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (dlpath[0] == '\0') {
 		snprintf(dlpath, sizeof(dlpath), "%s.dl", fz_dir());
 		ds_opts.deadletter = dlpath;
+		atexit(rmdl);
 	}
 	if (truncate(dlpath, 0) == -1 && access(dlpath, F_OK) == 0)
 		abort();
