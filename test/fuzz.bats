@@ -1,9 +1,8 @@
 #!/usr/bin/env bats
 # The fuzz harnesses of test/fuzz replay their corpora: on the plain tier
 # each input runs once through the cc build, on the asan tier through
-# the libFuzzer build under ASan and UBSan, which then fuzzes two more
-# seconds from there.  A crash found once, and added to the corpus, stays
-# found.  make fuzz runs them for longer.
+# the libFuzzer build under ASan and UBSan.  A crash found once, and
+# added to the corpus, stays found.  make fuzz searches for new ones.
 
 load helper
 bats_require_minimum_version 1.5.0
