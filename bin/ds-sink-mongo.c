@@ -50,8 +50,9 @@ static struct {
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: ds-sink-mongo [--uri URI | --uri-file FILE] -d DB "
+	fprintf(f, "usage: ds-sink-mongo [--uri URI] -d DB "
 	    "(-c COLLECTION | --collection-field F)\n"
+	    "    [--uri-file FILE]\n"
 	    "    [--mode insert|upsert|merge|inc] [--key F[,F...]] "
 	    "[--index SPEC]...\n"
 	    "    [--w N|majority] [--batch-size N] [--acks PATH] [--id NAME]\n"
@@ -450,7 +451,7 @@ main(int argc, char *argv[])
 	};
 	struct ds_stage st = { data, marker, NULL, end, NULL };
 	const char *uri = getenv("DS_MONGO_URI"), *w = NULL, *errstr;
-	char errbuf[512], *keys = NULL, *p, *f;
+	char errbuf[512], *keys = NULL, *urifile = NULL, *p, *f;
 	char **ixs = NULL, **np;
 	struct ds_hent *h;
 	struct coll *co;
@@ -470,7 +471,8 @@ main(int argc, char *argv[])
 				    "DS_MONGO_URI");
 			break;
 		case OPT_URIFILE:
-			uri = ds_secret_file(optarg);
+			free(urifile);
+			uri = urifile = ds_secret_file(optarg);
 			break;
 		case 'd':
 			S.db = optarg;
@@ -570,6 +572,7 @@ main(int argc, char *argv[])
 		warnx("%s", errbuf);
 		usage(stderr);
 	}
+	free(urifile);
 	ds_buf_reset(&S.tmp);
 	ds_buf_addf(&S.tmp, "%s.%s%s", S.db, S.cname ? "" : "@",
 	    S.cname ? S.cname : S.collfield);
