@@ -38,6 +38,31 @@ asan:
 	$(MAKE) BUILD=build/asan OPT="-O1 -g" EXTRA_CFLAGS="$(SANFLAGS)" \
 	    EXTRA_LDFLAGS="$(SANFLAGS)" all
 
+# fuzz harnesses (test/fuzz): fz-NAME.c with test/fuzz/main.c, a driver
+# that runs the files given (the plain tier replays the corpora so), or
+# with libFuzzer, ASan and UBSan under clang (build/libfuzzer).  make fuzz
+# runs each for FUZZTIME seconds; FUZZ="fz-json ..." picks harnesses.
+FUZZERS != ls test/fuzz/fz-*.c 2>/dev/null | sed 's,^test/fuzz/,,; s,\.c$$,,'
+FUZZMAIN = test/fuzz/main.c
+FUZZTIME = 60
+
+fuzzers: $(FUZZERS:%=$(BUILD)/fuzz/%)
+
+$(BUILD)/fuzz/fz-%: test/fuzz/fz-%.c test/fuzz/fuzz.c test/fuzz/fuzz.h \
+    test/fuzz/main.c $(BUILD)/libds.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CPPFLAGS) $(KAFKA_CFLAGS) -Itest/fuzz -o $@ $< \
+	    test/fuzz/fuzz.c $(FUZZMAIN) $(BUILD)/libds.a $(LDFLAGS) \
+	    $(KAFKA_LIBS) $(LIBS)
+
+libfuzzers:
+	$(MAKE) BUILD=build/libfuzzer CC=clang OPT="-O1 -g" \
+	    EXTRA_CFLAGS="$(SANFLAGS) -fsanitize=fuzzer-no-link" \
+	    EXTRA_LDFLAGS="$(SANFLAGS)" FUZZMAIN=-fsanitize=fuzzer fuzzers
+
+fuzz: libfuzzers
+	test/fuzz/run.sh fuzz $(FUZZTIME) $(FUZZ)
+
 # installs what is missing, builds, starts servers, runs every tier
 test:
 	test/run.sh
@@ -75,4 +100,4 @@ uninstall:
 clean:
 	rm -rf build bench/results.md
 
-.PHONY: all asan test bench demo lint install uninstall clean
+.PHONY: all asan fuzzers libfuzzers fuzz test bench demo lint install uninstall clean

@@ -488,7 +488,8 @@ replay_end(void)
 	memset(&nb.held, 0, sizeof(nb.held));
 	l.src = "(held during replay)";
 	tpre = -1;
-	for (p = held.p, e = held.p + held.len; p < e; p = nl + 1) {
+	for (p = held.p, e = held.len > 0 ? p + held.len : p; p < e;
+	    p = nl + 1) {
 		nl = memchr(p, '\n', e - p);
 		add(&l, p, nl - p, ds_envelope(p, nl - p, &topicbuf, &env) ?
 		    &env : NULL);

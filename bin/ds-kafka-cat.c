@@ -210,6 +210,10 @@ main(int argc, char *argv[])
 				errx(2, "-X %s: expected PROP=VAL", dk_secret(
 				    optarg) ? "(secret)" : optarg);
 			dk_conf_add(&dk, optarg, NULL);
+			if (dk_password(optarg))
+				warnx("-X %.*s: the value shows in ps to every "
+				    "local user: use -F FILE or DS_KAFKA_X_*",
+				    (int)strcspn(optarg, "="), optarg);
 			break;
 		case OPT_VALUE:
 			if (strcmp(optarg, "auto") == 0)

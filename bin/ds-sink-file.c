@@ -45,8 +45,7 @@ drain(struct sink *s)
 	ssize_t w;
 
 	if (s->fd == -1) {
-		if ((s->fd = open(s->tmp, O_WRONLY | O_CREAT | O_TRUNC |
-		    O_CLOEXEC, 0666)) == -1)
+		if ((s->fd = ds_create(s->tmp)) == -1)
 			err(1, "%s", s->tmp);
 	}
 	while (off < s->b.len) {

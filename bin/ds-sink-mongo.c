@@ -21,7 +21,8 @@
 
 enum {
 	OPT_URI = DS_OPT_FIRST_TOOL, OPT_MODE, OPT_KEY, OPT_INDEX, OPT_W,
-	OPT_BATCHSIZE, OPT_COLLFIELD, OPT_ACKS, OPT_ID, OPT_IDFORMAT
+	OPT_BATCHSIZE, OPT_COLLFIELD, OPT_ACKS, OPT_ID, OPT_IDFORMAT,
+	OPT_URIFILE
 };
 
 struct coll {
@@ -58,12 +59,26 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: ds-sink-mongo [--uri URI] -d DB "
 	    "(-c COLLECTION | --collection-field F)\n"
+	    "    [--uri-file FILE]\n"
 	    "    [--mode insert|upsert|merge|inc] [--key F[,F...]] "
 	    "[--index SPEC]...\n"
 	    "    [--id-format object|string] [--w N|majority] [--batch-size N]\n"
 	    "    [--acks PATH] [--id NAME]\n"
 	    "    " DS_COMMON_USAGE " [file ...]\n");
 	exit(f == stdout ? 0 : 2);
+}
+
+/* Does the URI carry a password (mongodb://user:password@host/)? */
+static int
+haspassword(const char *uri)
+{
+	const char *p, *at;
+
+	if ((p = strstr(uri, "://")) == NULL)
+		return 0;
+	p += 3;
+	at = memrchr(p, '@', strcspn(p, "/?"));
+	return at != NULL && memchr(p, ':', at - p) != NULL;
 }
 
 static struct coll *
@@ -470,6 +485,7 @@ main(int argc, char *argv[])
 	static struct option longopts[] = {
 		DS_COMMON_LONGOPTS,
 		{ "uri",	required_argument, NULL, OPT_URI },
+		{ "uri-file",	required_argument, NULL, OPT_URIFILE },
 		{ "db",		required_argument, NULL, 'd' },
 		{ "collection",	required_argument, NULL, 'c' },
 		{ "collection-field", required_argument, NULL, OPT_COLLFIELD },
@@ -486,7 +502,7 @@ main(int argc, char *argv[])
 	};
 	struct ds_stage st = { data, marker, NULL, end, NULL };
 	const char *uri = getenv("DS_MONGO_URI"), *w = NULL, *errstr;
-	char errbuf[512], *keys = NULL, *p, *f;
+	char errbuf[512], *keys = NULL, *urifile = NULL, *p, *f;
 	char **ixs = NULL, **np;
 	struct ds_hent *h;
 	struct coll *co;
@@ -500,6 +516,14 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case OPT_URI:
 			uri = optarg;
+			if (haspassword(uri))
+				warnx("--uri: the password shows in ps to "
+				    "every local user: use --uri-file FILE or "
+				    "DS_MONGO_URI");
+			break;
+		case OPT_URIFILE:
+			free(urifile);
+			uri = urifile = ds_secret_file(optarg);
 			break;
 		case 'd':
 			S.db = optarg;
@@ -578,7 +602,8 @@ main(int argc, char *argv[])
 		usage(stderr);
 	}
 	if (uri == NULL || *uri == '\0') {
-		warnx("no MongoDB: give --uri URI or set DS_MONGO_URI");
+		warnx("no MongoDB: give --uri URI, --uri-file FILE or set "
+		    "DS_MONGO_URI");
 		usage(stderr);
 	}
 	if (S.b.mode != DS_M_INSERT && keys == NULL)
@@ -621,6 +646,7 @@ main(int argc, char *argv[])
 		warnx("%s", errbuf);
 		usage(stderr);
 	}
+	free(urifile);
 	ds_buf_reset(&S.tmp);
 	ds_buf_addf(&S.tmp, "%s.%s%s", S.db, S.cname ? "" : "@",
 	    S.cname ? S.cname : S.collfield);

@@ -4,6 +4,7 @@
  * FILE to keep the line and go on.  Nothing is dropped silently.
  */
 #include <err.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +27,13 @@ static void
 deadletter(const struct ds_line *l, const char *msg)
 {
 	struct ds_buf b = { 0 };
+	int fd;
 
 	if (dlf == NULL) {
-		if ((dlf = fopen(ds_opts.deadletter, "a")) == NULL)
+		/* bad lines may be private data: 0600, as checkpoints */
+		if ((fd = open(ds_opts.deadletter, O_WRONLY | O_CREAT |
+		    O_APPEND | O_CLOEXEC, 0600)) == -1 ||
+		    (dlf = fdopen(fd, "a")) == NULL)
 			err(1, "%s", ds_opts.deadletter);
 		atexit(summary);
 	}

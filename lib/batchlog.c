@@ -59,8 +59,8 @@ ds_blog_open(struct ds_blog *l, const char *dir)
 		err(1, "%s", dir);
 	if (asprintf(&l->path, "%s/%s", dir, LOGNAME) == -1)
 		err(1, NULL);
-	if ((l->fd = open(l->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
-	    0666)) == -1)
+	if ((l->fd = open(l->path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1)
 		err(1, "%s", l->path);
 	while ((n = read(l->fd, chunk, sizeof(chunk))) > 0)
 		ds_buf_add(&b, chunk, (size_t)n);

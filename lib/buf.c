@@ -96,7 +96,7 @@ ds_buf_addd(struct ds_buf *b, double d)
 		    "-1.7976931348623157e+308");
 		return;
 	}
-	if (d == (double)(int64_t)d && fabs(d) < 1e17) {
+	if (fabs(d) < 1e17 && d == (double)(int64_t)d) {	/* range first */
 		ds_buf_addi(b, (int64_t)d);
 		return;
 	}

@@ -43,8 +43,7 @@ ds_ckpt_write(const char *dir, const char *name, const void *data,
 	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
 	snprintf(prev, sizeof(prev), "%s/%s.prev", dir, name);
 	snprintf(trailer, sizeof(trailer), TRAILER, len, fnv1a(data, len));
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0666)) == -1)
+	if ((fd = ds_create(tmp)) == -1)
 		return -1;
 	if (ds_writeall(fd, data, len) == -1 ||
 	    ds_writeall(fd, trailer, strlen(trailer)) == -1 || fsync(fd) == -1) {

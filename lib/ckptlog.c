@@ -39,8 +39,8 @@ ds_ckptlog_append(const char *dir, const char *name, const void *data,
 
 	logpath(path, sizeof(path), dir, name);
 	created = stat(path, &sb) == -1;
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0666)) == -1)
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1)
 		return -1;
 	snprintf(trailer, sizeof(trailer), FRAME, len,
 	    ds_hash_bytes(data, len));
@@ -65,8 +65,8 @@ ds_ckptlog_reset(const char *dir, const char *name)
 	int fd;
 
 	logpath(path, sizeof(path), dir, name);
-	if ((fd = open(path, O_WRONLY | O_TRUNC | O_CREAT | O_CLOEXEC,
-	    0666)) == -1)
+	if ((fd = open(path, O_WRONLY | O_TRUNC | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1)
 		return -1;
 	if (fsync(fd) == -1) {
 		close(fd);
@@ -75,20 +75,43 @@ ds_ckptlog_reset(const char *dir, const char *name)
 	return close(fd);
 }
 
+/*
+ * Is t the trailer of the frame p..t, written exactly as FRAME writes it
+ * (sscanf alone would take "len= 5" or a newline for a space)?  Returns
+ * the trailer's newline, or NULL.
+ */
+static char *
+trailer(const char *p, char *t, const char *end)
+{
+	char want[96], *nl;
+	size_t dlen;
+	uint64_t sum;
+	int n;
+
+	if ((nl = memchr(t + 1, '\n', (size_t)(end - t - 1))) == NULL ||
+	    sscanf(t, "\n#ds-frame len=%zu sum=%" SCNx64, &dlen, &sum) != 2 ||
+	    dlen != (size_t)(t - p))
+		return NULL;
+	n = snprintf(want, sizeof(want), FRAME, dlen, sum);
+	if (n != nl + 1 - t || memcmp(t, want, n) != 0 ||
+	    ds_hash_bytes(p, dlen) != sum)
+		return NULL;
+	return nl;
+}
+
 int
 ds_ckptlog_read(const char *dir, const char *name,
     int (*fn)(void *arg, char *data, size_t len), void *arg, off_t *size)
 {
 	struct ds_buf b = { 0 };
-	char path[4096], chunk[65536], *p, *t, *nl, *end;
+	char path[4096], chunk[65536], *p, *q, *t, *nl, *end;
 	size_t good = 0, dlen;
-	uint64_t sum;
 	ssize_t n;
 	int fd, nframes = 0, stop = 0;
 
 	*size = 0;
 	logpath(path, sizeof(path), dir, name);
-	if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1)
+	if ((fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return errno == ENOENT ? 0 : -1;
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
 		ds_buf_add(&b, chunk, (size_t)n);
@@ -101,14 +124,15 @@ ds_ckptlog_read(const char *dir, const char *name,
 	b.len--;
 	end = b.p + b.len;
 	for (p = b.p; p < end && !stop; p = nl + 1) {
-		/* a frame ends at its trailer: the next "\n#ds-frame " */
-		if ((t = memmem(p, (size_t)(end - p), "\n#ds-frame ", 11)) ==
-		    NULL || (nl = memchr(t + 1, '\n',
-		    (size_t)(end - t - 1))) == NULL ||
-		    sscanf(t, "\n#ds-frame len=%zu sum=%" SCNx64, &dlen,
-		    &sum) != 2 || dlen != (size_t)(t - p) ||
-		    ds_hash_bytes(p, dlen) != sum)
+		/* a frame ends at the first trailer that matches its data:
+		 * data may hold trailer-like lines of its own */
+		for (q = p; (t = memmem(q, (size_t)(end - q),
+		    "\n#ds-frame ", 11)) != NULL; q = t + 1)
+			if ((nl = trailer(p, t, end)) != NULL)
+				break;
+		if (t == NULL)
 			break;
+		dlen = (size_t)(t - p);
 		*t = '\0';
 		stop = fn(arg, p, dlen);
 		*t = '\n';

@@ -55,8 +55,22 @@ int	 ds_bytesize(const char *s, int64_t *n);
 /* Current wall clock, milliseconds since the epoch. */
 int64_t	 ds_now_ms(void);
 
-/* mkdir -p: 0, or -1 with errno set. */
+/* mkdir -p, new directories 0700 (less under a tighter umask): 0, or -1. */
 int	 ds_mkdirs(const char *dir);
+/*
+ * Create path to be renamed over a file (an atomic replace): whatever is
+ * there, a stale copy or a symlink planted to redirect the write, is
+ * unlinked, then the file is made new with O_EXCL (which never follows
+ * a link), mode 0600.  Returns the descriptor, or -1 with errno set.
+ */
+int	 ds_create(const char *path);
+/*
+ * A secret kept off the command line (ps shows argv to everyone): the
+ * first line of path, without its newline and trailing blanks.  Warns
+ * when group or others may read the file; exits 2 when it cannot be read
+ * or is empty.  The string is malloc'd.
+ */
+char	*ds_secret_file(const char *path);
 /* Write all n bytes, retrying short writes and EINTR: 0, or -1. */
 int	 ds_writeall(int fd, const void *p, size_t n);
 /* fsync a directory (a new entry in it is durable): 0, or -1. */

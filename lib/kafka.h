@@ -71,6 +71,8 @@ void	 dk_conf_default(struct dk *);
 int	 dk_conf_dump(const struct dk *);
 /* Is this property's value a secret (password, secret, sasl)? */
 int	 dk_secret(const char *name);
+/* Does "name=value" hold a password or a client secret? */
+int	 dk_password(const char *prop);
 /* librdkafka's error and log callbacks, as "ds-kafka-cat: kafka: ..." */
 void	 dk_callbacks(rd_kafka_conf_t *);
 /*

@@ -19,6 +19,15 @@ dk_secret(const char *name)
 	    strstr(name, "secret") != NULL || strstr(name, "sasl") != NULL;
 }
 
+int
+dk_password(const char *prop)
+{
+	size_t n = strcspn(prop, "=");
+
+	return memmem(prop, n, "password", 8) != NULL ||
+	    memmem(prop, n, "secret", 6) != NULL;
+}
+
 /*
  * Set one property from where (a -F file's "path:line", NULL for -X); a
  * failure exits 2 without showing a secret value.
@@ -68,6 +77,38 @@ dk_conf_free(struct dk *dk)
 	free(dk->propsrc);
 }
 
+/*
+ * Properties from the environment, for secrets kept out of argv:
+ * DS_KAFKA_X_SASL_PASSWORD=v is -X sasl.password=v (lower case, '_' for
+ * '.').  -F and -X override them: a property they set is skipped.
+ */
+static void
+envprops(rd_kafka_conf_t *conf, const struct dk *dk)
+{
+	extern char **environ;
+	char **e, *name, *eq, *p;
+	size_t n;
+	int i;
+
+	for (e = environ; *e != NULL; e++) {
+		if (strncmp(*e, "DS_KAFKA_X_", 11) != 0 ||
+		    (eq = strchr(*e, '=')) == NULL || eq == *e + 11)
+			continue;
+		if ((name = strndup(*e + 11, eq - (*e + 11))) == NULL)
+			err(1, NULL);
+		for (p = name; *p != '\0'; p++)
+			*p = *p == '_' ? '.' : tolower((unsigned char)*p);
+		n = strlen(name);
+		for (i = 0; i < dk->nprops; i++)
+			if (strncmp(dk->props[i], name, n) == 0 &&
+			    dk->props[i][n] == '=')
+				break;
+		if (i == dk->nprops)
+			set(conf, name, eq + 1, NULL);
+		free(name);
+	}
+}
+
 rd_kafka_conf_t *
 dk_conf(const struct dk *dk, const char *const *extra,
     const char *const *force)
@@ -82,6 +123,7 @@ dk_conf(const struct dk *dk, const char *const *extra,
 		set(conf, "bootstrap.servers", dk->brokers, NULL);
 	for (; extra != NULL && extra[0] != NULL; extra += 2)
 		set(conf, extra[0], extra[1], NULL);
+	envprops(conf, dk);
 	for (i = 0; i < dk->nprops; i++) {
 		if ((name = strdup(dk->props[i])) == NULL)
 			err(1, NULL);

@@ -43,7 +43,8 @@ ds_envelope(const char *p, size_t len, struct ds_buf *topic,
 
 	if (len < 9 || memcmp(p, "{\"topic\":", 9) != 0)
 		return 0;
-	for (p++; p < end && got != 7; ) {
+	/* every key: a repeated one counts at its last, as in jq */
+	for (p++; p < end; ) {
 		while (p < end && *p != '"')
 			p++;
 		if (p >= end)
@@ -55,25 +56,29 @@ ds_envelope(const char *p, size_t len, struct ds_buf *topic,
 			p++;
 		v = ++p;
 		p = ds_json_skip(p, end);
-		while (v < p && (*v == ' ' || *v == '\t'))
+		while (v < p && (*v == ' ' || *v == '\t' || *v == '\n' ||
+		    *v == '\r'))
 			v++;
 		if (kl == 5 && memcmp(k, "topic", 5) == 0) {
 			ds_buf_reset(topic);
+			got &= ~1;
 			if (ds_json_str((struct ds_span){ v, p - v },
-			    topic) == -1)
-				return 0;
-			got |= 1;
+			    topic) == 0)
+				got |= 1;
 		} else if (kl == 9 && memcmp(k, "partition", 9) == 0) {
+			got &= ~2;
 			if (ds_json_int((struct ds_span){ v, p - v }, &i) ==
-			    -1 || i < 0 || i > INT32_MAX)
-				return 0;
-			e->part = (int32_t)i;
-			got |= 2;
+			    0 && i >= 0 && i <= INT32_MAX) {
+				e->part = (int32_t)i;
+				got |= 2;
+			}
 		} else if (kl == 6 && memcmp(k, "offset", 6) == 0) {
-			if (ds_json_int((struct ds_span){ v, p - v },
-			    &e->off) == -1)
-				return 0;
-			got |= 4;
+			got &= ~4;
+			if (ds_json_int((struct ds_span){ v, p - v }, &i) ==
+			    0) {
+				e->off = i;
+				got |= 4;
+			}
 		}
 		while (p < end && *p != ',' && *p != '}')
 			p++;
@@ -83,7 +88,7 @@ ds_envelope(const char *p, size_t len, struct ds_buf *topic,
 	}
 	if (got != 7)
 		return 0;
-	e->topic = topic->p;
+	e->topic = topic->p != NULL ? topic->p : "";	/* "topic":"" */
 	e->tlen = topic->len;
 	return 1;
 }

@@ -3,6 +3,7 @@
  */
 #include <sys/stat.h>
 
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -128,7 +129,7 @@ ds_mkdirs(const char *dir)
 			continue;
 		c = *p;
 		*p = '\0';
-		if (mkdir(d, 0777) == -1 && errno != EEXIST)
+		if (mkdir(d, 0700) == -1 && errno != EEXIST)
 			rc = -1;
 		*p = c;
 		if (c == '\0')
@@ -136,6 +137,48 @@ ds_mkdirs(const char *dir)
 	}
 	free(d);
 	return rc;
+}
+
+int
+ds_create(const char *path)
+{
+	if (unlink(path) == -1 && errno != ENOENT)
+		return -1;
+	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+}
+
+char *
+ds_secret_file(const char *path)
+{
+	struct stat sb;
+	char buf[4096], *s;
+	ssize_t n;
+	size_t len;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &sb) == -1)
+		err(2, "%s", path);
+	if (sb.st_mode & (S_IRWXG | S_IRWXO))
+		warnx("%s: group or others may read it; chmod 600 %s", path,
+		    path);
+	while ((n = read(fd, buf, sizeof(buf) - 1)) == -1 && errno == EINTR)
+		;
+	if (n == -1)
+		err(2, "%s", path);
+	close(fd);
+	buf[n] = '\0';
+	len = strcspn(buf, "\r\n");
+	while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+		len--;
+	buf[len] = '\0';
+	if (len == 0)
+		errx(2, "%s: empty (expected one line)", path);
+	if ((s = strdup(buf)) == NULL)
+		err(1, NULL);
+	explicit_bzero(buf, sizeof(buf));
+	return s;
 }
 
 int

@@ -3,7 +3,7 @@
 # As root it runs apt-get; otherwise it prints the one line to run.
 set -u
 pkgs="build-essential pkg-config libjansson-dev libbsd-dev librdkafka-dev
-libmongoc-dev libbson-dev libonig-dev bats jq miller kcat python3 python3-venv mandoc
+libmongoc-dev libbson-dev libonig-dev clang bats jq miller kcat python3 python3-venv mandoc
 cppcheck postgresql time procps psmisc netcat-openbsd openjdk-17-jre-headless
 maven golang-go parallel tmux sqlite3 curl"
 missing=

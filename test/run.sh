@@ -35,6 +35,16 @@ fi
 : "${JOBS:=3}"
 : "${TIERS:=plain asan}"
 
+# fuzz harnesses (test/fuzz.bats replays their corpora): the cc build,
+# and the libFuzzer build with clang for the asan tier
+make -s fuzzers >>"$out/build.log" 2>&1 && case " $TIERS " in
+*" asan "*) make -s libfuzzers >>"$out/build.log" 2>&1 ;;
+esac || {
+	cat "$out/build.log"
+	echo "0 passed, 1 failed"
+	exit 1
+}
+
 # servers: each test/servers/NAME.sh start prints VAR=value lines.  Each
 # tier has servers of its own (DS_SERVER_DIR), so that a test stopping
 # MongoDB on purpose never disturbs the other tier running beside it.
