@@ -75,7 +75,9 @@ draw(int64_t done, int64_t total, const char *unit, int final)
 	    (int)(done * 100 / total) : 100);
 	amount(&b, rate, unit);
 	ds_buf_adds(&b, "/s, ETA ");
-	if (rate >= 1) {
+	if (done >= total)
+		ds_buf_adds(&b, "0s");
+	else if (rate >= 1) {
 		secs = (int64_t)((double)(total - done) / rate);
 		if (secs >= 3600)
 			ds_buf_addf(&b, "%lldh%02lldm", (long long)secs / 3600,

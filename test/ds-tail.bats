@@ -264,3 +264,86 @@ collector() {
 	[ "$(wc -l <want)" -gt 100 ]
 	diff want got
 }
+
+# combined-log lines N..M of client 10.0.0.(i%5)
+access() {
+	local i
+	for i in $(seq "$1" "$2"); do
+		printf '10.0.0.%d - - [22/Nov/2024:10:00:%02d +0800] "GET /p/%d HTTP/1.1" 200 %d "-" "curl/8"\n' \
+		    $((i % 5)) $((i % 60)) "$i" "$i"
+	done
+}
+
+# committed messages of topic $t: at least N
+topic_has() {
+	[ "$(timeout 30 ds-kafka-cat -b "$B" -t "$t" -e 2>/dev/null | wc -l)" -ge "$1" ]
+}
+
+@test "examples: collect-nginx.sh parses access logs into Kafka, each line once across a kill -9 and a rotation" {
+	need_kafka
+	B=$DS_TEST_BROKERS
+	t=$(uniq_name nginx)
+	pgids=
+	mkdir logs
+	access 1 200 >logs/access.log
+	echo 'not a log line' >>logs/access.log
+	BROKERS=$B LOGS="$T/logs/access.log*" TOPIC=$t STATE=$T/st \
+	    INTERVAL=200ms setsid "$DS_TOP/examples/collect-nginx.sh" \
+	    2>err &
+	pg=$!
+	pgids=$pg
+	wait_for 60 topic_has 1
+	mv logs/access.log logs/access.log.1
+	access 201 300 >logs/access.log
+	wait_for 60 topic_has 201
+	kill -9 -- "-$pg"
+	wait "$pg" || true
+	access 301 350 >>logs/access.log
+	BROKERS=$B LOGS="$T/logs/access.log*" TOPIC=$t STATE=$T/st \
+	    INTERVAL=200ms AT_END=1 timeout 60 \
+	    "$DS_TOP/examples/collect-nginx.sh" 2>>err
+	timeout 60 ds-kafka-cat -b "$B" -t "$t" -e >all
+	access 1 350 | sort >want
+	jq -r .value.line all | sort >got
+	diff want got
+	# parsed: the bytes of the log lines add up
+	[ "$(jq -s 'map(.value.bytes) | add' all)" -eq $((350 * 351 / 2)) ]
+	[ "$(jq -r '.raw | fromjson | .line' st/rejects)" = 'not a log line' ]
+}
+
+@test "examples: cron-incremental.sh run twice applies every record once; a run that finds the lock held skips" {
+	need_kafka
+	need_mongo
+	B=$DS_TEST_BROKERS
+	t=$(uniq_name cron) db=$(uniq_name cron)
+	for i in $(seq 1 60); do
+		printf '{"user":"u%d","bytes":%d}\n' $((i % 3)) "$i"
+	done >recs
+	timeout 60 ds-kafka-cat -P -b "$B" -t "$t" recs
+	export BROKERS=$B MONGO=$DS_TEST_MONGO_URI TOPIC=$t GROUP=g$t DB=$db \
+	    STATE=$T/st BATCH=25
+	run -0 --separate-stderr timeout 120 "$DS_TOP/examples/cron-incremental.sh"
+	[[ "$stderr" == *"cron-incremental: "*" done"* ]]
+	# the consumer's run summary
+	[[ "$stderr" == *'{"tool":"ds-kafka-cat","in":'* ]]
+	run -0 --separate-stderr timeout 120 "$DS_TOP/examples/cron-incremental.sh"
+	want='{"bytes":590,"requests":20,"user":"u1"}
+{"bytes":610,"requests":20,"user":"u2"}
+{"bytes":630,"requests":20,"user":"u0"}'
+	[ "$(q find "$db" user_totals | sort)" = "$want" ]
+	# new records: only they are added
+	printf '{"user":"u1","bytes":1000}\n' |
+	    timeout 60 ds-kafka-cat -P -b "$B" -t "$t"
+	run -0 --separate-stderr timeout 120 "$DS_TOP/examples/cron-incremental.sh"
+	[ "$(q find "$db" user_totals '{"user":"u1"}')" = '{"bytes":1590,"requests":21,"user":"u1"}' ]
+	# the lock is held: exit 0, skipped
+	setsid flock st/lock -c 'touch held; sleep 60' &
+	pgids=$!
+	wait_for 10 test -e held
+	run -0 --separate-stderr timeout 60 "$DS_TOP/examples/cron-incremental.sh"
+	[[ "$stderr" == *"a run is still going"*"skipped"* ]]
+	# usage
+	run -2 --separate-stderr env -u MONGO "$DS_TOP/examples/cron-incremental.sh"
+	[[ "$stderr" == *"MONGO is not set"* ]]
+	q drop "$db"
+}
