@@ -4,7 +4,7 @@
 set -u
 pkgs="build-essential pkg-config libjansson-dev libbsd-dev librdkafka-dev
 libmongoc-dev libbson-dev libonig-dev bats jq miller kcat python3 python3-venv mandoc
-cppcheck postgresql time procps psmisc netcat-openbsd openjdk-17-jre-headless
+cppcheck postgresql time procps psmisc netcat-openbsd openjdk-17-jre-headless tmux
 maven golang-go"
 missing=
 for p in $pkgs; do

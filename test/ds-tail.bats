@@ -347,3 +347,48 @@ topic_has() {
 	[[ "$stderr" == *"MONGO is not set"* ]]
 	q drop "$db"
 }
+
+@test "--stats: every tool writes one JSON summary line on stderr at exit" {
+	printf '{"a":1}\n{"a":2}\nbad\n{"a":3}\n' >in
+	run -0 --separate-stderr ds-batch -n 2 --skip-bad --stats in
+	s=$(printf '%s\n' "$stderr" | grep '^{"tool"')
+	[ "$(printf '%s\n' "$s" | jq -c '[.tool, .in, .out, .bad, .batches, (.wall_ms >= 0)]')" = '["ds-batch",4,3,1,2,true]' ]
+	printf '{"a":1}\n' | ds-map --stats .a 2>err >/dev/null
+	[ "$(jq -c '[.tool, .in, .out]' err)" = '["ds-map",1,1]' ]
+	# without --stats, nothing
+	printf '{"a":1}\n' | ds-map .a 2>err >/dev/null
+	[ ! -s err ]
+}
+
+@test "--stats: SIGUSR1 writes the summary of a running tool" {
+	mkfifo in
+	ds-batch -n 1 <in >out 2>err &
+	pgids=$!
+	exec 7>in
+	echo '{"a":1}' >&7
+	wait_for 10 grep -q '"@ds":"batch"' out
+	kill -USR1 "$pgids"
+	echo '{"a":2}' >&7
+	wait_for 10 grep -q '"tool":"ds-batch"' err
+	exec 7>&-
+	wait "$pgids"
+	[ "$(head -1 err | jq -c '[.in >= 1, .batches >= 1]')" = '[true,true]' ]
+}
+
+@test "ds-kafka-cat: --stats has the lag at start and end; -e shows progress on a terminal only" {
+	need_kafka
+	B=$DS_TEST_BROKERS
+	t=$(uniq_name kprog)
+	seq 1 5000 | sed 's/.*/{"i":&}/' | timeout 60 ds-kafka-cat -P -b "$B" -t "$t"
+	run -0 --separate-stderr timeout 60 ds-kafka-cat -b "$B" -t "$t" -e --stats
+	s=$(printf '%s\n' "$stderr" | grep '^{"tool"')
+	[ "$(printf '%s\n' "$s" | jq -c '[.tool, .in, .out, .lag_end]')" = '["ds-kafka-cat",5000,5000,0]' ]
+	[ "$(printf '%s\n' "$s" | jq '.lag_start >= 0')" = true ]
+	[[ "$stderr" != *ETA* ]]
+	tmuxs=dskc$$
+	tmux new-session -d -s "$tmuxs" -x 150 -y 10 \
+	    "ds-kafka-cat -b $B -t $t -e >/dev/null; touch done; sleep 60"
+	wait_for 60 test -e done
+	tmux capture-pane -p -t "$tmuxs" >pane
+	grep -q 'ds-kafka-cat: 5000 of 5000 records (100%)' pane
+}
