@@ -701,8 +701,10 @@ ackpoll(void)
 		ackline(T.abuf.p + off, (size_t)(nl - T.abuf.p) - off);
 		off = (size_t)(nl - T.abuf.p) + 1;
 	}
-	memmove(T.abuf.p, T.abuf.p + off, T.abuf.len - off);
-	T.abuf.len -= off;
+	if (off > 0) {
+		memmove(T.abuf.p, T.abuf.p + off, T.abuf.len - off);
+		T.abuf.len -= off;
+	}
 	return n == 0;
 }
 

@@ -292,10 +292,10 @@ topic_has() {
 	    2>err &
 	pg=$!
 	pgids=$pg
-	wait_for 60 topic_has 1
+	within 60 topic_has 1
 	mv logs/access.log logs/access.log.1
 	access 201 300 >logs/access.log
-	wait_for 60 topic_has 201
+	within 60 topic_has 201
 	kill -9 -- "-$pg"
 	wait "$pg" || true
 	access 301 350 >>logs/access.log
