@@ -341,7 +341,7 @@ place(struct cand *c, int sameino)
 static void
 scan(void)
 {
-	struct cand *c = NULL;
+	struct cand *c = NULL, *nc2;
 	struct stat st;
 	struct ent *e;
 	glob_t g;
@@ -391,8 +391,10 @@ scan(void)
 			if (j < nc || (fd = open(g.gl_pathv[i],
 			    O_RDONLY | O_CLOEXEC)) == -1)
 				continue;
-			if ((c = reallocarray(c, nc + 1, sizeof(*c))) == NULL)
+			if ((nc2 = reallocarray(c, nc + 1, sizeof(*c))) ==
+			    NULL)
 				err(1, NULL);
+			c = nc2;
 			c[nc].fd = fd;
 			c[nc].st = st;
 			if ((c[nc].fp = fingerprint(fd)) == 0) {
