@@ -1044,6 +1044,8 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	/* the shared --stats (the run summary) comes first in longopts */
+	stats = stats || ds_opts.stats;
 	if ((aggs.n > 0) == (exsrc != NULL)) {
 		warnx("give -a AGG (running aggregates) or -e EXPR "
 		    "(an update), not both");

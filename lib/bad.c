@@ -63,6 +63,7 @@ ds_bad(const struct ds_line *l, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	ds_bad_count++;
+	ds_stats.bad++;
 	if (ds_opts.deadletter != NULL) {
 		deadletter(l, msg);
 		return;

@@ -266,6 +266,9 @@ enum {
 	DS_OPT_DEADLETTER,
 	DS_OPT_MAXLINE,
 	DS_OPT_MAXDEPTH,
+	DS_OPT_STATS,
+	DS_OPT_PROGRESS,
+	DS_OPT_NOPROGRESS,
 	DS_OPT_FIRST_TOOL = 1100	/* tools number their own from here */
 };
 
@@ -273,13 +276,18 @@ enum {
 	{ "skip-bad",	 no_argument,	    NULL, DS_OPT_SKIPBAD },	\
 	{ "dead-letter", required_argument, NULL, DS_OPT_DEADLETTER },	\
 	{ "max-line",	 required_argument, NULL, DS_OPT_MAXLINE },	\
-	{ "max-depth",	 required_argument, NULL, DS_OPT_MAXDEPTH }
+	{ "max-depth",	 required_argument, NULL, DS_OPT_MAXDEPTH },	\
+	{ "stats",	 no_argument,	    NULL, DS_OPT_STATS },	\
+	{ "progress",	 no_argument,	    NULL, DS_OPT_PROGRESS },	\
+	{ "no-progress", no_argument,	    NULL, DS_OPT_NOPROGRESS }
 
 struct ds_opts {
 	size_t	 maxline;
 	int	 maxdepth;
 	int	 skipbad;
 	const char *deadletter;
+	int	 stats;		/* --stats: a summary line at exit */
+	int	 progress;	/* --progress 1, --no-progress 0, else -1 */
 };
 extern struct ds_opts ds_opts;
 
@@ -291,7 +299,44 @@ int	 ds_common_opt(int ch, const char *arg);
 
 /* Usage text of the shared options, for each tool's usage(). */
 #define DS_COMMON_USAGE \
-	"[--skip-bad] [--dead-letter FILE] [--max-line BYTES] [--max-depth N]"
+	"[--skip-bad] [--dead-letter FILE] [--max-line BYTES] [--max-depth N]" \
+	" [--stats]"
+
+/*
+ * The run summary (--stats, and SIGUSR1 always): counters kept by the
+ * shared reader and writer.  in counts data lines read (ds_in), out
+ * data lines written (ds_out*), batches the batch markers written, bad
+ * every ds_bad() report; start is set by ds_signals().
+ */
+struct ds_stats {
+	uint64_t in, out, bad, batches;
+	int64_t	 start;		/* ms since the epoch */
+};
+extern struct ds_stats ds_stats;
+extern volatile sig_atomic_t ds_statsreq;	/* set by SIGUSR1 */
+/*
+ * A tool's own members for the summary, appended with a leading comma
+ * (",\"lag_start\":12"); NULL when it has none.
+ */
+extern void (*ds_stats_extra)(struct ds_buf *);
+/*
+ * Write the summary as one JSON line to stderr:
+ * {"tool","in","out","bad","batches","wall_ms",...}.
+ */
+void	 ds_stats_write(void);
+/* Write it now when SIGUSR1 asked for it (call from the main loops). */
+void	 ds_stats_check(void);
+
+/*
+ * progress.c: the progress line of long work, on stderr when it is a
+ * terminal (or with --progress, never with --no-progress): done of
+ * total, percent, rate and ETA, redrawn at most twice a second.  unit
+ * is "bytes" (shown scaled) or a noun such as "records".
+ */
+int	 ds_progress_on(void);
+void	 ds_progress(int64_t done, int64_t total, const char *unit);
+/* Draw the final figures and end the line (the work is done). */
+void	 ds_progress_end(int64_t done, int64_t total, const char *unit);
 
 /* ---------------------------------------------------------------------
  * bad.c: the bad-record policy every tool shares

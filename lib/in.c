@@ -63,6 +63,8 @@ setline(struct ds_in *in, struct ds_line *l, size_t len)
 	l->lineno = ++in->lineno;
 	l->src = in->name;
 	l->toolong = 0;
+	if (!ds_is_control(p, len))
+		ds_stats.in++;
 }
 
 int
@@ -136,6 +138,7 @@ ds_in_fill(struct ds_in *in)
 		in->cap = want;
 	}
 	n = read(in->fd, in->buf + in->end, in->cap - 1 - in->end);
+	ds_stats_check();
 	if (n == -1) {
 		if (errno == EINTR || errno == EAGAIN)
 			return -1;

@@ -740,6 +740,89 @@ consumeerr(struct cons *c, rd_kafka_message_t *m)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* lag for the run summary (--stats), and the progress line of -e */
+
+static int64_t lagstart = -1, lagend = -1;
+
+static void
+lagstats(struct ds_buf *b)
+{
+	if (lagstart < 0)
+		ds_buf_adds(b, ",\"lag_start\":null,\"lag_end\":null");
+	else
+		ds_buf_addf(b, ",\"lag_start\":%lld,\"lag_end\":%lld",
+		    (long long)lagstart, (long long)lagend);
+}
+
+/*
+ * The records between the owned partitions' positions and their ends,
+ * as the last fetches said (no request is made); -1 while some
+ * partition's end or position is not known yet.
+ */
+static int64_t
+lag(struct cons *c)
+{
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_topic_partition_t *e;
+	struct part *p;
+	int64_t lo, hi, pos, sum = 0;
+	size_t k;
+	int i;
+
+	l = rd_kafka_topic_partition_list_new((int)c->np + 1);
+	for (k = 0; k < c->np; k++)
+		if (c->p[k].owned)
+			rd_kafka_topic_partition_list_add(l, c->p[k].topic,
+			    c->p[k].partition);
+	rd_kafka_position(c->rk, l);
+	for (i = 0; i < l->cnt && sum >= 0; i++) {
+		e = &l->elems[i];
+		p = find(c, e->topic, e->partition);
+		pos = p->next >= 0 ? p->next : e->offset;
+		if (p->eof)
+			continue;
+		if (rd_kafka_get_watermark_offsets(c->rk, e->topic,
+		    e->partition, &lo, &hi) != 0 || hi < 0 || pos < 0)
+			sum = -1;
+		else if (hi > pos)
+			sum += hi - pos;
+	}
+	if (l->cnt == 0)
+		sum = -1;
+	rd_kafka_topic_partition_list_destroy(l);
+	return sum;
+}
+
+/*
+ * Note the lag (the first known is the lag at start) and, with -e,
+ * draw the progress line: records written of those there are to the
+ * end.  At most five times a second, and once more when final.
+ */
+static void
+lagtick(struct cons *c, int final)
+{
+	static int64_t last;
+	int64_t now = ds_now_ms(), n;
+
+	ds_stats_extra = lagstats;
+	ds_stats.in = (uint64_t)c->seen;
+	if (!final && now - last < 200)
+		return;
+	if ((n = lag(c)) < 0)
+		return;		/* not known yet: ask again next time */
+	last = now;
+	if (lagstart < 0)
+		lagstart = n;
+	lagend = n;
+	if (!c->dk->exit_eof)
+		return;
+	if (final)
+		ds_progress_end(c->seen, c->seen + n, "records");
+	else
+		ds_progress(c->seen, c->seen + n, "records");
+}
+
 int
 dk_consume(const struct dk *dk)
 {
@@ -821,7 +904,10 @@ dk_consume(const struct dk *dk)
 		assignall(&c);
 
 	timeout = 0;
-	while (!ds_stop && !done) {
+	for (;;) {
+		lagtick(&c, ds_stop || done);
+		if (ds_stop || done)
+			break;
 		m = next(&c, timeout);
 		if (m == NULL) {
 			/* idle: hand downstream what we have */

@@ -1,14 +1,58 @@
 /*
- * opt.c -- the options every tool shares (bad-record policy and limits).
+ * opt.c -- the options every tool shares (bad-record policy, limits,
+ * the run summary and the progress line).
  */
 #include <err.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "ds.h"
 
 struct ds_opts ds_opts = {
-	DS_MAXLINE_DEFAULT, DS_MAXDEPTH_DEFAULT, 0, NULL
+	.maxline = DS_MAXLINE_DEFAULT,
+	.maxdepth = DS_MAXDEPTH_DEFAULT,
+	.progress = -1
 };
+
+struct ds_stats ds_stats;
+volatile sig_atomic_t ds_statsreq;
+void (*ds_stats_extra)(struct ds_buf *);
+
+void
+ds_stats_write(void)
+{
+	struct ds_buf b = { 0 };
+
+	ds_buf_adds(&b, "{\"tool\":");
+	ds_buf_addq(&b, getprogname(), strlen(getprogname()));
+	ds_buf_addf(&b, ",\"in\":%llu,\"out\":%llu,\"bad\":%llu,"
+	    "\"batches\":%llu,\"wall_ms\":%lld",
+	    (unsigned long long)ds_stats.in, (unsigned long long)ds_stats.out,
+	    (unsigned long long)ds_stats.bad,
+	    (unsigned long long)ds_stats.batches,
+	    (long long)(ds_now_ms() - ds_stats.start));
+	if (ds_stats_extra != NULL)
+		ds_stats_extra(&b);
+	ds_buf_adds(&b, "}\n");
+	/* one write: the line is not interleaved with other messages */
+	(void)ds_writeall(STDERR_FILENO, b.p, b.len);
+	ds_buf_free(&b);
+}
+
+void
+ds_stats_check(void)
+{
+	if (!ds_statsreq)
+		return;
+	ds_statsreq = 0;
+	ds_stats_write();
+}
+
+static void
+stats_atexit(void)
+{
+	ds_stats_write();
+}
 
 int
 ds_common_opt(int ch, const char *arg)
@@ -28,6 +72,15 @@ ds_common_opt(int ch, const char *arg)
 			errx(2, "--max-line: %s: expected a size from 16 to 2G",
 			    arg);
 		ds_opts.maxline = (size_t)n;
+		return 1;
+	case DS_OPT_STATS:
+		if (!ds_opts.stats)
+			atexit(stats_atexit);
+		ds_opts.stats = 1;
+		return 1;
+	case DS_OPT_PROGRESS:
+	case DS_OPT_NOPROGRESS:
+		ds_opts.progress = ch == DS_OPT_PROGRESS;
 		return 1;
 	case DS_OPT_MAXDEPTH:
 		ds_opts.maxdepth = (int)strtonum(arg, 1, 10000, &errstr);

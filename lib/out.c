@@ -44,10 +44,21 @@ ds_out_flush(void)
 {
 	writeall(outbuf, outlen);
 	outlen = 0;
+	ds_stats_check();
 }
 
-void
-ds_out(const void *p, size_t n)
+/* Count what a line written whole is, for the run summary. */
+static void
+count(const char *p, size_t n)
+{
+	if (!ds_is_control(p, n))
+		ds_stats.out++;
+	else if (n >= 14 && memcmp(p, "{\"@ds\":\"batch\"", 14) == 0)
+		ds_stats.batches++;
+}
+
+static void
+put(const void *p, size_t n)
 {
 	if (n == 0)
 		return;		/* p may be NULL: an empty buffer */
@@ -62,17 +73,31 @@ ds_out(const void *p, size_t n)
 	outlen += n;
 }
 
+/* Raw bytes: data records already formatted, counted by their newlines. */
+void
+ds_out(const void *p, size_t n)
+{
+	const char *s = p, *e = s + n;
+
+	while (s < e && (s = memchr(s, '\n', (size_t)(e - s))) != NULL) {
+		ds_stats.out++;
+		s++;
+	}
+	put(p, n);
+}
+
 void
 ds_out_line(const void *p, size_t n)
 {
+	count(p, n);
 	if (outlen + n + 1 <= OUTSZ) {
 		memcpy(outbuf + outlen, p, n);
 		outbuf[outlen + n] = '\n';
 		outlen += n + 1;
 		return;
 	}
-	ds_out(p, n);
-	ds_out("\n", 1);
+	put(p, n);
+	put("\n", 1);
 }
 
 void

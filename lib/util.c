@@ -20,8 +20,10 @@ volatile sig_atomic_t ds_stop;
 static void
 onsig(int sig)
 {
-	(void)sig;
-	ds_stop = 1;
+	if (sig == SIGUSR1)
+		ds_statsreq = 1;	/* the summary is written by the loop */
+	else
+		ds_stop = 1;
 }
 
 void
@@ -35,7 +37,10 @@ ds_signals(void)
 	sa.sa_flags = 0;	/* no SA_RESTART: a blocked read must return */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_flags = SA_RESTART;	/* SIGUSR1 interrupts nothing */
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_DFL);
+	ds_stats.start = ds_now_ms();
 }
 
 /*
