@@ -45,8 +45,11 @@ M2='{"@ds":"batch","seq":2,"time":2000,"interval":1000'
 	mkfifo a.fifo b.fifo
 	timeout 20 sh -c 'ds-batch -T t -i 1s in.ndjson | tee b.fifo |
 	    ds-map "{v}" >a.fifo' &
+	# wait for this job only: a bare wait also waits for every other
+	# child of the test's shell, bats' BATS_TEST_TIMEOUT watchdog too
+	pid=$!
 	timeout 20 bash -c 'ds-union a.fifo <(ds-map "{v: (.v + 4)}" <b.fifo)' >out
-	wait
+	wait "$pid"
 	output=$(bybatch <out) status=0
 	expect 0 '{"v":1}
 {"v":5}
