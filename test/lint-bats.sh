@@ -13,6 +13,9 @@
 #			the machine was slow to make the thing present.
 #			Wait for a positive condition that proves the
 #			point instead (see wait_for in helper.bash).
+#   wait		a bare wait also waits for bats' BATS_TEST_TIMEOUT
+#			watchdog, a background child of the test's shell:
+#			it hangs until the timeout.  Wait for a pid.
 set -u
 if [ $# -eq 0 ]; then
 	cd "$(dirname "$0")/.." || exit 2
@@ -71,6 +74,9 @@ here != "" {
 	}
 	gsub(/"[^"]*"/, "\"\"", code)
 	gsub(/\047[^\047]*\047/, "", code)
+	if (code ~ /^[ \t]*wait[ \t]*([;&|]|[0-9]*>|$)/)
+		flag("a bare wait also waits for the BATS_TEST_TIMEOUT " \
+		    "watchdog: wait for a pid")
 	if (chain(code) && !decides(code, prev))
 		flag("[ a ] && [ b ] passes when a is false: " \
 		    "one assertion per line")

@@ -57,6 +57,25 @@ bad.bats:9: an absence asserted after the sleep of line 8: wait for a condition 
 bad.bats:11: an absence asserted after the sleep of line 10: wait for a condition that proves it" ]
 }
 
+@test "lint-bats: a bare wait (it waits for bats' timeout watchdog too)" {
+	cat >bad.bats <<'B'
+@TEST "x" {
+	sleep 1 &
+	pid=$!
+	wait
+	wait 2>/dev/null
+	wait; echo done
+	wait "$pid"
+	wait $pid
+}
+B
+	lint bad.bats
+	[ "$status" -eq 1 ]
+	[ "$output" = "bad.bats:4: a bare wait also waits for the BATS_TEST_TIMEOUT watchdog: wait for a pid
+bad.bats:5: a bare wait also waits for the BATS_TEST_TIMEOUT watchdog: wait for a pid
+bad.bats:6: a bare wait also waits for the BATS_TEST_TIMEOUT watchdog: wait for a pid" ]
+}
+
 @test "lint-bats: chains that decide something and waits that end in a positive check pass" {
 	cat >good.bats <<'B'
 ready() { [ -s a ] && [ -s b ]; }
