@@ -420,6 +420,10 @@ coproc_line(const struct ds_line *l, int64_t seq)
  * --persist: feed the spool (the batch and its marker line) to the
  * co-process and take its output up to the echoed marker of batch seq
  * (seq 0: up to the end of its output, after its input is closed).
+ * One that stops reading (EPIPE) has usually exited, and the end of its
+ * stdin may come before the end of its stdout: it is fed no more, and
+ * reaped at the end of its output, so that the report names how it
+ * ended whichever end we see first.
  */
 static int
 coproc_batch(struct cmd *c, int64_t seq, int64_t deadline)
@@ -429,14 +433,17 @@ coproc_batch(struct cmd *c, int64_t seq, int64_t deadline)
 	char buf[64 * 1024];
 	off_t off = 0;
 	ssize_t bl = 0, bo = 0, w;
-	int n, r;
+	int n, r, lost = 0;
 
 	if (c->pid == -1)
 		coproc_start(c);
 	for (;;) {
 		while (ds_in_line(c->out, &l))
-			if ((r = coproc_line(&l, seq)) != 0)
-				return r == 1 ? 0 : coproc_fail(c, E.why, 0);
+			if ((r = coproc_line(&l, seq)) == 1 && !lost)
+				return 0;
+			else if (r != 0)
+				return coproc_fail(c, r == 1 ?
+				    "closed its input" : E.why, 0);
 		if (c->out->eof) {
 			coproc_stop(c, 0);
 			r = reap(c, deadline, 0);
@@ -470,8 +477,12 @@ coproc_batch(struct cmd *c, int64_t seq, int64_t deadline)
 		if (pfd[0].revents != 0) {
 			if ((w = write(c->in, buf + bo, bl - bo)) >= 0)
 				bo += w;
-			else if (errno != EAGAIN && errno != EINTR)
-				return coproc_fail(c, "closed its input", 0);
+			else if (errno != EAGAIN && errno != EINTR) {
+				close(c->in);
+				c->in = -1;
+				bo = bl = 0;
+				lost = 1;
+			}
 		}
 		if (pfd[1].revents != 0)
 			ds_in_fill(c->out);

@@ -260,6 +260,12 @@ COPROC='while IFS= read -r l; do case $l in "{\"@ds\":"*) echo "$l";; *) echo "{
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"batch 1: sh -c: exit status 4"* ]]
 	printf '%s\n' "$output" | jq -c 'if .pid then .r else . end' | diff stream -
+	# dies while its batch (more than a pipe holds) is being written: the
+	# end of its input comes first or its exit, the report is the same
+	{ seq -f '{"n":%g}' 20000; three | tail -1; } >big
+	run --separate-stderr ds-each --persist -c 'read -r l; exit 4' <big
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"batch 3: sh -c: exit status 4"* ]]
 }
 
 @test "ds-each --persist: plain input, and output after the last marker" {
