@@ -238,6 +238,16 @@ dk_lag(const struct dk *dk)
 	return 0;
 }
 
+/* A bad -Q argument: exit 2 (freeing t first, for the leak checker). */
+static void __attribute__((noreturn))
+qbad(char *t, const char *arg, const char *what, const char *why)
+{
+	free(t);
+	if (why == NULL)
+		errx(2, "-t %s: %s", arg, what);
+	errx(2, "-t %s: %s %s", arg, what, why);
+}
+
 int
 dk_query(const struct dk *dk)
 {
@@ -256,19 +266,19 @@ dk_query(const struct dk *dk)
 		if ((t = strdup(dk->topics[i])) == NULL)
 			err(1, NULL);
 		if ((c2 = strrchr(t, ':')) == NULL || c2 == t)
-			errx(2, "-t %s: expected TOPIC:PARTITION:TIMESTAMP",
-			    dk->topics[i]);
+			qbad(t, dk->topics[i], "expected TOPIC:PARTITION:"
+			    "TIMESTAMP", NULL);
 		*c2++ = '\0';
 		if ((c1 = strrchr(t, ':')) == NULL || c1 == t)
-			errx(2, "-t %s: expected TOPIC:PARTITION:TIMESTAMP",
-			    dk->topics[i]);
+			qbad(t, dk->topics[i], "expected TOPIC:PARTITION:"
+			    "TIMESTAMP", NULL);
 		*c1++ = '\0';
 		pn = strtonum(c1, 0, INT32_MAX, &es);
 		if (es != NULL)
-			errx(2, "-t %s: partition %s", dk->topics[i], es);
+			qbad(t, dk->topics[i], "partition", es);
 		ts = strtonum(c2, 0, INT64_MAX, &es);
 		if (es != NULL)
-			errx(2, "-t %s: timestamp %s", dk->topics[i], es);
+			qbad(t, dk->topics[i], "timestamp", es);
 		rd_kafka_topic_partition_list_add(l, t, (int32_t)pn)->offset =
 		    ts;
 		free(t);
