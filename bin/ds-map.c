@@ -84,9 +84,14 @@ run(struct map *m, const struct ds_line *l)
 		ds_bad(l, "line longer than %zu bytes", ds_opts.maxline);
 		return;
 	}
+	/* jq skips a byte-order mark at the start of its input */
+	if (l->lineno == 1 && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+		p += 3;
+		len -= 3;
+	}
 	if (m->raw) {
 		ds_buf_reset(&m->q);
-		ds_buf_addq(&m->q, l->p, l->len);
+		ds_buf_addq(&m->q, p, len);
 		p = m->q.p;
 		len = m->q.len;
 	}

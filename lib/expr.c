@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "ds.h"
 #include "exprint.h"
@@ -784,6 +785,7 @@ parse_primary(struct parser *p)
 	}
 	if (istok(p, "reduce") || istok(p, "foreach")) {
 		int isreduce = istok(p, "reduce");
+		const char *name;
 
 		n = mk(p, isreduce ? N_REDUCE : N_FOREACH, pos);
 		next(p);
@@ -796,9 +798,10 @@ parse_primary(struct parser *p)
 		next(p);
 		if (pushvar(p) == -1 || expect(p, TK_LPAREN, "'('") == -1)
 			return NULL;
-		p->nscope--;	/* init does not see $x */
+		/* init does not see $x; an `as` in it must not clobber it */
+		name = p->vars[--p->nscope];
 		n->b = parse_pipe(p);
-		p->nscope++;
+		p->vars[p->nscope++] = name;
 		if (n->b == NULL || expect(p, TK_SEMI, "';'") == -1 ||
 		    (n->c = parse_pipe(p)) == NULL)
 			return NULL;
@@ -1252,6 +1255,18 @@ ex_cplen(const char *s, size_t n)
 
 /* ======================================================= operations */
 
+#define TOODEEP	"value or recursion nested too deeply"
+
+/* r, or the run's error if a comparison under it gave up (too deep) */
+struct val *
+ex_deepchk(struct ds_expr *x, struct val *r)
+{
+	if (!ev_toodeep)
+		return r;
+	ev_toodeep = 0;
+	return ex_err(x, TOODEEP);
+}
+
 struct val *
 ex_index(struct ds_expr *x, struct val *t, struct val *k)
 {
@@ -1365,14 +1380,19 @@ concat(struct ds_expr *x, struct val *a, struct val *b)
 static struct val *
 deepmerge(struct ds_expr *x, struct val *a, struct val *b)
 {
-	struct val *r = ev_objcopy(&x->a, a, b->n), *o;
+	struct val *r, *o;
 	uint32_t i;
 
+	if (ev_deep())
+		return ex_err(x, TOODEEP);
+	r = ev_objcopy(&x->a, a, b->n);
 	for (i = 0; i < b->n; i++) {
 		o = ev_get(r, b->u.o[i].k->u.s, b->u.o[i].k->n);
-		if (o != NULL && o->t == T_OBJ && b->u.o[i].v->t == T_OBJ)
-			ev_set(r, b->u.o[i].k, deepmerge(x, o, b->u.o[i].v));
-		else
+		if (o != NULL && o->t == T_OBJ && b->u.o[i].v->t == T_OBJ) {
+			if ((o = deepmerge(x, o, b->u.o[i].v)) == NULL)
+				return NULL;
+			ev_set(r, b->u.o[i].k, o);
+		} else
 			ev_set(r, b->u.o[i].k, b->u.o[i].v);
 	}
 	return r;
@@ -1433,6 +1453,12 @@ strsplit(struct ds_expr *x, struct val *s, struct val *sep)
 	return r;
 }
 
+static size_t
+maxline(void)
+{
+	return ds_opts.maxline ? ds_opts.maxline : DS_MAXLINE_DEFAULT;
+}
+
 struct val *
 ex_arith(struct ds_expr *x, int op, struct val *a, struct val *b)
 {
@@ -1441,12 +1467,12 @@ ex_arith(struct ds_expr *x, int op, struct val *a, struct val *b)
 	int c;
 
 	switch (op) {
-	case B_EQ: return ev_bool(ev_cmp(a, b) == 0);
-	case B_NE: return ev_bool(ev_cmp(a, b) != 0);
-	case B_LT: return ev_bool(ev_cmp(a, b) < 0);
-	case B_LE: return ev_bool(ev_cmp(a, b) <= 0);
-	case B_GT: return ev_bool(ev_cmp(a, b) > 0);
-	case B_GE: return ev_bool(ev_cmp(a, b) >= 0);
+	case B_EQ: return ex_deepchk(x, ev_bool(ev_cmp(a, b) == 0));
+	case B_NE: return ex_deepchk(x, ev_bool(ev_cmp(a, b) != 0));
+	case B_LT: return ex_deepchk(x, ev_bool(ev_cmp(a, b) < 0));
+	case B_LE: return ex_deepchk(x, ev_bool(ev_cmp(a, b) <= 0));
+	case B_GT: return ex_deepchk(x, ev_bool(ev_cmp(a, b) > 0));
+	case B_GE: return ex_deepchk(x, ev_bool(ev_cmp(a, b) >= 0));
 	}
 	if (a->t == T_NUM && b->t == T_NUM) {
 		switch (op) {
@@ -1460,7 +1486,9 @@ ex_arith(struct ds_expr *x, int op, struct val *a, struct val *b)
 		case B_MOD: {
 			int64_t ia, ib;
 
-			/* jq 1.6: both truncated to integers */
+			/* jq: both truncated to integers; NaN gives NaN */
+			if (isnan(a->u.d) || isnan(b->u.d))
+				return ev_num(&x->a, NAN);
 			ia = ex_dtoi(a->u.d);
 			ib = ex_dtoi(b->u.d);
 			if (ib == 0)
@@ -1507,7 +1535,7 @@ ex_arith(struct ds_expr *x, int op, struct val *a, struct val *b)
 					r->u.a[n++] = a->u.a[i];
 			}
 			r->n = n;
-			return r;
+			return ex_deepchk(x, r);
 		}
 		return ex_err(x, "%s and %s cannot be subtracted",
 		    ex_desc(x, a), ex_desc(x, b));
@@ -1518,9 +1546,13 @@ ex_arith(struct ds_expr *x, int op, struct val *a, struct val *b)
 			double num = a->t == T_NUM ? a->u.d : b->u.d;
 			char *buf;
 
-			/* jq 1.6: n = (int)(num - 1) more copies */
-			c = isnan(num) || num - 1 < -1 ? -1 : num - 1 > 1e8 ?
-			    (int)1e8 : (int)(num - 1);
+			/* jq 1.6: n = (int)(num - 1) more copies; a result
+			 * longer than a line may be is an error */
+			if (isnan(num) || num - 1 < -1)
+				return &ev_null;
+			if ((num - 1) * s->n >= (double)maxline())
+				return ex_err(x, "Repeat string result too long");
+			c = (int)(num - 1);
 			if (c < 0)
 				return &ev_null;
 			buf = ea_alloc(&x->a, (size_t)s->n * (c + 1) + 1);
@@ -1622,7 +1654,7 @@ callval(struct ds_expr *x, const struct node *n, struct val *in,
 	for (i = 0; i < n->nargs; i++)
 		if ((argv[i] = eval1(x, n->args[i], in, env)) == NULL)
 			return NULL;
-	return n->fn->val(x, in, argv);
+	return ex_deepchk(x, n->fn->val(x, in, argv));
 }
 
 static struct val *
@@ -1656,8 +1688,10 @@ buildstr(struct ds_expr *x, const struct node *n, struct val **parts)
 		}
 		if (v->t == T_STR)
 			ds_buf_add(&b, v->u.s, v->n);
-		else
-			ev_print(&b, v);
+		else if (ev_print(&b, v) == -1) {
+			ds_buf_free(&b);
+			return ex_err(x, TOODEEP);
+		}
 	}
 	r = ev_str(&x->a, b.p ? b.p : "", b.len);
 	ds_buf_free(&b);
@@ -2002,7 +2036,7 @@ cart(struct ds_expr *x, struct fr *f, int i)
 		if (n->op == N_STRI)
 			r = buildstr(x, n, f->parts);
 		else
-			r = n->fn->val(x, f->in, f->parts);
+			r = ex_deepchk(x, n->fn->val(x, f->in, f->parts));
 		if (r == NULL)
 			return ST_ERR;
 		return f->k(x, r, f->ka);
@@ -2041,13 +2075,21 @@ k_objcart(struct ds_expr *x, struct val *v, void *arg)
 /* generator builtins with value arguments: args cartesian, then gen() */
 static int gencart(struct ds_expr *, struct fr *, int);
 
+/* argument i of a generator: the last is outermost, as for jq's C
+ * functions, unless the builtin is defined in jq with $params (range) */
+static int
+genarg(const struct node *n, int i)
+{
+	return n->fn->special ? n->nargs - 1 - i : i;
+}
+
 static int
 k_gencart(struct ds_expr *x, struct val *v, void *arg)
 {
 	struct fr *f = arg;
 	int i = f->i, r;
 
-	f->parts[i] = v;
+	f->parts[genarg(f->n, i)] = v;
 	r = gencart(x, f, i - 1);
 	f->i = i;
 	return r;
@@ -2059,7 +2101,8 @@ gencart(struct ds_expr *x, struct fr *f, int i)
 	if (i < 0)
 		return f->n->fn->gen(x, f->in, f->parts, f->k, f->ka);
 	f->i = i;
-	return eval(x, f->n->args[i], f->in, f->env, k_gencart, f);
+	return eval(x, f->n->args[genarg(f->n, i)], f->in, f->env, k_gencart,
+	    f);
 }
 
 /* try: errors raised downstream (by our continuation) pass through */
@@ -2242,6 +2285,10 @@ keyed(struct ds_expr *x, const struct node *fnode, struct val *in,
 		s[i].i = i;
 	}
 	qsort(s, in->n, sizeof(*s), sentcmp);
+	if (ex_deepchk(x, &ev_null) == NULL) {
+		*err = 1;
+		return NULL;
+	}
 	return s;
 }
 
@@ -2466,6 +2513,10 @@ precurse(struct ds_expr *x, struct val *in, struct val *path, pkfn k,
 	uint32_t i;
 	int r;
 
+	if (ev_deep()) {
+		ex_err(x, TOODEEP);
+		return ST_ERR;
+	}
 	if ((r = k(x, path, in, ka)) != 0)
 		return r;
 	for (i = 0; in->t == T_ARR && i < in->n; i++)
@@ -2555,6 +2606,8 @@ setpath(struct ds_expr *x, struct val *v, struct val *path, uint32_t i,
 
 	if (i == path->n)
 		return nv;
+	if (ev_deep())
+		return ex_err(x, TOODEEP);
 	key = path->u.a[i];
 	if (key->t == T_STR) {
 		if (v->t != T_OBJ && v->t != T_NULL)
@@ -2718,6 +2771,8 @@ delpath(struct ds_expr *x, struct val *v, struct val *path, uint32_t i)
 
 	if (v->t == T_NULL)
 		return v;
+	if (ev_deep())
+		return ex_err(x, TOODEEP);
 	if (key->t == T_STR && v->t == T_OBJ) {
 		if ((c = ev_get(v, key->u.s, key->n)) == NULL)
 			return v;
@@ -2737,6 +2792,8 @@ delpath(struct ds_expr *x, struct val *v, struct val *path, uint32_t i)
 		return r;
 	}
 	if (key->t == T_NUM && v->t == T_ARR) {
+		if (isnan(key->u.d))
+			return v;	/* no element is at NaN */
 		idx = ex_dtoi(floor(key->u.d));
 		if (idx < 0)
 			idx += v->n;
@@ -2777,6 +2834,8 @@ delpaths(struct ds_expr *x, struct val *v, struct val *paths)
 		ps[i] = paths->u.a[i];
 	}
 	qsort(ps, paths->n, sizeof(*ps), pathcmp_desc);
+	if (ex_deepchk(x, &ev_null) == NULL)
+		return NULL;
 	for (i = 0; i < paths->n && v != NULL; i++)
 		v = ps[i]->n == 0 ? &ev_null : delpath(x, v, ps[i], 0);
 	return v;
@@ -2817,6 +2876,81 @@ k_recurse(struct ds_expr *x, struct val *path, struct val *v, void *arg)
 	struct fr *f = arg;
 
 	return f->k(x, v, f->ka);
+}
+
+/* first(f), limit(n; f) with the count v (NULL: first) */
+static int
+limit(struct ds_expr *x, struct fr *f, struct val *v)
+{
+	struct stopfr s = { 0 };
+	int rc;
+
+	s.id = ++x->stopid;
+	s.k = f->k;
+	s.ka = f->ka;
+	s.limit = 1;
+	if (v != NULL) {
+		if (v->t != T_NUM) {
+			ex_err(x, "Invalid limit: not a number");
+			return ST_ERR;
+		}
+		if (!(v->u.d > 0))
+			return 0;
+		s.limit = v->u.d > 1e9 ? 1000000000 : (int)ceil(v->u.d);
+	}
+	rc = eval(x, f->n->args[f->n->nargs - 1], f->in, f->env, k_first, &s);
+	if (rc == ST_STOP && x->stopping == s.id)
+		return 0;
+	return rc;
+}
+
+static int
+k_limit(struct ds_expr *x, struct val *v, void *arg)
+{
+	return limit(x, arg, v);
+}
+
+/* sub/gsub with the regex f->v[0] and the flags fl (NULL: none) */
+static int
+k_subflags(struct ds_expr *x, struct val *fl, void *arg)
+{
+	struct fr *f = arg;
+	struct subfr s;
+	struct ds_buf acc = { 0 };
+	struct val **m;
+	int nm, rc;
+
+	if (ex_match(x, f->in, f->v[0], fl, f->n->fn->special == SP_GSUB, &m,
+	    &nm) != 0)
+		return ST_ERR;
+	memset(&s, 0, sizeof(s));
+	s.n = f->n;
+	s.env = f->env;
+	s.in = f->in;
+	s.m = m;
+	s.nm = nm;
+	s.k = f->k;
+	s.ka = f->ka;
+	s.acc = &acc;
+	rc = subrec(x, &s, 0, 0);
+	ds_buf_free(&acc);
+	return rc;
+}
+
+static int
+k_subre(struct ds_expr *x, struct val *re, void *arg)
+{
+	struct fr *f = arg;
+	struct val *save = f->v[0];
+	int rc;
+
+	f->v[0] = re;
+	if (f->n->nargs == 3)
+		rc = eval(x, f->n->args[2], f->in, f->env, k_subflags, f);
+	else
+		rc = k_subflags(x, NULL, f);
+	f->v[0] = save;
+	return rc;
 }
 
 static int
@@ -2960,8 +3094,11 @@ special(struct ds_expr *x, const struct node *n, struct val *in,
 				cur.v = NULL;
 				cur.cap = 0;
 				for (j = i; j < in->n &&
-				    ev_cmp(s[i].key, s[j].key) == 0; j++)
+				    ev_cmp(s[i].key, s[j].key) == 0; j++) {
+					if (ex_deepchk(x, &ev_null) == NULL)
+						return ST_ERR;
 					vl_add(x, &cur, s[j].v);
+				}
 				if (n->fn->special == SP_GROUPBY)
 					vl_add(x, &groups, vl_array(x, &cur));
 				else
@@ -2989,29 +3126,10 @@ special(struct ds_expr *x, const struct node *n, struct val *in,
 		return k(x, r, ka);
 	}
 	case SP_FIRSTF:
-	case SP_LIMIT: {
-		struct stopfr s = { 0 };
-
-		s.id = ++x->stopid;
-		s.k = k;
-		s.ka = ka;
-		s.limit = 1;
-		if (n->fn->special == SP_LIMIT) {
-			if ((v = eval1(x, n->args[0], in, env)) == NULL)
-				return ST_ERR;
-			if (v->t != T_NUM) {
-				ex_err(x, "Invalid limit: not a number");
-				return ST_ERR;
-			}
-			if (!(v->u.d > 0))
-				return 0;
-			s.limit = v->u.d > 1e9 ? 1000000000 : (int)ceil(v->u.d);
-		}
-		rc = eval(x, n->args[n->nargs - 1], in, env, k_first, &s);
-		if (rc == ST_STOP && x->stopping == s.id)
-			return 0;
-		return rc;
-	}
+		return limit(x, &f, NULL);
+	case SP_LIMIT:
+		/* each count, outermost, limits its own run of the generator */
+		return eval(x, n->args[0], in, env, k_limit, &f);
 	case SP_LASTF:
 		v = &ev_null;
 		if (eval(x, n->args[0], in, env, k_lastf, &v) != 0)
@@ -3031,33 +3149,9 @@ special(struct ds_expr *x, const struct node *n, struct val *in,
 		return k(x, ev_bool(v == NULL), ka);
 	}
 	case SP_SUB:
-	case SP_GSUB: {
-		struct subfr s;
-		struct ds_buf acc = { 0 };
-		struct val **m;
-		int nm;
-
-		if ((v = eval1(x, n->args[0], in, env)) == NULL)
-			return ST_ERR;
-		r = NULL;
-		if (n->nargs == 3 && (r = eval1(x, n->args[2], in, env)) == NULL)
-			return ST_ERR;
-		if (ex_match(x, in, v, r, n->fn->special == SP_GSUB, &m,
-		    &nm) != 0)
-			return ST_ERR;
-		memset(&s, 0, sizeof(s));
-		s.n = n;
-		s.env = env;
-		s.in = in;
-		s.m = m;
-		s.nm = nm;
-		s.k = k;
-		s.ka = ka;
-		s.acc = &acc;
-		rc = subrec(x, &s, 0, 0);
-		ds_buf_free(&acc);
-		return rc;
-	}
+	case SP_GSUB:
+		/* each regex, outermost, then each flags string */
+		return eval(x, n->args[0], in, env, k_subre, &f);
 	}
 	ex_err(x, "internal error: unknown builtin");
 	return ST_ERR;
@@ -3071,6 +3165,10 @@ evalg(struct ds_expr *x, const struct node *n, struct val *in,
 	struct val *parts[256];
 	int rc;
 
+	if (ev_deep()) {
+		ex_err(x, TOODEEP);
+		return ST_ERR;
+	}
 	f.n = n;
 	f.in = in;
 	f.env = env;
@@ -3250,6 +3348,23 @@ ds_expr_bind(struct ds_expr *x, int i, const char *json, size_t len)
 	return 0;
 }
 
+/* The stack a run may use: the limit less room for what does not check */
+static size_t
+stackbudget(void)
+{
+	static size_t budget;
+	struct rlimit rl;
+	size_t lim = 8 << 20;
+
+	if (budget == 0) {
+		if (getrlimit(RLIMIT_STACK, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < lim)
+			lim = rl.rlim_cur;
+		budget = lim > (4 << 20) ? lim - (2 << 20) : lim / 2;
+	}
+	return budget;
+}
+
 static int
 k_emit(struct ds_expr *x, struct val *v, void *arg)
 {
@@ -3272,6 +3387,8 @@ ds_expr_run(struct ds_expr *x, const char *in, size_t len,
 
 	ea_reset(&x->a);
 	x->errv = NULL;
+	ev_toodeep = 0;
+	ev_stacklow = (uintptr_t)__builtin_frame_address(0) - stackbudget();
 	if (x->identity && ev_canonical(in, len, ds_opts.maxdepth)) {
 		emit(arg, in, len);
 		return 0;

@@ -5,6 +5,7 @@
  * Regexes are Oniguruma with jq's flags, compiled once per distinct
  * pattern and flags and kept for the run.
  */
+#include <ctype.h>
 #include <err.h>
 #include <math.h>
 #include <stdlib.h>
@@ -146,19 +147,33 @@ f_fromjson(struct ds_expr *x, struct val *in, struct val **av)
 static struct val *
 f_tonumber(struct ds_expr *x, struct val *in, struct val **av)
 {
-	char msg[128];
-	struct val *v;
+	char buf[64], *end;
+	size_t i = 0, n;
+	double d;
 
 	if (in->t == T_NUM)
 		return in;
 	if (in->t != T_STR)
 		return ex_err(x, "%s cannot be parsed as a number",
 		    ex_desc(x, in));
-	if ((v = ev_parse(A, in->u.s, in->n, 1, msg, sizeof(msg))) == NULL ||
-	    v->t != T_NUM)
-		return ex_err(x, "Cannot parse '%.*s' as a number",
-		    (int)(in->n > 200 ? 200 : in->n), in->u.s);
-	return v;
+	/* jq reads a number token as strtod does: ".89", "+5", "1." */
+	n = in->n;
+	while (i < n && isspace((unsigned char)in->u.s[i]))
+		i++;
+	while (n > i && isspace((unsigned char)in->u.s[n - 1]))
+		n--;
+	if (n - i == 0 || n - i >= sizeof(buf) ||
+	    strspn(in->u.s + i, "0123456789+-.eE") < n - i)
+		goto bad;
+	memcpy(buf, in->u.s + i, n - i);
+	buf[n - i] = '\0';
+	d = strtod(buf, &end);
+	if (*end != '\0')
+		goto bad;
+	return ev_num(A, d);
+bad:
+	return ex_err(x, "Cannot parse '%.*s' as a number",
+	    (int)(in->n > 200 ? 200 : in->n), in->u.s);
 }
 
 static struct val *
@@ -603,13 +618,26 @@ f_to_entries(struct ds_expr *x, struct val *in, struct val **av)
 	return r;
 }
 
+/* the first of the names e has, as a chain of jq's // */
+static struct val *
+entry(struct val *e, const char *const *names)
+{
+	struct val *v = NULL;
+
+	for (; *names != NULL; names++)
+		if ((v = ev_get(e, *names, strlen(*names))) != NULL &&
+		    ev_truthy(v))
+			break;
+	return v ? v : &ev_null;
+}
+
 static struct val *
 f_from_entries(struct ds_expr *x, struct val *in, struct val **av)
 {
-	static const char *knames[] = { "key", "k", "name", "Name", "K",
-	    "Key" };
+	static const char *knames[] = { "k", "name", "Name", "K", "Key",
+	    NULL };
 	struct val *r, *e, *k, *v;
-	uint32_t i, j;
+	uint32_t i;
 
 	if (in->t != T_ARR)
 		return ex_err(x, "Cannot iterate over %s", ex_desc(x, in));
@@ -623,17 +651,15 @@ f_from_entries(struct ds_expr *x, struct val *in, struct val **av)
 			return ex_err(x, "Cannot index %s with \"key\"",
 			    ex_typename(e));
 		}
-		k = &ev_null;
-		for (j = 0; j < 6; j++)
-			if ((k = ev_get(e, knames[j], strlen(knames[j]))) !=
-			    NULL && ev_truthy(k))
-				break;
-		if (j == 6)
-			k = k ? k : &ev_null;
+		/* jq 1.7: .key unless null, else the others; a key that is
+		 * not a string is its JSON text */
+		if ((k = ev_get(e, "key", 3)) == NULL || k->t == T_NULL)
+			k = entry(e, knames);
 		if (k->t != T_STR && (k = ex_tojson(x, k)) == NULL)
 			return NULL;
 		if ((v = ev_get(e, "value", 5)) == NULL &&
-		    (v = ev_get(e, "v", 1)) == NULL)
+		    (v = ev_get(e, "v", 1)) == NULL &&
+		    (v = ev_get(e, "Value", 5)) == NULL)
 			v = &ev_null;
 		ev_set(r, k, v);
 	}
@@ -658,21 +684,25 @@ f_nth(struct ds_expr *x, struct val *in, struct val **av)
 	return ex_index(x, in, av[0]);
 }
 
-static void
-flat(struct ds_expr *x, struct val *a, double depth, struct val **out,
-    uint32_t *n, int count)
+/* count (out NULL) or gather the elements; -1 when nested too deeply */
+static int
+flat(struct val *a, double depth, struct val **out, uint32_t *n)
 {
 	uint32_t i;
 
+	if (ev_deep())
+		return -1;
 	for (i = 0; i < a->n; i++) {
-		if (a->u.a[i]->t == T_ARR && depth > 0)
-			flat(x, a->u.a[i], depth - 1, out, n, count);
-		else {
-			if (!count)
+		if (a->u.a[i]->t == T_ARR && depth > 0) {
+			if (flat(a->u.a[i], depth - 1, out, n) == -1)
+				return -1;
+		} else {
+			if (out != NULL)
 				out[*n] = a->u.a[i];
 			(*n)++;
 		}
 	}
+	return 0;
 }
 
 static struct val *
@@ -685,10 +715,11 @@ flatten(struct ds_expr *x, struct val *in, double depth)
 		return ex_err(x, "Cannot iterate over %s", ex_desc(x, in));
 	if (depth < 0)
 		return ex_err(x, "flatten depth must not be negative");
-	flat(x, in, depth, NULL, &n, 1);
+	if (flat(in, depth, NULL, &n) == -1)
+		return ex_err(x, "value or recursion nested too deeply");
 	r = ev_arr(A, n);
 	n = 0;
-	flat(x, in, depth, r->u.a, &n, 0);
+	flat(in, depth, r->u.a, &n);
 	return r;
 }
 
@@ -712,6 +743,10 @@ contains(struct val *a, struct val *b, int *bad)
 	uint32_t i, j;
 	struct val *v;
 
+	if (ev_deep()) {
+		*bad = 2;
+		return 0;
+	}
 	if (a->t != b->t && !(a->t <= T_TRUE && b->t <= T_TRUE &&
 	    a->t != T_NULL && b->t != T_NULL)) {
 		*bad = 1;
@@ -733,6 +768,10 @@ contains(struct val *a, struct val *b, int *bad)
 				if (contains(a->u.a[j], b->u.a[i], &sub) &&
 				    !sub)
 					break;
+				if (sub == 2) {
+					*bad = 2;
+					return 0;
+				}
 			}
 			if (j == a->n)
 				return 0;
@@ -751,6 +790,8 @@ f_contains(struct ds_expr *x, struct val *in, struct val **av)
 {
 	int bad = 0, r = contains(in, av[0], &bad);
 
+	if (bad == 2)
+		return ex_err(x, "value or recursion nested too deeply");
 	if (bad)
 		return ex_err(x, "%s and %s cannot have their containment "
 		    "checked", ex_desc(x, in), ex_desc(x, av[0]));
@@ -1148,6 +1189,24 @@ ex_capobj(struct ds_expr *x, struct val *m)
 	return o;
 }
 
+/* jq's one-argument form: a regex, or [regex, flags] (a[] out) */
+static int
+rxarg(struct ds_expr *x, struct val *re, struct val **a)
+{
+	a[0] = re;
+	a[1] = &ev_null;
+	if (re->t == T_STR)
+		return 0;
+	if (re->t == T_ARR && re->n > 0) {
+		a[0] = re->u.a[0];
+		if (re->n > 1)
+			a[1] = re->u.a[1];
+		return 0;
+	}
+	ex_err(x, "%s not a string or array", ex_typename(re));
+	return -1;
+}
+
 static struct val *
 f_test(struct ds_expr *x, struct val *in, struct val **av)
 {
@@ -1162,8 +1221,10 @@ f_test(struct ds_expr *x, struct val *in, struct val **av)
 static struct val *
 f_test1(struct ds_expr *x, struct val *in, struct val **av)
 {
-	struct val *a[2] = { av[0], &ev_null };
+	struct val *a[2];
 
+	if (rxarg(x, av[0], a) == -1)
+		return NULL;
 	return f_test(x, in, a);
 }
 
@@ -1184,8 +1245,10 @@ g_match(struct ds_expr *x, struct val *in, struct val **av, kfn k, void *ka)
 static int
 g_match1(struct ds_expr *x, struct val *in, struct val **av, kfn k, void *ka)
 {
-	struct val *a[2] = { av[0], &ev_null };
+	struct val *a[2];
 
+	if (rxarg(x, av[0], a) == -1)
+		return ST_ERR;
 	return g_match(x, in, a, k, ka);
 }
 
@@ -1208,8 +1271,10 @@ static int
 g_capture1(struct ds_expr *x, struct val *in, struct val **av, kfn k,
     void *ka)
 {
-	struct val *a[2] = { av[0], &ev_null };
+	struct val *a[2];
 
+	if (rxarg(x, av[0], a) == -1)
+		return ST_ERR;
 	return g_capture(x, in, a, k, ka);
 }
 
@@ -1695,8 +1760,8 @@ const struct builtin ex_builtins[] = {
 	G("splits", 1, g_splits1),
 	G("splits", 2, g_splits),
 	G("range", 1, g_range1),
-	G("range", 2, g_range2),
-	G("range", 3, g_range3),
+	{ "range", 2, BK_GEN, NULL, g_range2, 1 },	/* $from outermost */
+	{ "range", 3, BK_GEN, NULL, g_range3, 1 },
 	G("values", 0, g_values),
 	G("nulls", 0, g_nulls),
 	G("booleans", 0, g_booleans),

@@ -72,6 +72,21 @@ void	 ev_addq(struct ds_buf *, const char *, size_t);
 void	 ev_addnum(struct ds_buf *, double);
 int	 ev_cmp(const struct val *, const struct val *);
 
+/*
+ * Recursion on values built at run time and in the evaluator is bounded
+ * by the stack: below ev_stacklow (set per run by ds_expr_run, 0: no
+ * bound) it is too deep.  Code that cannot report an error (ev_cmp) sets
+ * ev_toodeep instead; ex_deepchk() turns that into the run's error.
+ */
+extern uintptr_t ev_stacklow;
+extern int ev_toodeep;
+
+static inline int
+ev_deep(void)
+{
+	return (uintptr_t)__builtin_frame_address(0) < ev_stacklow;
+}
+
 #define ev_truthy(v)	((v)->t > T_FALSE)
 
 /* A double as an int64, clamped (NaN is 0): casts out of range are UB. */
@@ -172,6 +187,7 @@ struct val *ex_arith(struct ds_expr *, int op, struct val *, struct val *);
 struct val *ex_index(struct ds_expr *, struct val *, struct val *);
 struct val *ex_tojson(struct ds_expr *, const struct val *);
 int	 ex_cplen(const char *, size_t);
+struct val *ex_deepchk(struct ds_expr *, struct val *);
 
 extern const struct builtin ex_builtins[];
 const struct builtin *ex_lookup(const char *name, int nargs, int *known);

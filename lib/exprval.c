@@ -793,7 +793,7 @@ print(struct ds_buf *b, const struct val *v, int depth)
 {
 	uint32_t i;
 
-	if (depth > PRINTDEPTH)
+	if (depth > PRINTDEPTH || ev_deep())
 		return -1;
 	switch (v->t) {
 	case T_NULL:
@@ -1101,12 +1101,19 @@ ev_sorted(struct arena *a, const struct val *o)
 
 /* jq's total order: null < false < true < numbers < strings < arrays <
  * objects; arrays lexicographic; objects by sorted keys, then values. */
+uintptr_t ev_stacklow;
+int ev_toodeep;
+
 int
 ev_cmp(const struct val *x, const struct val *y)
 {
 	uint32_t i, n;
 	int r;
 
+	if (ev_deep()) {
+		ev_toodeep = 1;
+		return 0;
+	}
 	if (x->t != y->t)
 		return x->t < y->t ? -1 : 1;
 	switch (x->t) {
