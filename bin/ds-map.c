@@ -51,7 +51,11 @@ usage(int status)
 	fprintf(status ? stderr : stdout,
 	    "usage: ds-map [-cRhV] [--arg NAME VALUE] [--argjson NAME JSON]\n"
 	    "              " DS_COMMON_USAGE "\n"
-	    "              EXPR [FILE ...]\n");
+	    "              EXPR [FILE ...]\n"
+	    "EXPR is jq's language with def, closures, recursion and\n"
+	    "destructuring (as [$a], as {a: $x}, ?//); not supported:\n"
+	    "import/include, label/break, input/inputs, env/$ENV, $__loc__,\n"
+	    "halt, debug, @base32/@base32d; see ds-map(1) for the builtins\n");
 	exit(status);
 }
 

@@ -34,6 +34,21 @@ enum tok {
 	TK_OPASSIGN, TK_ALTDESTR, TK_BAD
 };
 
+/*
+ * A name in scope.  Variables and filter parameters have a run-time
+ * frame (struct env); a function has none: a call finds the environment
+ * of its definition by going up the frames pushed since (frame is the
+ * number of frames at the definition).
+ */
+enum { SY_VAR, SY_PARAM, SY_FUNC };
+struct sym {
+	const char	*name;
+	int		 kind;
+	int		 nargs;
+	int		 frame;
+	struct node	*def;
+};
+
 struct parser {
 	struct ds_expr	*x;
 	const char	*src;
@@ -41,8 +56,9 @@ struct parser {
 	enum tok	 tok;
 	size_t		 tstart, tend;	/* current token's text */
 	double		 num;
-	const char	*vars[256];	/* local variable scope, innermost last */
-	int		 nscope;
+	struct sym	 syms[512];	/* names in scope, innermost last */
+	int		 nsyms;
+	int		 nframes;	/* run-time frames (vars, params) */
 	const char *const *gvars;
 	int		 ngvars;
 	char		*err;
@@ -432,11 +448,12 @@ parse_var(struct parser *p)
 	struct node *n;
 	int i;
 
-	for (i = p->nscope - 1; i >= 0; i--)
-		if (strlen(p->vars[i]) == len &&
-		    memcmp(p->vars[i], name, len) == 0) {
+	for (i = p->nsyms - 1; i >= 0; i--)
+		if (p->syms[i].kind == SY_VAR &&
+		    strlen(p->syms[i].name) == len &&
+		    memcmp(p->syms[i].name, name, len) == 0) {
 			n = mk(p, N_VAR, pos);
-			n->var = p->nscope - 1 - i;
+			n->var = p->nframes - 1 - p->syms[i].frame;
 			n->single = 1;
 			next(p);
 			return n;
@@ -455,23 +472,261 @@ parse_var(struct parser *p)
 }
 
 static int
-pushvar(struct parser *p)
+pushsym(struct parser *p, int kind, const char *name, size_t len, int nargs,
+    struct node *def)
 {
-	if (p->tok != TK_VAR) {
-		if (p->tok == TK_LBRACK || p->tok == TK_LBRACE)
-			unsupported(p, p->tstart, "destructuring pattern");
-		else
-			perr(p, p->tstart, "syntax error: expected $name");
+	struct sym *y;
+
+	if (p->nsyms == 512) {
+		perr(p, p->tstart, "too many nested names");
 		return -1;
 	}
-	if (p->nscope == 256) {
-		perr(p, p->tstart, "too many nested variables");
-		return -1;
-	}
-	p->vars[p->nscope++] = ea_strdup(&p->x->perm, p->src + p->tstart + 1,
-	    p->tend - p->tstart - 1);
-	next(p);
+	y = &p->syms[p->nsyms++];
+	y->name = ea_strdup(&p->x->perm, name, len);
+	y->kind = kind;
+	y->nargs = nargs;
+	y->def = def;
+	y->frame = kind == SY_FUNC ? p->nframes : p->nframes++;
 	return 0;
+}
+
+static void
+popsyms(struct parser *p, int to)
+{
+	while (p->nsyms > to)
+		if (p->syms[--p->nsyms].kind != SY_FUNC)
+			p->nframes--;
+}
+
+/* N_UP: n evaluated in the environment `up` frames out */
+static struct node *
+upenv(struct parser *p, int up, struct node *n)
+{
+	struct node *u;
+
+	if (up == 0)
+		return n;
+	u = mk(p, N_UP, n->pos);
+	u->var = up;
+	u->a = n;
+	u->single = n->single;
+	return u;
+}
+
+/*
+ * Destructuring: each alternative of `as P1 ?// P2 ...` is a list of
+ * variables and the expressions that extract them from the value, which
+ * is bound to a hidden variable (frame 0 when they run).
+ */
+#define MAXBIND	64
+struct palt {
+	const char	*name[MAXBIND];
+	struct node	*ex[MAXBIND];
+	int		 n;
+};
+
+static int
+addbind(struct parser *p, struct palt *a, const char *name, size_t len,
+    struct node *ex)
+{
+	if (a->n == MAXBIND) {
+		perr(p, p->tstart, "destructuring pattern too large");
+		return -1;
+	}
+	a->name[a->n] = ea_strdup(&p->x->perm, name, len);
+	a->ex[a->n++] = ex;
+	return 0;
+}
+
+static struct node *
+idx(struct parser *p, struct node *base, struct node *key)
+{
+	struct node *n = mk2(p, N_INDEX, key->pos, base, key);
+
+	n->single = base->single && key->single;
+	return n;
+}
+
+static int
+parse_pattern(struct parser *p, struct palt *a, struct node *base)
+{
+	struct node *k;
+	size_t pos = p->tstart;
+	int i;
+
+	if (p->tok == TK_VAR) {
+		if (addbind(p, a, p->src + p->tstart + 1,
+		    p->tend - p->tstart - 1, base) == -1)
+			return -1;
+		next(p);
+		return 0;
+	}
+	if (p->tok == TK_LBRACK) {
+		next(p);
+		for (i = 0; ; i++) {
+			k = lit(p, p->tstart, ev_num(&p->x->perm, i));
+			if (parse_pattern(p, a, idx(p, base, k)) == -1)
+				return -1;
+			if (p->tok != TK_COMMA)
+				break;
+			next(p);
+		}
+		return expect(p, TK_RBRACK, "']'");
+	}
+	if (p->tok != TK_LBRACE) {
+		perr(p, pos, "syntax error: expected $name, [...] or {...}");
+		return -1;
+	}
+	next(p);
+	for (;;) {
+		pos = p->tstart;
+		if (p->tok == TK_VAR) {
+			const char *name = p->src + p->tstart + 1;
+			size_t len = p->tend - p->tstart - 1;
+
+			k = field(p, pos, base, name, len);
+			if (addbind(p, a, name, len, k) == -1)
+				return -1;
+			next(p);
+			if (p->tok == TK_COLON) {
+				next(p);
+				if (parse_pattern(p, a, k) == -1)
+					return -1;
+			}
+		} else {
+			if (p->tok == TK_IDENT) {
+				k = lit(p, pos, ev_str(&p->x->perm,
+				    p->src + p->tstart, p->tend - p->tstart));
+				next(p);
+			} else if (p->tok == TK_QUOTE) {
+				if ((k = parse_string(p)) == NULL)
+					return -1;
+			} else if (p->tok == TK_LPAREN) {
+				next(p);
+				if ((k = parse_pipe(p)) == NULL ||
+				    expect(p, TK_RPAREN, "')'") == -1)
+					return -1;
+			} else {
+				perr(p, pos, "syntax error: bad object "
+				    "pattern key");
+				return -1;
+			}
+			if (expect(p, TK_COLON, "':'") == -1 ||
+			    parse_pattern(p, a, idx(p, base, k)) == -1)
+				return -1;
+		}
+		if (p->tok != TK_COMMA)
+			break;
+		next(p);
+	}
+	return expect(p, TK_RBRACE, "'}'");
+}
+
+/*
+ * After `as`: one $name (pushed as it is), or patterns (a hidden frame
+ * and every variable of every alternative pushed).  *alts gets the
+ * alternatives (NULL for a plain $name); returns the number of frames
+ * pushed, -1 on error.
+ */
+struct pats {
+	struct palt	*alt;
+	int		 nalt;
+	const char	*u[MAXBIND];	/* the variables, in frame order */
+	int		 nu;
+};
+
+static int
+parse_patterns(struct parser *p, struct pats *ps)
+{
+	struct palt *a;
+	int i, j, mark = p->nsyms;
+
+	memset(ps, 0, sizeof(*ps));
+	if (p->tok == TK_VAR) {
+		size_t vstart = p->tstart;
+
+		if (pushsym(p, SY_VAR, p->src + p->tstart + 1,
+		    p->tend - p->tstart - 1, 0, NULL) == -1)
+			return -1;
+		next(p);
+		if (p->tok != TK_ALTDESTR)
+			return 1;
+		popsyms(p, mark);
+		p->pos = vstart;
+		next(p);	/* back at the $name: it is a pattern */
+	}
+	/* the patterns' key expressions see the hidden value as frame 0 */
+	if (pushsym(p, SY_VAR, "", 0, 0, NULL) == -1)
+		return -1;
+	for (;;) {
+		struct node *v0 = mk(p, N_VAR, p->tstart);
+
+		v0->single = 1;
+		a = ea_alloc(&p->x->perm, sizeof(*a) * (ps->nalt + 1));
+		if (ps->nalt)
+			memcpy(a, ps->alt, sizeof(*a) * ps->nalt);
+		ps->alt = a;
+		a = &ps->alt[ps->nalt++];
+		a->n = 0;
+		if (parse_pattern(p, a, v0) == -1)
+			return -1;
+		for (i = 0; i < a->n; i++) {
+			for (j = 0; j < ps->nu; j++)
+				if (strcmp(ps->u[j], a->name[i]) == 0)
+					break;
+			if (j == ps->nu) {
+				if (ps->nu == MAXBIND) {
+					perr(p, p->tstart, "destructuring "
+					    "pattern too large");
+					return -1;
+				}
+				ps->u[ps->nu++] = a->name[i];
+			}
+		}
+		if (p->tok != TK_ALTDESTR)
+			break;
+		next(p);
+	}
+	for (j = 0; j < ps->nu; j++)
+		if (pushsym(p, SY_VAR, ps->u[j], strlen(ps->u[j]), 0,
+		    NULL) == -1)
+			return -1;
+	return 1 + ps->nu;
+}
+
+/* The bindings of the alternatives around body (run with the value in
+ * the hidden frame): one chain, or N_DESTALT over the chains. */
+static struct node *
+bindpats(struct parser *p, struct pats *ps, struct node *body)
+{
+	struct node *n, *as, *alt = NULL, *ex;
+	int i, j, k;
+
+	if (ps->alt == NULL)
+		return body;
+	if (ps->nalt > 1) {
+		alt = mk(p, N_DESTALT, body->pos);
+		alt->nargs = ps->nalt;
+		alt->args = ea_alloc(&p->x->perm, ps->nalt *
+		    sizeof(*alt->args));
+	}
+	for (i = 0; i < ps->nalt; i++) {
+		n = body;
+		for (j = ps->nu - 1; j >= 0; j--) {
+			ex = NULL;
+			for (k = 0; k < ps->alt[i].n; k++)
+				if (strcmp(ps->alt[i].name[k], ps->u[j]) == 0)
+					ex = ps->alt[i].ex[k];
+			if (ex == NULL)
+				ex = lit(p, body->pos, &ev_null);
+			as = mk2(p, N_AS, body->pos, upenv(p, j, ex), n);
+			n = as;
+		}
+		if (alt == NULL)
+			return n;
+		alt->args[i] = n;
+	}
+	return alt;
 }
 
 static struct node *
@@ -602,6 +857,24 @@ parse_call(struct parser *p)
 			break;
 		}
 	}
+	for (i = p->nsyms - 1; i >= 0; i--) {
+		struct sym *y = &p->syms[i];
+
+		if (strcmp(y->name, fname) != 0 || (y->kind == SY_VAR ||
+		    (y->kind == SY_PARAM ? 0 : y->nargs) != nargs))
+			continue;
+		n = mk(p, N_UCALL, pos);
+		if (y->kind == SY_FUNC) {
+			n->d = y->def;
+			n->var = p->nframes - y->frame;
+		} else
+			n->var = p->nframes - 1 - y->frame;
+		n->nargs = nargs;
+		n->args = ea_alloc(&p->x->perm, (nargs + 1) *
+		    sizeof(*n->args));
+		memcpy(n->args, args, nargs * sizeof(*args));
+		return n;
+	}
 	if ((b = ex_lookup(fname, nargs, &known)) == NULL) {
 		char what[80];
 
@@ -621,6 +894,82 @@ parse_call(struct parser *p)
 	for (i = 0; i < nargs; i++)
 		n->single &= args[i]->single;
 	return n;
+}
+
+static void fixsingle(struct node *);
+
+/*
+ * def NAME: body;  def NAME(f; $v): body;  The function stays in scope
+ * (the caller pops it); a $v parameter is the filter v bound as in
+ * `v as $v | body`.
+ */
+static struct node *
+parse_def(struct parser *p)
+{
+	struct node *def, *body, *calls[8];
+	const char *pname[8];
+	size_t plen[8];
+	int np = 0, dollar[8], i, mark;
+	size_t pos = p->tstart;
+
+	next(p);
+	if (p->tok != TK_IDENT) {
+		perr(p, p->tstart, "syntax error: expected a function name");
+		return NULL;
+	}
+	def = mk(p, N_DEF, pos);
+	def->v = ev_str(&p->x->perm, p->src + p->tstart, p->tend - p->tstart);
+	next(p);
+	if (p->tok == TK_LPAREN) {
+		do {
+			next(p);
+			if (np == 8) {
+				perr(p, p->tstart, "too many parameters");
+				return NULL;
+			}
+			if (p->tok != TK_IDENT && p->tok != TK_VAR) {
+				perr(p, p->tstart, "syntax error: expected a "
+				    "parameter");
+				return NULL;
+			}
+			dollar[np] = p->tok == TK_VAR;
+			pname[np] = p->src + p->tstart + dollar[np];
+			plen[np] = p->tend - p->tstart - dollar[np];
+			np++;
+			next(p);
+		} while (p->tok == TK_SEMI);
+		if (expect(p, TK_RPAREN, "')'") == -1)
+			return NULL;
+	}
+	if (expect(p, TK_COLON, "':'") == -1)
+		return NULL;
+	def->nargs = np;
+	def->var = p->nframes;
+	if (pushsym(p, SY_FUNC, def->v->u.s, def->v->n, np, def) == -1)
+		return NULL;
+	mark = p->nsyms;
+	for (i = 0; i < np; i++)
+		if (pushsym(p, SY_PARAM, pname[i], plen[i], 0, NULL) == -1)
+			return NULL;
+	for (i = 0; i < np; i++) {
+		calls[i] = NULL;
+		if (!dollar[i])
+			continue;
+		calls[i] = mk(p, N_UCALL, pos);
+		calls[i]->var = p->nframes - 1 - p->syms[mark + i].frame;
+		if (pushsym(p, SY_VAR, pname[i], plen[i], 0, NULL) == -1)
+			return NULL;
+	}
+	body = parse_pipe(p);
+	popsyms(p, mark);
+	if (body == NULL || expect(p, TK_SEMI, "';'") == -1)
+		return NULL;
+	for (i = np - 1; i >= 0; i--)
+		if (calls[i] != NULL)
+			body = mk2(p, N_AS, pos, calls[i], body);
+	fixsingle(body);
+	def->a = body;
+	return def;
 }
 
 static struct node *
@@ -784,8 +1133,9 @@ parse_primary(struct parser *p)
 		return top;
 	}
 	if (istok(p, "reduce") || istok(p, "foreach")) {
-		int isreduce = istok(p, "reduce");
-		const char *name;
+		int isreduce = istok(p, "reduce"), mark, nb;
+		struct sym save[MAXBIND + 1];
+		struct pats ps;
 
 		n = mk(p, isreduce ? N_REDUCE : N_FOREACH, pos);
 		next(p);
@@ -796,12 +1146,18 @@ parse_primary(struct parser *p)
 			return NULL;
 		}
 		next(p);
-		if (pushvar(p) == -1 || expect(p, TK_LPAREN, "'('") == -1)
+		mark = p->nsyms;
+		if ((nb = parse_patterns(p, &ps)) == -1 ||
+		    expect(p, TK_LPAREN, "'('") == -1)
 			return NULL;
-		/* init does not see $x; an `as` in it must not clobber it */
-		name = p->vars[--p->nscope];
+		/* init does not see the variables; an `as` in it must not
+		 * clobber them */
+		memcpy(save, p->syms + mark, nb * sizeof(*save));
+		popsyms(p, mark);
 		n->b = parse_pipe(p);
-		p->vars[p->nscope++] = name;
+		memcpy(p->syms + mark, save, nb * sizeof(*save));
+		p->nsyms = mark + nb;
+		p->nframes += nb;
 		if (n->b == NULL || expect(p, TK_SEMI, "';'") == -1 ||
 		    (n->c = parse_pipe(p)) == NULL)
 			return NULL;
@@ -810,9 +1166,12 @@ parse_primary(struct parser *p)
 			if ((n->d = parse_pipe(p)) == NULL)
 				return NULL;
 		}
-		p->nscope--;
+		popsyms(p, mark);
 		if (expect(p, TK_RPAREN, "')'") == -1)
 			return NULL;
+		n->c = bindpats(p, &ps, n->c);
+		if (n->d != NULL)
+			n->d = bindpats(p, &ps, n->d);
 		return n;
 	}
 	if (istok(p, "try")) {
@@ -827,7 +1186,17 @@ parse_primary(struct parser *p)
 		}
 		return n;
 	}
-	if (istok(p, "def") || istok(p, "label") || istok(p, "import") ||
+	if (istok(p, "def")) {
+		int mark;
+
+		if (parse_def(p) == NULL)
+			return NULL;
+		mark = p->nsyms - 1;
+		n = parse_pipe(p);
+		popsyms(p, mark);
+		return n;
+	}
+	if (istok(p, "label") || istok(p, "import") ||
 	    istok(p, "include") || istok(p, "break")) {
 		char w[16];
 
@@ -913,21 +1282,20 @@ parse_postfix(struct parser *p, int allowas)
 			n->a = t;
 			t = n;
 		} else if (allowas && istok(p, "as")) {
+			struct pats ps;
+			int mark = p->nsyms;
+
 			next(p);
 			n = mk(p, N_AS, pos);
 			n->a = t;
-			if (pushvar(p) == -1)
-				return NULL;
-			if (p->tok == TK_ALTDESTR) {
-				unsupported(p, p->tstart, "?//");
-				return NULL;
-			}
-			if (expect(p, TK_PIPE, "'|'") == -1)
+			if (parse_patterns(p, &ps) == -1 ||
+			    expect(p, TK_PIPE, "'|'") == -1)
 				return NULL;
 			n->b = parse_pipe(p);
-			p->nscope--;
+			popsyms(p, mark);
 			if (n->b == NULL)
 				return NULL;
+			n->b = bindpats(p, &ps, n->b);
 			n->single = t->single && n->b->single;
 			return n;
 		} else
@@ -1147,10 +1515,13 @@ fixsingle(struct node *n)
 
 	if (n == NULL)
 		return;
+	if (n->op == N_DEF)
+		return;		/* done when it was parsed */
 	fixsingle(n->a);
 	fixsingle(n->b);
 	fixsingle(n->c);
-	fixsingle(n->d);
+	if (n->op != N_UCALL)
+		fixsingle(n->d);
 	for (i = 0; i < n->nargs; i++)
 		fixsingle(n->args[i]);
 	if (n->op == N_IF)
@@ -1163,7 +1534,7 @@ fixsingle(struct node *n)
 		n->single = n->a->single && n->b->single;
 	else if (n->op == N_FIELD && n->a != NULL)
 		n->single = n->a->single;
-	else if (n->op == N_NEG)
+	else if (n->op == N_NEG || n->op == N_UP)
 		n->single = n->a->single;
 	else if (n->op == N_OBJ || n->op == N_STRI || (n->op == N_CALL &&
 	    n->fn->kind == BK_VAL)) {
@@ -1292,6 +1663,8 @@ ex_index(struct ds_expr *x, struct val *t, struct val *k)
 	if (t->t == T_NULL && (k->t == T_STR || k->t == T_NUM ||
 	    k->t == T_OBJ))
 		return &ev_null;
+	if (t->t == T_ARR && k->t == T_ARR)
+		return ex_indices(x, t, k);
 	if (k->t == T_STR)
 		return ex_err(x, "Cannot index %s with %s\"%.*s\"",
 		    ex_typename(t), t->t == T_ARR ? "string " : "",
@@ -1595,6 +1968,14 @@ lookup(struct env *env, int up)
 	return env->v;
 }
 
+static struct env *
+upframes(struct env *env, int up)
+{
+	while (up-- > 0)
+		env = env->up;
+	return env;
+}
+
 static int
 k_one(struct ds_expr *x, struct val *v, void *arg)
 {
@@ -1698,6 +2079,23 @@ buildstr(struct ds_expr *x, const struct node *n, struct val **parts)
 	return r;
 }
 
+/* An object or string of single parts (its own frame: the parts array
+ * would weigh on every level of a recursion through eval1) */
+static __attribute__((noinline)) struct val *
+eval1parts(struct ds_expr *x, const struct node *n, struct val *in,
+    struct env *env)
+{
+	struct val *parts[256];
+	int i;
+
+	for (i = 0; i < n->nargs; i++)
+		if ((parts[i] = eval1(x, n->args[i], in, env)) == NULL)
+			return NULL;
+	if (n->op == N_OBJ)
+		return buildobj(x, n, parts);
+	return buildstr(x, n, parts);
+}
+
 /*
  * The fast path: a node marked single gives exactly one value, or NULL
  * with x->errv set.
@@ -1706,8 +2104,7 @@ static struct val *
 eval1(struct ds_expr *x, const struct node *n, struct val *in,
     struct env *env)
 {
-	struct val *a, *b, *c, *parts[256];
-	int i;
+	struct val *a, *b, *c;
 
 	switch (n->op) {
 	case N_DOT:
@@ -1742,14 +2139,14 @@ eval1(struct ds_expr *x, const struct node *n, struct val *in,
 			return NULL;
 		return eval1(x, n->b, a, env);
 	case N_AS: {
-		struct env e;
+		struct env e = { NULL, env, NULL, NULL };
 
-		if ((a = eval1(x, n->a, in, env)) == NULL)
+		if ((e.v = eval1(x, n->a, in, env)) == NULL)
 			return NULL;
-		e.v = a;
-		e.up = env;
 		return eval1(x, n->b, in, &e);
 	}
+	case N_UP:
+		return eval1(x, n->a, in, upframes(env, n->var));
 	case N_NEG:
 		if ((a = eval1(x, n->a, in, env)) == NULL)
 			return NULL;
@@ -1784,15 +2181,8 @@ eval1(struct ds_expr *x, const struct node *n, struct val *in,
 			return eval1(x, n->b, in, env);
 		return n->c ? eval1(x, n->c, in, env) : in;
 	case N_OBJ:
-		for (i = 0; i < n->nargs; i++)
-			if ((parts[i] = eval1(x, n->args[i], in, env)) == NULL)
-				return NULL;
-		return buildobj(x, n, parts);
 	case N_STRI:
-		for (i = 0; i < n->nargs; i++)
-			if ((parts[i] = eval1(x, n->args[i], in, env)) == NULL)
-				return NULL;
-		return buildstr(x, n, parts);
+		return eval1parts(x, n, in, env);
 	case N_ARR: {
 		struct vlist l = { 0 };
 
@@ -2003,7 +2393,7 @@ static int
 k_as(struct ds_expr *x, struct val *v, void *arg)
 {
 	struct fr *f = arg;
-	struct env e = { v, f->env };
+	struct env e = { v, f->env, NULL, NULL };
 
 	return eval(x, f->n->b, f->in, &e, f->k, f->ka);
 }
@@ -2148,7 +2538,7 @@ static int
 k_reduce(struct ds_expr *x, struct val *v, void *arg)
 {
 	struct redfr *r = arg;
-	struct env e = { v, r->env };
+	struct env e = { v, r->env, NULL, NULL };
 
 	r->got = 0;
 	if (eval(x, r->n->c, r->acc, &e, k_last, r) != 0)
@@ -2179,7 +2569,7 @@ static int
 k_foreach(struct ds_expr *x, struct val *v, void *arg)
 {
 	struct redfr *r = arg;
-	struct env e = { v, r->env };
+	struct env e = { v, r->env, NULL, NULL };
 	struct fefr f = { r, &e };
 
 	return eval(x, r->n->c, r->acc, &e, k_foreach2, &f);
@@ -2405,6 +2795,8 @@ struct pfr {
 
 static int evalpath(struct ds_expr *, const struct node *, struct val *,
     struct val *, struct env *, pkfn, void *);
+static int ucall(struct ds_expr *, const struct node *, struct val *,
+    struct env *, kfn, void *, struct val *, pkfn, void *);
 
 static int
 pk_field(struct ds_expr *x, struct val *path, struct val *v, void *arg)
@@ -2505,6 +2897,15 @@ k_pcond(struct ds_expr *x, struct val *c, void *arg)
 	return f->k(x, f->path, f->in, f->ka);
 }
 
+static int
+k_pas(struct ds_expr *x, struct val *v, void *arg)
+{
+	struct pfr *f = arg;
+	struct env e = { v, f->env, NULL, NULL };
+
+	return evalpath(x, f->n->b, f->in, f->path, &e, f->k, f->ka);
+}
+
 /* the paths of .. : in itself, then everything under it, depth first */
 static int
 precurse(struct ds_expr *x, struct val *in, struct val *path, pkfn k,
@@ -2567,6 +2968,13 @@ evalpath(struct ds_expr *x, const struct node *n, struct val *in,
 	}
 	case N_IF:
 		return eval(x, n->a, in, env, k_pcond, &f);
+	case N_UCALL:
+		return ucall(x, n, in, env, NULL, NULL, path, k, ka);
+	case N_UP:
+		return evalpath(x, n->a, in, path, upframes(env, n->var), k,
+		    ka);
+	case N_AS:
+		return eval(x, n->a, in, env, k_pas, &f);
 	case N_CALL:
 		if (n->fn->kind == BK_SPECIAL && n->fn->special == SP_RECURSE)
 			return precurse(x, in, path, k, ka);
@@ -2648,6 +3056,13 @@ setpath(struct ds_expr *x, struct val *v, struct val *path, uint32_t i,
 		return r;
 	}
 	return ex_err(x, "Invalid path component");
+}
+
+struct val *
+ex_setpath(struct ds_expr *x, struct val *v, struct val *path,
+    struct val *nv)
+{
+	return setpath(x, v, path, 0, nv);
 }
 
 static struct val *
@@ -2953,7 +3368,7 @@ k_subre(struct ds_expr *x, struct val *re, void *arg)
 	return rc;
 }
 
-static int
+static __attribute__((noinline)) int
 special(struct ds_expr *x, const struct node *n, struct val *in,
     struct env *env, kfn k, void *ka)
 {
@@ -3157,12 +3572,46 @@ special(struct ds_expr *x, const struct node *n, struct val *in,
 	return ST_ERR;
 }
 
+/*
+ * A call of a def (n->d) or of a filter parameter: the body runs in the
+ * definition's environment with the arguments as closures over the
+ * caller's.  With pk, the call is a path expression (evalpath).
+ */
+static int
+ucall(struct ds_expr *x, const struct node *n, struct val *in,
+    struct env *env, kfn k, void *ka, struct val *path, pkfn pk, void *pka)
+{
+	struct env *fr, *e = upframes(env, n->var);
+	int i;
+
+	if (ev_deep()) {
+		ex_err(x, TOODEEP);
+		return ST_ERR;
+	}
+	if (n->d == NULL) {
+		if (pk != NULL)
+			return evalpath(x, e->fn, in, path, e->fenv, pk, pka);
+		return eval(x, e->fn, in, e->fenv, k, ka);
+	}
+	/* the frames in the arena: a recursion must not carry them */
+	fr = ea_alloc(&x->a, (n->nargs + 1) * sizeof(*fr));
+	for (i = 0; i < n->nargs; i++) {
+		fr[i].v = NULL;
+		fr[i].up = i ? &fr[i - 1] : e;
+		fr[i].fn = n->args[i];
+		fr[i].fenv = env;
+	}
+	e = n->nargs ? &fr[n->nargs - 1] : e;
+	if (pk != NULL)
+		return evalpath(x, n->d->a, in, path, e, pk, pka);
+	return eval(x, n->d->a, in, e, k, ka);
+}
+
 static int
 evalg(struct ds_expr *x, const struct node *n, struct val *in,
     struct env *env, kfn k, void *ka)
 {
 	struct fr f;
-	struct val *parts[256];
 	int rc;
 
 	if (ev_deep()) {
@@ -3174,7 +3623,10 @@ evalg(struct ds_expr *x, const struct node *n, struct val *in,
 	f.env = env;
 	f.k = k;
 	f.ka = ka;
-	f.parts = parts;
+	/* the parts of a cartesian product (the arena: a recursion through
+	 * evalg must not carry them on the stack) */
+	f.parts = n->nargs ? ea_alloc(&x->a, n->nargs * sizeof(*f.parts)) :
+	    NULL;
 	switch (n->op) {
 	case N_DOT:
 		return k(x, in, ka);
@@ -3261,6 +3713,26 @@ evalg(struct ds_expr *x, const struct node *n, struct val *in,
 	}
 	case N_ASSIGN:
 		return assign(x, n, in, env, k, ka);
+	case N_UP:
+		return eval(x, n->a, in, upframes(env, n->var), k, ka);
+	case N_UCALL:
+		return ucall(x, n, in, env, k, ka, NULL, NULL, NULL);
+	case N_DESTALT: {
+		struct tryfr t = { k, ka, 0 };
+		int i, last = n->nargs - 1;
+
+		/* an error in an alternative (not in k) tries the next */
+		for (i = 0; i < last; i++) {
+			t.downstream = 0;
+			rc = eval(x, n->args[i], in, env, k_try, &t);
+			if (rc != ST_ERR || t.downstream)
+				return rc;
+			x->errv = NULL;
+		}
+		return eval(x, n->args[last], in, env, k, ka);
+	}
+	case N_DEF:
+		break;
 	case N_CALL:
 		switch (n->fn->kind) {
 		case BK_VAL:
@@ -3276,6 +3748,81 @@ evalg(struct ds_expr *x, const struct node *n, struct val *in,
 }
 
 /* ============================================================== API */
+
+/*
+ * Builtins defined in the language itself, as jq defines them (written
+ * for ds; parsed before each program, they cost nothing unless called).
+ */
+static const char prelude[] =
+    "def recurse(f): def r: ., (f | r); r;"
+    "def recurse(f; cond): def r: ., (f | select(cond) | r); r;"
+    "def recurse_down: recurse;"
+    "def index($i): indices($i) | .[0];"
+    "def rindex($i): indices($i) | .[-1:][0];"
+    "def in(xs): . as $x | xs | has($x);"
+    "def any(g; cond): isempty(first(g | cond | select(.))) | not;"
+    "def all(g; cond): isempty(first(g | cond | select(. | not)));"
+    "def IN(s): any(s == .; .);"
+    "def IN(src; s): any(src == s; .);"
+    "def nth($n; f): if $n < 0 then error(\"Out of bounds negative array "
+    "index\") else last(limit($n + 1; f)) end;"
+    "def while(cond; update): def w: if cond then ., (update | w) else "
+    "empty end; w;"
+    "def until(cond; update): def u: if cond then . else (update | u) end;"
+    " u;"
+    "def repeat(f): def r: ., (f | r); r;"
+    "def combinations: if length == 0 then [] else .[0][] as $x | "
+    "(.[1:] | combinations) as $w | [$x] + $w end;"
+    "def combinations(n): . as $d | [range(n)] | map($d) | combinations;"
+    "def walk(f): def w: if type == \"object\" then map_values(w) "
+    "elif type == \"array\" then map(w) else . end | f; w;"
+    "def transpose: if . == [] then [] else . as $in | (map(length) | max)"
+    " as $max | [range(0; $max) as $j | [range(0; $in | length) as $i | "
+    "$in[$i][$j]]] end;"
+    "def ascii: [.] | implode;"
+    "def abs: if type == \"number\" and . < 0 then - . else . end;"
+    "def toarray: if type == \"array\" then . else [.] end;"
+    "def ltrim: if type != \"string\" then error(\"trim input must be a "
+    "string\") else sub(\"^\\\\s+\"; \"\") end;"
+    "def rtrim: if type != \"string\" then error(\"trim input must be a "
+    "string\") else sub(\"\\\\s+$\"; \"\") end;"
+    "def trim: ltrim | rtrim;"
+    "def pick(pathexps): . as $top | reduce path(pathexps) as $p (null; "
+    "setpath($p; $top | getpath($p)));"
+    "def paths(node_filter): . as $dot | paths | select(. as $p | $dot | "
+    "getpath($p) | node_filter);"
+    "def leaf_paths: paths(scalars);"
+    "def tostream: path(def r: (.[]? | r), .; r) as $p | getpath($p) | "
+    "reduce path(.[]?) as $q ([$p, .]; [$p + $q]);"
+    "def fromstream(f): {x: null, e: false} as $init | foreach f as $i "
+    "($init; if .e then $init else . end | if $i | length == 2 then "
+    "setpath([\"e\"]; $i[0] | length == 0) | setpath([\"x\"] + $i[0]; "
+    "$i[1]) else setpath([\"e\"]; $i[0] | length == 1) end; if .e then .x"
+    " else empty end);"
+    "def truncate_stream(stream): . as $n | null | stream | . as $input | "
+    "if (.[0] | length) > $n then setpath([0]; .[0][$n:]) else empty end;"
+    "def INDEX(stream; idx_expr): reduce stream as $row ({}; "
+    ".[$row | idx_expr | tostring] |= $row);"
+    "def INDEX(idx_expr): INDEX(.[]; idx_expr);"
+    "def JOIN($idx; idx_expr): [.[] | [., $idx[idx_expr]]];"
+    "def JOIN($idx; stream; idx_expr): stream | [., $idx[idx_expr]];"
+    "def JOIN($idx; stream; idx_expr; join_expr): stream | "
+    "[., $idx[idx_expr]] | join_expr;"
+    "def isvalid(f): try (f | true) catch false;"
+    "def finites: select(isinfinite or isnan | not);"
+    "def isnormal: type == \"number\" and (isnan or isinfinite or . == 0 "
+    "| not);"
+    "def normals: select(isnormal);"
+    "def bsearch($t): if length == 0 then -1 else . as $a | "
+    "{lo: 0, hi: (length - 1), r: null} | until(.r != null or .lo > .hi; "
+    "((.lo + .hi) / 2 | floor) as $m | if $a[$m] == $t then .r = $m "
+    "elif $a[$m] < $t then .lo = $m + 1 else .hi = $m - 1 end) | "
+    "if .r != null then .r else -1 - .lo end end;"
+    "def add(f): reduce f as $x (null; . + $x);"
+    "def have_decnum: false;"
+    "def have_literal_numbers: true;"
+    ;
+
 
 struct ds_expr *
 ds_expr_compile(const char *src, const char *const *vars, int nvars,
@@ -3295,6 +3842,15 @@ ds_expr_compile(const char *src, const char *const *vars, int nvars,
 	p.ngvars = nvars;
 	p.err = errbuf;
 	p.errlen = errlen;
+	/* the prelude's functions are in scope for the program */
+	p.src = prelude;
+	next(&p);
+	while (istok(&p, "def") && parse_def(&p) != NULL)
+		;
+	if (p.failed || p.tok != TK_EOF)
+		errx(1, "internal error: prelude: %s", errbuf);
+	p.src = src;
+	p.pos = 0;
 	next(&p);
 	if (p.tok == TK_EOF) {
 		/* jq's empty program is `.` */

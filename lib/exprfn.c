@@ -357,6 +357,111 @@ MATH1(exp)
 MATH1(exp10)
 MATH1(exp2)
 MATH1(trunc)
+MATH1(sin)
+MATH1(cos)
+MATH1(tan)
+MATH1(asin)
+MATH1(acos)
+MATH1(atan)
+MATH1(sinh)
+MATH1(cosh)
+MATH1(tanh)
+MATH1(asinh)
+MATH1(acosh)
+MATH1(atanh)
+MATH1(cbrt)
+MATH1(expm1)
+MATH1(log1p)
+MATH1(rint)
+MATH1(nearbyint)
+MATH1(significand)
+MATH1(logb)
+MATH1(lgamma)
+MATH1(tgamma)
+
+#define MATH2(name) \
+static struct val * \
+f_##name(struct ds_expr *x, struct val *in, struct val **av) \
+{ \
+	if (av[0]->t != T_NUM || av[1]->t != T_NUM) \
+		return ex_err(x, #name "/2 requires numbers"); \
+	return ev_num(A, name(av[0]->u.d, av[1]->u.d)); \
+}
+MATH2(atan2)
+MATH2(fmin)
+MATH2(fmax)
+MATH2(fmod)
+MATH2(copysign)
+MATH2(nextafter)
+MATH2(hypot)
+
+static struct val *
+f_ldexp(struct ds_expr *x, struct val *in, struct val **av)
+{
+	if (av[0]->t != T_NUM || av[1]->t != T_NUM)
+		return ex_err(x, "ldexp/2 requires numbers");
+	return ev_num(A, ldexp(av[0]->u.d, (int)ex_dtoi(av[1]->u.d)));
+}
+
+/* jq's indices: of a substring (byte offsets), a subarray, an element */
+struct val *
+ex_indices(struct ds_expr *x, struct val *a, struct val *b)
+{
+	struct val *r;
+	uint32_t i, j, n = 0;
+
+	if (a->t == T_NULL)
+		return &ev_null;
+	if (a->t == T_STR && b->t == T_STR) {
+		if (b->n == 0)
+			return &ev_null;
+		r = ev_arr(A, a->n);
+		for (i = 0; i + b->n <= a->n; i++)
+			if (memcmp(a->u.s + i, b->u.s, b->n) == 0)
+				r->u.a[n++] = ev_num(A, i);
+		r->n = n;
+		return r;
+	}
+	if (a->t == T_ARR && b->t == T_ARR) {
+		if (b->n == 0)
+			return &ev_null;
+		r = ev_arr(A, a->n);
+		for (i = 0; i + b->n <= a->n; i++) {
+			for (j = 0; j < b->n; j++)
+				if (ev_cmp(a->u.a[i + j], b->u.a[j]) != 0)
+					break;
+			if (j == b->n)
+				r->u.a[n++] = ev_num(A, i);
+		}
+		r->n = n;
+		return ex_deepchk(x, r);
+	}
+	if (a->t == T_ARR) {
+		r = ev_arr(A, a->n);
+		for (i = 0; i < a->n; i++)
+			if (ev_cmp(a->u.a[i], b) == 0)
+				r->u.a[n++] = ev_num(A, i);
+		r->n = n;
+		return ex_deepchk(x, r);
+	}
+	return ex_err(x, "Cannot determine the indices of %s in %s",
+	    ex_desc(x, b), ex_desc(x, a));
+}
+
+static struct val *
+f_indices(struct ds_expr *x, struct val *in, struct val **av)
+{
+	return ex_indices(x, in, av[0]);
+}
+
+static struct val *
+f_setpath(struct ds_expr *x, struct val *in, struct val **av)
+{
+	if (av[0]->t != T_ARR)
+		return ex_err(x, "Path must be specified as an array");
+	return ex_setpath(x, in, av[0], av[1]);
+}
+
 
 static struct val *
 f_pow(struct ds_expr *x, struct val *in, struct val **av)
@@ -1715,6 +1820,39 @@ const struct builtin ex_builtins[] = {
 	V("exp2", 0, f_exp2),
 	V("trunc", 0, f_trunc),
 	V("pow", 2, f_pow),
+	V("sin", 0, f_sin),
+	V("cos", 0, f_cos),
+	V("tan", 0, f_tan),
+	V("asin", 0, f_asin),
+	V("acos", 0, f_acos),
+	V("atan", 0, f_atan),
+	V("sinh", 0, f_sinh),
+	V("cosh", 0, f_cosh),
+	V("tanh", 0, f_tanh),
+	V("asinh", 0, f_asinh),
+	V("acosh", 0, f_acosh),
+	V("atanh", 0, f_atanh),
+	V("cbrt", 0, f_cbrt),
+	V("expm1", 0, f_expm1),
+	V("log1p", 0, f_log1p),
+	V("rint", 0, f_rint),
+	V("nearbyint", 0, f_nearbyint),
+	V("significand", 0, f_significand),
+	V("logb", 0, f_logb),
+	V("gamma", 0, f_lgamma),
+	V("lgamma", 0, f_lgamma),
+	V("tgamma", 0, f_tgamma),
+	V("atan2", 2, f_atan2),
+	V("fmin", 2, f_fmin),
+	V("fmax", 2, f_fmax),
+	V("fmod", 2, f_fmod),
+	V("copysign", 2, f_copysign),
+	V("nextafter", 2, f_nextafter),
+	V("hypot", 2, f_hypot),
+	V("ldexp", 2, f_ldexp),
+	V("indices", 1, f_indices),
+	V("_indices", 1, f_indices),
+	V("setpath", 2, f_setpath),
 	V("infinite", 0, f_infinite),
 	V("nan", 0, f_nan),
 	V("isnan", 0, f_isnan),

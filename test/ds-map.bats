@@ -35,6 +35,7 @@ jqcases() {
 @test "path functions: .. recurse path paths del getpath delpaths" { jqcases pathfns; }
 @test "numbers print as jq prints them (1e+16, 123456789012345680, 1e-05, -0)" { jqcases numbers; }
 @test "formats: @text @json @html @uri @csv @tsv @sh @base64 @base64d" { jqcases formats; }
+@test "def, closures, recursion, destructuring, ?//" { jqcases defs; }
 @test "dates: strptime mktime strftime todate fromdate gmtime (yyyyMMddHHmmss)" { jqcases dates; }
 
 @test "runtime errors are bad records with the input line, as jq fails" {
@@ -62,6 +63,46 @@ $input"
 		fi
 	done <"$DS_TOP/test/jq/errors.cases"
 	[ "$n" -gt 0 ] && [ "$bad" -eq 0 ]
+}
+
+@test "long integers pass through as they were read (jq 1.7), arithmetic in doubles" {
+	dsrun '{"k":1796126184878123457,"n":-100000000000000000000000001}\n' \
+	    ds-map '{k, n, s: (.k | tostring), sum: (.k + 0)}, .'
+	expect 0 '{"k":1796126184878123457,"n":-100000000000000000000000001,"s":"1796126184878123457","sum":1796126184878123500}
+{"k":1796126184878123457,"n":-100000000000000000000000001}'
+	dsrun '[123456789012345678, 100000000000000000000, 9007199254740993, 1e20]\n' ds-map .
+	expect 0 '[123456789012345678,100000000000000000000,9007199254740993,1e+20]'
+}
+
+@test "values nested a million deep: a bad record with a message, never a crash" {
+	local op
+	for op in '. == .' '[., .] | sort' 'contains(.)' 'flatten' \
+	    '[..] | length' '"\(.)"' 'unique_by(.) | length'; do
+		run --separate-stderr ds-map --skip-bad \
+		    "reduce range(1000000) as \$i (0; [.]) | [.] | $op" <<<'1'
+		if [ "$status" -ne 0 ] ||
+		    [ "$stderr" != 'ds-map: <stdin>:1: value or recursion nested too deeply' ]; then
+			printf '%s: %s %s\n' "$op" "$status" "$stderr" >&2
+			return 1
+		fi
+	done
+	run --separate-stderr ds-map 'reduce range(1000000) as $i ({}; {a: .}) | . * .' <<<'1'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = 'ds-map: <stdin>:1: value or recursion nested too deeply' ]
+	run --separate-stderr ds-map 'def f: [f]; f' <<<'1'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = 'ds-map: <stdin>:1: value or recursion nested too deeply' ]
+}
+
+@test "jq 1.7 answers where jq 1.6 is wrong: NaN, repetition, abs, repeat" {
+	dsrun '[1,2,3]\n' ds-map -c 'del(.[nan]), (1 % nan | isnan), ([limit(3; 1 | repeat(. * 2))]), ([-1, 2] | map(abs))'
+	expect 0 '[1,2,3]
+true
+[1,2,4]
+[1,2]'
+	dsrun '"ab"\n' ds-map '. * 100000000'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = 'ds-map: <stdin>:1: Repeat string result too long' ]
 }
 
 @test "error messages: jq's wording" {
