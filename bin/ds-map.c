@@ -52,10 +52,10 @@ usage(int status)
 	    "usage: ds-map [-cRhV] [--arg NAME VALUE] [--argjson NAME JSON]\n"
 	    "              " DS_COMMON_USAGE "\n"
 	    "              EXPR [FILE ...]\n"
-	    "EXPR is jq's language with def, closures, recursion and\n"
-	    "destructuring (as [$a], as {a: $x}, ?//); not supported:\n"
-	    "import/include, label/break, input/inputs, env/$ENV, $__loc__,\n"
-	    "halt, debug, @base32/@base32d; see ds-map(1) for the builtins\n");
+	    "EXPR is jq's language with def, closures, recursion, label/break\n"
+	    "and destructuring (as [$a], as {a: $x}, ?//); not supported:\n"
+	    "import/include, input/inputs, env/$ENV, builtins, halt, debug,\n"
+	    "@base32/@base32d; see ds-map(1) for the builtins\n");
 	exit(status);
 }
 

@@ -147,10 +147,6 @@ next(struct parser *p)
 		break;
 	case '$':
 		p->pos = i + 1;
-		if (strncmp(s + p->pos, "__loc__", 7) == 0) {
-			p->tok = TK_BAD;
-			break;
-		}
 		while (isident((unsigned char)s[p->pos]))
 			p->pos++;
 		p->tok = p->pos > i + 1 ? TK_VAR : TK_BAD;
@@ -448,6 +444,20 @@ parse_var(struct parser *p)
 	struct node *n;
 	int i;
 
+	if (len == 7 && memcmp(name, "__loc__", 7) == 0) {
+		/* {"file":"<top-level>","line":N}: where it is, as jq */
+		static struct val kf = { T_STR, 1, 4, { .s = "file" } };
+		static struct val kl = { T_STR, 1, 4, { .s = "line" } };
+		struct val *o = ev_obj(&p->x->perm, 2);
+		int line = 1;
+
+		for (i = 0; (size_t)i < pos; i++)
+			line += p->src[i] == '\n';
+		ev_set(o, &kf, ev_str(&p->x->perm, "<top-level>", 11));
+		ev_set(o, &kl, ev_num(&p->x->perm, line));
+		next(p);
+		return lit(p, pos, o);
+	}
 	for (i = p->nsyms - 1; i >= 0; i--)
 		if (p->syms[i].kind == SY_VAR &&
 		    strlen(p->syms[i].name) == len &&
@@ -752,6 +762,10 @@ parse_object(struct parser *p)
 			k = lit(p, kpos, ev_str(&p->x->perm, name, len));
 			if ((v = parse_var(p)) == NULL)
 				return NULL;
+			if (p->tok == TK_COLON) {
+				k = v;	/* {$k: v}: the key is $k's value */
+				v = NULL;
+			}
 		} else if (p->tok == TK_IDENT) {
 			k = lit(p, kpos, ev_str(&p->x->perm,
 			    p->src + p->tstart, p->tend - p->tstart));
@@ -829,7 +843,7 @@ parse_object(struct parser *p)
 static struct node *
 parse_call(struct parser *p)
 {
-	struct node *args[8], *n;
+	struct node *args[16], *n;
 	const char *name = p->src + p->tstart;
 	size_t len = p->tend - p->tstart, pos = p->tstart;
 	char fname[64];
@@ -842,7 +856,7 @@ parse_call(struct parser *p)
 	if (p->tok == TK_LPAREN) {
 		next(p);
 		for (;;) {
-			if (nargs == 8) {
+			if (nargs == 16) {
 				perr(p, p->tstart, "too many arguments");
 				return NULL;
 			}
@@ -906,10 +920,10 @@ static void fixsingle(struct node *);
 static struct node *
 parse_def(struct parser *p)
 {
-	struct node *def, *body, *calls[8];
-	const char *pname[8];
-	size_t plen[8];
-	int np = 0, dollar[8], i, mark;
+	struct node *def, *body, *calls[16];
+	const char *pname[16];
+	size_t plen[16];
+	int np = 0, dollar[16], i, mark;
 	size_t pos = p->tstart;
 
 	next(p);
@@ -923,7 +937,7 @@ parse_def(struct parser *p)
 	if (p->tok == TK_LPAREN) {
 		do {
 			next(p);
-			if (np == 8) {
+			if (np == 16) {
 				perr(p, p->tstart, "too many parameters");
 				return NULL;
 			}
@@ -1081,12 +1095,6 @@ parse_primary(struct parser *p)
 		return n;
 	case TK_IDENT:
 		break;
-	case TK_BAD:
-		if (p->src[pos] == '$') {
-			unsupported(p, pos, "$__loc__");
-			return NULL;
-		}
-		/* FALLTHROUGH */
 	default:
 		if (p->tok == TK_EOF)
 			perr(p, pos, "syntax error: unexpected end of program");
@@ -1196,8 +1204,52 @@ parse_primary(struct parser *p)
 		popsyms(p, mark);
 		return n;
 	}
-	if (istok(p, "label") || istok(p, "import") ||
-	    istok(p, "include") || istok(p, "break")) {
+	if (istok(p, "label")) {
+		/* label $name | body: a frame holds this run's id */
+		int mark = p->nsyms;
+		char lname[80];
+
+		next(p);
+		if (p->tok != TK_VAR) {
+			perr(p, p->tstart, "syntax error: expected $name");
+			return NULL;
+		}
+		snprintf(lname, sizeof(lname), "*label-%.*s",
+		    (int)(p->tend - p->tstart - 1), p->src + p->tstart + 1);
+		next(p);
+		if (expect(p, TK_PIPE, "'|'") == -1 ||
+		    pushsym(p, SY_VAR, lname, strlen(lname), 0, NULL) == -1)
+			return NULL;
+		n = mk(p, N_LABEL, pos);
+		n->a = parse_pipe(p);
+		popsyms(p, mark);
+		return n->a == NULL ? NULL : n;
+	}
+	if (istok(p, "break")) {
+		char lname[80];
+		int i;
+
+		next(p);
+		if (p->tok != TK_VAR) {
+			perr(p, p->tstart, "syntax error: expected $name");
+			return NULL;
+		}
+		snprintf(lname, sizeof(lname), "*label-%.*s",
+		    (int)(p->tend - p->tstart - 1), p->src + p->tstart + 1);
+		for (i = p->nsyms - 1; i >= 0; i--)
+			if (p->syms[i].kind == SY_VAR &&
+			    strcmp(p->syms[i].name, lname) == 0)
+				break;
+		if (i < 0) {
+			perr(p, p->tstart, "$%s is not defined", lname + 1);
+			return NULL;
+		}
+		n = mk(p, N_BREAK, pos);
+		n->var = p->nframes - 1 - p->syms[i].frame;
+		next(p);
+		return n;
+	}
+	if (istok(p, "import") || istok(p, "include")) {
 		char w[16];
 
 		snprintf(w, sizeof(w), "%.*s", (int)(p->tend - p->tstart),
@@ -1715,7 +1767,7 @@ slice_val(struct ds_expr *x, struct val *t, struct val *from, struct val *to)
 	if (e < 0)
 		e += len;
 	f = !(f >= 0) ? 0 : f > len ? len : f;	/* NaN: 0 */
-	e = !(e >= 0) ? 0 : e > len ? len : e;
+	e = isnan(e) ? len : !(e >= 0) ? 0 : e > len ? len : e;	/* NaN: end */
 	fi = (int64_t)floor(f);
 	ei = (int64_t)ceil(e);
 	if (ei > (int64_t)len)
@@ -1949,8 +2001,9 @@ ex_arith(struct ds_expr *x, int op, struct val *a, struct val *b)
 	}
 	return ex_err(x, "bad operator");
 divzero:
-	return ex_err(x, "%s and %s cannot be divided because the divisor "
-	    "is zero", ex_desc(x, a), ex_desc(x, b));
+	return ex_err(x, "%s and %s cannot be divided%s because the divisor "
+	    "is zero", ex_desc(x, a), ex_desc(x, b),
+	    op == B_MOD ? " (remainder)" : "");
 }
 
 /* ======================================================== evaluator */
@@ -2897,6 +2950,28 @@ k_pcond(struct ds_expr *x, struct val *c, void *arg)
 	return f->k(x, f->path, f->in, f->ka);
 }
 
+static struct val *getpath(struct ds_expr *, struct val *, struct val *);
+
+/* getpath(p) as a path: path + p */
+static int
+k_pgetpath(struct ds_expr *x, struct val *p, void *arg)
+{
+	struct pfr *f = arg;
+	struct val *v, *r;
+	uint32_t i;
+
+	if (p->t != T_ARR) {
+		ex_err(x, "Path must be specified as an array");
+		return ST_ERR;
+	}
+	if ((v = getpath(x, f->in, p)) == NULL)
+		return ST_ERR;
+	r = f->path;
+	for (i = 0; i < p->n; i++)
+		r = pathadd(x, r, p->u.a[i]);
+	return f->k(x, r, v, f->ka);
+}
+
 static int
 k_pas(struct ds_expr *x, struct val *v, void *arg)
 {
@@ -2982,6 +3057,8 @@ evalpath(struct ds_expr *x, const struct node *n, struct val *in,
 			return eval(x, n->args[0], in, env, k_pcond, &f);
 		if (n->fn->kind == BK_SPECIAL && n->fn->special == SP_EMPTY)
 			return 0;
+		if (n->fn->kind == BK_SPECIAL && n->fn->special == SP_GETPATH)
+			return eval(x, n->args[0], in, env, k_pgetpath, &f);
 		break;
 	default:
 		break;
@@ -2989,9 +3066,16 @@ evalpath(struct ds_expr *x, const struct node *n, struct val *in,
 	{
 		struct val *v = eval1(x, n, in, env);
 
-		if (v != NULL)
-			ex_err(x, "Invalid path expression with result %s",
-			    ex_desc(x, v));
+		struct ds_buf b = { 0 };
+
+		if (v != NULL) {
+			/* jq shows the value's JSON, cut at 30 bytes */
+			ev_print(&b, v);
+			ex_err(x, "Invalid path expression with result %.*s%s",
+			    b.len > 29 ? 26 : (int)b.len, b.p,
+			    b.len > 29 ? "..." : "");
+			ds_buf_free(&b);
+		}
 		return ST_ERR;
 	}
 }
@@ -3035,7 +3119,7 @@ setpath(struct ds_expr *x, struct val *v, struct val *path, uint32_t i,
 			    ex_typename(v));
 		d = floor(key->u.d);
 		if (isnan(d))
-			return ex_err(x, "Cannot set a NaN index");
+			return ex_err(x, "Cannot set array element at NaN index");
 		if (d < 0)
 			d += v->t == T_ARR ? v->n : 0;
 		if (d < 0)
@@ -3084,12 +3168,15 @@ struct afr {
 	void		*ka;
 };
 
+static struct val *delpaths(struct ds_expr *, struct val *, struct val *);
+
 /* one assignment with the right-hand value rv (NULL for |=) */
 static int
 k_assign(struct ds_expr *x, struct val *rv, void *arg)
 {
 	struct afr *a = arg;
 	struct val *acc = a->in, *old, *nv;
+	struct vlist dels = { 0 };
 	uint32_t i;
 
 	for (i = 0; i < a->paths.n; i++) {
@@ -3117,8 +3204,12 @@ k_assign(struct ds_expr *x, struct val *rv, void *arg)
 				    x->stopping == s.id))
 					return rc;
 			}
-			if (nv == NULL)
+			if (nv == NULL) {
+				/* jq 1.7: no output deletes the path (all
+				 * of them at the end) */
+				vl_add(x, &dels, p);
 				continue;
+			}
 			break;
 		case B_ALTSET:
 			nv = ev_truthy(old) ? old : rv;
@@ -3130,6 +3221,8 @@ k_assign(struct ds_expr *x, struct val *rv, void *arg)
 		if ((acc = setpath(x, acc, p, 0, nv)) == NULL)
 			return ST_ERR;
 	}
+	if (dels.n > 0 && (acc = delpaths(x, acc, vl_array(x, &dels))) == NULL)
+		return ST_ERR;
 	return a->k(x, acc, a->ka);
 }
 
@@ -3731,6 +3824,29 @@ evalg(struct ds_expr *x, const struct node *n, struct val *in,
 		}
 		return eval(x, n->args[last], in, env, k, ka);
 	}
+	case N_LABEL: {
+		struct env e = { NULL, env, NULL, NULL };
+		struct val *id;
+
+		e.v = ev_num(&x->a, ++x->stopid);
+		rc = eval(x, n->a, in, &e, k, ka);
+		if (rc == ST_ERR && x->errv != NULL && x->errv->t == T_OBJ &&
+		    (id = ev_get(x->errv, "__jq", 4)) != NULL &&
+		    ev_cmp(id, e.v) == 0) {
+			x->errv = NULL;
+			return 0;
+		}
+		return rc;
+	}
+	case N_BREAK: {
+		/* an error no try catches, ended by its label */
+		static struct val kjq = { T_STR, 1, 4, { .s = "__jq" } };
+		struct val *o = ev_obj(&x->a, 1);
+
+		ev_set(o, &kjq, upframes(env, n->var)->v);
+		x->errv = o;
+		return ST_ERR;
+	}
 	case N_DEF:
 		break;
 	case N_CALL:
@@ -3764,8 +3880,11 @@ static const char prelude[] =
     "def all(g; cond): isempty(first(g | cond | select(. | not)));"
     "def IN(s): any(s == .; .);"
     "def IN(src; s): any(src == s; .);"
-    "def nth($n; f): if $n < 0 then error(\"Out of bounds negative array "
-    "index\") else last(limit($n + 1; f)) end;"
+    "def nth($n; f): if $n < 0 then error(\"nth doesn't support negative "
+    "indices\") else [limit($n + 1; f)] | if length > $n then .[$n] else "
+    "empty end end;"
+    "def first: .[0];"
+    "def last: .[-1];"
     "def while(cond; update): def w: if cond then ., (update | w) else "
     "empty end; w;"
     "def until(cond; update): def u: if cond then . else (update | u) end;"
@@ -3857,9 +3976,7 @@ ds_expr_compile(const char *src, const char *const *vars, int nvars,
 		root = mk(&p, N_DOT, 0);
 		root->single = 1;
 	} else if ((root = parse_pipe(&p)) != NULL && p.tok != TK_EOF) {
-		if (p.tok == TK_BAD && src[p.tstart] == '$')
-			unsupported(&p, p.tstart, "$__loc__");
-		else if (p.tok == TK_ASSIGN || p.tok == TK_OPASSIGN)
+		if (p.tok == TK_ASSIGN || p.tok == TK_OPASSIGN)
 			unsupported(&p, p.tstart, "assignment");
 		else
 			perr(&p, p.tstart, "syntax error: unexpected '%.*s'",

@@ -1958,7 +1958,7 @@ static const char *unsupported[] = {
 	"now", "pick", "abs", "toarray", "have_literal_numbers",
 	"have_decnum", "getpath", "ltrimstr", "trim", "ltrim", "rtrim",
 	"splits", "significand", "input_line_number", "$__loc__",
-	"get_prog_origin", "get_jq_origin", "sql", "isinfinite", "isnormal",
+	"get_prog_origin", "get_jq_origin", "sql", "isinfinite", "modulemeta",
 	"finites", "normals", "objects", "add", "any", "all", "tojson",
 	NULL
 };
