@@ -2989,19 +2989,23 @@ precurse(struct ds_expr *x, struct val *in, struct val *path, pkfn k,
 	uint32_t i;
 	int r;
 
-	if (ev_deep()) {
+	/* paths are bounded by --max-depth: [paths] of a value n deep
+	 * holds n*n/2 keys */
+	if (ev_deep() || (path != NULL && (int)path->n > (ds_opts.maxdepth ?
+	    ds_opts.maxdepth : DS_MAXDEPTH_DEFAULT))) {
 		ex_err(x, TOODEEP);
 		return ST_ERR;
 	}
 	if ((r = k(x, path, in, ka)) != 0)
 		return r;
+	/* a NULL path (plain ..) builds none: paths cost depth squared */
 	for (i = 0; in->t == T_ARR && i < in->n; i++)
-		if ((r = precurse(x, in->u.a[i], pathadd(x, path,
-		    ev_num(&x->a, i)), k, ka)) != 0)
+		if ((r = precurse(x, in->u.a[i], path ? pathadd(x, path,
+		    ev_num(&x->a, i)) : NULL, k, ka)) != 0)
 			return r;
 	for (i = 0; in->t == T_OBJ && i < in->n; i++)
-		if ((r = precurse(x, in->u.o[i].v, pathadd(x, path,
-		    in->u.o[i].k), k, ka)) != 0)
+		if ((r = precurse(x, in->u.o[i].v, path ? pathadd(x, path,
+		    in->u.o[i].k) : NULL, k, ka)) != 0)
 			return r;
 	return 0;
 }
@@ -3483,7 +3487,7 @@ special(struct ds_expr *x, const struct node *n, struct val *in,
 		x->errv = in;
 		return ST_ERR;
 	case SP_RECURSE:
-		return precurse(x, in, ev_arr(&x->a, 0), k_recurse, &f);
+		return precurse(x, in, NULL, k_recurse, &f);
 	case SP_PATH:
 	case SP_PATHS: {
 		struct pathsfr p = { k, ka, n->fn->special == SP_PATHS };
