@@ -819,6 +819,11 @@ parse_object(struct parser *p)
 				v->single = v->a->single && v->b->single;
 			}
 		}
+		if (k->op == N_LIT && k->v->t != T_STR) {
+			perr(p, kpos, "Cannot use %s as object key",
+			    ex_desc(p->x, k->v));
+			return NULL;
+		}
 		items[ni++] = k;
 		items[ni++] = v;
 		if (p->tok == TK_COMMA)
@@ -1690,6 +1695,18 @@ ex_deepchk(struct ds_expr *x, struct val *r)
 	return ex_err(x, TOODEEP);
 }
 
+/* a bound of a slice path component {"start": s, "end": e} */
+static struct val *
+slicekey(struct val *k, const char *name)
+{
+	struct val *v = ev_get(k, name, strlen(name));
+
+	return v ? v : &ev_null;
+}
+
+static struct val *slice_val(struct ds_expr *, struct val *, struct val *,
+    struct val *);
+
 struct val *
 ex_index(struct ds_expr *x, struct val *t, struct val *k)
 {
@@ -1717,6 +1734,8 @@ ex_index(struct ds_expr *x, struct val *t, struct val *k)
 		return &ev_null;
 	if (t->t == T_ARR && k->t == T_ARR)
 		return ex_indices(x, t, k);
+	if ((t->t == T_ARR || t->t == T_STR) && k->t == T_OBJ)
+		return slice_val(x, t, slicekey(k, "start"), slicekey(k, "end"));
 	if (k->t == T_STR)
 		return ex_err(x, "Cannot index %s with %s\"%.*s\"",
 		    ex_typename(t), t->t == T_ARR ? "string " : "",
@@ -1740,26 +1759,19 @@ cpoff(const char *s, size_t n, int64_t cp)
 	return i;
 }
 
-static struct val *
-slice_val(struct ds_expr *x, struct val *t, struct val *from, struct val *to)
+/* [*fi, *ei): the elements of from:to in len of them; -1 on an error */
+static int
+slicebounds(struct ds_expr *x, double len, struct val *from, struct val *to,
+    int64_t *fi, int64_t *ei)
 {
-	double len, f, e;
-	int64_t fi, ei;
-	struct val *r;
+	double f, e;
 
-	if (t->t == T_NULL)
-		return &ev_null;
 	if ((from->t != T_NUM && from->t != T_NULL) ||
-	    (to->t != T_NUM && to->t != T_NULL))
-		return ex_err(x, "Start and end indices of an array slice "
-		    "must be numbers");
-	if (t->t == T_ARR)
-		len = t->n;
-	else if (t->t == T_STR)
-		len = ex_cplen(t->u.s, t->n);
-	else
-		return ex_err(x, "Cannot index %s with object",
-		    ex_typename(t));
+	    (to->t != T_NUM && to->t != T_NULL)) {
+		ex_err(x, "Start and end indices of an array slice must be "
+		    "numbers");
+		return -1;
+	}
 	f = from->t == T_NULL ? 0 : from->u.d;
 	e = to->t == T_NULL ? len : to->u.d;
 	if (f < 0)
@@ -1768,12 +1780,30 @@ slice_val(struct ds_expr *x, struct val *t, struct val *from, struct val *to)
 		e += len;
 	f = !(f >= 0) ? 0 : f > len ? len : f;	/* NaN: 0 */
 	e = isnan(e) ? len : !(e >= 0) ? 0 : e > len ? len : e;	/* NaN: end */
-	fi = (int64_t)floor(f);
-	ei = (int64_t)ceil(e);
-	if (ei > (int64_t)len)
-		ei = (int64_t)len;
-	if (ei < fi)
-		ei = fi;
+	*fi = (int64_t)floor(f);
+	*ei = (int64_t)ceil(e);
+	if (*ei > (int64_t)len)
+		*ei = (int64_t)len;
+	if (*ei < *fi)
+		*ei = *fi;
+	return 0;
+}
+
+static struct val *
+slice_val(struct ds_expr *x, struct val *t, struct val *from, struct val *to)
+{
+	int64_t fi, ei;
+	struct val *r;
+
+	if (t->t == T_NULL)
+		return &ev_null;
+	if (t->t != T_ARR && t->t != T_STR)
+		return ex_err(x, "Cannot index %s with object",
+		    ex_typename(t));
+	if (slicebounds(x, t->t == T_ARR ? (double)t->n :
+	    ex_cplen(t->u.s, t->n),
+	    from, to, &fi, &ei) == -1)
+		return NULL;
 	if (t->t == T_ARR) {
 		r = ev_arr(&x->a, (uint32_t)(ei - fi));
 		if (ei > fi)
@@ -1980,6 +2010,8 @@ ex_arith(struct ds_expr *x, int op, struct val *a, struct val *b)
 			c = (int)(num - 1);
 			if (c < 0)
 				return &ev_null;
+			if (s->n == 0)
+				c = 0;		/* "" stays "", at once */
 			buf = ea_alloc(&x->a, (size_t)s->n * (c + 1) + 1);
 			for (i = 0; i <= (uint32_t)c; i++)
 				memcpy(buf + (size_t)i * s->n, s->u.s, s->n);
@@ -2885,6 +2917,26 @@ pk_index(struct ds_expr *x, struct val *path, struct val *v, void *arg)
 	return eval(x, f->n->b, f->in, f->env, k_pindex, &g);
 }
 
+/* .[m:n] as a path: the key {"start": m, "end": n}, as jq */
+static int
+pk_slice(struct ds_expr *x, struct val *path, struct val *v, void *arg)
+{
+	static struct val ks = { T_STR, 1, 5, { .s = "start" } };
+	static struct val ke = { T_STR, 1, 3, { .s = "end" } };
+	struct pfr *f = arg;
+	struct val *from = &ev_null, *to = &ev_null, *key, *c;
+
+	if ((f->n->b && (from = eval1(x, f->n->b, f->in, f->env)) == NULL) ||
+	    (f->n->c && (to = eval1(x, f->n->c, f->in, f->env)) == NULL))
+		return ST_ERR;
+	if ((c = slice_val(x, v, from, to)) == NULL)
+		return ST_ERR;
+	key = ev_obj(&x->a, 2);
+	ev_set(key, &ks, from);
+	ev_set(key, &ke, to);
+	return f->k(x, pathadd(x, path, key), c, f->ka);
+}
+
 static int
 pk_iter(struct ds_expr *x, struct val *path, struct val *v, void *arg)
 {
@@ -3030,6 +3082,8 @@ evalpath(struct ds_expr *x, const struct node *n, struct val *in,
 		return evalpath(x, n->a, in, path, env, pk_index, &f);
 	case N_ITER:
 		return evalpath(x, n->a, in, path, env, pk_iter, &f);
+	case N_SLICE:
+		return evalpath(x, n->a, in, path, env, pk_slice, &f);
 	case N_PIPE:
 		return evalpath(x, n->a, in, path, env, pk_pipe, &f);
 	case N_COMMA:
@@ -3141,6 +3195,37 @@ setpath(struct ds_expr *x, struct val *v, struct val *path, uint32_t i,
 		for (uint32_t j = v->t == T_ARR ? v->n : 0; j < r->n; j++)
 			r->u.a[j] = &ev_null;
 		r->u.a[idx] = child;
+		return r;
+	}
+	if (key->t == T_OBJ) {
+		int64_t fi, ei;
+		uint32_t len = v->t == T_ARR ? v->n : 0;
+
+		if (v->t == T_STR)
+			return ex_err(x, "Cannot update string slices");
+		if (v->t != T_ARR && v->t != T_NULL)
+			return ex_err(x, "Cannot update field at object index "
+			    "of %s", ex_typename(v));
+		if (slicebounds(x, len, slicekey(key, "start"),
+		    slicekey(key, "end"), &fi, &ei) == -1)
+			return NULL;
+		r = ev_arr(&x->a, (uint32_t)(ei - fi));
+		if (ei > fi)
+			memcpy(r->u.a, v->u.a + fi, (ei - fi) * sizeof(*r->u.a));
+		if ((child = setpath(x, r, path, i + 1, nv)) == NULL)
+			return NULL;
+		if (child->t != T_ARR)
+			return ex_err(x, "A slice of an array can only be "
+			    "assigned another array");
+		r = ev_arr(&x->a, len - (uint32_t)(ei - fi) + child->n);
+		if (fi > 0)
+			memcpy(r->u.a, v->u.a, fi * sizeof(*r->u.a));
+		if (child->n)
+			memcpy(r->u.a + fi, child->u.a,
+			    child->n * sizeof(*r->u.a));
+		if (len > ei)
+			memcpy(r->u.a + fi + child->n, v->u.a + ei,
+			    (len - ei) * sizeof(*r->u.a));
 		return r;
 	}
 	return ex_err(x, "Invalid path component");
@@ -3330,25 +3415,68 @@ delpath(struct ds_expr *x, struct val *v, struct val *path, uint32_t i)
 	    ex_typename(key), ex_typename(v));
 }
 
+/* add p to l with its array indices made absolute in v (a slice at
+ * the end: one path per element) */
+static int
+abspath(struct ds_expr *x, struct val *v, struct val *p, struct vlist *l)
+{
+	struct val *q, *k;
+	uint32_t i;
+	int64_t fi, ei;
+
+	q = ev_arr(&x->a, p->n);
+	for (i = 0; i < p->n; i++) {
+		k = p->u.a[i];
+		if (v->t == T_ARR && k->t == T_NUM && k->u.d < 0)
+			k = ev_num(&x->a, k->u.d + v->n);
+		else if (v->t == T_ARR && k->t == T_OBJ && i + 1 == p->n) {
+			if (slicebounds(x, v->n, slicekey(k, "start"),
+			    slicekey(k, "end"), &fi, &ei) == -1)
+				return -1;
+			for (; fi < ei; fi++) {
+				struct val *c = ev_arr(&x->a, p->n);
+
+				memcpy(c->u.a, q->u.a, i * sizeof(*c->u.a));
+				c->u.a[i] = ev_num(&x->a, fi);
+				vl_add(x, l, c);
+			}
+			return 0;
+		}
+		q->u.a[i] = k;
+		v = v->t == T_ARR || v->t == T_OBJ ? ex_index(x, v, k) : NULL;
+		if (v == NULL) {
+			x->errv = NULL;
+			v = &ev_null;
+		}
+	}
+	vl_add(x, l, q);
+	return 0;
+}
+
 /* v without the values at the paths (deepest and last first, as jq) */
 static struct val *
 delpaths(struct ds_expr *x, struct val *v, struct val *paths)
 {
+	struct vlist l = { 0 };
 	struct val **ps;
 	uint32_t i;
 
 	if (paths->t != T_ARR)
 		return ex_err(x, "Paths must be specified as an array");
-	ps = ea_alloc(&x->a, (paths->n + 1) * sizeof(*ps));
+	/* jq deletes them all at once: negative indices count from the
+	 * end of the original, a slice is its elements */
 	for (i = 0; i < paths->n; i++) {
 		if (paths->u.a[i]->t != T_ARR)
 			return ex_err(x, "Path must be specified as an array");
-		ps[i] = paths->u.a[i];
+		if (abspath(x, v, paths->u.a[i], &l) == -1)
+			return NULL;
 	}
-	qsort(ps, paths->n, sizeof(*ps), pathcmp_desc);
+	ps = l.v;
+	if (l.n > 1)
+		qsort(ps, l.n, sizeof(*ps), pathcmp_desc);
 	if (ex_deepchk(x, &ev_null) == NULL)
 		return NULL;
-	for (i = 0; i < paths->n && v != NULL; i++)
+	for (i = 0; i < l.n && v != NULL; i++)
 		v = ps[i]->n == 0 ? &ev_null : delpath(x, v, ps[i], 0);
 	return v;
 }
