@@ -51,7 +51,11 @@ usage(int status)
 	fprintf(status ? stderr : stdout,
 	    "usage: ds-map [-cRhV] [--arg NAME VALUE] [--argjson NAME JSON]\n"
 	    "              " DS_COMMON_USAGE "\n"
-	    "              EXPR [FILE ...]\n");
+	    "              EXPR [FILE ...]\n"
+	    "EXPR is jq's language with def, closures, recursion, label/break\n"
+	    "and destructuring (as [$a], as {a: $x}, ?//); not supported:\n"
+	    "import/include, input/inputs, env/$ENV, builtins, halt, debug,\n"
+	    "@base32/@base32d; see ds-map(1) for the builtins\n");
 	exit(status);
 }
 
@@ -84,9 +88,14 @@ run(struct map *m, const struct ds_line *l)
 		ds_bad(l, "line longer than %zu bytes", ds_opts.maxline);
 		return;
 	}
+	/* jq skips a byte-order mark at the start of its input */
+	if (l->lineno == 1 && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+		p += 3;
+		len -= 3;
+	}
 	if (m->raw) {
 		ds_buf_reset(&m->q);
-		ds_buf_addq(&m->q, l->p, l->len);
+		ds_buf_addq(&m->q, p, len);
 		p = m->q.p;
 		len = m->q.len;
 	}

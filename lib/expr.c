@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "ds.h"
 #include "exprint.h"
@@ -33,6 +34,21 @@ enum tok {
 	TK_OPASSIGN, TK_ALTDESTR, TK_BAD
 };
 
+/*
+ * A name in scope.  Variables and filter parameters have a run-time
+ * frame (struct env); a function has none: a call finds the environment
+ * of its definition by going up the frames pushed since (frame is the
+ * number of frames at the definition).
+ */
+enum { SY_VAR, SY_PARAM, SY_FUNC };
+struct sym {
+	const char	*name;
+	int		 kind;
+	int		 nargs;
+	int		 frame;
+	struct node	*def;
+};
+
 struct parser {
 	struct ds_expr	*x;
 	const char	*src;
@@ -40,8 +56,9 @@ struct parser {
 	enum tok	 tok;
 	size_t		 tstart, tend;	/* current token's text */
 	double		 num;
-	const char	*vars[256];	/* local variable scope, innermost last */
-	int		 nscope;
+	struct sym	 syms[512];	/* names in scope, innermost last */
+	int		 nsyms;
+	int		 nframes;	/* run-time frames (vars, params) */
 	const char *const *gvars;
 	int		 ngvars;
 	char		*err;
@@ -130,10 +147,6 @@ next(struct parser *p)
 		break;
 	case '$':
 		p->pos = i + 1;
-		if (strncmp(s + p->pos, "__loc__", 7) == 0) {
-			p->tok = TK_BAD;
-			break;
-		}
 		while (isident((unsigned char)s[p->pos]))
 			p->pos++;
 		p->tok = p->pos > i + 1 ? TK_VAR : TK_BAD;
@@ -431,11 +444,26 @@ parse_var(struct parser *p)
 	struct node *n;
 	int i;
 
-	for (i = p->nscope - 1; i >= 0; i--)
-		if (strlen(p->vars[i]) == len &&
-		    memcmp(p->vars[i], name, len) == 0) {
+	if (len == 7 && memcmp(name, "__loc__", 7) == 0) {
+		/* {"file":"<top-level>","line":N}: where it is, as jq */
+		static struct val kf = { T_STR, 1, 4, { .s = "file" } };
+		static struct val kl = { T_STR, 1, 4, { .s = "line" } };
+		struct val *o = ev_obj(&p->x->perm, 2);
+		int line = 1;
+
+		for (i = 0; (size_t)i < pos; i++)
+			line += p->src[i] == '\n';
+		ev_set(o, &kf, ev_str(&p->x->perm, "<top-level>", 11));
+		ev_set(o, &kl, ev_num(&p->x->perm, line));
+		next(p);
+		return lit(p, pos, o);
+	}
+	for (i = p->nsyms - 1; i >= 0; i--)
+		if (p->syms[i].kind == SY_VAR &&
+		    strlen(p->syms[i].name) == len &&
+		    memcmp(p->syms[i].name, name, len) == 0) {
 			n = mk(p, N_VAR, pos);
-			n->var = p->nscope - 1 - i;
+			n->var = p->nframes - 1 - p->syms[i].frame;
 			n->single = 1;
 			next(p);
 			return n;
@@ -454,23 +482,261 @@ parse_var(struct parser *p)
 }
 
 static int
-pushvar(struct parser *p)
+pushsym(struct parser *p, int kind, const char *name, size_t len, int nargs,
+    struct node *def)
 {
-	if (p->tok != TK_VAR) {
-		if (p->tok == TK_LBRACK || p->tok == TK_LBRACE)
-			unsupported(p, p->tstart, "destructuring pattern");
-		else
-			perr(p, p->tstart, "syntax error: expected $name");
+	struct sym *y;
+
+	if (p->nsyms == 512) {
+		perr(p, p->tstart, "too many nested names");
 		return -1;
 	}
-	if (p->nscope == 256) {
-		perr(p, p->tstart, "too many nested variables");
-		return -1;
-	}
-	p->vars[p->nscope++] = ea_strdup(&p->x->perm, p->src + p->tstart + 1,
-	    p->tend - p->tstart - 1);
-	next(p);
+	y = &p->syms[p->nsyms++];
+	y->name = ea_strdup(&p->x->perm, name, len);
+	y->kind = kind;
+	y->nargs = nargs;
+	y->def = def;
+	y->frame = kind == SY_FUNC ? p->nframes : p->nframes++;
 	return 0;
+}
+
+static void
+popsyms(struct parser *p, int to)
+{
+	while (p->nsyms > to)
+		if (p->syms[--p->nsyms].kind != SY_FUNC)
+			p->nframes--;
+}
+
+/* N_UP: n evaluated in the environment `up` frames out */
+static struct node *
+upenv(struct parser *p, int up, struct node *n)
+{
+	struct node *u;
+
+	if (up == 0)
+		return n;
+	u = mk(p, N_UP, n->pos);
+	u->var = up;
+	u->a = n;
+	u->single = n->single;
+	return u;
+}
+
+/*
+ * Destructuring: each alternative of `as P1 ?// P2 ...` is a list of
+ * variables and the expressions that extract them from the value, which
+ * is bound to a hidden variable (frame 0 when they run).
+ */
+#define MAXBIND	64
+struct palt {
+	const char	*name[MAXBIND];
+	struct node	*ex[MAXBIND];
+	int		 n;
+};
+
+static int
+addbind(struct parser *p, struct palt *a, const char *name, size_t len,
+    struct node *ex)
+{
+	if (a->n == MAXBIND) {
+		perr(p, p->tstart, "destructuring pattern too large");
+		return -1;
+	}
+	a->name[a->n] = ea_strdup(&p->x->perm, name, len);
+	a->ex[a->n++] = ex;
+	return 0;
+}
+
+static struct node *
+idx(struct parser *p, struct node *base, struct node *key)
+{
+	struct node *n = mk2(p, N_INDEX, key->pos, base, key);
+
+	n->single = base->single && key->single;
+	return n;
+}
+
+static int
+parse_pattern(struct parser *p, struct palt *a, struct node *base)
+{
+	struct node *k;
+	size_t pos = p->tstart;
+	int i;
+
+	if (p->tok == TK_VAR) {
+		if (addbind(p, a, p->src + p->tstart + 1,
+		    p->tend - p->tstart - 1, base) == -1)
+			return -1;
+		next(p);
+		return 0;
+	}
+	if (p->tok == TK_LBRACK) {
+		next(p);
+		for (i = 0; ; i++) {
+			k = lit(p, p->tstart, ev_num(&p->x->perm, i));
+			if (parse_pattern(p, a, idx(p, base, k)) == -1)
+				return -1;
+			if (p->tok != TK_COMMA)
+				break;
+			next(p);
+		}
+		return expect(p, TK_RBRACK, "']'");
+	}
+	if (p->tok != TK_LBRACE) {
+		perr(p, pos, "syntax error: expected $name, [...] or {...}");
+		return -1;
+	}
+	next(p);
+	for (;;) {
+		pos = p->tstart;
+		if (p->tok == TK_VAR) {
+			const char *name = p->src + p->tstart + 1;
+			size_t len = p->tend - p->tstart - 1;
+
+			k = field(p, pos, base, name, len);
+			if (addbind(p, a, name, len, k) == -1)
+				return -1;
+			next(p);
+			if (p->tok == TK_COLON) {
+				next(p);
+				if (parse_pattern(p, a, k) == -1)
+					return -1;
+			}
+		} else {
+			if (p->tok == TK_IDENT) {
+				k = lit(p, pos, ev_str(&p->x->perm,
+				    p->src + p->tstart, p->tend - p->tstart));
+				next(p);
+			} else if (p->tok == TK_QUOTE) {
+				if ((k = parse_string(p)) == NULL)
+					return -1;
+			} else if (p->tok == TK_LPAREN) {
+				next(p);
+				if ((k = parse_pipe(p)) == NULL ||
+				    expect(p, TK_RPAREN, "')'") == -1)
+					return -1;
+			} else {
+				perr(p, pos, "syntax error: bad object "
+				    "pattern key");
+				return -1;
+			}
+			if (expect(p, TK_COLON, "':'") == -1 ||
+			    parse_pattern(p, a, idx(p, base, k)) == -1)
+				return -1;
+		}
+		if (p->tok != TK_COMMA)
+			break;
+		next(p);
+	}
+	return expect(p, TK_RBRACE, "'}'");
+}
+
+/*
+ * After `as`: one $name (pushed as it is), or patterns (a hidden frame
+ * and every variable of every alternative pushed).  *alts gets the
+ * alternatives (NULL for a plain $name); returns the number of frames
+ * pushed, -1 on error.
+ */
+struct pats {
+	struct palt	*alt;
+	int		 nalt;
+	const char	*u[MAXBIND];	/* the variables, in frame order */
+	int		 nu;
+};
+
+static int
+parse_patterns(struct parser *p, struct pats *ps)
+{
+	struct palt *a;
+	int i, j, mark = p->nsyms;
+
+	memset(ps, 0, sizeof(*ps));
+	if (p->tok == TK_VAR) {
+		size_t vstart = p->tstart;
+
+		if (pushsym(p, SY_VAR, p->src + p->tstart + 1,
+		    p->tend - p->tstart - 1, 0, NULL) == -1)
+			return -1;
+		next(p);
+		if (p->tok != TK_ALTDESTR)
+			return 1;
+		popsyms(p, mark);
+		p->pos = vstart;
+		next(p);	/* back at the $name: it is a pattern */
+	}
+	/* the patterns' key expressions see the hidden value as frame 0 */
+	if (pushsym(p, SY_VAR, "", 0, 0, NULL) == -1)
+		return -1;
+	for (;;) {
+		struct node *v0 = mk(p, N_VAR, p->tstart);
+
+		v0->single = 1;
+		a = ea_alloc(&p->x->perm, sizeof(*a) * (ps->nalt + 1));
+		if (ps->nalt)
+			memcpy(a, ps->alt, sizeof(*a) * ps->nalt);
+		ps->alt = a;
+		a = &ps->alt[ps->nalt++];
+		a->n = 0;
+		if (parse_pattern(p, a, v0) == -1)
+			return -1;
+		for (i = 0; i < a->n; i++) {
+			for (j = 0; j < ps->nu; j++)
+				if (strcmp(ps->u[j], a->name[i]) == 0)
+					break;
+			if (j == ps->nu) {
+				if (ps->nu == MAXBIND) {
+					perr(p, p->tstart, "destructuring "
+					    "pattern too large");
+					return -1;
+				}
+				ps->u[ps->nu++] = a->name[i];
+			}
+		}
+		if (p->tok != TK_ALTDESTR)
+			break;
+		next(p);
+	}
+	for (j = 0; j < ps->nu; j++)
+		if (pushsym(p, SY_VAR, ps->u[j], strlen(ps->u[j]), 0,
+		    NULL) == -1)
+			return -1;
+	return 1 + ps->nu;
+}
+
+/* The bindings of the alternatives around body (run with the value in
+ * the hidden frame): one chain, or N_DESTALT over the chains. */
+static struct node *
+bindpats(struct parser *p, struct pats *ps, struct node *body)
+{
+	struct node *n, *as, *alt = NULL, *ex;
+	int i, j, k;
+
+	if (ps->alt == NULL)
+		return body;
+	if (ps->nalt > 1) {
+		alt = mk(p, N_DESTALT, body->pos);
+		alt->nargs = ps->nalt;
+		alt->args = ea_alloc(&p->x->perm, ps->nalt *
+		    sizeof(*alt->args));
+	}
+	for (i = 0; i < ps->nalt; i++) {
+		n = body;
+		for (j = ps->nu - 1; j >= 0; j--) {
+			ex = NULL;
+			for (k = 0; k < ps->alt[i].n; k++)
+				if (strcmp(ps->alt[i].name[k], ps->u[j]) == 0)
+					ex = ps->alt[i].ex[k];
+			if (ex == NULL)
+				ex = lit(p, body->pos, &ev_null);
+			as = mk2(p, N_AS, body->pos, upenv(p, j, ex), n);
+			n = as;
+		}
+		if (alt == NULL)
+			return n;
+		alt->args[i] = n;
+	}
+	return alt;
 }
 
 static struct node *
@@ -496,6 +762,10 @@ parse_object(struct parser *p)
 			k = lit(p, kpos, ev_str(&p->x->perm, name, len));
 			if ((v = parse_var(p)) == NULL)
 				return NULL;
+			if (p->tok == TK_COLON) {
+				k = v;	/* {$k: v}: the key is $k's value */
+				v = NULL;
+			}
 		} else if (p->tok == TK_IDENT) {
 			k = lit(p, kpos, ev_str(&p->x->perm,
 			    p->src + p->tstart, p->tend - p->tstart));
@@ -549,6 +819,11 @@ parse_object(struct parser *p)
 				v->single = v->a->single && v->b->single;
 			}
 		}
+		if (k->op == N_LIT && k->v->t != T_STR) {
+			perr(p, kpos, "Cannot use %s as object key",
+			    ex_desc(p->x, k->v));
+			return NULL;
+		}
 		items[ni++] = k;
 		items[ni++] = v;
 		if (p->tok == TK_COMMA)
@@ -573,7 +848,7 @@ parse_object(struct parser *p)
 static struct node *
 parse_call(struct parser *p)
 {
-	struct node *args[8], *n;
+	struct node *args[16], *n;
 	const char *name = p->src + p->tstart;
 	size_t len = p->tend - p->tstart, pos = p->tstart;
 	char fname[64];
@@ -586,7 +861,7 @@ parse_call(struct parser *p)
 	if (p->tok == TK_LPAREN) {
 		next(p);
 		for (;;) {
-			if (nargs == 8) {
+			if (nargs == 16) {
 				perr(p, p->tstart, "too many arguments");
 				return NULL;
 			}
@@ -600,6 +875,24 @@ parse_call(struct parser *p)
 				return NULL;
 			break;
 		}
+	}
+	for (i = p->nsyms - 1; i >= 0; i--) {
+		struct sym *y = &p->syms[i];
+
+		if (strcmp(y->name, fname) != 0 || (y->kind == SY_VAR ||
+		    (y->kind == SY_PARAM ? 0 : y->nargs) != nargs))
+			continue;
+		n = mk(p, N_UCALL, pos);
+		if (y->kind == SY_FUNC) {
+			n->d = y->def;
+			n->var = p->nframes - y->frame;
+		} else
+			n->var = p->nframes - 1 - y->frame;
+		n->nargs = nargs;
+		n->args = ea_alloc(&p->x->perm, (nargs + 1) *
+		    sizeof(*n->args));
+		memcpy(n->args, args, nargs * sizeof(*args));
+		return n;
 	}
 	if ((b = ex_lookup(fname, nargs, &known)) == NULL) {
 		char what[80];
@@ -620,6 +913,82 @@ parse_call(struct parser *p)
 	for (i = 0; i < nargs; i++)
 		n->single &= args[i]->single;
 	return n;
+}
+
+static void fixsingle(struct node *);
+
+/*
+ * def NAME: body;  def NAME(f; $v): body;  The function stays in scope
+ * (the caller pops it); a $v parameter is the filter v bound as in
+ * `v as $v | body`.
+ */
+static struct node *
+parse_def(struct parser *p)
+{
+	struct node *def, *body, *calls[16];
+	const char *pname[16];
+	size_t plen[16];
+	int np = 0, dollar[16], i, mark;
+	size_t pos = p->tstart;
+
+	next(p);
+	if (p->tok != TK_IDENT) {
+		perr(p, p->tstart, "syntax error: expected a function name");
+		return NULL;
+	}
+	def = mk(p, N_DEF, pos);
+	def->v = ev_str(&p->x->perm, p->src + p->tstart, p->tend - p->tstart);
+	next(p);
+	if (p->tok == TK_LPAREN) {
+		do {
+			next(p);
+			if (np == 16) {
+				perr(p, p->tstart, "too many parameters");
+				return NULL;
+			}
+			if (p->tok != TK_IDENT && p->tok != TK_VAR) {
+				perr(p, p->tstart, "syntax error: expected a "
+				    "parameter");
+				return NULL;
+			}
+			dollar[np] = p->tok == TK_VAR;
+			pname[np] = p->src + p->tstart + dollar[np];
+			plen[np] = p->tend - p->tstart - dollar[np];
+			np++;
+			next(p);
+		} while (p->tok == TK_SEMI);
+		if (expect(p, TK_RPAREN, "')'") == -1)
+			return NULL;
+	}
+	if (expect(p, TK_COLON, "':'") == -1)
+		return NULL;
+	def->nargs = np;
+	def->var = p->nframes;
+	if (pushsym(p, SY_FUNC, def->v->u.s, def->v->n, np, def) == -1)
+		return NULL;
+	mark = p->nsyms;
+	for (i = 0; i < np; i++)
+		if (pushsym(p, SY_PARAM, pname[i], plen[i], 0, NULL) == -1)
+			return NULL;
+	for (i = 0; i < np; i++) {
+		calls[i] = NULL;
+		if (!dollar[i])
+			continue;
+		calls[i] = mk(p, N_UCALL, pos);
+		calls[i]->var = p->nframes - 1 - p->syms[mark + i].frame;
+		if (pushsym(p, SY_VAR, pname[i], plen[i], 0, NULL) == -1)
+			return NULL;
+	}
+	body = parse_pipe(p);
+	popsyms(p, mark);
+	if (body == NULL || expect(p, TK_SEMI, "';'") == -1)
+		return NULL;
+	for (i = np - 1; i >= 0; i--)
+		if (calls[i] != NULL)
+			body = mk2(p, N_AS, pos, calls[i], body);
+	fixsingle(body);
+	def->a = body;
+	return def;
 }
 
 static struct node *
@@ -731,12 +1100,6 @@ parse_primary(struct parser *p)
 		return n;
 	case TK_IDENT:
 		break;
-	case TK_BAD:
-		if (p->src[pos] == '$') {
-			unsupported(p, pos, "$__loc__");
-			return NULL;
-		}
-		/* FALLTHROUGH */
 	default:
 		if (p->tok == TK_EOF)
 			perr(p, pos, "syntax error: unexpected end of program");
@@ -783,7 +1146,9 @@ parse_primary(struct parser *p)
 		return top;
 	}
 	if (istok(p, "reduce") || istok(p, "foreach")) {
-		int isreduce = istok(p, "reduce");
+		int isreduce = istok(p, "reduce"), mark, nb;
+		struct sym save[MAXBIND + 1];
+		struct pats ps;
 
 		n = mk(p, isreduce ? N_REDUCE : N_FOREACH, pos);
 		next(p);
@@ -794,11 +1159,18 @@ parse_primary(struct parser *p)
 			return NULL;
 		}
 		next(p);
-		if (pushvar(p) == -1 || expect(p, TK_LPAREN, "'('") == -1)
+		mark = p->nsyms;
+		if ((nb = parse_patterns(p, &ps)) == -1 ||
+		    expect(p, TK_LPAREN, "'('") == -1)
 			return NULL;
-		p->nscope--;	/* init does not see $x */
+		/* init does not see the variables; an `as` in it must not
+		 * clobber them */
+		memcpy(save, p->syms + mark, nb * sizeof(*save));
+		popsyms(p, mark);
 		n->b = parse_pipe(p);
-		p->nscope++;
+		memcpy(p->syms + mark, save, nb * sizeof(*save));
+		p->nsyms = mark + nb;
+		p->nframes += nb;
 		if (n->b == NULL || expect(p, TK_SEMI, "';'") == -1 ||
 		    (n->c = parse_pipe(p)) == NULL)
 			return NULL;
@@ -807,9 +1179,12 @@ parse_primary(struct parser *p)
 			if ((n->d = parse_pipe(p)) == NULL)
 				return NULL;
 		}
-		p->nscope--;
+		popsyms(p, mark);
 		if (expect(p, TK_RPAREN, "')'") == -1)
 			return NULL;
+		n->c = bindpats(p, &ps, n->c);
+		if (n->d != NULL)
+			n->d = bindpats(p, &ps, n->d);
 		return n;
 	}
 	if (istok(p, "try")) {
@@ -824,8 +1199,62 @@ parse_primary(struct parser *p)
 		}
 		return n;
 	}
-	if (istok(p, "def") || istok(p, "label") || istok(p, "import") ||
-	    istok(p, "include") || istok(p, "break")) {
+	if (istok(p, "def")) {
+		int mark;
+
+		if (parse_def(p) == NULL)
+			return NULL;
+		mark = p->nsyms - 1;
+		n = parse_pipe(p);
+		popsyms(p, mark);
+		return n;
+	}
+	if (istok(p, "label")) {
+		/* label $name | body: a frame holds this run's id */
+		int mark = p->nsyms;
+		char lname[80];
+
+		next(p);
+		if (p->tok != TK_VAR) {
+			perr(p, p->tstart, "syntax error: expected $name");
+			return NULL;
+		}
+		snprintf(lname, sizeof(lname), "*label-%.*s",
+		    (int)(p->tend - p->tstart - 1), p->src + p->tstart + 1);
+		next(p);
+		if (expect(p, TK_PIPE, "'|'") == -1 ||
+		    pushsym(p, SY_VAR, lname, strlen(lname), 0, NULL) == -1)
+			return NULL;
+		n = mk(p, N_LABEL, pos);
+		n->a = parse_pipe(p);
+		popsyms(p, mark);
+		return n->a == NULL ? NULL : n;
+	}
+	if (istok(p, "break")) {
+		char lname[80];
+		int i;
+
+		next(p);
+		if (p->tok != TK_VAR) {
+			perr(p, p->tstart, "syntax error: expected $name");
+			return NULL;
+		}
+		snprintf(lname, sizeof(lname), "*label-%.*s",
+		    (int)(p->tend - p->tstart - 1), p->src + p->tstart + 1);
+		for (i = p->nsyms - 1; i >= 0; i--)
+			if (p->syms[i].kind == SY_VAR &&
+			    strcmp(p->syms[i].name, lname) == 0)
+				break;
+		if (i < 0) {
+			perr(p, p->tstart, "$%s is not defined", lname + 1);
+			return NULL;
+		}
+		n = mk(p, N_BREAK, pos);
+		n->var = p->nframes - 1 - p->syms[i].frame;
+		next(p);
+		return n;
+	}
+	if (istok(p, "import") || istok(p, "include")) {
 		char w[16];
 
 		snprintf(w, sizeof(w), "%.*s", (int)(p->tend - p->tstart),
@@ -910,21 +1339,20 @@ parse_postfix(struct parser *p, int allowas)
 			n->a = t;
 			t = n;
 		} else if (allowas && istok(p, "as")) {
+			struct pats ps;
+			int mark = p->nsyms;
+
 			next(p);
 			n = mk(p, N_AS, pos);
 			n->a = t;
-			if (pushvar(p) == -1)
-				return NULL;
-			if (p->tok == TK_ALTDESTR) {
-				unsupported(p, p->tstart, "?//");
-				return NULL;
-			}
-			if (expect(p, TK_PIPE, "'|'") == -1)
+			if (parse_patterns(p, &ps) == -1 ||
+			    expect(p, TK_PIPE, "'|'") == -1)
 				return NULL;
 			n->b = parse_pipe(p);
-			p->nscope--;
+			popsyms(p, mark);
 			if (n->b == NULL)
 				return NULL;
+			n->b = bindpats(p, &ps, n->b);
 			n->single = t->single && n->b->single;
 			return n;
 		} else
@@ -1144,10 +1572,13 @@ fixsingle(struct node *n)
 
 	if (n == NULL)
 		return;
+	if (n->op == N_DEF)
+		return;		/* done when it was parsed */
 	fixsingle(n->a);
 	fixsingle(n->b);
 	fixsingle(n->c);
-	fixsingle(n->d);
+	if (n->op != N_UCALL)
+		fixsingle(n->d);
 	for (i = 0; i < n->nargs; i++)
 		fixsingle(n->args[i]);
 	if (n->op == N_IF)
@@ -1160,7 +1591,7 @@ fixsingle(struct node *n)
 		n->single = n->a->single && n->b->single;
 	else if (n->op == N_FIELD && n->a != NULL)
 		n->single = n->a->single;
-	else if (n->op == N_NEG)
+	else if (n->op == N_NEG || n->op == N_UP)
 		n->single = n->a->single;
 	else if (n->op == N_OBJ || n->op == N_STRI || (n->op == N_CALL &&
 	    n->fn->kind == BK_VAL)) {
@@ -1252,6 +1683,30 @@ ex_cplen(const char *s, size_t n)
 
 /* ======================================================= operations */
 
+#define TOODEEP	"value or recursion nested too deeply"
+
+/* r, or the run's error if a comparison under it gave up (too deep) */
+struct val *
+ex_deepchk(struct ds_expr *x, struct val *r)
+{
+	if (!ev_toodeep)
+		return r;
+	ev_toodeep = 0;
+	return ex_err(x, TOODEEP);
+}
+
+/* a bound of a slice path component {"start": s, "end": e} */
+static struct val *
+slicekey(struct val *k, const char *name)
+{
+	struct val *v = ev_get(k, name, strlen(name));
+
+	return v ? v : &ev_null;
+}
+
+static struct val *slice_val(struct ds_expr *, struct val *, struct val *,
+    struct val *);
+
 struct val *
 ex_index(struct ds_expr *x, struct val *t, struct val *k)
 {
@@ -1277,6 +1732,10 @@ ex_index(struct ds_expr *x, struct val *t, struct val *k)
 	if (t->t == T_NULL && (k->t == T_STR || k->t == T_NUM ||
 	    k->t == T_OBJ))
 		return &ev_null;
+	if (t->t == T_ARR && k->t == T_ARR)
+		return ex_indices(x, t, k);
+	if ((t->t == T_ARR || t->t == T_STR) && k->t == T_OBJ)
+		return slice_val(x, t, slicekey(k, "start"), slicekey(k, "end"));
 	if (k->t == T_STR)
 		return ex_err(x, "Cannot index %s with %s\"%.*s\"",
 		    ex_typename(t), t->t == T_ARR ? "string " : "",
@@ -1300,26 +1759,19 @@ cpoff(const char *s, size_t n, int64_t cp)
 	return i;
 }
 
-static struct val *
-slice_val(struct ds_expr *x, struct val *t, struct val *from, struct val *to)
+/* [*fi, *ei): the elements of from:to in len of them; -1 on an error */
+static int
+slicebounds(struct ds_expr *x, double len, struct val *from, struct val *to,
+    int64_t *fi, int64_t *ei)
 {
-	double len, f, e;
-	int64_t fi, ei;
-	struct val *r;
+	double f, e;
 
-	if (t->t == T_NULL)
-		return &ev_null;
 	if ((from->t != T_NUM && from->t != T_NULL) ||
-	    (to->t != T_NUM && to->t != T_NULL))
-		return ex_err(x, "Start and end indices of an array slice "
-		    "must be numbers");
-	if (t->t == T_ARR)
-		len = t->n;
-	else if (t->t == T_STR)
-		len = ex_cplen(t->u.s, t->n);
-	else
-		return ex_err(x, "Cannot index %s with object",
-		    ex_typename(t));
+	    (to->t != T_NUM && to->t != T_NULL)) {
+		ex_err(x, "Start and end indices of an array slice must be "
+		    "numbers");
+		return -1;
+	}
 	f = from->t == T_NULL ? 0 : from->u.d;
 	e = to->t == T_NULL ? len : to->u.d;
 	if (f < 0)
@@ -1327,13 +1779,31 @@ slice_val(struct ds_expr *x, struct val *t, struct val *from, struct val *to)
 	if (e < 0)
 		e += len;
 	f = !(f >= 0) ? 0 : f > len ? len : f;	/* NaN: 0 */
-	e = !(e >= 0) ? 0 : e > len ? len : e;
-	fi = (int64_t)floor(f);
-	ei = (int64_t)ceil(e);
-	if (ei > (int64_t)len)
-		ei = (int64_t)len;
-	if (ei < fi)
-		ei = fi;
+	e = isnan(e) ? len : !(e >= 0) ? 0 : e > len ? len : e;	/* NaN: end */
+	*fi = (int64_t)floor(f);
+	*ei = (int64_t)ceil(e);
+	if (*ei > (int64_t)len)
+		*ei = (int64_t)len;
+	if (*ei < *fi)
+		*ei = *fi;
+	return 0;
+}
+
+static struct val *
+slice_val(struct ds_expr *x, struct val *t, struct val *from, struct val *to)
+{
+	int64_t fi, ei;
+	struct val *r;
+
+	if (t->t == T_NULL)
+		return &ev_null;
+	if (t->t != T_ARR && t->t != T_STR)
+		return ex_err(x, "Cannot index %s with object",
+		    ex_typename(t));
+	if (slicebounds(x, t->t == T_ARR ? (double)t->n :
+	    ex_cplen(t->u.s, t->n),
+	    from, to, &fi, &ei) == -1)
+		return NULL;
 	if (t->t == T_ARR) {
 		r = ev_arr(&x->a, (uint32_t)(ei - fi));
 		if (ei > fi)
@@ -1365,14 +1835,19 @@ concat(struct ds_expr *x, struct val *a, struct val *b)
 static struct val *
 deepmerge(struct ds_expr *x, struct val *a, struct val *b)
 {
-	struct val *r = ev_objcopy(&x->a, a, b->n), *o;
+	struct val *r, *o;
 	uint32_t i;
 
+	if (ev_deep())
+		return ex_err(x, TOODEEP);
+	r = ev_objcopy(&x->a, a, b->n);
 	for (i = 0; i < b->n; i++) {
 		o = ev_get(r, b->u.o[i].k->u.s, b->u.o[i].k->n);
-		if (o != NULL && o->t == T_OBJ && b->u.o[i].v->t == T_OBJ)
-			ev_set(r, b->u.o[i].k, deepmerge(x, o, b->u.o[i].v));
-		else
+		if (o != NULL && o->t == T_OBJ && b->u.o[i].v->t == T_OBJ) {
+			if ((o = deepmerge(x, o, b->u.o[i].v)) == NULL)
+				return NULL;
+			ev_set(r, b->u.o[i].k, o);
+		} else
 			ev_set(r, b->u.o[i].k, b->u.o[i].v);
 	}
 	return r;
@@ -1433,6 +1908,12 @@ strsplit(struct ds_expr *x, struct val *s, struct val *sep)
 	return r;
 }
 
+static size_t
+maxline(void)
+{
+	return ds_opts.maxline ? ds_opts.maxline : DS_MAXLINE_DEFAULT;
+}
+
 struct val *
 ex_arith(struct ds_expr *x, int op, struct val *a, struct val *b)
 {
@@ -1441,12 +1922,12 @@ ex_arith(struct ds_expr *x, int op, struct val *a, struct val *b)
 	int c;
 
 	switch (op) {
-	case B_EQ: return ev_bool(ev_cmp(a, b) == 0);
-	case B_NE: return ev_bool(ev_cmp(a, b) != 0);
-	case B_LT: return ev_bool(ev_cmp(a, b) < 0);
-	case B_LE: return ev_bool(ev_cmp(a, b) <= 0);
-	case B_GT: return ev_bool(ev_cmp(a, b) > 0);
-	case B_GE: return ev_bool(ev_cmp(a, b) >= 0);
+	case B_EQ: return ex_deepchk(x, ev_bool(ev_cmp(a, b) == 0));
+	case B_NE: return ex_deepchk(x, ev_bool(ev_cmp(a, b) != 0));
+	case B_LT: return ex_deepchk(x, ev_bool(ev_cmp(a, b) < 0));
+	case B_LE: return ex_deepchk(x, ev_bool(ev_cmp(a, b) <= 0));
+	case B_GT: return ex_deepchk(x, ev_bool(ev_cmp(a, b) > 0));
+	case B_GE: return ex_deepchk(x, ev_bool(ev_cmp(a, b) >= 0));
 	}
 	if (a->t == T_NUM && b->t == T_NUM) {
 		switch (op) {
@@ -1460,7 +1941,9 @@ ex_arith(struct ds_expr *x, int op, struct val *a, struct val *b)
 		case B_MOD: {
 			int64_t ia, ib;
 
-			/* jq 1.6: both truncated to integers */
+			/* jq: both truncated to integers; NaN gives NaN */
+			if (isnan(a->u.d) || isnan(b->u.d))
+				return ev_num(&x->a, NAN);
 			ia = ex_dtoi(a->u.d);
 			ib = ex_dtoi(b->u.d);
 			if (ib == 0)
@@ -1507,7 +1990,7 @@ ex_arith(struct ds_expr *x, int op, struct val *a, struct val *b)
 					r->u.a[n++] = a->u.a[i];
 			}
 			r->n = n;
-			return r;
+			return ex_deepchk(x, r);
 		}
 		return ex_err(x, "%s and %s cannot be subtracted",
 		    ex_desc(x, a), ex_desc(x, b));
@@ -1518,11 +2001,17 @@ ex_arith(struct ds_expr *x, int op, struct val *a, struct val *b)
 			double num = a->t == T_NUM ? a->u.d : b->u.d;
 			char *buf;
 
-			/* jq 1.6: n = (int)(num - 1) more copies */
-			c = isnan(num) || num - 1 < -1 ? -1 : num - 1 > 1e8 ?
-			    (int)1e8 : (int)(num - 1);
+			/* jq 1.6: n = (int)(num - 1) more copies; a result
+			 * longer than a line may be is an error */
+			if (isnan(num) || num - 1 < -1)
+				return &ev_null;
+			if ((num - 1) * s->n >= (double)maxline())
+				return ex_err(x, "Repeat string result too long");
+			c = (int)(num - 1);
 			if (c < 0)
 				return &ev_null;
+			if (s->n == 0)
+				c = 0;		/* "" stays "", at once */
 			buf = ea_alloc(&x->a, (size_t)s->n * (c + 1) + 1);
 			for (i = 0; i <= (uint32_t)c; i++)
 				memcpy(buf + (size_t)i * s->n, s->u.s, s->n);
@@ -1544,8 +2033,9 @@ ex_arith(struct ds_expr *x, int op, struct val *a, struct val *b)
 	}
 	return ex_err(x, "bad operator");
 divzero:
-	return ex_err(x, "%s and %s cannot be divided because the divisor "
-	    "is zero", ex_desc(x, a), ex_desc(x, b));
+	return ex_err(x, "%s and %s cannot be divided%s because the divisor "
+	    "is zero", ex_desc(x, a), ex_desc(x, b),
+	    op == B_MOD ? " (remainder)" : "");
 }
 
 /* ======================================================== evaluator */
@@ -1561,6 +2051,14 @@ lookup(struct env *env, int up)
 	while (up-- > 0)
 		env = env->up;
 	return env->v;
+}
+
+static struct env *
+upframes(struct env *env, int up)
+{
+	while (up-- > 0)
+		env = env->up;
+	return env;
 }
 
 static int
@@ -1622,7 +2120,7 @@ callval(struct ds_expr *x, const struct node *n, struct val *in,
 	for (i = 0; i < n->nargs; i++)
 		if ((argv[i] = eval1(x, n->args[i], in, env)) == NULL)
 			return NULL;
-	return n->fn->val(x, in, argv);
+	return ex_deepchk(x, n->fn->val(x, in, argv));
 }
 
 static struct val *
@@ -1656,12 +2154,31 @@ buildstr(struct ds_expr *x, const struct node *n, struct val **parts)
 		}
 		if (v->t == T_STR)
 			ds_buf_add(&b, v->u.s, v->n);
-		else
-			ev_print(&b, v);
+		else if (ev_print(&b, v) == -1) {
+			ds_buf_free(&b);
+			return ex_err(x, TOODEEP);
+		}
 	}
 	r = ev_str(&x->a, b.p ? b.p : "", b.len);
 	ds_buf_free(&b);
 	return r;
+}
+
+/* An object or string of single parts (its own frame: the parts array
+ * would weigh on every level of a recursion through eval1) */
+static __attribute__((noinline)) struct val *
+eval1parts(struct ds_expr *x, const struct node *n, struct val *in,
+    struct env *env)
+{
+	struct val *parts[256];
+	int i;
+
+	for (i = 0; i < n->nargs; i++)
+		if ((parts[i] = eval1(x, n->args[i], in, env)) == NULL)
+			return NULL;
+	if (n->op == N_OBJ)
+		return buildobj(x, n, parts);
+	return buildstr(x, n, parts);
 }
 
 /*
@@ -1672,8 +2189,7 @@ static struct val *
 eval1(struct ds_expr *x, const struct node *n, struct val *in,
     struct env *env)
 {
-	struct val *a, *b, *c, *parts[256];
-	int i;
+	struct val *a, *b, *c;
 
 	switch (n->op) {
 	case N_DOT:
@@ -1708,14 +2224,14 @@ eval1(struct ds_expr *x, const struct node *n, struct val *in,
 			return NULL;
 		return eval1(x, n->b, a, env);
 	case N_AS: {
-		struct env e;
+		struct env e = { NULL, env, NULL, NULL };
 
-		if ((a = eval1(x, n->a, in, env)) == NULL)
+		if ((e.v = eval1(x, n->a, in, env)) == NULL)
 			return NULL;
-		e.v = a;
-		e.up = env;
 		return eval1(x, n->b, in, &e);
 	}
+	case N_UP:
+		return eval1(x, n->a, in, upframes(env, n->var));
 	case N_NEG:
 		if ((a = eval1(x, n->a, in, env)) == NULL)
 			return NULL;
@@ -1750,15 +2266,8 @@ eval1(struct ds_expr *x, const struct node *n, struct val *in,
 			return eval1(x, n->b, in, env);
 		return n->c ? eval1(x, n->c, in, env) : in;
 	case N_OBJ:
-		for (i = 0; i < n->nargs; i++)
-			if ((parts[i] = eval1(x, n->args[i], in, env)) == NULL)
-				return NULL;
-		return buildobj(x, n, parts);
 	case N_STRI:
-		for (i = 0; i < n->nargs; i++)
-			if ((parts[i] = eval1(x, n->args[i], in, env)) == NULL)
-				return NULL;
-		return buildstr(x, n, parts);
+		return eval1parts(x, n, in, env);
 	case N_ARR: {
 		struct vlist l = { 0 };
 
@@ -1969,7 +2478,7 @@ static int
 k_as(struct ds_expr *x, struct val *v, void *arg)
 {
 	struct fr *f = arg;
-	struct env e = { v, f->env };
+	struct env e = { v, f->env, NULL, NULL };
 
 	return eval(x, f->n->b, f->in, &e, f->k, f->ka);
 }
@@ -2002,7 +2511,7 @@ cart(struct ds_expr *x, struct fr *f, int i)
 		if (n->op == N_STRI)
 			r = buildstr(x, n, f->parts);
 		else
-			r = n->fn->val(x, f->in, f->parts);
+			r = ex_deepchk(x, n->fn->val(x, f->in, f->parts));
 		if (r == NULL)
 			return ST_ERR;
 		return f->k(x, r, f->ka);
@@ -2041,13 +2550,21 @@ k_objcart(struct ds_expr *x, struct val *v, void *arg)
 /* generator builtins with value arguments: args cartesian, then gen() */
 static int gencart(struct ds_expr *, struct fr *, int);
 
+/* argument i of a generator: the last is outermost, as for jq's C
+ * functions, unless the builtin is defined in jq with $params (range) */
+static int
+genarg(const struct node *n, int i)
+{
+	return n->fn->special ? n->nargs - 1 - i : i;
+}
+
 static int
 k_gencart(struct ds_expr *x, struct val *v, void *arg)
 {
 	struct fr *f = arg;
 	int i = f->i, r;
 
-	f->parts[i] = v;
+	f->parts[genarg(f->n, i)] = v;
 	r = gencart(x, f, i - 1);
 	f->i = i;
 	return r;
@@ -2059,7 +2576,8 @@ gencart(struct ds_expr *x, struct fr *f, int i)
 	if (i < 0)
 		return f->n->fn->gen(x, f->in, f->parts, f->k, f->ka);
 	f->i = i;
-	return eval(x, f->n->args[i], f->in, f->env, k_gencart, f);
+	return eval(x, f->n->args[genarg(f->n, i)], f->in, f->env, k_gencart,
+	    f);
 }
 
 /* try: errors raised downstream (by our continuation) pass through */
@@ -2105,7 +2623,7 @@ static int
 k_reduce(struct ds_expr *x, struct val *v, void *arg)
 {
 	struct redfr *r = arg;
-	struct env e = { v, r->env };
+	struct env e = { v, r->env, NULL, NULL };
 
 	r->got = 0;
 	if (eval(x, r->n->c, r->acc, &e, k_last, r) != 0)
@@ -2136,7 +2654,7 @@ static int
 k_foreach(struct ds_expr *x, struct val *v, void *arg)
 {
 	struct redfr *r = arg;
-	struct env e = { v, r->env };
+	struct env e = { v, r->env, NULL, NULL };
 	struct fefr f = { r, &e };
 
 	return eval(x, r->n->c, r->acc, &e, k_foreach2, &f);
@@ -2242,6 +2760,10 @@ keyed(struct ds_expr *x, const struct node *fnode, struct val *in,
 		s[i].i = i;
 	}
 	qsort(s, in->n, sizeof(*s), sentcmp);
+	if (ex_deepchk(x, &ev_null) == NULL) {
+		*err = 1;
+		return NULL;
+	}
 	return s;
 }
 
@@ -2358,6 +2880,8 @@ struct pfr {
 
 static int evalpath(struct ds_expr *, const struct node *, struct val *,
     struct val *, struct env *, pkfn, void *);
+static int ucall(struct ds_expr *, const struct node *, struct val *,
+    struct env *, kfn, void *, struct val *, pkfn, void *);
 
 static int
 pk_field(struct ds_expr *x, struct val *path, struct val *v, void *arg)
@@ -2391,6 +2915,26 @@ pk_index(struct ds_expr *x, struct val *path, struct val *v, void *arg)
 	g.v = v;
 	/* the index is computed from the term's input, as in jq */
 	return eval(x, f->n->b, f->in, f->env, k_pindex, &g);
+}
+
+/* .[m:n] as a path: the key {"start": m, "end": n}, as jq */
+static int
+pk_slice(struct ds_expr *x, struct val *path, struct val *v, void *arg)
+{
+	static struct val ks = { T_STR, 1, 5, { .s = "start" } };
+	static struct val ke = { T_STR, 1, 3, { .s = "end" } };
+	struct pfr *f = arg;
+	struct val *from = &ev_null, *to = &ev_null, *key, *c;
+
+	if ((f->n->b && (from = eval1(x, f->n->b, f->in, f->env)) == NULL) ||
+	    (f->n->c && (to = eval1(x, f->n->c, f->in, f->env)) == NULL))
+		return ST_ERR;
+	if ((c = slice_val(x, v, from, to)) == NULL)
+		return ST_ERR;
+	key = ev_obj(&x->a, 2);
+	ev_set(key, &ks, from);
+	ev_set(key, &ke, to);
+	return f->k(x, pathadd(x, path, key), c, f->ka);
 }
 
 static int
@@ -2458,6 +3002,37 @@ k_pcond(struct ds_expr *x, struct val *c, void *arg)
 	return f->k(x, f->path, f->in, f->ka);
 }
 
+static struct val *getpath(struct ds_expr *, struct val *, struct val *);
+
+/* getpath(p) as a path: path + p */
+static int
+k_pgetpath(struct ds_expr *x, struct val *p, void *arg)
+{
+	struct pfr *f = arg;
+	struct val *v, *r;
+	uint32_t i;
+
+	if (p->t != T_ARR) {
+		ex_err(x, "Path must be specified as an array");
+		return ST_ERR;
+	}
+	if ((v = getpath(x, f->in, p)) == NULL)
+		return ST_ERR;
+	r = f->path;
+	for (i = 0; i < p->n; i++)
+		r = pathadd(x, r, p->u.a[i]);
+	return f->k(x, r, v, f->ka);
+}
+
+static int
+k_pas(struct ds_expr *x, struct val *v, void *arg)
+{
+	struct pfr *f = arg;
+	struct env e = { v, f->env, NULL, NULL };
+
+	return evalpath(x, f->n->b, f->in, f->path, &e, f->k, f->ka);
+}
+
 /* the paths of .. : in itself, then everything under it, depth first */
 static int
 precurse(struct ds_expr *x, struct val *in, struct val *path, pkfn k,
@@ -2466,15 +3041,23 @@ precurse(struct ds_expr *x, struct val *in, struct val *path, pkfn k,
 	uint32_t i;
 	int r;
 
+	/* paths are bounded by --max-depth: [paths] of a value n deep
+	 * holds n*n/2 keys */
+	if (ev_deep() || (path != NULL && (int)path->n > (ds_opts.maxdepth ?
+	    ds_opts.maxdepth : DS_MAXDEPTH_DEFAULT))) {
+		ex_err(x, TOODEEP);
+		return ST_ERR;
+	}
 	if ((r = k(x, path, in, ka)) != 0)
 		return r;
+	/* a NULL path (plain ..) builds none: paths cost depth squared */
 	for (i = 0; in->t == T_ARR && i < in->n; i++)
-		if ((r = precurse(x, in->u.a[i], pathadd(x, path,
-		    ev_num(&x->a, i)), k, ka)) != 0)
+		if ((r = precurse(x, in->u.a[i], path ? pathadd(x, path,
+		    ev_num(&x->a, i)) : NULL, k, ka)) != 0)
 			return r;
 	for (i = 0; in->t == T_OBJ && i < in->n; i++)
-		if ((r = precurse(x, in->u.o[i].v, pathadd(x, path,
-		    in->u.o[i].k), k, ka)) != 0)
+		if ((r = precurse(x, in->u.o[i].v, path ? pathadd(x, path,
+		    in->u.o[i].k) : NULL, k, ka)) != 0)
 			return r;
 	return 0;
 }
@@ -2499,6 +3082,8 @@ evalpath(struct ds_expr *x, const struct node *n, struct val *in,
 		return evalpath(x, n->a, in, path, env, pk_index, &f);
 	case N_ITER:
 		return evalpath(x, n->a, in, path, env, pk_iter, &f);
+	case N_SLICE:
+		return evalpath(x, n->a, in, path, env, pk_slice, &f);
 	case N_PIPE:
 		return evalpath(x, n->a, in, path, env, pk_pipe, &f);
 	case N_COMMA:
@@ -2516,6 +3101,13 @@ evalpath(struct ds_expr *x, const struct node *n, struct val *in,
 	}
 	case N_IF:
 		return eval(x, n->a, in, env, k_pcond, &f);
+	case N_UCALL:
+		return ucall(x, n, in, env, NULL, NULL, path, k, ka);
+	case N_UP:
+		return evalpath(x, n->a, in, path, upframes(env, n->var), k,
+		    ka);
+	case N_AS:
+		return eval(x, n->a, in, env, k_pas, &f);
 	case N_CALL:
 		if (n->fn->kind == BK_SPECIAL && n->fn->special == SP_RECURSE)
 			return precurse(x, in, path, k, ka);
@@ -2523,6 +3115,8 @@ evalpath(struct ds_expr *x, const struct node *n, struct val *in,
 			return eval(x, n->args[0], in, env, k_pcond, &f);
 		if (n->fn->kind == BK_SPECIAL && n->fn->special == SP_EMPTY)
 			return 0;
+		if (n->fn->kind == BK_SPECIAL && n->fn->special == SP_GETPATH)
+			return eval(x, n->args[0], in, env, k_pgetpath, &f);
 		break;
 	default:
 		break;
@@ -2530,9 +3124,16 @@ evalpath(struct ds_expr *x, const struct node *n, struct val *in,
 	{
 		struct val *v = eval1(x, n, in, env);
 
-		if (v != NULL)
-			ex_err(x, "Invalid path expression with result %s",
-			    ex_desc(x, v));
+		struct ds_buf b = { 0 };
+
+		if (v != NULL) {
+			/* jq shows the value's JSON, cut at 30 bytes */
+			ev_print(&b, v);
+			ex_err(x, "Invalid path expression with result %.*s%s",
+			    b.len > 29 ? 26 : (int)b.len, b.p,
+			    b.len > 29 ? "..." : "");
+			ds_buf_free(&b);
+		}
 		return ST_ERR;
 	}
 }
@@ -2555,6 +3156,8 @@ setpath(struct ds_expr *x, struct val *v, struct val *path, uint32_t i,
 
 	if (i == path->n)
 		return nv;
+	if (ev_deep())
+		return ex_err(x, TOODEEP);
 	key = path->u.a[i];
 	if (key->t == T_STR) {
 		if (v->t != T_OBJ && v->t != T_NULL)
@@ -2574,7 +3177,7 @@ setpath(struct ds_expr *x, struct val *v, struct val *path, uint32_t i,
 			    ex_typename(v));
 		d = floor(key->u.d);
 		if (isnan(d))
-			return ex_err(x, "Cannot set a NaN index");
+			return ex_err(x, "Cannot set array element at NaN index");
 		if (d < 0)
 			d += v->t == T_ARR ? v->n : 0;
 		if (d < 0)
@@ -2594,7 +3197,45 @@ setpath(struct ds_expr *x, struct val *v, struct val *path, uint32_t i,
 		r->u.a[idx] = child;
 		return r;
 	}
+	if (key->t == T_OBJ) {
+		int64_t fi, ei;
+		uint32_t len = v->t == T_ARR ? v->n : 0;
+
+		if (v->t == T_STR)
+			return ex_err(x, "Cannot update string slices");
+		if (v->t != T_ARR && v->t != T_NULL)
+			return ex_err(x, "Cannot update field at object index "
+			    "of %s", ex_typename(v));
+		if (slicebounds(x, len, slicekey(key, "start"),
+		    slicekey(key, "end"), &fi, &ei) == -1)
+			return NULL;
+		r = ev_arr(&x->a, (uint32_t)(ei - fi));
+		if (ei > fi)
+			memcpy(r->u.a, v->u.a + fi, (ei - fi) * sizeof(*r->u.a));
+		if ((child = setpath(x, r, path, i + 1, nv)) == NULL)
+			return NULL;
+		if (child->t != T_ARR)
+			return ex_err(x, "A slice of an array can only be "
+			    "assigned another array");
+		r = ev_arr(&x->a, len - (uint32_t)(ei - fi) + child->n);
+		if (fi > 0)
+			memcpy(r->u.a, v->u.a, fi * sizeof(*r->u.a));
+		if (child->n)
+			memcpy(r->u.a + fi, child->u.a,
+			    child->n * sizeof(*r->u.a));
+		if (len > ei)
+			memcpy(r->u.a + fi + child->n, v->u.a + ei,
+			    (len - ei) * sizeof(*r->u.a));
+		return r;
+	}
 	return ex_err(x, "Invalid path component");
+}
+
+struct val *
+ex_setpath(struct ds_expr *x, struct val *v, struct val *path,
+    struct val *nv)
+{
+	return setpath(x, v, path, 0, nv);
 }
 
 static struct val *
@@ -2616,12 +3257,15 @@ struct afr {
 	void		*ka;
 };
 
+static struct val *delpaths(struct ds_expr *, struct val *, struct val *);
+
 /* one assignment with the right-hand value rv (NULL for |=) */
 static int
 k_assign(struct ds_expr *x, struct val *rv, void *arg)
 {
 	struct afr *a = arg;
 	struct val *acc = a->in, *old, *nv;
+	struct vlist dels = { 0 };
 	uint32_t i;
 
 	for (i = 0; i < a->paths.n; i++) {
@@ -2649,8 +3293,12 @@ k_assign(struct ds_expr *x, struct val *rv, void *arg)
 				    x->stopping == s.id))
 					return rc;
 			}
-			if (nv == NULL)
+			if (nv == NULL) {
+				/* jq 1.7: no output deletes the path (all
+				 * of them at the end) */
+				vl_add(x, &dels, p);
 				continue;
+			}
 			break;
 		case B_ALTSET:
 			nv = ev_truthy(old) ? old : rv;
@@ -2662,6 +3310,8 @@ k_assign(struct ds_expr *x, struct val *rv, void *arg)
 		if ((acc = setpath(x, acc, p, 0, nv)) == NULL)
 			return ST_ERR;
 	}
+	if (dels.n > 0 && (acc = delpaths(x, acc, vl_array(x, &dels))) == NULL)
+		return ST_ERR;
 	return a->k(x, acc, a->ka);
 }
 
@@ -2718,6 +3368,8 @@ delpath(struct ds_expr *x, struct val *v, struct val *path, uint32_t i)
 
 	if (v->t == T_NULL)
 		return v;
+	if (ev_deep())
+		return ex_err(x, TOODEEP);
 	if (key->t == T_STR && v->t == T_OBJ) {
 		if ((c = ev_get(v, key->u.s, key->n)) == NULL)
 			return v;
@@ -2737,6 +3389,8 @@ delpath(struct ds_expr *x, struct val *v, struct val *path, uint32_t i)
 		return r;
 	}
 	if (key->t == T_NUM && v->t == T_ARR) {
+		if (isnan(key->u.d))
+			return v;	/* no element is at NaN */
 		idx = ex_dtoi(floor(key->u.d));
 		if (idx < 0)
 			idx += v->n;
@@ -2761,23 +3415,68 @@ delpath(struct ds_expr *x, struct val *v, struct val *path, uint32_t i)
 	    ex_typename(key), ex_typename(v));
 }
 
+/* add p to l with its array indices made absolute in v (a slice at
+ * the end: one path per element) */
+static int
+abspath(struct ds_expr *x, struct val *v, struct val *p, struct vlist *l)
+{
+	struct val *q, *k;
+	uint32_t i;
+	int64_t fi, ei;
+
+	q = ev_arr(&x->a, p->n);
+	for (i = 0; i < p->n; i++) {
+		k = p->u.a[i];
+		if (v->t == T_ARR && k->t == T_NUM && k->u.d < 0)
+			k = ev_num(&x->a, k->u.d + v->n);
+		else if (v->t == T_ARR && k->t == T_OBJ && i + 1 == p->n) {
+			if (slicebounds(x, v->n, slicekey(k, "start"),
+			    slicekey(k, "end"), &fi, &ei) == -1)
+				return -1;
+			for (; fi < ei; fi++) {
+				struct val *c = ev_arr(&x->a, p->n);
+
+				memcpy(c->u.a, q->u.a, i * sizeof(*c->u.a));
+				c->u.a[i] = ev_num(&x->a, fi);
+				vl_add(x, l, c);
+			}
+			return 0;
+		}
+		q->u.a[i] = k;
+		v = v->t == T_ARR || v->t == T_OBJ ? ex_index(x, v, k) : NULL;
+		if (v == NULL) {
+			x->errv = NULL;
+			v = &ev_null;
+		}
+	}
+	vl_add(x, l, q);
+	return 0;
+}
+
 /* v without the values at the paths (deepest and last first, as jq) */
 static struct val *
 delpaths(struct ds_expr *x, struct val *v, struct val *paths)
 {
+	struct vlist l = { 0 };
 	struct val **ps;
 	uint32_t i;
 
 	if (paths->t != T_ARR)
 		return ex_err(x, "Paths must be specified as an array");
-	ps = ea_alloc(&x->a, (paths->n + 1) * sizeof(*ps));
+	/* jq deletes them all at once: negative indices count from the
+	 * end of the original, a slice is its elements */
 	for (i = 0; i < paths->n; i++) {
 		if (paths->u.a[i]->t != T_ARR)
 			return ex_err(x, "Path must be specified as an array");
-		ps[i] = paths->u.a[i];
+		if (abspath(x, v, paths->u.a[i], &l) == -1)
+			return NULL;
 	}
-	qsort(ps, paths->n, sizeof(*ps), pathcmp_desc);
-	for (i = 0; i < paths->n && v != NULL; i++)
+	ps = l.v;
+	if (l.n > 1)
+		qsort(ps, l.n, sizeof(*ps), pathcmp_desc);
+	if (ex_deepchk(x, &ev_null) == NULL)
+		return NULL;
+	for (i = 0; i < l.n && v != NULL; i++)
 		v = ps[i]->n == 0 ? &ev_null : delpath(x, v, ps[i], 0);
 	return v;
 }
@@ -2819,7 +3518,82 @@ k_recurse(struct ds_expr *x, struct val *path, struct val *v, void *arg)
 	return f->k(x, v, f->ka);
 }
 
+/* first(f), limit(n; f) with the count v (NULL: first) */
 static int
+limit(struct ds_expr *x, struct fr *f, struct val *v)
+{
+	struct stopfr s = { 0 };
+	int rc;
+
+	s.id = ++x->stopid;
+	s.k = f->k;
+	s.ka = f->ka;
+	s.limit = 1;
+	if (v != NULL) {
+		if (v->t != T_NUM) {
+			ex_err(x, "Invalid limit: not a number");
+			return ST_ERR;
+		}
+		if (!(v->u.d > 0))
+			return 0;
+		s.limit = v->u.d > 1e9 ? 1000000000 : (int)ceil(v->u.d);
+	}
+	rc = eval(x, f->n->args[f->n->nargs - 1], f->in, f->env, k_first, &s);
+	if (rc == ST_STOP && x->stopping == s.id)
+		return 0;
+	return rc;
+}
+
+static int
+k_limit(struct ds_expr *x, struct val *v, void *arg)
+{
+	return limit(x, arg, v);
+}
+
+/* sub/gsub with the regex f->v[0] and the flags fl (NULL: none) */
+static int
+k_subflags(struct ds_expr *x, struct val *fl, void *arg)
+{
+	struct fr *f = arg;
+	struct subfr s;
+	struct ds_buf acc = { 0 };
+	struct val **m;
+	int nm, rc;
+
+	if (ex_match(x, f->in, f->v[0], fl, f->n->fn->special == SP_GSUB, &m,
+	    &nm) != 0)
+		return ST_ERR;
+	memset(&s, 0, sizeof(s));
+	s.n = f->n;
+	s.env = f->env;
+	s.in = f->in;
+	s.m = m;
+	s.nm = nm;
+	s.k = f->k;
+	s.ka = f->ka;
+	s.acc = &acc;
+	rc = subrec(x, &s, 0, 0);
+	ds_buf_free(&acc);
+	return rc;
+}
+
+static int
+k_subre(struct ds_expr *x, struct val *re, void *arg)
+{
+	struct fr *f = arg;
+	struct val *save = f->v[0];
+	int rc;
+
+	f->v[0] = re;
+	if (f->n->nargs == 3)
+		rc = eval(x, f->n->args[2], f->in, f->env, k_subflags, f);
+	else
+		rc = k_subflags(x, NULL, f);
+	f->v[0] = save;
+	return rc;
+}
+
+static __attribute__((noinline)) int
 special(struct ds_expr *x, const struct node *n, struct val *in,
     struct env *env, kfn k, void *ka)
 {
@@ -2841,7 +3615,7 @@ special(struct ds_expr *x, const struct node *n, struct val *in,
 		x->errv = in;
 		return ST_ERR;
 	case SP_RECURSE:
-		return precurse(x, in, ev_arr(&x->a, 0), k_recurse, &f);
+		return precurse(x, in, NULL, k_recurse, &f);
 	case SP_PATH:
 	case SP_PATHS: {
 		struct pathsfr p = { k, ka, n->fn->special == SP_PATHS };
@@ -2960,8 +3734,11 @@ special(struct ds_expr *x, const struct node *n, struct val *in,
 				cur.v = NULL;
 				cur.cap = 0;
 				for (j = i; j < in->n &&
-				    ev_cmp(s[i].key, s[j].key) == 0; j++)
+				    ev_cmp(s[i].key, s[j].key) == 0; j++) {
+					if (ex_deepchk(x, &ev_null) == NULL)
+						return ST_ERR;
 					vl_add(x, &cur, s[j].v);
+				}
 				if (n->fn->special == SP_GROUPBY)
 					vl_add(x, &groups, vl_array(x, &cur));
 				else
@@ -2989,29 +3766,10 @@ special(struct ds_expr *x, const struct node *n, struct val *in,
 		return k(x, r, ka);
 	}
 	case SP_FIRSTF:
-	case SP_LIMIT: {
-		struct stopfr s = { 0 };
-
-		s.id = ++x->stopid;
-		s.k = k;
-		s.ka = ka;
-		s.limit = 1;
-		if (n->fn->special == SP_LIMIT) {
-			if ((v = eval1(x, n->args[0], in, env)) == NULL)
-				return ST_ERR;
-			if (v->t != T_NUM) {
-				ex_err(x, "Invalid limit: not a number");
-				return ST_ERR;
-			}
-			if (!(v->u.d > 0))
-				return 0;
-			s.limit = v->u.d > 1e9 ? 1000000000 : (int)ceil(v->u.d);
-		}
-		rc = eval(x, n->args[n->nargs - 1], in, env, k_first, &s);
-		if (rc == ST_STOP && x->stopping == s.id)
-			return 0;
-		return rc;
-	}
+		return limit(x, &f, NULL);
+	case SP_LIMIT:
+		/* each count, outermost, limits its own run of the generator */
+		return eval(x, n->args[0], in, env, k_limit, &f);
 	case SP_LASTF:
 		v = &ev_null;
 		if (eval(x, n->args[0], in, env, k_lastf, &v) != 0)
@@ -3031,36 +3789,47 @@ special(struct ds_expr *x, const struct node *n, struct val *in,
 		return k(x, ev_bool(v == NULL), ka);
 	}
 	case SP_SUB:
-	case SP_GSUB: {
-		struct subfr s;
-		struct ds_buf acc = { 0 };
-		struct val **m;
-		int nm;
-
-		if ((v = eval1(x, n->args[0], in, env)) == NULL)
-			return ST_ERR;
-		r = NULL;
-		if (n->nargs == 3 && (r = eval1(x, n->args[2], in, env)) == NULL)
-			return ST_ERR;
-		if (ex_match(x, in, v, r, n->fn->special == SP_GSUB, &m,
-		    &nm) != 0)
-			return ST_ERR;
-		memset(&s, 0, sizeof(s));
-		s.n = n;
-		s.env = env;
-		s.in = in;
-		s.m = m;
-		s.nm = nm;
-		s.k = k;
-		s.ka = ka;
-		s.acc = &acc;
-		rc = subrec(x, &s, 0, 0);
-		ds_buf_free(&acc);
-		return rc;
-	}
+	case SP_GSUB:
+		/* each regex, outermost, then each flags string */
+		return eval(x, n->args[0], in, env, k_subre, &f);
 	}
 	ex_err(x, "internal error: unknown builtin");
 	return ST_ERR;
+}
+
+/*
+ * A call of a def (n->d) or of a filter parameter: the body runs in the
+ * definition's environment with the arguments as closures over the
+ * caller's.  With pk, the call is a path expression (evalpath).
+ */
+static int
+ucall(struct ds_expr *x, const struct node *n, struct val *in,
+    struct env *env, kfn k, void *ka, struct val *path, pkfn pk, void *pka)
+{
+	struct env *fr, *e = upframes(env, n->var);
+	int i;
+
+	if (ev_deep()) {
+		ex_err(x, TOODEEP);
+		return ST_ERR;
+	}
+	if (n->d == NULL) {
+		if (pk != NULL)
+			return evalpath(x, e->fn, in, path, e->fenv, pk, pka);
+		return eval(x, e->fn, in, e->fenv, k, ka);
+	}
+	/* the frames in the arena: a recursion must not carry them */
+	fr = ea_alloc(&x->a, (n->nargs + 1) * sizeof(*fr));
+	for (i = 0; i < n->nargs; i++) {
+		fr[i].v = NULL;
+		fr[i].up = i ? &fr[i - 1] : e;
+		fr[i].fn = n->args[i];
+		fr[i].fenv = env;
+	}
+	e = n->nargs ? &fr[n->nargs - 1] : e;
+	if (pk != NULL)
+		return evalpath(x, n->d->a, in, path, e, pk, pka);
+	return eval(x, n->d->a, in, e, k, ka);
 }
 
 static int
@@ -3068,15 +3837,21 @@ evalg(struct ds_expr *x, const struct node *n, struct val *in,
     struct env *env, kfn k, void *ka)
 {
 	struct fr f;
-	struct val *parts[256];
 	int rc;
 
+	if (ev_deep()) {
+		ex_err(x, TOODEEP);
+		return ST_ERR;
+	}
 	f.n = n;
 	f.in = in;
 	f.env = env;
 	f.k = k;
 	f.ka = ka;
-	f.parts = parts;
+	/* the parts of a cartesian product (the arena: a recursion through
+	 * evalg must not carry them on the stack) */
+	f.parts = n->nargs ? ea_alloc(&x->a, n->nargs * sizeof(*f.parts)) :
+	    NULL;
 	switch (n->op) {
 	case N_DOT:
 		return k(x, in, ka);
@@ -3163,6 +3938,49 @@ evalg(struct ds_expr *x, const struct node *n, struct val *in,
 	}
 	case N_ASSIGN:
 		return assign(x, n, in, env, k, ka);
+	case N_UP:
+		return eval(x, n->a, in, upframes(env, n->var), k, ka);
+	case N_UCALL:
+		return ucall(x, n, in, env, k, ka, NULL, NULL, NULL);
+	case N_DESTALT: {
+		struct tryfr t = { k, ka, 0 };
+		int i, last = n->nargs - 1;
+
+		/* an error in an alternative (not in k) tries the next */
+		for (i = 0; i < last; i++) {
+			t.downstream = 0;
+			rc = eval(x, n->args[i], in, env, k_try, &t);
+			if (rc != ST_ERR || t.downstream)
+				return rc;
+			x->errv = NULL;
+		}
+		return eval(x, n->args[last], in, env, k, ka);
+	}
+	case N_LABEL: {
+		struct env e = { NULL, env, NULL, NULL };
+		struct val *id;
+
+		e.v = ev_num(&x->a, ++x->stopid);
+		rc = eval(x, n->a, in, &e, k, ka);
+		if (rc == ST_ERR && x->errv != NULL && x->errv->t == T_OBJ &&
+		    (id = ev_get(x->errv, "__jq", 4)) != NULL &&
+		    ev_cmp(id, e.v) == 0) {
+			x->errv = NULL;
+			return 0;
+		}
+		return rc;
+	}
+	case N_BREAK: {
+		/* an error no try catches, ended by its label */
+		static struct val kjq = { T_STR, 1, 4, { .s = "__jq" } };
+		struct val *o = ev_obj(&x->a, 1);
+
+		ev_set(o, &kjq, upframes(env, n->var)->v);
+		x->errv = o;
+		return ST_ERR;
+	}
+	case N_DEF:
+		break;
 	case N_CALL:
 		switch (n->fn->kind) {
 		case BK_VAL:
@@ -3178,6 +3996,84 @@ evalg(struct ds_expr *x, const struct node *n, struct val *in,
 }
 
 /* ============================================================== API */
+
+/*
+ * Builtins defined in the language itself, as jq defines them (written
+ * for ds; parsed before each program, they cost nothing unless called).
+ */
+static const char prelude[] =
+    "def recurse(f): def r: ., (f | r); r;"
+    "def recurse(f; cond): def r: ., (f | select(cond) | r); r;"
+    "def recurse_down: recurse;"
+    "def index($i): indices($i) | .[0];"
+    "def rindex($i): indices($i) | .[-1:][0];"
+    "def in(xs): . as $x | xs | has($x);"
+    "def any(g; cond): isempty(first(g | cond | select(.))) | not;"
+    "def all(g; cond): isempty(first(g | cond | select(. | not)));"
+    "def IN(s): any(s == .; .);"
+    "def IN(src; s): any(src == s; .);"
+    "def nth($n; f): if $n < 0 then error(\"nth doesn't support negative "
+    "indices\") else [limit($n + 1; f)] | if length > $n then .[$n] else "
+    "empty end end;"
+    "def first: .[0];"
+    "def last: .[-1];"
+    "def while(cond; update): def w: if cond then ., (update | w) else "
+    "empty end; w;"
+    "def until(cond; update): def u: if cond then . else (update | u) end;"
+    " u;"
+    "def repeat(f): def r: ., (f | r); r;"
+    "def combinations: if length == 0 then [] else .[0][] as $x | "
+    "(.[1:] | combinations) as $w | [$x] + $w end;"
+    "def combinations(n): . as $d | [range(n)] | map($d) | combinations;"
+    "def walk(f): def w: if type == \"object\" then map_values(w) "
+    "elif type == \"array\" then map(w) else . end | f; w;"
+    "def transpose: if . == [] then [] else . as $in | (map(length) | max)"
+    " as $max | [range(0; $max) as $j | [range(0; $in | length) as $i | "
+    "$in[$i][$j]]] end;"
+    "def ascii: [.] | implode;"
+    "def abs: if type == \"number\" and . < 0 then - . else . end;"
+    "def toarray: if type == \"array\" then . else [.] end;"
+    "def ltrim: if type != \"string\" then error(\"trim input must be a "
+    "string\") else sub(\"^\\\\s+\"; \"\") end;"
+    "def rtrim: if type != \"string\" then error(\"trim input must be a "
+    "string\") else sub(\"\\\\s+$\"; \"\") end;"
+    "def trim: ltrim | rtrim;"
+    "def pick(pathexps): . as $top | reduce path(pathexps) as $p (null; "
+    "setpath($p; $top | getpath($p)));"
+    "def paths(node_filter): . as $dot | paths | select(. as $p | $dot | "
+    "getpath($p) | node_filter);"
+    "def leaf_paths: paths(scalars);"
+    "def tostream: path(def r: (.[]? | r), .; r) as $p | getpath($p) | "
+    "reduce path(.[]?) as $q ([$p, .]; [$p + $q]);"
+    "def fromstream(f): {x: null, e: false} as $init | foreach f as $i "
+    "($init; if .e then $init else . end | if $i | length == 2 then "
+    "setpath([\"e\"]; $i[0] | length == 0) | setpath([\"x\"] + $i[0]; "
+    "$i[1]) else setpath([\"e\"]; $i[0] | length == 1) end; if .e then .x"
+    " else empty end);"
+    "def truncate_stream(stream): . as $n | null | stream | . as $input | "
+    "if (.[0] | length) > $n then setpath([0]; .[0][$n:]) else empty end;"
+    "def INDEX(stream; idx_expr): reduce stream as $row ({}; "
+    ".[$row | idx_expr | tostring] |= $row);"
+    "def INDEX(idx_expr): INDEX(.[]; idx_expr);"
+    "def JOIN($idx; idx_expr): [.[] | [., $idx[idx_expr]]];"
+    "def JOIN($idx; stream; idx_expr): stream | [., $idx[idx_expr]];"
+    "def JOIN($idx; stream; idx_expr; join_expr): stream | "
+    "[., $idx[idx_expr]] | join_expr;"
+    "def isvalid(f): try (f | true) catch false;"
+    "def finites: select(isinfinite or isnan | not);"
+    "def isnormal: type == \"number\" and (isnan or isinfinite or . == 0 "
+    "| not);"
+    "def normals: select(isnormal);"
+    "def bsearch($t): if length == 0 then -1 else . as $a | "
+    "{lo: 0, hi: (length - 1), r: null} | until(.r != null or .lo > .hi; "
+    "((.lo + .hi) / 2 | floor) as $m | if $a[$m] == $t then .r = $m "
+    "elif $a[$m] < $t then .lo = $m + 1 else .hi = $m - 1 end) | "
+    "if .r != null then .r else -1 - .lo end end;"
+    "def add(f): reduce f as $x (null; . + $x);"
+    "def have_decnum: false;"
+    "def have_literal_numbers: true;"
+    ;
+
 
 struct ds_expr *
 ds_expr_compile(const char *src, const char *const *vars, int nvars,
@@ -3197,15 +4093,22 @@ ds_expr_compile(const char *src, const char *const *vars, int nvars,
 	p.ngvars = nvars;
 	p.err = errbuf;
 	p.errlen = errlen;
+	/* the prelude's functions are in scope for the program */
+	p.src = prelude;
+	next(&p);
+	while (istok(&p, "def") && parse_def(&p) != NULL)
+		;
+	if (p.failed || p.tok != TK_EOF)
+		errx(1, "internal error: prelude: %s", errbuf);
+	p.src = src;
+	p.pos = 0;
 	next(&p);
 	if (p.tok == TK_EOF) {
 		/* jq's empty program is `.` */
 		root = mk(&p, N_DOT, 0);
 		root->single = 1;
 	} else if ((root = parse_pipe(&p)) != NULL && p.tok != TK_EOF) {
-		if (p.tok == TK_BAD && src[p.tstart] == '$')
-			unsupported(&p, p.tstart, "$__loc__");
-		else if (p.tok == TK_ASSIGN || p.tok == TK_OPASSIGN)
+		if (p.tok == TK_ASSIGN || p.tok == TK_OPASSIGN)
 			unsupported(&p, p.tstart, "assignment");
 		else
 			perr(&p, p.tstart, "syntax error: unexpected '%.*s'",
@@ -3250,6 +4153,23 @@ ds_expr_bind(struct ds_expr *x, int i, const char *json, size_t len)
 	return 0;
 }
 
+/* The stack a run may use: the limit less room for what does not check */
+static size_t
+stackbudget(void)
+{
+	static size_t budget;
+	struct rlimit rl;
+	size_t lim = 8 << 20;
+
+	if (budget == 0) {
+		if (getrlimit(RLIMIT_STACK, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < lim)
+			lim = rl.rlim_cur;
+		budget = lim > (4 << 20) ? lim - (2 << 20) : lim / 2;
+	}
+	return budget;
+}
+
 static int
 k_emit(struct ds_expr *x, struct val *v, void *arg)
 {
@@ -3272,6 +4192,8 @@ ds_expr_run(struct ds_expr *x, const char *in, size_t len,
 
 	ea_reset(&x->a);
 	x->errv = NULL;
+	ev_toodeep = 0;
+	ev_stacklow = (uintptr_t)__builtin_frame_address(0) - stackbudget();
 	if (x->identity && ev_canonical(in, len, ds_opts.maxdepth)) {
 		emit(arg, in, len);
 		return 0;

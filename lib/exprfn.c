@@ -5,6 +5,7 @@
  * Regexes are Oniguruma with jq's flags, compiled once per distinct
  * pattern and flags and kept for the run.
  */
+#include <ctype.h>
 #include <err.h>
 #include <math.h>
 #include <stdlib.h>
@@ -146,19 +147,33 @@ f_fromjson(struct ds_expr *x, struct val *in, struct val **av)
 static struct val *
 f_tonumber(struct ds_expr *x, struct val *in, struct val **av)
 {
-	char msg[128];
-	struct val *v;
+	char buf[64], *end;
+	size_t i = 0, n;
+	double d;
 
 	if (in->t == T_NUM)
 		return in;
 	if (in->t != T_STR)
 		return ex_err(x, "%s cannot be parsed as a number",
 		    ex_desc(x, in));
-	if ((v = ev_parse(A, in->u.s, in->n, 1, msg, sizeof(msg))) == NULL ||
-	    v->t != T_NUM)
-		return ex_err(x, "Cannot parse '%.*s' as a number",
-		    (int)(in->n > 200 ? 200 : in->n), in->u.s);
-	return v;
+	/* jq reads a number token as strtod does: ".89", "+5", "1." */
+	n = in->n;
+	while (i < n && isspace((unsigned char)in->u.s[i]))
+		i++;
+	while (n > i && isspace((unsigned char)in->u.s[n - 1]))
+		n--;
+	if (n - i == 0 || n - i >= sizeof(buf) ||
+	    strspn(in->u.s + i, "0123456789+-.eE") < n - i)
+		goto bad;
+	memcpy(buf, in->u.s + i, n - i);
+	buf[n - i] = '\0';
+	d = strtod(buf, &end);
+	if (*end != '\0')
+		goto bad;
+	return ev_num(A, d);
+bad:
+	return ex_err(x, "Cannot parse '%.*s' as a number",
+	    (int)(in->n > 200 ? 200 : in->n), in->u.s);
 }
 
 static struct val *
@@ -342,6 +357,111 @@ MATH1(exp)
 MATH1(exp10)
 MATH1(exp2)
 MATH1(trunc)
+MATH1(sin)
+MATH1(cos)
+MATH1(tan)
+MATH1(asin)
+MATH1(acos)
+MATH1(atan)
+MATH1(sinh)
+MATH1(cosh)
+MATH1(tanh)
+MATH1(asinh)
+MATH1(acosh)
+MATH1(atanh)
+MATH1(cbrt)
+MATH1(expm1)
+MATH1(log1p)
+MATH1(rint)
+MATH1(nearbyint)
+MATH1(significand)
+MATH1(logb)
+MATH1(lgamma)
+MATH1(tgamma)
+
+#define MATH2(name) \
+static struct val * \
+f_##name(struct ds_expr *x, struct val *in, struct val **av) \
+{ \
+	if (av[0]->t != T_NUM || av[1]->t != T_NUM) \
+		return ex_err(x, #name "/2 requires numbers"); \
+	return ev_num(A, name(av[0]->u.d, av[1]->u.d)); \
+}
+MATH2(atan2)
+MATH2(fmin)
+MATH2(fmax)
+MATH2(fmod)
+MATH2(copysign)
+MATH2(nextafter)
+MATH2(hypot)
+
+static struct val *
+f_ldexp(struct ds_expr *x, struct val *in, struct val **av)
+{
+	if (av[0]->t != T_NUM || av[1]->t != T_NUM)
+		return ex_err(x, "ldexp/2 requires numbers");
+	return ev_num(A, ldexp(av[0]->u.d, (int)ex_dtoi(av[1]->u.d)));
+}
+
+/* jq's indices: of a substring (byte offsets), a subarray, an element */
+struct val *
+ex_indices(struct ds_expr *x, struct val *a, struct val *b)
+{
+	struct val *r;
+	uint32_t i, j, n = 0;
+
+	if (a->t == T_NULL)
+		return &ev_null;
+	if (a->t == T_STR && b->t == T_STR) {
+		if (b->n == 0)
+			return &ev_null;
+		r = ev_arr(A, a->n);
+		for (i = 0; i + b->n <= a->n; i++)
+			if (memcmp(a->u.s + i, b->u.s, b->n) == 0)
+				r->u.a[n++] = ev_num(A, i);
+		r->n = n;
+		return r;
+	}
+	if (a->t == T_ARR && b->t == T_ARR) {
+		if (b->n == 0)
+			return &ev_null;
+		r = ev_arr(A, a->n);
+		for (i = 0; i + b->n <= a->n; i++) {
+			for (j = 0; j < b->n; j++)
+				if (ev_cmp(a->u.a[i + j], b->u.a[j]) != 0)
+					break;
+			if (j == b->n)
+				r->u.a[n++] = ev_num(A, i);
+		}
+		r->n = n;
+		return ex_deepchk(x, r);
+	}
+	if (a->t == T_ARR) {
+		r = ev_arr(A, a->n);
+		for (i = 0; i < a->n; i++)
+			if (ev_cmp(a->u.a[i], b) == 0)
+				r->u.a[n++] = ev_num(A, i);
+		r->n = n;
+		return ex_deepchk(x, r);
+	}
+	return ex_err(x, "Cannot determine the indices of %s in %s",
+	    ex_desc(x, b), ex_desc(x, a));
+}
+
+static struct val *
+f_indices(struct ds_expr *x, struct val *in, struct val **av)
+{
+	return ex_indices(x, in, av[0]);
+}
+
+static struct val *
+f_setpath(struct ds_expr *x, struct val *in, struct val **av)
+{
+	if (av[0]->t != T_ARR)
+		return ex_err(x, "Path must be specified as an array");
+	return ex_setpath(x, in, av[0], av[1]);
+}
+
 
 static struct val *
 f_pow(struct ds_expr *x, struct val *in, struct val **av)
@@ -603,13 +723,26 @@ f_to_entries(struct ds_expr *x, struct val *in, struct val **av)
 	return r;
 }
 
+/* the first of the names e has, as a chain of jq's // */
+static struct val *
+entry(struct val *e, const char *const *names)
+{
+	struct val *v = NULL;
+
+	for (; *names != NULL; names++)
+		if ((v = ev_get(e, *names, strlen(*names))) != NULL &&
+		    ev_truthy(v))
+			break;
+	return v ? v : &ev_null;
+}
+
 static struct val *
 f_from_entries(struct ds_expr *x, struct val *in, struct val **av)
 {
-	static const char *knames[] = { "key", "k", "name", "Name", "K",
-	    "Key" };
+	static const char *knames[] = { "k", "name", "Name", "K", "Key",
+	    NULL };
 	struct val *r, *e, *k, *v;
-	uint32_t i, j;
+	uint32_t i;
 
 	if (in->t != T_ARR)
 		return ex_err(x, "Cannot iterate over %s", ex_desc(x, in));
@@ -623,17 +756,15 @@ f_from_entries(struct ds_expr *x, struct val *in, struct val **av)
 			return ex_err(x, "Cannot index %s with \"key\"",
 			    ex_typename(e));
 		}
-		k = &ev_null;
-		for (j = 0; j < 6; j++)
-			if ((k = ev_get(e, knames[j], strlen(knames[j]))) !=
-			    NULL && ev_truthy(k))
-				break;
-		if (j == 6)
-			k = k ? k : &ev_null;
+		/* jq 1.7: .key unless null, else the others; a key that is
+		 * not a string is its JSON text */
+		if ((k = ev_get(e, "key", 3)) == NULL || k->t == T_NULL)
+			k = entry(e, knames);
 		if (k->t != T_STR && (k = ex_tojson(x, k)) == NULL)
 			return NULL;
 		if ((v = ev_get(e, "value", 5)) == NULL &&
-		    (v = ev_get(e, "v", 1)) == NULL)
+		    (v = ev_get(e, "v", 1)) == NULL &&
+		    (v = ev_get(e, "Value", 5)) == NULL)
 			v = &ev_null;
 		ev_set(r, k, v);
 	}
@@ -658,21 +789,25 @@ f_nth(struct ds_expr *x, struct val *in, struct val **av)
 	return ex_index(x, in, av[0]);
 }
 
-static void
-flat(struct ds_expr *x, struct val *a, double depth, struct val **out,
-    uint32_t *n, int count)
+/* count (out NULL) or gather the elements; -1 when nested too deeply */
+static int
+flat(struct val *a, double depth, struct val **out, uint32_t *n)
 {
 	uint32_t i;
 
+	if (ev_deep())
+		return -1;
 	for (i = 0; i < a->n; i++) {
-		if (a->u.a[i]->t == T_ARR && depth > 0)
-			flat(x, a->u.a[i], depth - 1, out, n, count);
-		else {
-			if (!count)
+		if (a->u.a[i]->t == T_ARR && depth > 0) {
+			if (flat(a->u.a[i], depth - 1, out, n) == -1)
+				return -1;
+		} else {
+			if (out != NULL)
 				out[*n] = a->u.a[i];
 			(*n)++;
 		}
 	}
+	return 0;
 }
 
 static struct val *
@@ -685,10 +820,11 @@ flatten(struct ds_expr *x, struct val *in, double depth)
 		return ex_err(x, "Cannot iterate over %s", ex_desc(x, in));
 	if (depth < 0)
 		return ex_err(x, "flatten depth must not be negative");
-	flat(x, in, depth, NULL, &n, 1);
+	if (flat(in, depth, NULL, &n) == -1)
+		return ex_err(x, "value or recursion nested too deeply");
 	r = ev_arr(A, n);
 	n = 0;
-	flat(x, in, depth, r->u.a, &n, 0);
+	flat(in, depth, r->u.a, &n);
 	return r;
 }
 
@@ -712,6 +848,10 @@ contains(struct val *a, struct val *b, int *bad)
 	uint32_t i, j;
 	struct val *v;
 
+	if (ev_deep()) {
+		*bad = 2;
+		return 0;
+	}
 	if (a->t != b->t && !(a->t <= T_TRUE && b->t <= T_TRUE &&
 	    a->t != T_NULL && b->t != T_NULL)) {
 		*bad = 1;
@@ -733,6 +873,10 @@ contains(struct val *a, struct val *b, int *bad)
 				if (contains(a->u.a[j], b->u.a[i], &sub) &&
 				    !sub)
 					break;
+				if (sub == 2) {
+					*bad = 2;
+					return 0;
+				}
 			}
 			if (j == a->n)
 				return 0;
@@ -751,6 +895,8 @@ f_contains(struct ds_expr *x, struct val *in, struct val **av)
 {
 	int bad = 0, r = contains(in, av[0], &bad);
 
+	if (bad == 2)
+		return ex_err(x, "value or recursion nested too deeply");
 	if (bad)
 		return ex_err(x, "%s and %s cannot have their containment "
 		    "checked", ex_desc(x, in), ex_desc(x, av[0]));
@@ -1148,6 +1294,24 @@ ex_capobj(struct ds_expr *x, struct val *m)
 	return o;
 }
 
+/* jq's one-argument form: a regex, or [regex, flags] (a[] out) */
+static int
+rxarg(struct ds_expr *x, struct val *re, struct val **a)
+{
+	a[0] = re;
+	a[1] = &ev_null;
+	if (re->t == T_STR)
+		return 0;
+	if (re->t == T_ARR && re->n > 0) {
+		a[0] = re->u.a[0];
+		if (re->n > 1)
+			a[1] = re->u.a[1];
+		return 0;
+	}
+	ex_err(x, "%s not a string or array", ex_typename(re));
+	return -1;
+}
+
 static struct val *
 f_test(struct ds_expr *x, struct val *in, struct val **av)
 {
@@ -1162,8 +1326,10 @@ f_test(struct ds_expr *x, struct val *in, struct val **av)
 static struct val *
 f_test1(struct ds_expr *x, struct val *in, struct val **av)
 {
-	struct val *a[2] = { av[0], &ev_null };
+	struct val *a[2];
 
+	if (rxarg(x, av[0], a) == -1)
+		return NULL;
 	return f_test(x, in, a);
 }
 
@@ -1184,8 +1350,10 @@ g_match(struct ds_expr *x, struct val *in, struct val **av, kfn k, void *ka)
 static int
 g_match1(struct ds_expr *x, struct val *in, struct val **av, kfn k, void *ka)
 {
-	struct val *a[2] = { av[0], &ev_null };
+	struct val *a[2];
 
+	if (rxarg(x, av[0], a) == -1)
+		return ST_ERR;
 	return g_match(x, in, a, k, ka);
 }
 
@@ -1208,8 +1376,10 @@ static int
 g_capture1(struct ds_expr *x, struct val *in, struct val **av, kfn k,
     void *ka)
 {
-	struct val *a[2] = { av[0], &ev_null };
+	struct val *a[2];
 
+	if (rxarg(x, av[0], a) == -1)
+		return ST_ERR;
 	return g_capture(x, in, a, k, ka);
 }
 
@@ -1650,6 +1820,39 @@ const struct builtin ex_builtins[] = {
 	V("exp2", 0, f_exp2),
 	V("trunc", 0, f_trunc),
 	V("pow", 2, f_pow),
+	V("sin", 0, f_sin),
+	V("cos", 0, f_cos),
+	V("tan", 0, f_tan),
+	V("asin", 0, f_asin),
+	V("acos", 0, f_acos),
+	V("atan", 0, f_atan),
+	V("sinh", 0, f_sinh),
+	V("cosh", 0, f_cosh),
+	V("tanh", 0, f_tanh),
+	V("asinh", 0, f_asinh),
+	V("acosh", 0, f_acosh),
+	V("atanh", 0, f_atanh),
+	V("cbrt", 0, f_cbrt),
+	V("expm1", 0, f_expm1),
+	V("log1p", 0, f_log1p),
+	V("rint", 0, f_rint),
+	V("nearbyint", 0, f_nearbyint),
+	V("significand", 0, f_significand),
+	V("logb", 0, f_logb),
+	V("gamma", 0, f_lgamma),
+	V("lgamma", 0, f_lgamma),
+	V("tgamma", 0, f_tgamma),
+	V("atan2", 2, f_atan2),
+	V("fmin", 2, f_fmin),
+	V("fmax", 2, f_fmax),
+	V("fmod", 2, f_fmod),
+	V("copysign", 2, f_copysign),
+	V("nextafter", 2, f_nextafter),
+	V("hypot", 2, f_hypot),
+	V("ldexp", 2, f_ldexp),
+	V("indices", 1, f_indices),
+	V("_indices", 1, f_indices),
+	V("setpath", 2, f_setpath),
 	V("infinite", 0, f_infinite),
 	V("nan", 0, f_nan),
 	V("isnan", 0, f_isnan),
@@ -1695,8 +1898,8 @@ const struct builtin ex_builtins[] = {
 	G("splits", 1, g_splits1),
 	G("splits", 2, g_splits),
 	G("range", 1, g_range1),
-	G("range", 2, g_range2),
-	G("range", 3, g_range3),
+	{ "range", 2, BK_GEN, NULL, g_range2, 1 },	/* $from outermost */
+	{ "range", 3, BK_GEN, NULL, g_range3, 1 },
 	G("values", 0, g_values),
 	G("nulls", 0, g_nulls),
 	G("booleans", 0, g_booleans),
@@ -1755,7 +1958,7 @@ static const char *unsupported[] = {
 	"now", "pick", "abs", "toarray", "have_literal_numbers",
 	"have_decnum", "getpath", "ltrimstr", "trim", "ltrim", "rtrim",
 	"splits", "significand", "input_line_number", "$__loc__",
-	"get_prog_origin", "get_jq_origin", "sql", "isinfinite", "isnormal",
+	"get_prog_origin", "get_jq_origin", "sql", "isinfinite", "modulemeta",
 	"finites", "normals", "objects", "add", "any", "all", "tojson",
 	NULL
 };

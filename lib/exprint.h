@@ -15,7 +15,7 @@ enum { T_NULL, T_FALSE, T_TRUE, T_NUM, T_STR, T_ARR, T_OBJ };
 /*
  * A value.  Values live in an arena and are immutable once built.
  * STR: u.s[0..n) (not NUL-terminated when it points into a line), safe
- * when printing needs no escaping.  ARR: u.a[0..n).  OBJ: u.o[0..n) in
+ * when printing needs no escaping.  NUM: safe when it is a struct numlit.  ARR: u.a[0..n).  OBJ: u.o[0..n) in
  * insertion order, keys are STR values.
  */
 struct val {
@@ -28,6 +28,13 @@ struct val {
 		struct val	**a;
 		struct kv	*o;
 	} u;
+};
+
+/* A number read as a long integer: safe set, printed as its text */
+struct numlit {
+	struct val	 v;
+	const char	*s;
+	size_t		 n;
 };
 
 struct kv {
@@ -72,6 +79,21 @@ void	 ev_addq(struct ds_buf *, const char *, size_t);
 void	 ev_addnum(struct ds_buf *, double);
 int	 ev_cmp(const struct val *, const struct val *);
 
+/*
+ * Recursion on values built at run time and in the evaluator is bounded
+ * by the stack: below ev_stacklow (set per run by ds_expr_run, 0: no
+ * bound) it is too deep.  Code that cannot report an error (ev_cmp) sets
+ * ev_toodeep instead; ex_deepchk() turns that into the run's error.
+ */
+extern uintptr_t ev_stacklow;
+extern int ev_toodeep;
+
+static inline int
+ev_deep(void)
+{
+	return (uintptr_t)__builtin_frame_address(0) < ev_stacklow;
+}
+
 #define ev_truthy(v)	((v)->t > T_FALSE)
 
 /* A double as an int64, clamped (NaN is 0): casts out of range are UB. */
@@ -94,7 +116,8 @@ ex_dtoi(double d)
 enum nop {
 	N_DOT, N_LIT, N_FIELD, N_INDEX, N_SLICE, N_ITER, N_PIPE, N_COMMA,
 	N_NEG, N_BIN, N_AND, N_OR, N_ALT, N_IF, N_OBJ, N_ARR, N_STRI, N_VAR,
-	N_GVAR, N_AS, N_REDUCE, N_FOREACH, N_TRY, N_CALL, N_ASSIGN
+	N_GVAR, N_AS, N_REDUCE, N_FOREACH, N_TRY, N_CALL, N_ASSIGN,
+	N_DEF, N_UCALL, N_UP, N_DESTALT, N_LABEL, N_BREAK
 };
 
 /* binary operators (N_BIN) */
@@ -103,9 +126,15 @@ enum { B_ADD, B_SUB, B_MUL, B_DIV, B_MOD, B_EQ, B_NE, B_LT, B_LE, B_GT,
 	B_SET, B_UPDATE, B_ALTSET };
 
 struct ds_expr;
+/*
+ * A run-time frame: a variable's value, or a filter parameter (fn, the
+ * argument, run in fenv, the caller's environment).
+ */
 struct env {
 	struct val	*v;
 	struct env	*up;
+	const struct node *fn;
+	struct env	*fenv;
 };
 
 /* A continuation: called once per output; nonzero return stops. */
@@ -116,9 +145,10 @@ struct node {
 	enum nop	 op;
 	int		 single;	/* exactly one output (or an error) */
 	int		 bop;		/* N_BIN operator */
-	int		 var;		/* N_VAR frames up; N_GVAR index */
+	int		 var;		/* N_VAR, N_UP, N_UCALL frames up;
+					   N_GVAR index; N_DEF frames */
 	int		 pos;		/* offset in the source */
-	struct node	*a, *b, *c, *d;
+	struct node	*a, *b, *c, *d;	/* N_UCALL: d is the N_DEF */
 	struct node	**args;
 	int		 nargs;
 	struct val	*v;		/* N_LIT value, N_FIELD key */
@@ -171,7 +201,11 @@ const char *ex_typename(const struct val *);
 struct val *ex_arith(struct ds_expr *, int op, struct val *, struct val *);
 struct val *ex_index(struct ds_expr *, struct val *, struct val *);
 struct val *ex_tojson(struct ds_expr *, const struct val *);
+struct val *ex_indices(struct ds_expr *, struct val *, struct val *);
+struct val *ex_setpath(struct ds_expr *, struct val *v, struct val *path,
+	    struct val *nv);
 int	 ex_cplen(const char *, size_t);
+struct val *ex_deepchk(struct ds_expr *, struct val *);
 
 extern const struct builtin ex_builtins[];
 const struct builtin *ex_lookup(const char *name, int nargs, int *known);

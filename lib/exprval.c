@@ -464,6 +464,22 @@ jnumber(struct jp *j)
 	if (isint)
 		return ev_num(j->a, neg ? -(double)iv : (double)iv);
 	len = j->p - s;
+	if (!isint && nd > 15 && j->p - s == nd + neg) {
+		/* a long integer: printed as it was read (jq 1.7), its
+		 * arithmetic in doubles */
+		struct numlit *nl = ea_alloc(j->a, sizeof(*nl));
+
+		memcpy(tmp, s, len < sizeof(tmp) ? len : sizeof(tmp) - 1);
+		tmp[len < sizeof(tmp) ? len : sizeof(tmp) - 1] = '\0';
+		memset(&nl->v, 0, sizeof(nl->v));
+		nl->v.t = T_NUM;
+		nl->v.safe = 1;
+		nl->v.u.d = len < sizeof(tmp) ? strtod(tmp, NULL) :
+		    strtod(ea_strdup(j->a, (const char *)s, len), NULL);
+		nl->s = (const char *)s;
+		nl->n = len;
+		return &nl->v;
+	}
 	if (len >= sizeof(tmp)) {
 		char *big = ea_strdup(j->a, (const char *)s, len);
 
@@ -793,7 +809,7 @@ print(struct ds_buf *b, const struct val *v, int depth)
 {
 	uint32_t i;
 
-	if (depth > PRINTDEPTH)
+	if (depth > PRINTDEPTH || ev_deep())
 		return -1;
 	switch (v->t) {
 	case T_NULL:
@@ -806,7 +822,11 @@ print(struct ds_buf *b, const struct val *v, int depth)
 		ds_buf_add(b, "true", 4);
 		break;
 	case T_NUM:
-		ev_addnum(b, v->u.d);
+		if (v->safe)
+			ds_buf_add(b, ((const struct numlit *)v)->s,
+			    ((const struct numlit *)v)->n);
+		else
+			ev_addnum(b, v->u.d);
 		break;
 	case T_STR:
 		if (v->safe) {
@@ -1101,12 +1121,19 @@ ev_sorted(struct arena *a, const struct val *o)
 
 /* jq's total order: null < false < true < numbers < strings < arrays <
  * objects; arrays lexicographic; objects by sorted keys, then values. */
+uintptr_t ev_stacklow;
+int ev_toodeep;
+
 int
 ev_cmp(const struct val *x, const struct val *y)
 {
 	uint32_t i, n;
 	int r;
 
+	if (ev_deep()) {
+		ev_toodeep = 1;
+		return 0;
+	}
 	if (x->t != y->t)
 		return x->t < y->t ? -1 : 1;
 	switch (x->t) {

@@ -36,6 +36,7 @@ jqcases() {
 @test "path functions: .. recurse path paths del getpath delpaths" { jqcases pathfns; }
 @test "numbers print as jq prints them (1e+16, 123456789012345680, 1e-05, -0)" { jqcases numbers; }
 @test "formats: @text @json @html @uri @csv @tsv @sh @base64 @base64d" { jqcases formats; }
+@test "def, closures, recursion, destructuring, ?//" { jqcases defs; }
 @test "dates: strptime mktime strftime todate fromdate gmtime (yyyyMMddHHmmss)" { jqcases dates; }
 
 @test "runtime errors are bad records with the input line, as jq fails" {
@@ -64,6 +65,46 @@ $input"
 	done <"$DS_TOP/test/jq/errors.cases"
 	[ "$n" -gt 0 ]
 	[ "$bad" -eq 0 ]
+}
+
+@test "long integers pass through as they were read (jq 1.7), arithmetic in doubles" {
+	dsrun '{"k":1796126184878123457,"n":-100000000000000000000000001}\n' \
+	    ds-map '{k, n, s: (.k | tostring), sum: (.k + 0)}, .'
+	expect 0 '{"k":1796126184878123457,"n":-100000000000000000000000001,"s":"1796126184878123457","sum":1796126184878123500}
+{"k":1796126184878123457,"n":-100000000000000000000000001}'
+	dsrun '[123456789012345678, 100000000000000000000, 9007199254740993, 1e20]\n' ds-map .
+	expect 0 '[123456789012345678,100000000000000000000,9007199254740993,1e+20]'
+}
+
+@test "values nested a million deep: a bad record with a message, never a crash" {
+	local deep='reduce range(1000000) as $i (0; [.])' want
+	# every operation in one run: the error is caught, its message kept
+	run --separate-stderr ds-map "$deep"' | [.] as $d | [
+	    (try ($d == $d) catch .), (try ([$d, $d] | sort) catch .),
+	    (try ($d | contains($d)) catch .), (try ($d | flatten) catch .),
+	    (try ([$d | ..] | length) catch .), (try "\($d)" catch .),
+	    (try ($d | unique_by(.)) catch .), (try ([$d] - [$d]) catch .),
+	    (try ([$d | paths] | length) catch .)] | unique' <<<'1'
+	want='["value or recursion nested too deeply"]'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$want" ]
+	run --separate-stderr ds-map 'reduce range(1000000) as $i ({}; {a: .}) | . * .' <<<'1'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = 'ds-map: <stdin>:1: value or recursion nested too deeply' ]
+	run --separate-stderr ds-map 'def f: [f]; f' <<<'1'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = 'ds-map: <stdin>:1: value or recursion nested too deeply' ]
+}
+
+@test "jq 1.7 answers where jq 1.6 is wrong: NaN, repetition, abs, repeat" {
+	dsrun '[1,2,3]\n' ds-map -c 'del(.[nan]), (1 % nan | isnan), ([limit(3; 1 | repeat(. * 2))]), ([-1, 2] | map(abs))'
+	expect 0 '[1,2,3]
+true
+[1,2,4]
+[1,2]'
+	dsrun '"ab"\n' ds-map '. * 100000000'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = 'ds-map: <stdin>:1: Repeat string result too long' ]
 }
 
 @test "error messages: jq's wording" {
