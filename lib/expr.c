@@ -296,13 +296,31 @@ static struct node *parse_pipe(struct parser *);
 static struct node *parse_alt(struct parser *);
 static struct node *parse_postfix(struct parser *, int allowas);
 
+/* The value of the four hex digits at s, or -1 (also at a NUL). */
+static int
+hex4(const char *s)
+{
+	int i, c, v = 0;
+
+	for (i = 0; i < 4; i++) {
+		c = (unsigned char)s[i];
+		if (isdigit(c))
+			v = v * 16 + c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			v = v * 16 + (c | 0x20) - 'a' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
 /* A string literal at p->pos (after its quote): LIT or STRI. */
 static struct node *
 parse_string(struct parser *p)
 {
 	struct ds_buf b = { 0 };
 	struct node *parts[64], *n, *e;
-	int nparts = 0, cp, lo, hv, i;
+	int nparts = 0, cp, lo, i;
 	size_t start = p->tstart;
 	const char *s = p->src;
 	char u[4];
@@ -334,24 +352,15 @@ parse_string(struct parser *p)
 		case 'f': ds_buf_addc(&b, '\f'); break;
 		case '"': case '\\': case '/': ds_buf_addc(&b, (char)c); break;
 		case 'u':
-			cp = 0;
-			for (i = 0; i < 4; i++) {
-				c = s[p->pos + i];
-				hv = isdigit(c) ? c - '0' : (c | 0x20) >= 'a' &&
-				    (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1;
-				if (hv < 0) {
-					perr(p, p->pos, "syntax error: bad "
-					    "\\u escape");
-					goto fail;
-				}
-				cp = cp * 16 + hv;
+			if ((cp = hex4(s + p->pos)) < 0) {
+				perr(p, p->pos, "syntax error: bad \\u escape");
+				goto fail;
 			}
 			p->pos += 4;
 			if (cp >= 0xd800 && cp <= 0xdbff && s[p->pos] == '\\' &&
 			    s[p->pos + 1] == 'u') {
-				lo = (int)strtol((char[]){ s[p->pos + 2],
-				    s[p->pos + 3], s[p->pos + 4], s[p->pos + 5],
-				    0 }, NULL, 16);
+				/* hex4 stops at the NUL of a program cut short */
+				lo = hex4(s + p->pos + 2);
 				if (lo >= 0xdc00 && lo <= 0xdfff) {
 					cp = 0x10000 + ((cp - 0xd800) << 10) +
 					    (lo - 0xdc00);
