@@ -48,9 +48,10 @@ ints(const char *label, json_t *a)
 	size_t i;
 
 	printf("%s", label);
-	json_array_foreach(a, i, v)
+	json_array_foreach(a, i, v) {
 		printf("%s%lld", i > 0 ? "," : "", (long long)
 		    json_integer_value(v));
+	}
 }
 
 /* -L on a terminal: the metadata object o as kcat prints it. */
@@ -62,11 +63,12 @@ human(json_t *o)
 	size_t i, j;
 
 	printf(" %zu brokers:\n", json_array_size(bs));
-	json_array_foreach(bs, i, b)
+	json_array_foreach(bs, i, b) {
 		printf("  broker %lld at %s:%lld\n",
 		    (long long)json_integer_value(json_object_get(b, "id")),
 		    json_string_value(json_object_get(b, "host")),
 		    (long long)json_integer_value(json_object_get(b, "port")));
+	}
 	printf(" %zu topics:\n", json_array_size(ts));
 	json_array_foreach(ts, i, t) {
 		ps = json_object_get(t, "partitions");
