@@ -55,6 +55,8 @@ struct cons {
 	int		 status;
 	/* ack reader */
 	int		 afd, awfd;
+	int		 recommit;	/* an ack commit failed: again */
+	int64_t		 recommitms;	/* not before this time */
 	struct ds_buf	 abuf;
 	struct ds_buf	 env;		/* the envelope being built */
 	struct ds_buf	 tmp;		/* its lossless extra fields */
@@ -373,12 +375,59 @@ ackline(struct cons *c, const char *s, size_t n,
 	rd_kafka_topic_partition_list_destroy(safe);
 }
 
+#define RECOMMIT_MS	1000
+
 /*
- * Read what the ack path holds now and commit it.  Returns 1 when the
- * path is at its end (a FIFO with no writer left), else 0.
+ * An ack commit's result (served by the consumer's poll).  A commit
+ * that failed (no coordinator, a request timed out) is made again, with
+ * what the acks say then: the batches it covered were written, and no
+ * later ack need come to commit them (the last batch of a topic).
+ */
+static void
+commitcb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
+    rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+	struct cons *c = opaque;
+
+	if (e == 0 || e == RD_KAFKA_RESP_ERR__NO_OFFSET)
+		return;
+	if (!c->recommit)	/* once a failure, not once a batch */
+		warnx("%s: commit: %s (trying again)", c->dk->acks,
+		    rd_kafka_err2str(e));
+	c->recommit = 1;
+	c->recommitms = ds_now_ms() + RECOMMIT_MS;
+}
+
+/* Commit the acked offsets of the partitions we own again. */
+static void
+recommit(struct cons *c)
+{
+	rd_kafka_topic_partition_list_t *l;
+	size_t i;
+
+	if (!c->recommit || ds_now_ms() < c->recommitms)
+		return;
+	c->recommit = 0;
+	l = rd_kafka_topic_partition_list_new(4);
+	for (i = 0; i < c->np; i++)
+		if (c->p[i].owned && c->p[i].acked >= 0)
+			rd_kafka_topic_partition_list_add(l, c->p[i].topic,
+			    c->p[i].partition)->offset = c->p[i].acked;
+	if (l->cnt > 0)
+		rd_kafka_commit(c->rk, l, 1);
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/*
+ * Read what the ack path holds now and commit it: asynchronously while
+ * consuming (async), for the commit must not stop the records: a
+ * synchronous one waits as long as the group has no coordinator, up to
+ * session.timeout.ms, and the member whose coordinator is down then
+ * loses its partitions without having written a record more.  Returns
+ * 1 when the path is at its end (a FIFO with no writer left), else 0.
  */
 static int
-ackpoll(struct cons *c)
+ackpoll(struct cons *c, int async)
 {
 	rd_kafka_topic_partition_list_t *l;
 	rd_kafka_resp_err_t e;
@@ -403,7 +452,7 @@ ackpoll(struct cons *c)
 	}
 	memmove(c->abuf.p, c->abuf.p + off, c->abuf.len - off);
 	c->abuf.len -= off;
-	if (l->cnt > 0 && (e = rd_kafka_commit(c->rk, l, 0)) != 0)
+	if (l->cnt > 0 && (e = rd_kafka_commit(c->rk, l, async)) != 0)
 		warnx("%s: commit: %s", c->dk->acks, rd_kafka_err2str(e));
 	rd_kafka_topic_partition_list_destroy(l);
 	return n == 0;
@@ -439,7 +488,7 @@ ackwait(struct cons *c)
 		pfd.fd = c->afd;
 		pfd.events = POLLIN;
 		poll(&pfd, 1, 200);
-		end = ackpoll(c);
+		end = ackpoll(c, 0);
 		pending = 0;
 		acked = 0;
 		for (i = 0; i < c->np; i++) {
@@ -879,6 +928,8 @@ dk_consume(const struct dk *dk)
 	conf = dk_conf(dk, extra, force);
 	if (dk->group != NULL) {
 		rd_kafka_conf_set_rebalance_cb(conf, rebalance);
+		if (dk->acks != NULL)
+			rd_kafka_conf_set_offset_commit_cb(conf, commitcb);
 		rd_kafka_conf_set_opaque(conf, &c);
 	}
 	if ((c.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr,
@@ -912,7 +963,8 @@ dk_consume(const struct dk *dk)
 		if (m == NULL) {
 			/* idle: hand downstream what we have */
 			flushstore(&c);
-			ackpoll(&c);
+			ackpoll(&c, 1);
+			recommit(&c);
 			timeout = dk->maxrate > 0 ? release(&c) : 100;
 			if (dk->exit_eof && alleof(&c))
 				done = 1;
@@ -955,7 +1007,7 @@ dk_consume(const struct dk *dk)
 		if (dk->count >= 0 && c.seen >= dk->count)
 			done = 1;
 		if ((c.seen & 0xffff) == 0 && c.afd != -1)
-			ackpoll(&c);
+			ackpoll(&c, 1);
 	}
 
 	flushstore(&c);
@@ -964,7 +1016,7 @@ dk_consume(const struct dk *dk)
 	if (c.afd != -1 && dk->exit_eof && !ds_stop && c.status == 0)
 		ackwait(&c);
 	else if (c.afd != -1)
-		ackpoll(&c);
+		ackpoll(&c, 0);
 	if (dk->group != NULL)
 		rd_kafka_consumer_close(c.rk);
 	else

@@ -33,6 +33,8 @@ teardown_file() {
 
 teardown() {
 	killtree ${pids:-}
+	# a test that took a broker down brings it up for the next ones
+	[ -z "${down:-}" ] || mock up "$down"
 }
 
 # mock CMD...: send a command to the mock cluster and wait for its "ok"
@@ -222,6 +224,34 @@ G="-X session.timeout.ms=6000"
 	run -0 --separate-stderr timeout 60 ds-kafka-cat -b "$B" -G "$g" -t "$t" -e --commit none $G
 	got=$(printf '%s\n' "$output" | jq -c '[.partition,.offset]' | jq -s -c 'group_by(.[0]) | map([.[0][0], (map(.[1]) | min), length])')
 	[ "$got" = "[[0,60,40],[1,70,30],[2,40,60]]" ]
+}
+
+@test "mock: ack mode reads on while the group coordinator is down (commits wait, records do not)" {
+	t=$(uniq_name mcoord) g=$(uniq_name g)
+	mock topic "$t" 3
+	for p in 0 1 2; do
+		mock leader "$t" "$p" 1
+	done
+	mock coordinator group "$g" 3
+	gen 3000 | ds-kafka-cat -P -b "$B" -t "$t" --partition-field p
+	: >acks
+	# 100 records/s a partition: 10 s of records; a session longer than
+	# the test, so the member keeps its partitions all along
+	timeout 60 ds-kafka-cat -b "$B" -G "$g" -t "$t" --acks acks \
+	    --max-rate-per-partition 100 -X session.timeout.ms=45000 >out 2>err &
+	pids=$!
+	wait_for 30 nlines_ge out 30
+	down=3
+	mock down 3
+	# an ack now: its commit waits for a coordinator (librdkafka defers
+	# it up to session.timeout.ms); the records must not wait with it
+	echo '{"@ds":"batch","seq":1,"time":1,"interval":1,"count":3,"offsets":[{"topic":"'"$t"'","partition":0,"from":0,"until":1},{"topic":"'"$t"'","partition":1,"from":0,"until":1},{"topic":"'"$t"'","partition":2,"from":0,"until":1}]}' >>acks
+	n=$(wc -l <out)
+	wait_for 10 nlines_ge out $((n + 600))
+	mock up 3
+	down=
+	# the commit is made once the coordinator is back
+	wait_for 30 sh -c "ds-kafka-cat --lag -b '$B' -G '$g' -t '$t' | jq -s -e 'length == 3 and all(.committed == 1)'"
 }
 
 @test "mock: transactional -P rides out coordinator errors: every record once" {
