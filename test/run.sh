@@ -17,7 +17,9 @@ mkdir -p "$out"
 test/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 # tests that cannot fail ([ a ] && [ b ], sleep then assert an absence)
 test/lint-bats.sh || { echo "0 passed, 1 failed"; exit 1; }
-make -s all >"$out/build.log" 2>&1 && make -s asan >>"$out/build.log" 2>&1 || {
+# lint: -Werror, mandoc and cppcheck (seconds), so a warning fails CI
+make -s all >"$out/build.log" 2>&1 && make -s asan >>"$out/build.log" 2>&1 &&
+    make -s lint >>"$out/build.log" 2>&1 || {
 	cat "$out/build.log"
 	echo "0 passed, 1 failed"
 	exit 1
