@@ -757,6 +757,7 @@ main(int argc, char *argv[])
 		{ "max-rate-per-partition", required_argument, NULL,
 		    OPT_MAXRATE },
 		{ "help",	no_argument,	   NULL, 'h' },
+		{ "version",	no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *errstr, *tfield = NULL;

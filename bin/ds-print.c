@@ -84,6 +84,7 @@ main(int argc, char *argv[])
 	static struct option lopts[] = {
 		DS_COMMON_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct print pr = { 10, 0, { 0 } };

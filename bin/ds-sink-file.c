@@ -119,6 +119,7 @@ main(int argc, char *argv[])
 	static struct option lopts[] = {
 		DS_COMMON_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sink s = { 0 };

@@ -498,6 +498,7 @@ main(int argc, char *argv[])
 		{ "id",		required_argument, NULL, OPT_ID },
 		{ "id-format",	required_argument, NULL, OPT_IDFORMAT },
 		{ "help",	no_argument,	   NULL, 'h' },
+		{ "version",	no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ds_stage st = { data, marker, NULL, end, NULL };

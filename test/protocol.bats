@@ -254,6 +254,22 @@ EOF
 	done
 }
 
+@test "protocol: every tool takes -h, --help, -V and --version" {
+	for c in "$DS_TOP"/bin/ds-*.c; do
+		t=$(basename "$c" .c)
+		for o in -h --help; do
+			run --separate-stderr "$t" "$o"
+			[ "$status" -eq 0 ] || { echo "$t $o: $status"; return 1; }
+			[[ "$output" == *"usage: $t"* ]] || { echo "$t $o"; return 1; }
+		done
+		for o in -V --version; do
+			run --separate-stderr "$t" "$o"
+			[ "$status" -eq 0 ] || { echo "$t $o: $status"; return 1; }
+			[[ "$output" == "$t "[0-9]* ]] || { echo "$t $o: $output"; return 1; }
+		done
+	done
+}
+
 @test "protocol: a full disk is exit 1 with a message, a closed pipe is quiet" {
 	run --separate-stderr bash -c 'echo "{\"a\":1}" | ds-batch >/dev/full'
 	[ "$status" -eq 1 ]
