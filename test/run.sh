@@ -17,35 +17,29 @@ mkdir -p "$out"
 test/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 # tests that cannot fail ([ a ] && [ b ], sleep then assert an absence)
 test/lint-bats.sh || { echo "0 passed, 1 failed"; exit 1; }
-# lint: -Werror, mandoc and cppcheck (seconds), so a warning fails CI
-make -s all >"$out/build.log" 2>&1 && make -s asan >>"$out/build.log" 2>&1 &&
-    make -s lint >>"$out/build.log" 2>&1 || {
-	cat "$out/build.log"
-	echo "0 passed, 1 failed"
-	exit 1
-}
-
 # the slowest files first, so that the parallel jobs end together
-slow="e2e ds-sink-mongo ds-kafka-cat ds-kafka-cat-mock ds-state examples scale"
 if [ -z "${TESTS:-}" ]; then
-	TESTS=$(for f in $slow; do echo "test/$f.bats"; done
-	    ls test/*.bats | grep -vxF "$(for f in $slow; do
-	    echo "test/$f.bats"; done)")
+	TESTS=$(printf 'test/%s.bats\n' e2e ds-sink-mongo ds-kafka-cat \
+	    ds-kafka-cat-mock ds-state examples scale)
+	TESTS="$TESTS $(ls test/*.bats | grep -vxF "$TESTS")"
 fi
 # bats files run side by side within a tier (bats --jobs, GNU parallel),
 # each file's tests in order: a test that stops a server starts its own
 : "${JOBS:=3}"
 : "${TIERS:=plain asan}"
 
-# fuzz harnesses (test/fuzz.bats replays their corpora): the cc build,
-# and the libFuzzer build with clang for the asan tier
-make -s fuzzers >>"$out/build.log" 2>&1 && case " $TIERS " in
-*" asan "*) make -s libfuzzers >>"$out/build.log" 2>&1 ;;
-esac || {
-	cat "$out/build.log"
-	echo "0 passed, 1 failed"
-	exit 1
-}
+# the builds; lint (-Werror, mandoc, cppcheck: seconds), so a warning
+# fails CI; the fuzz harnesses (test/fuzz.bats replays their corpora),
+# the cc build, and the libFuzzer build with clang for the asan tier
+libfuzzers=
+case " $TIERS " in *" asan "*) libfuzzers=libfuzzers ;; esac
+for target in all asan lint fuzzers $libfuzzers; do
+	make -s "$target" >>"$out/build.log" 2>&1 || {
+		cat "$out/build.log"
+		echo "0 passed, 1 failed"
+		exit 1
+	}
+done
 
 # servers: each test/servers/NAME.sh start prints VAR=value lines.  Each
 # tier has servers of its own (DS_SERVER_DIR), so that a test stopping
