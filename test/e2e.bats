@@ -208,10 +208,8 @@ okcount() {
 	timeout 60 ds-kafka-cat -P -b "$mb" -t "$topic" --key-field user <data
 	# 40 records/s a partition: the job takes about 15 s, and the storm
 	# hits it mid-stream (once records flow: librdkafka 2.0.2's group
-	# join does not get over a coordinator going down under it).  With
-	# 7 s of data, a loaded machine (both tiers, three files each) could
-	# drain the partitions the storm leaves up before it had begun, and
-	# the batches stopped short of "flowing 5".
+	# join does not get over a coordinator going down under it), also
+	# on a loaded machine where the storm's commands take seconds.
 	# A short session: the member killed below stays in the group until
 	# its session times out, and the new one gets no partition until
 	# then (45 s by default, and the mock cluster of librdkafka 2.0.2

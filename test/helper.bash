@@ -118,7 +118,6 @@ drained() {
 	    jq -s -e 'all(.committed == .end and .lag == 0)' lag
 }
 
-# q ARGS...: test/mongo-q.py, the independent reader, on the test MongoDB
 # own_mongo: a FerretDB of the test's own (the same script, its own
 # DS_SERVER_DIR), for tests that stop it while others run beside them:
 # its directory in SRV, its URI in URI.  own_mongo_stop in teardown.
@@ -138,6 +137,7 @@ own_mongo_stop() {
 	return 0
 }
 
+# q ARGS...: test/mongo-q.py, the independent reader, on the test MongoDB
 q() {
 	timeout 60 "$DS_TEST_MONGO_PY" "$DS_TOP/test/mongo-q.py" \
 	    "$DS_TEST_MONGO_URI" "$@"
