@@ -227,7 +227,7 @@ ds_mbatch_op(const struct ds_mbatch *b, mongoc_bulk_operation_t *bulk,
     const struct ds_mop *o, int64_t seq)
 {
 	bson_t bs, k, doc = BSON_INITIALIZER, upd = BSON_INITIALIZER, sub;
-	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+	bson_t opts = BSON_INITIALIZER;
 	bson_iter_t it;
 	bson_error_t e;
 	bool ok = true;
@@ -265,7 +265,6 @@ ds_mbatch_op(const struct ds_mbatch *b, mongoc_bulk_operation_t *bulk,
 		    &upd, &opts, &e);
 		break;
 	case DS_M_INC:
-		bson_concat(&filter, &k);
 		bson_init(&sub);
 		fields(b, o, &sub, 1, 1);
 		if (!bson_empty(&sub))
@@ -276,7 +275,7 @@ ds_mbatch_op(const struct ds_mbatch *b, mongoc_bulk_operation_t *bulk,
 			/*
 			 * The guard: the last batch applied to the document,
 			 * read back when a batch may have been half written
-			 * (ds-sink-mongo's applied()).  Not a condition of the
+			 * (ds_mbatch_unapplied).  Not a condition of the
 			 * filter: FerretDB finds a document without a scan
 			 * only for a filter of {_id: string} alone.
 			 */
@@ -290,14 +289,13 @@ ds_mbatch_op(const struct ds_mbatch *b, mongoc_bulk_operation_t *bulk,
 			BSON_APPEND_DOCUMENT(&upd, "$set", &sub);
 		bson_destroy(&sub);
 		ok = mongoc_bulk_operation_update_one_with_opts(bulk,
-		    &filter, &upd, &opts, &e);
+		    &k, &upd, &opts, &e);
 		break;
 	}
 	if (!ok)
 		errx(1, "building a bulk write: %s", e.message);
 	bson_destroy(&doc);
 	bson_destroy(&upd);
-	bson_destroy(&filter);
 	bson_destroy(&opts);
 }
 
