@@ -50,8 +50,6 @@ static struct {
 	struct ds_buf	 tmp;
 	int		 suspect;	/* a batch may be half applied */
 	atomic_int	 busy;		/* talking to the server */
-	int		 idstr;		/* --id-format string */
-	struct ds_path	*kpaths;	/* its key paths (nkey of them) */
 } S = { .acks = { NULL, -1, 0 }, .bsize = 0, .suspect = 1 };
 
 static void
@@ -105,34 +103,6 @@ coll_get(const char *name, size_t n)
 	return co;
 }
 
-/*
- * --id-format string: k = {"_id": "[v1,v2,...]"}, the values of the key
- * fields of line l as compact JSON text (ds_json_canon: equal values
- * give equal text).  FerretDB finds a string _id without a scan.
- * Returns 0, or -1 when a key field is missing.
- */
-static int
-strkey(const struct ds_line *l, bson_t *k)
-{
-	struct ds_span v;
-	int i;
-
-	bson_init(k);
-	ds_buf_reset(&S.tmp);
-	ds_buf_addc(&S.tmp, '[');
-	for (i = 0; i < S.b.nkey; i++) {
-		if (!ds_json_get(l->p, l->len, &S.kpaths[i], &v))
-			return -1;
-		if (i > 0)
-			ds_buf_addc(&S.tmp, ',');
-		if (ds_json_canon(v, &S.tmp) == -1)
-			return -1;
-	}
-	ds_buf_addc(&S.tmp, ']');
-	bson_append_utf8(k, "_id", 3, S.tmp.p, (int)S.tmp.len);
-	return 0;
-}
-
 static void
 data(void *ctx, const struct ds_line *l)
 {
@@ -171,8 +141,7 @@ data(void *ctx, const struct ds_line *l)
 		}
 		co = coll_get(cn, cl);
 	}
-	if (keyed && (S.idstr ? strkey(l, &k) :
-	    ds_mbatch_key(&S.b, &b, &k)) == -1) {
+	if (keyed && ds_mbatch_key(&S.b, &b, l, &k) == -1) {
 		bson_destroy(&k);
 		ds_bad(l, "key field missing (--key)");
 		goto out;
@@ -508,7 +477,7 @@ main(int argc, char *argv[])
 	struct ds_hent *h;
 	struct coll *co;
 	size_t i;
-	int ch, j;
+	int ch, j, idstr = 0;
 
 	ds_signals();
 	while ((ch = getopt_long(argc, argv, "c:d:hV", longopts, NULL)) != -1) {
@@ -578,7 +547,7 @@ main(int argc, char *argv[])
 			break;
 		case OPT_IDFORMAT:
 			if (strcmp(optarg, "string") == 0)
-				S.idstr = 1;
+				idstr = 1;
 			else if (strcmp(optarg, "object") != 0) {
 				warnx("--id-format %s: object or string",
 				    optarg);
@@ -620,15 +589,16 @@ main(int argc, char *argv[])
 		S.b.key = np;
 		S.b.key[S.b.nkey++] = f;
 	}
-	if (S.idstr) {
+	if (idstr) {
 		if (S.b.nkey == 0) {
 			warnx("--id-format string needs --key");
 			usage(stderr);
 		}
-		if ((S.kpaths = calloc(S.b.nkey, sizeof(*S.kpaths))) == NULL)
+		if ((S.b.kpaths = calloc(S.b.nkey, sizeof(*S.b.kpaths))) ==
+		    NULL)
 			err(1, NULL);
 		for (j = 0; j < S.b.nkey; j++)
-			if (ds_path_parse(S.b.key[j], &S.kpaths[j]) == -1) {
+			if (ds_path_parse(S.b.key[j], &S.b.kpaths[j]) == -1) {
 				warnx("--key: bad field path \"%s\"",
 				    S.b.key[j]);
 				usage(stderr);
@@ -685,9 +655,6 @@ main(int argc, char *argv[])
 	for (j = 0; j < S.nidx; j++)
 		bson_destroy(&S.idx[j]);
 	free(S.idx);
-	for (j = 0; S.kpaths != NULL && j < S.b.nkey; j++)
-		ds_path_free(&S.kpaths[j]);
-	free(S.kpaths);
 	free(S.b.key);
 	free((char *)S.id);
 	ds_mbatch_free(&S.b);

@@ -97,15 +97,20 @@ struct ds_mbatch {
 	size_t		 no, ocap;
 	struct ds_hash	 bykey;		/* coll NUL key -> op index */
 	const char	*stream;	/* the batch's "stream" (borrowed) */
+	struct ds_path	*kpaths;	/* string ids: the key paths (owned) */
 };
 
 /*
- * Build k = {"_id": K} from rec's key fields (initialised here; the
- * caller destroys it): K is the value of the one key, or a document
- * {f1:v1,...} of several (dots in names become '_').  Returns 0, or -1
- * when a key field is missing.
+ * Build k = {"_id": K} from the key fields of record l, rec as BSON
+ * (initialised here; the caller destroys it): K is the value of the one
+ * key, or a document {f1:v1,...} of several (dots in names become '_');
+ * with kpaths set (--id-format string), the string "[v1,v2,...]" of the
+ * values as compact JSON (ds_json_canon: equal values, equal text),
+ * which FerretDB finds without a scan.  Returns 0, or -1 when a key
+ * field is missing.
  */
-int	 ds_mbatch_key(const struct ds_mbatch *, const bson_t *rec, bson_t *k);
+int	 ds_mbatch_key(struct ds_mbatch *, const bson_t *rec,
+	    const struct ds_line *l, bson_t *k);
 /*
  * Add rec (copied) to the batch for collection coll, keyed by k (NULL:
  * unkeyed, one op per record).  In keyed non-insert modes the records of

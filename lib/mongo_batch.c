@@ -13,8 +13,31 @@
 #include "ds.h"
 #include "mongo.h"
 
+/* --id-format string: the key values of l as the string "[v1,...]" */
+static int
+strkey(struct ds_mbatch *b, const struct ds_line *l, bson_t *k)
+{
+	struct ds_span v;
+	int i;
+
+	ds_buf_reset(&b->tmp);
+	ds_buf_addc(&b->tmp, '[');
+	for (i = 0; i < b->nkey; i++) {
+		if (!ds_json_get(l->p, l->len, &b->kpaths[i], &v))
+			return -1;
+		if (i > 0)
+			ds_buf_addc(&b->tmp, ',');
+		if (ds_json_canon(v, &b->tmp) == -1)
+			return -1;
+	}
+	ds_buf_addc(&b->tmp, ']');
+	bson_append_utf8(k, "_id", 3, b->tmp.p, (int)b->tmp.len);
+	return 0;
+}
+
 int
-ds_mbatch_key(const struct ds_mbatch *b, const bson_t *rec, bson_t *k)
+ds_mbatch_key(struct ds_mbatch *b, const bson_t *rec,
+    const struct ds_line *l, bson_t *k)
 {
 	bson_iter_t it, v;
 	bson_t sub;
@@ -23,6 +46,8 @@ ds_mbatch_key(const struct ds_mbatch *b, const bson_t *rec, bson_t *k)
 	size_t j;
 
 	bson_init(k);
+	if (b->kpaths != NULL)
+		return strkey(b, l, k);
 	if (b->nkey == 1) {
 		if (!bson_iter_init(&it, rec) ||
 		    !bson_iter_find_descendant(&it, b->key[0], &v))
@@ -379,6 +404,11 @@ ds_mbatch_reset(struct ds_mbatch *b)
 void
 ds_mbatch_free(struct ds_mbatch *b)
 {
+	int i;
+
+	for (i = 0; b->kpaths != NULL && i < b->nkey; i++)
+		ds_path_free(&b->kpaths[i]);
+	free(b->kpaths);
 	ds_hash_clear(&b->bykey);
 	free(b->bykey.e);
 	free(b->d);
