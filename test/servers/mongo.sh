@@ -41,13 +41,18 @@ freeport() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# cachelock: one install into $cache at a time (make test starts both
+# tiers' servers at once); held until the script exits
+cachelock() {
+	exec 8>"$cache/ferretdb.lock"
+	flock -w 1200 8 || die "timed out waiting for another install into $cache"
+}
+
 install_ferret() {
 	[ -x "$ferret" ] && return 0
 	command -v go >/dev/null || die "go is not installed (apt-get install golang-go)"
 	mkdir -p "$cache/go/bin" || die "cannot create $cache"
-	# one build at a time: make test starts both tiers' servers at once
-	exec 8>"$cache/ferretdb.lock"
-	flock -w 1200 8 || die "timed out waiting for another FerretDB build"
+	cachelock
 	[ -x "$ferret" ] && return 0
 	export GOMODCACHE=$cache/go/mod GOFLAGS=-mod=mod
 	# "go install ...@v1.24.0" is tried first; where the proxy refuses the
@@ -77,8 +82,7 @@ install_ferret() {
 install_pymongo() {
 	[ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import pymongo' \
 	    2>/dev/null && return 0
-	exec 8>"$cache/ferretdb.lock"
-	flock -w 1200 8 || die "timed out waiting for another pymongo install"
+	cachelock
 	[ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import pymongo' \
 	    2>/dev/null && return 0
 	python3 -m venv "$venv" >&2 ||
