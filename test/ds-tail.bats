@@ -8,7 +8,7 @@ bats_require_minimum_version 1.5.0
 
 teardown() {
 	kill_pgids
-	[ -z "${tmuxs:-}" ] || tmux kill-session -t "$tmuxs" 2>/dev/null || true
+	tmx_stop
 }
 
 lines() {
@@ -179,17 +179,15 @@ after' ]
 	[[ "$stderr" != *ETA* ]]
 	run -0 --separate-stderr ds-tail -e -R --progress big.log
 	[[ "$stderr" == *"ds-tail: "*" of "*"(100%)"*ETA* ]]
-	tmuxs=dstail$$
-	tmux new-session -d -s "$tmuxs" -x 120 -y 10 \
+	tmx new-session -d -s one -x 120 -y 10 \
 	    "ds-tail -e -R big.log >/dev/null; touch done; sleep 60"
 	wait_for 30 test -e done
-	tmux capture-pane -p -t "$tmuxs" >pane
+	tmx capture-pane -p -t one >pane
 	grep -q 'ds-tail: 1.2 MB of 1.2 MB (100%)' pane
-	tmux kill-session -t "$tmuxs"
-	tmux new-session -d -s "$tmuxs" -x 120 -y 10 \
+	tmx new-session -d -s two -x 120 -y 10 \
 	    "ds-tail -e -R --no-progress big.log >/dev/null; touch done2; sleep 60"
 	wait_for 30 test -e done2
-	tmux capture-pane -p -t "$tmuxs" >pane
+	tmx capture-pane -p -t two >pane
 	! grep -q ETA pane
 }
 
@@ -385,10 +383,9 @@ topic_has() {
 	[ "$(printf '%s\n' "$s" | jq -c '[.tool, .in, .out, .lag_end]')" = '["ds-kafka-cat",5000,5000,0]' ]
 	[ "$(printf '%s\n' "$s" | jq '.lag_start >= 0')" = true ]
 	[[ "$stderr" != *ETA* ]]
-	tmuxs=dskc$$
-	tmux new-session -d -s "$tmuxs" -x 150 -y 10 \
+	tmx new-session -d -x 150 -y 10 \
 	    "ds-kafka-cat -b $B -t $t -e >/dev/null; touch done; sleep 60"
 	wait_for 60 test -e done
-	tmux capture-pane -p -t "$tmuxs" >pane
+	tmx capture-pane -p >pane
 	grep -q 'ds-kafka-cat: 5000 of 5000 records (100%)' pane
 }

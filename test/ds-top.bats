@@ -5,22 +5,15 @@ load helper
 bats_require_minimum_version 1.5.0
 
 # On a terminal: onterm COLS ROWS CMD runs CMD in a tmux pane of that
-# size, with TZ=UTC, on a tmux server of this test's own.  CMD's exit
-# status is then printed after its last screen, without a new line (no
-# scrolling): its text on the pane proves that all of CMD's output has
-# been read by tmux.
+# size, with TZ=UTC (tmx in helper.bash).  CMD's exit status is then
+# printed after its last screen, without a new line (no scrolling): its
+# text on the pane proves that all of CMD's output has been read by tmux.
 onterm() {
-	tsock=ds-top-$$-$BATS_TEST_NUMBER
 	tmx new-session -d -x "$1" -y "$2" \
 	    "cd '$T' && TZ=UTC $3; printf 'exit %d' \$?; exec sleep 600"
 }
-tmx() {
-	env -u TMUX tmux -L "$tsock" -f /dev/null "$@"
-}
 teardown() {
-	[ -n "${tsock:-}" ] || return 0
-	tmx kill-server 2>/dev/null || true
-	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$tsock"
+	tmx_stop
 }
 # onscreen ERE: the pane shows a line matching ERE
 onscreen() {

@@ -157,3 +157,15 @@ within() {
 		sleep 0.2
 	done
 }
+
+# tmx ARGS: tmux on a server of this test's own.  The default server is
+# shared by every test running at once, and it exits when its last
+# session ends, so one test's kill-session races another's new-session
+# ("server exited unexpectedly").  tmx_stop in teardown.
+tmx() {
+	env -u TMUX tmux -L "ds-$$-$BATS_TEST_NUMBER" -f /dev/null "$@"
+}
+tmx_stop() {
+	tmx kill-server 2>/dev/null || true
+	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/ds-$$-$BATS_TEST_NUMBER"
+}
