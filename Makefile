@@ -2,11 +2,11 @@
 include config.mk
 
 TOOLS != ls bin/ds-*.c 2>/dev/null | sed 's,^bin/,,; s,\.c$$,,'
-LIBSRC != ls lib/*.c
+LIBSRC != ls lib/*/*.c
 LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o)
 BINS = $(TOOLS:%=$(BUILD)/bin/%)
 MANS != ls man/*.[17] 2>/dev/null
-HDRS != ls lib/*.h
+HDRS != ls lib/*.h lib/*/*.h
 
 # tools that talk to servers link their client library
 CFLAGS_ds-kafka-cat = $(KAFKA_CFLAGS)
@@ -16,9 +16,9 @@ LIBS_ds-sink-mongo = $(MONGO_LIBS) -pthread
 
 all: $(BUILD)/libds.a $(BINS)
 
-# lib files that wrap a client library: lib/kafka*.c, lib/mongo*.c
-$(BUILD)/lib/kafka%.o: CPPFLAGS += $(KAFKA_CFLAGS)
-$(BUILD)/lib/mongo%.o: CPPFLAGS += $(MONGO_CFLAGS)
+# lib files that wrap a client library: lib/kafka/, lib/mongo/
+$(BUILD)/lib/kafka/%.o: CPPFLAGS += $(KAFKA_CFLAGS)
+$(BUILD)/lib/mongo/%.o: CPPFLAGS += $(MONGO_CFLAGS)
 
 $(BUILD)/lib/%.o: lib/%.c $(HDRS) config.mk
 	@mkdir -p $(@D)
@@ -28,7 +28,7 @@ $(BUILD)/libds.a: $(LIBOBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIBOBJ)
 
-$(BUILD)/bin/%: bin/%.c $(BUILD)/libds.a lib/ds.h config.mk
+$(BUILD)/bin/%: bin/%.c $(BUILD)/libds.a $(HDRS) config.mk
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(CFLAGS_$*) -o $@ $< $(BUILD)/libds.a \
 	    $(LDFLAGS) $(LIBS_$*) $(LIBS)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kafka.h"
+#include "kafka/kafka.h"
 
 enum {
 	OPT_VALUE = DS_OPT_FIRST_TOOL, OPT_KEY, OPT_KEYF, OPT_VALF, OPT_PARTF,

@@ -17,7 +17,7 @@
 #include <mongoc/mongoc.h>
 
 #include "ds.h"
-#include "mongo.h"
+#include "mongo/mongo.h"
 
 enum {
 	OPT_URI = DS_OPT_FIRST_TOOL, OPT_MODE, OPT_KEY, OPT_INDEX, OPT_W,

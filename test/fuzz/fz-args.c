@@ -1,7 +1,7 @@
 /*
  * fz-args -- the arguments the tools parse from argv: durations and
- * sizes (lib/util.c), ds-kafka-cat's -o start offsets, field paths,
- * aggregate specs (lib/agg.c) and event times (lib/evtime.c).  Each is
+ * sizes (lib/base/util.c), ds-kafka-cat's -o start offsets, field paths,
+ * aggregate specs (lib/agg/agg.c) and event times (lib/stream/evtime.c).  Each is
  * parsed or refused with a message, never a crash; a duration or size
  * that parses is within range.
  */
@@ -12,7 +12,7 @@
 #include "fuzz.h"
 
 /* ds-kafka-cat's -o parser is file-local: take the whole file. */
-#include "../../lib/kafka_consume.c"
+#include "../../lib/kafka/kafka_consume.c"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

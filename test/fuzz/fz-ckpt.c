@@ -1,7 +1,7 @@
 /*
  * fz-ckpt -- the readers of files a crash may have torn: a checkpoint
- * (lib/checkpoint.c), a delta log (lib/ckptlog.c) and a batch log
- * (lib/batchlog.c), each on arbitrary bytes; then write->read round
+ * (lib/durable/checkpoint.c), a delta log (lib/durable/ckptlog.c) and a batch log
+ * (lib/durable/batchlog.c), each on arbitrary bytes; then write->read round
  * trips: what was written must be read back whole, after the garbage.
  * Input: CHECKPOINT "\n--\n" DELTALOG "\n--\n" BATCHLOG.
  */

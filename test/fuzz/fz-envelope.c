@@ -1,9 +1,9 @@
 /*
- * fz-envelope -- Kafka envelope decoding (lib/replay.c ds_envelope) on
+ * fz-envelope -- Kafka envelope decoding (lib/durable/replay.c ds_envelope) on
  * valid JSON, against jansson: an envelope's topic, partition and offset
  * must be the record's (the last of a repeated key, as jq), and a record
  * that has them must be taken for one.  The offsets it yields then go
- * through lib/offsets.c.
+ * through lib/stream/offsets.c.
  */
 #include <string.h>
 

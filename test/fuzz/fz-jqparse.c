@@ -1,5 +1,5 @@
 /*
- * fz-jqparse -- the jq-subset lexer and parser (lib/expr.c): any bytes
+ * fz-jqparse -- the jq-subset lexer and parser (lib/jq/expr.c): any bytes
  * as a program compile or are refused with a message, never crash.
  */
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * fz-json -- the JSON scanner (lib/json.c) against jansson on the same
+ * fz-json -- the JSON scanner (lib/json/json.c) against jansson on the same
  * bytes: accept/reject, the type, each top-level field's value found by
  * ds_json_get/ds_json_getv, numbers, unescaped strings, and the compact
  * and canonical forms.  Also field-path parsing on the raw input.

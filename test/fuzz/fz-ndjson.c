@@ -1,7 +1,7 @@
 /*
- * fz-ndjson -- the NDJSON reader (lib/in.c) with its line limit, fed in
+ * fz-ndjson -- the NDJSON reader (lib/stream/in.c) with its line limit, fed in
  * chunks through a pipe, against a plain split of the same bytes; each
- * line then goes through the ingress check (lib/bad.c) with a
+ * line then goes through the ingress check (lib/stream/bad.c) with a
  * dead-letter file whose records must all be valid JSON.
  *
  * Input: byte 0 picks the line limit, byte 1 the chunk size, the rest

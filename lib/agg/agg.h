@@ -1,0 +1,128 @@
+/*
+ * agg/agg.h -- aggregates: specs, folds, inverses, and the
+ * groups of a batch.  Uses base, json and stream.
+ */
+#ifndef DS_AGG_H
+#define DS_AGG_H
+
+#include "stream/stream.h"
+
+/* ---------------------------------------------------------------------
+ * agg.c: aggregates
+ * ------------------------------------------------------------------- */
+
+enum ds_aggop {
+	DS_AGG_COUNT, DS_AGG_SUM, DS_AGG_MIN, DS_AGG_MAX, DS_AGG_AVG,
+	DS_AGG_FIRST, DS_AGG_LAST, DS_AGG_COLLECT, DS_AGG_DISTINCT,
+	DS_AGG_TOP
+};
+
+struct ds_aggdef {
+	char		*name;		/* output field: "sum_bytes", "n" */
+	enum ds_aggop	 op;
+	struct ds_path	 field;		/* empty for count */
+	int		 topn;		/* DS_AGG_TOP: keep the N largest */
+};
+
+/* The aggregates of one tool run (-a ... -a ... --top N:F). */
+struct ds_aggs {
+	struct ds_aggdef *d;
+	int		 n;
+	int		 invertible;	/* every aggregate has an inverse */
+};
+
+/*
+ * Add one definition: "count", "sum:F", "NAME=max:F", ... ("top:N:F" is
+ * --top N:F).  Returns 0, or -1 with a message in err (usage error).
+ * Default names: count, sum_F, min_F, ... with dots in F as '_'.
+ */
+int	 ds_aggs_add(struct ds_aggs *, const char *spec, char *err,
+	    size_t errlen);
+void	 ds_aggs_free(struct ds_aggs *);
+
+struct ds_aggst;	/* the partial aggregate of one group (opaque) */
+
+struct ds_aggst *ds_agg_new(const struct ds_aggs *);
+void	 ds_agg_free(const struct ds_aggs *, struct ds_aggst *);
+/*
+ * Fold one record (valid JSON text) into st.  Returns 0, or -1 with
+ * *errmsg set (a summed field that is not a number, an int64 overflow
+ * that cannot be represented): the caller reports a bad record and st is
+ * unchanged.
+ */
+int	 ds_agg_add(const struct ds_aggs *, struct ds_aggst *, const char *rec,
+	    size_t len, const char **errmsg);
+/* dst += src (partials of two batches or two groups). */
+void	 ds_agg_merge(const struct ds_aggs *, struct ds_aggst *dst,
+	    const struct ds_aggst *src);
+/* dst -= src; only when aggs->invertible (Spark's invFunc). */
+void	 ds_agg_sub(const struct ds_aggs *, struct ds_aggst *dst,
+	    const struct ds_aggst *src);
+/* Records folded in (after merges and subtractions). */
+int64_t	 ds_agg_count(const struct ds_aggst *);
+/* Append the members ,"name":value,... (leading comma) to b. */
+void	 ds_agg_emit(const struct ds_aggs *, const struct ds_aggst *,
+	    struct ds_buf *b);
+/* Checkpoints: st as one JSON value appended to b; and back (NULL if bad). */
+void	 ds_agg_save(const struct ds_aggs *, const struct ds_aggst *,
+	    struct ds_buf *b);
+struct ds_aggst *ds_agg_load(const struct ds_aggs *, const char *json,
+	    size_t len);
+
+/* Does op have an inverse (count, sum, avg)? */
+int	 ds_agg_invertible_op(enum ds_aggop op);
+
+/* ds_agg_add on values found by ds_json_getv (vals indexed like aggs->d). */
+int	 ds_agg_add_v(const struct ds_aggs *, struct ds_aggst *,
+	    const char *rec, size_t len, const struct ds_span *vals,
+	    const int *found, const char **errmsg);
+
+/*
+ * A batch's groups in order of first appearance: key -> partial.  The
+ * table owns the keys (g[i].key) and the partials; clear frees both.
+ */
+struct ds_grp {
+	const char	*key;
+	size_t		 klen;
+	struct ds_aggst	*st;
+};
+struct ds_groups {
+	struct ds_hash	 h;	/* key -> index + 1 in g */
+	struct ds_grp	*g;
+	size_t		 n;
+	size_t		 cap;
+};
+/* Find or create the group of key k (*isnew set); never NULL. */
+struct ds_aggst *ds_groups_get(struct ds_groups *, const struct ds_aggs *,
+	    const char *k, size_t n, int *isnew);
+/* Remove the group created last (an add into it failed). */
+void	 ds_groups_drop_last(struct ds_groups *, const struct ds_aggs *);
+void	 ds_groups_clear(struct ds_groups *, const struct ds_aggs *);
+void	 ds_groups_free(struct ds_groups *, const struct ds_aggs *);
+/*
+ * Records into groups by the -k key fields, folding them into the
+ * aggregates: the key paths, then the aggregates' fields, read in one
+ * scan a record (ds-reduce, ds-window).  Borrows aggs and keys.
+ */
+struct ds_grouper {
+	const struct ds_aggs	 *aggs;
+	int			  nkeys;
+	const struct ds_path	**paths;
+	struct ds_span		 *vals;
+	int			 *found;
+	int			  npaths;
+	struct ds_buf		  kbuf;
+};
+/* Set up; exits 2 when an aggregate's name is also a key field. */
+void	 ds_grouper_init(struct ds_grouper *, const struct ds_aggs *,
+	    const struct ds_path *keys, int nkeys);
+/* Fold record l into its group in gs; a bad record goes to ds_bad(). */
+void	 ds_grouper_add(struct ds_grouper *, struct ds_groups *gs,
+	    const struct ds_line *l);
+void	 ds_grouper_free(struct ds_grouper *);
+/* Append one output record {key fields, aggregates} (no newline) to b. */
+void	 ds_group_emit(const struct ds_aggs *, const struct ds_path *keys,
+	    int nkeys, const char *k, size_t klen, const struct ds_aggst *,
+	    struct ds_buf *b);
+
+#endif /* DS_AGG_H */

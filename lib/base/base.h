@@ -1,0 +1,124 @@
+/*
+ * base/base.h -- the bottom layer: utilities, byte buffers
+ * and JSON text output (numbers, strings, base64), the hash table.  Uses
+ * nothing of ds.
+ */
+#ifndef DS_BASE_H
+#define DS_BASE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+
+#define DS_VERSION	"0.1.0"
+
+/* Default limits (protocol.md: sane defaults, options to change). */
+#define DS_MAXLINE_DEFAULT	(16 * 1024 * 1024)
+#define DS_MAXDEPTH_DEFAULT	512
+
+
+/* ---------------------------------------------------------------------
+ * util.c: program name, durations, numbers, version, files
+ * ------------------------------------------------------------------- */
+
+/*
+ * Parse a duration: "500ms", "2s", "1m", "1h", "1d", or a bare number of
+ * seconds ("2" is 2s).  Returns 0 and sets *ms, or -1 when malformed or
+ * not positive (zero allowed when allow_zero is set).
+ */
+int	 ds_duration(const char *s, int64_t *ms, int allow_zero);
+
+/* Parse a byte size: "1024", "64k", "16M", "1G". Returns 0 or -1. */
+int	 ds_bytesize(const char *s, int64_t *n);
+
+/* Current wall clock, milliseconds since the epoch. */
+int64_t	 ds_now_ms(void);
+
+/* mkdir -p, new directories 0700 (less under a tighter umask): 0, or -1. */
+int	 ds_mkdirs(const char *dir);
+/*
+ * Create path to be renamed over a file (an atomic replace): whatever is
+ * there, a stale copy or a symlink planted to redirect the write, is
+ * unlinked, then the file is made new with O_EXCL (which never follows
+ * a link), mode 0600.  Returns the descriptor, or -1 with errno set.
+ */
+int	 ds_create(const char *path);
+/*
+ * A secret kept off the command line (ps shows argv to everyone): the
+ * first line of path, without its newline and trailing blanks.  Warns
+ * when group or others may read the file; exits 2 when it cannot be read
+ * or is empty.  The string is malloc'd.
+ */
+char	*ds_secret_file(const char *path);
+/* Write all n bytes, retrying short writes and EINTR: 0, or -1. */
+int	 ds_writeall(int fd, const void *p, size_t n);
+/* fsync a directory (a new entry in it is durable): 0, or -1. */
+int	 ds_syncdir(const char *dir);
+
+/* Print "ds-x 0.1.0" to stdout and exit 0 (the -V flag). */
+void	 ds_version(void) __attribute__((noreturn));
+
+/* ---------------------------------------------------------------------
+ * buf.c: growable byte buffer
+ * ------------------------------------------------------------------- */
+
+struct ds_buf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+void	 ds_buf_grow(struct ds_buf *, size_t more);	/* exits on ENOMEM */
+void	 ds_buf_add(struct ds_buf *, const void *, size_t);
+void	 ds_buf_addc(struct ds_buf *, char);
+void	 ds_buf_adds(struct ds_buf *, const char *);
+void	 ds_buf_addf(struct ds_buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 ds_buf_addi(struct ds_buf *, int64_t);		/* decimal */
+/* Append a double the way jq 1.7 prints it (shortest round trip, %.17g). */
+void	 ds_buf_addd(struct ds_buf *, double);
+/* Append s[0..n) as a JSON string literal; invalid UTF-8 becomes U+FFFD. */
+void	 ds_buf_addq(struct ds_buf *, const char *s, size_t n);
+/* Is s[0..n) valid UTF-8 (what ds_buf_addq keeps as it is)? */
+int	 ds_utf8_valid(const char *s, size_t n);
+/* Append the base64 (RFC 4648, padded) of s[0..n), without quotes. */
+void	 ds_buf_addb64(struct ds_buf *, const void *s, size_t n);
+/* Append the bytes of base64 text s[0..n); -1 when it is not base64. */
+int	 ds_b64dec(struct ds_buf *, const char *s, size_t n);
+void	 ds_buf_free(struct ds_buf *);
+#define	 ds_buf_reset(b)	((b)->len = 0)
+
+/* ---------------------------------------------------------------------
+ * hash.c: a byte-string keyed hash table (open addressing)
+ * ------------------------------------------------------------------- */
+
+struct ds_hent {
+	char	*key;		/* owned copy, NUL-terminated */
+	size_t	 klen;
+	uint64_t hash;
+	void	*val;
+};
+
+struct ds_hash {
+	struct ds_hent *e;
+	size_t	 cap;		/* power of two */
+	size_t	 n;		/* live entries */
+	size_t	 dead;		/* tombstones */
+};
+
+uint64_t ds_hash_bytes(const void *, size_t);
+/* Find key; returns its entry or NULL. */
+struct ds_hent *ds_hash_get(struct ds_hash *, const void *k, size_t n);
+/* Find or insert key (val NULL when new, *isnew set). */
+struct ds_hent *ds_hash_put(struct ds_hash *, const void *k, size_t n,
+	    int *isnew);
+/* Remove an entry returned by get/put; its val is the caller's. */
+void	 ds_hash_del(struct ds_hash *, struct ds_hent *);
+/* Iterate: start with i = 0; returns NULL at the end. */
+struct ds_hent *ds_hash_next(struct ds_hash *, size_t *i);
+void	 ds_hash_clear(struct ds_hash *);	/* frees keys, not vals */
+
+#endif /* DS_BASE_H */

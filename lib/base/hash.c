@@ -1,0 +1,158 @@
+/*
+ * hash.c -- a hash table keyed by byte strings: open addressing, linear
+ * probing, tombstones on delete so that deleting while iterating is safe
+ * (inserting while iterating is not: it may rehash).
+ */
+#include <err.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+
+static char tomb;	/* the key of a deleted slot */
+#define TOMB	(&tomb)
+
+/* A fast 64-bit hash of short keys, eight bytes at a time. */
+uint64_t
+ds_hash_bytes(const void *k, size_t n)
+{
+	const unsigned char *p = k;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL), w;
+
+	while (n >= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ (w * 0xc4ceb9fe1a85ec53ULL)) * 0x100000001b3ULL;
+		h ^= h >> 29;
+		p += 8;
+		n -= 8;
+	}
+	w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ (w * 0xc4ceb9fe1a85ec53ULL)) * 0xff51afd7ed558ccdULL;
+	h ^= h >> 32;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	return h;
+}
+
+static struct ds_hent *
+find(struct ds_hash *h, const void *k, size_t n, uint64_t hv,
+    struct ds_hent **freeslot)
+{
+	size_t i, mask = h->cap - 1;
+	struct ds_hent *e;
+
+	*freeslot = NULL;
+	for (i = hv & mask;; i = (i + 1) & mask) {
+		e = &h->e[i];
+		if (e->key == NULL) {
+			if (*freeslot == NULL)
+				*freeslot = e;
+			return NULL;
+		}
+		if (e->key == TOMB) {
+			if (*freeslot == NULL)
+				*freeslot = e;
+			continue;
+		}
+		if (e->hash == hv && e->klen == n && memcmp(e->key, k, n) == 0)
+			return e;
+	}
+}
+
+static void
+rehash(struct ds_hash *h, size_t cap)
+{
+	struct ds_hent *old = h->e, *e, *slot;
+	size_t i, oldcap = h->cap;
+
+	if ((h->e = calloc(cap, sizeof(*h->e))) == NULL)
+		err(1, NULL);
+	h->cap = cap;
+	for (i = 0; i < oldcap; i++) {
+		e = &old[i];
+		if (e->key == NULL || e->key == TOMB)
+			continue;
+		find(h, e->key, e->klen, e->hash, &slot);
+		*slot = *e;
+	}
+	free(old);
+}
+
+struct ds_hent *
+ds_hash_get(struct ds_hash *h, const void *k, size_t n)
+{
+	struct ds_hent *slot;
+
+	if (h->cap == 0)
+		return NULL;
+	return find(h, k, n, ds_hash_bytes(k, n), &slot);
+}
+
+struct ds_hent *
+ds_hash_put(struct ds_hash *h, const void *k, size_t n, int *isnew)
+{
+	struct ds_hent *e, *slot;
+	uint64_t hv = ds_hash_bytes(k, n);
+
+	if (h->cap == 0)
+		rehash(h, 64);
+	if ((e = find(h, k, n, hv, &slot)) != NULL) {
+		*isnew = 0;
+		return e;
+	}
+	if (slot->key == NULL) {
+		/* a fresh slot: keep live below 3/4, dead below 1/4 */
+		if ((h->n + 1) * 4 > h->cap * 3 || h->dead * 4 > h->cap) {
+			rehash(h, (h->n + 1) * 4 > h->cap * 3 ? h->cap * 2 :
+			    h->cap);
+			find(h, k, n, hv, &slot);
+		}
+	} else
+		h->dead--;
+	if ((slot->key = malloc(n + 1)) == NULL)
+		err(1, NULL);
+	memcpy(slot->key, k, n);
+	slot->key[n] = '\0';
+	slot->klen = n;
+	slot->hash = hv;
+	slot->val = NULL;
+	h->n++;
+	*isnew = 1;
+	return slot;
+}
+
+void
+ds_hash_del(struct ds_hash *h, struct ds_hent *e)
+{
+	free(e->key);
+	e->key = TOMB;
+	e->val = NULL;
+	h->n--;
+	h->dead++;
+}
+
+struct ds_hent *
+ds_hash_next(struct ds_hash *h, size_t *i)
+{
+	while (*i < h->cap) {
+		struct ds_hent *e = &h->e[(*i)++];
+
+		if (e->key != NULL && e->key != TOMB)
+			return e;
+	}
+	return NULL;
+}
+
+void
+ds_hash_clear(struct ds_hash *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->cap; i++)
+		if (h->e[i].key != NULL && h->e[i].key != TOMB)
+			free(h->e[i].key);
+	free(h->e);
+	h->e = NULL;
+	h->cap = h->n = h->dead = 0;
+}

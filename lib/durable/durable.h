@@ -1,0 +1,152 @@
+/*
+ * durable/durable.h -- what survives a crash: atomic checksummed
+ * files, framed logs, the batch log and its replay.  Uses base, json
+ * and stream.
+ */
+#ifndef DS_DURABLE_H
+#define DS_DURABLE_H
+
+#include "stream/stream.h"
+
+/* ---------------------------------------------------------------------
+ * checkpoint.c: atomic, checksummed files
+ * ------------------------------------------------------------------- */
+
+/*
+ * Write data atomically as DIR/NAME: write DIR/NAME.tmp with a trailing
+ * checksum line, fsync, keep the old file as DIR/NAME.prev, rename,
+ * fsync the directory.  Creates DIR.  Returns 0 or -1 (errno set).
+ */
+int	 ds_ckpt_write(const char *dir, const char *name, const void *data,
+	    size_t len);
+
+/*
+ * Read DIR/NAME, verify its checksum; when it is missing, truncated or
+ * corrupt, warn and fall back to DIR/NAME.prev.  Returns 1 with *data
+ * (malloc'd, caller frees) and *len, 0 when there is no checkpoint, -1
+ * when every copy is corrupt (a message has been printed).
+ */
+int	 ds_ckpt_read(const char *dir, const char *name, char **data,
+	    size_t *len);
+
+/* ---------------------------------------------------------------------
+ * batchlog.c: the batch log of ds-batch --log
+ * ------------------------------------------------------------------- */
+
+/* One entry of a batch log: a closed batch as its marker said. */
+struct ds_blogent {
+	int64_t	 seq, time, interval, count;
+	json_t	*offsets;	/* owned array of offset ranges */
+	char	*stream;	/* owned "stream" id, or NULL */
+};
+
+struct ds_blog {
+	int	 fd;
+	char	*path;		/* DIR/batches.ndjson */
+	char	*stream;	/* the last entry's stream id (borrowed) */
+	struct ds_blogent *e;	/* entries read at open */
+	size_t	 n;
+};
+
+/*
+ * Open (creating DIR) the batch log DIR/batches.ndjson and read its
+ * entries into l->e; a torn last line (a crash during an append) is
+ * cut off.  Exits with err(1) when the log cannot be opened, read or
+ * is corrupt before its last line.
+ */
+void	 ds_blog_open(struct ds_blog *, const char *dir);
+/*
+ * Append the marker's seq, time, interval, count and offsets as one
+ * line and fsync it before returning; exits with err(1) on failure.
+ */
+void	 ds_blog_append(struct ds_blog *, json_t *marker);
+void	 ds_blog_close(struct ds_blog *);
+
+/* ---------------------------------------------------------------------
+ * replay.c: envelopes and the replay of a batch log
+ * ------------------------------------------------------------------- */
+
+/* The source position of a ds-kafka-cat envelope (replay.c). */
+struct ds_env {
+	const char	*topic;		/* in the caller's buffer */
+	size_t		 tlen;
+	int32_t		 part;
+	int64_t		 off;
+};
+
+/*
+ * Is p[0..len) (valid JSON) an envelope, an object starting with
+ * "topic" and holding "partition" and "offset"?  Returns 1 with *e set
+ * (the unescaped topic in *topic, reset first), 0 otherwise.  Other
+ * records cost one 9-byte comparison.
+ */
+int	 ds_envelope(const char *p, size_t len, struct ds_buf *topic,
+	    struct ds_env *e);
+
+/*
+ * Replay of a batch log (replay.c).  ds_replay_new returns NULL when
+ * the log has no entries; emit gets each logged batch's marker (owned
+ * by emit) after its records were written with ds_out.  seen (borrowed)
+ * holds the offsets of the run's envelopes: the caller notes each one
+ * (ds_offsets_fresh) before routing it.
+ */
+struct ds_replay;
+enum { DS_RP_HELD, DS_RP_NEW, DS_RP_BAD };
+struct ds_replay *ds_replay_new(const struct ds_blog *,
+	    struct ds_offsets *seen, void (*emit)(void *arg, json_t *m),
+	    void *arg);
+/*
+ * Route one valid record (e NULL when it is no envelope): DS_RP_HELD
+ * when a logged batch took it, DS_RP_NEW when it is beyond the log (the
+ * caller keeps it until the replay is done), DS_RP_BAD with a message
+ * in why.
+ */
+int	 ds_replay_route(struct ds_replay *, const char *p, size_t len,
+	    const struct ds_env *e, char *why, size_t whylen);
+/*
+ * The source starts topic/partition at offset from (its assign record):
+ * the logged batches below it were committed (noted in seen, as if the
+ * offsets before from had come).  Once a source has said
+ * so, a batch none of whose records came is no longer taken for
+ * committed when the input ends.
+ */
+void	 ds_replay_start(struct ds_replay *, const char *topic, size_t tlen,
+	    int32_t partition, int64_t from);
+/*
+ * Emit the complete logged batches in order; returns 1 once every
+ * logged batch is out.  When final (the input ended), plain batches go
+ * out short, but a batch of offsets whose partitions were not replayed
+ * to its end stops the replay there (reported, 0): written short, its
+ * missing records would be skipped downstream when a later run replays
+ * them.
+ */
+int	 ds_replay_pump(struct ds_replay *, int final);
+/* Logged batches replayed with fewer or more records than logged. */
+int	 ds_replay_errors(const struct ds_replay *);
+void	 ds_replay_free(struct ds_replay *);
+
+/* ---------------------------------------------------------------------
+ * ckptlog.c: incremental checkpoints (section owned by the ds-state work)
+ * ------------------------------------------------------------------- */
+
+/*
+ * Append data as one frame to DIR/NAME (data, then a trailer line with
+ * its length and checksum) and fsync.  Returns 0 or -1 (errno set).
+ */
+int	 ds_ckptlog_append(const char *dir, const char *name,
+	    const void *data, size_t len);
+/* Empty DIR/NAME (creating it) and fsync.  Returns 0 or -1. */
+int	 ds_ckptlog_reset(const char *dir, const char *name);
+/*
+ * Call fn(arg, data, len) for each good frame of DIR/NAME in order
+ * (data is NUL-terminated, writable, valid during the call); fn returns
+ * nonzero to stop.  A torn or corrupt frame ends the log: it and all
+ * after it are cut off the file, with a warning.  Sets *size to the
+ * bytes of good frames read.  Returns the number of frames (0 when the
+ * file is missing) or -1 on an I/O error (errno set).
+ */
+int	 ds_ckptlog_read(const char *dir, const char *name,
+	    int (*fn)(void *arg, char *data, size_t len), void *arg,
+	    off_t *size);
+
+#endif /* DS_DURABLE_H */

@@ -1,0 +1,41 @@
+/*
+ * jq/jq.h -- the jq language of ds-map and ds-state -e.
+ * Uses base and json.
+ */
+#ifndef DS_JQ_H
+#define DS_JQ_H
+
+#include "stream/stream.h"
+
+/* ---------------------------------------------------------------------
+ * expr.c: the jq language
+ * ------------------------------------------------------------------- */
+
+/*
+ * The jq subset of ds-map(1), also used by ds-state -e.  Values cross
+ * the API as compact JSON text.
+ */
+struct ds_expr;
+
+/*
+ * Compile src.  vars[0..nvars) name the $variables the program may use
+ * (without '$'), bound later by index.  Returns NULL with a message in
+ * err naming the construct and its position ("unsupported: 'reduce' at
+ * 1:5") -- a usage error, exit 2.
+ */
+struct ds_expr *ds_expr_compile(const char *src, const char *const *vars,
+	    int nvars, char *err, size_t errlen);
+/* Bind variable i to a JSON text (copied).  Returns 0 or -1 if invalid. */
+int	 ds_expr_bind(struct ds_expr *, int i, const char *json, size_t len);
+/*
+ * Run the program on one input (valid JSON text).  Each output is passed
+ * to emit as compact JSON text, valid only during the call.  Returns 0,
+ * or -1 with *errmsg (owned by the expr, valid until the next run) on a
+ * runtime error: outputs emitted before the error stand.
+ */
+int	 ds_expr_run(struct ds_expr *, const char *in, size_t len,
+	    void (*emit)(void *arg, const char *out, size_t outlen),
+	    void *arg, const char **errmsg);
+void	 ds_expr_free(struct ds_expr *);
+
+#endif /* DS_JQ_H */

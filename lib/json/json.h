@@ -1,0 +1,150 @@
+/*
+ * json/json.h -- the scanner: validation, field lookup and
+ * compaction on raw line bytes, field paths and group keys.  Builds no
+ * tree.  Uses base.
+ */
+#ifndef DS_JSON_H
+#define DS_JSON_H
+
+#include "base/base.h"
+
+/* ---------------------------------------------------------------------
+ * json.c: the fast scanner.  Works on raw line bytes, builds no tree.
+ * ------------------------------------------------------------------- */
+
+enum ds_jtype {
+	DS_JNONE = 0, DS_JNULL, DS_JFALSE, DS_JTRUE, DS_JNUM, DS_JSTR,
+	DS_JARR, DS_JOBJ
+};
+
+/* A raw JSON value inside a line: p[0..len) is its exact text. */
+struct ds_span {
+	const char	*p;
+	size_t		 len;
+};
+
+/*
+ * Validate that p[0..len) holds exactly one JSON value (surrounding
+ * white space allowed), with valid UTF-8 and nesting at most maxdepth.
+ * Returns 0, or -1 with a static message in *errmsg ("invalid JSON at
+ * byte 12: ...", "invalid UTF-8 at byte 3", "nesting deeper than 512").
+ */
+int	 ds_json_check(const char *p, size_t len, int maxdepth,
+	    const char **errmsg);
+
+/* The same, also telling whether a top-level object has an "@ds" key. */
+int	 ds_json_validate(const char *p, size_t len, int maxdepth,
+	    const char **errmsg, int *dskey);
+
+/* Type of the raw value starting at p (after white space). */
+enum ds_jtype ds_json_type(const char *p, size_t len);
+
+/*
+ * Skip one value starting at p (which must be valid JSON, as checked by
+ * ds_json_check); returns the first byte after it.  No validation.
+ */
+const char *ds_json_skip(const char *p, const char *end);
+
+/*
+ * A parsed field path: "geo.city" is {"geo","city"}.  A component may be
+ * quoted to hold dots: '"a.b".c'.  Parse returns 0 or -1 on a bad path.
+ */
+struct ds_path {
+	int	  n;
+	char	**key;
+	size_t	 *klen;
+	char	 *text;		/* the path as written, for messages */
+};
+int	 ds_path_parse(const char *s, struct ds_path *);
+void	 ds_path_free(struct ds_path *);
+/* Parse "a,b.c,d" into an array of paths; returns count or -1. */
+int	 ds_paths_parse(const char *s, struct ds_path **);
+
+/*
+ * Find path in the valid JSON object p[0..len).  Returns 1 and sets *v
+ * to the raw value, or 0 when absent (or a parent is not an object).
+ * A duplicated key resolves to its last occurrence, as in jq.
+ */
+int	 ds_json_get(const char *p, size_t len, const struct ds_path *,
+	    struct ds_span *v);
+
+/*
+ * Numbers from a raw value.  ds_json_int returns 0 and sets *i when the
+ * raw text is an integer that fits int64; ds_json_num returns 0 and sets
+ * *d for any JSON number.  Both return -1 for anything else.
+ */
+int	 ds_json_int(struct ds_span, int64_t *i);
+int	 ds_json_num(struct ds_span, double *d);
+
+/*
+ * Unescape a raw JSON string value (with its quotes) into b (appended,
+ * not NUL-terminated).  Returns 0 or -1 when v is not a string.
+ */
+int	 ds_json_str(struct ds_span v, struct ds_buf *b);
+
+/* Does the top-level object have key "@ds"?  (Forged control records.) */
+int	 ds_json_has_dskey(const char *p, size_t len);
+
+
+/* ---------------------------------------------------------------------
+ * key.c: group keys
+ * ------------------------------------------------------------------- */
+/*
+ * Group keys (key.c).  ds_key_make appends to b a byte string that
+ * identifies rec's values at the n paths (equal JSON values give equal
+ * keys: strings are compared unescaped, an absent field is null).
+ * ds_key_emit appends those fields as JSON object members, without
+ * braces ("user":"u1","geo":{"city":"x"}), from a key made by
+ * ds_key_make with the same paths.  Both return 0, or -1 with *errmsg
+ * set when rec is not an object.
+ */
+int	 ds_key_make(const char *rec, size_t len, const struct ds_path *,
+	    int n, struct ds_buf *b, const char **errmsg);
+int	 ds_key_emit(const char *key, size_t klen, const struct ds_path *,
+	    int n, struct ds_buf *b);
+
+/*
+ * Append the canonical compact text of the raw value v to b (the form
+ * keys and distinct use: strings re-escaped, 1 and 1.0 both "1", white
+ * space dropped).  Returns 0, or -1 when v is not a value.
+ */
+int	 ds_json_canon(struct ds_span v, struct ds_buf *b);
+/*
+ * Reject key paths that repeat or contain one another ("geo" and
+ * "geo.city"): -1 with a message in err (a usage error), else 0.
+ */
+int	 ds_key_check(const struct ds_path *, int n, char *err, size_t errlen);
+/*
+ * Find n paths in the object rec in one pass: v[i] and found[i] as
+ * ds_json_get would set them.  Returns 0, or -1 when rec is not an
+ * object.  ds_key_make_v and ds_agg_add_v are ds_key_make and ds_agg_add
+ * on values found that way (vals indexed like aggs->d), so a tool scans
+ * a record once for its key and aggregate fields.
+ */
+int	 ds_json_getv(const char *rec, size_t len,
+	    const struct ds_path *const *paths, int n, struct ds_span *v,
+	    int *found);
+int	 ds_key_make_v(const struct ds_span *v, const int *found, int n,
+	    struct ds_buf *b, const char **errmsg);
+
+/* ---------------------------------------------------------------------
+ * json.c: one-pass forms of the scanner
+ * ------------------------------------------------------------------- */
+/*
+ * Did the last successful ds_json_check/ds_json_validate skip white
+ * space outside strings?  Then the line is not compact.
+ */
+int	 ds_json_hadws(void);
+/* Append p[0..len) (valid JSON) to b without insignificant white space. */
+void	 ds_json_compact(const char *p, size_t len, struct ds_buf *b);
+/*
+ * ds_json_validate that also finds the top-level key[0..klen) in the
+ * same pass (the last occurrence wins, as in ds_json_get): -1 when
+ * invalid (*errmsg set), 0 valid without the key, 1 valid with *v set.
+ * key NULL: no key.
+ */
+int	 ds_json_validate_get(const char *p, size_t len, int maxdepth,
+	    const char **errmsg, int *dskey, const char *key, size_t klen,
+	    struct ds_span *v);
+
+#endif /* DS_JSON_H */
