@@ -1,4 +1,4 @@
-# ds -- discretized streams for the shell.  Plain make; see config.mk.
+# ds -- discretized streams for the shell.  GNU make; see config.mk.
 include config.mk
 
 TOOLS != ls bin/ds-*.c 2>/dev/null | sed 's,^bin/,,; s,\.c$$,,'
