@@ -15,7 +15,7 @@
 
 #define DS_VERSION	"0.1.0"
 
-/* Default limits (protocol.md: sane defaults, options to change). */
+/* Default limits: --max-line and --max-depth change them. */
 #define DS_MAXLINE_DEFAULT	(16 * 1024 * 1024)
 #define DS_MAXDEPTH_DEFAULT	512
 
