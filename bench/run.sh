@@ -25,6 +25,9 @@
 #		length.  SPARK=0 skips Spark.
 #   E2E_MS	batch interval of W7E, Kafka to reduceByKey end to end, in
 #		ms (default 1000), the same for ds-batch -i and Spark
+#   E2E_RATE	W7E's bound, records/s per partition (default 200000; 0
+#		for none): ds-batch --max-rate-per-partition and Spark's
+#		spark.streaming.kafka.maxRatePerPartition
 #   MONGO_N	records for W8 (default min(N, 500)) with MONGO_KEYS keys
 #		(default MONGO_N/10); LOOP_N records for the one-request-
 #		per-record loop (default min(MONGO_N, 200)).  FerretDB 1.24
@@ -59,6 +62,7 @@ min() { [ "$1" -lt "$2" ] && echo "$1" || echo "$2"; }
 SPARK_N=${SPARK_N:-$(min "$N" 300000)}
 FILE_N=${FILE_N:-2000000}
 E2E_MS=${E2E_MS:-1000}
+E2E_RATE=${E2E_RATE:-200000}
 MONGO_N=${MONGO_N:-$(min "$N" 500)}
 MONGO_KEYS=${MONGO_KEYS:-$(( (MONGO_N + 9) / 10 ))}
 LOOP_N=${LOOP_N:-$(min "$MONGO_N" 200)}
@@ -190,10 +194,11 @@ row() {
 }
 
 # ds_row W ID LABEL IN RECORDS STAGE...: time a ds pipeline, keep its
-# rate under ID for the peers' ratios, write the row
+# rate under ID for the peers' ratios, write the row; its output goes to
+# R_OUT (default /dev/null).  Returns 1 when the row did not run.
 ds_row() {
 	local w=$1 id=$2 label=$3 in=$4 records=$5
-	want "$1" || return 0
+	want "$1" || return 1
 	shift 5
 	say "$w $label"
 	if run_pipe "$in" "${R_OUT:-/dev/null}" "$records" "$@"; then
@@ -201,6 +206,7 @@ ds_row() {
 		row "$w" "$label" "$(fmt_rate "$R_RATE")" "$R_RSS" "" "$R_MBS"
 	else
 		row "$w" "$label" "$R_NA" "" ""
+		return 1
 	fi
 }
 
@@ -212,10 +218,11 @@ ratio() {
 	    'BEGIN { printf "%.1f× (%s)", d / p, id }'
 }
 
-# peer_row W VS LABEL IN RECORDS STAGE...: time a peer, ratio to ds row VS
+# peer_row W VS LABEL IN RECORDS STAGE...: time a peer, ratio to ds row
+# VS; R_OUT and the status as ds_row's
 peer_row() {
 	local w=$1 vs=$2 label=$3 in=$4 records=$5
-	want "$1" || return 0
+	want "$1" || return 1
 	shift 5
 	say "$w $label"
 	if run_pipe "$in" "${R_OUT:-/dev/null}" "$records" "$@"; then
@@ -223,6 +230,7 @@ peer_row() {
 		    "$(ratio "$vs" "$R_RATE")" "$R_MBS"
 	else
 		row "$w" "$label" "$R_NA" "" ""
+		return 1
 	fi
 }
 
@@ -463,8 +471,7 @@ w3f() {
 		    agree W3F "ds-reduce -j 2" "$ds" "$tmp/w3f.out" json
 		[ -n "${RATE[ds-file-j2]:-}" ] && vs=ds-file-j2
 	else
-		want W3F && row W3F "ds-reduce -j 2 FILE" \
-		    "n/a: this ds-reduce has no -j" "" ""
+		row W3F "ds-reduce -j 2 FILE" "n/a: this ds-reduce has no -j" "" ""
 	fi
 	for t in 1 2; do
 		R_SRC=$f R_OUT=$tmp/w3f.out peer_row W3F \
@@ -555,13 +562,14 @@ w7() {
 # output) and peak RSS
 w7e() {
 	local brokers=$1 topic=$2 dsl spl="Spark direct stream + reduceByKey"
-	local j r=ds-reduce
+	local j r=ds-reduce bound=""
 	want W7E || return 0
-	dsl="ds-kafka-cat -e | ds-batch -i ${E2E_MS}ms | ds-reduce"
+	[ "$E2E_RATE" -gt 0 ] && bound=" --max-rate-per-partition $E2E_RATE"
+	dsl="ds-kafka-cat -e | ds-batch -i ${E2E_MS}ms$bound | ds-reduce"
 	say "W7E $dsl"
 	if R_SRC=$log run_pipe /dev/null "$tmp/e2e.ds" "$N" \
 	    "ds-kafka-cat -b $brokers -t $topic -o beginning -e" \
-	    "ds-batch -i ${E2E_MS}ms" \
+	    "ds-batch -i ${E2E_MS}ms$bound" \
 	    "$r -k value.user -a sum_bytes=sum:value.bytes -a count" \
 	    "python3 bench/lat.py $tmp/e2e.lat"; then
 		RATE[ds-e2e]=$R_RATE
@@ -578,8 +586,8 @@ ms, max $(echo "$j" | jq .lat_ms_max) ms, $(echo "$j" | jq .batches) batches" \
 		row W7E "$spl" "$SPARK_NA" "" ""
 		return
 	fi
-	if ! spark kafka "$brokers" "$topic" "$N" "$E2E_MS" "$tmp/e2e.spark"
-	then
+	if ! spark kafka "$brokers" "$topic" "$N" "$E2E_MS" "$E2E_RATE" \
+	    "$tmp/e2e.spark"; then
 		row W7E "$spl" "$(spark_why)" "" ""
 		return
 	fi
@@ -593,9 +601,11 @@ ms, max $(echo "$j" | jq .lat_ms_max) ms, $(echo "$j" | jq .batches) batches" \
 	    "$(echo "$j" | jq -r .rss_mb)" "$(ratio ds-e2e "$R_RATE")" "$R_MBS"
 	[ -s "$tmp/e2e.ds" ] && note "W7E: Spark = ds, sums over all batches: \
 $(python3 bench/check.py --sum "$tmp/e2e.ds" "$tmp/e2e.spark" 2>&1)"
-	note "W7E: both read W7's topic from the start with no rate bound, \
-batches of $E2E_MS ms (E2E_MS); Spark's direct stream takes all that is \
-there in its first batch, ds-batch cuts what arrived each interval. \
+	note "W7E: both read W7's topic (one partition) from the start, \
+batches of $E2E_MS ms (E2E_MS) of at most $E2E_RATE records/s a \
+partition (E2E_RATE; 0: no bound, and Spark's first batch takes the whole \
+topic): a tool that keeps up runs at that rate, one that does not falls \
+behind and its latency grows. \
 Latency is batch end to end of its output (Spark's total delay); \
 Spark's seconds run from ssc.start(), ds's over the whole pipeline; \
 ds's RSS is its three stages'"
@@ -757,8 +767,10 @@ spark_check
 	    's/.*<spark.version>\(.*\)<.*/\1/p' bench/spark/pom.xml) (Java API, \
 bench/spark), local[2], queueStream of the same 2 s event-time batches \
 (10000 lines a batch for W6), timed inside the driver from ssc.start() to \
-the last batch's output, JVM start-up and a warm-up job excluded; RSS is \
-the JVM's peak. Fed the first $SPARK_N records (SPARK_N)."
+the last batch's output, after an untimed warm-up run of the same \
+workload on the first 5 batches (the JIT's); JVM start-up excluded; RSS is \
+the JVM's peak. Fed the first $SPARK_N records (SPARK_N). W7E has no \
+warm-up: its first batches are what a newly started job gives."
 	[ "$SLOW_N" -lt "$N" ] && echo "- W3's jq, gojq, jaq reduce and mlr ran on the" \
 	    "first $SLOW_N records (SLOW_N): their rates do not depend on" \
 	    "the length."

@@ -3,7 +3,7 @@
  * spark-streaming_2.13), local[2].  bench/run.sh builds it with Maven.
  *
  *	Stream [--check DIR] DATA WORKLOAD...
- *	Stream kafka BROKERS TOPIC RECORDS BATCH_MS [CHECK_TSV]
+ *	Stream kafka BROKERS TOPIC RECORDS BATCH_MS RATE [CHECK_TSV]
  *
  * WORKLOAD is w3 (reduceByKey), w4 (reduceByKeyAndWindow with an
  * inverse function), w5 (updateStateByKey) or w6 (NetworkWordCount's
@@ -25,7 +25,8 @@
  *
  * kafka: a direct stream (spark-streaming-kafka-0-10) from the start of
  * TOPIC, reduceByKey per batch of BATCH_MS, output collected; it stops
- * when RECORDS records went through.  Latency per batch is Spark's total
+ * when RECORDS records went through.  RATE is maxRatePerPartition
+ * (records/s, 0 for none).  Latency per batch is Spark's total
  * delay (batch time to end of output) of the batches that held records.
  *
  * Prints one JSON line per run on stdout:
@@ -285,7 +286,7 @@ public final class Stream {
 		String brokers = a[1], topic = a[2];
 		long n = Long.parseLong(a[3]);
 		long ms = Long.parseLong(a[4]);
-		String check = a.length > 5 ? a[5] : null;
+		String check = a.length > 6 ? a[6] : null;
 		JavaStreamingContext ssc = new JavaStreamingContext(sc,
 		    Durations.milliseconds(ms));
 		Map<String, Object> kp = new HashMap<>();
@@ -351,13 +352,17 @@ public final class Stream {
 		    .setAppName("ds-bench")
 		    .set("spark.ui.enabled", "false")
 		    .set("spark.streaming.concurrentJobs", "1");
+		if (args.length >= 6 && args[0].equals("kafka") &&
+		    !args[5].equals("0"))
+			conf.set("spark.streaming.kafka.maxRatePerPartition",
+			    args[5]);
 		JavaSparkContext sc = new JavaSparkContext(conf);
 		sc.setLogLevel("ERROR");
 		/* warm-up: class loading and the first job before the clock */
 		sc.parallelize(Arrays.asList(1, 2, 3, 4), 2).map(x -> x * 2).count();
 		Path ck = null;
 		try {
-			if (args.length >= 5 && args[0].equals("kafka")) {
+			if (args.length >= 6 && args[0].equals("kafka")) {
 				kafka(sc, args);
 				return;
 			}
@@ -370,7 +375,7 @@ public final class Stream {
 			if (args.length - i < 2)
 				throw new IllegalArgumentException("usage: Stream " +
 				    "[--check DIR] DATA WORKLOAD... | Stream kafka " +
-				    "BROKERS TOPIC RECORDS BATCH_MS [CHECK_TSV]");
+				    "BROKERS TOPIC RECORDS BATCH_MS RATE [CHECK_TSV]");
 			String data = args[i];
 			List<String> ws = Arrays.asList(args).subList(i + 1,
 			    args.length);
