@@ -187,6 +187,17 @@ public final class Stream {
 		}
 	}
 
+	/* run ssc until the sink says done: {seconds, peak RSS in MB} */
+	static double[] timed(JavaStreamingContext ssc) throws Exception {
+		long t0 = System.nanoTime();
+
+		ssc.start();
+		done.await();
+		double[] t = { (end - t0) / 1e9, hwmMb() };
+		ssc.stop(false, false);
+		return t;
+	}
+
 	static void reset(int n, boolean k) {
 		gen++;
 		want = n;
@@ -229,17 +240,12 @@ public final class Stream {
 		int g = gen;
 		workload(w, lines, ssc, ck).foreachRDD(rdd ->
 		    sinkBatch(g, rdd.collect()));
-		long t0 = System.nanoTime();
-		ssc.start();
-		done.await();
-		double secs = (end - t0) / 1e9;
-		double rss = hwmMb();
-		ssc.stop(false, false);
+		double[] t = timed(ssc);
 		if (!print)
 			return;
 		System.out.printf("{\"workload\":\"%s\",\"records\":%d," +
 		    "\"batches\":%d,\"seconds\":%.3f,\"rss_mb\":%.1f}%n",
-		    w, n, batches.size(), secs, rss);
+		    w, n, batches.size(), t[0], t[1]);
 		System.out.flush();
 		if (check != null)
 			writeCheck(Paths.get(check, w + ".tsv"), w.equals("w6"));
@@ -315,12 +321,7 @@ public final class Stream {
 			    if (keep && !res.isEmpty())
 				    results.add(res);
 		    });
-		long t0 = System.nanoTime();
-		ssc.start();
-		done.await();
-		double secs = (end - t0) / 1e9;
-		double rss = hwmMb();
-		ssc.stop(false, false);
+		double[] t = timed(ssc);
 		long tot = 0, max = 0;
 		for (long[] l : lat) {
 			tot += l[0];
@@ -329,7 +330,7 @@ public final class Stream {
 		System.out.printf("{\"workload\":\"kafka\",\"records\":%d," +
 		    "\"batches\":%d,\"seconds\":%.3f,\"rss_mb\":%.1f," +
 		    "\"lat_ms_mean\":%d,\"lat_ms_max\":%d}%n", records, lat.size(),
-		    secs, rss, lat.isEmpty() ? 0 : tot / lat.size(), max);
+		    t[0], t[1], lat.isEmpty() ? 0 : tot / lat.size(), max);
 		System.out.flush();
 		if (check != null)
 			writeCheck(Paths.get(check), true);
