@@ -6,10 +6,10 @@ usage: check.py [--sum] DS_OUTPUT PEER_TSV
 DS_OUTPUT is a ds pipeline's NDJSON: data records, each batch closed by
 a marker (the k-th marker closes batch k), or plain records (batch 0).
 PEER_TSV is "batch<TAB>key<TAB>values..." lines (bench/spark's --check
-output, or a peer's groups in batch 0).
-A ds record's first field is its key (a nested key path's one leaf) and
-its other numeric fields, in order, its values.  Batches past Spark's last are ignored (ds-window may
-emit the windows that drain after the input ends).  --sum adds each
+output, or a peer's groups in batch 0).  A ds record's first field is
+its key (a nested key path's one leaf) and its other numeric fields, in
+order, its values.  Batches past the peer's last are ignored (ds-window
+may emit the windows that drain after the input ends).  --sum adds each
 key's values over all batches on both sides first (the Kafka row, whose
 batches differ between ds and Spark).  Prints "equal (R rows, B
 batches)" or "DIFFER: ..." with the first differences.  --tsv prints

@@ -25,7 +25,7 @@
 #		length.  SPARK=0 skips Spark.
 #   E2E_MS	batch interval of W7E, Kafka to reduceByKey end to end, in
 #		ms (default 1000), the same for ds-batch -i and Spark
-#   E2E_RATE	W7E's bound, records/s per partition (default 200000; 0
+#   E2E_RATE	W7E's bound, records/s per partition (default 100000; 0
 #		for none): ds-batch --max-rate-per-partition and Spark's
 #		spark.streaming.kafka.maxRatePerPartition
 #   MONGO_N	records for W8 (default min(N, 500)) with MONGO_KEYS keys
@@ -62,7 +62,7 @@ min() { [ "$1" -lt "$2" ] && echo "$1" || echo "$2"; }
 SPARK_N=${SPARK_N:-$(min "$N" 300000)}
 FILE_N=${FILE_N:-2000000}
 E2E_MS=${E2E_MS:-1000}
-E2E_RATE=${E2E_RATE:-200000}
+E2E_RATE=${E2E_RATE:-100000}
 MONGO_N=${MONGO_N:-$(min "$N" 500)}
 MONGO_KEYS=${MONGO_KEYS:-$(( (MONGO_N + 9) / 10 ))}
 LOOP_N=${LOOP_N:-$(min "$MONGO_N" 200)}
@@ -304,7 +304,8 @@ peers_install
 # ---- Spark Streaming (JVM, bench/spark) ------------------------------------
 
 # what Spark's launcher passes to a JVM 17 for Spark 4 (java -cp has none)
-jvm_opts="-XX:+IgnoreUnrecognizedVMOptions -Djdk.reflect.useDirectMethodHandle=false
+jvm_opts="-XX:+IgnoreUnrecognizedVMOptions
+-Djdk.reflect.useDirectMethodHandle=false
 -Dio.netty.tryReflectionSetAccessible=true"
 for p in java.lang java.lang.invoke java.lang.reflect java.io java.net \
     java.nio java.util java.util.concurrent java.util.concurrent.atomic \
@@ -448,7 +449,8 @@ R_OUT=$tmp/w6.ds ds_row W6 ds-pipe6 "$w6map | $w6red" "$text" "$N" \
     "$w6map" "$w6red"
 for a in mawk gawk; do
 	R_OUT=$tmp/w6.awk peer_row W6 ds-pipe6 "$a word count" "$text" "$N" \
-	    "$a '{ for (i = 1; i <= NF; i++) c[\$i]++ } END { for (w in c) print w, c[w] }'" &&
+	    "$a '{ for (i = 1; i <= NF; i++) c[\$i]++ }
+		END { for (w in c) print w, c[w] }'" &&
 	    agree W6 "$a" "$tmp/w6.ds" "$tmp/w6.awk" " "
 done
 spark_row W6 ds-pipe6 "$spark_text" w6 NetworkWordCount
@@ -477,7 +479,8 @@ w3f() {
 		R_SRC=$f R_OUT=$tmp/w3f.out peer_row W3F \
 		    "$([ $t = 1 ] && echo ds-file || echo $vs)" \
 		    "duckdb threads=$t FILE" /dev/null "$FILE_N" \
-		    "duckdb -csv -noheader -c \"SET threads=$t; $sql('$f') GROUP BY user\"" &&
+		    "duckdb -csv -noheader -c \"SET threads=$t;
+		    $sql('$f') GROUP BY user\"" &&
 		    agree W3F "duckdb threads=$t" "$ds" "$tmp/w3f.out" ,
 	done
 	R_OUT=$dsp ds_row W3F ds-stdin "cat FILE | $red" "$f" "$FILE_N" \
@@ -485,7 +488,8 @@ w3f() {
 	for t in 1 2; do
 		R_OUT=$tmp/w3f.out peer_row W3F ds-stdin \
 		    "cat FILE | duckdb threads=$t" "$f" "$FILE_N" cat \
-		    "duckdb -csv -noheader -c \"SET threads=$t; $sql('/dev/stdin') GROUP BY user\"" &&
+		    "duckdb -csv -noheader -c \"SET threads=$t;
+		    $sql('/dev/stdin') GROUP BY user\"" &&
 		    agree W3F "duckdb threads=$t on a pipe" "$ds" "$tmp/w3f.out" ,
 	done
 	R_SRC=$f peer_row W3F ds-file "wc -l FILE (the ceiling)" /dev/null \
@@ -601,7 +605,8 @@ ms, max $(echo "$j" | jq .lat_ms_max) ms, $(echo "$j" | jq .batches) batches" \
 	    "$(echo "$j" | jq -r .rss_mb)" "$(ratio ds-e2e "$R_RATE")" "$R_MBS"
 	[ -s "$tmp/e2e.ds" ] && note "W7E: Spark = ds, sums over all batches: \
 $(python3 bench/check.py --sum "$tmp/e2e.ds" "$tmp/e2e.spark" 2>&1)"
-	note "W7E: both read W7's topic (one partition) from the start, \
+	note "W7E: both read W7's topic ($(kcat -L -b "$brokers" -t "$topic" \
+2>/dev/null | grep -c 'partition [0-9]') partitions) from the start, \
 batches of $E2E_MS ms (E2E_MS) of at most $E2E_RATE records/s a \
 partition (E2E_RATE; 0: no bound, and Spark's first batch takes the whole \
 topic): a tool that keeps up runs at that rate, one that does not falls \
@@ -771,8 +776,8 @@ the last batch's output, after an untimed warm-up run of the same \
 workload on the first 5 batches (the JIT's); JVM start-up excluded; RSS is \
 the JVM's peak. Fed the first $SPARK_N records (SPARK_N). W7E has no \
 warm-up: its first batches are what a newly started job gives."
-	[ "$SLOW_N" -lt "$N" ] && echo "- W3's jq, gojq, jaq reduce and mlr ran on the" \
-	    "first $SLOW_N records (SLOW_N): their rates do not depend on" \
+	[ "$SLOW_N" -lt "$N" ] && echo "- W3's jq, gojq, jaq reduce and mlr" \
+	    "ran on the first $SLOW_N records (SLOW_N): their rates do not depend on" \
 	    "the length."
 	echo "- W3's jq-like and mlr rows group the whole input, as ds-reduce alone" \
 	    "on plain input does; W6 rates are text lines/s (~7 words a" \
