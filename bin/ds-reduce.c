@@ -54,13 +54,13 @@ flush(struct reduce *r)
 	if (r->nkeys == 0 && r->groups.n == 0) {
 		/* reduce/count of an empty batch: count 0, aggregates null */
 		empty = ds_agg_new(&r->aggs);
-		ds_buf_reset(&r->out);
+		ds_buf_clear(&r->out);
 		ds_group_emit(&r->aggs, NULL, 0, "", 0, empty, &r->out);
 		ds_out_buf(&r->out);
 		ds_agg_free(&r->aggs, empty);
 	}
 	for (i = 0; i < r->groups.n; i++) {
-		ds_buf_reset(&r->out);
+		ds_buf_clear(&r->out);
 		ds_group_emit(&r->aggs, r->keys, r->nkeys, r->groups.g[i].key,
 		    r->groups.g[i].klen, r->groups.g[i].st, &r->out);
 		ds_out_buf(&r->out);
@@ -98,7 +98,7 @@ main(int argc, char *argv[])
 	struct reduce r;
 	struct ds_stage st = { data, marker, NULL, end, &r };
 	char ebuf[512], *spec;
-	int ch, i;
+	int ch;
 
 	memset(&r, 0, sizeof(r));
 	ds_signals();
@@ -147,9 +147,7 @@ main(int argc, char *argv[])
 
 	ds_groups_free(&r.groups, &r.aggs);
 	ds_aggs_free(&r.aggs);
-	for (i = 0; i < r.nkeys; i++)
-		ds_path_free(&r.keys[i]);
-	free(r.keys);
+	ds_paths_free(r.keys, r.nkeys);
 	ds_buf_free(&r.out);
 	ds_grouper_free(&r.gr);
 	return 0;

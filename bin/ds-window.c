@@ -224,7 +224,7 @@ emitgroups(struct win *w, struct ds_grp *g, size_t n)
 
 	if (w->nkeys == 0 && n == 0) {
 		empty = ds_agg_new(&w->aggs);
-		ds_buf_reset(&w->out);
+		ds_buf_clear(&w->out);
 		ds_group_emit(&w->aggs, NULL, 0, "", 0, empty, &w->out);
 		ds_out_buf(&w->out);
 		ds_agg_free(&w->aggs, empty);
@@ -233,7 +233,7 @@ emitgroups(struct win *w, struct ds_grp *g, size_t n)
 	if (n > 1)
 		qsort(g, n, sizeof(*g), grpcmp);
 	for (i = 0; i < n; i++) {
-		ds_buf_reset(&w->out);
+		ds_buf_clear(&w->out);
 		ds_group_emit(&w->aggs, w->keys, w->nkeys, g[i].key, g[i].klen,
 		    g[i].st, &w->out);
 		ds_out_buf(&w->out);
@@ -467,7 +467,7 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	if (w->ckdir != NULL && ds_applied_replay(&w->last, m)) {
 		/* replayed: applied (and emitted) before the restart */
 		ds_groups_clear(&w->cur, &w->aggs);
-		ds_buf_reset(&w->currecs);
+		ds_buf_clear(&w->currecs);
 		w->ncur = 0;
 		json_decref(m);
 		return;
@@ -569,7 +569,7 @@ main(int argc, char *argv[])
 	struct ds_stage st = { data, marker, NULL, end, &w };
 	char ebuf[512], *spec;
 	const char *errstr;
-	int ch, i, inv = -1;
+	int ch, inv = -1;
 	size_t k;
 
 	memset(&w, 0, sizeof(w));
@@ -675,18 +675,14 @@ main(int argc, char *argv[])
 		while ((e = ds_hash_next(&w.run, &k)) != NULL)
 			ds_agg_free(&w.aggs, e->val);
 	}
-	ds_hash_clear(&w.run);
+	ds_hash_free(&w.run);
 	ds_groups_free(&w.cur, &w.aggs);
-	ds_offsets_clear(&w.pend);
-	free(w.pend.r);
-	ds_offsets_clear(&w.cum);
-	free(w.cum.r);
+	ds_offsets_free(&w.pend);
+	ds_offsets_free(&w.cum);
 	json_decref(w.ckcum);
 	json_decref(w.held);
 	ds_aggs_free(&w.aggs);
-	for (i = 0; i < w.nkeys; i++)
-		ds_path_free(&w.keys[i]);
-	free(w.keys);
+	ds_paths_free(w.keys, w.nkeys);
 	ds_buf_free(&w.currecs);
 	ds_buf_free(&w.spec);
 	ds_buf_free(&w.out);

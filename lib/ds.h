@@ -10,6 +10,10 @@
  * Errors: functions that can fail return -1 (or NULL) and leave a message
  * in the char *err buffer when they take one; usage-level failures in
  * tools go through errx(2, ...), data failures through ds_bad().
+ *
+ * Lifetimes: a zeroed struct is empty and ready to use.  x_clear empties
+ * it and keeps its storage for reuse (a per-batch table does not grow
+ * again); x_free empties it and releases the storage, leaving it zeroed.
  */
 #ifndef DS_H
 #define DS_H

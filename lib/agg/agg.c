@@ -280,7 +280,7 @@ ds_agg_free(const struct ds_aggs *a, struct ds_aggst *st)
 			ds_buf_free(&s->c.b);
 			break;
 		case DS_AGG_DISTINCT:
-			ds_hash_clear(&s->h);
+			ds_hash_free(&s->h);
 			break;
 		case DS_AGG_TOP:
 			for (k = 0; k < s->t.cap; k++)
@@ -377,7 +377,7 @@ mmset(struct mm *m, int isint, int64_t i, double d, long double ld, int max)
 static void
 rawset(struct raw *r, const char *p, size_t len)
 {
-	ds_buf_reset(&r->b);
+	ds_buf_clear(&r->b);
 	ds_buf_add(&r->b, p, len);
 	r->has = 1;
 }
@@ -396,7 +396,7 @@ distinctadd(struct ds_hash *h, struct ds_span v)
 	static struct ds_buf tmp;
 	int isnew;
 
-	ds_buf_reset(&tmp);
+	ds_buf_clear(&tmp);
 	if (ds_json_canon(v, &tmp) == -1)
 		ds_buf_add(&tmp, v.p, v.len);
 	ds_hash_put(h, tmp.p, tmp.len, &isnew);
@@ -976,6 +976,7 @@ void
 ds_groups_free(struct ds_groups *gs, const struct ds_aggs *a)
 {
 	ds_groups_clear(gs, a);
+	ds_hash_free(&gs->h);
 	free(gs->g);
 	gs->g = NULL;
 	gs->cap = 0;
@@ -1038,7 +1039,7 @@ ds_grouper_add(struct ds_grouper *gr, struct ds_groups *gs,
 	const char *why;
 	int isnew;
 
-	ds_buf_reset(&gr->kbuf);
+	ds_buf_clear(&gr->kbuf);
 	if (ds_json_getv(l->p, l->len, gr->paths, gr->npaths, gr->vals,
 	    gr->found) == -1) {
 		if (gr->nkeys > 0) {

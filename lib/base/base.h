@@ -88,8 +88,8 @@ int	 ds_utf8_valid(const char *s, size_t n);
 void	 ds_buf_addb64(struct ds_buf *, const void *s, size_t n);
 /* Append the bytes of base64 text s[0..n); -1 when it is not base64. */
 int	 ds_b64dec(struct ds_buf *, const char *s, size_t n);
+#define	 ds_buf_clear(b)	((b)->len = 0)	/* keeps p */
 void	 ds_buf_free(struct ds_buf *);
-#define	 ds_buf_reset(b)	((b)->len = 0)
 
 /* ---------------------------------------------------------------------
  * hash.c: a byte-string keyed hash table (open addressing)
@@ -119,6 +119,9 @@ struct ds_hent *ds_hash_put(struct ds_hash *, const void *k, size_t n,
 void	 ds_hash_del(struct ds_hash *, struct ds_hent *);
 /* Iterate: start with i = 0; returns NULL at the end. */
 struct ds_hent *ds_hash_next(struct ds_hash *, size_t *i);
-void	 ds_hash_clear(struct ds_hash *);	/* frees keys, not vals */
+/* Empty the table, keeping its slots; frees keys, not vals. */
+void	 ds_hash_clear(struct ds_hash *);
+/* Empty it and release its slots (vals are the caller's). */
+void	 ds_hash_free(struct ds_hash *);
 
 #endif /* DS_BASE_H */

@@ -149,10 +149,20 @@ ds_hash_clear(struct ds_hash *h)
 {
 	size_t i;
 
+	if (h->n + h->dead == 0)
+		return;
 	for (i = 0; i < h->cap; i++)
-		if (h->e[i].key != NULL && h->e[i].key != TOMB)
+		if (h->e[i].key != TOMB)
 			free(h->e[i].key);
+	memset(h->e, 0, h->cap * sizeof(*h->e));
+	h->n = h->dead = 0;
+}
+
+void
+ds_hash_free(struct ds_hash *h)
+{
+	ds_hash_clear(h);
 	free(h->e);
 	h->e = NULL;
-	h->cap = h->n = h->dead = 0;
+	h->cap = 0;
 }

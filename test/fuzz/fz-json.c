@@ -214,7 +214,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((c = load(b.p, b.len)) == NULL || !json_equal(c, j))
 		fz_fail("compact form differs: %.*s", (int)b.len, b.p);
 	json_decref(c);
-	ds_buf_reset(&b);
+	ds_buf_clear(&b);
 	whole.p = p;
 	whole.len = size;
 	while (whole.len > 0 && strchr(" \t\r\n", *whole.p) != NULL) {
