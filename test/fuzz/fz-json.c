@@ -149,11 +149,8 @@ paths(const uint8_t *data, size_t size)
 	s[size] = '\0';
 	if (ds_path_parse(s, &path) == 0)
 		ds_path_free(&path);
-	if ((n = ds_paths_parse(s, &ps)) > 0) {
-		while (n-- > 0)
-			ds_path_free(&ps[n]);
-		free(ps);
-	}
+	if ((n = ds_paths_parse(s, &ps)) > 0)
+		ds_paths_free(ps, n);
 	free(s);
 }
 
