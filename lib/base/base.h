@@ -71,14 +71,17 @@ struct ds_buf {
 	size_t	 cap;
 };
 
-void	 ds_buf_grow(struct ds_buf *, size_t more);	/* exits on ENOMEM */
+/* reallocarray(3), exiting (err(1)) when memory runs out: never NULL. */
+void	*ds_reallocarray(void *, size_t n, size_t size);
+
+void	 ds_buf_grow(struct ds_buf *, size_t more);
 void	 ds_buf_add(struct ds_buf *, const void *, size_t);
 void	 ds_buf_addc(struct ds_buf *, char);
 void	 ds_buf_adds(struct ds_buf *, const char *);
 void	 ds_buf_addf(struct ds_buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 ds_buf_addi(struct ds_buf *, int64_t);		/* decimal */
-/* Append a double the way jq 1.7 prints it (shortest round trip, %.17g). */
+/* Append a double as jq 1.7 prints it (the shortest digits that read back). */
 void	 ds_buf_addd(struct ds_buf *, double);
 /* Append s[0..n) as a JSON string literal; invalid UTF-8 becomes U+FFFD. */
 void	 ds_buf_addq(struct ds_buf *, const char *s, size_t n);
