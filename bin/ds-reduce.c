@@ -38,10 +38,12 @@ static void
 data(void *ctx, const struct ds_line *l)
 {
 	struct reduce *r = ctx;
+	const char *why;
 
 	if (ds_check_line(l, 0) == -1)
 		return;
-	ds_grouper_add(&r->gr, &r->groups, l);
+	if (ds_grouper_add(&r->gr, &r->groups, l->p, l->len, &why) == -1)
+		ds_bad(l, "%s", why);
 }
 
 /* Write one record per group (or one for the whole batch) and reset. */
@@ -49,9 +51,10 @@ static void
 flush(struct reduce *r)
 {
 	struct ds_aggst *empty;
-	size_t i;
+	struct ds_grp *g;
+	size_t i = 0;
 
-	if (r->nkeys == 0 && r->groups.n == 0) {
+	if (r->nkeys == 0 && ds_groups_count(&r->groups) == 0) {
 		/* reduce/count of an empty batch: count 0, aggregates null */
 		empty = ds_agg_new(&r->aggs);
 		ds_buf_clear(&r->out);
@@ -59,10 +62,10 @@ flush(struct reduce *r)
 		ds_out_buf(&r->out);
 		ds_agg_free(&r->aggs, empty);
 	}
-	for (i = 0; i < r->groups.n; i++) {
+	while ((g = ds_groups_next(&r->groups, &i)) != NULL) {
 		ds_buf_clear(&r->out);
-		ds_group_emit(&r->aggs, r->keys, r->nkeys, r->groups.g[i].key,
-		    r->groups.g[i].klen, r->groups.g[i].st, &r->out);
+		ds_group_emit(&r->aggs, r->keys, r->nkeys, g->key, g->klen,
+		    g->st, &r->out);
 		ds_out_buf(&r->out);
 	}
 	ds_groups_clear(&r->groups, &r->aggs);
@@ -141,7 +144,9 @@ main(int argc, char *argv[])
 	if (r.aggs.n == 0 && ds_aggs_add(&r.aggs, "count", ebuf,
 	    sizeof(ebuf)) == -1)
 		errx(2, "%s", ebuf);
-	ds_grouper_init(&r.gr, &r.aggs, r.keys, r.nkeys);
+	if (ds_grouper_init(&r.gr, &r.aggs, r.keys, r.nkeys, ebuf,
+	    sizeof(ebuf)) == -1)
+		errx(2, "%s", ebuf);
 
 	ds_stage_run(&st, argv, argc);
 

@@ -90,6 +90,7 @@ static void
 data(void *ctx, const struct ds_line *l)
 {
 	struct win *w = ctx;
+	const char *why;
 
 	if (ds_check_line(l, 0) == -1)
 		return;
@@ -99,7 +100,8 @@ data(void *ctx, const struct ds_line *l)
 		w->ncur++;
 		return;
 	}
-	ds_grouper_add(&w->gr, &w->cur, l);
+	if (ds_grouper_add(&w->gr, &w->cur, l->p, l->len, &why) == -1)
+		ds_bad(l, "%s", why);
 }
 
 /* The key of group i of part p ("" when there are no key fields). */
@@ -240,6 +242,20 @@ emitgroups(struct win *w, struct ds_grp *g, size_t n)
 	}
 }
 
+/* Write the groups of gs, sorted (a copy: gs keeps its order). */
+static void
+emitset(struct win *w, struct ds_groups *gs)
+{
+	struct ds_grp *g, *v;
+	size_t i = 0, n = 0;
+
+	v = ds_reallocarray(NULL, ds_groups_count(gs) + 1, sizeof(*v));
+	while ((g = ds_groups_next(gs, &i)) != NULL)
+		v[n++] = *g;
+	emitgroups(w, v, n);
+	free(v);
+}
+
 /* The results of the window over the batches now held. */
 static void
 results(struct win *w)
@@ -278,7 +294,7 @@ results(struct win *w)
 			    PKEY(p, i), p->g[i].len, &isnew),
 			    p->g[i].st);
 	}
-	emitgroups(w, tmp.g, tmp.n);
+	emitset(w, &tmp);
 	ds_groups_free(&tmp, &w->aggs);
 }
 
@@ -458,6 +474,7 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 {
 	struct win *w = ctx;
 	struct part *p;
+	struct ds_grp *g;
 	int64_t seq = ds_marker_int(m, "seq"), t = ds_marker_int(m, "time");
 	size_t i;
 
@@ -480,13 +497,12 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 		w->ncur = 0;
 	} else {
 		/* the batch's partials move into the window */
-		for (i = 0; i < w->cur.n; i++) {
-			partadd(p, w->cur.g[i].key, w->cur.g[i].klen,
-			    w->cur.g[i].st);
-			w->cur.g[i].st = NULL;
+		i = 0;
+		while ((g = ds_groups_next(&w->cur, &i)) != NULL) {
+			partadd(p, g->key, g->klen, g->st);
+			g->st = NULL;
 		}
-		w->cur.n = 0;
-		ds_hash_clear(&w->cur.h);
+		ds_groups_clear(&w->cur, &w->aggs);
 	}
 	enter(w, p);
 	evict(w, t);
@@ -536,7 +552,7 @@ end(void *ctx, unsigned long nmarkers)
 	if (w->raw)
 		ds_out(w->currecs.p, w->currecs.len);
 	else
-		emitgroups(w, w->cur.g, w->cur.n);
+		emitset(w, &w->cur);
 }
 
 static void
@@ -659,7 +675,9 @@ main(int argc, char *argv[])
 		errx(2, "--inverse: only count, sum and avg have an inverse");
 	w.inverse = !w.raw && w.aggs.invertible && inv != 0;
 	ds_buf_addc(&w.spec, '\0');
-	ds_grouper_init(&w.gr, &w.aggs, w.keys, w.nkeys);
+	if (ds_grouper_init(&w.gr, &w.aggs, w.keys, w.nkeys, ebuf,
+	    sizeof(ebuf)) == -1)
+		errx(2, "%s", ebuf);
 	if (w.ckdir != NULL)
 		ckpt_load(&w);
 

@@ -21,7 +21,6 @@
  * allocates nothing except for collect, distinct, first/last (only when
  * the value grows) and top (a record entering the top N).
  */
-#include <err.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,8 +215,7 @@ ds_aggs_add(struct ds_aggs *a, const char *spec, char *ebuf, size_t errlen)
 			goto fail;
 		}
 	d.name = nm.p;
-	if ((a->d = reallocarray(a->d, a->n + 1, sizeof(*a->d))) == NULL)
-		err(1, NULL);
+	a->d = ds_reallocarray(a->d, a->n + 1, sizeof(*a->d));
 	a->d[a->n++] = d;
 	a->invertible = (a->n == 1 || a->invertible) && ops[opidx(d.op)].inv;
 	return 0;
@@ -255,9 +253,10 @@ ds_agg_new(const struct ds_aggs *a)
 {
 	struct ds_aggst *st;
 
-	st = calloc(1, sizeof(*st) + (size_t)a->n * sizeof(union slot));
-	if (st == NULL)
-		err(1, NULL);
+	size_t n = sizeof(*st) + (size_t)a->n * sizeof(union slot);
+
+	st = ds_reallocarray(NULL, 1, n);
+	memset(st, 0, n);
 	return st;
 }
 
@@ -419,8 +418,7 @@ topadd(struct top *t, int topn, long double score, const char *rec,
 		k = t->cap ? t->cap * 2 : 4;
 		if (k > topn)
 			k = topn;
-		if ((t->e = reallocarray(t->e, k, sizeof(*t->e))) == NULL)
-			err(1, NULL);
+		t->e = ds_reallocarray(t->e, k, sizeof(*t->e));
 		memset(t->e + t->cap, 0, (k - t->cap) * sizeof(*t->e));
 		t->cap = k;
 	}
@@ -434,8 +432,7 @@ topadd(struct top *t, int topn, long double score, const char *rec,
 	if (spare.cap < len + 1) {
 		free(spare.rec);
 		spare.cap = len + 1 > 256 ? len + 1 : 256;
-		if ((spare.rec = malloc(spare.cap)) == NULL)
-			err(1, NULL);
+		spare.rec = ds_reallocarray(NULL, spare.cap, 1);
 	}
 	memcpy(spare.rec, rec, len);
 	spare.rec[len] = '\0';
@@ -457,11 +454,9 @@ ds_agg_add(const struct ds_aggs *a, struct ds_aggst *st, const char *rec,
 		free(pp);
 		free(v);
 		free(found);
-		pp = calloc(a->n, sizeof(*pp));
-		v = calloc(a->n, sizeof(*v));
-		found = calloc(a->n, sizeof(*found));
-		if (pp == NULL || v == NULL || found == NULL)
-			err(1, NULL);
+		pp = ds_reallocarray(NULL, a->n, sizeof(*pp));
+		v = ds_reallocarray(NULL, a->n, sizeof(*v));
+		found = ds_reallocarray(NULL, a->n, sizeof(*found));
 		cap = a->n;
 	}
 	for (i = 0; i < a->n; i++)
@@ -482,8 +477,7 @@ ds_agg_add_v(const struct ds_aggs *a, struct ds_aggst *st, const char *rec,
 
 	if (a->n > nscratch) {
 		free(scratch);
-		if ((scratch = calloc(a->n, sizeof(*scratch))) == NULL)
-			err(1, NULL);
+		scratch = ds_reallocarray(NULL, a->n, sizeof(*scratch));
 		nscratch = a->n;
 	}
 	/* first find and check every value, so a bad record changes nothing */
@@ -937,9 +931,7 @@ ds_groups_get(struct ds_groups *gs, const struct ds_aggs *a, const char *k,
 		return gs->g[(uintptr_t)e->val - 1].st;
 	if (gs->n == gs->cap) {
 		gs->cap = gs->cap ? gs->cap * 2 : 64;
-		if ((gs->g = reallocarray(gs->g, gs->cap, sizeof(*gs->g))) ==
-		    NULL)
-			err(1, NULL);
+		gs->g = ds_reallocarray(gs->g, gs->cap, sizeof(*gs->g));
 	}
 	g = &gs->g[gs->n++];
 	g->key = e->key;
@@ -947,6 +939,18 @@ ds_groups_get(struct ds_groups *gs, const struct ds_aggs *a, const char *k,
 	g->st = ds_agg_new(a);
 	e->val = (void *)(uintptr_t)gs->n;
 	return g->st;
+}
+
+struct ds_grp *
+ds_groups_next(struct ds_groups *gs, size_t *i)
+{
+	return *i < gs->n ? &gs->g[(*i)++] : NULL;
+}
+
+size_t
+ds_groups_count(const struct ds_groups *gs)
+{
+	return gs->n;
 }
 
 void
@@ -1001,9 +1005,9 @@ ds_group_emit(const struct ds_aggs *a, const struct ds_path *keys, int nkeys,
 	ds_buf_addc(b, '}');
 }
 
-void
+int
 ds_grouper_init(struct ds_grouper *gr, const struct ds_aggs *a,
-    const struct ds_path *keys, int nkeys)
+    const struct ds_path *keys, int nkeys, char *ebuf, size_t errlen)
 {
 	size_t j;
 	int i;
@@ -1016,51 +1020,51 @@ ds_grouper_init(struct ds_grouper *gr, const struct ds_aggs *a,
 		for (j = 0; j < (size_t)a->n; j++)
 			if (strlen(a->d[j].name) == keys[i].klen[0] &&
 			    memcmp(a->d[j].name, keys[i].key[0],
-			    keys[i].klen[0]) == 0)
-				errx(2, "aggregate name '%s' is also a key "
-				    "field (use NAME=AGG)", a->d[j].name);
+			    keys[i].klen[0]) == 0) {
+				snprintf(ebuf, errlen, "aggregate name '%s' is "
+				    "also a key field (use NAME=AGG)",
+				    a->d[j].name);
+				return -1;
+			}
 	gr->npaths = nkeys + (int)a->n;
-	gr->paths = reallocarray(NULL, gr->npaths + 1, sizeof(*gr->paths));
-	gr->vals = reallocarray(NULL, gr->npaths + 1, sizeof(*gr->vals));
-	gr->found = reallocarray(NULL, gr->npaths + 1, sizeof(*gr->found));
-	if (gr->paths == NULL || gr->vals == NULL || gr->found == NULL)
-		err(1, NULL);
+	gr->paths = ds_reallocarray(NULL, gr->npaths + 1, sizeof(*gr->paths));
+	gr->vals = ds_reallocarray(NULL, gr->npaths + 1, sizeof(*gr->vals));
+	gr->found = ds_reallocarray(NULL, gr->npaths + 1, sizeof(*gr->found));
 	for (i = 0; i < nkeys; i++)
 		gr->paths[i] = &keys[i];
 	for (j = 0; j < (size_t)a->n; j++)
 		gr->paths[nkeys + j] = &a->d[j].field;
+	return 0;
 }
 
-void
-ds_grouper_add(struct ds_grouper *gr, struct ds_groups *gs,
-    const struct ds_line *l)
+int
+ds_grouper_add(struct ds_grouper *gr, struct ds_groups *gs, const char *rec,
+    size_t len, const char **why)
 {
 	struct ds_aggst *st;
-	const char *why;
 	int isnew;
 
 	ds_buf_clear(&gr->kbuf);
-	if (ds_json_getv(l->p, l->len, gr->paths, gr->npaths, gr->vals,
+	if (ds_json_getv(rec, len, gr->paths, gr->npaths, gr->vals,
 	    gr->found) == -1) {
 		if (gr->nkeys > 0) {
-			ds_bad(l, "record is not an object (cannot take a key)");
-			return;
+			*why = "record is not an object (cannot take a key)";
+			return -1;
 		}
 		memset(gr->found, 0, gr->npaths * sizeof(*gr->found));
 	}
 	if (ds_key_make_v(gr->vals, gr->found, gr->nkeys, &gr->kbuf,
-	    &why) == -1) {
-		ds_bad(l, "%s", why);
-		return;
-	}
+	    why) == -1)
+		return -1;
 	st = ds_groups_get(gs, gr->aggs, gr->kbuf.p ? gr->kbuf.p : "",
 	    gr->kbuf.len, &isnew);
-	if (ds_agg_add_v(gr->aggs, st, l->p, l->len, gr->vals + gr->nkeys,
-	    gr->found + gr->nkeys, &why) == -1) {
+	if (ds_agg_add_v(gr->aggs, st, rec, len, gr->vals + gr->nkeys,
+	    gr->found + gr->nkeys, why) == -1) {
 		if (isnew)
 			ds_groups_drop_last(gs, gr->aggs);
-		ds_bad(l, "%s", why);
+		return -1;
 	}
+	return 0;
 }
 
 void
