@@ -205,7 +205,7 @@ static int
 heldfull(void)
 {
 	return quota > 0 && nheld > 0 &&
-	    nheld >= quota * (int64_t)parts.n;
+	    nheld >= quota * (int64_t)ds_hash_count(&parts);
 }
 
 /*

@@ -921,7 +921,8 @@ onmarker(void *ctx, json_t *m, const struct ds_line *l)
 	json_object_set_new(m, "commit", commit(m, replayed));
 	if (stats)
 		fprintf(stderr, "ds-state: batch %lld: %zu keys, %zu touched, "
-		    "%s%s", (long long)seq, h.n, nrec,
+		    "%s%s", (long long)seq,
+		    ds_hash_count(&h), nrec,
 		    replayed ? "replayed, not applied" : "applied",
 		    ck ? "" : "\n");
 	if (stats && ck)

@@ -273,9 +273,8 @@ results(struct win *w)
 		return;
 	}
 	if (w->inverse) {
-		if (w->run.n > 0 && (g = reallocarray(NULL, w->run.n,
-		    sizeof(*g))) == NULL)
-			err(1, NULL);
+		g = ds_reallocarray(NULL, ds_hash_count(&w->run) + 1,
+		    sizeof(*g));
 		i = 0;
 		while ((e = ds_hash_next(&w->run, &i)) != NULL) {
 			g[n].key = e->key;

@@ -630,12 +630,36 @@ addnum(struct ds_buf *b, int dbl, int64_t i, double d)
 		ds_buf_addi(b, i);
 }
 
+/* Append [text] to b. */
+static void
+addwrap(struct ds_buf *b, const char *p, size_t len)
+{
+	ds_buf_addc(b, '[');
+	ds_buf_add(b, p, len);
+	ds_buf_addc(b, ']');
+}
+
+/* Append the records of a top-N list as a JSON array. */
+static void
+addtop(struct ds_buf *b, const struct top *t)
+{
+	int k;
+
+	ds_buf_addc(b, '[');
+	for (k = 0; k < t->n; k++) {
+		if (k > 0)
+			ds_buf_addc(b, ',');
+		ds_buf_add(b, t->e[k].rec, t->e[k].len);
+	}
+	ds_buf_addc(b, ']');
+}
+
 void
 ds_agg_emit(const struct ds_aggs *a, const struct ds_aggst *st,
     struct ds_buf *b)
 {
 	const union slot *s;
-	int i, k;
+	int i;
 
 	for (i = 0; i < a->n; i++) {
 		s = &st->s[i];
@@ -675,21 +699,13 @@ ds_agg_emit(const struct ds_aggs *a, const struct ds_aggst *st,
 				ds_buf_add(b, s->r.b.p, s->r.b.len);
 			break;
 		case DS_AGG_COLLECT:
-			ds_buf_addc(b, '[');
-			ds_buf_add(b, s->c.b.p, s->c.b.len);
-			ds_buf_addc(b, ']');
+			addwrap(b, s->c.b.p, s->c.b.len);
 			break;
 		case DS_AGG_DISTINCT:
-			ds_buf_addi(b, (int64_t)s->h.n);
+			ds_buf_addi(b, (int64_t)ds_hash_count(&s->h));
 			break;
 		case DS_AGG_TOP:
-			ds_buf_addc(b, '[');
-			for (k = 0; k < s->t.n; k++) {
-				if (k > 0)
-					ds_buf_addc(b, ',');
-				ds_buf_add(b, s->t.e[k].rec, s->t.e[k].len);
-			}
-			ds_buf_addc(b, ']');
+			addtop(b, &s->t);
 			break;
 		}
 	}
@@ -739,18 +755,13 @@ ds_agg_save(const struct ds_aggs *a, const struct ds_aggst *st,
 			break;
 		case DS_AGG_FIRST:
 		case DS_AGG_LAST:
-			if (!s->r.has) {
+			if (!s->r.has)
 				ds_buf_adds(b, "null");
-				break;
-			}
-			ds_buf_addc(b, '[');
-			ds_buf_add(b, s->r.b.p, s->r.b.len);
-			ds_buf_addc(b, ']');
+			else
+				addwrap(b, s->r.b.p, s->r.b.len);
 			break;
 		case DS_AGG_COLLECT:
-			ds_buf_addc(b, '[');
-			ds_buf_add(b, s->c.b.p, s->c.b.len);
-			ds_buf_addc(b, ']');
+			addwrap(b, s->c.b.p, s->c.b.len);
 			break;
 		case DS_AGG_DISTINCT:
 			ds_buf_addc(b, '[');
@@ -765,13 +776,7 @@ ds_agg_save(const struct ds_aggs *a, const struct ds_aggst *st,
 			ds_buf_addc(b, ']');
 			break;
 		case DS_AGG_TOP:
-			ds_buf_addc(b, '[');
-			for (k = 0; k < s->t.n; k++) {
-				if (k > 0)
-					ds_buf_addc(b, ',');
-				ds_buf_add(b, s->t.e[k].rec, s->t.e[k].len);
-			}
-			ds_buf_addc(b, ']');
+			addtop(b, &s->t);
 			break;
 		}
 	}

@@ -122,6 +122,8 @@ struct ds_hent *ds_hash_put(struct ds_hash *, const void *k, size_t n,
 void	 ds_hash_del(struct ds_hash *, struct ds_hent *);
 /* Iterate: start with i = 0; returns NULL at the end. */
 struct ds_hent *ds_hash_next(struct ds_hash *, size_t *i);
+/* How many keys. */
+size_t	 ds_hash_count(const struct ds_hash *);
 /* Empty the table, keeping its slots; frees keys, not vals. */
 void	 ds_hash_clear(struct ds_hash *);
 /* Empty it and release its slots (vals are the caller's). */

@@ -142,6 +142,12 @@ ds_hash_next(struct ds_hash *h, size_t *i)
 	return NULL;
 }
 
+size_t
+ds_hash_count(const struct ds_hash *h)
+{
+	return h->n;
+}
+
 void
 ds_hash_clear(struct ds_hash *h)
 {
