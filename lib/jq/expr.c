@@ -381,7 +381,7 @@ parse_string(struct parser *p)
 			n->single = 1;
 			n->segment = 1;
 			parts[nparts++] = n;
-			ds_buf_reset(&b);
+			ds_buf_clear(&b);
 			next(p);
 			if ((e = parse_pipe(p)) == NULL)
 				goto fail;
@@ -4182,7 +4182,7 @@ stackbudget(void)
 static int
 k_emit(struct ds_expr *x, struct val *v, void *arg)
 {
-	ds_buf_reset(&x->out);
+	ds_buf_clear(&x->out);
 	if (ev_print(&x->out, v) == -1) {
 		ex_err(x, "value nested too deeply to print");
 		return ST_ERR;
