@@ -144,6 +144,8 @@ freebatch(struct batch *b)
 static void
 put(json_t *m, int log)
 {
+	char msg[512];
+
 	if (evmode && !wantcreated)
 		json_object_del(m, "created");	/* reproducible output */
 	if (streamid[0] != '\0')
@@ -155,8 +157,9 @@ put(json_t *m, int log)
 		    (long long)redelivered);
 		redelivered = 0;
 	}
-	if (log && logdir != NULL)
-		ds_blog_append(&blog, m);
+	if (log && logdir != NULL &&
+	    ds_blog_append(&blog, m, msg, sizeof(msg)) == -1)
+		errx(1, "%s", msg);
 	ds_marker_emit(m);
 	json_decref(m);
 }
@@ -545,7 +548,10 @@ replay_route(const struct ds_line *l, const char *p, size_t len,
 static void
 replay_init(void)
 {
-	ds_blog_open(&blog, logdir);
+	char msg[512];
+
+	if (ds_blog_open(&blog, logdir, msg, sizeof(msg)) == -1)
+		errx(1, "%s", msg);
 	if (blog.stream != NULL)	/* the same stream, continued */
 		strlcpy(streamid, blog.stream, sizeof(streamid));
 	if ((rp = ds_replay_new(&blog, &seen, replayed, NULL)) == NULL)

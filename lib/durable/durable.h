@@ -28,6 +28,11 @@ int	 ds_ckpt_write(const char *dir, const char *name, const void *data,
  */
 int	 ds_ckpt_read(const char *dir, const char *name, char **data,
 	    size_t *len);
+/*
+ * The 64-bit FNV-1a hash of p[0..n), defined byte by byte (the same on
+ * every host): the checksum of checkpoints and frames.
+ */
+uint64_t ds_fnv1a64(const void *p, size_t n);
 
 /* ---------------------------------------------------------------------
  * batchlog.c: the batch log of ds-batch --log
@@ -51,15 +56,17 @@ struct ds_blog {
 /*
  * Open (creating DIR) the batch log DIR/batches.ndjson and read its
  * entries into l->e; a torn last line (a crash during an append) is
- * cut off.  Exits with err(1) when the log cannot be opened, read or
- * is corrupt before its last line.
+ * cut off.  Returns 0, or -1 with a message in msg when the log cannot
+ * be opened or read or is corrupt before its last line (close it then).
  */
-void	 ds_blog_open(struct ds_blog *, const char *dir);
+int	 ds_blog_open(struct ds_blog *, const char *dir, char *msg,
+	    size_t msglen);
 /*
  * Append the marker's seq, time, interval, count and offsets as one
- * line and fsync it before returning; exits with err(1) on failure.
+ * line and fsync it before returning.  0, or -1 with a message in msg.
  */
-void	 ds_blog_append(struct ds_blog *, json_t *marker);
+int	 ds_blog_append(struct ds_blog *, json_t *marker, char *msg,
+	    size_t msglen);
 void	 ds_blog_close(struct ds_blog *);
 
 /* ---------------------------------------------------------------------
@@ -126,7 +133,7 @@ int	 ds_replay_errors(const struct ds_replay *);
 void	 ds_replay_free(struct ds_replay *);
 
 /* ---------------------------------------------------------------------
- * ckptlog.c: incremental checkpoints (section owned by the ds-state work)
+ * ckptlog.c: incremental checkpoints
  * ------------------------------------------------------------------- */
 
 /*
@@ -148,5 +155,81 @@ int	 ds_ckptlog_reset(const char *dir, const char *name);
 int	 ds_ckptlog_read(const char *dir, const char *name,
 	    int (*fn)(void *arg, char *data, size_t len), void *arg,
 	    off_t *size);
+
+/* ---------------------------------------------------------------------
+ * stagestate.c: the durable state of a stateful stage
+ * ------------------------------------------------------------------- */
+
+/*
+ * What ds-state and ds-window keep across restarts, beside their own
+ * records: the checkpoint files (a snapshot DIR/NAME, and with deltas a
+ * log DIR/NAME.log of what changed after it), the last batch applied,
+ * and the offsets of the applied batches.  Fields are read-only to the
+ * stage.
+ */
+struct ds_stst {
+	const char	*dir;		/* NULL: no checkpoint */
+	char		*name, *logname, *path;	/* NAME, NAME.log, DIR/NAME */
+	int		 deltas;	/* keep a delta log */
+	struct ds_applied applied;	/* the last batch applied */
+	struct ds_offsets cum;		/* offsets of every applied batch */
+	json_t		*ckcum;		/* cum as of the last checkpoint */
+	uint64_t	 gen;		/* checkpoints written, ever */
+	int		 needfull;	/* the next one must be a snapshot */
+	off_t		 basebytes, logbytes;
+	size_t		 lastbytes;	/* the last checkpoint's size */
+};
+
+/* How a stage reads its checkpoint back (ds_stst_load). */
+struct ds_stst_load {
+	/*
+	 * Check the snapshot's header (the stage's own fields: its options)
+	 * and take what the stage needs from it: 0, or -1 with a message.
+	 */
+	int	(*header)(void *arg, json_t *hd, char *msg, size_t msglen);
+	/*
+	 * Apply the record lines p[0..end) (writable) of the snapshot, then
+	 * of each delta in order: 0, or -1 with a message.
+	 */
+	int	(*records)(void *arg, char *p, char *end, char *msg,
+		    size_t msglen);
+	void	*arg;
+};
+
+/* Set up for DIR/NAME (dir NULL: nothing is durable); deltas: keep a log. */
+void	 ds_stst_init(struct ds_stst *, const char *dir, const char *name,
+	    int deltas);
+/*
+ * Load the checkpoint.  Returns 1 when one was loaded, 0 when there is
+ * none, -1 with a message in msg when it cannot be used (every copy
+ * corrupt, written with other options, malformed).
+ */
+int	 ds_stst_load(struct ds_stst *, const struct ds_stst_load *,
+	    char *msg, size_t msglen);
+/* Was the batch of marker m applied before (a replay)?  0 without DIR. */
+int	 ds_stst_applied(const struct ds_stst *, json_t *m);
+/* The batch of marker m is applied: note it and its offsets. */
+void	 ds_stst_apply(struct ds_stst *, json_t *m);
+/*
+ * Is the next checkpoint a snapshot (the body holds the whole state)
+ * rather than a delta (what changed since the last one)?  A snapshot
+ * comes first, and whenever the log has outgrown the last snapshot.
+ */
+int	 ds_stst_wantfull(const struct ds_stst *);
+/*
+ * Write a checkpoint as ds_stst_wantfull said: the header hd (the
+ * stage's own fields; stolen) with this module's, then the body.
+ * 0, or -1 with a message.
+ */
+int	 ds_stst_save(struct ds_stst *, json_t *hd, const struct ds_buf *body,
+	    char *msg, size_t msglen);
+/*
+ * The "commit" to release with marker m: the offsets of the last
+ * checkpoint, lowered to what an upstream stage said in m's own
+ * "commit", and for a replayed batch to m's offsets (the output has got
+ * only that far).  A new array.
+ */
+json_t	*ds_stst_commit(const struct ds_stst *, json_t *m, int replayed);
+void	 ds_stst_free(struct ds_stst *);
 
 #endif /* DS_DURABLE_H */
