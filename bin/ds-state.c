@@ -998,6 +998,10 @@ main(int argc, char *argv[])
 				warnx("-k %s: bad field list", optarg);
 				usage(2);
 			}
+			if (ds_key_check(keys, nkeys, msg, sizeof(msg)) == -1) {
+				warnx("-k: %s", msg);
+				usage(2);
+			}
 			break;
 		case 'V':
 			ds_version();
