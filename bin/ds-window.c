@@ -552,6 +552,34 @@ addspec(struct win *w, const char *opt, const char *arg)
 	ds_buf_addc(&w->spec, ' ');
 }
 
+static void
+winfree(struct win *w)
+{
+	struct ds_hent *e;
+	size_t k;
+	int i;
+
+	for (k = 0; k < w->qn; k++)
+		partfree(w, &w->q[k]);
+	free(w->q);
+	k = 0;
+	while ((e = ds_hash_next(&w->run, &k)) != NULL)
+		ds_agg_free(&w->aggs, e->val);
+	ds_hash_clear(&w->run);
+	ds_groups_free(&w->cur, &w->aggs);
+	ds_offsets_free(&w->pend);
+	ds_stst_free(&w->ss);
+	json_decref(w->held);
+	ds_aggs_free(&w->aggs);
+	for (i = 0; i < w->nkeys; i++)
+		ds_path_free(&w->keys[i]);
+	free(w->keys);
+	ds_buf_free(&w->currecs);
+	ds_buf_free(&w->spec);
+	ds_buf_free(&w->out);
+	ds_grouper_free(&w->gr);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -574,8 +602,7 @@ main(int argc, char *argv[])
 	struct ds_stage st = { data, marker, NULL, end, &w };
 	char ebuf[512], *spec;
 	const char *errstr;
-	int ch, i, inv = -1;
-	size_t k;
+	int ch, inv = -1;
 
 	memset(&w, 0, sizeof(w));
 	ds_signals();
@@ -670,29 +697,6 @@ main(int argc, char *argv[])
 
 	ds_stage_run(&st, argv, argc);
 
-	for (k = 0; k < w.qn; k++)
-		partfree(&w, &w.q[k]);
-	free(w.q);
-	k = 0;
-	{
-		struct ds_hent *e;
-
-		while ((e = ds_hash_next(&w.run, &k)) != NULL)
-			ds_agg_free(&w.aggs, e->val);
-	}
-	ds_hash_clear(&w.run);
-	ds_groups_free(&w.cur, &w.aggs);
-	ds_offsets_clear(&w.pend);
-	free(w.pend.r);
-	ds_stst_free(&w.ss);
-	json_decref(w.held);
-	ds_aggs_free(&w.aggs);
-	for (i = 0; i < w.nkeys; i++)
-		ds_path_free(&w.keys[i]);
-	free(w.keys);
-	ds_buf_free(&w.currecs);
-	ds_buf_free(&w.spec);
-	ds_buf_free(&w.out);
-	ds_grouper_free(&w.gr);
+	winfree(&w);
 	return 0;
 }
