@@ -353,30 +353,23 @@ with open("words.ndjson", "w") as f:
 # multiples of 4000 and cover (T-6000, T]; keys sorted
 first = (recs[0]["ts"] // 2000 + 1) * 2000
 last = (recs[-1]["ts"] // 2000 + 1) * 2000
+def window(f, T, mtime):
+    counts = {}
+    for d in recs:
+        b = (d["ts"] // 2000 + 1) * 2000
+        if T - 6000 < b <= T:
+            counts[d["word"]] = counts.get(d["word"], 0) + 1
+    for w in sorted(counts):
+        f.write(json.dumps({"word": w, "count": counts[w]}, separators=(",", ":")) + "\n")
+    f.write("M %d %d %d\n" % (mtime, T - 6000, T))
 with open("want", "w") as f:
     for T in range(first, last + 1, 2000):
-        if T % 4000:
-            continue
-        counts = {}
-        for d in recs:
-            b = (d["ts"] // 2000 + 1) * 2000
-            if T - 6000 < b <= T:
-                counts[d["word"]] = counts.get(d["word"], 0) + 1
-        for w in sorted(counts):
-            f.write(json.dumps({"word": w, "count": counts[w]}, separators=(",", ":")) + "\n")
-        f.write("M %d %d %d\n" % (T, T - 6000, T))
+        if T % 4000 == 0:
+            window(f, T, T)
     # end of input off the 4 s grid flushes the window ending at the
     # next multiple of 4000; its marker is the last batch's
     if last % 4000:
-        T = last + 2000
-        counts = {}
-        for d in recs:
-            b = (d["ts"] // 2000 + 1) * 2000
-            if T - 6000 < b <= T:
-                counts[d["word"]] = counts.get(d["word"], 0) + 1
-        for w in sorted(counts):
-            f.write(json.dumps({"word": w, "count": counts[w]}, separators=(",", ":")) + "\n")
-        f.write("M %d %d %d\n" % (last, T - 6000, T))
+        window(f, last + 2000, last)
 PYEOF
 	ds-batch -T ts -i 2s words.ndjson | ds-window -w 6s -s 4s -k word >out
 	python3 -c '

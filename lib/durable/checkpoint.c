@@ -31,20 +31,10 @@ ds_fnv1a64(const void *p, size_t n)
 }
 
 int
-ds_ckpt_write(const char *dir, const char *name, const void *data,
-    size_t len)
+ds_write_trailed(int fd, const void *data, size_t len, const char *trailer)
 {
-	char path[4096], tmp[4096], prev[4096], trailer[96];
-	int fd, saved;
+	int saved;
 
-	if (ds_mkdirs(dir) == -1)
-		return -1;
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
-	snprintf(prev, sizeof(prev), "%s/%s.prev", dir, name);
-	snprintf(trailer, sizeof(trailer), TRAILER, len, ds_fnv1a64(data, len));
-	if ((fd = ds_create(tmp)) == -1)
-		return -1;
 	if (ds_writeall(fd, data, len) == -1 ||
 	    ds_writeall(fd, trailer, strlen(trailer)) == -1 || fsync(fd) == -1) {
 		saved = errno;
@@ -52,7 +42,24 @@ ds_ckpt_write(const char *dir, const char *name, const void *data,
 		errno = saved;
 		return -1;
 	}
-	if (close(fd) == -1)
+	return close(fd);
+}
+
+int
+ds_ckpt_write(const char *dir, const char *name, const void *data,
+    size_t len)
+{
+	char path[4096], tmp[4096], prev[4096], trailer[96];
+	int fd;
+
+	if (ds_mkdirs(dir) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
+	snprintf(prev, sizeof(prev), "%s/%s.prev", dir, name);
+	snprintf(trailer, sizeof(trailer), TRAILER, len, ds_fnv1a64(data, len));
+	if ((fd = ds_create(tmp)) == -1 ||
+	    ds_write_trailed(fd, data, len, trailer) == -1)
 		return -1;
 	if (rename(path, prev) == -1 && errno != ENOENT)
 		return -1;

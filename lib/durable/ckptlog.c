@@ -60,7 +60,7 @@ ds_ckptlog_append(const char *dir, const char *name, const void *data,
 {
 	char path[4096], trailer[96];
 	struct stat sb;
-	int fd, saved, created;
+	int fd, created;
 
 	logpath(path, sizeof(path), dir, name);
 	created = stat(path, &sb) == -1;
@@ -69,14 +69,7 @@ ds_ckptlog_append(const char *dir, const char *name, const void *data,
 		return -1;
 	snprintf(trailer, sizeof(trailer), FRAME, len, "fnv1a64",
 	    ds_fnv1a64(data, len));
-	if (ds_writeall(fd, data, len) == -1 ||
-	    ds_writeall(fd, trailer, strlen(trailer)) == -1 || fsync(fd) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	if (close(fd) == -1)
+	if (ds_write_trailed(fd, data, len, trailer) == -1)
 		return -1;
 	if (created)
 		ds_syncdir(dir);

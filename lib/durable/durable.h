@@ -29,6 +29,12 @@ int	 ds_ckpt_write(const char *dir, const char *name, const void *data,
 int	 ds_ckpt_read(const char *dir, const char *name, char **data,
 	    size_t *len);
 /*
+ * Write data, then the line trailer, to fd, fsync and close it (also on
+ * failure).  0, or -1 with errno set.
+ */
+int	 ds_write_trailed(int fd, const void *data, size_t len,
+	    const char *trailer);
+/*
  * The 64-bit FNV-1a hash of p[0..n), defined byte by byte (the same on
  * every host): the checksum of checkpoints and frames.
  */
