@@ -28,29 +28,19 @@ enum {
 	OPT_STATS
 };
 
-#define UNSET	INT64_MIN	/* last-update time of keys from --init */
 #define CKNAME	"state"		/* DIR/state, the deltas in DIR/state.log */
 
 /* One key of the state (and of the current batch). */
 struct sk {
-	const char	*key;		/* borrowed from the hash entry */
-	size_t		 klen;
+	struct ds_key	 k;		/* first: the key table's part */
 	struct ds_aggst	*st;		/* -a: the running aggregates */
 	char		*js;		/* -e: the state as JSON text */
 	struct ds_buf	 vals;		/* -e: "[v,v,..." of this batch */
-	int64_t		 last;		/* batch time of the last data */
 	uint64_t	 upd;		/* the apply() that last updated it */
-	size_t		 idx;		/* position in ord */
-	size_t		 didx;		/* position in dirty */
-	struct sk	*prev, *next;	/* the TTL list, oldest first */
-	unsigned	 instate:1, touched:1, dirty:1;
+	unsigned	 touched:1;
 };
 
-/* A growing array of keys. */
-struct skv {
-	struct sk	**v;
-	size_t		 n, cap;
-};
+#define KEY(t, i)	((struct sk *)(t).ord[i])
 
 struct state {
 	/* options */
@@ -66,34 +56,27 @@ struct state {
 	int64_t		 ttl;
 	long		 every;		/* --checkpoint-every */
 
-	/* the state: keys in first-seen order (NULL: a hole) */
-	struct ds_hash	 h;
-	struct skv	 ord;
-	size_t		 holes;
-	struct sk	*head, *tail;	/* instate keys by last update */
-	int		 needtime;	/* keys with last == UNSET exist */
+	/* the state */
+	struct ds_keytab kt;
+	int		 needtime;	/* keys without a time exist */
 	uint64_t	 napply;	/* apply() calls, for sk.upd */
 
-	/* the batch: -a partials by key, -e values in keys touched */
+	/* the batch: -a partials by key, -e values in the keys touched */
 	struct ds_grouper gr;
 	struct ds_groups cur;
-	struct skv	 touch;
+	struct sk	**touch;
+	size_t		 ntouch, touchcap;
 	const char	*lastsrc;	/* where the last marker was */
 	unsigned long	 lastlineno;
 
 	/* the checkpoint */
 	struct ds_stst	 ss;
 	long		 sinceck;	/* batches applied since it */
-	int		 loading;	/* reading it: nothing is dirty */
-	struct skv	 dirty;		/* keys changed since it */
-	struct ds_buf	 dels;		/* keys removed since it */
 	int		 replaywarned;
 
 	struct ds_buf	 kb, ob, res;
 	int		 gotres;
 };
-
-static void	markdirty(struct state *, struct sk *);
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -113,117 +96,28 @@ usage(int status)
 	exit(status);
 }
 
-/* Append s to v; returns its index. */
-static size_t
-skv_add(struct skv *v, struct sk *s)
-{
-	if (v->n == v->cap) {
-		v->cap = v->cap ? v->cap * 2 : 1024;
-		if ((v->v = reallocarray(v->v, v->cap, sizeof(*v->v))) == NULL)
-			err(1, NULL);
-	}
-	v->v[v->n] = s;
-	return v->n++;
-}
-
 /* --- the key table ------------------------------------------------- */
 
-/*
- * The TTL list is kept only with --ttl: its pointer chasing costs 10%
- * of a run over 1M keys.
- */
-static void
-ttl_unlink(struct state *S, struct sk *s)
-{
-	if (S->ttl == 0)
-		return;
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else if (S->head == s)
-		S->head = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
-	else if (S->tail == s)
-		S->tail = s->prev;
-	s->prev = s->next = NULL;
-}
-
-static void
-ttl_append(struct state *S, struct sk *s)
-{
-	if (S->ttl == 0)
-		return;
-	s->prev = S->tail;
-	s->next = NULL;
-	if (S->tail != NULL)
-		S->tail->next = s;
-	else
-		S->head = s;
-	S->tail = s;
-}
-
-/* Find or create the key k[0..n). */
 static struct sk *
 getkey(struct state *S, const char *k, size_t n)
 {
-	struct ds_hent *e;
-	struct sk *s;
-	int isnew;
+	return ds_keytab_get(&S->kt, k, n);
+}
 
-	e = ds_hash_put(&S->h, k, n, &isnew);
-	if (!isnew)
-		return e->val;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		err(1, NULL);
-	s->key = e->key;
-	s->klen = e->klen;
-	s->last = UNSET;
-	e->val = s;
-	s->idx = skv_add(&S->ord, s);
-	return s;
+/* Free what s holds (not s: the key table does). */
+static void
+freeval(struct state *S, struct sk *s)
+{
+	ds_agg_free(&S->aggs, s->st);
+	free(s->js);
+	ds_buf_free(&s->vals);
 }
 
 static void
 delkey(struct state *S, struct sk *s)
 {
-	struct ds_hent *e;
-
-	if (s->instate)
-		ttl_unlink(S, s);
-	if (s->dirty)
-		S->dirty.v[s->didx] = NULL;
-	if (s->instate && S->ss.dir != NULL && !S->loading &&
-	    !ds_stst_wantfull(&S->ss)) {
-		/* the delta of the next checkpoint removes it */
-		ds_buf_adds(&S->dels, "{\"k\":{");
-		ds_key_emit(s->key, s->klen, S->keys, S->nkeys, &S->dels);
-		ds_buf_adds(&S->dels, "},\"d\":1}\n");
-	}
-	S->ord.v[s->idx] = NULL;
-	S->holes++;
-	ds_agg_free(&S->aggs, s->st);
-	free(s->js);
-	ds_buf_free(&s->vals);
-	if ((e = ds_hash_get(&S->h, s->key, s->klen)) != NULL)
-		ds_hash_del(&S->h, e);
-	free(s);
-}
-
-/* Close the holes deletions left in ord (never while iterating it). */
-static void
-compact(struct state *S)
-{
-	size_t i, j;
-
-	if (S->holes < 64 || S->holes * 2 < S->ord.n)
-		return;
-	for (i = j = 0; i < S->ord.n; i++)
-		if (S->ord.v[i] != NULL) {
-			S->ord.v[i]->idx = j;
-			S->ord.v[j++] = S->ord.v[i];
-		}
-	S->ord.n = j;
-	S->holes = 0;
+	freeval(S, s);
+	ds_keytab_del(&S->kt, &s->k);
 }
 
 static void
@@ -232,19 +126,13 @@ dotouch(struct state *S, struct sk *s)
 	if (s->touched)
 		return;
 	s->touched = 1;
-	skv_add(&S->touch, s);
-}
-
-/* Set s's state as present, updated at time t. */
-static void
-setlive(struct state *S, struct sk *s, int64_t t)
-{
-	if (s->instate)
-		ttl_unlink(S, s);
-	s->instate = 1;
-	s->last = t;
-	ttl_append(S, s);
-	markdirty(S, s);
+	if (S->ntouch == S->touchcap) {
+		S->touchcap = S->touchcap ? S->touchcap * 2 : 1024;
+		if ((S->touch = reallocarray(S->touch, S->touchcap,
+		    sizeof(*S->touch))) == NULL)
+			err(1, NULL);
+	}
+	S->touch[S->ntouch++] = s;
 }
 
 /* --- output -------------------------------------------------------- */
@@ -258,7 +146,7 @@ emit(struct state *S, struct sk *s, int gone, int timedout)
 
 	ds_buf_reset(b);
 	ds_buf_addc(b, '{');
-	ds_key_emit(s->key, s->klen, S->keys, S->nkeys, b);
+	ds_key_emit(s->k.key, s->k.klen, S->keys, S->nkeys, b);
 	mark = b->len;
 	if (S->ex == NULL)
 		ds_agg_emit(&S->aggs, s->st, b);
@@ -281,9 +169,9 @@ emitall(struct state *S)
 {
 	size_t i;
 
-	for (i = 0; i < S->ord.n; i++)
-		if (S->ord.v[i] != NULL && S->ord.v[i]->instate)
-			emit(S, S->ord.v[i], 0, 0);
+	for (i = 0; i < S->kt.n; i++)
+		if (KEY(S->kt, i) != NULL && KEY(S->kt, i)->k.live)
+			emit(S, KEY(S->kt, i), 0, 0);
 }
 
 /* --- data ---------------------------------------------------------- */
@@ -390,8 +278,8 @@ update(struct state *S, struct sk *s)
 	free(s->js);
 	if ((s->js = strndup(S->res.p, S->res.len)) == NULL)
 		err(1, NULL);
-	if (s->instate)
-		markdirty(S, s);
+	if (s->k.live)
+		ds_keytab_changed(&S->kt, &s->k);
 	return 0;
 }
 
@@ -417,42 +305,43 @@ bindbatch(struct state *S, json_t *m)
 static void
 apply(struct state *S, int64_t t)
 {
+	struct ds_key *k;
 	struct sk *s;
 	size_t i;
 
 	S->napply++;
-	if (S->needtime && t != UNSET) {
-		for (s = S->head; s != NULL; s = s->next)
-			if (s->last == UNSET)
-				s->last = t;
+	if (S->needtime && t != DS_KEY_NOTIME) {
+		for (k = S->kt.oldest; k != NULL; k = k->next)
+			if (k->last == DS_KEY_NOTIME)
+				k->last = t;
 		S->needtime = 0;
 	}
 	takegroups(S);
-	for (i = 0; i < S->touch.n; i++) {
-		s = S->touch.v[i];
+	for (i = 0; i < S->ntouch; i++) {
+		s = S->touch[i];
 		s->touched = 0;
 		s->upd = S->napply;
 		if (S->ex != NULL && update(S, s))
 			continue;
 		if (S->ex != NULL && s->js == NULL) {
 			/* a new key whose program gave no output */
-			if (!s->instate)
+			if (!s->k.live)
 				delkey(S, s);
 			continue;
 		}
-		setlive(S, s, t);
+		ds_keytab_live(&S->kt, &s->k, t);
 		if (!S->outall)
 			emit(S, s, 0, 0);
 	}
-	S->touch.n = 0;
+	S->ntouch = 0;
 	if (S->runall)
-		for (i = 0; i < S->ord.n; i++)
-			if ((s = S->ord.v[i]) != NULL && s->instate &&
+		for (i = 0; i < S->kt.n; i++)
+			if ((s = KEY(S->kt, i)) != NULL && s->k.live &&
 			    s->upd != S->napply)
 				update(S, s);
-	if (S->ttl > 0 && t != UNSET)
-		while ((s = S->head) != NULL && s->last != UNSET &&
-		    t - s->last > S->ttl) {
+	if (S->ttl > 0 && t != DS_KEY_NOTIME)
+		while ((s = (struct sk *)S->kt.oldest) != NULL &&
+		    s->k.last != DS_KEY_NOTIME && t - s->k.last > S->ttl) {
 			emit(S, s, 0, 1);
 			delkey(S, s);
 		}
@@ -468,28 +357,25 @@ apply(struct state *S, int64_t t)
 static void
 replay(struct state *S, int quiet)
 {
-	struct ds_hent *e;
 	struct sk *s;
 	size_t i;
 
 	for (i = 0; i < S->cur.n; i++)
-		if ((e = ds_hash_get(&S->h, S->cur.g[i].key,
-		    S->cur.g[i].klen)) != NULL) {
-			s = e->val;
-			if (!quiet && !S->outall && s->instate)
-				emit(S, s, 0, 0);
-		}
+		if ((s = ds_keytab_find(&S->kt, S->cur.g[i].key,
+		    S->cur.g[i].klen)) != NULL && !quiet && !S->outall &&
+		    s->k.live)
+			emit(S, s, 0, 0);
 	ds_groups_clear(&S->cur, &S->aggs);
-	for (i = 0; i < S->touch.n; i++) {
-		s = S->touch.v[i];
+	for (i = 0; i < S->ntouch; i++) {
+		s = S->touch[i];
 		s->touched = 0;
 		ds_buf_reset(&s->vals);
 		if (!quiet && !S->outall)
-			emit(S, s, !s->instate, 0);
-		if (!s->instate)
+			emit(S, s, !s->k.live, 0);
+		if (!s->k.live)
 			delkey(S, s);
 	}
-	S->touch.n = 0;
+	S->ntouch = 0;
 	if (!quiet && S->outall)
 		emitall(S);
 }
@@ -507,12 +393,12 @@ static void
 addrec(struct state *S, struct ds_buf *b, struct sk *e)
 {
 	ds_buf_adds(b, "{\"k\":{");
-	ds_key_emit(e->key, e->klen, S->keys, S->nkeys, b);
+	ds_key_emit(e->k.key, e->k.klen, S->keys, S->nkeys, b);
 	ds_buf_adds(b, "},\"t\":");
-	if (e->last == UNSET)
+	if (e->k.last == DS_KEY_NOTIME)
 		ds_buf_adds(b, "null");
 	else
-		ds_buf_addi(b, e->last);
+		ds_buf_addi(b, e->k.last);
 	if (S->ex == NULL) {
 		ds_buf_adds(b, ",\"a\":");
 		ds_agg_save(&S->aggs, e->st, b);
@@ -523,25 +409,17 @@ addrec(struct state *S, struct ds_buf *b, struct sk *e)
 	ds_buf_adds(b, "}\n");
 }
 
-static void
-markdirty(struct state *S, struct sk *s)
-{
-	if (S->ss.dir == NULL || s->dirty || S->loading)
-		return;
-	s->dirty = 1;
-	s->didx = skv_add(&S->dirty, s);
-}
-
 /* Write a checkpoint; *ms is the time it took, *full its kind. */
 static void
 ckpt_write(struct state *S, double *ms, int *full)
 {
 	struct ds_buf b = { 0 };
 	struct timespec t0, t1;
-	struct skv *v = &S->dirty;
+	struct ds_key **v = S->kt.chg;
+	size_t i, n = S->kt.nchg, off = 0, klen;
+	const char *key;
 	char msg[512];
 	json_t *hd, *a;
-	size_t i;
 	int k;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -552,59 +430,29 @@ ckpt_write(struct state *S, double *ms, int *full)
 		hd = json_pack("{s:i,s:s,s:s,s:o}", "ds-state", 1,
 		    "mode", S->ex ? "expression" : "aggregate",
 		    "key", S->keytext, "aggs", a);
-		v = &S->ord;
+		v = S->kt.ord;
+		n = S->kt.n;
 	} else {
 		hd = json_object();
-		ds_buf_add(&b, S->dels.p, S->dels.len);
+		while (ds_keytab_gone(&S->kt, &off, &key, &klen)) {
+			ds_buf_adds(&b, "{\"k\":{");
+			ds_key_emit(key, klen, S->keys, S->nkeys, &b);
+			ds_buf_adds(&b, "},\"d\":1}\n");
+		}
 	}
 	if (hd == NULL)
 		errx(1, "checkpoint: cannot encode its header");
-	for (i = 0; i < v->n; i++)
-		if (v->v[i] != NULL && v->v[i]->instate)
-			addrec(S, &b, v->v[i]);
+	for (i = 0; i < n; i++)
+		if (v[i] != NULL && v[i]->live)
+			addrec(S, &b, (struct sk *)v[i]);
 	if (ds_stst_save(&S->ss, hd, &b, msg, sizeof(msg)) == -1)
 		errx(1, "%s", msg);
-	for (i = 0; i < S->dirty.n; i++)
-		if (S->dirty.v[i] != NULL)
-			S->dirty.v[i]->dirty = 0;
-	S->dirty.n = 0;
-	ds_buf_reset(&S->dels);
+	ds_keytab_settled(&S->kt);
 	ds_buf_free(&b);
 	S->sinceck = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	*ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-}
-
-static int
-cmplast(const void *a, const void *b)
-{
-	const struct sk *x = *(struct sk *const *)a, *y = *(struct sk *const *)b;
-
-	if (x->last != y->last)
-		return x->last < y->last ? -1 : 1;
-	return (x->idx > y->idx) - (x->idx < y->idx);
-}
-
-/* Rebuild the TTL list in order of last update (after loading). */
-static void
-ttl_rebuild(struct state *S)
-{
-	struct sk **v;
-	size_t i, n = 0;
-
-	if (S->ttl == 0)
-		return;
-	if ((v = reallocarray(NULL, S->ord.n + 1, sizeof(*v))) == NULL)
-		err(1, NULL);
-	for (i = 0; i < S->ord.n; i++)
-		if (S->ord.v[i] != NULL && S->ord.v[i]->instate)
-			v[n++] = S->ord.v[i];
-	qsort(v, n, sizeof(*v), cmplast);
-	S->head = S->tail = NULL;
-	for (i = 0; i < n; i++)
-		ttl_append(S, v[i]);
-	free(v);
 }
 
 /* Does the checkpoint's header match this run's -k/-a/-e? */
@@ -673,7 +521,7 @@ loadrec(struct state *S, const char *p, size_t len, const char **why)
 		return -1;
 	s = getkey(S, S->kb.p, S->kb.len);
 	if (ds_json_int(t, &last) == -1) {
-		last = UNSET;
+		last = DS_KEY_NOTIME;
 		S->needtime = 1;
 	}
 	if (S->ex == NULL) {
@@ -688,8 +536,7 @@ loadrec(struct state *S, const char *p, size_t len, const char **why)
 		if ((s->js = strndup(v.p, v.len)) == NULL)
 			err(1, NULL);
 	}
-	s->instate = 1;
-	s->last = last;
+	ds_keytab_live(&S->kt, &s->k, last);
 	return 0;
 }
 
@@ -723,11 +570,11 @@ ckpt_load(struct state *S)
 	char msg[1024];
 	int rc;
 
-	S->loading = 1;
+	S->kt.track = 0;	/* what is loaded is in the checkpoint */
 	if ((rc = ds_stst_load(&S->ss, &ld, msg, sizeof(msg))) == -1)
 		errx(1, "%s", msg);
-	S->loading = 0;
-	ttl_rebuild(S);
+	S->kt.track = S->ss.dir != NULL;
+	ds_keytab_sortage(&S->kt);
 	return rc;
 }
 
@@ -781,10 +628,8 @@ loadinit(struct state *S, const char *file)
 			delkey(S, s);
 			continue;
 		}
-		if (!s->instate) {
-			s->instate = 1;
-			ttl_append(S, s);
-		}
+		if (!s->k.live)
+			ds_keytab_live(&S->kt, &s->k, DS_KEY_NOTIME);
 		S->needtime = 1;
 	}
 	ds_in_close(in);
@@ -815,7 +660,7 @@ onmarker(void *ctx, json_t *m, const struct ds_line *l)
 {
 	struct state *S = ctx;
 	int64_t seq = ds_marker_int(m, "seq");
-	size_t nrec = S->touch.n + S->cur.n;
+	size_t nrec = S->ntouch + S->cur.n;
 	double ms = 0;
 	int replayed = 0, ck = 0, full = 0;
 
@@ -843,11 +688,11 @@ onmarker(void *ctx, json_t *m, const struct ds_line *l)
 			ck = 1;
 		}
 	}
-	compact(S);
+	ds_keytab_compact(&S->kt);
 	json_object_set_new(m, "commit", ds_stst_commit(&S->ss, m, replayed));
 	if (S->stats)
 		fprintf(stderr, "ds-state: batch %lld: %zu keys, %zu touched, "
-		    "%s%s", (long long)seq, S->h.n, nrec,
+		    "%s%s", (long long)seq, S->kt.h.n, nrec,
 		    replayed ? "replayed, not applied" : "applied",
 		    ck ? "" : "\n");
 	if (S->stats && ck)
@@ -867,7 +712,7 @@ onend(void *ctx, unsigned long nmarkers)
 	if (nmarkers == 0) {
 		/* plain input: one batch, no time (no TTL), no marker */
 		bindbatch(S, NULL);
-		apply(S, UNSET);
+		apply(S, DS_KEY_NOTIME);
 	}
 	if (S->ss.dir != NULL && (nmarkers == 0 || S->sinceck > 0))
 		ckpt_write(S, &ms, &full);
@@ -994,6 +839,7 @@ main(int argc, char *argv[])
 	S.lastsrc = "<stdin>";
 	ds_buf_grow(&S.kb, 64);	/* never hash from NULL, even the empty key */
 	options(&S, argc, argv, &exsrc, &init);
+	ds_keytab_init(&S.kt, sizeof(struct sk), S.ttl > 0, S.ss.dir != NULL);
 	argc -= optind;
 	argv += optind;
 	if ((S.aggs.n > 0) == (exsrc != NULL)) {
@@ -1012,19 +858,16 @@ main(int argc, char *argv[])
 		loadinit(&S, init);
 	ds_stage_run(&st, argv, argc);
 
-	for (i = 0; i < S.ord.n; i++)
-		if (S.ord.v[i] != NULL)
-			delkey(&S, S.ord.v[i]);
-	free(S.ord.v);
-	free(S.touch.v);
-	free(S.dirty.v);
+	for (i = 0; i < S.kt.n; i++)
+		if (KEY(S.kt, i) != NULL)
+			freeval(&S, KEY(S.kt, i));
+	ds_keytab_free(&S.kt);
+	free(S.touch);
 	ds_groups_free(&S.cur, &S.aggs);
 	if (S.ex == NULL)
 		ds_grouper_free(&S.gr);
 	ds_stst_free(&S.ss);
-	ds_buf_free(&S.dels);
 	free(S.aggspecs);
-	ds_hash_clear(&S.h);
 	ds_aggs_free(&S.aggs);
 	if (S.ex != NULL)
 		ds_expr_free(S.ex);

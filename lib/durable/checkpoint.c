@@ -36,7 +36,8 @@ ds_write_trailed(int fd, const void *data, size_t len, const char *trailer)
 	int saved;
 
 	if (ds_writeall(fd, data, len) == -1 ||
-	    ds_writeall(fd, trailer, strlen(trailer)) == -1 || fsync(fd) == -1) {
+	    ds_writeall(fd, trailer, strlen(trailer)) == -1 ||
+	    fsync(fd) == -1) {
 		saved = errno;
 		close(fd);
 		errno = saved;

@@ -1,7 +1,7 @@
 /*
  * durable/durable.h -- what survives a crash: atomic checksummed
- * files, framed logs, the batch log and its replay.  Uses base, json
- * and stream.
+ * files, framed logs, the batch log and its replay, the keys and the
+ * checkpoints of a stateful stage.  Uses base, json and stream.
  */
 #ifndef DS_DURABLE_H
 #define DS_DURABLE_H
@@ -161,6 +161,73 @@ int	 ds_ckptlog_reset(const char *dir, const char *name);
 int	 ds_ckptlog_read(const char *dir, const char *name,
 	    int (*fn)(void *arg, char *data, size_t len), void *arg,
 	    off_t *size);
+
+/* ---------------------------------------------------------------------
+ * keytab.c: the keys of a stateful stage
+ * ------------------------------------------------------------------- */
+
+#define DS_KEY_NOTIME	INT64_MIN	/* a key never updated by a batch */
+
+/*
+ * One key: the first member of the stage's own per-key struct, which
+ * the table allocates (zeroed, of the size given to ds_keytab_init) and
+ * frees.  Fields are read-only to the stage.
+ */
+struct ds_key {
+	const char	*key;		/* owned by the table */
+	size_t		 klen;
+	int64_t		 last;		/* batch time of the last update */
+	size_t		 idx;		/* in ord */
+	size_t		 didx;		/* in chg */
+	struct ds_key	*prev, *next;	/* the age list */
+	unsigned	 live:1;	/* in the state (ds_keytab_live) */
+	unsigned	 dirty:1;	/* in chg */
+};
+
+struct ds_keytab {
+	struct ds_hash	 h;
+	size_t		 size;		/* of the stage's struct */
+	int		 byage;		/* keep the age list */
+	int		 track;		/* note changes for a delta */
+	struct ds_key	**ord;		/* first-seen order; NULL: a hole */
+	size_t		 n, cap, holes;
+	struct ds_key	*oldest, *newest;	/* live keys by last update */
+	struct ds_key	**chg;		/* changed since settled; NULL: gone */
+	size_t		 nchg, chgcap;
+	struct ds_buf	 gone;		/* live keys removed since settled */
+};
+
+/*
+ * Set up for per-key structs of size bytes; byage: keep the age list
+ * (timeouts); track: note changed and removed keys (set and cleared by
+ * the stage, e.g. off while it loads a checkpoint).
+ */
+void	 ds_keytab_init(struct ds_keytab *, size_t size, int byage,
+	    int track);
+/* The key k[0..n), created (zeroed, not live) when absent. */
+void	*ds_keytab_get(struct ds_keytab *, const char *k, size_t n);
+/* The key k[0..n), or NULL. */
+void	*ds_keytab_find(struct ds_keytab *, const char *k, size_t n);
+/* Remove k and free it (the stage has freed what its struct holds). */
+void	 ds_keytab_del(struct ds_keytab *, struct ds_key *);
+/* k is live, updated at time (it becomes the newest), and changed. */
+void	 ds_keytab_live(struct ds_keytab *, struct ds_key *, int64_t time);
+/* k's value changed (a delta must write it). */
+void	 ds_keytab_changed(struct ds_keytab *, struct ds_key *);
+/*
+ * The next key removed since the last ds_keytab_settled, from *off (0
+ * first): 1 with *key and *klen, 0 at the end.
+ */
+int	 ds_keytab_gone(const struct ds_keytab *, size_t *off,
+	    const char **key, size_t *klen);
+/* A checkpoint holds every change: forget them. */
+void	 ds_keytab_settled(struct ds_keytab *);
+/* Close the holes of ord (never while iterating it). */
+void	 ds_keytab_compact(struct ds_keytab *);
+/* Rebuild the age list from the live keys' times (after a load). */
+void	 ds_keytab_sortage(struct ds_keytab *);
+/* Free every key and the table. */
+void	 ds_keytab_free(struct ds_keytab *);
 
 /* ---------------------------------------------------------------------
  * stagestate.c: the durable state of a stateful stage
