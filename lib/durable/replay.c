@@ -1,6 +1,6 @@
 /*
  * replay.c -- re-cutting a replayed stream at the boundaries of a batch
- * log (ds-batch --log, exactly-once.md point 2), and the ds-kafka-cat
+ * log (ds-batch --log), and the ds-kafka-cat
  * envelope fields that the boundaries are made of.
  *
  * A replayed envelope whose offset lies in a logged batch goes to that
