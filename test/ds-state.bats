@@ -138,6 +138,14 @@ marker() {	# marker SEQ TIME [OFFSETS_JSON [EXTRA]]
 	done
 }
 
+@test "ds-state: an aggregate named like a key field is a usage error, as in ds-reduce" {
+	run --separate-stderr ds-state -k count -a count </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"aggregate name 'count' is also a key field"* ]]
+	dsrun '{"count":"x"}\n' ds-state -k count -a n=count
+	expect 0 '{"count":"x","n":1}'
+}
+
 @test "ds-state: -V prints the version" {
 	run ds-state -V
 	[ "$status" -eq 0 ]
