@@ -40,62 +40,72 @@ struct batch {
 	struct ds_offsets off;
 };
 
-static int64_t	 ival = 1000;		/* -i, ms */
-static int64_t	 maxn, maxbytes;	/* -n, -B; 0: none */
-static int	 evmode;		/* -T */
-static struct ds_path tpath;
-static int	 tpre = -1;		/* tval: 1 found, 0 absent, -1 unknown */
-static struct ds_span tval;		/* the time field of this line */
-static enum ds_tunit tunit = DS_TU_MS;
-static int64_t	 lateness;
-static int	 wantcreated;		/* --created */
-static char	 streamid[40];		/* the markers' "stream", or "" */
-static const char *logdir;
-static struct ds_blog blog;
-static int	 status;
-
-static int64_t	 seq;			/* of the last marker emitted */
-static int64_t	 lasttime = INT64_MIN;	/* its time */
-static struct ds_buf scratch, topicbuf;
-
 /*
- * The offsets seen in this run (a record at one of them came again),
- * during a replay also where the source said it starts; the replay
- * reads it to tell which logged batches are complete.
- */
-static struct ds_offsets seen;
-static int64_t	 redelivered;		/* since the last marker */
-
-/* processing time: the open batch and the end of its interval */
-static struct batch cur;
-static int64_t	 tickend;
-
-/*
- * --max-rate-per-partition: each partition's records in the open batch,
- * and the records that wait for a later batch, oldest first.
+ * --max-rate-per-partition: each partition's records in the open batch
+ * and those that wait for a later batch.
  */
 struct pcount {
 	int64_t		 n;		/* in the open batch */
 	int64_t		 held;		/* waiting */
-	uint64_t	 full;		/* the release pass that found it full */
+	uint64_t	 full;		/* the release pass found it full */
 };
-static int64_t	 quota;			/* records a partition, 0: none */
-static struct ds_hash parts;		/* topic \0 partition -> pcount */
-static struct ds_buf held, keybuf;	/* waiting lines, each \n-ended */
-static int64_t	 nheld;
-static uint64_t	 npass;
 
-/* event time: batches below lo are closed; lo's records are written
- * through, later batches (with records) are held in ob, sorted by k */
-static struct batch *ob;
-static size_t	 nob, obcap;
-static int	 have, started;
-static int64_t	 lo, maxt;
+struct batcher {
+	/* options */
+	int64_t		 ival;		/* -i, ms */
+	int64_t		 maxn, maxbytes;	/* -n, -B; 0: none */
+	int		 evmode;	/* -T */
+	struct ds_path	 tpath;
+	enum ds_tunit	 tunit;
+	int64_t		 lateness;
+	int		 wantcreated;	/* --created */
+	char		 streamid[40];	/* the markers' "stream", or "" */
+	const char	*logdir;
+	int64_t		 quota;		/* records a partition, 0: none */
 
-/* --log replay, and the new records that wait for it */
-static struct ds_replay *rp;
-static int	 replaying;
-static struct batch nb;
+	int		 status;
+	int64_t		 seq;		/* of the last marker emitted */
+	int64_t		 lasttime;	/* its time */
+	int		 tpre;		/* tval: 1 found, 0 not, -1 unknown */
+	struct ds_span	 tval;		/* the time field of this line */
+	struct ds_buf	 scratch, topicbuf;
+	/*
+	 * The offsets seen in this run (a record at one of them came
+	 * again), during a replay also where the source said it starts;
+	 * the replay reads it to tell which logged batches are complete.
+	 */
+	struct ds_offsets seen;
+	int64_t		 redelivered;	/* since the last marker */
+
+	/* processing time: the open batch and the end of its interval */
+	struct batch	 cur;
+	int64_t		 tickend;
+
+	/*
+	 * --max-rate-per-partition: the partitions' counts, the records
+	 * that wait for a later batch (each \n-ended), oldest first
+	 */
+	struct ds_hash	 parts;		/* topic \0 partition -> pcount */
+	struct ds_buf	 held, keybuf;
+	int64_t		 nheld;
+	uint64_t	 npass;
+
+	/*
+	 * event time: batches below lo are closed; lo's records are
+	 * written through, later batches (with records) are held in ob,
+	 * sorted by k
+	 */
+	struct batch	*ob;
+	size_t		 nob, obcap;
+	int		 have, started;
+	int64_t		 lo, maxt;
+
+	/* --log: the log, its replay, and the new records that wait */
+	struct ds_blog	 blog;
+	struct ds_replay *rp;
+	int		 replaying;
+	struct batch	 nb;
+};
 
 static void
 usage(int st)
@@ -141,59 +151,64 @@ freebatch(struct batch *b)
 
 /* Write the marker, after logging it when --log is on. */
 static void
-put(json_t *m, int log)
+put(struct batcher *bt, json_t *m, int log)
 {
-	if (evmode && !wantcreated)
+	char msg[512];
+
+	if (bt->evmode && !bt->wantcreated)
 		json_object_del(m, "created");	/* reproducible output */
-	if (streamid[0] != '\0')
-		json_object_set_new(m, "stream", json_string(streamid));
-	if (redelivered > 0) {
+	if (bt->streamid[0] != '\0')
+		json_object_set_new(m, "stream", json_string(bt->streamid));
+	if (bt->redelivered > 0) {
 		warnx("batch %lld: dropped %lld record(s) delivered again "
 		    "(offsets already seen: the source re-read after a "
 		    "rebalance)", (long long)ds_marker_int(m, "seq"),
-		    (long long)redelivered);
-		redelivered = 0;
+		    (long long)bt->redelivered);
+		bt->redelivered = 0;
 	}
-	if (log && logdir != NULL)
-		ds_blog_append(&blog, m);
+	if (log && bt->logdir != NULL &&
+	    ds_blog_append(&bt->blog, m, msg, sizeof(msg)) == -1)
+		errx(1, "%s", msg);
 	ds_marker_emit(m);
 	json_decref(m);
 }
 
-static void	pt_release(void);
-static void	pt_write(const char *, size_t, const struct ds_env *);
+static void	pt_release(struct batcher *);
+static void	pt_write(struct batcher *, const char *, size_t,
+		    const struct ds_env *);
 
 /* Close batch b with a new marker; times never go backwards. */
 static void
-emit(int64_t time, struct batch *b)
+emit(struct batcher *bt, int64_t time, struct batch *b)
 {
-	if (time <= lasttime)
-		time = lasttime + 1;
-	put(ds_marker_new(++seq, time, ival, b->count,
+	if (time <= bt->lasttime)
+		time = bt->lasttime + 1;
+	put(bt, ds_marker_new(++bt->seq, time, bt->ival, b->count,
 	    ds_offsets_json(&b->off)), 1);
-	lasttime = time;
+	bt->lasttime = time;
 	b->count = b->bytes = 0;
 	ds_offsets_clear(&b->off);
-	if (quota > 0 && !evmode)
-		pt_release();
+	if (bt->quota > 0 && !bt->evmode)
+		pt_release(bt);
 }
 
 /* ---- processing time ---- */
 
 /* The counts of a record's partition (records without offsets: one). */
 static struct pcount *
-pcount(const struct ds_env *e)
+pcount(struct batcher *bt, const struct ds_env *e)
 {
 	struct ds_hent *h;
 	int isnew;
 
-	ds_buf_clear(&keybuf);
+	ds_buf_clear(&bt->keybuf);
 	if (e != NULL) {
-		ds_buf_add(&keybuf, e->topic, e->tlen);
-		ds_buf_addc(&keybuf, '\0');
-		ds_buf_add(&keybuf, &e->part, sizeof(e->part));
+		ds_buf_add(&bt->keybuf, e->topic, e->tlen);
+		ds_buf_addc(&bt->keybuf, '\0');
+		ds_buf_add(&bt->keybuf, &e->part, sizeof(e->part));
 	}
-	h = ds_hash_put(&parts, keybuf.p != NULL ? keybuf.p : "", keybuf.len,
+	h = ds_hash_put(&bt->parts, bt->keybuf.p != NULL ? bt->keybuf.p : "",
+	    bt->keybuf.len,
 	    &isnew);
 	if (isnew && (h->val = calloc(1, sizeof(struct pcount))) == NULL)
 		err(1, NULL);
@@ -202,10 +217,10 @@ pcount(const struct ds_env *e)
 
 /* Does the rate bound keep records waiting?  Then stop reading. */
 static int
-heldfull(void)
+heldfull(struct batcher *bt)
 {
-	return quota > 0 && nheld > 0 &&
-	    nheld >= quota * (int64_t)ds_hash_count(&parts);
+	return bt->quota > 0 && bt->nheld > 0 &&
+	    bt->nheld >= bt->quota * (int64_t)ds_hash_count(&bt->parts);
 }
 
 /*
@@ -214,7 +229,7 @@ heldfull(void)
  * later records waiting too, so its offsets stay in order.
  */
 static void
-pt_release(void)
+pt_release(struct batcher *bt)
 {
 	struct ds_hent *h;
 	struct pcount *pc;
@@ -224,58 +239,58 @@ pt_release(void)
 	size_t i = 0;
 	int ise;
 
-	while ((h = ds_hash_next(&parts, &i)) != NULL)
+	while ((h = ds_hash_next(&bt->parts, &i)) != NULL)
 		((struct pcount *)h->val)->n = 0;
-	if (nheld == 0)
+	if (bt->nheld == 0)
 		return;
-	npass++;
-	for (p = held.p, e = held.p + held.len; p < e; p = nl + 1) {
+	bt->npass++;
+	for (p = bt->held.p, e = bt->held.p + bt->held.len; p < e; p = nl + 1) {
 		nl = memchr(p, '\n', e - p);
-		ise = ds_envelope(p, nl - p, &topicbuf, &env);
-		pc = pcount(ise ? &env : NULL);
-		if (pc->full == npass || pc->n >= quota) {
-			pc->full = npass;
+		ise = ds_envelope(p, nl - p, &bt->topicbuf, &env);
+		pc = pcount(bt, ise ? &env : NULL);
+		if (pc->full == bt->npass || pc->n >= bt->quota) {
+			pc->full = bt->npass;
 			ds_buf_add(&rest, p, nl - p + 1);
 			continue;
 		}
 		pc->held--;
-		nheld--;
+		bt->nheld--;
 		pc->n++;
-		pt_write(p, nl - p, ise ? &env : NULL);
+		pt_write(bt, p, nl - p, ise ? &env : NULL);
 	}
-	ds_buf_free(&held);
-	held = rest;
+	ds_buf_free(&bt->held);
+	bt->held = rest;
 }
 
 static void
-pt_settick(int64_t now)
+pt_settick(struct batcher *bt, int64_t now)
 {
-	int64_t t = now > lasttime ? now : lasttime;
+	int64_t t = now > bt->lasttime ? now : bt->lasttime;
 
-	tickend = (ds_floordiv(t, ival) + 1) * ival;
+	bt->tickend = (ds_floordiv(t, bt->ival) + 1) * bt->ival;
 }
 
 /* Close the batches whose interval has ended. */
 static void
-pt_tick(int64_t now)
+pt_tick(struct batcher *bt, int64_t now)
 {
-	while (now >= tickend) {
-		emit(tickend, &cur);
-		tickend += ival;
-		if (now - tickend > 1000 * ival)
-			pt_settick(now);	/* asleep for long: jump */
+	while (now >= bt->tickend) {
+		emit(bt, bt->tickend, &bt->cur);
+		bt->tickend += bt->ival;
+		if (now - bt->tickend > 1000 * bt->ival)
+			pt_settick(bt, now);	/* asleep for long: jump */
 	}
 }
 
 /* -n or -B reached: close early, at the current time. */
 static void
-pt_close(void)
+pt_close(struct batcher *bt)
 {
 	int64_t now = ds_now_ms();
 
-	emit(now < tickend ? now : tickend, &cur);
-	if (lasttime >= tickend)
-		pt_settick(lasttime);
+	emit(bt, now < bt->tickend ? now : bt->tickend, &bt->cur);
+	if (bt->lasttime >= bt->tickend)
+		pt_settick(bt, bt->lasttime);
 }
 
 /*
@@ -284,74 +299,76 @@ pt_close(void)
  * mark it final: later stages flush their state on it (ds(7)).
  */
 static void
-pt_final(void)
+pt_final(struct batcher *bt)
 {
 	json_t *m;
 
-	m = ds_marker_new(++seq, tickend > lasttime ? tickend : lasttime + 1,
-	    ival, cur.count, ds_offsets_json(&cur.off));
+	m = ds_marker_new(++bt->seq, bt->tickend > bt->lasttime ?
+	    bt->tickend : bt->lasttime + 1, bt->ival, bt->cur.count,
+	    ds_offsets_json(&bt->cur.off));
 	json_object_set_new(m, "final", json_true());
-	lasttime = ds_marker_int(m, "time");
-	put(m, 1);
-	cur.count = cur.bytes = 0;
-	ds_offsets_clear(&cur.off);
+	bt->lasttime = ds_marker_int(m, "time");
+	put(bt, m, 1);
+	bt->cur.count = bt->cur.bytes = 0;
+	ds_offsets_clear(&bt->cur.off);
 }
 
 static void
-pt_write(const char *p, size_t len, const struct ds_env *e)
+pt_write(struct batcher *bt, const char *p, size_t len, const struct ds_env *e)
 {
 	ds_out_line(p, len);
-	count(&cur, len, e);
+	count(&bt->cur, len, e);
 }
 
 static void
-pt_add(const char *p, size_t len, const struct ds_env *e)
+pt_add(struct batcher *bt, const char *p, size_t len, const struct ds_env *e)
 {
 	struct pcount *pc;
 
-	if (quota > 0) {
-		pc = pcount(e);
-		if (pc->held > 0 || pc->n >= quota) {
+	if (bt->quota > 0) {
+		pc = pcount(bt, e);
+		if (pc->held > 0 || pc->n >= bt->quota) {
 			/* over the bound: wait for a later batch */
 			pc->held++;
-			nheld++;
-			ds_buf_add(&held, p, len);
-			ds_buf_addc(&held, '\n');
+			bt->nheld++;
+			ds_buf_add(&bt->held, p, len);
+			ds_buf_addc(&bt->held, '\n');
 			return;
 		}
 		pc->n++;
 	}
-	pt_write(p, len, e);
-	if ((maxn > 0 && cur.count >= maxn) ||
-	    (maxbytes > 0 && cur.bytes >= maxbytes))
-		pt_close();
+	pt_write(bt, p, len, e);
+	if ((bt->maxn > 0 && bt->cur.count >= bt->maxn) ||
+	    (bt->maxbytes > 0 && bt->cur.bytes >= bt->maxbytes))
+		pt_close(bt);
 }
 
 /* ---- event time ---- */
 
 static struct batch *
-ev_batch(int64_t k)
+ev_batch(struct batcher *bt, int64_t k)
 {
-	size_t i = nob;
+	size_t i = bt->nob;
 
-	while (i > 0 && ob[i - 1].k > k)
+	while (i > 0 && bt->ob[i - 1].k > k)
 		i--;
-	if (i > 0 && ob[i - 1].k == k)
-		return &ob[i - 1];
-	if (nob == obcap) {
-		struct batch *nob_ = reallocarray(ob, obcap ? obcap * 2 : 16,
-		    sizeof(*ob));
+	if (i > 0 && bt->ob[i - 1].k == k)
+		return &bt->ob[i - 1];
+	if (bt->nob == bt->obcap) {
+		struct batch *nob_ = reallocarray(bt->ob,
+		    bt->obcap ? bt->obcap * 2 : 16,
+		    sizeof(*bt->ob));
 
 		if (nob_ == NULL)
 			err(1, NULL);
-		ob = nob_;
-		obcap = obcap ? obcap * 2 : 16;
+		bt->ob = nob_;
+		bt->obcap = bt->obcap ? bt->obcap * 2 : 16;
 	}
-	memmove(&ob[i + 1], &ob[i], (nob - i) * sizeof(*ob));
-	memset(&ob[i], 0, sizeof(*ob));
-	ob[i].k = k;
-	nob++;
-	return &ob[i];
+	memmove(&bt->ob[i + 1], &bt->ob[i], (bt->nob - i) * sizeof(*bt->ob));
+	memset(&bt->ob[i], 0, sizeof(*bt->ob));
+	bt->ob[i].k = k;
+	bt->nob++;
+	return &bt->ob[i];
 }
 
 /*
@@ -359,46 +376,50 @@ ev_batch(int64_t k)
  * stream has started, then write out the held records of the new lo.
  */
 static void
-ev_advance(int64_t nl)
+ev_advance(struct batcher *bt, int64_t nl)
 {
 	struct batch empty = { 0 };
 
-	while (lo < nl) {
-		if (nob > 0 && ob[0].k == lo) {
-			unhold(&ob[0]);
-			emit((lo + 1) * ival, &ob[0]);
-			started = 1;
-			freebatch(&ob[0]);
-			memmove(&ob[0], &ob[1], (--nob) * sizeof(*ob));
-		} else if (started)
-			emit((lo + 1) * ival, &empty);
-		else if (nob > 0 && ob[0].k < nl) {
-			lo = ob[0].k;	/* nothing before the first record */
+	while (bt->lo < nl) {
+		if (bt->nob > 0 && bt->ob[0].k == bt->lo) {
+			unhold(&bt->ob[0]);
+			emit(bt, (bt->lo + 1) * bt->ival, &bt->ob[0]);
+			bt->started = 1;
+			freebatch(&bt->ob[0]);
+			memmove(&bt->ob[0], &bt->ob[1],
+			    (--bt->nob) * sizeof(*bt->ob));
+		} else if (bt->started)
+			emit(bt, (bt->lo + 1) * bt->ival, &empty);
+		else if (bt->nob > 0 && bt->ob[0].k < nl) {
+			/* nothing before the first record */
+			bt->lo = bt->ob[0].k;
 			continue;
 		} else {
-			lo = nl;
+			bt->lo = nl;
 			break;
 		}
-		lo++;
+		bt->lo++;
 	}
-	if (nob > 0 && ob[0].k == lo)
-		unhold(&ob[0]);
+	if (bt->nob > 0 && bt->ob[0].k == bt->lo)
+		unhold(&bt->ob[0]);
 	freebatch(&empty);
 }
 
 /* The event time of a record, or a bad record reported (-1). */
 static int
-ev_time(const struct ds_line *l, const char *p, size_t len, int64_t *t)
+ev_time(struct batcher *bt, const struct ds_line *l, const char *p,
+    size_t len, int64_t *t)
 {
-	struct ds_span v = tval;
+	struct ds_span v = bt->tval;
 
-	if (tpre == 0 || (tpre == -1 && !ds_json_get(p, len, &tpath, &v))) {
-		ds_bad(l, "no time field \"%s\"", tpath.text);
+	if (bt->tpre == 0 || (bt->tpre == -1 &&
+	    !ds_json_get(p, len, &bt->tpath, &v))) {
+		ds_bad(l, "no time field \"%s\"", bt->tpath.text);
 		return -1;
 	}
-	if (ds_evtime(v, tunit, t) == -1 || *t < -(1LL << 60) ||
+	if (ds_evtime(v, bt->tunit, t) == -1 || *t < -(1LL << 60) ||
 	    *t > (1LL << 60)) {
-		ds_bad(l, "field \"%s\" is not a time: %.*s", tpath.text,
+		ds_bad(l, "field \"%s\" is not a time: %.*s", bt->tpath.text,
 		    v.len > 64 ? 64 : (int)v.len, v.p);
 		return -1;
 	}
@@ -406,42 +427,43 @@ ev_time(const struct ds_line *l, const char *p, size_t len, int64_t *t)
 }
 
 static void
-ev_add(const struct ds_line *l, const char *p, size_t len,
+ev_add(struct batcher *bt, const struct ds_line *l, const char *p, size_t len,
     const struct ds_env *e)
 {
 	struct batch *b;
 	int64_t t, k, nl;
 
-	if (ev_time(l, p, len, &t) == -1)
+	if (ev_time(bt, l, p, len, &t) == -1)
 		return;
-	k = ds_floordiv(t, ival);
-	if (have && k < lo) {
+	k = ds_floordiv(t, bt->ival);
+	if (bt->have && k < bt->lo) {
 		ds_bad(l, "late record: time %lld is in batch %lld..%lld, "
 		    "already closed (lateness %lld ms)", (long long)t,
-		    (long long)(k * ival), (long long)((k + 1) * ival),
-		    (long long)lateness);
+		    (long long)(k * bt->ival), (long long)((k + 1) * bt->ival),
+		    (long long)bt->lateness);
 		return;
 	}
 	/* the empty batches between would be markers: bound them */
-	if (have && (started || nob > 0) &&
-	    k - (started ? lo : ob[0].k) > MAXGAP + lateness / ival) {
+	if (bt->have && (bt->started || bt->nob > 0) &&
+	    k - (bt->started ? bt->lo : bt->ob[0].k) > MAXGAP +
+	    bt->lateness / bt->ival) {
 		ds_bad(l, "time %lld is more than %d intervals after the "
 		    "open batches", (long long)t, MAXGAP);
 		return;
 	}
-	if (!have) {
-		have = 1;
-		maxt = t;
-		lo = ds_floordiv(t - lateness, ival);
-	} else if (t > maxt) {
-		maxt = t;
-		nl = ds_floordiv(t - lateness, ival);
-		if (nl > lo)
-			ev_advance(nl);
+	if (!bt->have) {
+		bt->have = 1;
+		bt->maxt = t;
+		bt->lo = ds_floordiv(t - bt->lateness, bt->ival);
+	} else if (t > bt->maxt) {
+		bt->maxt = t;
+		nl = ds_floordiv(t - bt->lateness, bt->ival);
+		if (nl > bt->lo)
+			ev_advance(bt, nl);
 	}
-	b = ev_batch(k);
+	b = ev_batch(bt, k);
 	count(b, len, e);
-	if (k == lo)
+	if (k == bt->lo)
 		ds_out_line(p, len);
 	else
 		hold(b, p, len);
@@ -449,137 +471,142 @@ ev_add(const struct ds_line *l, const char *p, size_t len,
 
 /* End of input: close every open batch, up to the one of maxt. */
 static void
-ev_finish(void)
+ev_finish(struct batcher *bt)
 {
-	if (have)
-		ev_advance(ds_floordiv(maxt, ival) + 1);
+	if (bt->have)
+		ev_advance(bt, ds_floordiv(bt->maxt, bt->ival) + 1);
 }
 
 /* ---- --log replay ---- */
 
 static void
-add(const struct ds_line *l, const char *p, size_t len,
+add(struct batcher *bt, const struct ds_line *l, const char *p, size_t len,
     const struct ds_env *e)
 {
-	if (evmode)
-		ev_add(l, p, len, e);
+	if (bt->evmode)
+		ev_add(bt, l, p, len, e);
 	else
-		pt_add(p, len, e);
+		pt_add(bt, p, len, e);
 }
 
 static void
-replay_end(void)
+replay_end(struct batcher *bt)
 {
 	struct ds_line l = { 0 };
 	struct ds_env env;
 	const char *p, *e, *nl;
-	struct ds_buf held = nb.held;
+	struct ds_buf waiting = bt->nb.held;
 
-	replaying = 0;
-	if (evmode) {
-		have = 1;
-		lo = ds_floordiv(lasttime, ival);
-		maxt = INT64_MIN / 2;
-		started = 0;
+	bt->replaying = 0;
+	if (bt->evmode) {
+		bt->have = 1;
+		bt->lo = ds_floordiv(bt->lasttime, bt->ival);
+		bt->maxt = INT64_MIN / 2;
+		bt->started = 0;
 	} else
-		pt_settick(ds_now_ms());
+		pt_settick(bt, ds_now_ms());
 	/* the new records that waited for the log's batches */
-	memset(&nb.held, 0, sizeof(nb.held));
+	memset(&bt->nb.held, 0, sizeof(bt->nb.held));
 	l.src = "(held during replay)";
-	tpre = -1;
-	for (p = held.p, e = held.len > 0 ? p + held.len : p; p < e;
+	bt->tpre = -1;
+	for (p = waiting.p, e = waiting.len > 0 ? p + waiting.len : p; p < e;
 	    p = nl + 1) {
 		nl = memchr(p, '\n', e - p);
-		add(&l, p, nl - p, ds_envelope(p, nl - p, &topicbuf, &env) ?
+		add(bt, &l, p, nl - p,
+		    ds_envelope(p, nl - p, &bt->topicbuf, &env) ?
 		    &env : NULL);
 	}
-	ds_buf_free(&held);
-	freebatch(&nb);
+	ds_buf_free(&waiting);
+	freebatch(&bt->nb);
 }
 
 /* A logged batch's marker, as it was the first time. */
 static void
 replayed(void *arg, json_t *m)
 {
-	put(m, 0);
+	put(arg, m, 0);
 }
 
 static void
-replay_pump(int final)
+replay_pump(struct batcher *bt, int final)
 {
-	if (replaying && ds_replay_pump(rp, final))
-		replay_end();
+	if (bt->replaying && ds_replay_pump(bt->rp, final))
+		replay_end(bt);
 }
 
 static void
-replay_route(const struct ds_line *l, const char *p, size_t len,
-    const struct ds_env *e)
+replay_route(struct batcher *bt, const struct ds_line *l, const char *p,
+    size_t len, const struct ds_env *e)
 {
 	char why[256];
 	int64_t t;
 
-	switch (ds_replay_route(rp, p, len, e, why, sizeof(why))) {
+	switch (ds_replay_route(bt->rp, p, len, e, why, sizeof(why))) {
 	case DS_RP_HELD:
-		replay_pump(0);
+		replay_pump(bt, 0);
 		return;
 	case DS_RP_BAD:
 		ds_bad(l, "%s", why);
 		return;
 	}
 	/* beyond the log: a new batch, after the logged ones */
-	if (evmode) {
-		if (ev_time(l, p, len, &t) == -1)
+	if (bt->evmode) {
+		if (ev_time(bt, l, p, len, &t) == -1)
 			return;
-		if (t < lasttime) {
+		if (t < bt->lasttime) {
 			ds_bad(l, "late record: time %lld is before the last "
 			    "logged batch (%lld)", (long long)t,
-			    (long long)lasttime);
+			    (long long)bt->lasttime);
 			return;
 		}
 	}
-	hold(&nb, p, len);
-	replay_pump(0);
+	hold(&bt->nb, p, len);
+	replay_pump(bt, 0);
 }
 
 static void
-replay_init(void)
+replay_init(struct batcher *bt)
 {
-	ds_blog_open(&blog, logdir);
-	if (blog.stream != NULL)	/* the same stream, continued */
-		strlcpy(streamid, blog.stream, sizeof(streamid));
-	if ((rp = ds_replay_new(&blog, &seen, replayed, NULL)) == NULL)
+	char msg[512];
+
+	if (ds_blog_open(&bt->blog, bt->logdir, msg, sizeof(msg)) == -1)
+		errx(1, "%s", msg);
+	if (bt->blog.stream != NULL)	/* the same stream, continued */
+		strlcpy(bt->streamid, bt->blog.stream, sizeof(bt->streamid));
+	if ((bt->rp = ds_replay_new(&bt->blog, &bt->seen, replayed,
+	    bt)) == NULL)
 		return;
-	seq = blog.e[blog.n - 1].seq;
-	lasttime = blog.e[blog.n - 1].time;
-	replaying = 1;
-	replay_pump(0);
+	bt->seq = bt->blog.e[bt->blog.n - 1].seq;
+	bt->lasttime = bt->blog.e[bt->blog.n - 1].time;
+	bt->replaying = 1;
+	replay_pump(bt, 0);
 }
 
 static void
-cleanup(void)
+cleanup(struct batcher *bt)
 {
 	struct ds_hent *h;
 	size_t i;
 
-	ds_replay_free(rp);
-	freebatch(&nb);
-	freebatch(&cur);
-	for (i = 0; i < nob; i++)
-		freebatch(&ob[i]);
-	free(ob);
-	ds_buf_free(&scratch);
-	ds_buf_free(&topicbuf);
-	ds_offsets_free(&seen);
+	ds_replay_free(bt->rp);
+	freebatch(&bt->nb);
+	freebatch(&bt->cur);
+	for (i = 0; i < bt->nob; i++)
+		freebatch(&bt->ob[i]);
+	free(bt->ob);
+	ds_buf_free(&bt->scratch);
+	ds_buf_free(&bt->topicbuf);
+	ds_offsets_free(&bt->seen);
 	i = 0;
-	while ((h = ds_hash_next(&parts, &i)) != NULL)
+	while ((h = ds_hash_next(&bt->parts, &i)) != NULL)
 		free(h->val);
-	ds_hash_free(&parts);
-	ds_buf_free(&held);
-	ds_buf_free(&keybuf);
-	if (evmode)
-		ds_path_free(&tpath);
-	if (logdir != NULL)
-		ds_blog_close(&blog);
+	ds_hash_free(&bt->parts);
+	ds_buf_free(&bt->held);
+	ds_buf_free(&bt->keybuf);
+	if (bt->evmode)
+		ds_path_free(&bt->tpath);
+	if (bt->logdir != NULL)
+		ds_blog_close(&bt->blog);
 }
 
 /* ---- input ---- */
@@ -592,7 +619,7 @@ cleanup(void)
  * committed; it is not passed on.
  */
 static void
-assigned(const struct ds_line *l)
+assigned(struct batcher *bt, const struct ds_line *l)
 {
 	json_t *m, *o, *e, *pa, *from;
 	const char *t;
@@ -612,18 +639,18 @@ assigned(const struct ds_line *l)
 			ds_bad(l, "malformed assign record");
 			break;
 		}
-		if (replaying)
-			ds_replay_start(rp, t, strlen(t),
+		if (bt->replaying)
+			ds_replay_start(bt->rp, t, strlen(t),
 			    (int32_t)json_integer_value(pa),
 			    json_is_integer(from) ? json_integer_value(from) :
 			    -1);
 	}
 	json_decref(m);
-	replay_pump(0);
+	replay_pump(bt, 0);
 }
 
 static void
-record(const struct ds_line *l)
+record(struct batcher *bt, const struct ds_line *l)
 {
 	const char *p = l->p;
 	size_t len = l->len;
@@ -634,45 +661,46 @@ record(const struct ds_line *l)
 		return;
 	if (len > sizeof(ASSIGN) - 1 && memcmp(p, ASSIGN,
 	    sizeof(ASSIGN) - 1) == 0) {
-		assigned(l);
+		assigned(bt, l);
 		return;
 	}
-	if (evmode && tpath.n == 1) {
+	if (bt->evmode && bt->tpath.n == 1) {
 		/* find the time in the validating pass: -T costs one scan */
-		if ((tpre = ds_check_line_get(l, 1, tpath.key[0],
-		    tpath.klen[0], &tval)) == -1)
+		if ((bt->tpre = ds_check_line_get(l, 1, bt->tpath.key[0],
+		    bt->tpath.klen[0], &bt->tval)) == -1)
 			return;
 	} else if (ds_check_line(l, 1) == -1)
 		return;
 	if (ds_json_hadws()) {
-		ds_buf_clear(&scratch);
-		ds_json_compact(p, len, &scratch);
-		p = scratch.p;
-		len = scratch.len;
+		ds_buf_clear(&bt->scratch);
+		ds_json_compact(p, len, &bt->scratch);
+		p = bt->scratch.p;
+		len = bt->scratch.len;
 	}
 	/* Kafka delivers a partition in offset order: a record at an
 	 * offset already seen comes again (a rebalance re-reads from the
 	 * committed offset) and is in a batch already */
-	ise = ds_envelope(p, len, &topicbuf, &e);
-	if (ise && !ds_offsets_fresh(&seen, e.topic, e.tlen, e.part, e.off)) {
-		redelivered++;
+	ise = ds_envelope(p, len, &bt->topicbuf, &e);
+	if (ise && !ds_offsets_fresh(&bt->seen, e.topic, e.tlen, e.part,
+	    e.off)) {
+		bt->redelivered++;
 		return;
 	}
-	if (replaying)
-		replay_route(l, p, len, ise ? &e : NULL);
+	if (bt->replaying)
+		replay_route(bt, l, p, len, ise ? &e : NULL);
 	else
-		add(l, p, len, ise ? &e : NULL);
+		add(bt, l, p, len, ise ? &e : NULL);
 }
 
 /*
  * The loop: drain what every input has buffered, close the batches
  * whose time has come (after the drain, so records read before a tick
  * belong to the batch it closes), and wait in poll(2) for more input
- * or the next tick, so the clock runs while the inputs are idle.  Several inputs
- * are merged as their lines arrive (Spark's union).
+ * or the next tick, so the clock runs while the inputs are idle.
+ * Several inputs are merged as their lines arrive (Spark's union).
  */
 static void
-run(char **files, int nfiles)
+run(struct batcher *bt, char **files, int nfiles)
 {
 	static char *stdinv[] = { "-" };
 	struct ds_in **in;
@@ -691,16 +719,16 @@ run(char **files, int nfiles)
 		err(1, NULL);
 	for (i = 0; i < nfiles; i++)
 		in[i] = ds_in_open(files[i], ds_opts.maxline);
-	pt_settick(ds_now_ms());
+	pt_settick(bt, ds_now_ms());
 	for (;;) {
 		nopen = np = 0;
 		for (i = 0; i < nfiles; i++) {
 			if (in[i] == NULL)
 				continue;
-			while (!ds_stop && !heldfull() &&
+			while (!ds_stop && !heldfull(bt) &&
 			    ds_in_line(in[i], &l))
-				record(&l);
-			if (heldfull()) {
+				record(bt, &l);
+			if (heldfull(bt)) {
 				nopen++;	/* read on after the tick */
 				continue;
 			}
@@ -715,15 +743,15 @@ run(char **files, int nfiles)
 			idx[np++] = i;
 		}
 		/* after the drain: what arrived before the tick is in */
-		if (!evmode && !replaying)
-			pt_tick(ds_now_ms());
+		if (!bt->evmode && !bt->replaying)
+			pt_tick(bt, ds_now_ms());
 		/* at the end, the waiting records still go at their rate */
-		if ((nopen == 0 && (nheld == 0 || evmode)) || ds_stop)
+		if ((nopen == 0 && (bt->nheld == 0 || bt->evmode)) || ds_stop)
 			break;
 		wait = -1;
-		if (!evmode && !replaying) {
+		if (!bt->evmode && !bt->replaying) {
 			now = ds_now_ms();
-			wait = tickend > now ? tickend - now : 0;
+			wait = bt->tickend > now ? bt->tickend - now : 0;
 			if (wait > INT_MAX)
 				wait = INT_MAX;
 		}
@@ -743,8 +771,9 @@ run(char **files, int nfiles)
 	free(idx);
 }
 
-int
-main(int argc, char *argv[])
+/* The command line; argv from optind on are the inputs. */
+static void
+options(struct batcher *bt, int argc, char *argv[])
 {
 	static struct option lopts[] = {
 		DS_COMMON_LONGOPTS,
@@ -762,27 +791,26 @@ main(int argc, char *argv[])
 	int64_t rate = 0;
 	int ch, evopts = 0;
 
-	ds_signals();
 	while ((ch = getopt_long(argc, argv, "B:hi:n:T:V", lopts,
 	    NULL)) != -1) {
 		if (ds_common_opt(ch, optarg))
 			continue;
 		switch (ch) {
 		case 'B':
-			if (ds_bytesize(optarg, &maxbytes) == -1 ||
-			    maxbytes < 1)
+			if (ds_bytesize(optarg, &bt->maxbytes) == -1 ||
+			    bt->maxbytes < 1)
 				errx(2, "-B: %s: expected a size", optarg);
 			break;
 		case 'h':
 			usage(0);
 			break;
 		case 'i':
-			if (ds_duration(optarg, &ival, 0) == -1)
+			if (ds_duration(optarg, &bt->ival, 0) == -1)
 				errx(2, "-i: %s: expected a duration like "
 				    "500ms, 2s, 1m", optarg);
 			break;
 		case 'n':
-			maxn = strtonum(optarg, 1, INT64_MAX, &errstr);
+			bt->maxn = strtonum(optarg, 1, INT64_MAX, &errstr);
 			if (errstr != NULL)
 				errx(2, "-n: %s is %s", optarg, errstr);
 			break;
@@ -795,27 +823,27 @@ main(int argc, char *argv[])
 		case OPT_TIMEUNIT:
 			evopts = 1;
 			if (strcmp(optarg, "ms") == 0)
-				tunit = DS_TU_MS;
+				bt->tunit = DS_TU_MS;
 			else if (strcmp(optarg, "s") == 0)
-				tunit = DS_TU_S;
+				bt->tunit = DS_TU_S;
 			else if (strcmp(optarg, "us") == 0)
-				tunit = DS_TU_US;
+				bt->tunit = DS_TU_US;
 			else
 				errx(2, "--time-unit: %s: expected s, ms or us",
 				    optarg);
 			break;
 		case OPT_LATENESS:
 			evopts = 1;
-			if (ds_duration(optarg, &lateness, 1) == -1)
+			if (ds_duration(optarg, &bt->lateness, 1) == -1)
 				errx(2, "--lateness: %s: expected a duration",
 				    optarg);
 			break;
 		case OPT_CREATED:
 			evopts = 1;
-			wantcreated = 1;
+			bt->wantcreated = 1;
 			break;
 		case OPT_LOG:
-			logdir = optarg;
+			bt->logdir = optarg;
 			break;
 		case OPT_MAXRATE:
 			rate = strtonum(optarg, 1, 1000000000, &errstr);
@@ -827,26 +855,39 @@ main(int argc, char *argv[])
 			usage(2);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-
 	if (tfield != NULL) {
-		evmode = 1;
-		if (ds_path_parse(tfield, &tpath) == -1)
+		bt->evmode = 1;
+		if (ds_path_parse(tfield, &bt->tpath) == -1)
 			errx(2, "-T: %s: bad field path", tfield);
-		if (maxn > 0 || maxbytes > 0)
+		if (bt->maxn > 0 || bt->maxbytes > 0)
 			errx(2, "-n and -B cut processing-time batches; "
 			    "they do not go with -T");
 	} else if (evopts)
 		errx(2, "--time-unit, --lateness and --created go with -T");
-	if (rate > 0 && (evmode || maxn > 0 || maxbytes > 0))
+	if (rate > 0 && (bt->evmode || bt->maxn > 0 || bt->maxbytes > 0))
 		errx(2, "--max-rate-per-partition bounds the batches of -i; "
 		    "it does not go with -T, -n or -B");
 	if (rate > 0) {
 		/* Spark: rate x batch seconds, at least 1 */
-		if ((quota = rate * ival / 1000) < 1)
-			quota = 1;
+		if ((bt->quota = rate * bt->ival / 1000) < 1)
+			bt->quota = 1;
 	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct batcher b0;
+	struct batcher *bt = &b0;
+
+	bt->ival = 1000;
+	bt->tunit = DS_TU_MS;
+	bt->lasttime = INT64_MIN;
+	bt->tpre = -1;
+	ds_signals();
+	options(bt, argc, argv);
+	argc -= optind;
+	argv += optind;
 
 	/*
 	 * Each run is a new stream, so stages with a checkpoint do not take
@@ -854,24 +895,25 @@ main(int argc, char *argv[])
 	 * logged stream.  Event-time output stays reproducible: no id
 	 * without --log.
 	 */
-	if (!evmode || logdir != NULL)
-		snprintf(streamid, sizeof(streamid), "%" PRIx64 "-%08" PRIx32,
+	if (!bt->evmode || bt->logdir != NULL)
+		snprintf(bt->streamid, sizeof(bt->streamid),
+		    "%" PRIx64 "-%08" PRIx32,
 		    (uint64_t)ds_now_ms(), arc4random());
-	if (logdir != NULL)
-		replay_init();
-	run(argv, argc);
+	if (bt->logdir != NULL)
+		replay_init(bt);
+	run(bt, argv, argc);
 	/* end of input or SIGINT/SIGTERM: close what is open */
-	if (replaying)
-		replay_pump(1);
-	while (nheld > 0)		/* stopped by a signal: write them */
-		pt_tick(tickend);
-	if (evmode)
-		ev_finish();
-	else if (cur.count > 0 || ds_bad_count > 0)	/* bad ones count too */
-		pt_final();
+	if (bt->replaying)
+		replay_pump(bt, 1);
+	while (bt->nheld > 0)		/* stopped by a signal: write them */
+		pt_tick(bt, bt->tickend);
+	if (bt->evmode)
+		ev_finish(bt);
+	else if (bt->cur.count > 0 || ds_bad_count > 0)	/* bad ones count too */
+		pt_final(bt);
 	ds_out_flush();
-	if (rp != NULL && ds_replay_errors(rp) > 0)
-		status = 1;	/* an incomplete replay is an error */
-	cleanup();
-	return status;
+	if (bt->rp != NULL && ds_replay_errors(bt->rp) > 0)
+		bt->status = 1;	/* an incomplete replay is an error */
+	cleanup(bt);
+	return bt->status;
 }

@@ -80,6 +80,7 @@ struct join {
 	struct side	 tab;		/* --with table, or the other batch */
 	struct side	 cur;		/* this stream's batch (--other) */
 	const char	*other;
+	struct ds_offsets cum[2];	/* offsets of all batches: ours, other's */
 	struct ds_in	*oin;
 	int		 oeof;
 	struct ds_buf	 out, kb;
@@ -414,6 +415,8 @@ read_other(struct join *j, int tomarker)
 				json_decref(m);
 				continue;
 			}
+			ds_offsets_merge_json(&j->cum[1],
+			    json_object_get(m, "offsets"));
 			j->tab.marker = m;
 			j->tab.have = 1;
 			return;
@@ -592,16 +595,26 @@ stream_marker(void *ctx, json_t *m, const struct ds_line *l)
 		side_clear(&j->tab);
 	}
 	join_batch(j);
+	ds_offsets_merge_json(&j->cum[0], json_object_get(m, "offsets"));
 	if (j->tab.marker != NULL &&
 	    json_array_size(offs = json_object_get(j->tab.marker,
 	    "offsets")) > 0) {
-		/* what is safe to commit covers both inputs */
+		/* the batch holds the records of both inputs */
 		struct ds_offsets o = { 0 };
 
 		ds_offsets_merge_json(&o, json_object_get(m, "offsets"));
 		ds_offsets_merge_json(&o, offs);
 		json_object_set_new(m, "offsets", ds_offsets_json(&o));
 		ds_offsets_free(&o);
+		l = NULL;
+	}
+	if (j->tab.marker != NULL && (json_object_get(m, "commit") != NULL ||
+	    json_object_get(j->tab.marker, "commit") != NULL)) {
+		/* what is safe to commit covers both inputs */
+		const struct ds_offsets *cum[2] = { &j->cum[0], &j->cum[1] };
+		json_t *ms[2] = { m, j->tab.marker };
+
+		json_object_set_new(m, "commit", ds_offsets_commit(cum, ms, 2));
 		l = NULL;
 	}
 	side_clear(&j->tab);
@@ -629,6 +642,7 @@ main(int argc, char *argv[])
 {
 	struct join j;
 	struct ds_stage st;
+	char msg[256];
 	int ch, nmode = 0;
 
 	ds_signals();
@@ -649,6 +663,9 @@ main(int argc, char *argv[])
 				usage(2);
 			if ((j.nkeys = ds_paths_parse(optarg, &j.keys)) < 1)
 				errx(2, "-k %s: bad field path", optarg);
+			if (ds_key_check(j.keys, j.nkeys, msg,
+			    sizeof(msg)) == -1)
+				errx(2, "-k: %s", msg);
 			break;
 		case OPT_LEFT:
 			j.mode = LEFT;
@@ -727,6 +744,8 @@ main(int argc, char *argv[])
 	side_free(&j.tab);
 	side_free(&j.cur);
 	ds_in_close(j.oin);
+	ds_offsets_free(&j.cum[0]);
+	ds_offsets_free(&j.cum[1]);
 	ds_buf_free(&j.out);
 	ds_buf_free(&j.kb);
 	free(j.sk);

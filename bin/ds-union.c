@@ -72,80 +72,24 @@ drain(struct input *i)
 	}
 }
 
-/*
- * What input i says is safe to commit for topic/partition r: its own
- * "commit" when it has one (-1: not yet safe), else all it delivered.
- * 0 and *until unchanged when i never had that partition.
- */
-static int
-safe(struct input *i, const struct ds_orange *r, int64_t *until)
-{
-	json_t *c, *e;
-	const char *t;
-	size_t k, j;
-
-	for (k = 0; k < i->cum.n; k++)
-		if (i->cum.r[k].partition == r->partition &&
-		    strcmp(i->cum.r[k].topic, r->topic) == 0)
-			break;
-	if (k == i->cum.n)
-		return 0;
-	if ((c = json_object_get(i->m, "commit")) == NULL) {
-		if (i->cum.r[k].until < *until)
-			*until = i->cum.r[k].until;
-		return 0;
-	}
-	json_array_foreach(c, j, e) {
-		t = json_string_value(json_object_get(e, "topic"));
-		if (t == NULL || strcmp(t, r->topic) != 0 ||
-		    json_integer_value(json_object_get(e, "partition")) !=
-		    r->partition)
-			continue;
-		if (json_integer_value(json_object_get(e, "until")) < *until)
-			*until = json_integer_value(json_object_get(e,
-			    "until"));
-		return 0;
-	}
-	return -1;
-}
-
-/*
- * The commit of the merged batch: each partition any input delivered,
- * up to the lowest offset every input that had it says is safe.
- */
+/* The commit of the merged batch (ds_offsets_commit over the inputs). */
 static json_t *
 commit(void)
 {
-	struct ds_offsets all = { 0 }, out = { 0 };
-	json_t *c, *e;
-	int64_t until;
-	size_t k;
+	const struct ds_offsets **cum;
+	json_t **m, *c;
 	int i;
 
-	for (i = 0; i < ninp; i++)
-		if (inp[i].m != NULL) {
-			c = ds_offsets_json(&inp[i].cum);
-			ds_offsets_merge_json(&all, c);
-			json_decref(c);
-		}
-	for (k = 0; k < all.n; k++) {
-		until = all.r[k].until;
-		for (i = 0; i < ninp; i++)
-			if (inp[i].m != NULL && safe(&inp[i], &all.r[k],
-			    &until) == -1)
-				break;
-		if (i < ninp)
-			continue;
-		e = json_pack("[{s:s,s:i,s:I,s:I}]", "topic", all.r[k].topic,
-		    "partition", (int)all.r[k].partition,
-		    "from", (json_int_t)all.r[k].from, "until",
-		    (json_int_t)until);
-		ds_offsets_merge_json(&out, e);
-		json_decref(e);
+	if ((cum = calloc(ninp, sizeof(*cum))) == NULL ||
+	    (m = calloc(ninp, sizeof(*m))) == NULL)
+		err(1, NULL);
+	for (i = 0; i < ninp; i++) {
+		cum[i] = &inp[i].cum;
+		m[i] = inp[i].m;
 	}
-	c = ds_offsets_json(&out);
-	ds_offsets_free(&out);
-	ds_offsets_free(&all);
+	c = ds_offsets_commit(cum, m, ninp);
+	free(cum);
+	free(m);
 	return c;
 }
 

@@ -64,10 +64,8 @@ struct win {
 	size_t		 qn, qcap;
 	struct ds_hash	 run;		/* inverse: key -> running partial */
 	struct ds_offsets pend;		/* offsets of batches not emitted */
-	struct ds_offsets cum;		/* offsets of every applied batch */
-	json_t		*ckcum;		/* cum as of the last checkpoint */
-	const char	*ckdir;
-	struct ds_applied last;		/* last applied (from checkpoint) */
+	const char	*ckdir;		/* --checkpoint */
+	struct ds_stst	 ss;		/* the checkpoint */
 	struct ds_buf	 spec;		/* options, to match a checkpoint */
 	struct ds_buf	 out;
 	struct ds_grouper gr;
@@ -297,29 +295,26 @@ results(struct win *w)
 	ds_groups_free(&tmp, &w->aggs);
 }
 
+/*
+ * A checkpoint is a snapshot of the window: a header with the options,
+ * the grid and the offsets of the batches not emitted yet, then each
+ * batch as a line [time,seq,n] followed by its n groups [[key],partial]
+ * (or its n records).
+ */
 static void
 ckpt_save(struct win *w)
 {
 	struct ds_buf b = { 0 };
+	char msg[512];
 	json_t *h;
-	char *hs;
 	struct part *p;
 	size_t i, k;
 
-	json_decref(w->ckcum);
-	w->ckcum = ds_offsets_json(&w->cum);
-	h = json_pack("{s:I,s:I,s:s,s:o,s:O}", "interval",
+	h = json_pack("{s:I,s:I,s:s,s:o}", "interval",
 	    (json_int_t)w->interval, "origin", (json_int_t)w->origin,
-	    "spec", w->spec.p,
-	    "offsets", ds_offsets_json(&w->pend), "cum", w->ckcum);
-	if (h != NULL)
-		ds_applied_save(&w->last, h);
-	if (h == NULL || (hs = json_dumps(h, JSON_COMPACT)) == NULL)
+	    "spec", w->spec.p, "offsets", ds_offsets_json(&w->pend));
+	if (h == NULL)
 		errx(1, "checkpoint: cannot encode the header");
-	ds_buf_adds(&b, hs);
-	ds_buf_addc(&b, '\n');
-	free(hs);
-	json_decref(h);
 	for (k = 0; k < w->qn; k++) {
 		p = &w->q[k];
 		ds_buf_addf(&b, "[%" PRId64 ",%" PRId64 ",%zu]\n", p->time,
@@ -336,61 +331,73 @@ ckpt_save(struct win *w)
 			ds_buf_adds(&b, "]\n");
 		}
 	}
-	if (ds_ckpt_write(w->ckdir, CKPT_NAME, b.p, b.len) == -1)
-		err(1, "%s/%s", w->ckdir, CKPT_NAME);
+	if (ds_stst_save(&w->ss, h, &b, msg, sizeof(msg)) == -1)
+		errx(1, "%s", msg);
 	ds_buf_free(&b);
 }
 
-static void
-ckpt_load(struct win *w)
+/* The checkpoint's header: the same options; the grid, the pending. */
+static int
+ckpt_header(void *arg, json_t *h, char *msg, size_t msglen)
 {
-	char *data, *line, *e, *nl, *q;
-	size_t len;
-	json_t *h;
-	json_error_t je;
-	const char *spec;
-	struct part *p = NULL;
-	struct ds_aggst *st;
-	long long t, s;
-	size_t n;
-	int rc;
+	struct win *w = arg;
+	const char *spec = json_string_value(json_object_get(h, "spec"));
 
-	if ((rc = ds_ckpt_read(w->ckdir, CKPT_NAME, &data, &len)) == 0)
-		return;
-	if (rc == -1)
-		errx(1, "%s: no usable checkpoint", w->ckdir);
-	e = data + len;
-	if ((nl = memchr(data, '\n', len)) == NULL ||
-	    (h = json_loadb(data, nl - data, 0, &je)) == NULL)
-		goto bad;
-	spec = json_string_value(json_object_get(h, "spec"));
-	if (spec == NULL || strcmp(spec, w->spec.p) != 0)
-		errx(2, "%s: checkpoint made with other options (%s), not %s",
-		    w->ckdir, spec ? spec : "?", w->spec.p);
-	ds_applied_load(&w->last, h);
+	if (spec == NULL || strcmp(spec, w->spec.p) != 0) {
+		snprintf(msg, msglen, "%s: checkpoint made with other options "
+		    "(%s), not %s", w->ckdir, spec ? spec : "?", w->spec.p);
+		return -1;
+	}
 	w->interval = ds_marker_int(h, "interval");
 	w->origin = ds_marker_int(h, "origin");
 	w->originfirst = 0;
 	ds_offsets_merge_json(&w->pend, json_object_get(h, "offsets"));
-	ds_offsets_merge_json(&w->cum, json_object_get(h, "cum"));
-	w->ckcum = ds_offsets_json(&w->cum);
-	json_decref(h);
-	n = 0;	/* lines left in the current batch */
-	for (line = nl + 1; line < e; line = nl + 1) {
+	return 0;
+}
+
+/* A line [time,seq,n] that opens a batch of n lines: 0 or -1. */
+static int
+ckpt_batch(struct win *w, const char *line, const char *nl, size_t *n)
+{
+	json_int_t t, s, k;
+	json_t *a;
+	int rc;
+
+	if ((a = json_loadb(line, (size_t)(nl - line), 0, NULL)) == NULL)
+		return -1;
+	rc = json_unpack(a, "[III!]", &t, &s, &k);
+	json_decref(a);
+	if (rc == -1 || k < 0)
+		return -1;
+	newpart(w, t, s);
+	*n = (size_t)k;
+	return 0;
+}
+
+/* The batches of the window, as ckpt_save wrote them. */
+static int
+ckpt_records(void *arg, char *p, char *e, char *msg, size_t msglen)
+{
+	struct win *w = arg;
+	struct part *pt = NULL;
+	struct ds_aggst *st;
+	char *line, *nl, *q;
+	size_t n = 0;	/* lines left in the current batch */
+
+	for (line = p; line < e; line = nl + 1) {
 		if ((nl = memchr(line, '\n', e - line)) == NULL)
 			nl = e;
 		if (n == 0) {
-			/* [time,seq,n] opens a batch of n lines */
-			if (sscanf(line, "[%lld,%lld,%zu]", &t, &s, &n) != 3)
+			if (ckpt_batch(w, line, nl, &n) == -1)
 				goto bad;
-			p = newpart(w, t, s);
+			pt = &w->q[w->qn - 1];
 			continue;
 		}
 		n--;
 		if (w->raw) {
-			ds_buf_add(&p->recs, line, nl - line);
-			ds_buf_addc(&p->recs, '\n');
-			p->nrecs++;
+			ds_buf_add(&pt->recs, line, nl - line);
+			ds_buf_addc(&pt->recs, '\n');
+			pt->nrecs++;
 			continue;
 		}
 		/* [[key],state] */
@@ -402,27 +409,26 @@ ckpt_load(struct win *w)
 		if ((st = ds_agg_load(&w->aggs, q + 1, nl - 1 - (q + 1))) ==
 		    NULL)
 			goto bad;
-		partadd(p, line + 2, q - 1 - (line + 2), st);
+		partadd(pt, line + 2, q - 1 - (line + 2), st);
 	}
 	if (n != 0)
 		goto bad;
-	free(data);
 	for (n = 0; n < w->qn; n++)
 		enter(w, &w->q[n]);
-	return;
+	return 0;
 bad:
-	errx(1, "%s/%s: malformed checkpoint", w->ckdir, CKPT_NAME);
+	snprintf(msg, msglen, "%s: malformed checkpoint", w->ss.path);
+	return -1;
 }
 
-/*
- * The offsets safe to commit given our checkpoint (every batch it holds
- * can be recovered from it), lowered to what an upstream stage already
- * said in the marker's own "commit".
- */
-static json_t *
-commit(struct win *w, json_t *m)
+static void
+ckpt_load(struct win *w)
 {
-	return ds_offsets_lower(w->ckcum, json_object_get(m, "commit"));
+	struct ds_stst_load ld = { ckpt_header, ckpt_records, w };
+	char msg[1024];
+
+	if (ds_stst_load(&w->ss, &ld, msg, sizeof(msg)) == -1)
+		errx(1, "%s", msg);
 }
 
 /* The first marker fixes the interval; LENGTH and SLIDE must fit it. */
@@ -464,7 +470,7 @@ window(struct win *w, json_t *m, int64_t end)
 	    (json_int_t)(end - w->length), "end", (json_int_t)end);
 	json_object_set_new(m, "window", win);
 	if (w->ckdir != NULL)
-		json_object_set_new(m, "commit", commit(w, m));
+		json_object_set_new(m, "commit", ds_stst_commit(&w->ss, m, 0));
 	ds_marker_emit(m);
 }
 
@@ -480,7 +486,7 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	setinterval(w, ds_marker_int(m, "interval"), t);
 	json_decref(w->held);
 	w->held = NULL;
-	if (w->ckdir != NULL && ds_applied_replay(&w->last, m)) {
+	if (ds_stst_applied(&w->ss, m)) {
 		/* replayed: applied (and emitted) before the restart */
 		ds_groups_clear(&w->cur, &w->aggs);
 		ds_buf_clear(&w->currecs);
@@ -506,7 +512,6 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	enter(w, p);
 	evict(w, t);
 	ds_offsets_merge_json(&w->pend, json_object_get(m, "offsets"));
-	ds_offsets_merge_json(&w->cum, json_object_get(m, "offsets"));
 	if ((t - w->origin) % w->slide == 0)
 		window(w, m, t);
 	/*
@@ -518,7 +523,7 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	else if (w->ckdir == NULL || json_is_true(json_object_get(m, "final")))
 		w->held = json_incref(m);
 	if (w->ckdir != NULL && !json_is_true(json_object_get(m, "final"))) {
-		ds_applied_set(&w->last, m);
+		ds_stst_apply(&w->ss, m);
 		ckpt_save(w);
 	}
 	json_decref(m);
@@ -562,6 +567,31 @@ addspec(struct win *w, const char *opt, const char *arg)
 	ds_buf_addc(&w->spec, ' ');
 }
 
+static void
+winfree(struct win *w)
+{
+	struct ds_hent *e;
+	size_t k;
+
+	for (k = 0; k < w->qn; k++)
+		partfree(w, &w->q[k]);
+	free(w->q);
+	k = 0;
+	while ((e = ds_hash_next(&w->run, &k)) != NULL)
+		ds_agg_free(&w->aggs, e->val);
+	ds_hash_free(&w->run);
+	ds_groups_free(&w->cur, &w->aggs);
+	ds_offsets_free(&w->pend);
+	ds_stst_free(&w->ss);
+	json_decref(w->held);
+	ds_aggs_free(&w->aggs);
+	ds_paths_free(w->keys, w->nkeys);
+	ds_buf_free(&w->currecs);
+	ds_buf_free(&w->spec);
+	ds_buf_free(&w->out);
+	ds_grouper_free(&w->gr);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -585,7 +615,6 @@ main(int argc, char *argv[])
 	char ebuf[512], *spec;
 	const char *errstr;
 	int ch, inv = -1;
-	size_t k;
 
 	memset(&w, 0, sizeof(w));
 	ds_signals();
@@ -677,32 +706,11 @@ main(int argc, char *argv[])
 	if (ds_grouper_init(&w.gr, &w.aggs, w.keys, w.nkeys, ebuf,
 	    sizeof(ebuf)) == -1)
 		errx(2, "%s", ebuf);
-	if (w.ckdir != NULL)
-		ckpt_load(&w);
+	ds_stst_init(&w.ss, w.ckdir, CKPT_NAME, 0);
+	ckpt_load(&w);
 
 	ds_stage_run(&st, argv, argc);
 
-	for (k = 0; k < w.qn; k++)
-		partfree(&w, &w.q[k]);
-	free(w.q);
-	k = 0;
-	{
-		struct ds_hent *e;
-
-		while ((e = ds_hash_next(&w.run, &k)) != NULL)
-			ds_agg_free(&w.aggs, e->val);
-	}
-	ds_hash_free(&w.run);
-	ds_groups_free(&w.cur, &w.aggs);
-	ds_offsets_free(&w.pend);
-	ds_offsets_free(&w.cum);
-	json_decref(w.ckcum);
-	json_decref(w.held);
-	ds_aggs_free(&w.aggs);
-	ds_paths_free(w.keys, w.nkeys);
-	ds_buf_free(&w.currecs);
-	ds_buf_free(&w.spec);
-	ds_buf_free(&w.out);
-	ds_grouper_free(&w.gr);
+	winfree(&w);
 	return 0;
 }

@@ -449,6 +449,25 @@ EOF
 	[ "$(jq -r .seq L/batches.ndjson | paste -sd,)" = "1,2,3" ]
 }
 
+@test "ds-batch --log: an unusable log exits 1 (corrupt inside, out of order, unreadable)" {
+	seq 1 3 | awk '{ printf "{\"n\":%d}\n", $1 }' >in
+	ds-batch -i 1h -n 1 --log L <in >/dev/null
+	cp L/batches.ndjson good
+	{ head -n 1 good; echo 'garbage'; tail -n 1 good; } >L/batches.ndjson
+	run --separate-stderr ds-batch -i 1h -n 1 --log L <in
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "ds-batch: L/batches.ndjson: corrupt entry at byte "* ]]
+	{ tail -n 1 good; head -n 1 good; } >L/batches.ndjson
+	run --separate-stderr ds-batch -i 1h -n 1 --log L <in
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "ds-batch: L/batches.ndjson: seq 1 after 3" ]]
+	rm -r L
+	mkdir -p L/batches.ndjson
+	run --separate-stderr ds-batch -i 1h -n 1 --log L <in
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "ds-batch: L/batches.ndjson: "* ]]
+}
+
 @test "ds-batch --log: a replay missing records is an error, loudly" {
 	seq 1 20 | awk '{ printf "{\"n\":%d}\n", $1 }' >in
 	ds-batch -i 1h -n 10 --log L <in >/dev/null

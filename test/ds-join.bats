@@ -128,6 +128,15 @@ JEOF
 JEOF
 }
 
+@test "-k fields that repeat or contain one another are usage errors, as in ds-reduce" {
+	printf '{"geo":{"city":"x"}}\n' >t.ndjson
+	for k in geo,geo.city geo.city,geo user,user; do
+		run --separate-stderr ds-join --with t.ndjson -k "$k" </dev/null
+		[ "$status" -eq 2 ] || { echo "-k $k: $status"; return 1; }
+		[[ "$stderr" == "ds-join: -k: key field "* ]] || { echo "-k $k: $stderr"; return 1; }
+	done
+}
+
 @test "the seeds' blacklist filter: --anti drops records whose ip is listed" {
 	mkref
 	mkdata
@@ -337,4 +346,23 @@ JEOF
 	printf '{"ip":"a","k99":-1,"k0":-1,"new":1}\n' >t.ndjson
 	run ds-join --with t.ndjson -k ip s.ndjson
 	[ "$output" = "$(jq -c --slurpfile t t.ndjson '. as $s | $s + ($t[0] | with_entries(select(.key as $k | $s | has($k) | not)))' s.ndjson)" ]
+}
+
+@test "--other: the marker's commit covers both streams, as ds-union's does" {
+	# this stream: a stateful stage checkpointed x/0 up to 1 of 3 and
+	# not x/1 (absent from its commit); the other: no stateful stage, it
+	# delivered x/0 to 3 and y/0 to 9
+	printf '%s\n' '{"k":1}' '{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":1,"offsets":[{"topic":"x","partition":0,"from":0,"until":3},{"topic":"x","partition":1,"from":0,"until":4}],"commit":[{"topic":"x","partition":0,"from":0,"until":1}]}' >a
+	printf '%s\n' '{"k":1}' '{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":1,"offsets":[{"topic":"x","partition":0,"from":0,"until":3},{"topic":"y","partition":0,"from":7,"until":9}]}' >b
+	run --separate-stderr ds-join --other b -k k <a
+	[ "$status" -eq 0 ]
+	# x/0: min(1, 3) = 1; x/1: not safe in a; y/0: only b had it: 9
+	[ "$(printf '%s\n' "$output" | tail -n 1 | jq -c .commit)" = '[{"topic":"x","partition":0,"from":0,"until":1},{"topic":"y","partition":0,"from":7,"until":9}]' ]
+	# the other side's commit counts as well
+	run --separate-stderr ds-join --other a -k k <b
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | tail -n 1 | jq -c .commit)" = '[{"topic":"x","partition":0,"from":0,"until":1},{"topic":"y","partition":0,"from":7,"until":9}]' ]
+	# no side with a commit: none added
+	run --separate-stderr ds-join --other b -k k <b
+	[ "$(printf '%s\n' "$output" | tail -n 1 | jq -c .commit)" = null ]
 }

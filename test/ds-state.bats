@@ -130,6 +130,22 @@ marker() {	# marker SEQ TIME [OFFSETS_JSON [EXTRA]]
 	done
 }
 
+@test "ds-state: -k fields that repeat or contain one another are usage errors, as in ds-reduce" {
+	for k in geo,geo.city geo.city,geo user,user; do
+		run --separate-stderr ds-state -k "$k" -a count </dev/null
+		[ "$status" -eq 2 ] || { echo "-k $k: $status"; return 1; }
+		[[ "$stderr" == "ds-state: -k: key field "* ]] || { echo "-k $k: $stderr"; return 1; }
+	done
+}
+
+@test "ds-state: an aggregate named like a key field is a usage error, as in ds-reduce" {
+	run --separate-stderr ds-state -k count -a count </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"aggregate name 'count' is also a key field"* ]]
+	dsrun '{"count":"x"}\n' ds-state -k count -a n=count
+	expect 0 '{"count":"x","n":1}'
+}
+
 @test "ds-state: -V prints the version" {
 	run ds-state -V
 	[ "$status" -eq 0 ]
@@ -744,4 +760,45 @@ print("\n".join(rows))' >got
 	    ds-state -k w -a count --checkpoint ck
 	expect 0 '{"w":"a","count":2}
 {"@ds":"batch","seq":1,"time":4000,"interval":2000,"count":1,"commit":[]}'
+}
+
+# test/ckpt holds checkpoints of the first two batches of
+# test/ckpt/in.ndjson, written by the ds-state of before the stage-state
+# module: a snapshot after batch 1 and one frame ("sum=", the old frame
+# checksum) after batch 2.
+@test "ds-state: checkpoints written by earlier versions still load (snapshot and old frames)" {
+	cp -r "$DS_TOP/test/ckpt/state-agg" ck
+	run --separate-stderr ds-state -k u -a sum:n -a count --emit all --checkpoint ck "$DS_TOP/test/ckpt/in.ndjson"
+	[ "$status" -eq 0 ]
+	# batches 1 and 2 are replays; batch 3 adds b's 4 to the loaded state
+	[ "$(printf '%s\n' "$output" | grep -v '^{"@ds"' | tail -n 2)" = '{"u":"a","sum_n":4,"count":2}
+{"u":"b","sum_n":6,"count":2}' ]
+	[ "$(printf '%s\n' "$output" | tail -n 1 | jq -c .commit)" = '[{"topic":"t","partition":0,"from":0,"until":4}]' ]
+	cp -r "$DS_TOP/test/ckpt/state-expr" cke
+	run --separate-stderr ds-state -k u -e '($state // 0) + ($values | map(.n) | add)' --emit all --checkpoint cke "$DS_TOP/test/ckpt/in.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | grep -v '^{"@ds"' | tail -n 2)" = '{"u":"a","state":4}
+{"u":"b","state":6}' ]
+}
+
+@test "ds-state: state.log frames end with the FNV-1a 64 of their bytes" {
+	printf '{"u":"a"}\n{"@ds":"batch","seq":%d,"time":%d000,"interval":1000,"count":1,"offsets":[]}\n' 1 1 2 2 3 3 >in
+	ds-state -k u -a count --checkpoint ck <in >/dev/null
+	python3 - ck/state.log <<'PYEOF'
+import re, sys
+b = open(sys.argv[1], "rb").read()
+frames = 0
+while b:
+    m = re.search(rb"\n#ds-frame len=(\d+) fnv1a64=([0-9a-f]{16})\n", b)
+    assert m, b
+    data = b[:m.start()]
+    assert len(data) == int(m.group(1))
+    h = 0xcbf29ce484222325
+    for c in data:
+        h = ((h ^ c) * 0x100000001b3) % (1 << 64)
+    assert "%016x" % h == m.group(2).decode(), (data, m.group(2))
+    frames += 1
+    b = b[m.end():]
+assert frames == 2, frames
+PYEOF
 }

@@ -266,8 +266,46 @@ for l in sys.argv[1].splitlines():
     assert m["commit"] == want, (m, want)
 PYEOF
 	run --separate-stderr ds-window -w 6s -s 2s -k user --checkpoint ck in.ndjson
-	[ "$status" -eq 2 ]
+	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"other options"* ]]
+}
+
+@test "--checkpoint: an unusable checkpoint exits 1" {
+	python3 gen.py 6 3 12 >in.ndjson
+	ds-window -w 6s -s 2s -k user --checkpoint ck in.ndjson >/dev/null
+	printf 'garbage' >ck/window; printf 'garbage' >ck/window.prev
+	run --separate-stderr ds-window -w 6s -s 2s -k user --checkpoint ck in.ndjson
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"ck/window: no usable checkpoint"* ]]
+	# intact checksum, but a body that is no window
+	printf '{"interval":1000,"origin":0,"spec":"-w6s -s2s -kuser ","offsets":[],"cum":[]}\n[1000,1\n' >body
+	python3 -c '
+import sys
+d = open("body", "rb").read(); h = 0xcbf29ce484222325
+for c in d:
+    h = ((h ^ c) * 0x100000001b3) % (1 << 64)
+sys.stdout.buffer.write(d + b"\n#ds-checkpoint len=%d fnv1a64=%016x\n" % (len(d), h))' >ck/window
+	run --separate-stderr ds-window -w 6s -s 2s -k user --checkpoint ck in.ndjson
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"ck/window: malformed checkpoint"* ]]
+}
+
+# test/ckpt/window-* hold checkpoints of the first two batches of
+# test/ckpt/in.ndjson, written by the ds-window of before the stage-state
+# module.
+@test "--checkpoint: checkpoints written by earlier versions still load" {
+	cp -r "$DS_TOP/test/ckpt/window-agg" ck
+	run --separate-stderr ds-window -w 2s -s 1s -k u -a sum:n --checkpoint ck "$DS_TOP/test/ckpt/in.ndjson"
+	[ "$status" -eq 0 ]
+	# batches 1 and 2 are replays; the window (1000,3000] is batches 2 and 3
+	[ "$(printf '%s\n' "$output" | nocreated)" = '{"u":"a","sum_n":3}
+{"u":"b","sum_n":4}
+{"@ds":"batch","seq":3,"time":3000,"interval":1000,"count":1,"offsets":[{"topic":"t","partition":0,"from":3,"until":4}],"window":{"start":1000,"end":3000},"commit":[{"topic":"t","partition":0,"from":0,"until":3}]}' ]
+	cp -r "$DS_TOP/test/ckpt/window-raw" ckr
+	run --separate-stderr ds-window -w 2s -s 1s --checkpoint ckr "$DS_TOP/test/ckpt/in.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | grep -v '^{"@ds"')" = '{"u":"a","n":3}
+{"u":"b","n":4}' ]
 }
 
 @test "memory stays flat: 100k and 1M records, 100 keys, 10k-record batches" {
@@ -315,30 +353,23 @@ with open("words.ndjson", "w") as f:
 # multiples of 4000 and cover (T-6000, T]; keys sorted
 first = (recs[0]["ts"] // 2000 + 1) * 2000
 last = (recs[-1]["ts"] // 2000 + 1) * 2000
+def window(f, T, mtime):
+    counts = {}
+    for d in recs:
+        b = (d["ts"] // 2000 + 1) * 2000
+        if T - 6000 < b <= T:
+            counts[d["word"]] = counts.get(d["word"], 0) + 1
+    for w in sorted(counts):
+        f.write(json.dumps({"word": w, "count": counts[w]}, separators=(",", ":")) + "\n")
+    f.write("M %d %d %d\n" % (mtime, T - 6000, T))
 with open("want", "w") as f:
     for T in range(first, last + 1, 2000):
-        if T % 4000:
-            continue
-        counts = {}
-        for d in recs:
-            b = (d["ts"] // 2000 + 1) * 2000
-            if T - 6000 < b <= T:
-                counts[d["word"]] = counts.get(d["word"], 0) + 1
-        for w in sorted(counts):
-            f.write(json.dumps({"word": w, "count": counts[w]}, separators=(",", ":")) + "\n")
-        f.write("M %d %d %d\n" % (T, T - 6000, T))
+        if T % 4000 == 0:
+            window(f, T, T)
     # end of input off the 4 s grid flushes the window ending at the
     # next multiple of 4000; its marker is the last batch's
     if last % 4000:
-        T = last + 2000
-        counts = {}
-        for d in recs:
-            b = (d["ts"] // 2000 + 1) * 2000
-            if T - 6000 < b <= T:
-                counts[d["word"]] = counts.get(d["word"], 0) + 1
-        for w in sorted(counts):
-            f.write(json.dumps({"word": w, "count": counts[w]}, separators=(",", ":")) + "\n")
-        f.write("M %d %d %d\n" % (last, T - 6000, T))
+        window(f, last + 2000, last)
 PYEOF
 	ds-batch -T ts -i 2s words.ndjson | ds-window -w 6s -s 4s -k word >out
 	python3 -c '

@@ -300,7 +300,7 @@ EOF
 # ---- Rules of the stages after the ingress ----
 
 # stages that forward markers (their stdout is a ds stream)
-FORWARDERS=("ds-sink-file out/p")
+FORWARDERS=("ds-sink-file out/p" "ds-union - /dev/null")
 
 @test "protocol: plain input works: no marker in, no marker out" {
 	# ds-print: the first records, like head
@@ -331,7 +331,7 @@ FORWARDERS=("ds-sink-file out/p")
 	for cmd in "${FORWARDERS[@]}"; do
 		dsrun "{\"a\":1}\n$M\n" $cmd
 		[ "$status" -eq 0 ]
-		[ "$output" = "$M" ]
+		[ "$(printf '%s\n' "$output" | grep '^{"@ds"')" = "$M" ]
 	done
 }
 

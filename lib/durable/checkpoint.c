@@ -19,8 +19,8 @@
 
 #define TRAILER	"\n#ds-checkpoint len=%zu fnv1a64=%016" PRIx64 "\n"
 
-static uint64_t
-fnv1a(const void *p, size_t n)
+uint64_t
+ds_fnv1a64(const void *p, size_t n)
 {
 	const unsigned char *s = p;
 	uint64_t h = 0xcbf29ce484222325ULL;
@@ -31,28 +31,36 @@ fnv1a(const void *p, size_t n)
 }
 
 int
+ds_write_trailed(int fd, const void *data, size_t len, const char *trailer)
+{
+	int saved;
+
+	if (ds_writeall(fd, data, len) == -1 ||
+	    ds_writeall(fd, trailer, strlen(trailer)) == -1 ||
+	    fsync(fd) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return close(fd);
+}
+
+int
 ds_ckpt_write(const char *dir, const char *name, const void *data,
     size_t len)
 {
 	char path[4096], tmp[4096], prev[4096], trailer[96];
-	int fd, saved;
+	int fd;
 
 	if (ds_mkdirs(dir) == -1)
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
 	snprintf(prev, sizeof(prev), "%s/%s.prev", dir, name);
-	snprintf(trailer, sizeof(trailer), TRAILER, len, fnv1a(data, len));
-	if ((fd = ds_create(tmp)) == -1)
-		return -1;
-	if (ds_writeall(fd, data, len) == -1 ||
-	    ds_writeall(fd, trailer, strlen(trailer)) == -1 || fsync(fd) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	if (close(fd) == -1)
+	snprintf(trailer, sizeof(trailer), TRAILER, len, ds_fnv1a64(data, len));
+	if ((fd = ds_create(tmp)) == -1 ||
+	    ds_write_trailed(fd, data, len, trailer) == -1)
 		return -1;
 	if (rename(path, prev) == -1 && errno != ENOENT)
 		return -1;
@@ -90,7 +98,7 @@ readone(const char *path, char **data, size_t *len)
 	if (*t != '\n' || sscanf(t, "\n#ds-checkpoint len=%zu fnv1a64=%"
 	    SCNx64, &dlen, &sum) != 2)
 		goto bad;
-	if ((size_t)(t - b.p) != dlen || fnv1a(b.p, dlen) != sum)
+	if ((size_t)(t - b.p) != dlen || ds_fnv1a64(b.p, dlen) != sum)
 		goto bad;
 	b.p[dlen] = '\0';
 	*data = b.p;

@@ -6,8 +6,10 @@
  * the middle of an append fails its checksum; it and anything after it
  * are cut off on the next read.
  *
- * Frame: the data bytes, then the line "\n#ds-frame len=N sum=HEX\n",
- * where sum is ds_hash_bytes of the data.
+ * Frame: the data bytes, then the line
+ * "\n#ds-frame len=N fnv1a64=HEX\n" (ds_fnv1a64 of the data).  Logs
+ * written before that have "sum=HEX", a hash of the data taken in host
+ * byte order (oldsum below, frozen so that those logs stay readable).
  */
 #include <sys/stat.h>
 
@@ -21,7 +23,30 @@
 
 #include "durable/durable.h"
 
-#define FRAME	"\n#ds-frame len=%zu sum=%016" PRIx64 "\n"
+#define FRAME	"\n#ds-frame len=%zu %s=%016" PRIx64 "\n"
+
+/* The checksum of frames written with "sum=": read them, never write. */
+static uint64_t
+oldsum(const void *k, size_t n)
+{
+	const unsigned char *p = k;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL), w;
+
+	while (n >= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ (w * 0xc4ceb9fe1a85ec53ULL)) * 0x100000001b3ULL;
+		h ^= h >> 29;
+		p += 8;
+		n -= 8;
+	}
+	w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ (w * 0xc4ceb9fe1a85ec53ULL)) * 0xff51afd7ed558ccdULL;
+	h ^= h >> 32;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	return h;
+}
 
 static void
 logpath(char *buf, size_t n, const char *dir, const char *name)
@@ -35,23 +60,16 @@ ds_ckptlog_append(const char *dir, const char *name, const void *data,
 {
 	char path[4096], trailer[96];
 	struct stat sb;
-	int fd, saved, created;
+	int fd, created;
 
 	logpath(path, sizeof(path), dir, name);
 	created = stat(path, &sb) == -1;
 	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
 	    O_CLOEXEC, 0600)) == -1)
 		return -1;
-	snprintf(trailer, sizeof(trailer), FRAME, len,
-	    ds_hash_bytes(data, len));
-	if (ds_writeall(fd, data, len) == -1 ||
-	    ds_writeall(fd, trailer, strlen(trailer)) == -1 || fsync(fd) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	if (close(fd) == -1)
+	snprintf(trailer, sizeof(trailer), FRAME, len, "fnv1a64",
+	    ds_fnv1a64(data, len));
+	if (ds_write_trailed(fd, data, len, trailer) == -1)
 		return -1;
 	if (created)
 		ds_syncdir(dir);
@@ -83,20 +101,23 @@ ds_ckptlog_reset(const char *dir, const char *name)
 static char *
 trailer(const char *p, char *t, const char *end)
 {
-	char want[96], *nl;
+	char want[96], kind[8], *nl;
 	size_t dlen;
 	uint64_t sum;
 	int n;
 
 	if ((nl = memchr(t + 1, '\n', (size_t)(end - t - 1))) == NULL ||
-	    sscanf(t, "\n#ds-frame len=%zu sum=%" SCNx64, &dlen, &sum) != 2 ||
-	    dlen != (size_t)(t - p))
+	    sscanf(t, "\n#ds-frame len=%zu %7[a-z0-9]=%" SCNx64, &dlen, kind,
+	    &sum) != 3 || dlen != (size_t)(t - p))
 		return NULL;
-	n = snprintf(want, sizeof(want), FRAME, dlen, sum);
-	if (n != nl + 1 - t || memcmp(t, want, n) != 0 ||
-	    ds_hash_bytes(p, dlen) != sum)
+	n = snprintf(want, sizeof(want), FRAME, dlen, kind, sum);
+	if (n != nl + 1 - t || memcmp(t, want, n) != 0)
 		return NULL;
-	return nl;
+	if (strcmp(kind, "fnv1a64") == 0 && ds_fnv1a64(p, dlen) == sum)
+		return nl;
+	if (strcmp(kind, "sum") == 0 && oldsum(p, dlen) == sum)
+		return nl;
+	return NULL;
 }
 
 int

@@ -1,7 +1,7 @@
 /*
  * durable/durable.h -- what survives a crash: atomic checksummed
- * files, framed logs, the batch log and its replay.  Uses base, json
- * and stream.
+ * files, framed logs, the batch log and its replay, the keys and the
+ * checkpoints of a stateful stage.  Uses base, json and stream.
  */
 #ifndef DS_DURABLE_H
 #define DS_DURABLE_H
@@ -28,6 +28,17 @@ int	 ds_ckpt_write(const char *dir, const char *name, const void *data,
  */
 int	 ds_ckpt_read(const char *dir, const char *name, char **data,
 	    size_t *len);
+/*
+ * Write data, then the line trailer, to fd, fsync and close it (also on
+ * failure).  0, or -1 with errno set.
+ */
+int	 ds_write_trailed(int fd, const void *data, size_t len,
+	    const char *trailer);
+/*
+ * The 64-bit FNV-1a hash of p[0..n), defined byte by byte (the same on
+ * every host): the checksum of checkpoints and frames.
+ */
+uint64_t ds_fnv1a64(const void *p, size_t n);
 
 /* ---------------------------------------------------------------------
  * batchlog.c: the batch log of ds-batch --log
@@ -51,15 +62,17 @@ struct ds_blog {
 /*
  * Open (creating DIR) the batch log DIR/batches.ndjson and read its
  * entries into l->e; a torn last line (a crash during an append) is
- * cut off.  Exits with err(1) when the log cannot be opened, read or
- * is corrupt before its last line.
+ * cut off.  Returns 0, or -1 with a message in msg when the log cannot
+ * be opened or read or is corrupt before its last line (close it then).
  */
-void	 ds_blog_open(struct ds_blog *, const char *dir);
+int	 ds_blog_open(struct ds_blog *, const char *dir, char *msg,
+	    size_t msglen);
 /*
  * Append the marker's seq, time, interval, count and offsets as one
- * line and fsync it before returning; exits with err(1) on failure.
+ * line and fsync it before returning.  0, or -1 with a message in msg.
  */
-void	 ds_blog_append(struct ds_blog *, json_t *marker);
+int	 ds_blog_append(struct ds_blog *, json_t *marker, char *msg,
+	    size_t msglen);
 void	 ds_blog_close(struct ds_blog *);
 
 /* ---------------------------------------------------------------------
@@ -126,7 +139,7 @@ int	 ds_replay_errors(const struct ds_replay *);
 void	 ds_replay_free(struct ds_replay *);
 
 /* ---------------------------------------------------------------------
- * ckptlog.c: incremental checkpoints (section owned by the ds-state work)
+ * ckptlog.c: incremental checkpoints
  * ------------------------------------------------------------------- */
 
 /*
@@ -148,5 +161,148 @@ int	 ds_ckptlog_reset(const char *dir, const char *name);
 int	 ds_ckptlog_read(const char *dir, const char *name,
 	    int (*fn)(void *arg, char *data, size_t len), void *arg,
 	    off_t *size);
+
+/* ---------------------------------------------------------------------
+ * keytab.c: the keys of a stateful stage
+ * ------------------------------------------------------------------- */
+
+#define DS_KEY_NOTIME	INT64_MIN	/* a key never updated by a batch */
+
+/*
+ * One key: the first member of the stage's own per-key struct, which
+ * the table allocates (zeroed, of the size given to ds_keytab_init) and
+ * frees.  Fields are read-only to the stage.
+ */
+struct ds_key {
+	const char	*key;		/* owned by the table */
+	size_t		 klen;
+	int64_t		 last;		/* batch time of the last update */
+	size_t		 idx;		/* in ord */
+	size_t		 didx;		/* in chg */
+	struct ds_key	*prev, *next;	/* the age list */
+	unsigned	 live:1;	/* in the state (ds_keytab_live) */
+	unsigned	 dirty:1;	/* in chg */
+};
+
+struct ds_keytab {
+	struct ds_hash	 h;
+	size_t		 size;		/* of the stage's struct */
+	int		 byage;		/* keep the age list */
+	int		 track;		/* note changes for a delta */
+	struct ds_key	**ord;		/* first-seen order; NULL: a hole */
+	size_t		 n, cap, holes;
+	struct ds_key	*oldest, *newest;	/* live keys by last update */
+	struct ds_key	**chg;		/* changed since settled; NULL: gone */
+	size_t		 nchg, chgcap;
+	struct ds_buf	 gone;		/* live keys removed since settled */
+};
+
+/*
+ * Set up for per-key structs of size bytes; byage: keep the age list
+ * (timeouts); track: note changed and removed keys (set and cleared by
+ * the stage, e.g. off while it loads a checkpoint).
+ */
+void	 ds_keytab_init(struct ds_keytab *, size_t size, int byage,
+	    int track);
+/* The key k[0..n), created (zeroed, not live) when absent. */
+void	*ds_keytab_get(struct ds_keytab *, const char *k, size_t n);
+/* The key k[0..n), or NULL. */
+void	*ds_keytab_find(struct ds_keytab *, const char *k, size_t n);
+/* Remove k and free it (the stage has freed what its struct holds). */
+void	 ds_keytab_del(struct ds_keytab *, struct ds_key *);
+/* k is live, updated at time (it becomes the newest), and changed. */
+void	 ds_keytab_live(struct ds_keytab *, struct ds_key *, int64_t time);
+/* k's value changed (a delta must write it). */
+void	 ds_keytab_changed(struct ds_keytab *, struct ds_key *);
+/*
+ * The next key removed since the last ds_keytab_settled, from *off (0
+ * first): 1 with *key and *klen, 0 at the end.
+ */
+int	 ds_keytab_gone(const struct ds_keytab *, size_t *off,
+	    const char **key, size_t *klen);
+/* A checkpoint holds every change: forget them. */
+void	 ds_keytab_settled(struct ds_keytab *);
+/* Close the holes of ord (never while iterating it). */
+void	 ds_keytab_compact(struct ds_keytab *);
+/* Rebuild the age list from the live keys' times (after a load). */
+void	 ds_keytab_sortage(struct ds_keytab *);
+/* Free every key and the table. */
+void	 ds_keytab_free(struct ds_keytab *);
+
+/* ---------------------------------------------------------------------
+ * stagestate.c: the durable state of a stateful stage
+ * ------------------------------------------------------------------- */
+
+/*
+ * What ds-state and ds-window keep across restarts, beside their own
+ * records: the checkpoint files (a snapshot DIR/NAME, and with deltas a
+ * log DIR/NAME.log of what changed after it), the last batch applied,
+ * and the offsets of the applied batches.  Fields are read-only to the
+ * stage.
+ */
+struct ds_stst {
+	const char	*dir;		/* NULL: no checkpoint */
+	char		*name, *logname, *path;	/* NAME, NAME.log, DIR/NAME */
+	int		 deltas;	/* keep a delta log */
+	struct ds_applied applied;	/* the last batch applied */
+	struct ds_offsets cum;		/* offsets of every applied batch */
+	json_t		*ckcum;		/* cum as of the last checkpoint */
+	uint64_t	 gen;		/* checkpoints written, ever */
+	int		 needfull;	/* the next one must be a snapshot */
+	off_t		 basebytes, logbytes;
+	size_t		 lastbytes;	/* the last checkpoint's size */
+};
+
+/* How a stage reads its checkpoint back (ds_stst_load). */
+struct ds_stst_load {
+	/*
+	 * Check the snapshot's header (the stage's own fields: its options)
+	 * and take what the stage needs from it: 0, or -1 with a message.
+	 */
+	int	(*header)(void *arg, json_t *hd, char *msg, size_t msglen);
+	/*
+	 * Apply the record lines p[0..end) (writable) of the snapshot, then
+	 * of each delta in order: 0, or -1 with a message.
+	 */
+	int	(*records)(void *arg, char *p, char *end, char *msg,
+		    size_t msglen);
+	void	*arg;
+};
+
+/* Set up for DIR/NAME (dir NULL: nothing is durable); deltas: keep a log. */
+void	 ds_stst_init(struct ds_stst *, const char *dir, const char *name,
+	    int deltas);
+/*
+ * Load the checkpoint.  Returns 1 when one was loaded, 0 when there is
+ * none, -1 with a message in msg when it cannot be used (every copy
+ * corrupt, written with other options, malformed).
+ */
+int	 ds_stst_load(struct ds_stst *, const struct ds_stst_load *,
+	    char *msg, size_t msglen);
+/* Was the batch of marker m applied before (a replay)?  0 without DIR. */
+int	 ds_stst_applied(const struct ds_stst *, json_t *m);
+/* The batch of marker m is applied: note it and its offsets. */
+void	 ds_stst_apply(struct ds_stst *, json_t *m);
+/*
+ * Is the next checkpoint a snapshot (the body holds the whole state)
+ * rather than a delta (what changed since the last one)?  A snapshot
+ * comes first, and whenever the log has outgrown the last snapshot.
+ */
+int	 ds_stst_wantfull(const struct ds_stst *);
+/*
+ * Write a checkpoint as ds_stst_wantfull said: the header hd (the
+ * stage's own fields; stolen) with this module's, then the body.
+ * 0, or -1 with a message.
+ */
+int	 ds_stst_save(struct ds_stst *, json_t *hd, const struct ds_buf *body,
+	    char *msg, size_t msglen);
+/*
+ * The "commit" to release with marker m: the offsets of the last
+ * checkpoint, lowered to what an upstream stage said in m's own
+ * "commit", and for a replayed batch to m's offsets (the output has got
+ * only that far).  A new array.
+ */
+json_t	*ds_stst_commit(const struct ds_stst *, json_t *m, int replayed);
+void	 ds_stst_free(struct ds_stst *);
 
 #endif /* DS_DURABLE_H */

@@ -1,6 +1,6 @@
 /*
  * replay.c -- re-cutting a replayed stream at the boundaries of a batch
- * log (ds-batch --log, exactly-once.md point 2), and the ds-kafka-cat
+ * log (ds-batch --log), and the ds-kafka-cat
  * envelope fields that the boundaries are made of.
  *
  * A replayed envelope whose offset lies in a logged batch goes to that
@@ -24,7 +24,7 @@ struct ds_replay {
 	struct rbatch	*b;		/* b[i] for log entry i */
 	struct ds_offsets *eoff;	/* each entry's ranges */
 	struct ds_offsets logmax;	/* every logged range, merged */
-	struct ds_offsets *seen;	/* the caller's: offsets seen in the run */
+	struct ds_offsets *seen;	/* the caller's: the offsets seen */
 	size_t		 next;		/* first entry not yet emitted */
 	int		 errors;
 	int		 announced;	/* the source says where it starts */

@@ -160,3 +160,81 @@ ds_offsets_lower(json_t *ours, json_t *bound)
 	}
 	return out;
 }
+
+/*
+ * What input i says is safe to commit for topic/partition r: its own
+ * "commit" when it has one (-1: not yet safe), else all it delivered.
+ * 0 and *until unchanged when i never had that partition.
+ */
+static int
+safe(const struct ds_offsets *cum, json_t *m, const struct ds_orange *r,
+    int64_t *until)
+{
+	json_t *c, *e;
+	const char *t;
+	size_t k, j;
+
+	for (k = 0; k < cum->n; k++)
+		if (cum->r[k].partition == r->partition &&
+		    strcmp(cum->r[k].topic, r->topic) == 0)
+			break;
+	if (k == cum->n)
+		return 0;
+	if ((c = json_object_get(m, "commit")) == NULL) {
+		if (cum->r[k].until < *until)
+			*until = cum->r[k].until;
+		return 0;
+	}
+	json_array_foreach(c, j, e) {
+		t = json_string_value(json_object_get(e, "topic"));
+		if (t == NULL || strcmp(t, r->topic) != 0 ||
+		    json_integer_value(json_object_get(e, "partition")) !=
+		    r->partition)
+			continue;
+		if (json_integer_value(json_object_get(e, "until")) < *until)
+			*until = json_integer_value(json_object_get(e,
+			    "until"));
+		return 0;
+	}
+	return -1;
+}
+
+json_t *
+ds_offsets_commit(const struct ds_offsets *const *cum, json_t *const *m,
+    int n)
+{
+	struct ds_offsets all = { 0 };
+	struct ds_orange *r;
+	json_t *c;
+	int64_t until;
+	size_t k, j;
+	int i;
+
+	for (i = 0; i < n; i++)
+		for (k = 0; m[i] != NULL && k < cum[i]->n; k++) {
+			r = &cum[i]->r[k];
+			r = range(&all, r->topic, strlen(r->topic),
+			    r->partition);
+			r->from = r->from < cum[i]->r[k].from ? r->from :
+			    cum[i]->r[k].from;
+			r->until = r->until > cum[i]->r[k].until ? r->until :
+			    cum[i]->r[k].until;
+		}
+	for (k = j = 0; k < all.n; k++) {
+		until = all.r[k].until;
+		for (i = 0; i < n; i++)
+			if (m[i] != NULL && safe(cum[i], m[i], &all.r[k],
+			    &until) == -1)
+				break;
+		if (i < n) {
+			free(all.r[k].topic);
+			continue;
+		}
+		all.r[k].until = until;
+		all.r[j++] = all.r[k];
+	}
+	all.n = j;
+	c = ds_offsets_json(&all);
+	ds_offsets_free(&all);
+	return c;
+}

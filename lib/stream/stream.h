@@ -324,6 +324,16 @@ void	 ds_offsets_free(struct ds_offsets *);	/* clear, release it */
  * not an array) leaves ours as it is.  Returns a new array.
  */
 json_t	*ds_offsets_lower(json_t *ours, json_t *bound);
+/*
+ * The "commit" of a marker that merges the batches of n inputs: every
+ * topic/partition an input delivered (cum[i], all it delivered so far),
+ * up to the lowest offset each input that had it says is safe: its
+ * marker's own "commit" (m[i]; a commit without the partition holds it
+ * back entirely), else all it delivered.  Inputs with m[i] NULL have no
+ * batch in the merge and are left out.  A new array.
+ */
+json_t	*ds_offsets_commit(const struct ds_offsets *const *cum,
+	    json_t *const *m, int n);
 
 /* ---------------------------------------------------------------------
  * evtime.c: event times

@@ -13,24 +13,26 @@ const char *__asan_default_options(void) { return "detect_leaks=0"; }
 #include "../../bin/ds-batch.c"
 #undef main
 
-static void
+static struct batcher b0;
+
+/* A fresh ds-batch: what its main sets before reading. */
+static struct batcher *
 reset(void)
 {
-	seq = 0;
-	lasttime = INT64_MIN;
-	replaying = 0;
-	rp = NULL;
-	ob = NULL;
-	nob = obcap = 0;
-	redelivered = 0;
-	status = 0;
+	memset(&b0, 0, sizeof(b0));
+	b0.ival = 1000;
+	b0.tunit = DS_TU_MS;
+	b0.lasttime = INT64_MIN;
+	b0.tpre = -1;
 	ds_bad_count = 0;
+	return &b0;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ds_line l = { 0 };
+	struct batcher *bt;
 	char *part[2], *p, *nl;
 	size_t len[2];
 
@@ -38,16 +40,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	fz_quiet_stdout();
 	ds_opts.skipbad = 1;
-	maxn = 2;
+	bt = reset();
+	bt->maxn = 2;
 	fz_split(data, size, part, len, 2);
-	logdir = fz_dir();
-	fz_file(logdir, "batches.ndjson", part[0], len[0]);
-	reset();
-	strlcpy(streamid, "s-1", sizeof(streamid));
+	bt->logdir = fz_dir();
+	fz_file(bt->logdir, "batches.ndjson", part[0], len[0]);
+	strlcpy(bt->streamid, "s-1", sizeof(bt->streamid));
 	l.src = "fuzz";
 	if (FZ_TRY) {
-		replay_init();
-		pt_settick(ds_now_ms());
+		replay_init(bt);
+		pt_settick(bt, ds_now_ms());
 		for (p = part[1]; *p != '\0' || p < part[1] + len[1];
 		    p = nl + 1) {
 			if ((nl = memchr(p, '\n', part[1] + len[1] - p)) ==
@@ -57,18 +59,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			l.p = p;
 			l.len = nl - p;
 			l.lineno++;
-			record(&l);
+			record(bt, &l);
 			if (nl == part[1] + len[1])
 				break;
 		}
-		if (replaying)
-			replay_pump(1);
-		if (cur.count > 0 || ds_bad_count > 0)
-			pt_final();
+		if (bt->replaying)
+			replay_pump(bt, 1);
+		if (bt->cur.count > 0 || ds_bad_count > 0)
+			pt_final(bt);
 		ds_out_flush();
 	}
 	FZ_END;
-	cleanup();
+	cleanup(bt);
 	fz_free(part, 2);
 	return 0;
 }

@@ -96,18 +96,17 @@ static void
 batchlog(const char *dir, const char *p, size_t len)
 {
 	static struct ds_blog b;
+	char msg[512];
 	json_t *m;
-	volatile int64_t seq;
+	int64_t seq;
 	size_t n;
 
 	fz_file(dir, "batches.ndjson", p, len);
-	if (!FZ_TRY) {
+	if (ds_blog_open(&b, dir, msg, sizeof(msg)) == -1) {
 		/* corrupt before its last line: an error, not a crash */
 		ds_blog_close(&b);
 		return;
 	}
-	ds_blog_open(&b, dir);
-	FZ_END;
 	n = b.n;
 	seq = n > 0 ? b.e[n - 1].seq : 0;
 	if (seq == INT64_MAX) {
@@ -116,12 +115,11 @@ batchlog(const char *dir, const char *p, size_t len)
 	}
 	m = ds_marker_new(seq + 1, 7, 1000, 2, NULL);
 	json_object_set_new(m, "stream", json_string("s-1"));
-	if (!FZ_TRY)
-		fz_fail("ds_blog_append failed");
-	ds_blog_append(&b, m);
+	if (ds_blog_append(&b, m, msg, sizeof(msg)) == -1)
+		fz_fail("ds_blog_append failed: %s", msg);
 	ds_blog_close(&b);
-	ds_blog_open(&b, dir);
-	FZ_END;
+	if (ds_blog_open(&b, dir, msg, sizeof(msg)) == -1)
+		fz_fail("batch log reopen: %s", msg);
 	if (b.n != n + 1 || b.e[n].seq != seq + 1 || b.e[n].time != 7 ||
 	    b.e[n].count != 2 || b.stream == NULL ||
 	    strcmp(b.stream, "s-1") != 0)
