@@ -627,6 +627,8 @@ assigned(const struct ds_line *l)
 static void
 record(const struct ds_line *l)
 {
+	static const struct ds_path *tpp = &tpath;
+	struct ds_jscan js = { 0 };
 	const char *p = l->p;
 	size_t len = l->len;
 	struct ds_env e;
@@ -639,14 +641,16 @@ record(const struct ds_line *l)
 		assigned(l);
 		return;
 	}
-	if (evmode && tpath.n == 1) {
+	if (evmode) {
 		/* find the time in the validating pass: -T costs one scan */
-		if ((tpre = ds_check_line_get(l, 1, tpath.key[0],
-		    tpath.klen[0], &tval)) == -1)
-			return;
-	} else if (ds_check_line(l, 1) == -1)
+		js.paths = &tpp;
+		js.npaths = 1;
+		js.v = &tval;
+		js.found = &tpre;
+	}
+	if (ds_check_line_scan(l, 1, &js) == -1)
 		return;
-	if (ds_json_hadws()) {
+	if (js.hadws) {
 		ds_buf_reset(&scratch);
 		ds_json_compact(p, len, &scratch);
 		p = scratch.p;

@@ -39,8 +39,6 @@ data(void *ctx, const struct ds_line *l)
 {
 	struct reduce *r = ctx;
 
-	if (ds_check_line(l, 0) == -1)
-		return;
 	ds_grouper_add(&r->gr, &r->groups, l);
 }
 

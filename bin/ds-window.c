@@ -91,9 +91,9 @@ data(void *ctx, const struct ds_line *l)
 {
 	struct win *w = ctx;
 
-	if (ds_check_line(l, 0) == -1)
-		return;
 	if (w->raw) {
+		if (ds_check_line(l, 0) == -1)
+			return;
 		ds_buf_add(&w->currecs, l->p, l->len);
 		ds_buf_addc(&w->currecs, '\n');
 		w->ncur++;

@@ -1037,16 +1037,19 @@ ds_grouper_add(struct ds_grouper *gr, struct ds_groups *gs,
 	struct ds_aggst *st;
 	const char *why;
 	int isnew;
+	struct ds_jscan js = { 0 };
 
-	ds_buf_reset(&gr->kbuf);
-	if (ds_json_getv(l->p, l->len, gr->paths, gr->npaths, gr->vals,
-	    gr->found) == -1) {
-		if (gr->nkeys > 0) {
-			ds_bad(l, "record is not an object (cannot take a key)");
-			return;
-		}
-		memset(gr->found, 0, gr->npaths * sizeof(*gr->found));
+	js.paths = gr->paths;
+	js.npaths = gr->npaths;
+	js.v = gr->vals;
+	js.found = gr->found;
+	if (ds_check_line_scan(l, 0, &js) == -1)
+		return;		/* validated and read in one pass */
+	if (!js.isobj && gr->nkeys > 0) {
+		ds_bad(l, "record is not an object (cannot take a key)");
+		return;
 	}
+	ds_buf_reset(&gr->kbuf);
 	if (ds_key_make_v(gr->vals, gr->found, gr->nkeys, &gr->kbuf,
 	    &why) == -1) {
 		ds_bad(l, "%s", why);

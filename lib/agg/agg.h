@@ -116,7 +116,10 @@ struct ds_grouper {
 /* Set up; exits 2 when an aggregate's name is also a key field. */
 void	 ds_grouper_init(struct ds_grouper *, const struct ds_aggs *,
 	    const struct ds_path *keys, int nkeys);
-/* Fold record l into its group in gs; a bad record goes to ds_bad(). */
+/*
+ * Check record l (as ds_check_line) and fold it into its group in gs,
+ * reading it in one pass; a bad record goes to ds_bad().
+ */
 void	 ds_grouper_add(struct ds_grouper *, struct ds_groups *gs,
 	    const struct ds_line *l);
 void	 ds_grouper_free(struct ds_grouper *);
