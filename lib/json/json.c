@@ -121,33 +121,35 @@ hex4(const unsigned char *p)
 static int
 string(struct scan *s)
 {
+	const unsigned char *p = s->p + 1, *e = s->e;	/* after the quote */
 	size_t k;
 
-	s->p++;		/* opening quote */
 	s->esc = 0;
 	for (;;) {
-		s->p = plain(s->p, s->e);
-		if (s->p >= s->e) {
+		p = plain(p, e);
+		if (p < e && *p == '"') {
+			s->p = p + 1;
+			return 0;
+		}
+		s->p = p;
+		if (p >= e) {
 			fail(s, "unterminated string");
 			return -1;
 		}
-		switch (strcls[*s->p]) {
-		case 1:
-			s->p++;
-			return 0;
+		switch (strcls[*p]) {
 		case 2:
 			s->esc = 1;
-			if (s->e - s->p < 2)
+			if (e - p < 2)
 				goto badesc;
-			switch (s->p[1]) {
+			switch (p[1]) {
 			case '"': case '\\': case '/': case 'b': case 'f':
 			case 'n': case 'r': case 't':
-				s->p += 2;
+				p += 2;
 				break;
 			case 'u':
-				if (s->e - s->p < 6 || hex4(s->p + 2) < 0)
+				if (e - p < 6 || hex4(p + 2) < 0)
 					goto badesc;
-				s->p += 6;
+				p += 6;
 				break;
 			default:
 				goto badesc;
@@ -156,12 +158,12 @@ string(struct scan *s)
 		case 3:
 			fail(s, "control character in string");
 			return -1;
-		case 4:
-			if ((k = ds_utf8_len(s->p, s->e - s->p)) == 0) {
+		default:	/* 4: not ASCII */
+			if ((k = ds_utf8_len(p, e - p)) == 0) {
 				fail(s, "invalid UTF-8");
 				return -1;
 			}
-			s->p += k;
+			p += k;
 			break;
 		}
 	}
@@ -245,7 +247,7 @@ capture(struct ds_jscan *js, const char *k, size_t klen, int esc,
 	}
 	for (i = 0; i < js->npaths; i++) {
 		pa = js->paths[i];
-		if (pa->n == 0 || pa->klen[0] != kl ||
+		if (pa->n == 0 || pa->klen[0] != kl || pa->key[0][0] != kp[0] ||
 		    memcmp(pa->key[0], kp, kl) != 0)
 			continue;
 		if (pa->n == 1) {
@@ -260,7 +262,8 @@ capture(struct ds_jscan *js, const char *k, size_t klen, int esc,
 		sub.text = pa->text;
 		js->found[i] = ds_json_get(vs, vlen, &sub, &js->v[i]);
 	}
-	ds_buf_free(&ukey);
+	if (esc)
+		ds_buf_free(&ukey);
 }
 
 /* One member of an object: "key" : value.  depth is the object's. */
@@ -281,7 +284,8 @@ member(struct scan *s, int depth)
 		return -1;
 	klen = s->p - k;
 	esc = s->esc;
-	if (depth == 0 && keyeq((const char *)k, klen, "@ds", 3))
+	if (depth == 0 && (esc ? keyeq((const char *)k, klen, "@ds", 3) :
+	    klen == 5 && k[1] == '@' && k[2] == 'd' && k[3] == 's'))
 		s->js->dskey = 1;
 	ws(s);
 	if (s->p >= s->e || *s->p != ':') {
