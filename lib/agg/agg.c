@@ -621,6 +621,18 @@ ds_agg_sub(const struct ds_aggs *a, struct ds_aggst *dst,
 			sumsub(&dst->s[i].s, &src->s[i].s);
 }
 
+int
+ds_agg_exact(const struct ds_aggs *a, const struct ds_aggst *st)
+{
+	int i;
+
+	for (i = 0; i < a->n; i++)
+		if ((a->d[i].op == DS_AGG_SUM || a->d[i].op == DS_AGG_AVG) &&
+		    st->s[i].s.dbl)
+			return 0;
+	return 1;
+}
+
 int64_t
 ds_agg_count(const struct ds_aggst *st)
 {

@@ -58,6 +58,11 @@ void	 ds_agg_merge(const struct ds_aggs *, struct ds_aggst *dst,
 /* dst -= src; only when aggs->invertible (Spark's invFunc). */
 void	 ds_agg_sub(const struct ds_aggs *, struct ds_aggst *dst,
 	    const struct ds_aggst *src);
+/*
+ * Is st free of floating-point sums (and averages), so that merging
+ * partials gives the same result as folding the records in one go?
+ */
+int	 ds_agg_exact(const struct ds_aggs *, const struct ds_aggst *);
 /* Records folded in (after merges and subtractions). */
 int64_t	 ds_agg_count(const struct ds_aggst *);
 /* Append the members ,"name":value,... (leading comma) to b. */
