@@ -1049,7 +1049,7 @@ ds_grouper_add(struct ds_grouper *gr, struct ds_groups *gs,
 	struct ds_aggst *st;
 	const char *why;
 	int isnew;
-	struct ds_jscan js = { 0 };
+	struct ds_jscan js;
 
 	js.paths = gr->paths;
 	js.npaths = gr->npaths;

@@ -135,7 +135,7 @@ int	 ds_key_make_v(const struct ds_span *v, const int *found, int n,
  * ------------------------------------------------------------------- */
 /*
  * What one pass over a line asks for and finds.  The caller sets the
- * inputs (and zeroes the rest); ds_json_scan sets the outputs.
+ * inputs; ds_json_scan sets every output.
  */
 struct ds_jscan {
 	int		 maxdepth;	/* in: nesting limit */
