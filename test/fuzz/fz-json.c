@@ -136,12 +136,8 @@ fields(const char *p, size_t len, json_t *o)
 		    key[i][0]);
 	}
 	/* the validating pass finds the very same spans */
-	memset(&js, 0, sizeof(js));
-	js.maxdepth = DEPTH;
-	js.paths = pp;
-	js.npaths = n;
-	js.v = sv;
-	js.found = sfound;
+	js = (struct ds_jscan){ .maxdepth = DEPTH, .paths = pp, .npaths = n,
+	    .v = sv, .found = sfound };
 	if (ds_json_scan(p, len, &js) == -1 || !js.isobj)
 		fz_fail("ds_json_scan refused an object");
 	for (i = 0; i < n; i++)
