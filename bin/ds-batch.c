@@ -652,6 +652,8 @@ assigned(struct batcher *bt, const struct ds_line *l)
 static void
 record(struct batcher *bt, const struct ds_line *l)
 {
+	const struct ds_path *tpp = &bt->tpath;
+	struct ds_jscan js = { 0 };
 	const char *p = l->p;
 	size_t len = l->len;
 	struct ds_env e;
@@ -664,14 +666,16 @@ record(struct batcher *bt, const struct ds_line *l)
 		assigned(bt, l);
 		return;
 	}
-	if (bt->evmode && bt->tpath.n == 1) {
+	if (bt->evmode) {
 		/* find the time in the validating pass: -T costs one scan */
-		if ((bt->tpre = ds_check_line_get(l, 1, bt->tpath.key[0],
-		    bt->tpath.klen[0], &bt->tval)) == -1)
-			return;
-	} else if (ds_check_line(l, 1) == -1)
+		js.paths = &tpp;
+		js.npaths = 1;
+		js.v = &bt->tval;
+		js.found = &bt->tpre;
+	}
+	if (ds_check_line_scan(l, 1, &js) == -1)
 		return;
-	if (ds_json_hadws()) {
+	if (js.hadws) {
 		ds_buf_clear(&bt->scratch);
 		ds_json_compact(p, len, &bt->scratch);
 		p = bt->scratch.p;

@@ -517,6 +517,7 @@ attempt(int64_t seq)
 static void
 emit(void)
 {
+	struct ds_jscan js = { 0 };
 	struct ds_in *in;
 	struct ds_line l;
 
@@ -540,8 +541,8 @@ emit(void)
 			ds_buf_clear(&E.q);
 			ds_buf_addq(&E.q, l.p, l.len);
 			ds_out_buf(&E.q);
-		} else if (ds_check_line(&l, 1) == 0) {
-			if (ds_json_hadws()) {
+		} else if (ds_check_line_scan(&l, 1, &js) == 0) {
+			if (js.hadws) {
 				ds_buf_clear(&E.q);
 				ds_json_compact(l.p, l.len, &E.q);
 				ds_out_buf(&E.q);

@@ -183,13 +183,14 @@ ondata(void *ctx, const struct ds_line *l)
 	const char *why;
 	struct sk *s;
 
-	if (ds_check_line(l, 0) == -1)
-		return;
 	if (S->ex == NULL) {
-		if (ds_grouper_add(&S->gr, &S->cur, l->p, l->len, &why) == -1)
+		if (ds_check_line_scan(l, 0, ds_grouper_scan(&S->gr)) == 0 &&
+		    ds_grouper_add(&S->gr, &S->cur, l->p, l->len, &why) == -1)
 			ds_bad(l, "%s", why);
 		return;
 	}
+	if (ds_check_line(l, 0) == -1)
+		return;
 	ds_buf_clear(&S->kb);
 	if (ds_key_make(l->p, l->len, S->keys, S->nkeys, &S->kb, &why) == -1) {
 		ds_bad(l, "%s", why);

@@ -90,14 +90,16 @@ data(void *ctx, const struct ds_line *l)
 	struct win *w = ctx;
 	const char *why;
 
-	if (ds_check_line(l, 0) == -1)
-		return;
 	if (w->raw) {
+		if (ds_check_line(l, 0) == -1)
+			return;
 		ds_buf_add(&w->currecs, l->p, l->len);
 		ds_buf_addc(&w->currecs, '\n');
 		w->ncur++;
 		return;
 	}
+	if (ds_check_line_scan(l, 0, ds_grouper_scan(&w->gr)) == -1)
+		return;
 	if (ds_grouper_add(&w->gr, &w->cur, l->p, l->len, &why) == -1)
 		ds_bad(l, "%s", why);
 }

@@ -219,6 +219,28 @@ $m2" ]
 	[ "$output" = "$(jq -cR '{l: ., n: length}' in.txt)" ]
 }
 
+@test "-R 'split(SEP)[] | {NAME: .}' (the word count's fast path) prints what jq -R does" {
+	printf 'the cat  sat \n  on the mat\nsay "hi" \\ there\ntab\there\ncaf\303\251 na\303\257ve\nbad \377 byte\ndel \177 x\n{"@ds" no marker\nend' >in.txt
+	local prog
+	for prog in 'split(" ")[] | {word: .}' 'split(" ")[]|{w_1:.}' \
+	    ' split ( "at" ) [ ] | { word : . } ' 'split("a")[] | {word: .}'; do
+		run --separate-stderr ds-map -R "$prog" in.txt
+		[ "$status" -eq 0 ] || { echo "$prog: exit $status"; return 1; }
+		[ "$output" = "$(jq -cR "$prog" in.txt)" ] || { echo "$prog"; return 1; }
+	done
+	# as the interpreter: CRLF ends, blank lines, markers between lines
+	printf 'a b\r\n   \n\nc  d\n{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":2,"offsets":[]}\ne\n' >in.txt
+	run ds-map -R 'split(" ")[] | {word: .}' in.txt
+	[ "$(printf '%s\n' "$output" | nocreated)" = "$(ds-map -R \
+	    'split(" ") | .[] | {word: .}' in.txt | nocreated)" ]
+	# by hand
+	[ "$(printf '%s\n' "$output" | head -5)" = '{"word":"a"}
+{"word":"b"}
+{"word":"c"}
+{"word":""}
+{"word":"d"}' ]
+}
+
 @test "--arg and --argjson as in jq" {
 	dsrun '{"a":1}\n' ds-map --arg s x --argjson j '{"k":[1]}' '[$s, $j.k[0] + .a]'
 	expect 0 "$(echo '{"a":1}' | jq -c --arg s x --argjson j '{"k":[1]}' '[$s, $j.k[0] + .a]')"

@@ -69,7 +69,7 @@ check() {
 @test "ds-reduce -h prints the usage to stdout" {
 	run ds-reduce -h
 	[ "$status" -eq 0 ]
-	[[ "${lines[0]}" == "usage: ds-reduce [-hV] [-k FIELD"* ]]
+	[[ "${lines[0]}" == "usage: ds-reduce [-hV] [-j N] [-k FIELD"* ]]
 }
 
 @test "ds-reduce -V prints the version" {
@@ -82,7 +82,8 @@ check() {
 	local bad
 	for bad in "-x" "-a bogus" "-a sum" "-a count:x" "-a top:0:x" \
 	    "-a top:x" "-a sum:b -a sum:b" "-a a.b=count" "-k geo,geo.city" \
-	    "-k u,u" "-k count -a count" "--top 3" "-k"; do
+	    "-k u,u" "-k count -a count" "--top 3" "-k" "-j 0" "-j 65" \
+	    "-j x"; do
 		run --separate-stderr ds-reduce $bad </dev/null
 		[ "$status" -eq 2 ] || { echo "$bad: exit $status"; return 1; }
 		[ -n "$stderr" ] || { echo "$bad: no message"; return 1; }
@@ -316,4 +317,107 @@ for l in open("out"):
     d = json.loads(l)
     print("M %d" % d["time"] if "@ds" in d else l.rstrip("\n"))' >got
 	diff want got
+}
+
+# jcheck ARGS...: ds-reduce -j N ARGS on in.ndjson, for N of 1 to 7,
+# equals ref.py's model (N above the line count leaves chunks empty).
+jcheck() {
+	local n
+	python3 ref.py "$@" <in.ndjson >want
+	for n in 1 2 3 7; do
+		run --separate-stderr ds-reduce -j "$n" "$@" in.ndjson
+		[ "$status" -eq 0 ] || { echo "-j $n: exit $status: $stderr"; return 1; }
+		printf '%s\n' "$output" | nocreated >got
+		diff want got || { echo "-j $n $*"; return 1; }
+	done
+}
+
+@test "-j N: a plain file in N chunks gives the model's output (every aggregate)" {
+	python3 gen.py 250 300 11 | grep -v '^{"@ds"' >in.ndjson
+	[ "$(wc -l <in.ndjson)" -gt 2000 ]
+	# integers merge exactly; the fractions of lat send sum and avg to
+	# the sequential path
+	jcheck -k user -a count -a sum:bytes -a min:bytes -a max:bytes \
+	    -a avg:bytes -a first:bytes -a last:bytes -a collect:bytes \
+	    -a distinct:app
+	jcheck -k user -a min:lat -a max:lat -a first:lat -a last:lat \
+	    -a collect:lat -a distinct:lat
+	jcheck -k user -a sum:lat -a avg:lat
+	jcheck -k user -a top:2:bytes
+	jcheck -k user,app -a count -a s=sum:bytes -a max:bytes -a last:app
+	jcheck -a count -a sum:bytes
+}
+
+@test "-j N: blank lines, CRLF, no final newline, tiny files" {
+	local n
+	printf '{"u":"a","b":1}\r\n\n{"u":"b","b":2}\n  \n{"u":"a","b":3}\r\n{"u":"c","b":4}' \
+	    >in.ndjson
+	for n in 1 2 3 4 5 6 7 40; do
+		run ds-reduce -j $n -k u -a sum:b -a count in.ndjson
+		# by hand: a 1+3 in 2, b 2 in 1, c 4 in 1
+		[ "$output" = '{"u":"a","sum_b":4,"count":2}
+{"u":"b","sum_b":2,"count":1}
+{"u":"c","sum_b":4,"count":1}' ] || { echo "-j $n: $output"; return 1; }
+	done
+	printf '\n\n' >in.ndjson
+	run ds-reduce -j 3 -a count in.ndjson
+	[ "$output" = '{"count":0}' ]
+}
+
+@test "-j N: sums of fractions round as -j 1 does (summed in one order)" {
+	# 0.1 added 3000 times in one order differs from partial sums merged
+	python3 -c '
+for i in range(3000):
+    print("{\"u\":\"a\",\"x\":0.1}")' >in.ndjson
+	jcheck -k u -a sum:x -a avg:x
+	run ds-reduce -j 2 -a sum:x in.ndjson
+	[ "$output" = "{\"sum_x\":$(python3 -c '
+s = 0.0
+for i in range(3000): s += 0.1
+print(repr(s))')}" ]
+}
+
+@test "-j N: batch markers, stdin and several files give -j 1's output" {
+	python3 gen.py 30 5 12 >in.ndjson
+	jcheck -k user -a sum:bytes -a count
+	python3 ref.py -k user -a count <in.ndjson >want
+	run ds-reduce -j 2 -k user -a count <in.ndjson
+	diff want <(printf '%s\n' "$output" | nocreated)
+	head -20 in.ndjson >a
+	tail -n +21 in.ndjson >b
+	run ds-reduce -j 2 -k user -a count a b
+	diff want <(printf '%s\n' "$output" | nocreated)
+}
+
+@test "-j N: a bad record fails fast with its own line number, in any chunk" {
+	python3 gen.py 100 5 13 | grep -v '^{"@ds"' >in.ndjson
+	local n=$(wc -l <in.ndjson)
+	{ head -n $((n - 5)) in.ndjson; echo '{"user":"x","bytes":"no"}'
+	    tail -n 5 in.ndjson; } >bad.ndjson
+	run --separate-stderr ds-reduce -j 2 -k user -a sum:bytes bad.ndjson
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "ds-reduce: bad.ndjson:$((n - 4)): sum_bytes: field 'bytes' is not a number: \"no\"" ]
+}
+
+@test "-j N: --skip-bad and --dead-letter report every bad line as -j 1 does" {
+	python3 gen.py 100 5 14 | grep -v '^{"@ds"' >in.ndjson
+	{ echo 'not json'; cat in.ndjson; echo '[1]'; printf '{"user":"\xff"}\n'
+	    cat in.ndjson; } >bad.ndjson
+	local n=$(wc -l <in.ndjson)
+	run --separate-stderr ds-reduce -j 3 -k user -a count --skip-bad bad.ndjson
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$stderr" | cut -d: -f1-3)" = "ds-reduce: bad.ndjson:1
+ds-reduce: bad.ndjson:$((n + 2))
+ds-reduce: bad.ndjson:$((n + 3))" ]
+	local want=$output
+	run --separate-stderr ds-reduce -j 1 -k user -a count --skip-bad \
+	    bad.ndjson
+	[ "$output" = "$want" ]
+	run --separate-stderr ds-reduce -j 3 -k user -a count \
+	    --dead-letter dl.ndjson bad.ndjson
+	[ "$output" = "$want" ]
+	[ "$(python3 -c '
+import json
+print(" ".join(str(json.loads(l)["line"]) for l in open("dl.ndjson")))')" = "1 $((n + 2)) $((n + 3))" ]
 }

@@ -615,6 +615,18 @@ ds_agg_sub(const struct ds_aggs *a, struct ds_aggst *dst,
 			sumsub(&dst->s[i].s, &src->s[i].s);
 }
 
+int
+ds_agg_exact(const struct ds_aggs *a, const struct ds_aggst *st)
+{
+	int i;
+
+	for (i = 0; i < a->n; i++)
+		if ((a->d[i].op == DS_AGG_SUM || a->d[i].op == DS_AGG_AVG) &&
+		    st->s[i].s.dbl)
+			return 0;
+	return 1;
+}
+
 int64_t
 ds_agg_count(const struct ds_aggst *st)
 {
@@ -1039,7 +1051,17 @@ ds_grouper_init(struct ds_grouper *gr, const struct ds_aggs *a,
 		gr->paths[i] = &keys[i];
 	for (j = 0; j < (size_t)a->n; j++)
 		gr->paths[nkeys + j] = &a->d[j].field;
+	gr->js.paths = gr->paths;
+	gr->js.npaths = gr->npaths;
+	gr->js.v = gr->vals;
+	gr->js.found = gr->found;
 	return 0;
+}
+
+struct ds_jscan *
+ds_grouper_scan(struct ds_grouper *gr)
+{
+	return &gr->js;
 }
 
 int
@@ -1049,15 +1071,11 @@ ds_grouper_add(struct ds_grouper *gr, struct ds_groups *gs, const char *rec,
 	struct ds_aggst *st;
 	int isnew;
 
-	ds_buf_clear(&gr->kbuf);
-	if (ds_json_getv(rec, len, gr->paths, gr->npaths, gr->vals,
-	    gr->found) == -1) {
-		if (gr->nkeys > 0) {
-			*why = "record is not an object (cannot take a key)";
-			return -1;
-		}
-		memset(gr->found, 0, gr->npaths * sizeof(*gr->found));
+	if (!gr->js.isobj && gr->nkeys > 0) {
+		*why = "record is not an object (cannot take a key)";
+		return -1;
 	}
+	ds_buf_clear(&gr->kbuf);
 	if (ds_key_make_v(gr->vals, gr->found, gr->nkeys, &gr->kbuf,
 	    why) == -1)
 		return -1;

@@ -58,6 +58,11 @@ void	 ds_agg_merge(const struct ds_aggs *, struct ds_aggst *dst,
 /* dst -= src; only when aggs->invertible (Spark's invFunc). */
 void	 ds_agg_sub(const struct ds_aggs *, struct ds_aggst *dst,
 	    const struct ds_aggst *src);
+/*
+ * Is st free of floating-point sums (and averages), so that merging
+ * partials gives the same result as folding the records in one go?
+ */
+int	 ds_agg_exact(const struct ds_aggs *, const struct ds_aggst *);
 /* Records folded in (after merges and subtractions). */
 int64_t	 ds_agg_count(const struct ds_aggst *);
 /* Append the members ,"name":value,... (leading comma) to b. */
@@ -119,6 +124,7 @@ struct ds_grouper {
 	int			 *found;
 	int			  npaths;
 	struct ds_buf		  kbuf;
+	struct ds_jscan		  js;	/* its fields' scan */
 };
 /*
  * Set up: 0, or -1 with a message in err when an aggregate's name is
@@ -127,10 +133,16 @@ struct ds_grouper {
 int	 ds_grouper_init(struct ds_grouper *, const struct ds_aggs *,
 	    const struct ds_path *keys, int nkeys, char *err, size_t errlen);
 /*
- * Fold record rec[0..len) (valid JSON) into its group in gs: 0, or -1
- * with *why set when the record is bad (no key, a key or a summed value
- * of the wrong type); then no group is changed.  The caller applies the
- * bad-record policy.
+ * The scan a record goes through first (ds_check_line_scan or
+ * ds_json_scan): it validates the record and finds the grouper's key
+ * and aggregate fields in the same pass.
+ */
+struct ds_jscan *ds_grouper_scan(struct ds_grouper *);
+/*
+ * Fold record rec[0..len), just scanned with ds_grouper_scan's struct,
+ * into its group in gs: 0, or -1 with *why set when the record is bad
+ * (not an object, a key or a summed value of the wrong type); then no
+ * group is changed.  The caller applies the bad-record policy.
  */
 int	 ds_grouper_add(struct ds_grouper *, struct ds_groups *gs,
 	    const char *rec, size_t len, const char **why);

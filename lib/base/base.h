@@ -94,6 +94,8 @@ void	 ds_buf_addq(struct ds_buf *, const char *s, size_t n);
 void	 ds_buf_addq_jq(struct ds_buf *, const char *s, size_t n);
 /* Is s[0..n) valid UTF-8 (what ds_buf_addq keeps as it is)? */
 int	 ds_utf8_valid(const char *s, size_t n);
+/* Length of the valid UTF-8 sequence at s (n > 0 bytes left), 0 if not. */
+size_t	 ds_utf8_len(const void *s, size_t n);
 /* Append the base64 (RFC 4648, padded) of s[0..n), without quotes. */
 void	 ds_buf_addb64(struct ds_buf *, const void *s, size_t n);
 /*

@@ -210,10 +210,10 @@ ds_buf_addd(struct ds_buf *b, double d)
 	}
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t
-utf8len(const unsigned char *s, size_t n)
+size_t
+ds_utf8_len(const void *p, size_t n)
 {
+	const unsigned char *s = p;
 	unsigned c = s[0];
 
 	if (c < 0x80)
@@ -263,7 +263,7 @@ addq(struct ds_buf *b, const char *s, size_t n, int del)
 		if (p == e)
 			break;
 		if (*p >= 0x80) {
-			if ((k = utf8len(p, e - p)) == 0) {
+			if ((k = ds_utf8_len(p, e - p)) == 0) {
 				ds_buf_add(b, "\xef\xbf\xbd", 3);
 				p++;
 			} else {
@@ -307,14 +307,22 @@ int
 ds_utf8_valid(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	uint64_t w;
 	size_t k;
 
 	while (p < e) {
+		if (e - p >= 8) {
+			memcpy(&w, p, 8);
+			if ((w & 0x8080808080808080ULL) == 0) {
+				p += 8;		/* eight ASCII bytes */
+				continue;
+			}
+		}
 		if (*p < 0x80) {
 			p++;
 			continue;
 		}
-		if ((k = utf8len(p, (size_t)(e - p))) == 0)
+		if ((k = ds_utf8_len(p, (size_t)(e - p))) == 0)
 			return 0;
 		p += k;
 	}

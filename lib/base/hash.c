@@ -11,6 +11,32 @@
 static char tomb;	/* the key of a deleted slot */
 #define TOMB	(&tomb)
 
+/*
+ * The last n < 8 bytes as memcpy into a zeroed word puts them, read with
+ * whole loads on a little-endian machine (a copy byte by byte stalled
+ * the multiply that reads the word back).
+ */
+static inline uint64_t
+tail(const unsigned char *p, size_t n)
+{
+	uint64_t w = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t a, b;
+
+	if (n >= 4) {
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		return a | (uint64_t)b << (8 * (n - 4));
+	}
+	if (n > 0)
+		w = p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) |
+		    (uint64_t)p[n - 1] << (8 * (n - 1));
+#else
+	memcpy(&w, p, n);
+#endif
+	return w;
+}
+
 /* A fast 64-bit hash of short keys, eight bytes at a time. */
 uint64_t
 ds_hash_bytes(const void *k, size_t n)
@@ -25,8 +51,7 @@ ds_hash_bytes(const void *k, size_t n)
 		p += 8;
 		n -= 8;
 	}
-	w = 0;
-	memcpy(&w, p, n);
+	w = tail(p, n);
 	h = (h ^ (w * 0xc4ceb9fe1a85ec53ULL)) * 0xff51afd7ed558ccdULL;
 	h ^= h >> 32;
 	h *= 0xc4ceb9fe1a85ec53ULL;

@@ -13,6 +13,10 @@
 
 #include "json/json.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* Byte classes inside a string: 0 plain, 1 quote, 2 backslash, 3 control,
  * 4 start of a multi-byte UTF-8 sequence (or an invalid byte). */
 static unsigned char strcls[256];
@@ -38,69 +42,60 @@ initcls(void)
 
 struct scan {
 	const unsigned char *p, *e, *start;
-	int maxdepth;
-	int dskey;		/* the top-level object has a "@ds" key */
-	int sawws;		/* white space between tokens was skipped */
-	const char *want;	/* a top-level key to capture, or NULL */
-	size_t wantlen;
-	const unsigned char *gotp, *gote;	/* its value, last wins */
-	const char *err;
-	char msg[96];
+	struct ds_jscan *js;
+	int esc;		/* the last string had a backslash */
 };
 
 static void
 fail(struct scan *s, const char *what)
 {
-	if (s->err != NULL)
+	if (s->js->err != NULL)
 		return;
-	snprintf(s->msg, sizeof(s->msg), "%s at byte %zu", what,
+	snprintf(s->js->msg, sizeof(s->js->msg), "%s at byte %zu", what,
 	    (size_t)(s->p - s->start) + 1);
-	s->err = s->msg;
+	s->js->err = s->js->msg;
 }
 
-static void
+static inline void
 ws(struct scan *s)
 {
 	const unsigned char *q = s->p;
 
-	while (s->p < s->e && (*s->p == ' ' || *s->p == '\t' ||
-	    *s->p == '\n' || *s->p == '\r'))
+	if (s->p < s->e && *s->p > ' ')
+		return;		/* the common case: no white space */
+	while (s->p < s->e && DS_JSON_WS(*s->p))
 		s->p++;
-	s->sawws |= s->p != q;
+	s->js->hadws |= s->p != q;
 }
 
-/* Did the last successful validation skip insignificant white space? */
-static int lastws;
-
-static int
-utf8seq(struct scan *s)
+/*
+ * The first byte at or after p that ends a run of plain string bytes: a
+ * quote, a backslash, a control character or a non-ASCII byte.  SSE2
+ * (always there on x86-64) looks at 16 bytes at a time; strings in
+ * records are short, so wider vectors gained nothing measurable.
+ */
+static inline const unsigned char *
+plain(const unsigned char *p, const unsigned char *e)
 {
-	const unsigned char *p = s->p;
-	size_t n = s->e - p;
-	unsigned c = p[0];
-	size_t k;
+#ifdef __SSE2__
+	const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+	const __m128i sp = _mm_set1_epi8(' ');
+	__m128i x, m;
+	unsigned bits;
 
-	if (c >= 0xc2 && c <= 0xdf)
-		k = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		k = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		k = 4;
-	else
-		goto bad;
-	if (n < k)
-		goto bad;
-	if ((p[1] & 0xc0) != 0x80 || (k > 2 && (p[2] & 0xc0) != 0x80) ||
-	    (k > 3 && (p[3] & 0xc0) != 0x80))
-		goto bad;
-	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
-	    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
-		goto bad;
-	s->p += k;
-	return 0;
-bad:
-	fail(s, "invalid UTF-8");
-	return -1;
+	while (e - p >= 16) {
+		x = _mm_loadu_si128((const __m128i *)p);
+		/* signed compare: bytes >= 0x80 are below ' ' as well */
+		m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q),
+		    _mm_cmpeq_epi8(x, bs)), _mm_cmplt_epi8(x, sp));
+		if ((bits = (unsigned)_mm_movemask_epi8(m)) != 0)
+			return p + __builtin_ctz(bits);
+		p += 16;
+	}
+#endif
+	while (p < e && strcls[*p] == 0)
+		p++;
+	return p;
 }
 
 static int
@@ -126,30 +121,35 @@ hex4(const unsigned char *p)
 static int
 string(struct scan *s)
 {
-	s->p++;		/* opening quote */
+	const unsigned char *p = s->p + 1, *e = s->e;	/* after the quote */
+	size_t k;
+
+	s->esc = 0;
 	for (;;) {
-		while (s->p < s->e && strcls[*s->p] == 0)
-			s->p++;
-		if (s->p >= s->e) {
+		p = plain(p, e);
+		if (p < e && *p == '"') {
+			s->p = p + 1;
+			return 0;
+		}
+		s->p = p;
+		if (p >= e) {
 			fail(s, "unterminated string");
 			return -1;
 		}
-		switch (strcls[*s->p]) {
-		case 1:
-			s->p++;
-			return 0;
+		switch (strcls[*p]) {
 		case 2:
-			if (s->e - s->p < 2)
+			s->esc = 1;
+			if (e - p < 2)
 				goto badesc;
-			switch (s->p[1]) {
+			switch (p[1]) {
 			case '"': case '\\': case '/': case 'b': case 'f':
 			case 'n': case 'r': case 't':
-				s->p += 2;
+				p += 2;
 				break;
 			case 'u':
-				if (s->e - s->p < 6 || hex4(s->p + 2) < 0)
+				if (e - p < 6 || hex4(p + 2) < 0)
 					goto badesc;
-				s->p += 6;
+				p += 6;
 				break;
 			default:
 				goto badesc;
@@ -158,9 +158,12 @@ string(struct scan *s)
 		case 3:
 			fail(s, "control character in string");
 			return -1;
-		case 4:
-			if (utf8seq(s) == -1)
+		default:	/* 4: not ASCII */
+			if ((k = ds_utf8_len(p, e - p)) == 0) {
+				fail(s, "invalid UTF-8");
 				return -1;
+			}
+			p += k;
 			break;
 		}
 	}
@@ -220,17 +223,106 @@ literal(struct scan *s, const char *word, size_t n)
 static int value(struct scan *, int);
 static int keyeq(const char *, size_t, const char *, size_t);
 
+/* a[0..n) == b[0..n)?  Keys are short: a loop beats a call to memcmp. */
+static inline int
+sameb(const char *a, const char *b, size_t n)
+{
+	while (n > 0 && *a == *b) {
+		a++;
+		b++;
+		n--;
+	}
+	return n == 0;
+}
+
+/*
+ * The top-level member with the raw key k[0..klen) (quotes included,
+ * esc: it has a backslash) has the value vs[0..vlen): set the paths
+ * that start with that key, as ds_json_getv does (the last duplicate
+ * wins, keys compared unescaped).
+ */
+static void
+capture(struct ds_jscan *js, const char *k, size_t klen, int esc,
+    const char *vs, size_t vlen)
+{
+	struct ds_buf ukey = { 0 };
+	struct ds_span kv = { k, klen };
+	const struct ds_path *pa;
+	struct ds_path sub;
+	const char *kp = k + 1;
+	size_t kl = klen - 2;
+	int i;
+
+	if (esc && ds_json_str(kv, &ukey) == 0 && ukey.len > 0) {
+		kp = ukey.p;
+		kl = ukey.len;
+	}
+	for (i = 0; i < js->npaths; i++) {
+		pa = js->paths[i];
+		if (pa->n == 0 || pa->klen[0] != kl || !sameb(pa->key[0], kp, kl))
+			continue;
+		if (pa->n == 1) {
+			js->v[i].p = vs;
+			js->v[i].len = vlen;
+			js->found[i] = 1;
+			continue;
+		}
+		sub.n = pa->n - 1;
+		sub.key = pa->key + 1;
+		sub.klen = pa->klen + 1;
+		sub.text = pa->text;
+		js->found[i] = ds_json_get(vs, vlen, &sub, &js->v[i]);
+	}
+	if (esc)
+		ds_buf_free(&ukey);
+}
+
+/* One member of an object: "key" : value.  depth is the object's. */
+static int
+member(struct scan *s, int depth)
+{
+	const unsigned char *k, *vs;
+	size_t klen;
+	int esc;
+
+	ws(s);
+	if (s->p >= s->e || *s->p != '"') {
+		fail(s, "expected a key");
+		return -1;
+	}
+	k = s->p;
+	if (string(s) == -1)
+		return -1;
+	klen = s->p - k;
+	esc = s->esc;
+	if (depth == 0 && (esc ? keyeq((const char *)k, klen, "@ds", 3) :
+	    klen == 5 && k[1] == '@' && k[2] == 'd' && k[3] == 's'))
+		s->js->dskey = 1;
+	ws(s);
+	if (s->p >= s->e || *s->p != ':') {
+		fail(s, "expected ':'");
+		return -1;
+	}
+	s->p++;
+	ws(s);
+	vs = s->p;
+	if (value(s, depth + 1) == -1)
+		return -1;
+	if (depth == 0 && s->js->npaths > 0)
+		capture(s->js, (const char *)k, klen, esc, (const char *)vs,
+		    s->p - vs);
+	return 0;
+}
+
 static int
 container(struct scan *s, int depth, int isobj)
 {
 	char close = isobj ? '}' : ']';
-	const unsigned char *k, *vs;
-	int cap = 0;
 
-	if (depth >= s->maxdepth) {
-		snprintf(s->msg, sizeof(s->msg), "nesting deeper than %d",
-		    s->maxdepth);
-		s->err = s->msg;
+	if (depth >= s->js->maxdepth) {
+		snprintf(s->js->msg, sizeof(s->js->msg),
+		    "nesting deeper than %d", s->js->maxdepth);
+		s->js->err = s->js->msg;
 		return -1;
 	}
 	s->p++;
@@ -240,36 +332,8 @@ container(struct scan *s, int depth, int isobj)
 		return 0;
 	}
 	for (;;) {
-		if (isobj) {
-			ws(s);
-			if (s->p >= s->e || *s->p != '"') {
-				fail(s, "expected a key");
-				return -1;
-			}
-			k = s->p;
-			if (string(s) == -1)
-				return -1;
-			if (depth == 0 && keyeq((const char *)k, s->p - k,
-			    "@ds", 3))
-				s->dskey = 1;
-			cap = depth == 0 && s->want != NULL &&
-			    keyeq((const char *)k, s->p - k, s->want,
-			    s->wantlen);
-			ws(s);
-			if (s->p >= s->e || *s->p != ':') {
-				fail(s, "expected ':'");
-				return -1;
-			}
-			s->p++;
-		}
-		ws(s);
-		vs = s->p;
-		if (value(s, depth + 1) == -1)
+		if ((isobj ? member(s, depth) : value(s, depth + 1)) == -1)
 			return -1;
-		if (cap) {
-			s->gotp = vs;
-			s->gote = s->p;
-		}
 		ws(s);
 		if (s->p < s->e && *s->p == ',') {
 			s->p++;
@@ -314,37 +378,27 @@ value(struct scan *s, int depth)
 }
 
 int
-ds_json_validate_get(const char *p, size_t len, int maxdepth,
-    const char **errmsg, int *dskey, const char *key, size_t klen,
-    struct ds_span *v)
+ds_json_scan(const char *p, size_t len, struct ds_jscan *js)
 {
-	static struct scan s;	/* keeps the message alive for the caller */
+	struct scan s;
+	int i;
 
 	initcls();
 	s.p = s.start = (const unsigned char *)p;
 	s.e = s.p + len;
-	s.maxdepth = maxdepth;
-	s.err = NULL;
-	s.dskey = 0;
-	s.sawws = 0;
-	s.want = key;
-	s.wantlen = klen;
-	s.gotp = s.gote = NULL;
+	s.js = js;
+	js->err = NULL;
+	js->isobj = js->dskey = js->hadws = 0;
+	for (i = 0; i < js->npaths; i++)
+		js->found[i] = 0;
+	ws(&s);
+	js->isobj = s.p < s.e && *s.p == '{';
 	if (value(&s, 0) == 0) {
 		ws(&s);
-		if (s.p == s.e) {
-			lastws = s.sawws;
-			if (dskey != NULL)
-				*dskey = s.dskey;
-			if (s.gotp == NULL)
-				return 0;
-			v->p = (const char *)s.gotp;
-			v->len = (size_t)(s.gote - s.gotp);
-			return 1;
-		}
+		if (s.p == s.e)
+			return 0;
 		fail(&s, "trailing data after JSON value");
 	}
-	*errmsg = s.err;
 	return -1;
 }
 
@@ -352,8 +406,17 @@ int
 ds_json_validate(const char *p, size_t len, int maxdepth,
     const char **errmsg, int *dskey)
 {
-	return ds_json_validate_get(p, len, maxdepth, errmsg, dskey, NULL, 0,
-	    NULL) == -1 ? -1 : 0;
+	static struct ds_jscan js;	/* keeps the message for the caller */
+
+	memset(&js, 0, sizeof(js));
+	js.maxdepth = maxdepth;
+	if (ds_json_scan(p, len, &js) == -1) {
+		*errmsg = js.err;
+		return -1;
+	}
+	if (dskey != NULL)
+		*dskey = js.dskey;
+	return 0;
 }
 
 int
@@ -362,19 +425,13 @@ ds_json_check(const char *p, size_t len, int maxdepth, const char **errmsg)
 	return ds_json_validate(p, len, maxdepth, errmsg, NULL);
 }
 
-int
-ds_json_hadws(void)
-{
-	return lastws;
-}
-
 void
 ds_json_compact(const char *p, size_t len, struct ds_buf *b)
 {
 	const char *e = p + len, *run;
 
 	while (p < e) {
-		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+		if (DS_JSON_WS(*p)) {
 			p++;
 			continue;
 		}
@@ -478,8 +535,7 @@ keyeq(const char *k, size_t klen, const char *name, size_t n)
 	return eq;
 }
 
-#define WS(p, e) while ((p) < (e) && (*(p) == ' ' || *(p) == '\t' || \
-	*(p) == '\n' || *(p) == '\r')) (p)++
+#define WS(p, e) while ((p) < (e) && DS_JSON_WS(*(p))) (p)++
 
 /* Find key name in the object at p; the last occurrence wins. */
 static int

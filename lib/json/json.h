@@ -12,6 +12,9 @@
  * json.c: the fast scanner.  Works on raw line bytes, builds no tree.
  * ------------------------------------------------------------------- */
 
+/* JSON's insignificant white space. */
+#define DS_JSON_WS(c) ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
+
 enum ds_jtype {
 	DS_JNONE = 0, DS_JNULL, DS_JFALSE, DS_JTRUE, DS_JNUM, DS_JSTR,
 	DS_JARR, DS_JOBJ
@@ -130,23 +133,32 @@ int	 ds_key_make_v(const struct ds_span *v, const int *found, int n,
 	    struct ds_buf *b, const char **errmsg);
 
 /* ---------------------------------------------------------------------
- * json.c: one-pass forms of the scanner
+ * json.c: the one-pass form of the scanner
  * ------------------------------------------------------------------- */
 /*
- * Did the last successful ds_json_check/ds_json_validate skip white
- * space outside strings?  Then the line is not compact.
+ * What one pass over a line asks for and finds.  The caller sets the
+ * inputs; ds_json_scan sets every output.
  */
-int	 ds_json_hadws(void);
+struct ds_jscan {
+	int		 maxdepth;	/* in: nesting limit */
+	const struct ds_path *const *paths; /* in: fields to find, or none */
+	int		 npaths;
+	struct ds_span	*v;		/* out: their values (npaths of them) */
+	int		*found;		/* out: 1 where found (npaths) */
+	int		 isobj;		/* out: the value is an object */
+	int		 dskey;		/* out: ... with a top-level "@ds" */
+	int		 hadws;		/* out: white space between tokens */
+	const char	*err;		/* out: why invalid (points into msg) */
+	char		 msg[96];
+};
+/*
+ * Validate p[0..len) as ds_json_check does and, in the same pass, find
+ * the fields paths[0..npaths) of a top-level object as ds_json_getv
+ * would (none when the value is not an object).  Returns 0, or -1 with
+ * js->err set.  Keeps no state between calls.
+ */
+int	 ds_json_scan(const char *p, size_t len, struct ds_jscan *js);
 /* Append p[0..len) (valid JSON) to b without insignificant white space. */
 void	 ds_json_compact(const char *p, size_t len, struct ds_buf *b);
-/*
- * ds_json_validate that also finds the top-level key[0..klen) in the
- * same pass (the last occurrence wins, as in ds_json_get): -1 when
- * invalid (*errmsg set), 0 valid without the key, 1 valid with *v set.
- * key NULL: no key.
- */
-int	 ds_json_validate_get(const char *p, size_t len, int maxdepth,
-	    const char **errmsg, int *dskey, const char *key, size_t klen,
-	    struct ds_span *v);
 
 #endif /* DS_JSON_H */

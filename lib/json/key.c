@@ -19,33 +19,6 @@
 
 #include "json/json.h"
 
-/* Copy an array or object without the white space between tokens. */
-static void
-compact(const char *p, const char *e, struct ds_buf *b)
-{
-	const char *run;
-
-	while (p < e) {
-		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
-			p++;
-			continue;
-		}
-		if (*p != '"') {
-			ds_buf_addc(b, *p++);
-			continue;
-		}
-		run = p++;
-		while (p < e && *p != '"') {
-			if (*p == '\\' && p + 1 < e)
-				p++;
-			p++;
-		}
-		if (p < e)
-			p++;
-		ds_buf_add(b, run, p - run);
-	}
-}
-
 int
 ds_json_canon(struct ds_span v, struct ds_buf *b)
 {
@@ -69,7 +42,7 @@ ds_json_canon(struct ds_span v, struct ds_buf *b)
 		return 0;
 	case '{':
 	case '[':
-		compact(v.p, v.p + v.len, b);
+		ds_json_compact(v.p, v.len, b);
 		return 0;
 	case 't':
 	case 'f':
@@ -90,8 +63,6 @@ ds_json_canon(struct ds_span v, struct ds_buf *b)
 		return 0;
 	}
 }
-
-#define ISWS(c)	((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
 
 /*
  * One pass over the members of the object: each path's first component
@@ -114,13 +85,13 @@ ds_json_getv(const char *rec, size_t len, const struct ds_path *const *paths,
 
 	for (i = 0; i < n; i++)
 		found[i] = 0;
-	while (p < e && ISWS(*p))
+	while (p < e && DS_JSON_WS(*p))
 		p++;
 	if (p >= e || *p != '{')
 		return -1;
 	p++;
 	for (;;) {
-		while (p < e && ISWS(*p))
+		while (p < e && DS_JSON_WS(*p))
 			p++;
 		if (p >= e || *p != '"')
 			return 0;
@@ -134,7 +105,7 @@ ds_json_getv(const char *rec, size_t len, const struct ds_path *const *paths,
 			p++;
 		}
 		ke = p++;
-		while (p < e && (ISWS(*p) || *p == ':'))
+		while (p < e && (DS_JSON_WS(*p) || *p == ':'))
 			p++;
 		vs = p;
 		p = ds_json_skip(p, e);
@@ -165,7 +136,7 @@ ds_json_getv(const char *rec, size_t len, const struct ds_path *const *paths,
 			sub.text = paths[i]->text;
 			found[i] = ds_json_get(vs, p - vs, &sub, &v[i]);
 		}
-		while (p < e && ISWS(*p))
+		while (p < e && DS_JSON_WS(*p))
 			p++;
 		if (p >= e || *p != ',')
 			return 0;

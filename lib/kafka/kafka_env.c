@@ -32,6 +32,7 @@ int
 dk_encode(struct ds_buf *b, struct ds_buf *extra, const char *name,
     const char *s, size_t n, enum dk_vmode mode, const char **why)
 {
+	static struct ds_jscan js;	/* keeps *why alive for the caller */
 	enum ds_jtype t;
 
 	if (s == NULL) {
@@ -39,9 +40,10 @@ dk_encode(struct ds_buf *b, struct ds_buf *extra, const char *name,
 		return 0;
 	}
 	if (mode == DK_AUTO || mode == DK_JSON) {
-		if (ds_json_check(s, n, ds_opts.maxdepth, why) == 0) {
+		js.maxdepth = ds_opts.maxdepth;
+		if (ds_json_scan(s, n, &js) == 0) {
 			t = ds_json_type(s, n);
-			if (!ds_json_hadws())
+			if (!js.hadws)
 				ds_buf_add(b, s, n);
 			else {
 				/* compact for the pipe, the text to copy */
@@ -56,6 +58,7 @@ dk_encode(struct ds_buf *b, struct ds_buf *extra, const char *name,
 			}
 			return 0;
 		}
+		*why = js.err;
 		if (mode == DK_JSON)
 			return -1;
 	}

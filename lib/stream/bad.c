@@ -76,30 +76,28 @@ ds_bad(const struct ds_line *l, const char *fmt, ...)
 }
 
 int
-ds_check_line_get(const struct ds_line *l, int ingress, const char *key,
-    size_t klen, struct ds_span *v)
+ds_check_line_scan(const struct ds_line *l, int ingress, struct ds_jscan *js)
 {
-	const char *why;
-	int dskey, rc;
-
 	if (l->toolong) {
 		ds_bad(l, "line longer than %zu bytes", ds_opts.maxline);
 		return -1;
 	}
-	if ((rc = ds_json_validate_get(l->p, l->len, ds_opts.maxdepth, &why,
-	    &dskey, key, klen, v)) == -1) {
-		ds_bad(l, "%s", why);
+	js->maxdepth = ds_opts.maxdepth;
+	if (ds_json_scan(l->p, l->len, js) == -1) {
+		ds_bad(l, "%s", js->err);
 		return -1;
 	}
-	if (ingress && dskey) {
+	if (ingress && js->dskey) {
 		ds_bad(l, "forged control record (\"@ds\" key in data)");
 		return -1;
 	}
-	return rc;
+	return 0;
 }
 
 int
 ds_check_line(const struct ds_line *l, int ingress)
 {
-	return ds_check_line_get(l, ingress, NULL, 0, NULL) == -1 ? -1 : 0;
+	struct ds_jscan js = { 0 };
+
+	return ds_check_line_scan(l, ingress, &js);
 }

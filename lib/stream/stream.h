@@ -65,11 +65,11 @@ ssize_t	 ds_in_fill(struct ds_in *);
 int	 ds_in_next(struct ds_in *, struct ds_line *l);
 
 /*
- * ds_check_line that also finds a top-level key: -1 bad (reported),
- * 0 good without the key, 1 good with *v set.
+ * ds_check_line in one ds_json_scan pass: js's paths are found (and
+ * js->hadws set) in the validating pass.  Sets js->maxdepth.
  */
-int	 ds_check_line_get(const struct ds_line *, int ingress,
-	    const char *key, size_t klen, struct ds_span *v);
+int	 ds_check_line_scan(const struct ds_line *, int ingress,
+	    struct ds_jscan *js);
 /* Is the line empty or only white space?  (Blank lines are skipped.) */
 int	 ds_line_blank(const struct ds_line *);
 

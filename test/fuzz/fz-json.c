@@ -1,8 +1,8 @@
 /*
  * fz-json -- the JSON scanner (lib/json/json.c) against jansson on the same
  * bytes: accept/reject, the type, each top-level field's value found by
- * ds_json_get/ds_json_getv, numbers, unescaped strings, and the compact
- * and canonical forms.  Also field-path parsing on the raw input.
+ * ds_json_get/ds_json_getv/ds_json_scan, numbers, unescaped strings, and
+ * the compact and canonical forms.  Also field-path parsing on the raw input.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -88,8 +88,9 @@ fields(const char *p, size_t len, json_t *o)
 {
 	const struct ds_path *pp[64];
 	struct ds_path path[64];
-	struct ds_span v[64], sub;
-	int found[64];
+	struct ds_span v[64], sv[64], sub;
+	struct ds_jscan js;
+	int found[64], sfound[64];
 	char *key[64][2];
 	size_t klen[64][2];
 	json_t *val, *inner;
@@ -134,6 +135,15 @@ fields(const char *p, size_t len, json_t *o)
 		checkval(v[i], json_object_getn(o, key[i][0], klen[i][0]),
 		    key[i][0]);
 	}
+	/* the validating pass finds the very same spans */
+	js = (struct ds_jscan){ .maxdepth = DEPTH, .paths = pp, .npaths = n,
+	    .v = sv, .found = sfound };
+	if (ds_json_scan(p, len, &js) == -1 || !js.isobj)
+		fz_fail("ds_json_scan refused an object");
+	for (i = 0; i < n; i++)
+		if (!sfound[i] || sv[i].p != v[i].p || sv[i].len != v[i].len)
+			fz_fail("ds_json_scan and ds_json_getv differ on %s",
+			    key[i][0]);
 }
 
 static void
