@@ -27,7 +27,8 @@
 # each case is rendered so that jq 1.6 computes what ds means, and what
 # cannot be rendered is filtered after the fact:
 #   rendered  try/? catch only errors of their body (1.6 also catches
-#             later ones): jq runs ([try B catch H][]) for try B catch H,
+#             later ones): jq runs ([try B][]) for try B, the same with
+#             the handler applied after the [] for try B catch H,
 #             ([B?][]) for B?, and in a path (([path(P?)][]) as $p |
 #             getpath($p)) for P?;
 #             if without else: jq gets "else ."; the 1.7 definitions of
@@ -151,6 +152,10 @@ PATHTRY = '(([path(%s)][]) as $__p | getpath($__p))'
 
 
 MSG = 'if type == "string" then "msg" else . end'
+# try B catch H, for jq: the handler runs outside the collect, so that
+# what it outputs before an error of its own stands
+CATCH = ('(([try §0 catch {"\\u0001c": .}][]) | if type == "object" and '
+         'has("\\u0001c") then (.["\\u0001c"] | %s | §1) else . end)')
 
 
 def N(t, d, c=(), j=None):
@@ -378,7 +383,7 @@ class Gen:
                 return N('e', '(try §0)', [e()], '([try §0][])')
             # error texts differ between jq versions: not compared
             return N('e', '(try §0 catch (%s | §1))' % MSG, [e(), e()],
-                     '([try §0 catch (%s | §1)][])' % MSG)
+                     CATCH % MSG)
         if r < 0.49:
             return self.fold(d, sc)
         if r < 0.56:
