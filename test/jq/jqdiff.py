@@ -11,7 +11,8 @@
 # the outputs split per input, and the error lines ("jq: error (at
 # i2:1)", "ds-map: i2:1:") say which inputs failed.  A case agrees when
 # every input gives the same outputs and both or neither fail; error
-# texts are not compared.  A program jq refuses to compile is skipped.
+# texts are not compared.  A program jq refuses to compile, or that
+# ds-map calls unsupported, is skipped.
 #
 # Programs are trees (nodes of a type: expression, path, pattern);
 # besides fresh ones, a case may be a mutation of a kept case: a subtree
@@ -42,14 +43,17 @@
 #             A catch body sees "msg" for a string error: error texts
 #             are not compared, and differ between jq versions.
 #   filtered  (see known()) a jq output {"__jq":N} (1.6's try catches
-#             break); a program with % or del when NaN or infinite
+#             break); jq's "Cannot index null with object" (1.6 refuses
+#             a slice of null, later jq gives null); a program with % or
+#             del when NaN or infinite
 #             numbers are about; tonumber on strings outside JSON's
 #             number syntax; a ds error about the line limit (string
 #             repetition); a jq crash (1.6 asserts) or jq time-out.
 # A disagreement is cut down (unless --no-shrink) to one input and the
 # smallest program that still disagrees.  -x FILE (test/jq/xfail.jsonl,
 # known ds-map bugs, see findings.md) is run first: its cases, and a
-# disagreement whose program an entry's "like" pattern matches, count as
+# disagreement whose program an entry's "like" pattern matches (and, with
+# "jqempty", where jq has no output and ds-map an error) count as
 # expected failures; an entry that agrees is reported as fixed (XPASS),
 # to be moved to the corpus.
 #
@@ -480,6 +484,8 @@ def mutate(g, case, pool):
     return {'t': t, 'in': ins}
 
 
+# a report where jq has no output and no error, and ds-map an error
+JQEMPTY = re.compile(r'(input: [^\n]*\njq: *\nds-map: +\(error\)(\n|$))+$')
 ERRLINE = re.compile(r'^(?:jq: error \(at |ds-map: )i(\d):')
 
 
@@ -522,6 +528,8 @@ def known(case, jr, dr):
                       r'|logb|atan|ldexp', p)
     if numsy and re.search(r'%|del|delpaths', p):
         return 'NaN or infinity with % or del (jq 1.7)'
+    if 'Cannot index null with object' in jr[2]:
+        return 'null indexed with a slice (jq 1.6 refuses)'
     if 'tonumber' in p:
         return 'tonumber reads what strtod reads (jq 1.7)'
     if 'line limit' in dr[2] or 'too long' in dr[2]:
@@ -679,7 +687,8 @@ def main():
     for c in queue:
         c['x'] = True
     xfail = set(render(c['t'], False) for c in queue)
-    likes = [re.compile(c['like']) for c in queue if 'like' in c]
+    likes = [(re.compile(c['like']), c.get('jqempty'))
+             for c in queue if 'like' in c]
     if args.replay:
         queue += load(args.replay)
     pool, glob, seen = [], 0, set()
@@ -719,7 +728,8 @@ def main():
             # a known bug: the program of an entry, or one its `like`
             # matches, as generated or cut down
             known_bug = lambda c: not rep.startswith('ds-map') and (
-                c['p'] in xfail or any(r.search(c['p']) for r in likes))
+                c['p'] in xfail or any(r.search(c['p']) and (
+                    not e or JQEMPTY.match(rep)) for r, e in likes))
             if not known_bug(case) and args.shrink and \
                     not rep.startswith('ds-map timeout'):
                 case = shrink(case, args, d)
