@@ -44,11 +44,12 @@
 #             are not compared, and differ between jq versions.
 #   filtered  (see known()) a jq output {"__jq":N} (1.6's try catches
 #             break); jq's "Cannot index null with object" (1.6 refuses
-#             a slice of null, later jq gives null); a program with % or
-#             del when NaN or infinite
-#             numbers are about; tonumber on strings outside JSON's
-#             number syntax; a ds error about the line limit (string
-#             repetition); a jq crash (1.6 asserts) or jq time-out.
+#             a slice of null, later jq gives null); jq's "mktime not
+#             supported on this platform" (1.6, before 1970); a program
+#             with % or del when NaN or infinite numbers are about;
+#             tonumber on strings outside JSON's number syntax; a ds
+#             error about the line limit (string repetition); a jq crash
+#             (1.6 asserts) or jq time-out.
 # A disagreement is cut down (unless --no-shrink) to one input and the
 # smallest program that still disagrees.  -x FILE (test/jq/xfail.jsonl,
 # known ds-map bugs, see findings.md) is run first: its cases, and a
@@ -528,6 +529,8 @@ def known(case, jr, dr):
                       r'|logb|atan|ldexp', p)
     if numsy and re.search(r'%|del|delpaths', p):
         return 'NaN or infinity with % or del (jq 1.7)'
+    if 'mktime not supported on this platform' in jr[2]:
+        return 'mktime before 1970 (jq 1.6 refuses)'
     if 'Cannot index null with object' in jr[2]:
         return 'null indexed with a slice (jq 1.6 refuses)'
     if 'tonumber' in p:
