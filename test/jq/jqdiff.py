@@ -36,7 +36,8 @@
 #             limit (n <= 0 gives nothing), nth/2 (nothing beyond the
 #             end), from_entries (its key and value names), reverse (of
 #             a string), isnan, isinfinite (an error on what is not a
-#             number), finites (which uses them) and pick,
+#             number), finites (which uses them), any, all and IN (which
+#             stop at the first answer) and pick,
 #             abs, toarray, trim, ltrim, rtrim, add/1, isvalid, scan/2
 #             (missing in 1.6) are prepended on the program's first
 #             line; error(f) is error(f // "n"): 1.6 drops a null error.
@@ -45,7 +46,9 @@
 #   filtered  (see known()) a jq output {"__jq":N} (1.6's try catches
 #             break); jq's "Cannot index null with object" (1.6 refuses
 #             a slice of null, later jq gives null); jq's "mktime not
-#             supported on this platform" (1.6, before 1970); a program
+#             supported on this platform" (1.6, before 1970); jq's
+#             "slice must be numbers" where ds-map has no error (1.6
+#             refuses a slice object without start or end); a program
 #             with % or del when NaN or infinite numbers are about;
 #             tonumber on strings outside JSON's number syntax; a ds
 #             error about the line limit (string repetition); a jq crash
@@ -144,6 +147,11 @@ PRELUDE = ' '.join([
     ' . == -infinite else error("\\(type) (\\(tojson)) number required")'
     ' end;',
     'def finites: select(isinfinite or isnan | not);',
+    'def any(g; c): isempty(first(g | c or empty)) | not;',
+    'def all(g; c): isempty(first(g | c and empty));',
+    'def any(f): any(.[]; f); def all(f): all(.[]; f);',
+    'def any: any(.); def all: all(.);',
+    'def IN(s): any(s == .; .); def IN(src; s): any(src == s; .);',
     'def add(f): reduce f as $x (null; . + $x);',
     'def isvalid(f): try (f | true) catch false;',
     'def scan($re; $flags): match($re; "g" + $flags) | if (.captures |'
@@ -529,6 +537,8 @@ def known(case, jr, dr):
                       r'|logb|atan|ldexp', p)
     if numsy and re.search(r'%|del|delpaths', p):
         return 'NaN or infinity with % or del (jq 1.7)'
+    if 'slice must be numbers' in jr[2] and not dr[1]:
+        return 'a slice object without start or end (jq 1.6 refuses)'
     if 'mktime not supported on this platform' in jr[2]:
         return 'mktime before 1970 (jq 1.6 refuses)'
     if 'Cannot index null with object' in jr[2]:
