@@ -63,6 +63,18 @@ libfuzzers:
 fuzz: libfuzzers
 	test/fuzz/run.sh fuzz $(FUZZTIME) $(FUZZ)
 
+# ds-map against jq on generated programs for JQDIFFTIME seconds, guided
+# by the edge coverage of lib/jq (test/jq/jqdiff.py, test/jq/cov.c)
+JQDIFFTIME = 600
+jqdiff:
+	$(MAKE) BUILD=build/jqcov CC=clang EXTRA_LDFLAGS=test/jq/cov.c \
+	    EXTRA_CFLAGS="-fsanitize-coverage=trace-pc-guard \
+	    -fsanitize-coverage-allowlist=test/jq/cov.allow" build/jqcov/bin/ds-map
+	nice python3 test/jq/jqdiff.py -t $(JQDIFFTIME) --cov \
+	    --ds build/jqcov/bin/ds-map -r test/jq/corpus.jsonl \
+	    -x test/jq/xfail.jsonl -o build/jqdiff.jsonl \
+	    --save build/jqdiff-corpus.jsonl
+
 # installs what is missing, builds, starts servers, runs every tier
 test:
 	test/run.sh
@@ -100,4 +112,4 @@ uninstall:
 clean:
 	rm -rf build bench/results.md
 
-.PHONY: all asan fuzzers libfuzzers fuzz test bench demo lint install uninstall clean
+.PHONY: all asan fuzzers libfuzzers fuzz jqdiff test bench demo lint install uninstall clean

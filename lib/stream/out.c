@@ -77,8 +77,11 @@ put(const void *p, size_t n)
 void
 ds_out(const void *p, size_t n)
 {
-	const char *s = p, *e = s + n;
+	const char *s = p, *e;
 
+	if (n == 0)
+		return;		/* p may be NULL: an empty buffer */
+	e = s + n;
 	while (s < e && (s = memchr(s, '\n', (size_t)(e - s))) != NULL) {
 		ds_stats.out++;
 		s++;
