@@ -691,7 +691,7 @@ loadrecs(char *p, char *end, const char *path)
 	if (pk.n == 0 && (ds_path_parse("k", &pk) == -1 ||
 	    ds_path_parse("t", &pt) == -1 || ds_path_parse("d", &pd) == -1 ||
 	    ds_path_parse(ex ? "s" : "a", &pv) == -1))
-		errx(1, "ds_path_parse");
+		err(1, NULL);	/* only memory can fail */
 	for (; p < end; p = nl + 1) {
 		lineno++;
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
@@ -803,7 +803,7 @@ loadinit(const char *file)
 	struct sk *s;
 
 	if (ds_path_parse("state", &ps) == -1)
-		errx(1, "ds_path_parse");
+		err(1, NULL);	/* only memory can fail */
 	in = ds_in_open(file, ds_opts.maxline);
 	while (ds_in_next(in, &l)) {
 		if (ds_check_line(&l, 1) == -1)

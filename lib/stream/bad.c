@@ -1,5 +1,5 @@
 /*
- * bad.c -- the bad-record policy shared by every tool (protocol.md):
+ * bad.c -- the bad-record policy shared by every tool (ds(7)):
  * fail fast by default, --skip-bad to report and go on, --dead-letter
  * FILE to keep the line and go on.  Nothing is dropped silently.
  */

@@ -1,7 +1,7 @@
 /*
  * stream.c -- the loop every filter stage shares: data lines to the
  * stage, batch markers after their batch, other control records
- * forwarded, and the end-of-input rule of protocol.md.
+ * forwarded, and the end-of-input rule of ds(7).
  */
 #include <stdlib.h>
 
