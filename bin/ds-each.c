@@ -633,8 +633,8 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	if (E.nrec > 0 || E.runempty)
 		batch(m);
 	ds_marker_emit(m);	/* only once the command succeeded */
-	if (E.sink)
-		ds_acks_write(&E.acks, m);
+	if (E.sink && ds_acks_write(&E.acks, m) == -1)
+		err(1, "%s", E.acks.path);
 	json_decref(m);
 }
 
@@ -758,7 +758,8 @@ main(int argc, char *argv[])
 
 	ds_stage_run(&st, NULL, 0);
 
-	ds_acks_close(&E.acks);
+	if (ds_acks_close(&E.acks) == -1)
+		err(1, "%s", E.acks.path);
 	close(E.infd);
 	close(E.outfd);
 	ds_buf_free(&E.ib);

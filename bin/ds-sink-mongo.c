@@ -433,7 +433,8 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	    "modified", (json_int_t)c.mod, "upserted", (json_int_t)c.ups,
 	    "duplicate", (json_int_t)c.dup, "replayed", 1));
 	ds_marker_emit(m);
-	ds_acks_write(&S.acks, m);
+	if (ds_acks_write(&S.acks, m) == -1)
+		err(1, "%s", S.acks.path);
 out:
 	json_decref(m);
 	reset_batch();
@@ -660,6 +661,7 @@ main(int argc, char *argv[])
 	ds_mbatch_free(&S.b);
 	ds_buf_free(&S.tmp);
 	ds_mongo_close(S.m);
-	ds_acks_close(&S.acks);
+	if (ds_acks_close(&S.acks) == -1)
+		err(1, "%s", S.acks.path);
 	return 0;
 }

@@ -74,9 +74,8 @@ static struct {
 	int		  npats;
 	int		  raw, eof;
 	char		 *posdir, *posname;	/* NULL: no position file */
-	const char	 *acks;
-	int		  afd, awfd, afifo;
-	struct ds_buf	  abuf;
+	const char	 *acks;		/* NULL: no ack mode */
+	struct ds_ackin	  ack;
 	int64_t		  interval;
 	struct ent	**e;
 	size_t		  n;
@@ -632,42 +631,17 @@ seen(const char *path)
 /* ------------------------------------------------------------------ */
 /* ack mode: the same channel as ds-kafka-cat --acks */
 
-static void
-ackopen(void)
-{
-	struct stat st;
-
-	if ((T.afd = open(T.acks, O_RDONLY | O_NONBLOCK | O_CREAT | O_CLOEXEC,
-	    0644)) == -1)
-		err(1, "%s", T.acks);
-	/* hold the FIFO open for writing too: no EOF when a sink restarts */
-	T.awfd = -1;
-	if (fstat(T.afd, &st) == 0 && S_ISFIFO(st.st_mode)) {
-		T.afifo = 1;
-		T.awfd = open(T.acks, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	}
-}
-
 /* A batch acknowledged: its records' positions can be saved. */
 static void
-ackline(const char *s, size_t n)
+ackline(void *ctx, json_t *m)
 {
-	json_t *m;
-	int64_t count;
+	int64_t count = 0;
 	struct flight *f;
 
-	if (!ds_is_control(s, n))
-		return;
-	if ((m = json_loadb(s, n, 0, NULL)) == NULL) {
-		warnx("%s: malformed ack line ignored", T.acks);
-		return;
-	}
-	count = 0;
 	if (ds_marker_is_batch(m)) {
 		count = ds_marker_int(m, "count");
 		T.anyack = 1;
 	}
-	json_decref(m);
 	if (count > (int64_t)T.qn && !T.warned++)
 		warnx("%s: an ack counts more records than were written: "
 		    "is a stage between ds-tail and ds-batch adding records?",
@@ -687,27 +661,13 @@ ackline(const char *s, size_t n)
 static int
 ackpoll(void)
 {
-	char buf[65536], *nl;
-	ssize_t n;
-	size_t off;
+	int r;
 
 	if (T.acks == NULL)
 		return 1;
-	while ((n = read(T.afd, buf, sizeof(buf))) > 0)
-		ds_buf_add(&T.abuf, buf, (size_t)n);
-	if (n == -1 && errno != EAGAIN && errno != EINTR)
+	if ((r = ds_ackin_read(&T.ack, ackline, NULL)) == -1)
 		err(1, "%s", T.acks);
-	off = 0;
-	while (T.abuf.len > off && (nl = memchr(T.abuf.p + off, '\n',
-	    T.abuf.len - off)) != NULL) {
-		ackline(T.abuf.p + off, (size_t)(nl - T.abuf.p) - off);
-		off = (size_t)(nl - T.abuf.p) + 1;
-	}
-	if (off > 0) {
-		memmove(T.abuf.p, T.abuf.p + off, T.abuf.len - off);
-		T.abuf.len -= off;
-	}
-	return n == 0;
+	return r;
 }
 
 /*
@@ -724,18 +684,11 @@ ackwait(void)
 	struct pollfd pfd;
 	int64_t last = ds_now_ms();
 	size_t was = T.qn;
-	int fd;
 
-	ds_out_flush();
-	if ((fd = open("/dev/null", O_WRONLY)) == -1 || dup2(fd, 1) == -1)
+	if (ds_ackin_drain(&T.ack) == -1)
 		err(1, "/dev/null");
-	close(fd);
-	if (T.awfd != -1) {
-		close(T.awfd);		/* our own writer: EOF when theirs go */
-		T.awfd = -1;
-	}
 	while (!ds_stop) {
-		pfd.fd = T.afd;
+		pfd.fd = T.ack.fd;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, 200) == 1 && (pfd.revents & POLLHUP))
 			poll(NULL, 0, 200);	/* no writer: poll says so at once */
@@ -743,7 +696,7 @@ ackwait(void)
 		 * The end of a FIFO counts once a sink wrote to it: before,
 		 * the last stage may not have opened it yet.
 		 */
-		if (ackpoll() && (T.anyack || !T.afifo))
+		if (ackpoll() && (T.anyack || !T.ack.fifo))
 			break;
 		save(0);
 		if (T.qn != was) {
@@ -914,7 +867,8 @@ main(int argc, char *argv[])
 	if (T.acks != NULL) {
 		if ((T.q = calloc(T.qcap, sizeof(*T.q))) == NULL)
 			err(1, NULL);
-		ackopen();
+		if (ds_ackin_open(&T.ack, T.acks) == -1)
+			err(1, "%s", T.acks);
 	}
 	load();
 	scan();
@@ -935,7 +889,7 @@ main(int argc, char *argv[])
 			break;
 		if (got > 0 && !T.blocked)
 			continue;
-		pfd.fd = T.afifo ? T.afd : -1;
+		pfd.fd = T.acks != NULL && T.ack.fifo ? T.ack.fd : -1;
 		pfd.events = POLLIN;
 		poll(&pfd, 1, (int)T.interval);
 	}
@@ -943,5 +897,7 @@ main(int argc, char *argv[])
 		ackwait();
 	ds_out_flush();
 	save(1);
+	if (T.acks != NULL)
+		ds_ackin_close(&T.ack);
 	return 0;
 }

@@ -54,10 +54,10 @@ struct cons {
 	int64_t		 seen;		/* records written (-c) */
 	int		 status;
 	/* ack reader */
-	int		 afd, awfd;
+	struct ds_ackin	 ack;		/* ack.fd -1: no ack mode */
+	rd_kafka_topic_partition_list_t *commits;	/* of ackpoll */
 	int		 recommit;	/* an ack commit failed: again */
 	int64_t		 recommitms;	/* not before this time */
-	struct ds_buf	 abuf;
 	struct ds_buf	 env;		/* the envelope being built */
 	struct ds_buf	 tmp;		/* its lossless extra fields */
 };
@@ -324,40 +324,17 @@ drop(struct part *p)
 /* ------------------------------------------------------------------ */
 /* ack mode */
 
+/* Note the safe offsets of one ack (a control record m) for commit. */
 static void
-ackopen(struct cons *c)
+ackline(void *ctx, json_t *m)
 {
-	struct stat st;
-
-	if ((c->afd = open(c->dk->acks, O_RDONLY | O_NONBLOCK | O_CREAT,
-	    0644)) == -1)
-		err(1, "%s", c->dk->acks);
-	/* hold the FIFO open for writing too: no EOF when a sink restarts */
-	c->awfd = -1;
-	if (fstat(c->afd, &st) == 0 && S_ISFIFO(st.st_mode))
-		c->awfd = open(c->dk->acks, O_WRONLY | O_NONBLOCK);
-}
-
-/* Note the safe offsets of one ack line into the commit list. */
-static void
-ackline(struct cons *c, const char *s, size_t n,
-    rd_kafka_topic_partition_list_t *l)
-{
-	rd_kafka_topic_partition_list_t *safe;
+	struct cons *c = ctx;
+	rd_kafka_topic_partition_list_t *safe, *l = c->commits;
 	rd_kafka_topic_partition_t *tp, *e;
 	struct part *p;
-	json_t *m;
 	int i;
 
-	if (!ds_is_control(s, n))
-		return;
-	if ((m = json_loadb(s, n, 0, NULL)) == NULL) {
-		warnx("%s: malformed ack line ignored", c->dk->acks);
-		return;
-	}
-	safe = dk_marker_commits(m);
-	json_decref(m);
-	if (safe == NULL)
+	if ((safe = dk_marker_commits(m)) == NULL)
 		return;
 	for (i = 0; i < safe->cnt; i++) {
 		e = &safe->elems[i];
@@ -429,33 +406,20 @@ recommit(struct cons *c)
 static int
 ackpoll(struct cons *c, int async)
 {
-	rd_kafka_topic_partition_list_t *l;
 	rd_kafka_resp_err_t e;
-	char buf[65536], *nl;
-	ssize_t n;
-	size_t off;
+	int end;
 
-	if (c->afd == -1)
+	if (c->ack.fd == -1)
 		return 1;
-	while ((n = read(c->afd, buf, sizeof(buf))) > 0)
-		ds_buf_add(&c->abuf, buf, (size_t)n);
-	if (n == -1 && errno != EAGAIN && errno != EINTR)
+	c->commits = rd_kafka_topic_partition_list_new(4);
+	if ((end = ds_ackin_read(&c->ack, ackline, c)) == -1)
 		err(1, "%s", c->dk->acks);
-	if (c->abuf.len == 0 || memchr(c->abuf.p, '\n', c->abuf.len) == NULL)
-		return n == 0;
-	l = rd_kafka_topic_partition_list_new(4);
-	off = 0;
-	while ((nl = memchr(c->abuf.p + off, '\n', c->abuf.len - off)) !=
-	    NULL) {
-		ackline(c, c->abuf.p + off, (size_t)(nl - c->abuf.p) - off, l);
-		off = (size_t)(nl - c->abuf.p) + 1;
-	}
-	memmove(c->abuf.p, c->abuf.p + off, c->abuf.len - off);
-	c->abuf.len -= off;
-	if (l->cnt > 0 && (e = rd_kafka_commit(c->rk, l, async)) != 0)
+	if (c->commits->cnt > 0 &&
+	    (e = rd_kafka_commit(c->rk, c->commits, async)) != 0)
 		warnx("%s: commit: %s", c->dk->acks, rd_kafka_err2str(e));
-	rd_kafka_topic_partition_list_destroy(l);
-	return n == 0;
+	rd_kafka_topic_partition_list_destroy(c->commits);
+	c->commits = NULL;
+	return end;
 }
 
 #define ACKWAIT_MS	60000
@@ -473,19 +437,13 @@ ackwait(struct cons *c)
 	struct pollfd pfd;
 	int64_t last, acked, was = -1;
 	size_t i;
-	int fd, pending, end;
+	int pending, end;
 
-	ds_out_flush();
-	if ((fd = open("/dev/null", O_WRONLY)) == -1 || dup2(fd, 1) == -1)
+	if (ds_ackin_drain(&c->ack) == -1)
 		err(1, "/dev/null");
-	close(fd);
-	if (c->awfd != -1) {
-		close(c->awfd);		/* our own writer: EOF when theirs go */
-		c->awfd = -1;
-	}
 	last = ds_now_ms();
 	for (;;) {
-		pfd.fd = c->afd;
+		pfd.fd = c->ack.fd;
 		pfd.events = POLLIN;
 		poll(&pfd, 1, 200);
 		end = ackpoll(c, 0);
@@ -872,25 +830,18 @@ lagtick(struct cons *c, int final)
 		ds_progress(c->seen, c->seen + n, "records");
 }
 
-int
-dk_consume(const struct dk *dk)
+/*
+ * The consumer's configuration: what the command line implies before
+ * the user's properties, and what must hold whatever they say after.
+ */
+static rd_kafka_conf_t *
+consconf(struct cons *c)
 {
-	static const char *const nostore[] = {
-		"enable.auto.offset.store", "false", NULL
-	};
+	const struct dk *dk = c->dk;
 	const char *extra[16], *force[8];
-	struct cons c;
 	rd_kafka_conf_t *conf;
-	rd_kafka_topic_partition_list_t *subs;
-	rd_kafka_message_t *m;
-	struct part *p;
-	char errstr[512];
-	int ne = 0, nf = 0, i, timeout, done = 0;
-	size_t k;
+	int ne = 0, nf = 0, i;
 
-	memset(&c, 0, sizeof(c));
-	c.dk = dk;
-	c.afd = c.awfd = -1;
 	extra[ne++] = "enable.partition.eof";
 	extra[ne++] = dk->exit_eof ? "true" : "false";
 	/* a fuller prefetch: fewer wake-ups on the hot path */
@@ -918,8 +869,8 @@ dk_consume(const struct dk *dk)
 		extra[ne++] = "error";
 	}
 	extra[ne] = NULL;
-	force[nf++] = nostore[0];
-	force[nf++] = nostore[1];
+	force[nf++] = "enable.auto.offset.store";
+	force[nf++] = "false";
 	if (dk->commit == DK_COMMIT_ACKS || dk->commit == DK_COMMIT_NONE) {
 		force[nf++] = "enable.auto.commit";
 		force[nf++] = "false";
@@ -930,111 +881,156 @@ dk_consume(const struct dk *dk)
 		rd_kafka_conf_set_rebalance_cb(conf, rebalance);
 		if (dk->acks != NULL)
 			rd_kafka_conf_set_offset_commit_cb(conf, commitcb);
-		rd_kafka_conf_set_opaque(conf, &c);
+		rd_kafka_conf_set_opaque(conf, c);
 	}
+	return conf;
+}
+
+/* Join the group on the topics (the rebalance callback assigns). */
+static void
+subscribe(struct cons *c)
+{
+	const struct dk *dk = c->dk;
+	rd_kafka_topic_partition_list_t *subs;
+	int i;
+
+	rd_kafka_poll_set_consumer(c->rk);
+	c->cooperative = strcmp(rd_kafka_rebalance_protocol(c->rk),
+	    "COOPERATIVE") == 0;
+	subs = rd_kafka_topic_partition_list_new(dk->ntopics);
+	for (i = 0; i < dk->ntopics; i++)
+		rd_kafka_topic_partition_list_add(subs, dk->topics[i],
+		    RD_KAFKA_PARTITION_UA);
+	if (rd_kafka_subscribe(c->rk, subs) != 0)
+		errx(1, "subscribe: %s", dk->topics[0]);
+	rd_kafka_topic_partition_list_destroy(subs);
+	/* the rebalance callback needs a fresh protocol answer */
+	c->cooperative = strcmp(rd_kafka_rebalance_protocol(c->rk),
+	    "COOPERATIVE") == 0;
+}
+
+/* Idle: hand downstream what we have.  Returns 1 when done. */
+static int
+idle(struct cons *c, int *timeout)
+{
+	const struct dk *dk = c->dk;
+
+	flushstore(c);
+	ackpoll(c, 1);
+	recommit(c);
+	*timeout = dk->maxrate > 0 ? release(c) : 100;
+	return (dk->exit_eof && alleof(c)) ||
+	    (dk->count >= 0 && c->seen >= dk->count);
+}
+
+/*
+ * A record of partition p: written, or held for a token of the rate
+ * limit.  Returns 1 when done (-c).
+ */
+static int
+deliver(struct cons *c, struct part *p, rd_kafka_message_t *m)
+{
+	p->eof = 0;
+	if (c->dk->maxrate > 0) {
+		hold(c, p, m);		/* the ring owns it now */
+		release1(c, p, ds_now_ms());
+	} else {
+		emit(c, p, m);
+		rd_kafka_message_destroy(m);
+	}
+	if ((c->seen & 0xffff) == 0 && c->ack.fd != -1)
+		ackpoll(c, 1);
+	return c->dk->count >= 0 && c->seen >= c->dk->count;
+}
+
+/* One message or event from the consumer.  Returns 1 when done. */
+static int
+consume1(struct cons *c, rd_kafka_message_t *m)
+{
+	struct part *p;
+	int done = 0;
+
+	if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+		msgpart(c, m)->eof = 1;
+		done = c->dk->exit_eof && alleof(c);
+	} else if (m->err != 0 && consumeerr(c, m) == -1) {
+		c->status = 1;
+		done = 1;
+	} else if (m->err == 0) {
+		p = msgpart(c, m);
+		if (pastend(c, p, m))
+			done = 1;
+		else if (!p->ended)
+			return deliver(c, p, m);
+	}
+	rd_kafka_message_destroy(m);
+	return done;
+}
+
+/* The end: hand over, wait for the last acks with -e, let go. */
+static void
+consend(struct cons *c)
+{
+	size_t k;
+
+	flushstore(c);
+	for (k = 0; k < c->np; k++)
+		drop(&c->p[k]);
+	if (c->ack.fd != -1 && c->dk->exit_eof && !ds_stop && c->status == 0)
+		ackwait(c);
+	else if (c->ack.fd != -1)
+		ackpoll(c, 0);
+	if (c->dk->group != NULL)
+		rd_kafka_consumer_close(c->rk);
+	else
+		unassignall(c);
+	rd_kafka_destroy(c->rk);
+	for (k = 0; k < c->np; k++) {
+		free(c->p[k].topic);
+		free(c->p[k].prefix);
+		free(c->p[k].where);
+		free(c->p[k].q);
+	}
+	free(c->p);
+	ds_buf_free(&c->env);
+	ds_buf_free(&c->tmp);
+	if (c->ack.fd != -1)
+		ds_ackin_close(&c->ack);
+}
+
+int
+dk_consume(const struct dk *dk)
+{
+	struct cons c;
+	rd_kafka_conf_t *conf;
+	rd_kafka_message_t *m;
+	char errstr[512];
+	int timeout = 0, done = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.dk = dk;
+	c.ack.fd = c.ack.wfd = -1;
+	conf = consconf(&c);
 	if ((c.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr,
 	    sizeof(errstr))) == NULL)
 		errx(1, "kafka: %s", errstr);
-	if (dk->acks != NULL)
-		ackopen(&c);
-	if (dk->group != NULL) {
-		rd_kafka_poll_set_consumer(c.rk);
-		c.cooperative = strcmp(rd_kafka_rebalance_protocol(c.rk),
-		    "COOPERATIVE") == 0;
-		subs = rd_kafka_topic_partition_list_new(dk->ntopics);
-		for (i = 0; i < dk->ntopics; i++)
-			rd_kafka_topic_partition_list_add(subs, dk->topics[i],
-			    RD_KAFKA_PARTITION_UA);
-		if (rd_kafka_subscribe(c.rk, subs) != 0)
-			errx(1, "subscribe: %s", dk->topics[0]);
-		rd_kafka_topic_partition_list_destroy(subs);
-		/* the rebalance callback needs a fresh protocol answer */
-		c.cooperative = strcmp(rd_kafka_rebalance_protocol(c.rk),
-		    "COOPERATIVE") == 0;
-	} else
+	if (dk->acks != NULL && ds_ackin_open(&c.ack, dk->acks) == -1)
+		err(1, "%s", dk->acks);
+	if (dk->group != NULL)
+		subscribe(&c);
+	else
 		assignall(&c);
-
-	timeout = 0;
 	for (;;) {
 		lagtick(&c, ds_stop || done);
 		if (ds_stop || done)
 			break;
-		m = next(&c, timeout);
-		if (m == NULL) {
-			/* idle: hand downstream what we have */
-			flushstore(&c);
-			ackpoll(&c, 1);
-			recommit(&c);
-			timeout = dk->maxrate > 0 ? release(&c) : 100;
-			if (dk->exit_eof && alleof(&c))
-				done = 1;
-			if (dk->count >= 0 && c.seen >= dk->count)
-				done = 1;
-			continue;
+		if ((m = next(&c, timeout)) == NULL)
+			done = idle(&c, &timeout);
+		else {
+			timeout = 0;
+			done = consume1(&c, m);
 		}
-		timeout = 0;
-		if (m->err != 0) {
-			if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-				p = msgpart(&c, m);
-				p->eof = 1;
-				if (dk->exit_eof && alleof(&c))
-					done = 1;
-			} else if (consumeerr(&c, m) == -1) {
-				c.status = 1;
-				done = 1;
-			}
-			rd_kafka_message_destroy(m);
-			continue;
-		}
-		p = msgpart(&c, m);
-		if (pastend(&c, p, m)) {
-			rd_kafka_message_destroy(m);
-			done = 1;
-			continue;
-		}
-		if (p->ended) {
-			rd_kafka_message_destroy(m);
-			continue;
-		}
-		p->eof = 0;
-		if (dk->maxrate > 0) {
-			hold(&c, p, m);
-			release1(&c, p, ds_now_ms());
-		} else {
-			emit(&c, p, m);
-			rd_kafka_message_destroy(m);
-		}
-		if (dk->count >= 0 && c.seen >= dk->count)
-			done = 1;
-		if ((c.seen & 0xffff) == 0 && c.afd != -1)
-			ackpoll(&c, 1);
 	}
-
-	flushstore(&c);
-	for (k = 0; k < c.np; k++)
-		drop(&c.p[k]);
-	if (c.afd != -1 && dk->exit_eof && !ds_stop && c.status == 0)
-		ackwait(&c);
-	else if (c.afd != -1)
-		ackpoll(&c, 0);
-	if (dk->group != NULL)
-		rd_kafka_consumer_close(c.rk);
-	else
-		unassignall(&c);
-	rd_kafka_destroy(c.rk);
-	for (k = 0; k < c.np; k++) {
-		free(c.p[k].topic);
-		free(c.p[k].prefix);
-		free(c.p[k].where);
-		free(c.p[k].q);
-	}
-	free(c.p);
-	ds_buf_free(&c.abuf);
-	ds_buf_free(&c.env);
-	ds_buf_free(&c.tmp);
-	if (c.afd != -1)
-		close(c.afd);
-	if (c.awfd != -1)
-		close(c.awfd);
+	consend(&c);
 	return c.status;
 }

@@ -343,10 +343,10 @@ int	 ds_evtime(struct ds_span v, enum ds_tunit u, int64_t *ms);
 int64_t	 ds_floordiv(int64_t a, int64_t b);
 
 /* ---------------------------------------------------------------------
- * ack.c: a sink's ack path (--acks PATH)
+ * ack.c: the ack path (--acks PATH) of a sink and of a source
  * ------------------------------------------------------------------- */
 
-/* path NULL: no acks.  Initialise as { path, -1, 0 }. */
+/* The sink's end.  path NULL: no acks.  Initialise as { path, -1, 0 }. */
 struct ds_acks {
 	const char	*path;
 	int		 fd;
@@ -355,9 +355,43 @@ struct ds_acks {
 /*
  * Append marker m as one line to the ack path (opened at the first
  * call).  A FIFO without a reader, or whose reader went away, gets a
- * warning and no ack; other errors exit with err(1).
+ * warning and no ack (returns 0).  Returns 0, or -1 with errno set.
  */
-void	 ds_acks_write(struct ds_acks *, json_t *m);
-void	 ds_acks_close(struct ds_acks *);
+int	 ds_acks_write(struct ds_acks *, json_t *m);
+/* Returns 0, or -1 with errno set. */
+int	 ds_acks_close(struct ds_acks *);
+
+/* The source's end: the lines the sink appends, read without blocking. */
+struct ds_ackin {
+	const char	*path;
+	int		 fd;
+	int		 wfd;		/* our own writer of a FIFO, or -1 */
+	int		 fifo;		/* path is a FIFO */
+	struct ds_buf	 buf;		/* a line not complete yet */
+};
+/*
+ * Open path for reading (created when missing).  A FIFO is also held
+ * open for writing, so that a sink that restarts is no end of it.
+ * Returns 0, or -1 with errno set.
+ */
+int	 ds_ackin_open(struct ds_ackin *, const char *path);
+/*
+ * Read what the path holds now and call fn(ctx, m) for each control
+ * record m (borrowed; batch markers and others alike), in order.  Lines
+ * that are not control records are no acks and skipped; a malformed one
+ * gets a warning.  Returns 1 at the end of the path (a FIFO with no
+ * writer left, or the end of a file), 0 when more may come, -1 on a
+ * read error (errno set).
+ */
+int	 ds_ackin_read(struct ds_ackin *, void (*fn)(void *ctx, json_t *m),
+	    void *ctx);
+/*
+ * Before waiting for the last acks: flush standard output and point it
+ * at /dev/null, so that the pipeline sees its end and drains, and close
+ * our own writer of the FIFO, so that its end comes when the sink's
+ * does.  Returns 0, or -1 with errno set.
+ */
+int	 ds_ackin_drain(struct ds_ackin *);
+void	 ds_ackin_close(struct ds_ackin *);
 
 #endif /* DS_STREAM_H */
