@@ -804,7 +804,8 @@ loadinit(const char *file)
 
 	if (ds_path_parse("state", &ps) == -1)
 		err(1, NULL);	/* only memory can fail */
-	in = ds_in_open(file, ds_opts.maxline);
+	if ((in = ds_in_open(file, ds_opts.maxline)) == NULL)
+		err(1, "%s", file);
 	while (ds_in_next(in, &l)) {
 		if (ds_check_line(&l, 1) == -1)
 			continue;

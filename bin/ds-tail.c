@@ -611,7 +611,8 @@ seen(const char *path)
 	json_t *r, *v, *line;
 	json_int_t ino, off;
 
-	in = ds_in_open(path, ds_opts.maxline);
+	if ((in = ds_in_open(path, ds_opts.maxline)) == NULL)
+		err(1, "%s", path);
 	while (ds_in_next(in, &l)) {
 		if ((r = json_loadb(l.p, l.len, 0, NULL)) == NULL)
 			continue;

@@ -45,6 +45,13 @@ struct dk {
 	char		**props;	/* "name=value", in order (-F, -X) */
 	char		**propsrc;	/* each one's "file:line", NULL: -X */
 	int		  nprops;
+	/*
+	 * The tool's bad-record policy, given a bad record (an input line
+	 * of -P, a message of -C that is not what --value says) and why.
+	 * Returns 0 to go on past the record, -1 to stop (-P then stops
+	 * once what came before is delivered).
+	 */
+	int		(*bad)(const struct ds_line *, const char *why);
 };
 
 /*
@@ -82,6 +89,10 @@ void	 dk_callbacks(rd_kafka_conf_t *);
  * not a batch marker.
  */
 rd_kafka_topic_partition_list_t *dk_marker_commits(json_t *m);
+
+/* Report a bad record l through dk->bad; returns what that returns. */
+int	 dk_bad(const struct dk *, const struct ds_line *l, const char *fmt,
+	    ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * kafka_env.c: the lossless envelope.  dk_encode appends bytes s[0..n)

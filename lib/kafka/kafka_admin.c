@@ -469,7 +469,8 @@ dk_mock(const struct dk *dk, int nbrokers)
 		errx(1, "-M: no mock cluster");
 	printf("%s\n", rd_kafka_mock_cluster_bootstraps(mc));
 	fflush(stdout);
-	in = ds_in_open("-", 65536);
+	if ((in = ds_in_open("-", 65536)) == NULL)
+		err(1, "<stdin>");
 	while (!ds_stop) {
 		pfd.fd = 0;
 		pfd.events = POLLIN;

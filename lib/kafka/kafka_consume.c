@@ -53,6 +53,7 @@ struct cons {
 	int		 dirty;		/* written since the last store */
 	int64_t		 seen;		/* records written (-c) */
 	int		 status;
+	int		 stop;		/* a bad record ends the run */
 	/* ack reader */
 	struct ds_ackin	 ack;		/* ack.fd -1: no ack mode */
 	rd_kafka_topic_partition_list_t *commits;	/* of ackpoll */
@@ -162,7 +163,10 @@ emit(struct cons *c, struct part *p, rd_kafka_message_t *m)
 		l.lineno = (unsigned long)m->offset;
 		l.src = p->where;
 		l.toolong = 0;
-		ds_bad(&l, "%s", why);	/* exits unless skipped */
+		if (dk_bad(c->dk, &l, "%s", why) == -1) {
+			c->status = 1;
+			c->stop = 1;	/* the tool says: no further */
+		}
 	} else {
 		if (x->len > 0)
 			ds_buf_add(b, x->p, x->len);
@@ -1021,6 +1025,7 @@ dk_consume(const struct dk *dk)
 	else
 		assignall(&c);
 	for (;;) {
+		done = done || c.stop;
 		lagtick(&c, ds_stop || done);
 		if (ds_stop || done)
 			break;

@@ -5,6 +5,7 @@
  * both MongoDB and FerretDB.  Only ds-sink-mongo links it (libmongoc).
  */
 #include <err.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
@@ -134,7 +135,18 @@ ds_mongo_transient(const bson_error_t *e)
 	return 0;
 }
 
-void
+int
+ds_mongo_fail(struct ds_mongo *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m->err, sizeof(m->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
 ds_mongo_wait(struct ds_mongo *m, const char *what, const bson_error_t *e)
 {
 	int64_t left;
@@ -144,14 +156,15 @@ ds_mongo_wait(struct ds_mongo *m, const char *what, const bson_error_t *e)
 	    (long long)m->backoff_ms);
 	for (left = m->backoff_ms; left > 0; left -= 100) {
 		if (ds_stop)
-			errx(1, "%s: stopped while MongoDB was unreachable: "
-			    "%s not done (nothing acknowledged)", m->where,
-			    what);
+			return ds_mongo_fail(m, "%s: stopped while MongoDB "
+			    "was unreachable: %s not done (nothing "
+			    "acknowledged)", m->where, what);
 		nanosleep(&ts, NULL);
 	}
 	if (m->backoff_ms < 5000)
 		m->backoff_ms = m->backoff_ms * 2 > 5000 ? 5000 :
 		    m->backoff_ms * 2;
+	return 0;
 }
 
 void
@@ -205,32 +218,38 @@ ds_mongo_ferretdb(struct ds_mongo *m)
 	bson_t cmd = BSON_INITIALIZER, reply;
 	bson_iter_t it;
 	bson_error_t e;
-	int yes;
+	int r = 0;
 
 	BSON_APPEND_INT32(&cmd, "buildInfo", 1);
-	for (;;) {
-		if (mongoc_client_command_simple(m->client, "admin", &cmd,
-		    NULL, &reply, &e))
-			break;
+	while (!mongoc_client_command_simple(m->client, "admin", &cmd, NULL,
+	    &reply, &e)) {
 		bson_destroy(&reply);
 		if (!ds_mongo_transient(&e))
-			errx(1, "%s: buildInfo: %s", m->where, e.message);
-		ds_mongo_wait(m, "asking the server's version", &e);
+			r = ds_mongo_fail(m, "%s: buildInfo: %s", m->where,
+			    e.message);
+		else
+			r = ds_mongo_wait(m, "asking the server's version",
+			    &e);
+		if (r == -1) {
+			bson_destroy(&cmd);
+			return -1;
+		}
 	}
 	ds_mongo_ok(m);
-	yes = bson_iter_init_find(&it, &reply, "ferretdbVersion");
+	r = bson_iter_init_find(&it, &reply, "ferretdbVersion");
 	bson_destroy(&reply);
 	bson_destroy(&cmd);
-	return yes;
+	return r;
 }
 
-void
+int
 ds_mongo_index(struct ds_mongo *m, const char *db, const char *coll,
     const bson_t *keys)
 {
 	bson_t cmd = BSON_INITIALIZER, arr, idx;
 	bson_error_t e;
 	char *name;
+	int r = 0;
 
 	name = mongoc_collection_keys_to_index_string(keys);
 	BSON_APPEND_UTF8(&cmd, "createIndexes", coll);
@@ -240,21 +259,24 @@ ds_mongo_index(struct ds_mongo *m, const char *db, const char *coll,
 	BSON_APPEND_UTF8(&idx, "name", name);
 	bson_append_document_end(&arr, &idx);
 	bson_append_array_end(&cmd, &arr);
-	for (;;) {
-		if (mongoc_client_write_command_with_opts(m->client, db, &cmd,
-		    NULL, NULL, &e))
-			break;
+	while (!mongoc_client_write_command_with_opts(m->client, db, &cmd,
+	    NULL, NULL, &e)) {
 		if (!ds_mongo_transient(&e))
-			errx(1, "%s: %s.%s: creating index %s: %s", m->where,
-			    db, coll, name, e.message);
-		ds_mongo_wait(m, "creating an index", &e);
+			r = ds_mongo_fail(m, "%s: %s.%s: creating index %s: %s",
+			    m->where, db, coll, name, e.message);
+		else
+			r = ds_mongo_wait(m, "creating an index", &e);
+		if (r == -1)
+			break;
 	}
-	ds_mongo_ok(m);
+	if (r == 0)
+		ds_mongo_ok(m);
 	bson_free(name);
 	bson_destroy(&cmd);
+	return r;
 }
 
-void
+int
 ds_mongo_progress_get(struct ds_mongo *m, const char *db, const char *id,
     struct ds_applied *a)
 {
@@ -264,11 +286,12 @@ ds_mongo_progress_get(struct ds_mongo *m, const char *db, const char *id,
 	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
 	bson_iter_t it;
 	bson_error_t e;
+	int r = 0;
 
 	c = mongoc_client_get_collection(m->client, db, DS_MONGO_PROGRESS);
 	BSON_APPEND_UTF8(&filter, "_id", id);
 	BSON_APPEND_INT64(&opts, "limit", 1);
-	for (;;) {
+	while (r == 0) {
 		ds_applied_free(a);
 		a->seq = a->time = 0;
 		cur = mongoc_collection_find_with_opts(c, &filter, &opts,
@@ -292,17 +315,20 @@ ds_mongo_progress_get(struct ds_mongo *m, const char *db, const char *id,
 		}
 		mongoc_cursor_destroy(cur);
 		if (!ds_mongo_transient(&e))
-			errx(1, "%s: %s.%s: reading progress: %s", m->where,
-			    db, DS_MONGO_PROGRESS, e.message);
-		ds_mongo_wait(m, "reading progress", &e);
+			r = ds_mongo_fail(m, "%s: %s.%s: reading progress: %s",
+			    m->where, db, DS_MONGO_PROGRESS, e.message);
+		else
+			r = ds_mongo_wait(m, "reading progress", &e);
 	}
-	ds_mongo_ok(m);
+	if (r == 0)
+		ds_mongo_ok(m);
 	bson_destroy(&filter);
 	bson_destroy(&opts);
 	mongoc_collection_destroy(c);
+	return r;
 }
 
-void
+int
 ds_mongo_progress_put(struct ds_mongo *m, const char *db, const char *id,
     json_t *marker)
 {
@@ -313,6 +339,7 @@ ds_mongo_progress_put(struct ds_mongo *m, const char *db, const char *id,
 	json_t *o = json_object_get(marker, "offsets");
 	json_t *t;
 	char *js;
+	int r = 0;
 
 	c = mongoc_client_get_collection(m->client, db, DS_MONGO_PROGRESS);
 	BSON_APPEND_UTF8(&filter, "_id", id);
@@ -334,20 +361,23 @@ ds_mongo_progress_put(struct ds_mongo *m, const char *db, const char *id,
 	}
 	BSON_APPEND_DATE_TIME(&doc, "updated", ds_now_ms());
 	BSON_APPEND_BOOL(&opts, "upsert", true);
-	for (;;) {
-		if (mongoc_collection_replace_one(c, &filter, &doc, &opts,
-		    NULL, &e))
-			break;
+	while (!mongoc_collection_replace_one(c, &filter, &doc, &opts, NULL,
+	    &e)) {
 		if (!ds_mongo_transient(&e))
-			errx(1, "%s: %s.%s: recording progress: %s",
-			    m->where, db, DS_MONGO_PROGRESS, e.message);
-		ds_mongo_wait(m, "recording progress", &e);
+			r = ds_mongo_fail(m, "%s: %s.%s: recording progress: "
+			    "%s", m->where, db, DS_MONGO_PROGRESS, e.message);
+		else
+			r = ds_mongo_wait(m, "recording progress", &e);
+		if (r == -1)
+			break;
 	}
-	ds_mongo_ok(m);
+	if (r == 0)
+		ds_mongo_ok(m);
 	bson_destroy(&filter);
 	bson_destroy(&doc);
 	bson_destroy(&opts);
 	mongoc_collection_destroy(c);
+	return r;
 }
 
 /* Walk a document: keys FerretDB refuses, and NaN.  Recursive. */

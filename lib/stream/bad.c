@@ -75,24 +75,40 @@ ds_bad(const struct ds_line *l, const char *fmt, ...)
 		exit(1);
 }
 
+/*
+ * Why line l is bad, or NULL; *rc is what ds_check_line_get returns for
+ * a good line.
+ */
+static const char *
+why_get(const struct ds_line *l, int ingress, const char *key, size_t klen,
+    struct ds_span *v, int *rc)
+{
+	static char toolong[64];
+	const char *why;
+	int dskey;
+
+	if (l->toolong) {
+		snprintf(toolong, sizeof(toolong), "line longer than %zu bytes",
+		    ds_opts.maxline);
+		return toolong;
+	}
+	if ((*rc = ds_json_validate_get(l->p, l->len, ds_opts.maxdepth, &why,
+	    &dskey, key, klen, v)) == -1)
+		return why;
+	if (ingress && dskey)
+		return "forged control record (\"@ds\" key in data)";
+	return NULL;
+}
+
 int
 ds_check_line_get(const struct ds_line *l, int ingress, const char *key,
     size_t klen, struct ds_span *v)
 {
 	const char *why;
-	int dskey, rc;
+	int rc;
 
-	if (l->toolong) {
-		ds_bad(l, "line longer than %zu bytes", ds_opts.maxline);
-		return -1;
-	}
-	if ((rc = ds_json_validate_get(l->p, l->len, ds_opts.maxdepth, &why,
-	    &dskey, key, klen, v)) == -1) {
+	if ((why = why_get(l, ingress, key, klen, v, &rc)) != NULL) {
 		ds_bad(l, "%s", why);
-		return -1;
-	}
-	if (ingress && dskey) {
-		ds_bad(l, "forged control record (\"@ds\" key in data)");
 		return -1;
 	}
 	return rc;
@@ -102,4 +118,12 @@ int
 ds_check_line(const struct ds_line *l, int ingress)
 {
 	return ds_check_line_get(l, ingress, NULL, 0, NULL) == -1 ? -1 : 0;
+}
+
+const char *
+ds_line_why(const struct ds_line *l, int ingress)
+{
+	int rc;
+
+	return why_get(l, ingress, NULL, 0, NULL, &rc);
 }

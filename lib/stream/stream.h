@@ -2,7 +2,23 @@
  * stream/stream.h -- the stream protocol: the NDJSON reader, the
  * stdout writer, shared options and the run summary, the bad-record
  * policy, control records, the stage loop, offset ranges, event times
- * and a sink's acks.  Uses base and json.
+ * and the ack path.  Uses base and json.
+ *
+ * Library code returns errors to the tool, which decides: it does not
+ * exit, nor apply the bad-record policy.  The exceptions are the tool
+ * runtime's, where no caller could do better and every tool would do
+ * the same:
+ * - out of memory exits 1 (err(1, NULL)), in every layer;
+ * - bad.c is the bad-record policy itself;
+ * - out.c: a write error on standard output exits 1, a closed pipe
+ *   exits quietly (the stream downstream is gone);
+ * - in.c: a read error of an open input exits 1 naming it (a stream
+ *   cut short must not pass for its end);
+ * - opt.c: a bad value of a shared option is a usage error, exit 2
+ *   (it is part of the tool's getopt loop);
+ * - stream.c: the stage loop is the runtime of a filter: a malformed
+ *   control record goes to the bad-record policy, and an input file
+ *   that cannot be opened exits 1 naming it.
  */
 #ifndef DS_STREAM_H
 #define DS_STREAM_H
@@ -37,8 +53,8 @@ struct ds_in {
 };
 
 /*
- * Open path ("-" or NULL: stdin) for reading.  Exits with err(1) when it
- * cannot be opened.  maxline is the line-length limit in bytes.
+ * Open path ("-" or NULL: stdin) for reading; maxline is the line-length
+ * limit in bytes.  Returns NULL with errno set when it cannot be opened.
  */
 struct ds_in *ds_in_open(const char *path, size_t maxline);
 void	 ds_in_close(struct ds_in *);
@@ -202,6 +218,11 @@ extern unsigned long ds_bad_count;
  * when good, or reports it through ds_bad() and returns -1.
  */
 int	 ds_check_line(const struct ds_line *, int ingress);
+/*
+ * The same check without the policy: why the line is bad (a static
+ * string, valid until the next call), or NULL when it is good.
+ */
+const char *ds_line_why(const struct ds_line *, int ingress);
 
 /* ---------------------------------------------------------------------
  * marker.c: control records
