@@ -94,17 +94,16 @@ struct cmd {
 	char		*fmtkd;		/* the format -K and -D stand for */
 };
 
-/* The index of arg in the NULL-terminated names; exits 2 if none. */
+/* The value of arg among names (NULL-terminated); exits 2 if none. */
 static int
 oneof(const char *opt, const char *arg, const char *const *names,
     const char *expected)
 {
 	int i;
 
-	for (i = 0; names[i] != NULL; i++)
-		if (strcmp(arg, names[i]) == 0)
-			return i;
-	errx(2, "%s %s: expected %s", opt, arg, expected);
+	if ((i = ds_choice(arg, names)) == -1)
+		errx(2, "%s %s: expected %s", opt, arg, expected);
+	return i;
 }
 
 static const char **
@@ -270,7 +269,8 @@ option(struct cmd *cmd, int ch, const char *arg)
 		dk->nulls = 1;
 		break;
 	case 'F':
-		dk_conf_file(dk, arg);
+		if (dk_conf_file(dk, arg) == -1)
+			errx(2, "%s", dk->err);
 		cmd->conffile = 1;
 		break;
 	case 'M':
@@ -444,6 +444,7 @@ main(int argc, char *argv[])
 	};
 	struct cmd cmd;
 	struct dk *dk = &cmd.dk;
+	char errbuf[DK_ERRLEN] = "";
 	int ch, status;
 
 	ds_signals();
@@ -454,6 +455,7 @@ main(int argc, char *argv[])
 	dk->kmode = DK_STRING;
 	dk->endts = -1;
 	dk->bad = bad;
+	dk->err = errbuf;
 	while ((ch = getopt_long(argc, argv, "b:c:CD:ef:F:G:hH:JK:lLM:o:p:PQt:VX:Z",
 	    longopts, NULL)) != -1)
 		if (!ds_common_opt(ch, optarg))
@@ -464,11 +466,15 @@ main(int argc, char *argv[])
 	if (cmd.mode == 'M') {
 		if (argc != 0)
 			usage(2);
-		return dk_mock(dk, cmd.mock);
+		if ((status = dk_mock(dk, cmd.mock)) != 0)
+			errx(status, "%s", dk->err);
+		return 0;
 	}
-	if (!cmd.conffile)
-		dk_conf_default(dk);
+	if (!cmd.conffile && dk_conf_default(dk) == -1)
+		errx(2, "%s", dk->err);
 	status = cmd.dump ? dk_conf_dump(dk) : run(&cmd, argv, argc);
+	if (*errbuf != '\0')
+		warnx("%s", errbuf);	/* why the library failed */
 	dk_conf_free(dk);
 	free(cmd.fmtkd);
 	free(dk->hdrs);

@@ -66,19 +66,6 @@ usage(FILE *f)
 	exit(f == stdout ? 0 : 2);
 }
 
-/* Does the URI carry a password (mongodb://user:password@host/)? */
-static int
-haspassword(const char *uri)
-{
-	const char *p, *at;
-
-	if ((p = strstr(uri, "://")) == NULL)
-		return 0;
-	p += 3;
-	at = memrchr(p, '@', strcspn(p, "/?"));
-	return at != NULL && memchr(p, ':', at - p) != NULL;
-}
-
 static struct coll *
 coll_get(const char *name, size_t n)
 {
@@ -108,9 +95,8 @@ static void
 data(void *ctx, const struct ds_line *l)
 {
 	bson_t b, k;
-	bson_iter_t it, v;
-	bson_error_t e;
 	const char *why, *cn;
+	char buf[512];
 	uint32_t cl;
 	struct coll *co = S.fixed;
 	int32_t op;
@@ -118,24 +104,12 @@ data(void *ctx, const struct ds_line *l)
 
 	if (ds_check_line(l, 0) == -1)
 		return;
-	if (ds_json_type(l->p, l->len) != DS_JOBJ) {
-		ds_bad(l, "not a JSON object");
-		return;
-	}
-	if (!bson_init_from_json(&b, l->p, (ssize_t)l->len, &e)) {
-		ds_bad(l, "cannot convert to BSON: %s", e.message);
-		return;
-	}
-	if ((why = ds_mongo_check(&b)) != NULL) {
+	if ((why = ds_mongo_doc(l->p, l->len, &b, buf, sizeof(buf))) != NULL) {
 		ds_bad(l, "%s", why);
-		goto out;
+		return;
 	}
 	if (S.collfield != NULL) {
-		if (!bson_iter_init(&it, &b) ||
-		    !bson_iter_find_descendant(&it, S.collfield, &v) ||
-		    !BSON_ITER_HOLDS_UTF8(&v) ||
-		    (cn = bson_iter_utf8(&v, &cl)) == NULL || cl == 0 ||
-		    cl > 200 || cn[0] == '$' || strlen(cn) != cl) {
+		if ((cn = ds_mongo_collname(&b, S.collfield, &cl)) == NULL) {
 			ds_bad(l, "no usable collection name in %s",
 			    S.collfield);
 			goto out;
@@ -175,15 +149,6 @@ refused(const struct ds_mop *o, const char *msg)
 	bson_free(js);
 }
 
-static int64_t
-rint64(const bson_t *r, const char *k)
-{
-	bson_iter_t it;
-
-	return bson_iter_init_find(&it, r, k) && BSON_ITER_HOLDS_NUMBER(&it)
-	    ? bson_iter_as_int64(&it) : 0;
-}
-
 static void	write_chunk(struct coll *, const int32_t *, size_t, int64_t,
 		    struct counts *);
 
@@ -204,25 +169,69 @@ static void	write_chunk(struct coll *, const int32_t *, size_t, int64_t,
  * it again, now as an update of the existing document (absolute modes
  * only: the document's new value does not depend on the old one).
  */
+/* What the write errors of one bulk say (ds_mongo_write_errors). */
+struct werr {
+	const int32_t	*ops;
+	size_t		 n;
+	struct counts	*c;
+	int		 dupok;		/* a duplicate key is no error */
+	int32_t		*again;		/* ops lost to an insert race */
+	size_t		 nagain;
+	int64_t		 last;		/* the last op reported */
+	int64_t		 nerr;
+};
+
+static int tries;	/* how deep in insert race retries */
+
+static void
+werror(void *ctx, int64_t idx, int64_t code, const char *msg)
+{
+	struct werr *w = ctx;
+
+	if (idx < 0 || (size_t)idx >= w->n)
+		return;
+	w->nerr++;
+	if (idx > w->last)
+		w->last = idx;
+	if (code == 11000 && w->dupok)
+		w->c->dup++;	/* applied before a crash */
+	else if (code == 11000 && tries < RACE_TRIES &&
+	    (S.b.mode == DS_M_UPSERT || S.b.mode == DS_M_MERGE)) {
+		if (w->again == NULL && (w->again = reallocarray(NULL, w->n,
+		    sizeof(*w->again))) == NULL)
+			err(1, NULL);
+		w->again[w->nagain++] = w->ops[idx];
+	} else
+		refused(&S.b.o[w->ops[idx]], msg);
+}
+
+/* Does the reply hold a non-empty array key ("writeErrors")? */
+static int
+hasarray(const bson_t *reply, const char *key)
+{
+	bson_iter_t it, a;
+
+	return bson_iter_init_find(&it, reply, key) &&
+	    BSON_ITER_HOLDS_ARRAY(&it) && bson_iter_recurse(&it, &a) &&
+	    bson_iter_next(&a);
+}
+
 static size_t
 write_bulk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
     struct counts *c)
 {
-	static int tries;
-	int32_t *again = NULL;
-	size_t nagain = 0;
+	struct werr w = { ops, n, c, 0, NULL, 0, -1, 0 };
 	mongoc_bulk_operation_t *bulk;
 	bson_t opts = BSON_INITIALIZER, reply;
-	bson_iter_t it, we, f;
 	bson_error_t e;
 	uint32_t ok;
-	size_t i, upto;
-	int nwe, nwce, dupok;
-	int64_t idx, code, last = -1, nerr = 0, done;
-	const char *msg;
+	size_t i;
+	int nwe;
+	int64_t done;
 
 	BSON_APPEND_BOOL(&opts, "ordered", false);
-	dupok = S.b.mode == DS_M_INC || (S.b.mode == DS_M_INSERT && S.b.nkey > 0);
+	w.dupok = S.b.mode == DS_M_INC || (S.b.mode == DS_M_INSERT &&
+	    S.b.nkey > 0);
 	bulk = mongoc_collection_create_bulk_operation_with_opts(co->c, &opts);
 	for (i = 0; i < n; i++)
 		if (ds_mbatch_op(&S.b, bulk, &S.b.o[ops[i]], seq, &e) == -1)
@@ -230,13 +239,9 @@ write_bulk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
 	ok = mongoc_bulk_operation_execute(bulk, &reply, &e);
 	mongoc_bulk_operation_destroy(bulk);
 	bson_destroy(&opts);
-	nwe = bson_iter_init_find(&it, &reply, "writeErrors") &&
-	    BSON_ITER_HOLDS_ARRAY(&it) &&
-	    bson_iter_recurse(&it, &we) && bson_iter_next(&we);
-	nwce = bson_iter_init_find(&it, &reply, "writeConcernErrors") &&
-	    BSON_ITER_HOLDS_ARRAY(&it) &&
-	    bson_iter_recurse(&it, &we) && bson_iter_next(&we);
-	if (!ok && !nwe && (nwce || ds_mongo_transient(&e))) {
+	nwe = hasarray(&reply, "writeErrors");
+	if (!ok && !nwe && (hasarray(&reply, "writeConcernErrors") ||
+	    ds_mongo_transient(&e))) {
 		bson_destroy(&reply);
 		if (ds_mongo_wait(S.m, "bulk write", &e) == -1)
 			errx(1, "%s", S.m->err);
@@ -246,57 +251,25 @@ write_bulk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
 	if (!ok && !nwe)
 		errx(1, "%s: %s.%s: bulk write: %s", S.m->where, S.db,
 		    co->name, e.message);
-	done = rint64(&reply, "nInserted") + rint64(&reply, "nMatched") +
-	    rint64(&reply, "nUpserted");
-	c->ins += rint64(&reply, "nInserted");
-	c->match += rint64(&reply, "nMatched");
-	c->mod += rint64(&reply, "nModified");
-	c->ups += rint64(&reply, "nUpserted");
-	if (bson_iter_init_find(&it, &reply, "writeErrors") &&
-	    bson_iter_recurse(&it, &we))
-		while (bson_iter_next(&we)) {
-			idx = code = -1;
-			msg = "?";
-			if (!bson_iter_recurse(&we, &f))
-				continue;
-			while (bson_iter_next(&f)) {
-				if (strcmp(bson_iter_key(&f), "index") == 0)
-					idx = bson_iter_as_int64(&f);
-				else if (strcmp(bson_iter_key(&f), "code") == 0)
-					code = bson_iter_as_int64(&f);
-				else if (strcmp(bson_iter_key(&f),
-				    "errmsg") == 0 && BSON_ITER_HOLDS_UTF8(&f))
-					msg = bson_iter_utf8(&f, NULL);
-			}
-			if (idx < 0 || (size_t)idx >= n)
-				continue;
-			nerr++;
-			if (idx > last)
-				last = idx;
-			if (code == 11000 && dupok)
-				c->dup++;	/* applied before a crash */
-			else if (code == 11000 && tries < RACE_TRIES &&
-			    (S.b.mode == DS_M_UPSERT ||
-			    S.b.mode == DS_M_MERGE)) {
-				if (again == NULL && (again = reallocarray(
-				    NULL, n, sizeof(*again))) == NULL)
-					err(1, NULL);
-				again[nagain++] = ops[idx];
-			} else
-				refused(&S.b.o[ops[idx]], msg);
-		}
+	c->ins += ds_mongo_reply_int(&reply, "nInserted");
+	c->match += ds_mongo_reply_int(&reply, "nMatched");
+	c->mod += ds_mongo_reply_int(&reply, "nModified");
+	c->ups += ds_mongo_reply_int(&reply, "nUpserted");
+	done = ds_mongo_reply_int(&reply, "nInserted") +
+	    ds_mongo_reply_int(&reply, "nMatched") +
+	    ds_mongo_reply_int(&reply, "nUpserted");
+	ds_mongo_write_errors(&reply, werror, &w);
 	bson_destroy(&reply);
-	if (nagain > 0) {
+	if (w.nagain > 0) {
 		tries++;
 		usleep(10000 * tries);
-		write_chunk(co, again, nagain, seq, c);
+		write_chunk(co, w.again, w.nagain, seq, c);
 		tries--;
 	}
-	free(again);
-	upto = n;
-	if (done + nerr < (int64_t)n && last >= 0)
-		upto = (size_t)last + 1;	/* stopped early: resume */
-	return upto;
+	free(w.again);
+	if (done + w.nerr < (int64_t)n && w.last >= 0)
+		return (size_t)w.last + 1;	/* stopped early: resume */
+	return n;
 }
 
 /*
@@ -465,19 +438,18 @@ struct args {
 	int		 idstr;		/* --id-format string */
 };
 
-/* The index of arg in the NULL-terminated names; usage error if none. */
+/* The value of arg among names (NULL-terminated); usage error if none. */
 static int
 oneof(const char *opt, const char *arg, const char *const *names,
     const char *expected)
 {
 	int i;
 
-	for (i = 0; names[i] != NULL; i++)
-		if (strcmp(arg, names[i]) == 0)
-			return i;
-	warnx("%s %s: %s", opt, arg, expected);
-	usage(stderr);
-	return -1;
+	if ((i = ds_choice(arg, names)) == -1) {
+		warnx("%s %s: %s", opt, arg, expected);
+		usage(stderr);
+	}
+	return i;
 }
 
 static void
@@ -494,7 +466,7 @@ option(struct args *a, int ch, const char *arg)
 	switch (ch) {
 	case OPT_URI:
 		a->uri = arg;
-		if (haspassword(arg))
+		if (ds_mongo_uri_password(arg))
 			warnx("--uri: the password shows in ps to every local "
 			    "user: use --uri-file FILE or DS_MONGO_URI");
 		break;

@@ -58,6 +58,9 @@ int	 ds_writeall(int fd, const void *p, size_t n);
 /* fsync a directory (a new entry in it is durable): 0, or -1. */
 int	 ds_syncdir(const char *dir);
 
+/* The index of s in names (NULL-terminated), or -1 (an option's value). */
+int	 ds_choice(const char *s, const char *const *names);
+
 /* Print "ds-x 0.1.0" to stdout and exit 0 (the -V flag). */
 void	 ds_version(void) __attribute__((noreturn));
 

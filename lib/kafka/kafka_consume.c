@@ -416,8 +416,12 @@ ackpoll(struct cons *c, int async)
 	if (c->ack.fd == -1)
 		return 1;
 	c->commits = rd_kafka_topic_partition_list_new(4);
-	if ((end = ds_ackin_read(&c->ack, ackline, c)) == -1)
-		err(1, "%s", c->dk->acks);
+	if ((end = ds_ackin_read(&c->ack, ackline, c)) == -1) {
+		c->status = dk_fail(c->dk, 1, "%s: %s", c->dk->acks,
+		    strerror(errno));
+		c->stop = 1;
+		end = 1;
+	}
 	if (c->commits->cnt > 0 &&
 	    (e = rd_kafka_commit(c->rk, c->commits, async)) != 0)
 		warnx("%s: commit: %s", c->dk->acks, rd_kafka_err2str(e));
@@ -443,8 +447,11 @@ ackwait(struct cons *c)
 	size_t i;
 	int pending, end;
 
-	if (ds_ackin_drain(&c->ack) == -1)
-		err(1, "/dev/null");
+	if (ds_ackin_drain(&c->ack) == -1) {
+		c->status = dk_fail(c->dk, 1, "/dev/null: %s",
+		    strerror(errno));
+		return;
+	}
 	last = ds_now_ms();
 	for (;;) {
 		pfd.fd = c->ack.fd;
@@ -460,7 +467,7 @@ ackwait(struct cons *c)
 			if (c->p[i].acked < c->p[i].next)
 				pending = 1;
 		}
-		if (!pending || end || ds_stop)
+		if (!pending || end || ds_stop || c->stop)
 			return;
 		if (acked != was) {
 			was = acked;
@@ -504,11 +511,15 @@ announce(struct cons *c, const rd_kafka_topic_partition_list_t *parts)
 	rd_kafka_topic_partition_list_destroy(l);
 	m = json_pack("{s:s,s:o}", "@ds", "assign", "offsets", a);
 	if (m == NULL || (s = json_dumps(m, JSON_COMPACT |
-	    JSON_PRESERVE_ORDER)) == NULL)
-		errx(1, "cannot encode an assign record");
-	ds_out_line(s, strlen(s));
-	ds_out_flush();
-	free(s);
+	    JSON_PRESERVE_ORDER)) == NULL) {
+		c->status = dk_fail(c->dk, 1, "cannot encode an assign "
+		    "record");
+		c->stop = 1;
+	} else {
+		ds_out_line(s, strlen(s));
+		ds_out_flush();
+		free(s);
+	}
 	json_decref(m);
 }
 
@@ -553,85 +564,46 @@ rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 		rd_kafka_assign(rk, NULL);
 }
 
-/* -o for an assignment without a group. */
-static int64_t
-startoffset(const char *o, int *ts)
+/*
+ * -o for an assignment without a group into *off, *ts set when it is a
+ * time (s@TS).  Returns 0, or 2 (dk->err says why).
+ */
+static int
+startoffset(const struct dk *dk, int64_t *off, int *ts)
 {
-	const char *e, *n;
+	const char *o = dk->offset, *e, *n;
 	long long v;
 
 	*ts = 0;
 	if (o == NULL || strcmp(o, "beginning") == 0)
-		return RD_KAFKA_OFFSET_BEGINNING;
-	if (strcmp(o, "end") == 0)
-		return RD_KAFKA_OFFSET_END;
-	if (strcmp(o, "stored") == 0)
-		return RD_KAFKA_OFFSET_STORED;
-	n = o;
-	if (strncmp(n, "s@", 2) == 0) {
-		*ts = 1;
-		n += 2;
+		*off = RD_KAFKA_OFFSET_BEGINNING;
+	else if (strcmp(o, "end") == 0)
+		*off = RD_KAFKA_OFFSET_END;
+	else if (strcmp(o, "stored") == 0)
+		*off = RD_KAFKA_OFFSET_STORED;
+	else {
+		n = o;
+		if (strncmp(n, "s@", 2) == 0) {
+			*ts = 1;
+			n += 2;
+		}
+		v = strtonum(n[0] == '-' && !*ts ? n + 1 : n, 0, INT64_MAX,
+		    &e);
+		if (e != NULL)
+			return dk_fail(dk, 2, "-o %s: %s %s", o, *ts ?
+			    "timestamp" : "offset", e);
+		*off = *ts || n[0] != '-' ? v : RD_KAFKA_OFFSET_TAIL(v);
 	}
-	v = strtonum(n[0] == '-' && !*ts ? n + 1 : n, 0, INT64_MAX, &e);
-	if (e != NULL)
-		errx(2, "-o %s: %s %s", o, *ts ? "timestamp" : "offset", e);
-	if (*ts)
-		return v;
-	return n[0] == '-' ? RD_KAFKA_OFFSET_TAIL(v) : v;
+	return 0;
 }
 
-/*
- * Without a group: start the simple consumer on every partition of the
- * topics (or -p), all into one queue.  No group.id, so nothing looks up
- * a group coordinator: topic read permission is all a read needs.
- */
-static void
-assignall(struct cons *c)
+/* Start the simple consumer on the partitions of l, into one queue. */
+static int
+startall(struct cons *c, rd_kafka_topic_partition_list_t *l)
 {
 	const struct dk *dk = c->dk;
-	const struct rd_kafka_metadata *md;
-	rd_kafka_topic_partition_list_t *l;
-	rd_kafka_topic_t *rkt;
-	rd_kafka_resp_err_t e;
-	int64_t off;
-	int i, j, ts, found;
+	int i, j;
 
-	off = startoffset(dk->offset, &ts);
-	l = rd_kafka_topic_partition_list_new(8);
-	for (i = 0; i < dk->ntopics; i++) {
-		rkt = rd_kafka_topic_new(c->rk, dk->topics[i], NULL);
-		e = rd_kafka_metadata(c->rk, 0, rkt, &md, 10000);
-		rd_kafka_topic_destroy(rkt);
-		if (e != 0)
-			errx(1, "%s: metadata: %s", dk->topics[i],
-			    rd_kafka_err2str(e));
-		if (md->topic_cnt < 1 || md->topics[0].err != 0)
-			errx(1, "%s: %s", dk->topics[i], rd_kafka_err2str(
-			    md->topic_cnt < 1 ? RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC
-			    : md->topics[0].err));
-		found = 0;
-		for (j = 0; j < md->topics[0].partition_cnt; j++) {
-			int32_t pn = md->topics[0].partitions[j].id;
-
-			if (dk->partition >= 0 && pn != dk->partition)
-				continue;
-			found = 1;
-			rd_kafka_topic_partition_list_add(l, dk->topics[i],
-			    pn)->offset = off;
-			find(c, dk->topics[i], pn)->owned = 1;
-		}
-		rd_kafka_metadata_destroy(md);
-		if (!found)
-			errx(1, "%s/%d: %s", dk->topics[i], (int)dk->partition,
-			    rd_kafka_err2str(RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION));
-	}
-	if (ts) {
-		if ((e = rd_kafka_offsets_for_times(c->rk, l, 10000)) != 0)
-			errx(1, "-o %s: %s", dk->offset, rd_kafka_err2str(e));
-		for (i = 0; i < l->cnt; i++)
-			if (l->elems[i].offset < 0)
-				l->elems[i].offset = RD_KAFKA_OFFSET_END;
-	}
 	c->q = rd_kafka_queue_new(c->rk);
 	if ((c->rkts = calloc((size_t)dk->ntopics, sizeof(*c->rkts))) == NULL)
 		err(1, NULL);
@@ -642,11 +614,48 @@ assignall(struct cons *c)
 			;
 		if (rd_kafka_consume_start_queue(c->rkts[i],
 		    l->elems[j].partition, l->elems[j].offset, c->q) == -1)
-			errx(1, "%s/%d: %s", l->elems[j].topic,
+			return dk_fail(dk, 1, "%s/%d: %s", l->elems[j].topic,
 			    (int)l->elems[j].partition,
 			    rd_kafka_err2str(rd_kafka_last_error()));
 	}
+	return 0;
+}
+
+/*
+ * Without a group: start the simple consumer on every partition of the
+ * topics (or -p), all into one queue.  No group.id, so nothing looks up
+ * a group coordinator: topic read permission is all a read needs.
+ * Returns 0 or an exit status (dk->err says why).
+ */
+static int
+assignall(struct cons *c)
+{
+	const struct dk *dk = c->dk;
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_resp_err_t e;
+	int64_t off = 0;
+	int i, ts, r;
+
+	if ((r = startoffset(dk, &off, &ts)) != 0)
+		return r;
+	l = rd_kafka_topic_partition_list_new(8);
+	if (dk_partitions(dk, c->rk, l, 1) == -1)
+		r = 1;
+	for (i = 0; r == 0 && i < l->cnt; i++) {
+		l->elems[i].offset = off;
+		find(c, l->elems[i].topic, l->elems[i].partition)->owned = 1;
+	}
+	if (r == 0 && ts && (e = rd_kafka_offsets_for_times(c->rk, l,
+	    10000)) != 0)
+		r = dk_fail(dk, 1, "-o %s: %s", dk->offset,
+		    rd_kafka_err2str(e));
+	for (i = 0; r == 0 && ts && i < l->cnt; i++)
+		if (l->elems[i].offset < 0)
+			l->elems[i].offset = RD_KAFKA_OFFSET_END;
+	if (r == 0)
+		r = startall(c, l);
 	rd_kafka_topic_partition_list_destroy(l);
+	return r;
 }
 
 /* Stop the simple consumer of assignall(). */
@@ -656,7 +665,7 @@ unassignall(struct cons *c)
 	size_t i;
 	int t;
 
-	for (i = 0; i < c->np; i++)
+	for (i = 0; c->rkts != NULL && i < c->np; i++)
 		for (t = 0; t < c->dk->ntopics; t++)
 			if (c->p[i].owned && strcmp(c->p[i].topic,
 			    c->dk->topics[t]) == 0) {
@@ -664,10 +673,11 @@ unassignall(struct cons *c)
 				    c->p[i].partition);
 				break;
 			}
-	for (t = 0; t < c->dk->ntopics; t++)
+	for (t = 0; c->rkts != NULL && t < c->dk->ntopics; t++)
 		rd_kafka_topic_destroy(c->rkts[t]);
 	free(c->rkts);
-	rd_kafka_queue_destroy(c->q);
+	if (c->q != NULL)
+		rd_kafka_queue_destroy(c->q);
 }
 
 /* The next message or event, from the group consumer or the simple one. */
@@ -880,7 +890,8 @@ consconf(struct cons *c)
 		force[nf++] = "false";
 	}
 	force[nf] = NULL;
-	conf = dk_conf(dk, extra, force);
+	if ((conf = dk_conf(dk, extra, force)) == NULL)
+		return NULL;
 	if (dk->group != NULL) {
 		rd_kafka_conf_set_rebalance_cb(conf, rebalance);
 		if (dk->acks != NULL)
@@ -891,11 +902,12 @@ consconf(struct cons *c)
 }
 
 /* Join the group on the topics (the rebalance callback assigns). */
-static void
+static int
 subscribe(struct cons *c)
 {
 	const struct dk *dk = c->dk;
 	rd_kafka_topic_partition_list_t *subs;
+	rd_kafka_resp_err_t e;
 	int i;
 
 	rd_kafka_poll_set_consumer(c->rk);
@@ -905,12 +917,15 @@ subscribe(struct cons *c)
 	for (i = 0; i < dk->ntopics; i++)
 		rd_kafka_topic_partition_list_add(subs, dk->topics[i],
 		    RD_KAFKA_PARTITION_UA);
-	if (rd_kafka_subscribe(c->rk, subs) != 0)
-		errx(1, "subscribe: %s", dk->topics[0]);
+	e = rd_kafka_subscribe(c->rk, subs);
 	rd_kafka_topic_partition_list_destroy(subs);
+	if (e != 0)
+		return dk_fail(dk, 1, "subscribe: %s: %s", dk->topics[0],
+		    rd_kafka_err2str(e));
 	/* the rebalance callback needs a fresh protocol answer */
 	c->cooperative = strcmp(rd_kafka_rebalance_protocol(c->rk),
 	    "COOPERATIVE") == 0;
+	return 0;
 }
 
 /* Idle: hand downstream what we have.  Returns 1 when done. */
@@ -1014,16 +1029,19 @@ dk_consume(const struct dk *dk)
 	memset(&c, 0, sizeof(c));
 	c.dk = dk;
 	c.ack.fd = c.ack.wfd = -1;
-	conf = consconf(&c);
+	if ((conf = consconf(&c)) == NULL)
+		return 2;
 	if ((c.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr,
 	    sizeof(errstr))) == NULL)
-		errx(1, "kafka: %s", errstr);
+		return dk_fail(dk, 1, "kafka: %s", errstr);
 	if (dk->acks != NULL && ds_ackin_open(&c.ack, dk->acks) == -1)
-		err(1, "%s", dk->acks);
-	if (dk->group != NULL)
-		subscribe(&c);
+		c.status = dk_fail(dk, 1, "%s: %s", dk->acks,
+		    strerror(errno));
+	else if (dk->group != NULL)
+		c.status = subscribe(&c);
 	else
-		assignall(&c);
+		c.status = assignall(&c);
+	done = c.status != 0;
 	for (;;) {
 		done = done || c.stop;
 		lagtick(&c, ds_stop || done);

@@ -538,8 +538,10 @@ textfile(struct prod *pr, const char *path, int i)
 		if (delim == EOF)
 			break;
 	}
-	if (ferror(f) && !ds_stop)
-		err(1, "%s", path);
+	if (ferror(f) && !ds_stop) {
+		warn("%s", path);
+		pr->failed = 1;
+	}
 	free(line);
 	if (f != stdin)
 		fclose(f);
@@ -719,17 +721,90 @@ ndjsonfile(struct prod *pr, const char *path, int i)
 	ds_in_close(in);
 }
 
+/*
+ * The producer, transactional with --transactional-id.  Returns 0, or
+ * the exit status (dk->err says why).
+ */
+static int
+prodopen(struct prod *pr)
+{
+	static const char *const extra[] = { "linger.ms", "5", NULL };
+	const struct dk *dk = pr->dk;
+	const char *txn[] = { "transactional.id", dk->txnid, NULL };
+	rd_kafka_error_t *te;
+	rd_kafka_conf_t *conf;
+	char errstr[512];
+	int status;
+
+	if ((conf = dk_conf(dk, extra, dk->txnid != NULL ? txn : NULL)) ==
+	    NULL)
+		return 2;
+	rd_kafka_conf_set_dr_msg_cb(conf, delivered);
+	rd_kafka_conf_set_opaque(conf, pr);
+	if ((pr->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr,
+	    sizeof(errstr))) == NULL)
+		return dk_fail(dk, 1, "kafka: %s", errstr);
+	if (dk->txnid == NULL)
+		return 0;
+	/* fences an earlier run with this id, aborting its batch */
+	if ((te = rd_kafka_init_transactions(pr->rk, 60000)) != NULL) {
+		status = dk_fail(dk, 1, "transaction %s: init: %s", dk->txnid,
+		    rd_kafka_error_string(te));
+		rd_kafka_error_destroy(te);
+		return status;
+	}
+	if (dk->group != NULL)
+		pr->cgmd = rd_kafka_consumer_group_metadata_new(dk->group);
+	return 0;
+}
+
+/* The envelope's fields, for NDJSON input without --*-field. */
+static void
+envpaths(struct prod *pr)
+{
+	ds_path_parse("key", &pr->envkey);
+	ds_path_parse("value", &pr->envval);
+	ds_path_parse("partition", &pr->envpart);
+	ds_path_parse("headers", &pr->envhdr);
+	ds_path_parse("offset", &pr->envoff);
+	ds_path_parse("key_text", &pr->envktext);
+	ds_path_parse("key_encoding", &pr->envkenc);
+	ds_path_parse("value_text", &pr->envvtext);
+	ds_path_parse("value_encoding", &pr->envvenc);
+	ds_path_parse("header_list", &pr->envhlist);
+}
+
+static void
+prodfree(struct prod *pr)
+{
+	if (pr->cgmd != NULL)
+		rd_kafka_consumer_group_metadata_destroy(pr->cgmd);
+	if (pr->rk != NULL)
+		rd_kafka_destroy(pr->rk);
+	ds_path_free(&pr->envkey);
+	ds_path_free(&pr->envval);
+	ds_path_free(&pr->envpart);
+	ds_path_free(&pr->envhdr);
+	ds_path_free(&pr->envoff);
+	ds_path_free(&pr->envktext);
+	ds_path_free(&pr->envkenc);
+	ds_path_free(&pr->envvtext);
+	ds_path_free(&pr->envvenc);
+	ds_path_free(&pr->envhlist);
+	ds_buf_free(&pr->kb);
+	ds_buf_free(&pr->vb);
+	ds_buf_free(&pr->nb);
+	ds_buf_free(&pr->hb);
+	ds_buf_free(&pr->tmp);
+	free(pr->files);
+}
+
 int
 dk_produce(const struct dk *dk, char **files, int nfiles)
 {
 	static char *stdinname[] = { "-" };
-	static const char *const extra[] = { "linger.ms", "5", NULL };
-	const char *txn[] = { NULL, NULL, NULL };
-	rd_kafka_error_t *te;
 	struct prod pr;
-	rd_kafka_conf_t *conf;
-	char errstr[512];
-	int i;
+	int i, status;
 
 	memset(&pr, 0, sizeof(pr));
 	pr.dk = dk;
@@ -737,40 +812,16 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 		files = stdinname;
 		nfiles = 1;
 	}
-	pr.files = calloc((size_t)nfiles, sizeof(char *));
-	if (pr.files == NULL)
+	if ((pr.files = calloc((size_t)nfiles, sizeof(char *))) == NULL)
 		err(1, NULL);
 	for (i = 0; i < nfiles; i++)
 		pr.files[i] = strcmp(files[i], "-") == 0 ? "<stdin>" :
 		    files[i];
-	ds_path_parse("key", &pr.envkey);
-	ds_path_parse("value", &pr.envval);
-	ds_path_parse("partition", &pr.envpart);
-	ds_path_parse("headers", &pr.envhdr);
-	ds_path_parse("offset", &pr.envoff);
-	ds_path_parse("key_text", &pr.envktext);
-	ds_path_parse("key_encoding", &pr.envkenc);
-	ds_path_parse("value_text", &pr.envvtext);
-	ds_path_parse("value_encoding", &pr.envvenc);
-	ds_path_parse("header_list", &pr.envhlist);
-	txn[0] = "transactional.id";
-	txn[1] = dk->txnid;
-	conf = dk_conf(dk, extra, dk->txnid != NULL ? txn : NULL);
-	rd_kafka_conf_set_dr_msg_cb(conf, delivered);
-	rd_kafka_conf_set_opaque(conf, &pr);
-	if ((pr.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr,
-	    sizeof(errstr))) == NULL)
-		errx(1, "kafka: %s", errstr);
-	if (dk->txnid != NULL) {
-		/* fences an earlier run with this id, aborting its batch */
-		if ((te = rd_kafka_init_transactions(pr.rk, 60000)) != NULL)
-			errx(1, "transaction %s: init: %s", dk->txnid,
-			    rd_kafka_error_string(te));
-		if (dk->group != NULL)
-			pr.cgmd = rd_kafka_consumer_group_metadata_new(
-			    dk->group);
+	envpaths(&pr);
+	if ((status = prodopen(&pr)) != 0) {
+		prodfree(&pr);
+		return status;
 	}
-
 	for (i = 0; i < nfiles && !pr.failed && !ds_stop; i++)
 		if (dk->text)
 			textfile(&pr, files[i], i);
@@ -787,24 +838,6 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 		rd_kafka_purge(pr.rk, RD_KAFKA_PURGE_F_QUEUE |
 		    RD_KAFKA_PURGE_F_INFLIGHT);
 	}
-	if (pr.cgmd != NULL)
-		rd_kafka_consumer_group_metadata_destroy(pr.cgmd);
-	rd_kafka_destroy(pr.rk);
-	ds_path_free(&pr.envkey);
-	ds_path_free(&pr.envval);
-	ds_path_free(&pr.envpart);
-	ds_path_free(&pr.envhdr);
-	ds_path_free(&pr.envoff);
-	ds_path_free(&pr.envktext);
-	ds_path_free(&pr.envkenc);
-	ds_path_free(&pr.envvtext);
-	ds_path_free(&pr.envvenc);
-	ds_path_free(&pr.envhlist);
-	ds_buf_free(&pr.kb);
-	ds_buf_free(&pr.vb);
-	ds_buf_free(&pr.nb);
-	ds_buf_free(&pr.hb);
-	ds_buf_free(&pr.tmp);
-	free(pr.files);
+	prodfree(&pr);
 	return pr.failed ? 1 : 0;
 }

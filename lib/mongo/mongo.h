@@ -41,6 +41,14 @@ int	 ds_mongo_transient(const bson_error_t *e);
 int	 ds_mongo_wait(struct ds_mongo *, const char *what,
 	    const bson_error_t *e);
 void	 ds_mongo_ok(struct ds_mongo *);
+/*
+ * After a call that failed with e: when e is transient, wait as
+ * ds_mongo_wait (0: try again); else -1 with m->err "WHERE: CTX: why",
+ * CTX as fmt says.
+ */
+int	 ds_mongo_retry(struct ds_mongo *, const bson_error_t *e,
+	    const char *what, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
 /* Put the message of a failure in m->err; returns -1. */
 int	 ds_mongo_fail(struct ds_mongo *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -70,6 +78,31 @@ int	 ds_mongo_progress_put(struct ds_mongo *, const char *db,
  * NaN), as a static string, or NULL when it is acceptable.
  */
 const char *ds_mongo_check(const bson_t *doc);
+/*
+ * A record p[0..len) as a document for MongoDB: *b (the caller destroys
+ * it) and NULL, or why it cannot be one (not an object, not BSON, or
+ * what ds_mongo_check says), in buf[0..n) or static, with *b unset.
+ */
+const char *ds_mongo_doc(const char *p, size_t len, bson_t *b, char *buf,
+	    size_t n);
+/*
+ * The collection name in field of b (a dotted path), of *len bytes, or
+ * NULL when there is none a collection could have (not a string, empty,
+ * over 200 bytes, starting with '$', or holding a NUL).
+ */
+const char *ds_mongo_collname(const bson_t *b, const char *field,
+	    uint32_t *len);
+/* Does the URI carry a password (mongodb://user:password@host/)? */
+int	 ds_mongo_uri_password(const char *uri);
+/* An integer field of a server reply ("nInserted"), 0 when absent. */
+int64_t	 ds_mongo_reply_int(const bson_t *reply, const char *key);
+/*
+ * Call fn for each write error of a bulk write's reply: the index of
+ * the op (-1: not given), the server's error code (11000: duplicate
+ * key) and its message.
+ */
+void	 ds_mongo_write_errors(const bson_t *reply, void (*fn)(void *ctx,
+	    int64_t idx, int64_t code, const char *msg), void *ctx);
 
 /* ---------------------------------------------------------------------
  * mongo_batch.c: one batch held until its marker

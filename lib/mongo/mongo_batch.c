@@ -370,14 +370,9 @@ ds_mbatch_unapplied(const struct ds_mbatch *b, struct ds_mongo *m,
 			break;
 		mongoc_cursor_destroy(cur);
 		cur = NULL;
-		if (!ds_mongo_transient(&e))
-			r = ds_mongo_fail(m, "%s: %s: reading the guards of "
-			    "batch %lld: %s", m->where,
-			    mongoc_collection_get_name(coll), (long long)seq,
-			    e.message);
-		else
-			r = ds_mongo_wait(m, "reading the guards", &e);
-		if (r == -1)
+		if ((r = ds_mongo_retry(m, &e, "reading the guards",
+		    "%s: reading the guards of batch %lld",
+		    mongoc_collection_get_name(coll), (long long)seq)) == -1)
 			break;
 	}
 	mongoc_cursor_destroy(cur);

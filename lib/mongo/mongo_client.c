@@ -147,6 +147,21 @@ ds_mongo_fail(struct ds_mongo *m, const char *fmt, ...)
 }
 
 int
+ds_mongo_retry(struct ds_mongo *m, const bson_error_t *e, const char *what,
+    const char *fmt, ...)
+{
+	char ctx[256];
+	va_list ap;
+
+	if (ds_mongo_transient(e))
+		return ds_mongo_wait(m, what, e);
+	va_start(ap, fmt);
+	vsnprintf(ctx, sizeof(ctx), fmt, ap);
+	va_end(ap);
+	return ds_mongo_fail(m, "%s: %s: %s", m->where, ctx, e->message);
+}
+
+int
 ds_mongo_wait(struct ds_mongo *m, const char *what, const bson_error_t *e)
 {
 	int64_t left;
@@ -224,13 +239,8 @@ ds_mongo_ferretdb(struct ds_mongo *m)
 	while (!mongoc_client_command_simple(m->client, "admin", &cmd, NULL,
 	    &reply, &e)) {
 		bson_destroy(&reply);
-		if (!ds_mongo_transient(&e))
-			r = ds_mongo_fail(m, "%s: buildInfo: %s", m->where,
-			    e.message);
-		else
-			r = ds_mongo_wait(m, "asking the server's version",
-			    &e);
-		if (r == -1) {
+		if (ds_mongo_retry(m, &e, "asking the server's version",
+		    "buildInfo") == -1) {
 			bson_destroy(&cmd);
 			return -1;
 		}
@@ -261,12 +271,8 @@ ds_mongo_index(struct ds_mongo *m, const char *db, const char *coll,
 	bson_append_array_end(&cmd, &arr);
 	while (!mongoc_client_write_command_with_opts(m->client, db, &cmd,
 	    NULL, NULL, &e)) {
-		if (!ds_mongo_transient(&e))
-			r = ds_mongo_fail(m, "%s: %s.%s: creating index %s: %s",
-			    m->where, db, coll, name, e.message);
-		else
-			r = ds_mongo_wait(m, "creating an index", &e);
-		if (r == -1)
+		if ((r = ds_mongo_retry(m, &e, "creating an index",
+		    "%s.%s: creating index %s", db, coll, name)) == -1)
 			break;
 	}
 	if (r == 0)
@@ -314,11 +320,8 @@ ds_mongo_progress_get(struct ds_mongo *m, const char *db, const char *id,
 			break;
 		}
 		mongoc_cursor_destroy(cur);
-		if (!ds_mongo_transient(&e))
-			r = ds_mongo_fail(m, "%s: %s.%s: reading progress: %s",
-			    m->where, db, DS_MONGO_PROGRESS, e.message);
-		else
-			r = ds_mongo_wait(m, "reading progress", &e);
+		r = ds_mongo_retry(m, &e, "reading progress",
+		    "%s.%s: reading progress", db, DS_MONGO_PROGRESS);
 	}
 	if (r == 0)
 		ds_mongo_ok(m);
@@ -363,12 +366,8 @@ ds_mongo_progress_put(struct ds_mongo *m, const char *db, const char *id,
 	BSON_APPEND_BOOL(&opts, "upsert", true);
 	while (!mongoc_collection_replace_one(c, &filter, &doc, &opts, NULL,
 	    &e)) {
-		if (!ds_mongo_transient(&e))
-			r = ds_mongo_fail(m, "%s: %s.%s: recording progress: "
-			    "%s", m->where, db, DS_MONGO_PROGRESS, e.message);
-		else
-			r = ds_mongo_wait(m, "recording progress", &e);
-		if (r == -1)
+		if ((r = ds_mongo_retry(m, &e, "recording progress",
+		    "%s.%s: recording progress", db, DS_MONGO_PROGRESS)) == -1)
 			break;
 	}
 	if (r == 0)
@@ -423,4 +422,86 @@ ds_mongo_check(const bson_t *doc)
 	if (!bson_iter_init(&it, doc))
 		return "corrupt BSON";
 	return check_doc(&it, 0);
+}
+
+const char *
+ds_mongo_doc(const char *p, size_t len, bson_t *b, char *buf, size_t n)
+{
+	bson_error_t e;
+	const char *why;
+
+	if (ds_json_type(p, len) != DS_JOBJ)
+		return "not a JSON object";
+	if (!bson_init_from_json(b, p, (ssize_t)len, &e)) {
+		snprintf(buf, n, "cannot convert to BSON: %s", e.message);
+		return buf;
+	}
+	if ((why = ds_mongo_check(b)) != NULL)
+		bson_destroy(b);
+	return why;
+}
+
+int
+ds_mongo_uri_password(const char *uri)
+{
+	const char *p, *at;
+
+	if ((p = strstr(uri, "://")) == NULL)
+		return 0;
+	p += 3;
+	at = memrchr(p, '@', strcspn(p, "/?"));
+	return at != NULL && memchr(p, ':', at - p) != NULL;
+}
+
+int64_t
+ds_mongo_reply_int(const bson_t *reply, const char *key)
+{
+	bson_iter_t it;
+
+	return bson_iter_init_find(&it, reply, key) &&
+	    BSON_ITER_HOLDS_NUMBER(&it) ? bson_iter_as_int64(&it) : 0;
+}
+
+void
+ds_mongo_write_errors(const bson_t *reply, void (*fn)(void *ctx,
+    int64_t idx, int64_t code, const char *msg), void *ctx)
+{
+	bson_iter_t it, we, f;
+	int64_t idx, code;
+	const char *msg;
+
+	if (!bson_iter_init_find(&it, reply, "writeErrors") ||
+	    !bson_iter_recurse(&it, &we))
+		return;
+	while (bson_iter_next(&we)) {
+		idx = code = -1;
+		msg = "?";
+		if (!bson_iter_recurse(&we, &f))
+			continue;
+		while (bson_iter_next(&f)) {
+			if (strcmp(bson_iter_key(&f), "index") == 0)
+				idx = bson_iter_as_int64(&f);
+			else if (strcmp(bson_iter_key(&f), "code") == 0)
+				code = bson_iter_as_int64(&f);
+			else if (strcmp(bson_iter_key(&f), "errmsg") == 0 &&
+			    BSON_ITER_HOLDS_UTF8(&f))
+				msg = bson_iter_utf8(&f, NULL);
+		}
+		fn(ctx, idx, code, msg);
+	}
+}
+
+const char *
+ds_mongo_collname(const bson_t *b, const char *field, uint32_t *len)
+{
+	bson_iter_t it, v;
+	const char *cn;
+
+	if (!bson_iter_init(&it, b) ||
+	    !bson_iter_find_descendant(&it, field, &v) ||
+	    !BSON_ITER_HOLDS_UTF8(&v) ||
+	    (cn = bson_iter_utf8(&v, len)) == NULL || *len == 0 ||
+	    *len > 200 || cn[0] == '$' || strlen(cn) != *len)
+		return NULL;
+	return cn;
 }

@@ -18,7 +18,11 @@
  *   (it is part of the tool's getopt loop);
  * - stream.c: the stage loop is the runtime of a filter: a malformed
  *   control record goes to the bad-record policy, and an input file
- *   that cannot be opened exits 1 naming it.
+ *   that cannot be opened exits 1 naming it;
+ * - kafka/: librdkafka's fatal-error callback exits 1 (the client can
+ *   do nothing more, and a callback has no caller to tell);
+ * - base/util.c: ds_version (-V) exits 0 and ds_secret_file exits 2,
+ *   both part of a tool's option parsing.
  */
 #ifndef DS_STREAM_H
 #define DS_STREAM_H
@@ -414,5 +418,94 @@ int	 ds_ackin_read(struct ds_ackin *, void (*fn)(void *ctx, json_t *m),
  */
 int	 ds_ackin_drain(struct ds_ackin *);
 void	 ds_ackin_close(struct ds_ackin *);
+
+/* ---------------------------------------------------------------------
+ * follow.c: files and globs followed through rotation (ds-tail)
+ * ------------------------------------------------------------------- */
+
+#define DS_FOLLOW_NWAS	4
+
+/*
+ * One followed content: a file, whatever its name and its copies, known
+ * by the hash of its first line.
+ */
+struct ds_fent {
+	uint64_t fp;		/* hash of the first line, never 0 */
+	char	*path;		/* where it was last seen */
+	int	 fd;		/* -1: its content is gone (detached) */
+	dev_t	 dev;
+	ino_t	 ino;
+	ino_t	 was[DS_FOLLOW_NWAS];	/* earlier inodes of this content */
+	int	 nwas;
+	ino_t	 shrunk;	/* this inode shrank below off */
+	off_t	 off;		/* after the last line handed over */
+	off_t	 acked;		/* the tool's: after the last line saved */
+	off_t	 size;
+	unsigned long lineno;	/* lines read in this run */
+	unsigned long pend;	/* the tool's: lines it still holds */
+	int	 matched;	/* found by the last scan */
+	int	 detached;	/* scans since the content went away */
+	int	 skipping;	/* discarding the rest of a long line */
+	int64_t	 idle;		/* unmatched at its end since, or 0 */
+	int	 dead;		/* closed for good */
+};
+
+struct ds_follow {
+	char		**pats;		/* the files and globs */
+	int		  npats;
+	struct ds_fent	**e;
+	size_t		  n;
+	size_t		  maxline;
+	char		 *buf;
+	size_t		  bufcap;
+	int		  dirty;	/* positions changed since the tool saved */
+	int		  blocked;	/* set by the tool: no more lines now */
+	const char	 *failed;	/* the path of the last error */
+	/*
+	 * A complete line p[0..len) of e (e->lineno is its number), from
+	 * byte at to end of its file; and the first bytes of a line over
+	 * maxline (a bad record: the rest of it is dropped).
+	 */
+	void	(*line)(void *ctx, struct ds_fent *e, const char *p,
+		    size_t len, off_t at, off_t end);
+	void	(*toolong)(void *ctx, struct ds_fent *e, const char *p,
+		    size_t len);
+	void	 *ctx;
+};
+
+/* Follow the globs pats; set line, toolong and ctx after. */
+void	 ds_follow_init(struct ds_follow *, char **pats, int npats,
+	    size_t maxline);
+/* A content known from before (a position file), at offset off. */
+struct ds_fent *ds_follow_add(struct ds_follow *, uint64_t fp,
+	    const char *path, off_t off);
+/*
+ * Look at the globs again: renamed, new, copied, truncated files.
+ * Returns 0, or -1 with errno set and f->failed naming the file.
+ */
+int	 ds_follow_scan(struct ds_follow *);
+/*
+ * Hand over the complete lines of e from e->off on, until the tool
+ * blocks or a few MB were read; closing, also a last line without its
+ * newline.  Returns the bytes consumed, or -1 as ds_follow_scan.
+ */
+off_t	 ds_follow_read(struct ds_follow *, struct ds_fent *e, int closing);
+/*
+ * One pass: scan, then read every file; a file out of the globs (or
+ * deleted) and idle at its end for 2 s is closed for good (dead).
+ * Returns the bytes consumed, or -1 as ds_follow_scan.
+ */
+off_t	 ds_follow_pass(struct ds_follow *);
+/* Drop the dead contents whose lines the tool no longer holds. */
+void	 ds_follow_reap(struct ds_follow *);
+/*
+ * A line delivered before (--seen): move the content it came from past
+ * it, found by its inode (ino, or one it had before) and, when line is
+ * not NULL, checked by its bytes at off; a content first seen as a copy
+ * since has a new inode: then any content that holds line at off.
+ */
+void	 ds_follow_seen(struct ds_follow *, ino_t ino, off_t off,
+	    const char *line, size_t len);
+void	 ds_follow_free(struct ds_follow *);
 
 #endif /* DS_STREAM_H */
