@@ -722,7 +722,8 @@ run(struct batcher *bt, char **files, int nfiles)
 	    (idx = calloc(nfiles, sizeof(*idx))) == NULL)
 		err(1, NULL);
 	for (i = 0; i < nfiles; i++)
-		in[i] = ds_in_open(files[i], ds_opts.maxline);
+		if ((in[i] = ds_in_open(files[i], ds_opts.maxline)) == NULL)
+			err(1, "%s", files[i]);
 	pt_settick(bt, ds_now_ms());
 	for (;;) {
 		nopen = np = 0;

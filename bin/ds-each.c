@@ -9,7 +9,6 @@
  * batch, each followed by the batch's marker line, which it echoes when
  * it is done with the batch.
  */
-#include <sys/pidfd.h>
 #include <sys/wait.h>
 
 #include <err.h>
@@ -26,7 +25,6 @@
 #include "ds.h"
 
 #define WBUF		(256 * 1024)	/* spooled records held in memory */
-#define ERRLINE		4096		/* a longer stderr line is cut */
 #define BACKOFF_MAX	60000		/* ms */
 
 enum {
@@ -36,11 +34,9 @@ enum {
 
 /* A running COMMAND. */
 struct cmd {
-	pid_t		 pid;		/* -1 when none */
+	struct ds_proc	 p;
 	int		 in;		/* --persist: its stdin, or -1 */
 	struct ds_in	*out;		/* --persist: its stdout */
-	int		 err;		/* its stderr, -1 once closed */
-	struct ds_buf	 el;		/* the stderr line being read */
 };
 
 static struct {
@@ -63,7 +59,7 @@ static struct {
 	char		 why[128];	/* how the last run failed */
 	struct ds_buf	 q;		/* an output line, rewritten */
 } E = { .acks = { NULL, -1, 0 }, .backoff = 1000,
-	.c = { -1, -1, NULL, -1, { NULL, 0, 0 } } };
+	.c = { { -1, -1, { NULL, 0, 0 }, NULL, NULL }, -1, NULL } };
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -112,7 +108,8 @@ reader(int fd, const char *name)
 	char path[32];
 
 	snprintf(path, sizeof(path), "/dev/fd/%d", fd);
-	in = ds_in_open(path, ds_opts.maxline);
+	if ((in = ds_in_open(path, ds_opts.maxline)) == NULL)
+		err(1, "%s", path);
 	in->name = name;
 	return in;
 }
@@ -188,7 +185,7 @@ env(json_t *m)
 
 /* One line of COMMAND's stderr: through, prefixed with the batch. */
 static void
-errline(const char *p, size_t n)
+errline(void *ctx, const char *p, size_t n)
 {
 	warnx("%s%.*s", E.where, (int)n, p);
 	if (n > 0) {
@@ -197,63 +194,6 @@ errline(const char *p, size_t n)
 		memcpy(E.tail, p, n);
 		E.tail[n] = '\0';
 	}
-}
-
-static void
-errflush(struct cmd *c)
-{
-	if (c->el.len > 0)
-		errline(c->el.p, c->el.len);
-	ds_buf_clear(&c->el);
-}
-
-/* Read COMMAND's stderr once: 1 data, 0 end (closed), -1 nothing yet. */
-static int
-errread(struct cmd *c)
-{
-	char b[4096], *nl;
-	ssize_t n;
-	size_t k;
-
-	if ((n = read(c->err, b, sizeof(b))) == -1) {
-		if (errno == EINTR || errno == EAGAIN)
-			return -1;
-		err(1, "%s: stderr", E.name);
-	}
-	if (n == 0) {
-		errflush(c);
-		close(c->err);
-		c->err = -1;
-		return 0;
-	}
-	ds_buf_add(&c->el, b, (size_t)n);
-	while ((nl = memchr(c->el.p, '\n', c->el.len)) != NULL) {
-		k = (size_t)(nl - c->el.p);
-		errline(c->el.p, k);
-		memmove(c->el.p, nl + 1, c->el.len - k - 1);
-		c->el.len -= k + 1;
-	}
-	if (c->el.len >= ERRLINE)
-		errflush(c);
-	return 1;
-}
-
-static pid_t
-spawn(int in, int out, int errfd)
-{
-	pid_t pid;
-
-	if ((pid = fork()) == -1)
-		err(1, "fork");
-	if (pid > 0)
-		return pid;
-	if (dup2(in, STDIN_FILENO) == -1 || dup2(out, STDOUT_FILENO) == -1 ||
-	    dup2(errfd, STDERR_FILENO) == -1)
-		_exit(127);
-	signal(SIGPIPE, SIG_DFL);
-	execvp(E.argv[0], E.argv);
-	warn("%s", E.argv[0]);
-	_exit(127);
 }
 
 /* How COMMAND ended: 0 for exit 0, else -1 with E.why set. */
@@ -274,61 +214,14 @@ status(int st, int timedout)
 	return -1;
 }
 
-/* The poll(2) timeout until deadline (0: none, -1). */
-static int
-left(int64_t deadline)
-{
-	int64_t ms;
-
-	if (deadline == 0)
-		return -1;
-	ms = deadline - ds_now_ms();
-	return ms < 0 ? 0 : ms > INT32_MAX ? INT32_MAX : (int)ms;
-}
-
 /* Wait for COMMAND to exit, relaying what it writes to stderr. */
 static int
 reap(struct cmd *c, int64_t deadline, int timedout)
 {
-	struct pollfd pfd[2];
-	int pidfd, st, n;
+	int st;
 
-	if ((pidfd = pidfd_open(c->pid, 0)) == -1)
-		err(1, "pidfd_open");
-	for (;;) {
-		pfd[0].fd = pidfd;
-		pfd[1].fd = c->err;
-		pfd[0].events = pfd[1].events = POLLIN;
-		if ((n = poll(pfd, 2, timedout ? -1 : left(deadline))) == -1) {
-			if (errno == EINTR)
-				continue;
-			err(1, "poll");
-		}
-		if (n == 0) {
-			kill(c->pid, SIGKILL);
-			timedout = 1;
-			continue;
-		}
-		if (pfd[1].revents != 0)
-			errread(c);
-		if (pfd[0].revents != 0)
-			break;
-	}
-	close(pidfd);
-	while (waitpid(c->pid, &st, 0) == -1)
-		if (errno != EINTR)
-			err(1, "waitpid");
-	c->pid = -1;
-	/* what it wrote before it exited: a child of it may hold the pipe */
-	if (c->err != -1) {
-		fcntl(c->err, F_SETFL, O_NONBLOCK);
-		while (errread(c) == 1)
-			;
-		errflush(c);
-		if (c->err != -1)
-			close(c->err);
-		c->err = -1;
-	}
+	if (ds_proc_wait(&c->p, deadline, &timedout, &st) == -1)
+		err(1, "%s", E.name);
 	return status(st, timedout);
 }
 
@@ -340,7 +233,7 @@ coproc_stop(struct cmd *c, int force)
 		close(c->in);
 	c->in = -1;
 	if (force)
-		kill(c->pid, SIGKILL);
+		kill(c->p.pid, SIGKILL);
 	ds_in_close(c->out);
 	c->out = NULL;
 }
@@ -363,21 +256,19 @@ coproc_fail(struct cmd *c, const char *why, int timedout)
 static void
 coproc_start(struct cmd *c)
 {
-	int in[2], out[2], er[2];
+	int in[2], out[2];
 
-	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
-	    pipe2(er, O_CLOEXEC) == -1)
+	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1)
 		err(1, "pipe");
-	c->pid = spawn(in[0], out[1], er[1]);
+	if (ds_proc_spawn(&c->p, E.argv, in[0], out[1]) == -1)
+		err(1, "%s", E.name);
 	close(in[0]);
 	close(out[1]);
-	close(er[1]);
 	c->in = in[1];
 	if (fcntl(c->in, F_SETFL, O_NONBLOCK) == -1)
 		err(1, "fcntl");
 	c->out = reader(out[0], E.src);
 	close(out[0]);
-	c->err = er[0];
 }
 
 /*
@@ -404,7 +295,7 @@ coproc_line(const struct ds_line *l, int64_t seq)
 		}
 	}
 	if (E.sink)
-		errline(l->p, l->len);
+		errline(NULL, l->p, l->len);
 	else if (l->toolong)
 		ds_bad(l, "line longer than %zu bytes", ds_opts.maxline);
 	else {
@@ -435,7 +326,7 @@ coproc_batch(struct cmd *c, int64_t seq, int64_t deadline)
 	ssize_t bl = 0, bo = 0, w;
 	int n, r, lost = 0;
 
-	if (c->pid == -1)
+	if (c->p.pid == -1)
 		coproc_start(c);
 	for (;;) {
 		while (ds_in_line(c->out, &l))
@@ -465,9 +356,9 @@ coproc_batch(struct cmd *c, int64_t seq, int64_t deadline)
 		pfd[0].fd = bo < bl ? c->in : -1;
 		pfd[0].events = POLLOUT;
 		pfd[1].fd = c->out->fd;
-		pfd[2].fd = c->err;
+		pfd[2].fd = c->p.err;
 		pfd[1].events = pfd[2].events = POLLIN;
-		if ((n = poll(pfd, 3, left(deadline))) == -1) {
+		if ((n = poll(pfd, 3, ds_poll_left(deadline))) == -1) {
 			if (errno == EINTR)
 				continue;
 			err(1, "poll");
@@ -486,8 +377,8 @@ coproc_batch(struct cmd *c, int64_t seq, int64_t deadline)
 		}
 		if (pfd[1].revents != 0)
 			ds_in_fill(c->out);
-		if (pfd[2].revents != 0)
-			errread(c);
+		if (pfd[2].revents != 0 && ds_proc_errread(&c->p) == -2)
+			err(1, "%s: stderr", E.name);
 	}
 }
 
@@ -496,7 +387,6 @@ static int
 attempt(int64_t seq)
 {
 	int64_t deadline = E.timeout > 0 ? ds_now_ms() + E.timeout : 0;
-	int er[2];
 
 	E.tail[0] = '\0';
 	ds_buf_clear(&E.ob);
@@ -505,11 +395,10 @@ attempt(int64_t seq)
 	if (E.persist)
 		return coproc_batch(&E.c, seq, deadline);
 	rewind_fd(E.infd, 0);
-	if (pipe2(er, O_CLOEXEC) == -1)
-		err(1, "pipe");
-	E.c.pid = spawn(E.infd, E.sink ? er[1] : E.outfd, er[1]);
-	close(er[1]);
-	E.c.err = er[0];
+	/* --sink: what it writes is a side effect, relayed as stderr */
+	if (ds_proc_spawn(&E.c.p, E.argv, E.infd, E.sink ? -1 : E.outfd) ==
+	    -1)
+		err(1, "%s", E.name);
 	return reap(&E.c, deadline, 0);
 }
 
@@ -634,8 +523,8 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	if (E.nrec > 0 || E.runempty)
 		batch(m);
 	ds_marker_emit(m);	/* only once the command succeeded */
-	if (E.sink)
-		ds_acks_write(&E.acks, m);
+	if (E.sink && ds_acks_write(&E.acks, m) == -1)
+		err(1, "%s", E.acks.path);
 	json_decref(m);
 }
 
@@ -644,7 +533,7 @@ end(void *ctx, unsigned long nmarkers)
 {
 	E.where[0] = '\0';
 	snprintf(E.src, sizeof(E.src), "<%s output>", E.name);
-	if (nmarkers == 0 ? E.nrec > 0 || E.runempty : E.c.pid != -1)
+	if (nmarkers == 0 ? E.nrec > 0 || E.runempty : E.c.p.pid != -1)
 		batch(NULL);
 }
 
@@ -752,6 +641,7 @@ main(int argc, char *argv[])
 		E.argv = argv;
 		E.name = argv[0];
 	}
+	E.c.p.errline = errline;
 	/* a command that stops reading is its failure, not our death */
 	signal(SIGPIPE, SIG_IGN);
 	E.infd = spool();
@@ -759,12 +649,13 @@ main(int argc, char *argv[])
 
 	ds_stage_run(&st, NULL, 0);
 
-	ds_acks_close(&E.acks);
+	if (ds_acks_close(&E.acks) == -1)
+		err(1, "%s", E.acks.path);
 	close(E.infd);
 	close(E.outfd);
 	ds_buf_free(&E.ib);
 	ds_buf_free(&E.ob);
 	ds_buf_free(&E.q);
-	ds_buf_free(&E.c.el);
+	ds_buf_free(&E.c.p.el);
 	return 0;
 }

@@ -298,7 +298,8 @@ load_table(struct join *j)
 	side_clear(&j->tab);
 	if (stat(j->with, &j->st) == -1)
 		err(1, "%s", j->with);
-	in = ds_in_open(j->with, ds_opts.maxline);
+	if ((in = ds_in_open(j->with, ds_opts.maxline)) == NULL)
+		err(1, "%s", j->with);
 	while (ds_in_next(in, &l)) {
 		if (l.len == 0)
 			continue;
@@ -404,7 +405,8 @@ read_other(struct join *j, int tomarker)
 	if (j->oeof)
 		return;
 	if (j->oin == NULL)
-		j->oin = ds_in_open(j->other, ds_opts.maxline);
+		if ((j->oin = ds_in_open(j->other, ds_opts.maxline)) == NULL)
+			err(1, "%s", j->other);
 	while (ds_in_next(j->oin, &l)) {
 		if (!l.toolong && ds_is_control(l.p, l.len)) {
 			if ((m = ds_marker_parse(&l)) == NULL) {

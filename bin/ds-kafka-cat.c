@@ -43,7 +43,7 @@ static const char usagetext[] =
 "       ds-kafka-cat -X list | -X dump [-X PROP=VAL] [-F FILE]\n"
 "       ds-kafka-cat -h | -V\n";
 
-static void
+static void __attribute__((noreturn))
 usage(int status)
 {
 	fputs(usagetext, status == 0 ? stdout : stderr);
@@ -70,6 +70,356 @@ hasprop(const struct dk *dk, const char *name)
 	return 0;
 }
 
+/*
+ * -P fails fast only once the records before a bad one are delivered:
+ * the bad one is reported as with --skip-bad, and the producer stops.
+ */
+static int failfast;
+
+/* The bad-record policy, for the library's bad records. */
+static int
+bad(const struct ds_line *l, const char *why)
+{
+	ds_bad(l, "%s", why);	/* exits when failing fast, but for -P */
+	return failfast ? -1 : 0;
+}
+
+/* The command line: the struct dk the library runs, and what main needs. */
+struct cmd {
+	struct dk	 dk;
+	char		 mode;		/* C, P, Q, L, M or l (--lag) */
+	int		 mock;		/* -M: brokers */
+	int		 conffile;	/* -F given: no default file */
+	int		 dump;		/* -X dump */
+	char		*fmtkd;		/* the format -K and -D stand for */
+};
+
+/* The value of arg among names (NULL-terminated); exits 2 if none. */
+static int
+oneof(const char *opt, const char *arg, const char *const *names,
+    const char *expected)
+{
+	int i;
+
+	if ((i = ds_choice(arg, names)) == -1)
+		errx(2, "%s %s: expected %s", opt, arg, expected);
+	return i;
+}
+
+static const char **
+addarg(const char **v, int *n, const char *arg)
+{
+	if ((v = reallocarray(v, *n + 1, sizeof(*v))) == NULL)
+		err(1, NULL);
+	v[(*n)++] = arg;
+	return v;
+}
+
+static int64_t
+number(const char *opt, const char *arg, int64_t min, int64_t max)
+{
+	const char *errstr;
+	int64_t v;
+
+	v = strtonum(arg, min, max, &errstr);
+	if (errstr != NULL)
+		errx(2, "%s %s: %s", opt, arg, errstr);
+	return v;
+}
+
+/* -X: a property, list or dump. */
+static void
+prop(struct cmd *cmd, const char *arg)
+{
+	if (strcmp(arg, "list") == 0) {
+		rd_kafka_conf_properties_show(stdout);
+		exit(0);
+	}
+	if (strcmp(arg, "dump") == 0) {
+		cmd->dump = 1;
+		return;
+	}
+	if (strchr(arg, '=') == NULL || *arg == '=')
+		errx(2, "-X %s: expected PROP=VAL", dk_secret(arg) ?
+		    "(secret)" : arg);
+	dk_conf_add(&cmd->dk, arg, NULL);
+	if (dk_password(arg))
+		warnx("-X %.*s: the value shows in ps to every local user: "
+		    "use -F FILE or DS_KAFKA_X_*", (int)strcspn(arg, "="), arg);
+}
+
+/* The long options of this tool alone. */
+static void
+longopt(struct cmd *cmd, int ch, const char *arg)
+{
+	static const char *const vnames[] = {
+		"auto", "string", "json", "base64", NULL };
+	static const enum dk_vmode vmodes[] = {
+		DK_AUTO, DK_STRING, DK_JSON, DK_BASE64 };
+	/* keys are text unless asked: json parses them */
+	static const char *const knames[] = { "string", "json", "base64",
+		NULL };
+	static const enum dk_vmode kmodes[] = { DK_STRING, DK_AUTO,
+		DK_BASE64 };
+	static const char *const cnames[] = { "auto", "none", "acks", NULL };
+	static const enum dk_commit commits[] = { DK_COMMIT_AUTO,
+		DK_COMMIT_NONE, DK_COMMIT_ACKS };
+	struct dk *dk = &cmd->dk;
+
+	switch (ch) {
+	case OPT_VALUE:
+		dk->vmode = vmodes[oneof("--value", arg, vnames,
+		    "auto, string, json or base64")];
+		break;
+	case OPT_KEY:
+		dk->kmode = kmodes[oneof("--key", arg, knames,
+		    "string, json or base64")];
+		break;
+	case OPT_COMMIT:
+		dk->commit = commits[oneof("--commit", arg, cnames,
+		    "auto, none or acks")];
+		break;
+	case OPT_KEYF:
+		field(&dk->keyf, "--key-field", arg);
+		break;
+	case OPT_VALF:
+		field(&dk->valf, "--value-field", arg);
+		break;
+	case OPT_PARTF:
+		field(&dk->partf, "--partition-field", arg);
+		break;
+	case OPT_HDRF:
+		field(&dk->hdrf, "--header-field", arg);
+		break;
+	case OPT_MAXRATE:
+		dk->maxrate = number("--max-rate-per-partition", arg, 1,
+		    1000000000);
+		break;
+	case OPT_LAG:
+		cmd->mode = 'l';
+		break;
+	case OPT_ACKS:
+		dk->acks = arg;
+		break;
+	case OPT_TXN:
+		dk->txnid = arg;
+		break;
+	case OPT_TEXT:
+		dk->text = 1;
+		break;
+	default:
+		usage(2);
+	}
+}
+
+/* One option of the command line. */
+static void
+option(struct cmd *cmd, int ch, const char *arg)
+{
+	struct dk *dk = &cmd->dk;
+	const char *errstr;
+
+	switch (ch) {
+	case 'b':
+		dk->brokers = arg;
+		break;
+	case 'c':
+		dk->count = number("-c", arg, 0, INT64_MAX);
+		break;
+	case 'C':
+	case 'L':
+	case 'P':
+	case 'Q':
+		cmd->mode = (char)ch;
+		break;
+	case 'D':
+		dk->msgdelim = arg;
+		break;
+	case 'e':
+		dk->exit_eof = 1;
+		break;
+	case 'f':
+		dk->fmt = arg;
+		break;
+	case 'G':
+		dk->group = arg;
+		break;
+	case 'H':
+		dk->hdrs = addarg(dk->hdrs, &dk->nhdrs, arg);
+		break;
+	case 'J':
+		dk->json = 1;
+		break;
+	case 'K':
+		dk->keydelim = arg;
+		break;
+	case 'l':
+		dk->lines = 1;
+		break;
+	case 'p':
+		dk->partition = (int32_t)number("-p", arg, 0, INT32_MAX);
+		break;
+	case 't':
+		dk->topics = addarg(dk->topics, &dk->ntopics, arg);
+		break;
+	case 'X':
+		prop(cmd, arg);
+		break;
+	case 'Z':
+		dk->nulls = 1;
+		break;
+	case 'F':
+		if (dk_conf_file(dk, arg) == -1)
+			errx(2, "%s", dk->err);
+		cmd->conffile = 1;
+		break;
+	case 'M':
+		cmd->mock = (int)number("-M", arg, 1, 100);
+		cmd->mode = 'M';
+		break;
+	case 'o':
+		if (strncmp(arg, "e@", 2) != 0) {
+			dk->offset = arg;
+			break;
+		}
+		dk->endts = strtonum(arg + 2, 0, INT64_MAX, &errstr);
+		if (errstr != NULL)
+			errx(2, "-o %s: timestamp %s", arg, errstr);
+		break;
+	case 'h':
+		usage(0);
+		break;
+	case 'V':
+		ds_version();
+		break;
+	default:
+		longopt(cmd, ch, arg);
+	}
+}
+
+/* -P: the options that make sense for producing, and the text modes. */
+static void
+checkprod(struct dk *dk)
+{
+	if (dk->ntopics != 1) {
+		warnx("-P needs exactly one -t TOPIC");
+		usage(2);
+	}
+	if (dk->offset != NULL || dk->endts >= 0 || dk->exit_eof ||
+	    dk->count >= 0 || dk->maxrate > 0 || dk->acks != NULL)
+		errx(2, "-P: -o, -e, -c, --acks and "
+		    "--max-rate-per-partition are for consuming");
+	if (dk->group != NULL && dk->txnid == NULL)
+		errx(2, "-P: -G needs --transactional-id (the group "
+		    "whose offsets each transaction commits)");
+	if (dk->fmt != NULL || dk->json)
+		errx(2, "-P: -f and -J are for consuming");
+	/* kcat's text flags make -P read plain text */
+	if (dk->keydelim != NULL || dk->msgdelim != NULL || dk->lines ||
+	    dk->nulls)
+		dk->text = 1;
+	if (dk->text && (dk->keyf.n > 0 || dk->valf.n > 0 ||
+	    dk->partf.n > 0 || dk->hdrf.n > 0))
+		errx(2, "-P: the --*-field options are for NDJSON "
+		    "input, not plain text");
+	if (dk->nhdrs > 0 && dk->hdrf.n > 0)
+		errx(2, "-P: -H and --header-field cannot be mixed");
+}
+
+/* -C: the options that make sense for consuming, -K and -D as -f. */
+static void
+checkcons(struct cmd *cmd)
+{
+	struct dk *dk = &cmd->dk;
+	int i;
+
+	if (dk->ntopics == 0) {
+		warnx("-t TOPIC is required");
+		usage(2);
+	}
+	if (dk->lines || dk->text || dk->nhdrs > 0)
+		errx(2, "-l, -H and --text are for producing (-P)");
+	if (dk->fmt != NULL && (dk->json || dk->keydelim != NULL ||
+	    dk->msgdelim != NULL))
+		errx(2, "-f cannot be used with -J, -K or -D");
+	/* -K and -D alone stand for a format, as in kcat */
+	if (dk->fmt == NULL && (dk->keydelim != NULL ||
+	    dk->msgdelim != NULL) && (dk->fmt = cmd->fmtkd = dk_format_kd(
+	    dk->keydelim, dk->msgdelim)) == NULL)
+		err(1, NULL);
+	if (dk->commit == DK_COMMIT_ACKS && (dk->acks == NULL ||
+	    dk->group == NULL))
+		errx(2, "--commit acks needs --acks PATH and -G GROUP");
+	if (dk->acks != NULL && dk->commit != DK_COMMIT_ACKS)
+		errx(2, "--acks needs --commit acks");
+	if (dk->group != NULL && dk->partition >= 0)
+		errx(2, "-p cannot be used with -G (the group assigns "
+		    "partitions)");
+	if (dk->group != NULL && dk->offset != NULL &&
+	    strcmp(dk->offset, "beginning") != 0 &&
+	    strcmp(dk->offset, "end") != 0 &&
+	    strcmp(dk->offset, "stored") != 0)
+		errx(2, "-o %s: with -G, -o is beginning, end or stored "
+		    "(where a partition without a committed offset starts)",
+		    dk->offset);
+	if (dk->group == NULL && dk->offset != NULL &&
+	    strcmp(dk->offset, "stored") == 0 && !hasprop(dk, "group.id"))
+		errx(2, "-o stored: needs -G GROUP or -X group.id=G "
+		    "(whose committed offsets to start from)");
+	if (dk->group == NULL)
+		for (i = 0; i < dk->ntopics; i++)
+			if (dk->topics[i][0] == '^')
+				errx(2, "-t %s: regex topics need -G",
+				    dk->topics[i]);
+}
+
+/* Run the mode; returns the exit status. */
+static int
+run(struct cmd *cmd, char **argv, int argc)
+{
+	struct dk *dk = &cmd->dk;
+
+	if (dk->brokers == NULL && !hasprop(dk, "bootstrap.servers") &&
+	    !hasprop(dk, "metadata.broker.list")) {
+		warnx("-b BROKERS is required");
+		usage(2);
+	}
+	if (argc != 0 && cmd->mode != 'P')
+		usage(2);
+	/* --acks implies ack mode; ack mode needs the path and a group */
+	if (dk->acks != NULL && dk->commit == DK_COMMIT_DEFAULT)
+		dk->commit = DK_COMMIT_ACKS;
+	if (dk->commit == DK_COMMIT_DEFAULT)
+		dk->commit = DK_COMMIT_AUTO;
+	if (dk->txnid != NULL && cmd->mode != 'P')
+		errx(2, "--transactional-id is for producing (-P)");
+	switch (cmd->mode) {
+	case 'L':
+		return dk_metadata(dk);
+	case 'Q':
+		if (dk->ntopics == 0) {
+			warnx("-Q needs -t TOPIC:PARTITION:TIMESTAMP");
+			usage(2);
+		}
+		return dk_query(dk);
+	case 'l':
+		if (dk->group == NULL || dk->ntopics == 0) {
+			warnx("--lag needs -G GROUP and -t TOPIC");
+			usage(2);
+		}
+		return dk_lag(dk);
+	case 'P':
+		checkprod(dk);
+		failfast = !ds_opts.skipbad && ds_opts.deadletter == NULL;
+		if (failfast)
+			ds_opts.skipbad = 1;
+		return dk_produce(dk, argv, argc);
+	default:
+		checkcons(cmd);
+		return dk_consume(dk);
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -92,317 +442,46 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct dk dk;
-	const char *errstr;
-	char *fmtkd = NULL;
-	char mode = 'C';
-	int ch, mock = 0, status, i, conffile = 0, dump = 0;
+	struct cmd cmd;
+	struct dk *dk = &cmd.dk;
+	char errbuf[DK_ERRLEN] = "";
+	int ch, status;
 
 	ds_signals();
-	memset(&dk, 0, sizeof(dk));
-	dk.partition = -1;
-	dk.count = -1;
-	dk.kmode = DK_STRING;
-	dk.endts = -1;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.mode = 'C';
+	dk->partition = -1;
+	dk->count = -1;
+	dk->kmode = DK_STRING;
+	dk->endts = -1;
+	dk->bad = bad;
+	dk->err = errbuf;
 	while ((ch = getopt_long(argc, argv, "b:c:CD:ef:F:G:hH:JK:lLM:o:p:PQt:VX:Z",
-	    longopts, NULL)) != -1) {
-		if (ds_common_opt(ch, optarg))
-			continue;
-		switch (ch) {
-		case 'b':
-			dk.brokers = optarg;
-			break;
-		case 'c':
-			dk.count = strtonum(optarg, 0, INT64_MAX, &errstr);
-			if (errstr != NULL)
-				errx(2, "-c %s: %s", optarg, errstr);
-			break;
-		case 'C':
-		case 'L':
-		case 'P':
-		case 'Q':
-			mode = (char)ch;
-			break;
-		case OPT_LAG:
-			mode = 'l';
-			break;
-		case 'D':
-			dk.msgdelim = optarg;
-			break;
-		case 'e':
-			dk.exit_eof = 1;
-			break;
-		case 'f':
-			dk.fmt = optarg;
-			break;
-		case 'H':
-			dk.hdrs = reallocarray(dk.hdrs, dk.nhdrs + 1,
-			    sizeof(*dk.hdrs));
-			if (dk.hdrs == NULL)
-				err(1, NULL);
-			dk.hdrs[dk.nhdrs++] = optarg;
-			break;
-		case 'J':
-			dk.json = 1;
-			break;
-		case 'K':
-			dk.keydelim = optarg;
-			break;
-		case 'l':
-			dk.lines = 1;
-			break;
-		case 'Z':
-			dk.nulls = 1;
-			break;
-		case OPT_TEXT:
-			dk.text = 1;
-			break;
-		case 'F':
-			dk_conf_file(&dk, optarg);
-			conffile = 1;
-			break;
-		case 'G':
-			dk.group = optarg;
-			break;
-		case 'h':
-			usage(0);
-			break;
-		case 'M':
-			mock = (int)strtonum(optarg, 1, 100, &errstr);
-			if (errstr != NULL)
-				errx(2, "-M %s: %s", optarg, errstr);
-			mode = 'M';
-			break;
-		case 'o':
-			if (strncmp(optarg, "e@", 2) != 0) {
-				dk.offset = optarg;
-				break;
-			}
-			dk.endts = strtonum(optarg + 2, 0, INT64_MAX, &errstr);
-			if (errstr != NULL)
-				errx(2, "-o %s: timestamp %s", optarg, errstr);
-			break;
-		case 'p':
-			dk.partition = (int32_t)strtonum(optarg, 0, INT32_MAX,
-			    &errstr);
-			if (errstr != NULL)
-				errx(2, "-p %s: %s", optarg, errstr);
-			break;
-		case 't':
-			dk.topics = reallocarray(dk.topics, dk.ntopics + 1,
-			    sizeof(*dk.topics));
-			if (dk.topics == NULL)
-				err(1, NULL);
-			dk.topics[dk.ntopics++] = optarg;
-			break;
-		case 'V':
-			ds_version();
-		case 'X':
-			if (strcmp(optarg, "list") == 0) {
-				rd_kafka_conf_properties_show(stdout);
-				exit(0);
-			}
-			if (strcmp(optarg, "dump") == 0) {
-				dump = 1;
-				break;
-			}
-			if (strchr(optarg, '=') == NULL || *optarg == '=')
-				errx(2, "-X %s: expected PROP=VAL", dk_secret(
-				    optarg) ? "(secret)" : optarg);
-			dk_conf_add(&dk, optarg, NULL);
-			if (dk_password(optarg))
-				warnx("-X %.*s: the value shows in ps to every "
-				    "local user: use -F FILE or DS_KAFKA_X_*",
-				    (int)strcspn(optarg, "="), optarg);
-			break;
-		case OPT_VALUE:
-			if (strcmp(optarg, "auto") == 0)
-				dk.vmode = DK_AUTO;
-			else if (strcmp(optarg, "string") == 0)
-				dk.vmode = DK_STRING;
-			else if (strcmp(optarg, "json") == 0)
-				dk.vmode = DK_JSON;
-			else if (strcmp(optarg, "base64") == 0)
-				dk.vmode = DK_BASE64;
-			else
-				errx(2, "--value %s: expected auto, string, "
-				    "json or base64", optarg);
-			break;
-		case OPT_KEY:
-			/* keys are text unless asked: json parses them */
-			if (strcmp(optarg, "string") == 0)
-				dk.kmode = DK_STRING;
-			else if (strcmp(optarg, "json") == 0)
-				dk.kmode = DK_AUTO;
-			else if (strcmp(optarg, "base64") == 0)
-				dk.kmode = DK_BASE64;
-			else
-				errx(2, "--key %s: expected string, json or "
-				    "base64", optarg);
-			break;
-		case OPT_KEYF:
-			field(&dk.keyf, "--key-field", optarg);
-			break;
-		case OPT_VALF:
-			field(&dk.valf, "--value-field", optarg);
-			break;
-		case OPT_PARTF:
-			field(&dk.partf, "--partition-field", optarg);
-			break;
-		case OPT_HDRF:
-			field(&dk.hdrf, "--header-field", optarg);
-			break;
-		case OPT_MAXRATE:
-			dk.maxrate = strtonum(optarg, 1, 1000000000, &errstr);
-			if (errstr != NULL)
-				errx(2, "--max-rate-per-partition %s: %s",
-				    optarg, errstr);
-			break;
-		case OPT_COMMIT:
-			if (strcmp(optarg, "auto") == 0)
-				dk.commit = DK_COMMIT_AUTO;
-			else if (strcmp(optarg, "none") == 0)
-				dk.commit = DK_COMMIT_NONE;
-			else if (strcmp(optarg, "acks") == 0)
-				dk.commit = DK_COMMIT_ACKS;
-			else
-				errx(2, "--commit %s: expected auto, none or "
-				    "acks", optarg);
-			break;
-		case OPT_ACKS:
-			dk.acks = optarg;
-			break;
-		case OPT_TXN:
-			dk.txnid = optarg;
-			break;
-		default:
-			usage(2);
-		}
-	}
+	    longopts, NULL)) != -1)
+		if (!ds_common_opt(ch, optarg))
+			option(&cmd, ch, optarg);
 	argc -= optind;
 	argv += optind;
 
-	if (mode == 'M') {
+	if (cmd.mode == 'M') {
 		if (argc != 0)
 			usage(2);
-		return dk_mock(&dk, mock);
+		if ((status = dk_mock(dk, cmd.mock)) != 0)
+			errx(status, "%s", dk->err);
+		return 0;
 	}
-	if (!conffile)
-		dk_conf_default(&dk);
-	if (dump) {
-		status = dk_conf_dump(&dk);
-		goto done;
-	}
-	if (dk.brokers == NULL && !hasprop(&dk, "bootstrap.servers") &&
-	    !hasprop(&dk, "metadata.broker.list")) {
-		warnx("-b BROKERS is required");
-		usage(2);
-	}
-	if (argc != 0 && mode != 'P')
-		usage(2);
-	/* --acks implies ack mode; ack mode needs the path and a group */
-	if (dk.acks != NULL && dk.commit == DK_COMMIT_DEFAULT)
-		dk.commit = DK_COMMIT_ACKS;
-	if (dk.commit == DK_COMMIT_DEFAULT)
-		dk.commit = DK_COMMIT_AUTO;
-	if (dk.txnid != NULL && mode != 'P')
-		errx(2, "--transactional-id is for producing (-P)");
-	switch (mode) {
-	case 'L':
-		status = dk_metadata(&dk);
-		break;
-	case 'Q':
-		if (dk.ntopics == 0) {
-			warnx("-Q needs -t TOPIC:PARTITION:TIMESTAMP");
-			usage(2);
-		}
-		status = dk_query(&dk);
-		break;
-	case 'l':
-		if (dk.group == NULL || dk.ntopics == 0) {
-			warnx("--lag needs -G GROUP and -t TOPIC");
-			usage(2);
-		}
-		status = dk_lag(&dk);
-		break;
-	case 'P':
-		if (dk.ntopics != 1) {
-			warnx("-P needs exactly one -t TOPIC");
-			usage(2);
-		}
-		if (dk.offset != NULL || dk.endts >= 0 || dk.exit_eof ||
-		    dk.count >= 0 ||
-		    dk.maxrate > 0 || dk.acks != NULL)
-			errx(2, "-P: -o, -e, -c, --acks and "
-			    "--max-rate-per-partition are for consuming");
-		if (dk.group != NULL && dk.txnid == NULL)
-			errx(2, "-P: -G needs --transactional-id (the group "
-			    "whose offsets each transaction commits)");
-		if (dk.fmt != NULL || dk.json)
-			errx(2, "-P: -f and -J are for consuming");
-		/* kcat's text flags make -P read plain text */
-		if (dk.keydelim != NULL || dk.msgdelim != NULL ||
-		    dk.lines || dk.nulls)
-			dk.text = 1;
-		if (dk.text && (dk.keyf.n > 0 || dk.valf.n > 0 ||
-		    dk.partf.n > 0 || dk.hdrf.n > 0))
-			errx(2, "-P: the --*-field options are for NDJSON "
-			    "input, not plain text");
-		if (dk.nhdrs > 0 && dk.hdrf.n > 0)
-			errx(2, "-P: -H and --header-field cannot be mixed");
-		status = dk_produce(&dk, argv, argc);
-		break;
-	default:
-		if (dk.ntopics == 0) {
-			warnx("-t TOPIC is required");
-			usage(2);
-		}
-		if (dk.lines || dk.text || dk.nhdrs > 0)
-			errx(2, "-l, -H and --text are for producing (-P)");
-		if (dk.fmt != NULL && (dk.json || dk.keydelim != NULL ||
-		    dk.msgdelim != NULL))
-			errx(2, "-f cannot be used with -J, -K or -D");
-		/* -K and -D alone stand for a format, as in kcat */
-		if (dk.fmt == NULL && (dk.keydelim != NULL ||
-		    dk.msgdelim != NULL) && (dk.fmt = fmtkd = dk_format_kd(
-		    dk.keydelim, dk.msgdelim)) == NULL)
-			err(1, NULL);
-		if (dk.commit == DK_COMMIT_ACKS && (dk.acks == NULL ||
-		    dk.group == NULL))
-			errx(2, "--commit acks needs --acks PATH and -G GROUP");
-		if (dk.acks != NULL && dk.commit != DK_COMMIT_ACKS)
-			errx(2, "--acks needs --commit acks");
-		if (dk.group != NULL && dk.partition >= 0)
-			errx(2, "-p cannot be used with -G (the group assigns "
-			    "partitions)");
-		if (dk.group != NULL && dk.offset != NULL &&
-		    strcmp(dk.offset, "beginning") != 0 &&
-		    strcmp(dk.offset, "end") != 0 &&
-		    strcmp(dk.offset, "stored") != 0)
-			errx(2, "-o %s: with -G, -o is beginning, end or "
-			    "stored (where a partition without a committed "
-			    "offset starts)", dk.offset);
-		if (dk.group == NULL && dk.offset != NULL &&
-		    strcmp(dk.offset, "stored") == 0 &&
-		    !hasprop(&dk, "group.id"))
-			errx(2, "-o stored: needs -G GROUP or -X group.id=G "
-			    "(whose committed offsets to start from)");
-		if (dk.group == NULL)
-			for (i = 0; i < dk.ntopics; i++)
-				if (dk.topics[i][0] == '^')
-					errx(2, "-t %s: regex topics need -G",
-					    dk.topics[i]);
-		status = dk_consume(&dk);
-		break;
-	}
-done:
-	dk_conf_free(&dk);
-	free(fmtkd);
-	free(dk.hdrs);
-	free(dk.topics);
-	ds_path_free(&dk.keyf);
-	ds_path_free(&dk.valf);
-	ds_path_free(&dk.partf);
-	ds_path_free(&dk.hdrf);
+	if (!cmd.conffile && dk_conf_default(dk) == -1)
+		errx(2, "%s", dk->err);
+	status = cmd.dump ? dk_conf_dump(dk) : run(&cmd, argv, argc);
+	if (*errbuf != '\0')
+		warnx("%s", errbuf);	/* why the library failed */
+	dk_conf_free(dk);
+	free(cmd.fmtkd);
+	free(dk->hdrs);
+	free(dk->topics);
+	ds_path_free(&dk->keyf);
+	ds_path_free(&dk->valf);
+	ds_path_free(&dk->partf);
+	ds_path_free(&dk->hdrf);
 	return status;
 }

@@ -5,6 +5,8 @@
  * never sees half a batch and a replayed batch simply replaces its file.
  * Empty batches get an empty file, as in Spark.  Standard output carries
  * the markers of the batches written, for an ack path or the next stage.
+ * Input is standard input or the FILE operands after SUFFIX (an empty
+ * SUFFIX: none), in order.
  */
 #include <sys/stat.h>
 
@@ -34,7 +36,7 @@ static void
 usage(int st)
 {
 	fprintf(st ? stderr : stdout, "usage: ds-sink-file "
-	    DS_COMMON_USAGE "\n\tPREFIX [SUFFIX]\n");
+	    DS_COMMON_USAGE "\n\tPREFIX [SUFFIX [FILE ...]]\n");
 	exit(st);
 }
 
@@ -144,10 +146,10 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 || argc > 2 || *argv[0] == '\0')
+	if (argc < 1 || *argv[0] == '\0')
 		usage(2);
 	s.prefix = argv[0];
-	s.suffix = argc == 2 && *argv[1] != '\0' ? argv[1] : NULL;
+	s.suffix = argc >= 2 && *argv[1] != '\0' ? argv[1] : NULL;
 	s.fd = -1;
 	if ((copy = strdup(s.prefix)) == NULL ||
 	    (s.dir = strdup(dirname(copy))) == NULL)
@@ -158,7 +160,10 @@ main(int argc, char *argv[])
 	if (asprintf(&s.tmp, "%s.tmp.%ld", s.prefix, (long)getpid()) == -1)
 		err(1, NULL);
 
-	ds_stage_run(&st, NULL, 0);
+	if (argc > 2)		/* the input files follow PREFIX and SUFFIX */
+		ds_stage_run(&st, argv + 2, argc - 2);
+	else
+		ds_stage_run(&st, NULL, 0);
 	if (s.fd != -1) {
 		close(s.fd);	/* a signal cut the batch short */
 		unlink(s.tmp);

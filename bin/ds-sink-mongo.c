@@ -66,19 +66,6 @@ usage(FILE *f)
 	exit(f == stdout ? 0 : 2);
 }
 
-/* Does the URI carry a password (mongodb://user:password@host/)? */
-static int
-haspassword(const char *uri)
-{
-	const char *p, *at;
-
-	if ((p = strstr(uri, "://")) == NULL)
-		return 0;
-	p += 3;
-	at = memrchr(p, '@', strcspn(p, "/?"));
-	return at != NULL && memchr(p, ':', at - p) != NULL;
-}
-
 static struct coll *
 coll_get(const char *name, size_t n)
 {
@@ -97,7 +84,8 @@ coll_get(const char *name, size_t n)
 	was = S.busy;
 	S.busy = 1;
 	for (i = 0; i < S.nidx; i++)
-		ds_mongo_index(S.m, S.db, co->name, &S.idx[i]);
+		if (ds_mongo_index(S.m, S.db, co->name, &S.idx[i]) == -1)
+			errx(1, "%s", S.m->err);
 	S.busy = was;
 	h->val = co;
 	return co;
@@ -107,9 +95,8 @@ static void
 data(void *ctx, const struct ds_line *l)
 {
 	bson_t b, k;
-	bson_iter_t it, v;
-	bson_error_t e;
 	const char *why, *cn;
+	char buf[512];
 	uint32_t cl;
 	struct coll *co = S.fixed;
 	int32_t op;
@@ -117,24 +104,12 @@ data(void *ctx, const struct ds_line *l)
 
 	if (ds_check_line(l, 0) == -1)
 		return;
-	if (ds_json_type(l->p, l->len) != DS_JOBJ) {
-		ds_bad(l, "not a JSON object");
-		return;
-	}
-	if (!bson_init_from_json(&b, l->p, (ssize_t)l->len, &e)) {
-		ds_bad(l, "cannot convert to BSON: %s", e.message);
-		return;
-	}
-	if ((why = ds_mongo_check(&b)) != NULL) {
+	if ((why = ds_mongo_doc(l->p, l->len, &b, buf, sizeof(buf))) != NULL) {
 		ds_bad(l, "%s", why);
-		goto out;
+		return;
 	}
 	if (S.collfield != NULL) {
-		if (!bson_iter_init(&it, &b) ||
-		    !bson_iter_find_descendant(&it, S.collfield, &v) ||
-		    !BSON_ITER_HOLDS_UTF8(&v) ||
-		    (cn = bson_iter_utf8(&v, &cl)) == NULL || cl == 0 ||
-		    cl > 200 || cn[0] == '$' || strlen(cn) != cl) {
+		if ((cn = ds_mongo_collname(&b, S.collfield, &cl)) == NULL) {
 			ds_bad(l, "no usable collection name in %s",
 			    S.collfield);
 			goto out;
@@ -174,15 +149,6 @@ refused(const struct ds_mop *o, const char *msg)
 	bson_free(js);
 }
 
-static int64_t
-rint64(const bson_t *r, const char *k)
-{
-	bson_iter_t it;
-
-	return bson_iter_init_find(&it, r, k) && BSON_ITER_HOLDS_NUMBER(&it)
-	    ? bson_iter_as_int64(&it) : 0;
-}
-
 static void	write_chunk(struct coll *, const int32_t *, size_t, int64_t,
 		    struct counts *);
 
@@ -203,97 +169,107 @@ static void	write_chunk(struct coll *, const int32_t *, size_t, int64_t,
  * it again, now as an update of the existing document (absolute modes
  * only: the document's new value does not depend on the old one).
  */
+/* What the write errors of one bulk say (ds_mongo_write_errors). */
+struct werr {
+	const int32_t	*ops;
+	size_t		 n;
+	struct counts	*c;
+	int		 dupok;		/* a duplicate key is no error */
+	int32_t		*again;		/* ops lost to an insert race */
+	size_t		 nagain;
+	int64_t		 last;		/* the last op reported */
+	int64_t		 nerr;
+};
+
+static int tries;	/* how deep in insert race retries */
+
+static void
+werror(void *ctx, int64_t idx, int64_t code, const char *msg)
+{
+	struct werr *w = ctx;
+
+	if (idx < 0 || (size_t)idx >= w->n)
+		return;
+	w->nerr++;
+	if (idx > w->last)
+		w->last = idx;
+	if (code == 11000 && w->dupok)
+		w->c->dup++;	/* applied before a crash */
+	else if (code == 11000 && tries < RACE_TRIES &&
+	    (S.b.mode == DS_M_UPSERT || S.b.mode == DS_M_MERGE)) {
+		if (w->again == NULL && (w->again = reallocarray(NULL, w->n,
+		    sizeof(*w->again))) == NULL)
+			err(1, NULL);
+		w->again[w->nagain++] = w->ops[idx];
+	} else
+		refused(&S.b.o[w->ops[idx]], msg);
+}
+
+/* Does the reply hold a non-empty array key ("writeErrors")? */
+static int
+hasarray(const bson_t *reply, const char *key)
+{
+	bson_iter_t it, a;
+
+	return bson_iter_init_find(&it, reply, key) &&
+	    BSON_ITER_HOLDS_ARRAY(&it) && bson_iter_recurse(&it, &a) &&
+	    bson_iter_next(&a);
+}
+
 static size_t
 write_bulk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
     struct counts *c)
 {
-	static int tries;
-	int32_t *again = NULL;
-	size_t nagain = 0;
+	struct werr w = { ops, n, c, 0, NULL, 0, -1, 0 };
 	mongoc_bulk_operation_t *bulk;
 	bson_t opts = BSON_INITIALIZER, reply;
-	bson_iter_t it, we, f;
 	bson_error_t e;
 	uint32_t ok;
-	size_t i, upto;
-	int nwe, nwce, dupok;
-	int64_t idx, code, last = -1, nerr = 0, done;
-	const char *msg;
+	size_t i;
+	int nwe;
+	int64_t done;
 
 	BSON_APPEND_BOOL(&opts, "ordered", false);
-	dupok = S.b.mode == DS_M_INC || (S.b.mode == DS_M_INSERT && S.b.nkey > 0);
+	w.dupok = S.b.mode == DS_M_INC || (S.b.mode == DS_M_INSERT &&
+	    S.b.nkey > 0);
 	bulk = mongoc_collection_create_bulk_operation_with_opts(co->c, &opts);
 	for (i = 0; i < n; i++)
-		ds_mbatch_op(&S.b, bulk, &S.b.o[ops[i]], seq);
+		if (ds_mbatch_op(&S.b, bulk, &S.b.o[ops[i]], seq, &e) == -1)
+			errx(1, "building a bulk write: %s", e.message);
 	ok = mongoc_bulk_operation_execute(bulk, &reply, &e);
 	mongoc_bulk_operation_destroy(bulk);
 	bson_destroy(&opts);
-	nwe = bson_iter_init_find(&it, &reply, "writeErrors") &&
-	    BSON_ITER_HOLDS_ARRAY(&it) &&
-	    bson_iter_recurse(&it, &we) && bson_iter_next(&we);
-	nwce = bson_iter_init_find(&it, &reply, "writeConcernErrors") &&
-	    BSON_ITER_HOLDS_ARRAY(&it) &&
-	    bson_iter_recurse(&it, &we) && bson_iter_next(&we);
-	if (!ok && !nwe && (nwce || ds_mongo_transient(&e))) {
+	nwe = hasarray(&reply, "writeErrors");
+	if (!ok && !nwe && (hasarray(&reply, "writeConcernErrors") ||
+	    ds_mongo_transient(&e))) {
 		bson_destroy(&reply);
-		ds_mongo_wait(S.m, "bulk write", &e);
+		if (ds_mongo_wait(S.m, "bulk write", &e) == -1)
+			errx(1, "%s", S.m->err);
 		return NOT_SENT;
 	}
 	ds_mongo_ok(S.m);
 	if (!ok && !nwe)
 		errx(1, "%s: %s.%s: bulk write: %s", S.m->where, S.db,
 		    co->name, e.message);
-	done = rint64(&reply, "nInserted") + rint64(&reply, "nMatched") +
-	    rint64(&reply, "nUpserted");
-	c->ins += rint64(&reply, "nInserted");
-	c->match += rint64(&reply, "nMatched");
-	c->mod += rint64(&reply, "nModified");
-	c->ups += rint64(&reply, "nUpserted");
-	if (bson_iter_init_find(&it, &reply, "writeErrors") &&
-	    bson_iter_recurse(&it, &we))
-		while (bson_iter_next(&we)) {
-			idx = code = -1;
-			msg = "?";
-			if (!bson_iter_recurse(&we, &f))
-				continue;
-			while (bson_iter_next(&f)) {
-				if (strcmp(bson_iter_key(&f), "index") == 0)
-					idx = bson_iter_as_int64(&f);
-				else if (strcmp(bson_iter_key(&f), "code") == 0)
-					code = bson_iter_as_int64(&f);
-				else if (strcmp(bson_iter_key(&f),
-				    "errmsg") == 0 && BSON_ITER_HOLDS_UTF8(&f))
-					msg = bson_iter_utf8(&f, NULL);
-			}
-			if (idx < 0 || (size_t)idx >= n)
-				continue;
-			nerr++;
-			if (idx > last)
-				last = idx;
-			if (code == 11000 && dupok)
-				c->dup++;	/* applied before a crash */
-			else if (code == 11000 && tries < RACE_TRIES &&
-			    (S.b.mode == DS_M_UPSERT ||
-			    S.b.mode == DS_M_MERGE)) {
-				if (again == NULL && (again = reallocarray(
-				    NULL, n, sizeof(*again))) == NULL)
-					err(1, NULL);
-				again[nagain++] = ops[idx];
-			} else
-				refused(&S.b.o[ops[idx]], msg);
-		}
+	c->ins += ds_mongo_reply_int(&reply, "nInserted");
+	c->match += ds_mongo_reply_int(&reply, "nMatched");
+	c->mod += ds_mongo_reply_int(&reply, "nModified");
+	c->ups += ds_mongo_reply_int(&reply, "nUpserted");
+	done = ds_mongo_reply_int(&reply, "nInserted") +
+	    ds_mongo_reply_int(&reply, "nMatched") +
+	    ds_mongo_reply_int(&reply, "nUpserted");
+	ds_mongo_write_errors(&reply, werror, &w);
 	bson_destroy(&reply);
-	if (nagain > 0) {
+	if (w.nagain > 0) {
 		tries++;
 		usleep(10000 * tries);
-		write_chunk(co, again, nagain, seq, c);
+		write_chunk(co, w.again, w.nagain, seq, c);
 		tries--;
 	}
-	free(again);
-	upto = n;
-	if (done + nerr < (int64_t)n && last >= 0)
-		upto = (size_t)last + 1;	/* stopped early: resume */
-	return upto;
+	free(w.again);
+	if (done + w.nerr < (int64_t)n && w.last >= 0)
+		return (size_t)w.last + 1;	/* stopped early: resume */
+	return n;
 }
 
 /*
@@ -306,6 +282,7 @@ write_chunk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
     struct counts *c)
 {
 	int32_t *p, *todo;
+	ssize_t left;
 	size_t k;
 	int guarded = S.b.mode == DS_M_INC && seq > 0;
 
@@ -313,9 +290,12 @@ write_chunk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
 		err(1, NULL);
 	memcpy(todo, ops, n * sizeof(*todo));
 	for (p = todo; n > 0; p += k, n -= k) {
-		if (S.suspect && guarded)
-			n = ds_mbatch_unapplied(&S.b, S.m, co->c, p, n, seq,
-			    &c->dup);
+		if (S.suspect && guarded) {
+			if ((left = ds_mbatch_unapplied(&S.b, S.m, co->c, p,
+			    n, seq, &c->dup)) == -1)
+				errx(1, "%s", S.m->err);
+			n = (size_t)left;
+		}
 		if (n == 0)
 			break;
 		if ((k = write_bulk(co, p, n, seq, c)) == NOT_SENT) {
@@ -421,7 +401,8 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 		if (crash != NULL && strtoll(crash, NULL, 10) == seq)
 			raise(SIGKILL);		/* testing hook */
 		if (seq > 0) {
-			ds_mongo_progress_put(S.m, S.db, S.id, m);
+			if (ds_mongo_progress_put(S.m, S.db, S.id, m) == -1)
+				errx(1, "%s", S.m->err);
 			ds_applied_set(&S.done, m);
 			S.suspect = 0;	/* every later batch is new */
 		}
@@ -433,7 +414,8 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	    "modified", (json_int_t)c.mod, "upserted", (json_int_t)c.ups,
 	    "duplicate", (json_int_t)c.dup, "replayed", 1));
 	ds_marker_emit(m);
-	ds_acks_write(&S.acks, m);
+	if (ds_acks_write(&S.acks, m) == -1)
+		err(1, "%s", S.acks.path);
 out:
 	json_decref(m);
 	reset_batch();
@@ -446,6 +428,227 @@ end(void *ctx, unsigned long nmarkers)
 
 	if (nmarkers == 0 && S.b.nd > 0)
 		write_batch(0, &c);	/* plain input: one batch, no marker */
+}
+
+/* What the command line says beyond S. */
+struct args {
+	const char	*uri, *w;
+	char		*keys, *urifile;
+	char		**ixs;		/* --index SPEC, S.nidx of them */
+	int		 idstr;		/* --id-format string */
+};
+
+/* The value of arg among names (NULL-terminated); usage error if none. */
+static int
+oneof(const char *opt, const char *arg, const char *const *names,
+    const char *expected)
+{
+	int i;
+
+	if ((i = ds_choice(arg, names)) == -1) {
+		warnx("%s %s: %s", opt, arg, expected);
+		usage(stderr);
+	}
+	return i;
+}
+
+static void
+option(struct args *a, int ch, const char *arg)
+{
+	static const char *const modes[] = { "insert", "upsert", "merge",
+		"inc", NULL };
+	static const enum ds_mmode mmodes[] = { DS_M_INSERT, DS_M_UPSERT,
+		DS_M_MERGE, DS_M_INC };
+	static const char *const idformats[] = { "object", "string", NULL };
+	const char *errstr;
+	char **np;
+
+	switch (ch) {
+	case OPT_URI:
+		a->uri = arg;
+		if (ds_mongo_uri_password(arg))
+			warnx("--uri: the password shows in ps to every local "
+			    "user: use --uri-file FILE or DS_MONGO_URI");
+		break;
+	case OPT_URIFILE:
+		free(a->urifile);
+		a->uri = a->urifile = ds_secret_file(arg);
+		break;
+	case 'd':
+		S.db = arg;
+		break;
+	case 'c':
+		S.cname = arg;
+		break;
+	case OPT_COLLFIELD:
+		S.collfield = arg;
+		break;
+	case OPT_MODE:
+		S.b.mode = mmodes[oneof("--mode", arg, modes,
+		    "insert, upsert, merge or inc")];
+		break;
+	case OPT_KEY:
+		a->keys = (char *)arg;
+		break;
+	case OPT_INDEX:
+		if ((np = reallocarray(a->ixs, S.nidx + 1,
+		    sizeof(*a->ixs))) == NULL)
+			err(1, NULL);
+		a->ixs = np;
+		a->ixs[S.nidx++] = (char *)arg;
+		break;
+	case OPT_W:
+		a->w = arg;
+		break;
+	case OPT_BATCHSIZE:
+		S.bsize = strtonum(arg, 1, 100000000, &errstr);
+		if (errstr != NULL) {
+			warnx("--batch-size %s: %s", arg, errstr);
+			usage(stderr);
+		}
+		break;
+	case OPT_ACKS:
+		S.acks.path = arg;
+		break;
+	case OPT_ID:
+		S.id = arg;
+		break;
+	case OPT_IDFORMAT:
+		a->idstr = oneof("--id-format", arg, idformats,
+		    "object or string");
+		break;
+	case 'h':
+		usage(stdout);
+		break;
+	case 'V':
+		ds_version();
+		break;
+	default:
+		usage(stderr);
+	}
+}
+
+/* --key F,F...: the key fields, and their paths for --id-format string. */
+static void
+setkeys(char *keys, int idstr)
+{
+	char **np, *f;
+	int j;
+
+	if (S.b.mode != DS_M_INSERT && keys == NULL)
+		keys = "_id";
+	while (keys != NULL && (f = strsep(&keys, ",")) != NULL) {
+		if (*f == '\0' || *f == '$') {
+			warnx("--key: bad field name \"%s\"", f);
+			usage(stderr);
+		}
+		if ((np = reallocarray(S.b.key, S.b.nkey + 1,
+		    sizeof(*S.b.key))) == NULL)
+			err(1, NULL);
+		S.b.key = np;
+		S.b.key[S.b.nkey++] = f;
+	}
+	if (!idstr)
+		return;
+	if (S.b.nkey == 0) {
+		warnx("--id-format string needs --key");
+		usage(stderr);
+	}
+	if ((S.b.kpaths = calloc(S.b.nkey, sizeof(*S.b.kpaths))) == NULL)
+		err(1, NULL);
+	for (j = 0; j < S.b.nkey; j++)
+		if (ds_path_parse(S.b.key[j], &S.b.kpaths[j]) == -1) {
+			warnx("--key: bad field path \"%s\"", S.b.key[j]);
+			usage(stderr);
+		}
+}
+
+/* Check the command line, connect, and name our progress record. */
+static void
+setup(struct args *a)
+{
+	char errbuf[512];
+	int j;
+
+	if (S.db == NULL || (S.cname == NULL) == (S.collfield == NULL)) {
+		warnx("need -d DB and one of -c COLLECTION, "
+		    "--collection-field F");
+		usage(stderr);
+	}
+	if (a->uri == NULL || *a->uri == '\0') {
+		warnx("no MongoDB: give --uri URI, --uri-file FILE or set "
+		    "DS_MONGO_URI");
+		usage(stderr);
+	}
+	setkeys(a->keys, a->idstr);
+	if ((S.idx = calloc(S.nidx + 1, sizeof(*S.idx))) == NULL)
+		err(1, NULL);
+	for (j = 0; j < S.nidx; j++)
+		if (ds_mongo_index_parse(a->ixs[j], &S.idx[j], errbuf,
+		    sizeof(errbuf)) == -1) {
+			warnx("%s", errbuf);
+			usage(stderr);
+		}
+	if ((S.m = ds_mongo_open(a->uri, a->w, errbuf, sizeof(errbuf))) ==
+	    NULL) {
+		warnx("%s", errbuf);
+		usage(stderr);
+	}
+	ds_buf_clear(&S.tmp);
+	ds_buf_addf(&S.tmp, "%s.%s%s", S.db, S.cname ? "" : "@",
+	    S.cname ? S.cname : S.collfield);
+	ds_buf_addc(&S.tmp, '\0');
+	if ((S.id = strdup(S.id != NULL ? S.id : S.tmp.p)) == NULL)
+		err(1, NULL);
+}
+
+/* At start: indexes, then where we stopped (both wait for MongoDB). */
+static void
+start(void)
+{
+	int ferret = 0;
+
+	watchdog_start();
+	S.busy = 1;
+	if (S.b.mode != DS_M_INSERT && S.bsize == 0 &&
+	    (ferret = ds_mongo_ferretdb(S.m)) == -1)
+		errx(1, "%s", S.m->err);
+	if (ferret)
+		S.bsize = FERRET_OPS;	/* its inserts are not affected */
+	if (S.bsize == 0)
+		S.bsize = 10000;
+	if (S.cname != NULL)
+		S.fixed = coll_get(S.cname, strlen(S.cname));
+	if (ds_mongo_progress_get(S.m, S.db, S.id, &S.done) == -1)
+		errx(1, "%s", S.m->err);
+	S.busy = 0;
+}
+
+static void
+finish(void)
+{
+	struct ds_hent *h;
+	struct coll *co;
+	size_t i;
+	int j;
+
+	for (i = 0; (h = ds_hash_next(&S.colls, &i)) != NULL; ) {
+		co = h->val;
+		mongoc_collection_destroy(co->c);
+		free(co->ops);
+		free(co);
+	}
+	ds_hash_free(&S.colls);
+	for (j = 0; j < S.nidx; j++)
+		bson_destroy(&S.idx[j]);
+	free(S.idx);
+	free(S.b.key);
+	free((char *)S.id);
+	ds_mbatch_free(&S.b);
+	ds_buf_free(&S.tmp);
+	ds_mongo_close(S.m);
+	if (ds_acks_close(&S.acks) == -1)
+		err(1, "%s", S.acks.path);
 }
 
 int
@@ -471,194 +674,22 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ds_stage st = { data, marker, NULL, end, NULL };
-	const char *uri = getenv("DS_MONGO_URI"), *w = NULL, *errstr;
-	char errbuf[512], *keys = NULL, *urifile = NULL, *p, *f;
-	char **ixs = NULL, **np;
-	struct ds_hent *h;
-	struct coll *co;
-	size_t i;
-	int ch, j, idstr = 0;
+	struct args a = { 0 };
+	int ch;
 
 	ds_signals();
-	while ((ch = getopt_long(argc, argv, "c:d:hV", longopts, NULL)) != -1) {
-		if (ds_common_opt(ch, optarg))
-			continue;
-		switch (ch) {
-		case OPT_URI:
-			uri = optarg;
-			if (haspassword(uri))
-				warnx("--uri: the password shows in ps to "
-				    "every local user: use --uri-file FILE or "
-				    "DS_MONGO_URI");
-			break;
-		case OPT_URIFILE:
-			free(urifile);
-			uri = urifile = ds_secret_file(optarg);
-			break;
-		case 'd':
-			S.db = optarg;
-			break;
-		case 'c':
-			S.cname = optarg;
-			break;
-		case OPT_COLLFIELD:
-			S.collfield = optarg;
-			break;
-		case OPT_MODE:
-			if (strcmp(optarg, "insert") == 0)
-				S.b.mode = DS_M_INSERT;
-			else if (strcmp(optarg, "upsert") == 0)
-				S.b.mode = DS_M_UPSERT;
-			else if (strcmp(optarg, "merge") == 0)
-				S.b.mode = DS_M_MERGE;
-			else if (strcmp(optarg, "inc") == 0)
-				S.b.mode = DS_M_INC;
-			else {
-				warnx("--mode %s: insert, upsert, merge or "
-				    "inc", optarg);
-				usage(stderr);
-			}
-			break;
-		case OPT_KEY:
-			keys = optarg;
-			break;
-		case OPT_INDEX:
-			if ((np = reallocarray(ixs, S.nidx + 1,
-			    sizeof(*ixs))) == NULL)
-				err(1, NULL);
-			ixs = np;
-			ixs[S.nidx++] = optarg;
-			break;
-		case OPT_W:
-			w = optarg;
-			break;
-		case OPT_BATCHSIZE:
-			S.bsize = strtonum(optarg, 1, 100000000, &errstr);
-			if (errstr != NULL) {
-				warnx("--batch-size %s: %s", optarg, errstr);
-				usage(stderr);
-			}
-			break;
-		case OPT_ACKS:
-			S.acks.path = optarg;
-			break;
-		case OPT_ID:
-			S.id = optarg;
-			break;
-		case OPT_IDFORMAT:
-			if (strcmp(optarg, "string") == 0)
-				idstr = 1;
-			else if (strcmp(optarg, "object") != 0) {
-				warnx("--id-format %s: object or string",
-				    optarg);
-				usage(stderr);
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			break;
-		case 'V':
-			ds_version();
-		default:
-			usage(stderr);
-		}
-	}
+	a.uri = getenv("DS_MONGO_URI");
+	while ((ch = getopt_long(argc, argv, "c:d:hV", longopts, NULL)) != -1)
+		if (!ds_common_opt(ch, optarg))
+			option(&a, ch, optarg);
 	argc -= optind;
 	argv += optind;
 
-	if (S.db == NULL || (S.cname == NULL) == (S.collfield == NULL)) {
-		warnx("need -d DB and one of -c COLLECTION, "
-		    "--collection-field F");
-		usage(stderr);
-	}
-	if (uri == NULL || *uri == '\0') {
-		warnx("no MongoDB: give --uri URI, --uri-file FILE or set "
-		    "DS_MONGO_URI");
-		usage(stderr);
-	}
-	if (S.b.mode != DS_M_INSERT && keys == NULL)
-		keys = "_id";
-	for (p = keys; p != NULL && (f = strsep(&p, ",")) != NULL; ) {
-		if (*f == '\0' || *f == '$') {
-			warnx("--key: bad field name \"%s\"", f);
-			usage(stderr);
-		}
-		if ((np = reallocarray(S.b.key, S.b.nkey + 1,
-		    sizeof(*S.b.key))) == NULL)
-			err(1, NULL);
-		S.b.key = np;
-		S.b.key[S.b.nkey++] = f;
-	}
-	if (idstr) {
-		if (S.b.nkey == 0) {
-			warnx("--id-format string needs --key");
-			usage(stderr);
-		}
-		if ((S.b.kpaths = calloc(S.b.nkey, sizeof(*S.b.kpaths))) ==
-		    NULL)
-			err(1, NULL);
-		for (j = 0; j < S.b.nkey; j++)
-			if (ds_path_parse(S.b.key[j], &S.b.kpaths[j]) == -1) {
-				warnx("--key: bad field path \"%s\"",
-				    S.b.key[j]);
-				usage(stderr);
-			}
-	}
-	if ((S.idx = calloc(S.nidx + 1, sizeof(*S.idx))) == NULL)
-		err(1, NULL);
-	for (j = 0; j < S.nidx; j++)
-		if (ds_mongo_index_parse(ixs[j], &S.idx[j], errbuf,
-		    sizeof(errbuf)) == -1) {
-			warnx("%s", errbuf);
-			usage(stderr);
-		}
-	free(ixs);
-	if ((S.m = ds_mongo_open(uri, w, errbuf, sizeof(errbuf))) == NULL) {
-		warnx("%s", errbuf);
-		usage(stderr);
-	}
-	free(urifile);
-	ds_buf_clear(&S.tmp);
-	ds_buf_addf(&S.tmp, "%s.%s%s", S.db, S.cname ? "" : "@",
-	    S.cname ? S.cname : S.collfield);
-	ds_buf_addc(&S.tmp, '\0');
-	if (S.id == NULL)
-		S.id = strdup(S.tmp.p);
-	else
-		S.id = strdup(S.id);
-	if (S.id == NULL)
-		err(1, NULL);
-
-	/* at start: indexes, then where we stopped (both wait for Mongo) */
-	watchdog_start();
-	S.busy = 1;
-	if (S.b.mode != DS_M_INSERT && ds_mongo_ferretdb(S.m) &&
-	    S.bsize == 0)
-		S.bsize = FERRET_OPS;	/* its inserts are not affected */
-	if (S.bsize == 0)
-		S.bsize = 10000;
-	if (S.cname != NULL)
-		S.fixed = coll_get(S.cname, strlen(S.cname));
-	ds_mongo_progress_get(S.m, S.db, S.id, &S.done);
-	S.busy = 0;
-
+	setup(&a);
+	free(a.ixs);
+	free(a.urifile);
+	start();
 	ds_stage_run(&st, argv, argc);
-
-	for (i = 0; (h = ds_hash_next(&S.colls, &i)) != NULL; ) {
-		co = h->val;
-		mongoc_collection_destroy(co->c);
-		free(co->ops);
-		free(co);
-	}
-	ds_hash_free(&S.colls);
-	for (j = 0; j < S.nidx; j++)
-		bson_destroy(&S.idx[j]);
-	free(S.idx);
-	free(S.b.key);
-	free((char *)S.id);
-	ds_mbatch_free(&S.b);
-	ds_buf_free(&S.tmp);
-	ds_mongo_close(S.m);
-	ds_acks_close(&S.acks);
+	finish();
 	return 0;
 }

@@ -506,7 +506,7 @@ loadrec(struct state *S, const char *p, size_t len, const char **why)
 	if (pk.n == 0 && (ds_path_parse("k", &pk) == -1 ||
 	    ds_path_parse("t", &pt) == -1 || ds_path_parse("d", &pd) == -1 ||
 	    ds_path_parse(S->ex ? "s" : "a", &pv) == -1))
-		errx(1, "cannot parse the paths of a state record");
+		err(1, NULL);	/* only memory can fail */
 	*why = "malformed state record";
 	if (ds_json_check(p, len, ds_opts.maxdepth, &jwhy) == -1 ||
 	    !ds_json_get(p, len, &pk, &k))
@@ -591,8 +591,9 @@ loadinit(struct state *S, const char *file)
 	struct sk *s;
 
 	if (ds_path_parse("state", &ps) == -1)
-		errx(1, "cannot parse the path \"state\"");
-	in = ds_in_open(file, ds_opts.maxline);
+		err(1, NULL);	/* only memory can fail */
+	if ((in = ds_in_open(file, ds_opts.maxline)) == NULL)
+		err(1, "%s", file);
 	while (ds_in_next(in, &l)) {
 		if (ds_check_line(&l, 1) == -1)
 			continue;

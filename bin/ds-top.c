@@ -596,7 +596,8 @@ main(int argc, char *argv[])
 		    &utf8 : &ascii;
 	}
 	for (i = 0; i < argc && !ds_stop; i++) {
-		in = ds_in_open(argv[i], ds_opts.maxline);
+		if ((in = ds_in_open(argv[i], ds_opts.maxline)) == NULL)
+			err(1, "%s", argv[i]);
 		while (ds_in_next(in, &l)) {
 			if (l.toolong || !ds_is_control(l.p, l.len))
 				continue;

@@ -271,7 +271,8 @@ main(int argc, char *argv[])
 	if ((inp = calloc(ninp, sizeof(*inp))) == NULL)
 		err(1, NULL);
 	for (i = 0; i < ninp; i++)
-		inp[i].in = ds_in_open(argv[i], ds_opts.maxline);
+		if ((inp[i].in = ds_in_open(argv[i], ds_opts.maxline)) == NULL)
+			err(1, "%s", argv[i]);
 	run();
 	/* the protocol's end of input: records after the last marker */
 	if (last != NULL && since > 0 && !ds_stop) {

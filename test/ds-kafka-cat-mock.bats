@@ -325,6 +325,16 @@ G="-X session.timeout.ms=6000"
 	[ "$(timeout 30 kcat -b "$B" -C -t "$t2" -e -q -f '%s\n' | wc -l)" -eq 20001 ]
 }
 
+@test "mock: an input that cannot be opened stops -P after the records before it are delivered" {
+	t=$(uniq_name mnofile)
+	mock topic "$t" 1
+	seq 1 100 >in
+	run -1 --separate-stderr ds-kafka-cat -P -b "$B" -t "$t" in nosuch in
+	[[ "$stderr" == *"ds-kafka-cat: nosuch: No such file or directory"* ]]
+	got=$(timeout 30 kcat -b "$B" -C -t "$t" -e -q -f '%s\n' | sort -n)
+	[ "$got" = "$(seq 1 100)" ]
+}
+
 @test "mock: SIGINT and SIGTERM stop -P while a message cannot be delivered" {
 	for sig in INT TERM; do
 		echo '{"a":1}' | ds-kafka-cat -P -b 127.0.0.1:1 -t x \

@@ -58,6 +58,9 @@ int	 ds_writeall(int fd, const void *p, size_t n);
 /* fsync a directory (a new entry in it is durable): 0, or -1. */
 int	 ds_syncdir(const char *dir);
 
+/* The index of s in names (NULL-terminated), or -1 (an option's value). */
+int	 ds_choice(const char *s, const char *const *names);
+
 /* Print "ds-x 0.1.0" to stdout and exit 0 (the -V flag). */
 void	 ds_version(void) __attribute__((noreturn));
 
@@ -142,5 +145,40 @@ size_t	 ds_hash_count(const struct ds_hash *);
 void	 ds_hash_clear(struct ds_hash *);
 /* Empty it and release its slots (vals are the caller's). */
 void	 ds_hash_free(struct ds_hash *);
+
+/* ---------------------------------------------------------------------
+ * proc.c: a child process, its standard error relayed line by line
+ * ------------------------------------------------------------------- */
+
+/* Initialise as { -1, -1, { 0 }, errline, ctx }. */
+struct ds_proc {
+	pid_t		 pid;		/* -1 when none */
+	int		 err;		/* its stderr, -1 once closed */
+	struct ds_buf	 el;		/* the stderr line being read */
+	/* each line of its stderr (cut at 4096 bytes), without the \n */
+	void		(*errline)(void *ctx, const char *p, size_t n);
+	void		*ctx;
+};
+/*
+ * Run argv (searched in PATH) with in as its stdin and out as its stdout
+ * (-1: its stderr pipe), SIGPIPE at its default.  Returns 0, or -1 with
+ * errno set.
+ */
+int	 ds_proc_spawn(struct ds_proc *, char *const argv[], int in, int out);
+/*
+ * Read its stderr once: 1 data (lines relayed), 0 at its end (closed),
+ * -1 nothing yet (EINTR, EAGAIN), -2 on an error (errno set).
+ */
+int	 ds_proc_errread(struct ds_proc *);
+/*
+ * Wait for it to exit, relaying its stderr to the end; at deadline (ms
+ * since the epoch, 0: none) it is killed and *timedout set (already set:
+ * no deadline).  Its wait status goes to *st.  Returns 0, or -1 with
+ * errno set.
+ */
+int	 ds_proc_wait(struct ds_proc *, int64_t deadline, int *timedout,
+	    int *st);
+/* The poll(2) timeout until deadline (ms since the epoch; 0: none, -1). */
+int	 ds_poll_left(int64_t deadline);
 
 #endif /* DS_BASE_H */

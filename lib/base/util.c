@@ -187,3 +187,14 @@ ds_syncdir(const char *dir)
 	close(dfd);
 	return rc;
 }
+
+int
+ds_choice(const char *s, const char *const *names)
+{
+	int i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}

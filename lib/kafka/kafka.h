@@ -2,6 +2,13 @@
  * kafka.h -- the pieces of ds-kafka-cat(1) that live in lib/kafka*.c
  * (librdkafka wrappers).  Only ds-kafka-cat includes this header; the
  * rest of libds never sees librdkafka.
+ *
+ * Nothing here exits (but out of memory, and librdkafka's fatal error
+ * callback: the client can do nothing more) nor applies the bad-record
+ * policy (dk->bad is the tool's).  A failure puts its message in
+ * dk->err and returns -1 (NULL), or from a mode its exit status: 1, or
+ * 2 for a bad value on the command line.  Transient trouble and what
+ * the run goes on after are warnings on stderr.
  */
 #ifndef DS_KAFKA_H
 #define DS_KAFKA_H
@@ -9,6 +16,8 @@
 #include <librdkafka/rdkafka.h>
 
 #include "ds.h"
+
+#define DK_ERRLEN	512
 
 enum dk_vmode { DK_AUTO, DK_STRING, DK_JSON, DK_BASE64 };
 enum dk_commit { DK_COMMIT_DEFAULT, DK_COMMIT_AUTO, DK_COMMIT_NONE,
@@ -45,28 +54,41 @@ struct dk {
 	char		**props;	/* "name=value", in order (-F, -X) */
 	char		**propsrc;	/* each one's "file:line", NULL: -X */
 	int		  nprops;
+	/*
+	 * The tool's bad-record policy, given a bad record (an input line
+	 * of -P, a message of -C that is not what --value says) and why.
+	 * Returns 0 to go on past the record, -1 to stop (-P then stops
+	 * once what came before is delivered).
+	 */
+	int		(*bad)(const struct ds_line *, const char *why);
+	char		 *err;		/* DK_ERRLEN bytes: why a call failed */
 };
+
+/* Put the message in dk->err; returns status. */
+int	 dk_fail(const struct dk *, int status, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 /*
  * kafka_conf.c: a librdkafka configuration with bootstrap.servers and
  * client.id, then the -F/-X properties in order.  Settings in extra[]
  * ("name", "value" pairs, NULL-terminated) go before the user's unless
  * force is set, in which case they go after (they win).  A bad property
- * exits 2 naming it; values of secret properties are never printed.
+ * gives NULL (dk->err names it; values of secret properties are never
+ * shown).
  */
 rd_kafka_conf_t *dk_conf(const struct dk *, const char *const *extra,
 	    const char *const *force);
-/* Add the "name=value" lines of a -F file to dk->props (exits 2). */
-void	 dk_conf_file(struct dk *, const char *path);
+/* Add the "name=value" lines of a -F file to dk->props: 0 or -1. */
+int	 dk_conf_file(struct dk *, const char *path);
 /* Add one "name=value" from where ("file:line", NULL for -X). */
 void	 dk_conf_add(struct dk *, const char *prop, const char *where);
 void	 dk_conf_free(struct dk *);
 /*
  * Put the default configuration file's properties before the command
  * line's: $DS_KAFKA_CONFIG, else ~/.config/ds/kafka.conf when it exists
- * (kcat's $KCAT_CONFIG and ~/.config/kcat.conf).  Exits 2 on errors.
+ * (kcat's $KCAT_CONFIG and ~/.config/kcat.conf).  Returns 0 or -1.
  */
-void	 dk_conf_default(struct dk *);
+int	 dk_conf_default(struct dk *);
 /* -X dump: print the configuration, secrets hidden.  Exit status. */
 int	 dk_conf_dump(const struct dk *);
 /* Is this property's value a secret (password, secret, sasl)? */
@@ -82,6 +104,10 @@ void	 dk_callbacks(rd_kafka_conf_t *);
  * not a batch marker.
  */
 rd_kafka_topic_partition_list_t *dk_marker_commits(json_t *m);
+
+/* Report a bad record l through dk->bad; returns what that returns. */
+int	 dk_bad(const struct dk *, const struct ds_line *l, const char *fmt,
+	    ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * kafka_env.c: the lossless envelope.  dk_encode appends bytes s[0..n)
@@ -111,6 +137,14 @@ void	 dk_headers(struct ds_buf *b, struct ds_buf *extra,
 void	 dk_format(struct ds_buf *, const char *f, const rd_kafka_message_t *m,
 	    int nulls);
 char	*dk_format_kd(const char *keydelim, const char *msgdelim);
+
+/*
+ * kafka_admin.c: the partitions of the -t topics (or only -p) added to
+ * l, from the cluster's metadata: 0, or -1 (dk->err says why).  Strict,
+ * an unknown topic, or one without partition -p, is an error too.
+ */
+int	 dk_partitions(const struct dk *, rd_kafka_t *,
+	    rd_kafka_topic_partition_list_t *l, int strict);
 
 /* kafka_admin.c: -L, --lag and -M.  Each returns the exit status. */
 int	 dk_metadata(const struct dk *);

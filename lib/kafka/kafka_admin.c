@@ -16,15 +16,21 @@
 
 #include <librdkafka/rdkafka_mock.h>
 
+/* A client, or NULL with *status (2: a bad property) and dk->err. */
 static rd_kafka_t *
-client(const struct dk *dk, rd_kafka_type_t type, const char *const *extra)
+client(const struct dk *dk, rd_kafka_type_t type, const char *const *extra,
+    int *status)
 {
+	rd_kafka_conf_t *conf;
 	rd_kafka_t *rk;
 	char errstr[512];
 
-	if ((rk = rd_kafka_new(type, dk_conf(dk, extra, NULL), errstr,
-	    sizeof(errstr))) == NULL)
-		errx(1, "kafka: %s", errstr);
+	if ((conf = dk_conf(dk, extra, NULL)) == NULL) {
+		*status = 2;
+		return NULL;
+	}
+	if ((rk = rd_kafka_new(type, conf, errstr, sizeof(errstr))) == NULL)
+		*status = dk_fail(dk, 1, "kafka: %s", errstr);
 	return rk;
 }
 
@@ -55,8 +61,8 @@ ints(const char *label, json_t *a)
 }
 
 /* -L on a terminal: the metadata object o as kcat prints it. */
-static void
-human(json_t *o)
+static int
+human(const struct dk *dk, json_t *o)
 {
 	json_t *bs = json_object_get(o, "brokers"), *b;
 	json_t *ts = json_object_get(o, "topics"), *t, *ps, *p, *e;
@@ -91,21 +97,17 @@ human(json_t *o)
 		}
 	}
 	if (fflush(stdout) == EOF)
-		err(1, "stdout");
+		return dk_fail(dk, 1, "stdout: %s", strerror(errno));
+	return 0;
 }
 
-int
-dk_metadata(const struct dk *dk)
+/* The metadata md as the JSON object of -L -J. */
+static json_t *
+mdjson(const struct dk *dk, const struct rd_kafka_metadata *md)
 {
-	const struct rd_kafka_metadata *md;
-	rd_kafka_resp_err_t e;
-	rd_kafka_t *rk;
 	json_t *o, *bs, *ts, *t, *ps, *p, *r;
 	int i, j, k;
 
-	rk = client(dk, RD_KAFKA_PRODUCER, NULL);
-	if ((e = rd_kafka_metadata(rk, 1, NULL, &md, 10000)) != 0)
-		errx(1, "metadata: %s", rd_kafka_err2str(e));
 	o = json_object();
 	bs = json_array();
 	for (i = 0; i < md->broker_cnt; i++)
@@ -159,8 +161,28 @@ dk_metadata(const struct dk *dk)
 			    rd_kafka_err2str(RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC),
 			    "partitions"));
 	}
+	return o;
+}
+
+int
+dk_metadata(const struct dk *dk)
+{
+	const struct rd_kafka_metadata *md;
+	rd_kafka_resp_err_t e;
+	rd_kafka_t *rk;
+	json_t *o;
+	int status;
+
+	if ((rk = client(dk, RD_KAFKA_PRODUCER, NULL, &status)) == NULL)
+		return status;
+	if ((e = rd_kafka_metadata(rk, 1, NULL, &md, 10000)) != 0) {
+		rd_kafka_destroy(rk);
+		return dk_fail(dk, 1, "metadata: %s", rd_kafka_err2str(e));
+	}
+	o = mdjson(dk, md);
+	status = 0;
 	if (!dk->json && isatty(STDOUT_FILENO))
-		human(o);
+		status = human(dk, o);
 	else {
 		ds_out_json(o);
 		ds_out_flush();
@@ -168,7 +190,81 @@ dk_metadata(const struct dk *dk)
 	json_decref(o);
 	rd_kafka_metadata_destroy(md);
 	rd_kafka_destroy(rk);
+	return status;
+}
+
+/* A topic's partitions (or -p) into l; -1 when strict and none is. */
+static int
+partitions1(const struct dk *dk, const char *topic,
+    const rd_kafka_metadata_topic_t *mt, rd_kafka_topic_partition_list_t *l,
+    int strict)
+{
+	int j, found = 0;
+
+	for (j = 0; j < mt->partition_cnt; j++)
+		if (dk->partition < 0 || dk->partition ==
+		    mt->partitions[j].id) {
+			rd_kafka_topic_partition_list_add(l, topic,
+			    mt->partitions[j].id);
+			found = 1;
+		}
+	if (strict && !found)
+		return dk_fail(dk, -1, "%s/%d: %s", topic, (int)dk->partition,
+		    rd_kafka_err2str(RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION));
 	return 0;
+}
+
+int
+dk_partitions(const struct dk *dk, rd_kafka_t *rk,
+    rd_kafka_topic_partition_list_t *l, int strict)
+{
+	const struct rd_kafka_metadata *md;
+	rd_kafka_topic_t *rkt;
+	rd_kafka_resp_err_t e;
+	int i, r = 0;
+
+	for (i = 0; r == 0 && i < dk->ntopics; i++) {
+		rkt = rd_kafka_topic_new(rk, dk->topics[i], NULL);
+		e = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
+		rd_kafka_topic_destroy(rkt);
+		if (e != 0)
+			return dk_fail(dk, -1, "%s: metadata: %s",
+			    dk->topics[i], rd_kafka_err2str(e));
+		if (md->topic_cnt < 1 && strict)
+			e = RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+		else if (md->topic_cnt > 0)
+			e = md->topics[0].err;
+		if (e != 0)
+			r = dk_fail(dk, -1, "%s: %s", dk->topics[i],
+			    rd_kafka_err2str(e));
+		else if (md->topic_cnt > 0)
+			r = partitions1(dk, dk->topics[i], &md->topics[0], l,
+			    strict);
+		rd_kafka_metadata_destroy(md);
+	}
+	return r;
+}
+
+/* One line of --lag: tp's committed offset (or none) against lo, hi. */
+static void
+lagline(const struct dk *dk, const rd_kafka_topic_partition_t *tp,
+    int64_t lo, int64_t hi)
+{
+	json_t *o;
+
+	o = json_pack("{s:s,s:s,s:i}", "group", dk->group, "topic",
+	    tp->topic, "partition", (int)tp->partition);
+	if (tp->offset >= 0) {
+		json_object_set_new(o, "committed", json_integer(tp->offset));
+		json_object_set_new(o, "end", json_integer(hi));
+		json_object_set_new(o, "lag", json_integer(hi - tp->offset));
+	} else {
+		json_object_set_new(o, "committed", json_null());
+		json_object_set_new(o, "end", json_integer(hi));
+		json_object_set_new(o, "lag", json_integer(hi - lo));
+	}
+	ds_out_json(o);
+	json_decref(o);
 }
 
 int
@@ -177,77 +273,80 @@ dk_lag(const struct dk *dk)
 	const char *const extra[] = {
 		"group.id", dk->group, "enable.auto.commit", "false", NULL
 	};
-	const struct rd_kafka_metadata *md;
 	rd_kafka_topic_partition_list_t *l;
 	rd_kafka_topic_partition_t *tp;
-	rd_kafka_topic_t *rkt;
 	rd_kafka_resp_err_t e;
 	rd_kafka_t *rk;
 	int64_t lo, hi;
-	json_t *o;
-	int i, j;
+	int i, status;
 
-	rk = client(dk, RD_KAFKA_CONSUMER, extra);
+	if ((rk = client(dk, RD_KAFKA_CONSUMER, extra, &status)) == NULL)
+		return status;
 	l = rd_kafka_topic_partition_list_new(8);
-	for (i = 0; i < dk->ntopics; i++) {
-		rkt = rd_kafka_topic_new(rk, dk->topics[i], NULL);
-		e = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
-		rd_kafka_topic_destroy(rkt);
-		if (e != 0)
-			errx(1, "%s: metadata: %s", dk->topics[i],
-			    rd_kafka_err2str(e));
-		if (md->topic_cnt > 0 && md->topics[0].err != 0)
-			errx(1, "%s: %s", dk->topics[i],
-			    rd_kafka_err2str(md->topics[0].err));
-		for (j = 0; md->topic_cnt > 0 &&
-		    j < md->topics[0].partition_cnt; j++)
-			if (dk->partition < 0 || dk->partition ==
-			    md->topics[0].partitions[j].id)
-				rd_kafka_topic_partition_list_add(l,
-				    dk->topics[i],
-				    md->topics[0].partitions[j].id);
-		rd_kafka_metadata_destroy(md);
-	}
+	status = dk_partitions(dk, rk, l, 0) == -1;
 	rd_kafka_topic_partition_list_sort(l, NULL, NULL);
-	if ((e = rd_kafka_committed(rk, l, 10000)) != 0)
-		errx(1, "%s: committed offsets: %s", dk->group,
-		    rd_kafka_err2str(e));
-	for (i = 0; i < l->cnt; i++) {
+	if (status == 0 && (e = rd_kafka_committed(rk, l, 10000)) != 0)
+		status = dk_fail(dk, 1, "%s: committed offsets: %s",
+		    dk->group, rd_kafka_err2str(e));
+	for (i = 0; status == 0 && i < l->cnt; i++) {
 		tp = &l->elems[i];
 		if ((e = rd_kafka_query_watermark_offsets(rk, tp->topic,
 		    tp->partition, &lo, &hi, 10000)) != 0)
-			errx(1, "%s/%d: offsets: %s", tp->topic,
-			    (int)tp->partition, rd_kafka_err2str(e));
-		o = json_pack("{s:s,s:s,s:i}", "group", dk->group, "topic",
-		    tp->topic, "partition", (int)tp->partition);
-		if (tp->offset >= 0) {
-			json_object_set_new(o, "committed",
-			    json_integer(tp->offset));
-			json_object_set_new(o, "end", json_integer(hi));
-			json_object_set_new(o, "lag",
-			    json_integer(hi - tp->offset));
-		} else {
-			json_object_set_new(o, "committed", json_null());
-			json_object_set_new(o, "end", json_integer(hi));
-			json_object_set_new(o, "lag", json_integer(hi - lo));
-		}
-		ds_out_json(o);
-		json_decref(o);
+			status = dk_fail(dk, 1, "%s/%d: offsets: %s",
+			    tp->topic, (int)tp->partition,
+			    rd_kafka_err2str(e));
+		else
+			lagline(dk, tp, lo, hi);
 	}
 	ds_out_flush();
 	rd_kafka_topic_partition_list_destroy(l);
 	rd_kafka_destroy(rk);
-	return 0;
+	return status;
 }
 
-/* A bad -Q argument: exit 2 (freeing t first, for the leak checker). */
-static void __attribute__((noreturn))
-qbad(char *t, const char *arg, const char *what, const char *why)
+/* A bad -Q argument: status 2. */
+static int
+qbad(const struct dk *dk, const char *arg, const char *what, const char *why)
 {
-	free(t);
 	if (why == NULL)
-		errx(2, "-t %s: %s", arg, what);
-	errx(2, "-t %s: %s %s", arg, what, why);
+		return dk_fail(dk, 2, "-t %s: %s", arg, what);
+	return dk_fail(dk, 2, "-t %s: %s %s", arg, what, why);
+}
+
+/* Add -Q's TOPIC:PARTITION:TIMESTAMP arg to l: 0, or 2. */
+static int
+qarg(const struct dk *dk, const char *arg, rd_kafka_topic_partition_list_t *l)
+{
+	char *t, *c1 = NULL, *c2;
+	const char *es;
+	long long pn, ts;
+	int r = 0;
+
+	if ((t = strdup(arg)) == NULL)
+		err(1, NULL);
+	if ((c2 = strrchr(t, ':')) != NULL && c2 != t) {
+		*c2++ = '\0';
+		c1 = strrchr(t, ':');
+	}
+	if (c1 == NULL || c1 == t) {
+		free(t);
+		return qbad(dk, arg, "expected TOPIC:PARTITION:TIMESTAMP",
+		    NULL);
+	}
+	*c1++ = '\0';
+	pn = strtonum(c1, 0, INT32_MAX, &es);
+	if (es != NULL)
+		r = qbad(dk, arg, "partition", es);
+	else {
+		ts = strtonum(c2, 0, INT64_MAX, &es);
+		if (es != NULL)
+			r = qbad(dk, arg, "timestamp", es);
+		else
+			rd_kafka_topic_partition_list_add(l, t,
+			    (int32_t)pn)->offset = ts;
+	}
+	free(t);
+	return r;
 }
 
 int
@@ -255,40 +354,21 @@ dk_query(const struct dk *dk)
 {
 	rd_kafka_topic_partition_list_t *l;
 	rd_kafka_resp_err_t e;
-	rd_kafka_t *rk;
+	rd_kafka_t *rk = NULL;
 	rd_kafka_topic_partition_t *tp;
 	json_t *o;
-	char *t, *c1, *c2;
-	const char *es;
-	long long pn, ts;
-	int i, status = 0;
+	int i, status = 0, failed;
 
 	l = rd_kafka_topic_partition_list_new(dk->ntopics);
-	for (i = 0; i < dk->ntopics; i++) {
-		if ((t = strdup(dk->topics[i])) == NULL)
-			err(1, NULL);
-		if ((c2 = strrchr(t, ':')) == NULL || c2 == t)
-			qbad(t, dk->topics[i], "expected TOPIC:PARTITION:"
-			    "TIMESTAMP", NULL);
-		*c2++ = '\0';
-		if ((c1 = strrchr(t, ':')) == NULL || c1 == t)
-			qbad(t, dk->topics[i], "expected TOPIC:PARTITION:"
-			    "TIMESTAMP", NULL);
-		*c1++ = '\0';
-		pn = strtonum(c1, 0, INT32_MAX, &es);
-		if (es != NULL)
-			qbad(t, dk->topics[i], "partition", es);
-		ts = strtonum(c2, 0, INT64_MAX, &es);
-		if (es != NULL)
-			qbad(t, dk->topics[i], "timestamp", es);
-		rd_kafka_topic_partition_list_add(l, t, (int32_t)pn)->offset =
-		    ts;
-		free(t);
-	}
-	rk = client(dk, RD_KAFKA_PRODUCER, NULL);
-	if ((e = rd_kafka_offsets_for_times(rk, l, 10000)) != 0)
-		errx(1, "offsets for times: %s", rd_kafka_err2str(e));
-	for (i = 0; i < l->cnt; i++) {
+	for (i = 0; status == 0 && i < dk->ntopics; i++)
+		status = qarg(dk, dk->topics[i], l);
+	if (status == 0)
+		rk = client(dk, RD_KAFKA_PRODUCER, NULL, &status);
+	if (rk != NULL && (e = rd_kafka_offsets_for_times(rk, l, 10000)) != 0)
+		status = dk_fail(dk, 1, "offsets for times: %s",
+		    rd_kafka_err2str(e));
+	failed = status != 0;	/* else each partition says */
+	for (i = 0; rk != NULL && !failed && i < l->cnt; i++) {
 		tp = &l->elems[i];
 		if (tp->err != 0) {
 			warnx("%s/%d: %s", tp->topic, (int)tp->partition,
@@ -307,7 +387,8 @@ dk_query(const struct dk *dk)
 	}
 	ds_out_flush();
 	rd_kafka_topic_partition_list_destroy(l);
-	rd_kafka_destroy(rk);
+	if (rk != NULL)
+		rd_kafka_destroy(rk);
 	return status;
 }
 
@@ -459,17 +540,23 @@ dk_mock(const struct dk *dk, int nbrokers)
 
 	snprintf(nb, sizeof(nb), "%d", nbrokers);
 	conf = rd_kafka_conf_new();
-	if (rd_kafka_conf_set(conf, extra[0], nb, errstr, sizeof(errstr)) != 0)
-		errx(1, "-M: %s", errstr);
+	if (rd_kafka_conf_set(conf, extra[0], nb, errstr, sizeof(errstr)) !=
+	    0) {
+		rd_kafka_conf_destroy(conf);
+		return dk_fail(dk, 1, "-M: %s", errstr);
+	}
 	dk_callbacks(conf);
 	if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr,
 	    sizeof(errstr))) == NULL)
-		errx(1, "-M: %s", errstr);
-	if ((mc = rd_kafka_handle_mock_cluster(rk)) == NULL)
-		errx(1, "-M: no mock cluster");
+		return dk_fail(dk, 1, "-M: %s", errstr);
+	if ((mc = rd_kafka_handle_mock_cluster(rk)) == NULL) {
+		rd_kafka_destroy(rk);
+		return dk_fail(dk, 1, "-M: no mock cluster");
+	}
 	printf("%s\n", rd_kafka_mock_cluster_bootstraps(mc));
 	fflush(stdout);
-	in = ds_in_open("-", 65536);
+	if ((in = ds_in_open("-", 65536)) == NULL)
+		err(1, NULL);		/* stdin: only memory can fail */
 	while (!ds_stop) {
 		pfd.fd = 0;
 		pfd.events = POLLIN;
@@ -494,6 +581,5 @@ dk_mock(const struct dk *dk, int nbrokers)
 	}
 	ds_in_close(in);
 	rd_kafka_destroy(rk);
-	(void)dk;
 	return 0;
 }

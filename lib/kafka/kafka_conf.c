@@ -5,6 +5,8 @@
  */
 #include <ctype.h>
 #include <err.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,24 +30,36 @@ dk_password(const char *prop)
 	    memmem(prop, n, "secret", 6) != NULL;
 }
 
+int
+dk_fail(const struct dk *dk, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dk->err, DK_ERRLEN, fmt, ap);
+	va_end(ap);
+	return status;
+}
+
 /*
- * Set one property from where (a -F file's "path:line", NULL for -X); a
- * failure exits 2 without showing a secret value.
+ * Set one property from where (a -F file's "path:line", NULL for -X).
+ * Returns 0, or -1 with the reason in dk->err, which never shows a
+ * secret value.
  */
-static void
-set(rd_kafka_conf_t *conf, const char *name, const char *val,
-    const char *where)
+static int
+set(const struct dk *dk, rd_kafka_conf_t *conf, const char *name,
+    const char *val, const char *where)
 {
 	char errstr[512];
 
 	if (rd_kafka_conf_set(conf, name, val, errstr, sizeof(errstr)) ==
 	    RD_KAFKA_CONF_OK)
-		return;
+		return 0;
 	if (dk_secret(name))
 		snprintf(errstr, sizeof(errstr), "invalid property or value");
 	if (where != NULL)
-		errx(2, "%s: %s: %s", where, name, errstr);
-	errx(2, "-X %s: %s", name, errstr);
+		return dk_fail(dk, -1, "%s: %s: %s", where, name, errstr);
+	return dk_fail(dk, -1, "-X %s: %s", name, errstr);
 }
 
 void
@@ -82,7 +96,7 @@ dk_conf_free(struct dk *dk)
  * DS_KAFKA_X_SASL_PASSWORD=v is -X sasl.password=v (lower case, '_' for
  * '.').  -F and -X override them: a property they set is skipped.
  */
-static void
+static int
 envprops(rd_kafka_conf_t *conf, const struct dk *dk)
 {
 	extern char **environ;
@@ -103,10 +117,13 @@ envprops(rd_kafka_conf_t *conf, const struct dk *dk)
 			if (strncmp(dk->props[i], name, n) == 0 &&
 			    dk->props[i][n] == '=')
 				break;
-		if (i == dk->nprops)
-			set(conf, name, eq + 1, NULL);
+		if (i == dk->nprops && set(dk, conf, name, eq + 1, NULL) == -1) {
+			free(name);
+			return -1;
+		}
 		free(name);
 	}
+	return 0;
 }
 
 rd_kafka_conf_t *
@@ -115,30 +132,35 @@ dk_conf(const struct dk *dk, const char *const *extra,
 {
 	rd_kafka_conf_t *conf;
 	char *name, *eq;
-	int i;
+	int i, r = 0;
 
 	conf = rd_kafka_conf_new();
-	set(conf, "client.id", "ds-kafka-cat", NULL);
+	r |= set(dk, conf, "client.id", "ds-kafka-cat", NULL);
 	if (dk->brokers != NULL)
-		set(conf, "bootstrap.servers", dk->brokers, NULL);
-	for (; extra != NULL && extra[0] != NULL; extra += 2)
-		set(conf, extra[0], extra[1], NULL);
-	envprops(conf, dk);
-	for (i = 0; i < dk->nprops; i++) {
+		r |= set(dk, conf, "bootstrap.servers", dk->brokers, NULL);
+	for (; r == 0 && extra != NULL && extra[0] != NULL; extra += 2)
+		r = set(dk, conf, extra[0], extra[1], NULL);
+	if (r == 0)
+		r = envprops(conf, dk);
+	for (i = 0; r == 0 && i < dk->nprops; i++) {
 		if ((name = strdup(dk->props[i])) == NULL)
 			err(1, NULL);
 		eq = strchr(name, '=');
 		*eq = '\0';
-		set(conf, name, eq + 1, dk->propsrc[i]);
+		r = set(dk, conf, name, eq + 1, dk->propsrc[i]);
 		free(name);
 	}
-	for (; force != NULL && force[0] != NULL; force += 2)
-		set(conf, force[0], force[1], NULL);
+	for (; r == 0 && force != NULL && force[0] != NULL; force += 2)
+		r = set(dk, conf, force[0], force[1], NULL);
+	if (r == -1) {
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
 	dk_callbacks(conf);
 	return conf;
 }
 
-void
+int
 dk_conf_file(struct dk *dk, const char *path)
 {
 	FILE *f;
@@ -146,10 +168,11 @@ dk_conf_file(struct dk *dk, const char *path)
 	size_t cap = 0;
 	ssize_t n;
 	unsigned long lineno = 0;
+	int r = 0;
 
 	if ((f = fopen(path, "r")) == NULL)
-		err(2, "%s", path);
-	while ((n = getline(&line, &cap, f)) != -1) {
+		return dk_fail(dk, -1, "%s: %s", path, strerror(errno));
+	while (r == 0 && (n = getline(&line, &cap, f)) != -1) {
 		lineno++;
 		for (s = line; isspace((unsigned char)*s); s++)
 			;
@@ -158,15 +181,19 @@ dk_conf_file(struct dk *dk, const char *path)
 			*--e = '\0';
 		if (*s == '\0' || *s == '#')
 			continue;
-		if (strchr(s, '=') == NULL || *s == '=')
-			errx(2, "%s:%lu: expected name=value", path, lineno);
+		if (strchr(s, '=') == NULL || *s == '=') {
+			r = dk_fail(dk, -1, "%s:%lu: expected name=value", path,
+			    lineno);
+			break;
+		}
 		snprintf(where, sizeof(where), "%s:%lu", path, lineno);
 		dk_conf_add(dk, s, where);
 	}
-	if (ferror(f))
-		err(2, "%s", path);
+	if (r == 0 && ferror(f))
+		r = dk_fail(dk, -1, "%s: %s", path, strerror(errno));
 	free(line);
 	fclose(f);
+	return r;
 }
 
 /* Transient connection trouble is said once in THROTTLE_MS at most. */
@@ -184,7 +211,7 @@ throttled(void)
 	return 0;
 }
 
-void
+int
 dk_conf_default(struct dk *dk)
 {
 	struct dk d;
@@ -194,14 +221,18 @@ dk_conf_default(struct dk *dk)
 
 	if ((path = getenv("DS_KAFKA_CONFIG")) == NULL || *path == '\0') {
 		if ((home = getenv("HOME")) == NULL)
-			return;
+			return 0;
 		snprintf(buf, sizeof(buf), "%s/.config/ds/kafka.conf", home);
 		if (access(buf, F_OK) == -1)
-			return;
+			return 0;
 		path = buf;
 	}
 	memset(&d, 0, sizeof(d));
-	dk_conf_file(&d, path);
+	d.err = dk->err;
+	if (dk_conf_file(&d, path) == -1) {
+		dk_conf_free(&d);
+		return -1;
+	}
 	/* the file's settings first: the command line's win */
 	for (i = 0; i < dk->nprops; i++)
 		dk_conf_add(&d, dk->props[i], dk->propsrc[i]);
@@ -209,6 +240,7 @@ dk_conf_default(struct dk *dk)
 	dk->props = d.props;
 	dk->propsrc = d.propsrc;
 	dk->nprops = d.nprops;
+	return 0;
 }
 
 int
@@ -218,7 +250,8 @@ dk_conf_dump(const struct dk *dk)
 	const char **kv;
 	size_t n, i;
 
-	conf = dk_conf(dk, NULL, NULL);
+	if ((conf = dk_conf(dk, NULL, NULL)) == NULL)
+		return 2;
 	kv = rd_kafka_conf_dump(conf, &n);
 	for (i = 0; i + 1 < n; i += 2)
 		printf("%s = %s\n", kv[i], dk_secret(kv[i]) ? "(secret)" :

@@ -53,11 +53,12 @@ struct cons {
 	int		 dirty;		/* written since the last store */
 	int64_t		 seen;		/* records written (-c) */
 	int		 status;
+	int		 stop;		/* a bad record ends the run */
 	/* ack reader */
-	int		 afd, awfd;
+	struct ds_ackin	 ack;		/* ack.fd -1: no ack mode */
+	rd_kafka_topic_partition_list_t *commits;	/* of ackpoll */
 	int		 recommit;	/* an ack commit failed: again */
 	int64_t		 recommitms;	/* not before this time */
-	struct ds_buf	 abuf;
 	struct ds_buf	 env;		/* the envelope being built */
 	struct ds_buf	 tmp;		/* its lossless extra fields */
 };
@@ -162,7 +163,10 @@ emit(struct cons *c, struct part *p, rd_kafka_message_t *m)
 		l.lineno = (unsigned long)m->offset;
 		l.src = p->where;
 		l.toolong = 0;
-		ds_bad(&l, "%s", why);	/* exits unless skipped */
+		if (dk_bad(c->dk, &l, "%s", why) == -1) {
+			c->status = 1;
+			c->stop = 1;	/* the tool says: no further */
+		}
 	} else {
 		if (x->len > 0)
 			ds_buf_add(b, x->p, x->len);
@@ -324,40 +328,17 @@ drop(struct part *p)
 /* ------------------------------------------------------------------ */
 /* ack mode */
 
+/* Note the safe offsets of one ack (a control record m) for commit. */
 static void
-ackopen(struct cons *c)
+ackline(void *ctx, json_t *m)
 {
-	struct stat st;
-
-	if ((c->afd = open(c->dk->acks, O_RDONLY | O_NONBLOCK | O_CREAT,
-	    0644)) == -1)
-		err(1, "%s", c->dk->acks);
-	/* hold the FIFO open for writing too: no EOF when a sink restarts */
-	c->awfd = -1;
-	if (fstat(c->afd, &st) == 0 && S_ISFIFO(st.st_mode))
-		c->awfd = open(c->dk->acks, O_WRONLY | O_NONBLOCK);
-}
-
-/* Note the safe offsets of one ack line into the commit list. */
-static void
-ackline(struct cons *c, const char *s, size_t n,
-    rd_kafka_topic_partition_list_t *l)
-{
-	rd_kafka_topic_partition_list_t *safe;
+	struct cons *c = ctx;
+	rd_kafka_topic_partition_list_t *safe, *l = c->commits;
 	rd_kafka_topic_partition_t *tp, *e;
 	struct part *p;
-	json_t *m;
 	int i;
 
-	if (!ds_is_control(s, n))
-		return;
-	if ((m = json_loadb(s, n, 0, NULL)) == NULL) {
-		warnx("%s: malformed ack line ignored", c->dk->acks);
-		return;
-	}
-	safe = dk_marker_commits(m);
-	json_decref(m);
-	if (safe == NULL)
+	if ((safe = dk_marker_commits(m)) == NULL)
 		return;
 	for (i = 0; i < safe->cnt; i++) {
 		e = &safe->elems[i];
@@ -429,33 +410,24 @@ recommit(struct cons *c)
 static int
 ackpoll(struct cons *c, int async)
 {
-	rd_kafka_topic_partition_list_t *l;
 	rd_kafka_resp_err_t e;
-	char buf[65536], *nl;
-	ssize_t n;
-	size_t off;
+	int end;
 
-	if (c->afd == -1)
+	if (c->ack.fd == -1)
 		return 1;
-	while ((n = read(c->afd, buf, sizeof(buf))) > 0)
-		ds_buf_add(&c->abuf, buf, (size_t)n);
-	if (n == -1 && errno != EAGAIN && errno != EINTR)
-		err(1, "%s", c->dk->acks);
-	if (c->abuf.len == 0 || memchr(c->abuf.p, '\n', c->abuf.len) == NULL)
-		return n == 0;
-	l = rd_kafka_topic_partition_list_new(4);
-	off = 0;
-	while ((nl = memchr(c->abuf.p + off, '\n', c->abuf.len - off)) !=
-	    NULL) {
-		ackline(c, c->abuf.p + off, (size_t)(nl - c->abuf.p) - off, l);
-		off = (size_t)(nl - c->abuf.p) + 1;
+	c->commits = rd_kafka_topic_partition_list_new(4);
+	if ((end = ds_ackin_read(&c->ack, ackline, c)) == -1) {
+		c->status = dk_fail(c->dk, 1, "%s: %s", c->dk->acks,
+		    strerror(errno));
+		c->stop = 1;
+		end = 1;
 	}
-	memmove(c->abuf.p, c->abuf.p + off, c->abuf.len - off);
-	c->abuf.len -= off;
-	if (l->cnt > 0 && (e = rd_kafka_commit(c->rk, l, async)) != 0)
+	if (c->commits->cnt > 0 &&
+	    (e = rd_kafka_commit(c->rk, c->commits, async)) != 0)
 		warnx("%s: commit: %s", c->dk->acks, rd_kafka_err2str(e));
-	rd_kafka_topic_partition_list_destroy(l);
-	return n == 0;
+	rd_kafka_topic_partition_list_destroy(c->commits);
+	c->commits = NULL;
+	return end;
 }
 
 #define ACKWAIT_MS	60000
@@ -473,19 +445,16 @@ ackwait(struct cons *c)
 	struct pollfd pfd;
 	int64_t last, acked, was = -1;
 	size_t i;
-	int fd, pending, end;
+	int pending, end;
 
-	ds_out_flush();
-	if ((fd = open("/dev/null", O_WRONLY)) == -1 || dup2(fd, 1) == -1)
-		err(1, "/dev/null");
-	close(fd);
-	if (c->awfd != -1) {
-		close(c->awfd);		/* our own writer: EOF when theirs go */
-		c->awfd = -1;
+	if (ds_ackin_drain(&c->ack) == -1) {
+		c->status = dk_fail(c->dk, 1, "/dev/null: %s",
+		    strerror(errno));
+		return;
 	}
 	last = ds_now_ms();
 	for (;;) {
-		pfd.fd = c->afd;
+		pfd.fd = c->ack.fd;
 		pfd.events = POLLIN;
 		poll(&pfd, 1, 200);
 		end = ackpoll(c, 0);
@@ -498,7 +467,7 @@ ackwait(struct cons *c)
 			if (c->p[i].acked < c->p[i].next)
 				pending = 1;
 		}
-		if (!pending || end || ds_stop)
+		if (!pending || end || ds_stop || c->stop)
 			return;
 		if (acked != was) {
 			was = acked;
@@ -542,11 +511,15 @@ announce(struct cons *c, const rd_kafka_topic_partition_list_t *parts)
 	rd_kafka_topic_partition_list_destroy(l);
 	m = json_pack("{s:s,s:o}", "@ds", "assign", "offsets", a);
 	if (m == NULL || (s = json_dumps(m, JSON_COMPACT |
-	    JSON_PRESERVE_ORDER)) == NULL)
-		errx(1, "cannot encode an assign record");
-	ds_out_line(s, strlen(s));
-	ds_out_flush();
-	free(s);
+	    JSON_PRESERVE_ORDER)) == NULL) {
+		c->status = dk_fail(c->dk, 1, "cannot encode an assign "
+		    "record");
+		c->stop = 1;
+	} else {
+		ds_out_line(s, strlen(s));
+		ds_out_flush();
+		free(s);
+	}
 	json_decref(m);
 }
 
@@ -591,85 +564,46 @@ rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 		rd_kafka_assign(rk, NULL);
 }
 
-/* -o for an assignment without a group. */
-static int64_t
-startoffset(const char *o, int *ts)
+/*
+ * -o for an assignment without a group into *off, *ts set when it is a
+ * time (s@TS).  Returns 0, or 2 (dk->err says why).
+ */
+static int
+startoffset(const struct dk *dk, int64_t *off, int *ts)
 {
-	const char *e, *n;
+	const char *o = dk->offset, *e, *n;
 	long long v;
 
 	*ts = 0;
 	if (o == NULL || strcmp(o, "beginning") == 0)
-		return RD_KAFKA_OFFSET_BEGINNING;
-	if (strcmp(o, "end") == 0)
-		return RD_KAFKA_OFFSET_END;
-	if (strcmp(o, "stored") == 0)
-		return RD_KAFKA_OFFSET_STORED;
-	n = o;
-	if (strncmp(n, "s@", 2) == 0) {
-		*ts = 1;
-		n += 2;
+		*off = RD_KAFKA_OFFSET_BEGINNING;
+	else if (strcmp(o, "end") == 0)
+		*off = RD_KAFKA_OFFSET_END;
+	else if (strcmp(o, "stored") == 0)
+		*off = RD_KAFKA_OFFSET_STORED;
+	else {
+		n = o;
+		if (strncmp(n, "s@", 2) == 0) {
+			*ts = 1;
+			n += 2;
+		}
+		v = strtonum(n[0] == '-' && !*ts ? n + 1 : n, 0, INT64_MAX,
+		    &e);
+		if (e != NULL)
+			return dk_fail(dk, 2, "-o %s: %s %s", o, *ts ?
+			    "timestamp" : "offset", e);
+		*off = *ts || n[0] != '-' ? v : RD_KAFKA_OFFSET_TAIL(v);
 	}
-	v = strtonum(n[0] == '-' && !*ts ? n + 1 : n, 0, INT64_MAX, &e);
-	if (e != NULL)
-		errx(2, "-o %s: %s %s", o, *ts ? "timestamp" : "offset", e);
-	if (*ts)
-		return v;
-	return n[0] == '-' ? RD_KAFKA_OFFSET_TAIL(v) : v;
+	return 0;
 }
 
-/*
- * Without a group: start the simple consumer on every partition of the
- * topics (or -p), all into one queue.  No group.id, so nothing looks up
- * a group coordinator: topic read permission is all a read needs.
- */
-static void
-assignall(struct cons *c)
+/* Start the simple consumer on the partitions of l, into one queue. */
+static int
+startall(struct cons *c, rd_kafka_topic_partition_list_t *l)
 {
 	const struct dk *dk = c->dk;
-	const struct rd_kafka_metadata *md;
-	rd_kafka_topic_partition_list_t *l;
-	rd_kafka_topic_t *rkt;
-	rd_kafka_resp_err_t e;
-	int64_t off;
-	int i, j, ts, found;
+	int i, j;
 
-	off = startoffset(dk->offset, &ts);
-	l = rd_kafka_topic_partition_list_new(8);
-	for (i = 0; i < dk->ntopics; i++) {
-		rkt = rd_kafka_topic_new(c->rk, dk->topics[i], NULL);
-		e = rd_kafka_metadata(c->rk, 0, rkt, &md, 10000);
-		rd_kafka_topic_destroy(rkt);
-		if (e != 0)
-			errx(1, "%s: metadata: %s", dk->topics[i],
-			    rd_kafka_err2str(e));
-		if (md->topic_cnt < 1 || md->topics[0].err != 0)
-			errx(1, "%s: %s", dk->topics[i], rd_kafka_err2str(
-			    md->topic_cnt < 1 ? RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC
-			    : md->topics[0].err));
-		found = 0;
-		for (j = 0; j < md->topics[0].partition_cnt; j++) {
-			int32_t pn = md->topics[0].partitions[j].id;
-
-			if (dk->partition >= 0 && pn != dk->partition)
-				continue;
-			found = 1;
-			rd_kafka_topic_partition_list_add(l, dk->topics[i],
-			    pn)->offset = off;
-			find(c, dk->topics[i], pn)->owned = 1;
-		}
-		rd_kafka_metadata_destroy(md);
-		if (!found)
-			errx(1, "%s/%d: %s", dk->topics[i], (int)dk->partition,
-			    rd_kafka_err2str(RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION));
-	}
-	if (ts) {
-		if ((e = rd_kafka_offsets_for_times(c->rk, l, 10000)) != 0)
-			errx(1, "-o %s: %s", dk->offset, rd_kafka_err2str(e));
-		for (i = 0; i < l->cnt; i++)
-			if (l->elems[i].offset < 0)
-				l->elems[i].offset = RD_KAFKA_OFFSET_END;
-	}
 	c->q = rd_kafka_queue_new(c->rk);
 	if ((c->rkts = calloc((size_t)dk->ntopics, sizeof(*c->rkts))) == NULL)
 		err(1, NULL);
@@ -680,11 +614,48 @@ assignall(struct cons *c)
 			;
 		if (rd_kafka_consume_start_queue(c->rkts[i],
 		    l->elems[j].partition, l->elems[j].offset, c->q) == -1)
-			errx(1, "%s/%d: %s", l->elems[j].topic,
+			return dk_fail(dk, 1, "%s/%d: %s", l->elems[j].topic,
 			    (int)l->elems[j].partition,
 			    rd_kafka_err2str(rd_kafka_last_error()));
 	}
+	return 0;
+}
+
+/*
+ * Without a group: start the simple consumer on every partition of the
+ * topics (or -p), all into one queue.  No group.id, so nothing looks up
+ * a group coordinator: topic read permission is all a read needs.
+ * Returns 0 or an exit status (dk->err says why).
+ */
+static int
+assignall(struct cons *c)
+{
+	const struct dk *dk = c->dk;
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_resp_err_t e;
+	int64_t off = 0;
+	int i, ts, r;
+
+	if ((r = startoffset(dk, &off, &ts)) != 0)
+		return r;
+	l = rd_kafka_topic_partition_list_new(8);
+	if (dk_partitions(dk, c->rk, l, 1) == -1)
+		r = 1;
+	for (i = 0; r == 0 && i < l->cnt; i++) {
+		l->elems[i].offset = off;
+		find(c, l->elems[i].topic, l->elems[i].partition)->owned = 1;
+	}
+	if (r == 0 && ts && (e = rd_kafka_offsets_for_times(c->rk, l,
+	    10000)) != 0)
+		r = dk_fail(dk, 1, "-o %s: %s", dk->offset,
+		    rd_kafka_err2str(e));
+	for (i = 0; r == 0 && ts && i < l->cnt; i++)
+		if (l->elems[i].offset < 0)
+			l->elems[i].offset = RD_KAFKA_OFFSET_END;
+	if (r == 0)
+		r = startall(c, l);
 	rd_kafka_topic_partition_list_destroy(l);
+	return r;
 }
 
 /* Stop the simple consumer of assignall(). */
@@ -694,7 +665,7 @@ unassignall(struct cons *c)
 	size_t i;
 	int t;
 
-	for (i = 0; i < c->np; i++)
+	for (i = 0; c->rkts != NULL && i < c->np; i++)
 		for (t = 0; t < c->dk->ntopics; t++)
 			if (c->p[i].owned && strcmp(c->p[i].topic,
 			    c->dk->topics[t]) == 0) {
@@ -702,10 +673,11 @@ unassignall(struct cons *c)
 				    c->p[i].partition);
 				break;
 			}
-	for (t = 0; t < c->dk->ntopics; t++)
+	for (t = 0; c->rkts != NULL && t < c->dk->ntopics; t++)
 		rd_kafka_topic_destroy(c->rkts[t]);
 	free(c->rkts);
-	rd_kafka_queue_destroy(c->q);
+	if (c->q != NULL)
+		rd_kafka_queue_destroy(c->q);
 }
 
 /* The next message or event, from the group consumer or the simple one. */
@@ -872,25 +844,18 @@ lagtick(struct cons *c, int final)
 		ds_progress(c->seen, c->seen + n, "records");
 }
 
-int
-dk_consume(const struct dk *dk)
+/*
+ * The consumer's configuration: what the command line implies before
+ * the user's properties, and what must hold whatever they say after.
+ */
+static rd_kafka_conf_t *
+consconf(struct cons *c)
 {
-	static const char *const nostore[] = {
-		"enable.auto.offset.store", "false", NULL
-	};
+	const struct dk *dk = c->dk;
 	const char *extra[16], *force[8];
-	struct cons c;
 	rd_kafka_conf_t *conf;
-	rd_kafka_topic_partition_list_t *subs;
-	rd_kafka_message_t *m;
-	struct part *p;
-	char errstr[512];
-	int ne = 0, nf = 0, i, timeout, done = 0;
-	size_t k;
+	int ne = 0, nf = 0, i;
 
-	memset(&c, 0, sizeof(c));
-	c.dk = dk;
-	c.afd = c.awfd = -1;
 	extra[ne++] = "enable.partition.eof";
 	extra[ne++] = dk->exit_eof ? "true" : "false";
 	/* a fuller prefetch: fewer wake-ups on the hot path */
@@ -918,123 +883,177 @@ dk_consume(const struct dk *dk)
 		extra[ne++] = "error";
 	}
 	extra[ne] = NULL;
-	force[nf++] = nostore[0];
-	force[nf++] = nostore[1];
+	force[nf++] = "enable.auto.offset.store";
+	force[nf++] = "false";
 	if (dk->commit == DK_COMMIT_ACKS || dk->commit == DK_COMMIT_NONE) {
 		force[nf++] = "enable.auto.commit";
 		force[nf++] = "false";
 	}
 	force[nf] = NULL;
-	conf = dk_conf(dk, extra, force);
+	if ((conf = dk_conf(dk, extra, force)) == NULL)
+		return NULL;
 	if (dk->group != NULL) {
 		rd_kafka_conf_set_rebalance_cb(conf, rebalance);
 		if (dk->acks != NULL)
 			rd_kafka_conf_set_offset_commit_cb(conf, commitcb);
-		rd_kafka_conf_set_opaque(conf, &c);
+		rd_kafka_conf_set_opaque(conf, c);
 	}
+	return conf;
+}
+
+/* Join the group on the topics (the rebalance callback assigns). */
+static int
+subscribe(struct cons *c)
+{
+	const struct dk *dk = c->dk;
+	rd_kafka_topic_partition_list_t *subs;
+	rd_kafka_resp_err_t e;
+	int i;
+
+	rd_kafka_poll_set_consumer(c->rk);
+	c->cooperative = strcmp(rd_kafka_rebalance_protocol(c->rk),
+	    "COOPERATIVE") == 0;
+	subs = rd_kafka_topic_partition_list_new(dk->ntopics);
+	for (i = 0; i < dk->ntopics; i++)
+		rd_kafka_topic_partition_list_add(subs, dk->topics[i],
+		    RD_KAFKA_PARTITION_UA);
+	e = rd_kafka_subscribe(c->rk, subs);
+	rd_kafka_topic_partition_list_destroy(subs);
+	if (e != 0)
+		return dk_fail(dk, 1, "subscribe: %s: %s", dk->topics[0],
+		    rd_kafka_err2str(e));
+	/* the rebalance callback needs a fresh protocol answer */
+	c->cooperative = strcmp(rd_kafka_rebalance_protocol(c->rk),
+	    "COOPERATIVE") == 0;
+	return 0;
+}
+
+/* Idle: hand downstream what we have.  Returns 1 when done. */
+static int
+idle(struct cons *c, int *timeout)
+{
+	const struct dk *dk = c->dk;
+
+	flushstore(c);
+	ackpoll(c, 1);
+	recommit(c);
+	*timeout = dk->maxrate > 0 ? release(c) : 100;
+	return (dk->exit_eof && alleof(c)) ||
+	    (dk->count >= 0 && c->seen >= dk->count);
+}
+
+/*
+ * A record of partition p: written, or held for a token of the rate
+ * limit.  Returns 1 when done (-c).
+ */
+static int
+deliver(struct cons *c, struct part *p, rd_kafka_message_t *m)
+{
+	p->eof = 0;
+	if (c->dk->maxrate > 0) {
+		hold(c, p, m);		/* the ring owns it now */
+		release1(c, p, ds_now_ms());
+	} else {
+		emit(c, p, m);
+		rd_kafka_message_destroy(m);
+	}
+	if ((c->seen & 0xffff) == 0 && c->ack.fd != -1)
+		ackpoll(c, 1);
+	return c->dk->count >= 0 && c->seen >= c->dk->count;
+}
+
+/* One message or event from the consumer.  Returns 1 when done. */
+static int
+consume1(struct cons *c, rd_kafka_message_t *m)
+{
+	struct part *p;
+	int done = 0;
+
+	if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+		msgpart(c, m)->eof = 1;
+		done = c->dk->exit_eof && alleof(c);
+	} else if (m->err != 0 && consumeerr(c, m) == -1) {
+		c->status = 1;
+		done = 1;
+	} else if (m->err == 0) {
+		p = msgpart(c, m);
+		if (pastend(c, p, m))
+			done = 1;
+		else if (!p->ended)
+			return deliver(c, p, m);
+	}
+	rd_kafka_message_destroy(m);
+	return done;
+}
+
+/* The end: hand over, wait for the last acks with -e, let go. */
+static void
+consend(struct cons *c)
+{
+	size_t k;
+
+	flushstore(c);
+	for (k = 0; k < c->np; k++)
+		drop(&c->p[k]);
+	if (c->ack.fd != -1 && c->dk->exit_eof && !ds_stop && c->status == 0)
+		ackwait(c);
+	else if (c->ack.fd != -1)
+		ackpoll(c, 0);
+	if (c->dk->group != NULL)
+		rd_kafka_consumer_close(c->rk);
+	else
+		unassignall(c);
+	rd_kafka_destroy(c->rk);
+	for (k = 0; k < c->np; k++) {
+		free(c->p[k].topic);
+		free(c->p[k].prefix);
+		free(c->p[k].where);
+		free(c->p[k].q);
+	}
+	free(c->p);
+	ds_buf_free(&c->env);
+	ds_buf_free(&c->tmp);
+	if (c->ack.fd != -1)
+		ds_ackin_close(&c->ack);
+}
+
+int
+dk_consume(const struct dk *dk)
+{
+	struct cons c;
+	rd_kafka_conf_t *conf;
+	rd_kafka_message_t *m;
+	char errstr[512];
+	int timeout = 0, done = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.dk = dk;
+	c.ack.fd = c.ack.wfd = -1;
+	if ((conf = consconf(&c)) == NULL)
+		return 2;
 	if ((c.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr,
 	    sizeof(errstr))) == NULL)
-		errx(1, "kafka: %s", errstr);
-	if (dk->acks != NULL)
-		ackopen(&c);
-	if (dk->group != NULL) {
-		rd_kafka_poll_set_consumer(c.rk);
-		c.cooperative = strcmp(rd_kafka_rebalance_protocol(c.rk),
-		    "COOPERATIVE") == 0;
-		subs = rd_kafka_topic_partition_list_new(dk->ntopics);
-		for (i = 0; i < dk->ntopics; i++)
-			rd_kafka_topic_partition_list_add(subs, dk->topics[i],
-			    RD_KAFKA_PARTITION_UA);
-		if (rd_kafka_subscribe(c.rk, subs) != 0)
-			errx(1, "subscribe: %s", dk->topics[0]);
-		rd_kafka_topic_partition_list_destroy(subs);
-		/* the rebalance callback needs a fresh protocol answer */
-		c.cooperative = strcmp(rd_kafka_rebalance_protocol(c.rk),
-		    "COOPERATIVE") == 0;
-	} else
-		assignall(&c);
-
-	timeout = 0;
+		return dk_fail(dk, 1, "kafka: %s", errstr);
+	if (dk->acks != NULL && ds_ackin_open(&c.ack, dk->acks) == -1)
+		c.status = dk_fail(dk, 1, "%s: %s", dk->acks,
+		    strerror(errno));
+	else if (dk->group != NULL)
+		c.status = subscribe(&c);
+	else
+		c.status = assignall(&c);
+	done = c.status != 0;
 	for (;;) {
+		done = done || c.stop;
 		lagtick(&c, ds_stop || done);
 		if (ds_stop || done)
 			break;
-		m = next(&c, timeout);
-		if (m == NULL) {
-			/* idle: hand downstream what we have */
-			flushstore(&c);
-			ackpoll(&c, 1);
-			recommit(&c);
-			timeout = dk->maxrate > 0 ? release(&c) : 100;
-			if (dk->exit_eof && alleof(&c))
-				done = 1;
-			if (dk->count >= 0 && c.seen >= dk->count)
-				done = 1;
-			continue;
+		if ((m = next(&c, timeout)) == NULL)
+			done = idle(&c, &timeout);
+		else {
+			timeout = 0;
+			done = consume1(&c, m);
 		}
-		timeout = 0;
-		if (m->err != 0) {
-			if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-				p = msgpart(&c, m);
-				p->eof = 1;
-				if (dk->exit_eof && alleof(&c))
-					done = 1;
-			} else if (consumeerr(&c, m) == -1) {
-				c.status = 1;
-				done = 1;
-			}
-			rd_kafka_message_destroy(m);
-			continue;
-		}
-		p = msgpart(&c, m);
-		if (pastend(&c, p, m)) {
-			rd_kafka_message_destroy(m);
-			done = 1;
-			continue;
-		}
-		if (p->ended) {
-			rd_kafka_message_destroy(m);
-			continue;
-		}
-		p->eof = 0;
-		if (dk->maxrate > 0) {
-			hold(&c, p, m);
-			release1(&c, p, ds_now_ms());
-		} else {
-			emit(&c, p, m);
-			rd_kafka_message_destroy(m);
-		}
-		if (dk->count >= 0 && c.seen >= dk->count)
-			done = 1;
-		if ((c.seen & 0xffff) == 0 && c.afd != -1)
-			ackpoll(&c, 1);
 	}
-
-	flushstore(&c);
-	for (k = 0; k < c.np; k++)
-		drop(&c.p[k]);
-	if (c.afd != -1 && dk->exit_eof && !ds_stop && c.status == 0)
-		ackwait(&c);
-	else if (c.afd != -1)
-		ackpoll(&c, 0);
-	if (dk->group != NULL)
-		rd_kafka_consumer_close(c.rk);
-	else
-		unassignall(&c);
-	rd_kafka_destroy(c.rk);
-	for (k = 0; k < c.np; k++) {
-		free(c.p[k].topic);
-		free(c.p[k].prefix);
-		free(c.p[k].where);
-		free(c.p[k].q);
-	}
-	free(c.p);
-	ds_buf_free(&c.abuf);
-	ds_buf_free(&c.env);
-	ds_buf_free(&c.tmp);
-	if (c.afd != -1)
-		close(c.afd);
-	if (c.awfd != -1)
-		close(c.awfd);
+	consend(&c);
 	return c.status;
 }

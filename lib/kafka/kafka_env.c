@@ -6,6 +6,8 @@
  * producer renders headers the same way to check that a header_list
  * still says what "headers" says.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "kafka/kafka.h"
@@ -129,4 +131,16 @@ dk_headers(struct ds_buf *b, struct ds_buf *extra,
 		ds_buf_addc(extra, ']');
 	}
 	ds_buf_addc(extra, ']');
+}
+
+int
+dk_bad(const struct dk *dk, const struct ds_line *l, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return dk->bad(l, why);
 }

@@ -28,7 +28,6 @@ struct prod {
 	int		 intxn;		/* a transaction is open */
 	int		 aborting;	/* purged messages are no failure */
 	int		 marked;	/* a batch marker was seen */
-	int		 failfast;	/* stop at the first bad line */
 	rd_kafka_consumer_group_metadata_t *cgmd;	/* -G, or NULL */
 	struct ds_buf	 kb, vb, nb, hb;	/* key, value, header name, value */
 	struct ds_buf	 tmp;
@@ -185,7 +184,9 @@ envbytes(struct prod *pr, const struct ds_line *l, const struct ds_path *tf,
 			b->len = 0;
 			if (ds_json_str(v, &pr->tmp) == -1 ||
 			    ds_b64dec(b, pr->tmp.p, pr->tmp.len) == -1) {
-				ds_bad(l, "%s is not base64", ef->text);
+				if (dk_bad(pr->dk, l, "%s is not base64",
+				    ef->text) == -1)
+					pr->failed = 1;
 				return -1;
 			}
 			ds_buf_addc(b, '\0');
@@ -267,6 +268,44 @@ isenvelope(struct prod *pr, const struct ds_line *l)
 }
 
 /*
+ * rd_kafka_producev of one message, with headers h when not NULL (taken
+ * over on success), copied.
+ */
+static rd_kafka_resp_err_t
+producev(struct prod *pr, int32_t part, const char *key, size_t klen,
+    const char *val, size_t vlen, rd_kafka_headers_t *h, void *opaque)
+{
+	rd_kafka_vu_t vu[7];
+	rd_kafka_error_t *error;
+	rd_kafka_resp_err_t e;
+	size_t n = 0;
+
+	vu[n].vtype = RD_KAFKA_VTYPE_TOPIC;
+	vu[n++].u.cstr = pr->dk->topics[0];
+	vu[n].vtype = RD_KAFKA_VTYPE_PARTITION;
+	vu[n++].u.i32 = part;
+	vu[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+	vu[n++].u.i = RD_KAFKA_MSG_F_COPY;
+	vu[n].vtype = RD_KAFKA_VTYPE_KEY;
+	vu[n].u.mem.ptr = (void *)key;
+	vu[n++].u.mem.size = klen;
+	vu[n].vtype = RD_KAFKA_VTYPE_VALUE;
+	vu[n].u.mem.ptr = (void *)val;
+	vu[n++].u.mem.size = vlen;
+	vu[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
+	vu[n++].u.ptr = opaque;
+	if (h != NULL) {
+		vu[n].vtype = RD_KAFKA_VTYPE_HEADERS;
+		vu[n++].u.headers = h;
+	}
+	if ((error = rd_kafka_produceva(pr->rk, vu, n)) == NULL)
+		return RD_KAFKA_RESP_ERR_NO_ERROR;
+	e = rd_kafka_error_code(error);
+	rd_kafka_error_destroy(error);
+	return e;
+}
+
+/*
  * Send one message (headers h, NULL for none, are taken over) for line l
  * of file fileidx; returns 0, or -1 after reporting a failure.
  */
@@ -284,25 +323,8 @@ send1(struct prod *pr, int32_t part, const char *key, size_t klen,
 		return -1;
 	}
 	for (;;) {
-		if (h != NULL)
-			e = rd_kafka_producev(pr->rk,
-			    RD_KAFKA_V_TOPIC(dk->topics[0]),
-			    RD_KAFKA_V_PARTITION(part),
-			    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-			    RD_KAFKA_V_KEY(key, klen),
-			    RD_KAFKA_V_VALUE((void *)val, vlen),
-			    RD_KAFKA_V_HEADERS(h),
-			    RD_KAFKA_V_OPAQUE(OPQ(fileidx, l->lineno)),
-			    RD_KAFKA_V_END);
-		else
-			e = rd_kafka_producev(pr->rk,
-			    RD_KAFKA_V_TOPIC(dk->topics[0]),
-			    RD_KAFKA_V_PARTITION(part),
-			    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-			    RD_KAFKA_V_KEY(key, klen),
-			    RD_KAFKA_V_VALUE((void *)val, vlen),
-			    RD_KAFKA_V_OPAQUE(OPQ(fileidx, l->lineno)),
-			    RD_KAFKA_V_END);
+		e = producev(pr, part, key, klen, val, vlen, h,
+		    OPQ(fileidx, l->lineno));
 		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
 		if (ds_stop) {		/* interrupted: the line is not sent */
@@ -371,14 +393,16 @@ produce1(struct prod *pr, const struct ds_line *l, int fileidx)
 		    &pr->vb, &val, &vlen) == -1)
 			return 0;
 	} else {
-		ds_bad(l, "no value field \"%s\"", vf->text);
+		if (dk_bad(dk, l, "no value field \"%s\"", vf->text) == -1)
+			pr->failed = 1;
 		return 0;
 	}
 	if (pf->n > 0 && dk->partition < 0 &&
 	    ds_json_get(l->p, l->len, pf, &v)) {
 		if (ds_json_int(v, &i) == -1 || i < 0 || i > INT32_MAX) {
-			ds_bad(l, "partition field \"%s\" is not a partition",
-			    pf->text);
+			if (dk_bad(dk, l, "partition field \"%s\" is not a "
+			    "partition", pf->text) == -1)
+				pr->failed = 1;
 			return 0;
 		}
 		part = (int32_t)i;
@@ -485,8 +509,11 @@ textfile(struct prod *pr, const char *path, int i)
 		delim = EOF;
 	if (strcmp(path, "-") == 0)
 		f = stdin;
-	else if ((f = fopen(path, "r")) == NULL)
-		err(1, "%s", path);
+	else if ((f = fopen(path, "r")) == NULL) {
+		warn("%s", path);
+		pr->failed = 1;
+		return;
+	}
 	l.src = pr->files[i];
 	l.lineno = 0;
 	l.toolong = 0;
@@ -501,8 +528,8 @@ textfile(struct prod *pr, const char *path, int i)
 			continue;	/* as kcat: no message for "" */
 		if (l.len > ds_opts.maxline) {
 			l.toolong = 1;
-			ds_bad(&l, "longer than %zu bytes", ds_opts.maxline);
-			if (pr->failfast) {
+			if (dk_bad(pr->dk, &l, "longer than %zu bytes",
+			    ds_opts.maxline) == -1) {
 				pr->failed = 1;
 				break;
 			}
@@ -511,8 +538,10 @@ textfile(struct prod *pr, const char *path, int i)
 		if (delim == EOF)
 			break;
 	}
-	if (ferror(f) && !ds_stop)
-		err(1, "%s", path);
+	if (ferror(f) && !ds_stop) {
+		warn("%s", path);
+		pr->failed = 1;
+	}
 	free(line);
 	if (f != stdin)
 		fclose(f);
@@ -662,19 +691,120 @@ txnend(struct prod *pr)
 	txnabort(pr);
 }
 
+/*
+ * Produce the NDJSON records of file i; stop at a record that fails or
+ * that the tool's policy says to stop at (pr->failed).
+ */
+static void
+ndjsonfile(struct prod *pr, const char *path, int i)
+{
+	struct ds_in *in;
+	struct ds_line l;
+	const char *why;
+
+	if ((in = ds_in_open(path, ds_opts.maxline)) == NULL) {
+		warn("%s", path);
+		pr->failed = 1;
+		return;
+	}
+	while (!pr->failed && ds_in_next(in, &l)) {
+		if (ds_is_control(l.p, l.len)) {
+			/* a batch is out only once it is in Kafka */
+			if (control(pr, &l) == -1)
+				break;
+		} else if ((why = ds_line_why(&l, 0)) != NULL) {
+			if (dk_bad(pr->dk, &l, "%s", why) == -1)
+				pr->failed = 1;
+		} else if (produce1(pr, &l, i) == -1)
+			break;
+	}
+	ds_in_close(in);
+}
+
+/*
+ * The producer, transactional with --transactional-id.  Returns 0, or
+ * the exit status (dk->err says why).
+ */
+static int
+prodopen(struct prod *pr)
+{
+	static const char *const extra[] = { "linger.ms", "5", NULL };
+	const struct dk *dk = pr->dk;
+	const char *txn[] = { "transactional.id", dk->txnid, NULL };
+	rd_kafka_error_t *te;
+	rd_kafka_conf_t *conf;
+	char errstr[512];
+	int status;
+
+	if ((conf = dk_conf(dk, extra, dk->txnid != NULL ? txn : NULL)) ==
+	    NULL)
+		return 2;
+	rd_kafka_conf_set_dr_msg_cb(conf, delivered);
+	rd_kafka_conf_set_opaque(conf, pr);
+	if ((pr->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr,
+	    sizeof(errstr))) == NULL)
+		return dk_fail(dk, 1, "kafka: %s", errstr);
+	if (dk->txnid == NULL)
+		return 0;
+	/* fences an earlier run with this id, aborting its batch */
+	if ((te = rd_kafka_init_transactions(pr->rk, 60000)) != NULL) {
+		status = dk_fail(dk, 1, "transaction %s: init: %s", dk->txnid,
+		    rd_kafka_error_string(te));
+		rd_kafka_error_destroy(te);
+		return status;
+	}
+	if (dk->group != NULL)
+		pr->cgmd = rd_kafka_consumer_group_metadata_new(dk->group);
+	return 0;
+}
+
+/* The envelope's fields, for NDJSON input without --*-field. */
+static void
+envpaths(struct prod *pr)
+{
+	ds_path_parse("key", &pr->envkey);
+	ds_path_parse("value", &pr->envval);
+	ds_path_parse("partition", &pr->envpart);
+	ds_path_parse("headers", &pr->envhdr);
+	ds_path_parse("offset", &pr->envoff);
+	ds_path_parse("key_text", &pr->envktext);
+	ds_path_parse("key_encoding", &pr->envkenc);
+	ds_path_parse("value_text", &pr->envvtext);
+	ds_path_parse("value_encoding", &pr->envvenc);
+	ds_path_parse("header_list", &pr->envhlist);
+}
+
+static void
+prodfree(struct prod *pr)
+{
+	if (pr->cgmd != NULL)
+		rd_kafka_consumer_group_metadata_destroy(pr->cgmd);
+	if (pr->rk != NULL)
+		rd_kafka_destroy(pr->rk);
+	ds_path_free(&pr->envkey);
+	ds_path_free(&pr->envval);
+	ds_path_free(&pr->envpart);
+	ds_path_free(&pr->envhdr);
+	ds_path_free(&pr->envoff);
+	ds_path_free(&pr->envktext);
+	ds_path_free(&pr->envkenc);
+	ds_path_free(&pr->envvtext);
+	ds_path_free(&pr->envvenc);
+	ds_path_free(&pr->envhlist);
+	ds_buf_free(&pr->kb);
+	ds_buf_free(&pr->vb);
+	ds_buf_free(&pr->nb);
+	ds_buf_free(&pr->hb);
+	ds_buf_free(&pr->tmp);
+	free(pr->files);
+}
+
 int
 dk_produce(const struct dk *dk, char **files, int nfiles)
 {
 	static char *stdinname[] = { "-" };
-	static const char *const extra[] = { "linger.ms", "5", NULL };
-	const char *txn[] = { NULL, NULL, NULL };
-	rd_kafka_error_t *te;
 	struct prod pr;
-	rd_kafka_conf_t *conf;
-	struct ds_in *in;
-	struct ds_line l;
-	char errstr[512];
-	int i;
+	int i, status;
 
 	memset(&pr, 0, sizeof(pr));
 	pr.dk = dk;
@@ -682,71 +812,21 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 		files = stdinname;
 		nfiles = 1;
 	}
-	pr.files = calloc((size_t)nfiles, sizeof(char *));
-	if (pr.files == NULL)
+	if ((pr.files = calloc((size_t)nfiles, sizeof(char *))) == NULL)
 		err(1, NULL);
 	for (i = 0; i < nfiles; i++)
 		pr.files[i] = strcmp(files[i], "-") == 0 ? "<stdin>" :
 		    files[i];
-	ds_path_parse("key", &pr.envkey);
-	ds_path_parse("value", &pr.envval);
-	ds_path_parse("partition", &pr.envpart);
-	ds_path_parse("headers", &pr.envhdr);
-	ds_path_parse("offset", &pr.envoff);
-	ds_path_parse("key_text", &pr.envktext);
-	ds_path_parse("key_encoding", &pr.envkenc);
-	ds_path_parse("value_text", &pr.envvtext);
-	ds_path_parse("value_encoding", &pr.envvenc);
-	ds_path_parse("header_list", &pr.envhlist);
-	txn[0] = "transactional.id";
-	txn[1] = dk->txnid;
-	conf = dk_conf(dk, extra, dk->txnid != NULL ? txn : NULL);
-	rd_kafka_conf_set_dr_msg_cb(conf, delivered);
-	rd_kafka_conf_set_opaque(conf, &pr);
-	if ((pr.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr,
-	    sizeof(errstr))) == NULL)
-		errx(1, "kafka: %s", errstr);
-	if (dk->txnid != NULL) {
-		/* fences an earlier run with this id, aborting its batch */
-		if ((te = rd_kafka_init_transactions(pr.rk, 60000)) != NULL)
-			errx(1, "transaction %s: init: %s", dk->txnid,
-			    rd_kafka_error_string(te));
-		if (dk->group != NULL)
-			pr.cgmd = rd_kafka_consumer_group_metadata_new(
-			    dk->group);
+	envpaths(&pr);
+	if ((status = prodopen(&pr)) != 0) {
+		prodfree(&pr);
+		return status;
 	}
-
-	/*
-	 * Fail fast on a bad line, but only after every record before it
-	 * is delivered: ds_bad() reports and returns (as with --skip-bad),
-	 * and the loop stops at the first bad line.
-	 */
-	pr.failfast = !ds_opts.skipbad && ds_opts.deadletter == NULL;
-	if (pr.failfast)
-		ds_opts.skipbad = 1;
-	for (i = 0; i < nfiles && !pr.failed && !ds_stop; i++) {
-		if (dk->text) {
+	for (i = 0; i < nfiles && !pr.failed && !ds_stop; i++)
+		if (dk->text)
 			textfile(&pr, files[i], i);
-			continue;
-		}
-		in = ds_in_open(files[i], ds_opts.maxline);
-		while (!pr.failed && ds_in_next(in, &l)) {
-			if (ds_is_control(l.p, l.len)) {
-				/* a batch is out only once it is in Kafka */
-				if (control(&pr, &l) == -1)
-					break;
-				continue;
-			}
-			if (ds_check_line(&l, 0) == 0 &&
-			    produce1(&pr, &l, i) == -1)
-				break;
-			if (pr.failfast && ds_bad_count > 0) {
-				pr.failed = 1;
-				break;
-			}
-		}
-		ds_in_close(in);
-	}
+		else
+			ndjsonfile(&pr, files[i], i);
 	if (dk->txnid != NULL)
 		txnend(&pr);
 	drain(&pr);
@@ -758,24 +838,6 @@ dk_produce(const struct dk *dk, char **files, int nfiles)
 		rd_kafka_purge(pr.rk, RD_KAFKA_PURGE_F_QUEUE |
 		    RD_KAFKA_PURGE_F_INFLIGHT);
 	}
-	if (pr.cgmd != NULL)
-		rd_kafka_consumer_group_metadata_destroy(pr.cgmd);
-	rd_kafka_destroy(pr.rk);
-	ds_path_free(&pr.envkey);
-	ds_path_free(&pr.envval);
-	ds_path_free(&pr.envpart);
-	ds_path_free(&pr.envhdr);
-	ds_path_free(&pr.envoff);
-	ds_path_free(&pr.envktext);
-	ds_path_free(&pr.envkenc);
-	ds_path_free(&pr.envvtext);
-	ds_path_free(&pr.envvenc);
-	ds_path_free(&pr.envhlist);
-	ds_buf_free(&pr.kb);
-	ds_buf_free(&pr.vb);
-	ds_buf_free(&pr.nb);
-	ds_buf_free(&pr.hb);
-	ds_buf_free(&pr.tmp);
-	free(pr.files);
+	prodfree(&pr);
 	return pr.failed ? 1 : 0;
 }

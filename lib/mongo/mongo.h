@@ -14,6 +14,7 @@ struct ds_mongo {
 	mongoc_client_t	*client;	/* the one client of the run */
 	char		*where;		/* hosts, never credentials */
 	int64_t		 backoff_ms;	/* next wait when unreachable */
+	char		 err[512];	/* why the last call returned -1 */
 };
 
 /*
@@ -30,14 +31,29 @@ void	 ds_mongo_close(struct ds_mongo *);
 int	 ds_mongo_transient(const bson_error_t *e);
 /*
  * Say on stderr that what failed with e and that we retry, then sleep
- * the current backoff (100ms doubling to 5s).  Exits 1 when SIGTERM or
- * SIGINT arrives meanwhile.  ds_mongo_ok() resets the backoff.
+ * the current backoff (100ms doubling to 5s).  Returns 0, or -1 when
+ * SIGTERM or SIGINT arrives meanwhile.  ds_mongo_ok() resets the backoff.
+ *
+ * These functions and those below that retry return -1 with the reason
+ * in m->err when they fail for good (an error that is not transient, or
+ * a signal while waiting).
  */
-void	 ds_mongo_wait(struct ds_mongo *, const char *what,
+int	 ds_mongo_wait(struct ds_mongo *, const char *what,
 	    const bson_error_t *e);
 void	 ds_mongo_ok(struct ds_mongo *);
+/*
+ * After a call that failed with e: when e is transient, wait as
+ * ds_mongo_wait (0: try again); else -1 with m->err "WHERE: CTX: why",
+ * CTX as fmt says.
+ */
+int	 ds_mongo_retry(struct ds_mongo *, const bson_error_t *e,
+	    const char *what, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+/* Put the message of a failure in m->err; returns -1. */
+int	 ds_mongo_fail(struct ds_mongo *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 
-/* Is the server FerretDB (buildInfo's ferretdbVersion)?  Retries. */
+/* Is the server FerretDB (buildInfo's ferretdbVersion)?  1, 0 or -1. */
 int	 ds_mongo_ferretdb(struct ds_mongo *);
 
 /*
@@ -47,14 +63,14 @@ int	 ds_mongo_ferretdb(struct ds_mongo *);
 int	 ds_mongo_index_parse(const char *spec, bson_t *keys, char *err,
 	    size_t errlen);
 /* Create the index keys on db.coll, retrying while unreachable. */
-void	 ds_mongo_index(struct ds_mongo *, const char *db, const char *coll,
+int	 ds_mongo_index(struct ds_mongo *, const char *db, const char *coll,
 	    const bson_t *keys);
 
 /* The last recorded batch of sink id into *a (zero: none), retrying. */
-void	 ds_mongo_progress_get(struct ds_mongo *, const char *db,
+int	 ds_mongo_progress_get(struct ds_mongo *, const char *db,
 	    const char *id, struct ds_applied *a);
 /* Record marker's stream, seq, time and offsets as the progress of id. */
-void	 ds_mongo_progress_put(struct ds_mongo *, const char *db,
+int	 ds_mongo_progress_put(struct ds_mongo *, const char *db,
 	    const char *id, json_t *marker);
 
 /*
@@ -62,6 +78,31 @@ void	 ds_mongo_progress_put(struct ds_mongo *, const char *db,
  * NaN), as a static string, or NULL when it is acceptable.
  */
 const char *ds_mongo_check(const bson_t *doc);
+/*
+ * A record p[0..len) as a document for MongoDB: *b (the caller destroys
+ * it) and NULL, or why it cannot be one (not an object, not BSON, or
+ * what ds_mongo_check says), in buf[0..n) or static, with *b unset.
+ */
+const char *ds_mongo_doc(const char *p, size_t len, bson_t *b, char *buf,
+	    size_t n);
+/*
+ * The collection name in field of b (a dotted path), of *len bytes, or
+ * NULL when there is none a collection could have (not a string, empty,
+ * over 200 bytes, starting with '$', or holding a NUL).
+ */
+const char *ds_mongo_collname(const bson_t *b, const char *field,
+	    uint32_t *len);
+/* Does the URI carry a password (mongodb://user:password@host/)? */
+int	 ds_mongo_uri_password(const char *uri);
+/* An integer field of a server reply ("nInserted"), 0 when absent. */
+int64_t	 ds_mongo_reply_int(const bson_t *reply, const char *key);
+/*
+ * Call fn for each write error of a bulk write's reply: the index of
+ * the op (-1: not given), the server's error code (11000: duplicate
+ * key) and its message.
+ */
+void	 ds_mongo_write_errors(const bson_t *reply, void (*fn)(void *ctx,
+	    int64_t idx, int64_t code, const char *msg), void *ctx);
 
 /* ---------------------------------------------------------------------
  * mongo_batch.c: one batch held until its marker
@@ -123,17 +164,19 @@ int32_t	 ds_mbatch_add(struct ds_mbatch *, const char *coll, const bson_t *rec,
  * Append op o to bulk: insert, replace (upsert), $set (merge) or
  * $inc+$set (inc; when seq > 0 it also sets the guard DS_MONGO_GUARD
  * and DS_MONGO_GSTREAM to the batch).  The filter is {_id: K} alone.
+ * Returns 0, or -1 with the reason in *e.
  */
-void	 ds_mbatch_op(const struct ds_mbatch *, mongoc_bulk_operation_t *bulk,
-	    const struct ds_mop *o, int64_t seq);
+int	 ds_mbatch_op(const struct ds_mbatch *, mongoc_bulk_operation_t *bulk,
+	    const struct ds_mop *o, int64_t seq, bson_error_t *e);
 /*
  * Compact ops[0..n) (indexes of b's ops in collection coll) to those
  * batch seq has not reached yet, and return how many are left, adding
  * the others to *dup.  A document the batch reached before a crash or a
  * failed request carries its seq and stream (the guard of inc): one find
- * by _id reads them back, retried while m is unreachable.
+ * by _id reads them back, retried while m is unreachable.  Returns -1
+ * with the reason in m->err when that fails.
  */
-size_t	 ds_mbatch_unapplied(const struct ds_mbatch *b, struct ds_mongo *m,
+ssize_t	 ds_mbatch_unapplied(const struct ds_mbatch *b, struct ds_mongo *m,
 	    mongoc_collection_t *coll, int32_t *ops, size_t n, int64_t seq,
 	    int64_t *dup);
 /*

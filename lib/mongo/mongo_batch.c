@@ -246,14 +246,13 @@ fields(const struct ds_mbatch *b, const struct ds_mop *o, bson_t *out,
 	ds_hash_free(&seen);
 }
 
-void
+int
 ds_mbatch_op(const struct ds_mbatch *b, mongoc_bulk_operation_t *bulk,
-    const struct ds_mop *o, int64_t seq)
+    const struct ds_mop *o, int64_t seq, bson_error_t *e)
 {
 	bson_t bs, k, doc = BSON_INITIALIZER, upd = BSON_INITIALIZER, sub;
 	bson_t opts = BSON_INITIALIZER;
 	bson_iter_t it;
-	bson_error_t e;
 	bool ok = true;
 
 	doc_bson(b, o->tail, &bs);
@@ -265,13 +264,13 @@ ds_mbatch_op(const struct ds_mbatch *b, mongoc_bulk_operation_t *bulk,
 	case DS_M_INSERT:
 		if (o->klen == 0) {
 			ok = mongoc_bulk_operation_insert_with_opts(bulk, &bs,
-			    NULL, &e);
+			    NULL, e);
 			break;
 		}
 		bson_concat(&doc, &k);
 		fields(b, o, &doc, 0, 0);
 		ok = mongoc_bulk_operation_insert_with_opts(bulk, &doc, NULL,
-		    &e);
+		    e);
 		break;
 	case DS_M_UPSERT:
 		bson_iter_init(&it, &bs);
@@ -279,14 +278,14 @@ ds_mbatch_op(const struct ds_mbatch *b, mongoc_bulk_operation_t *bulk,
 			if (strcmp(bson_iter_key(&it), "_id") != 0)
 				bson_append_iter(&doc, NULL, 0, &it);
 		ok = mongoc_bulk_operation_replace_one_with_opts(bulk, &k,
-		    &doc, &opts, &e);
+		    &doc, &opts, e);
 		break;
 	case DS_M_MERGE:
 		BSON_APPEND_DOCUMENT_BEGIN(&upd, "$set", &sub);
 		fields(b, o, &sub, 0, 0);
 		bson_append_document_end(&upd, &sub);
 		ok = mongoc_bulk_operation_update_one_with_opts(bulk, &k,
-		    &upd, &opts, &e);
+		    &upd, &opts, e);
 		break;
 	case DS_M_INC:
 		bson_init(&sub);
@@ -313,18 +312,17 @@ ds_mbatch_op(const struct ds_mbatch *b, mongoc_bulk_operation_t *bulk,
 			BSON_APPEND_DOCUMENT(&upd, "$set", &sub);
 		bson_destroy(&sub);
 		ok = mongoc_bulk_operation_update_one_with_opts(bulk,
-		    &k, &upd, &opts, &e);
+		    &k, &upd, &opts, e);
 		break;
 	}
-	if (!ok)
-		errx(1, "building a bulk write: %s", e.message);
 	bson_destroy(&doc);
 	bson_destroy(&upd);
 	bson_destroy(&opts);
+	return ok ? 0 : -1;
 }
 
 
-size_t
+ssize_t
 ds_mbatch_unapplied(const struct ds_mbatch *b, struct ds_mongo *m,
     mongoc_collection_t *coll, int32_t *ops, size_t n, int64_t seq,
     int64_t *dup)
@@ -340,7 +338,7 @@ ds_mbatch_unapplied(const struct ds_mbatch *b, struct ds_mongo *m,
 	size_t i, j;
 	char num[16];
 	const char *key;
-	int isnew;
+	int isnew, r = 0;
 
 	BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &in);
 	BSON_APPEND_ARRAY_BEGIN(&in, "$in", &ids);
@@ -370,13 +368,19 @@ ds_mbatch_unapplied(const struct ds_mbatch *b, struct ds_mongo *m,
 		if (!mongoc_cursor_error(cur, &e))
 			break;
 		mongoc_cursor_destroy(cur);
-		if (!ds_mongo_transient(&e))
-			errx(1, "%s: %s: reading the guards of batch %lld: "
-			    "%s", m->where, mongoc_collection_get_name(coll),
-			    (long long)seq, e.message);
-		ds_mongo_wait(m, "reading the guards", &e);
+		cur = NULL;
+		if ((r = ds_mongo_retry(m, &e, "reading the guards",
+		    "%s: reading the guards of batch %lld",
+		    mongoc_collection_get_name(coll), (long long)seq)) == -1)
+			break;
 	}
 	mongoc_cursor_destroy(cur);
+	if (r == -1) {
+		ds_hash_free(&seen);
+		bson_destroy(&filter);
+		bson_destroy(&opts);
+		return -1;
+	}
 	ds_mongo_ok(m);
 	for (i = j = 0; i < n; i++) {
 		o = &b->o[ops[i]];

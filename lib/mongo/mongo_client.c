@@ -5,6 +5,7 @@
  * both MongoDB and FerretDB.  Only ds-sink-mongo links it (libmongoc).
  */
 #include <err.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
@@ -134,7 +135,33 @@ ds_mongo_transient(const bson_error_t *e)
 	return 0;
 }
 
-void
+int
+ds_mongo_fail(struct ds_mongo *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m->err, sizeof(m->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+ds_mongo_retry(struct ds_mongo *m, const bson_error_t *e, const char *what,
+    const char *fmt, ...)
+{
+	char ctx[256];
+	va_list ap;
+
+	if (ds_mongo_transient(e))
+		return ds_mongo_wait(m, what, e);
+	va_start(ap, fmt);
+	vsnprintf(ctx, sizeof(ctx), fmt, ap);
+	va_end(ap);
+	return ds_mongo_fail(m, "%s: %s: %s", m->where, ctx, e->message);
+}
+
+int
 ds_mongo_wait(struct ds_mongo *m, const char *what, const bson_error_t *e)
 {
 	int64_t left;
@@ -144,14 +171,15 @@ ds_mongo_wait(struct ds_mongo *m, const char *what, const bson_error_t *e)
 	    (long long)m->backoff_ms);
 	for (left = m->backoff_ms; left > 0; left -= 100) {
 		if (ds_stop)
-			errx(1, "%s: stopped while MongoDB was unreachable: "
-			    "%s not done (nothing acknowledged)", m->where,
-			    what);
+			return ds_mongo_fail(m, "%s: stopped while MongoDB "
+			    "was unreachable: %s not done (nothing "
+			    "acknowledged)", m->where, what);
 		nanosleep(&ts, NULL);
 	}
 	if (m->backoff_ms < 5000)
 		m->backoff_ms = m->backoff_ms * 2 > 5000 ? 5000 :
 		    m->backoff_ms * 2;
+	return 0;
 }
 
 void
@@ -205,32 +233,33 @@ ds_mongo_ferretdb(struct ds_mongo *m)
 	bson_t cmd = BSON_INITIALIZER, reply;
 	bson_iter_t it;
 	bson_error_t e;
-	int yes;
+	int r = 0;
 
 	BSON_APPEND_INT32(&cmd, "buildInfo", 1);
-	for (;;) {
-		if (mongoc_client_command_simple(m->client, "admin", &cmd,
-		    NULL, &reply, &e))
-			break;
+	while (!mongoc_client_command_simple(m->client, "admin", &cmd, NULL,
+	    &reply, &e)) {
 		bson_destroy(&reply);
-		if (!ds_mongo_transient(&e))
-			errx(1, "%s: buildInfo: %s", m->where, e.message);
-		ds_mongo_wait(m, "asking the server's version", &e);
+		if (ds_mongo_retry(m, &e, "asking the server's version",
+		    "buildInfo") == -1) {
+			bson_destroy(&cmd);
+			return -1;
+		}
 	}
 	ds_mongo_ok(m);
-	yes = bson_iter_init_find(&it, &reply, "ferretdbVersion");
+	r = bson_iter_init_find(&it, &reply, "ferretdbVersion");
 	bson_destroy(&reply);
 	bson_destroy(&cmd);
-	return yes;
+	return r;
 }
 
-void
+int
 ds_mongo_index(struct ds_mongo *m, const char *db, const char *coll,
     const bson_t *keys)
 {
 	bson_t cmd = BSON_INITIALIZER, arr, idx;
 	bson_error_t e;
 	char *name;
+	int r = 0;
 
 	name = mongoc_collection_keys_to_index_string(keys);
 	BSON_APPEND_UTF8(&cmd, "createIndexes", coll);
@@ -240,21 +269,20 @@ ds_mongo_index(struct ds_mongo *m, const char *db, const char *coll,
 	BSON_APPEND_UTF8(&idx, "name", name);
 	bson_append_document_end(&arr, &idx);
 	bson_append_array_end(&cmd, &arr);
-	for (;;) {
-		if (mongoc_client_write_command_with_opts(m->client, db, &cmd,
-		    NULL, NULL, &e))
+	while (!mongoc_client_write_command_with_opts(m->client, db, &cmd,
+	    NULL, NULL, &e)) {
+		if ((r = ds_mongo_retry(m, &e, "creating an index",
+		    "%s.%s: creating index %s", db, coll, name)) == -1)
 			break;
-		if (!ds_mongo_transient(&e))
-			errx(1, "%s: %s.%s: creating index %s: %s", m->where,
-			    db, coll, name, e.message);
-		ds_mongo_wait(m, "creating an index", &e);
 	}
-	ds_mongo_ok(m);
+	if (r == 0)
+		ds_mongo_ok(m);
 	bson_free(name);
 	bson_destroy(&cmd);
+	return r;
 }
 
-void
+int
 ds_mongo_progress_get(struct ds_mongo *m, const char *db, const char *id,
     struct ds_applied *a)
 {
@@ -264,11 +292,12 @@ ds_mongo_progress_get(struct ds_mongo *m, const char *db, const char *id,
 	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
 	bson_iter_t it;
 	bson_error_t e;
+	int r = 0;
 
 	c = mongoc_client_get_collection(m->client, db, DS_MONGO_PROGRESS);
 	BSON_APPEND_UTF8(&filter, "_id", id);
 	BSON_APPEND_INT64(&opts, "limit", 1);
-	for (;;) {
+	while (r == 0) {
 		ds_applied_free(a);
 		a->seq = a->time = 0;
 		cur = mongoc_collection_find_with_opts(c, &filter, &opts,
@@ -291,18 +320,18 @@ ds_mongo_progress_get(struct ds_mongo *m, const char *db, const char *id,
 			break;
 		}
 		mongoc_cursor_destroy(cur);
-		if (!ds_mongo_transient(&e))
-			errx(1, "%s: %s.%s: reading progress: %s", m->where,
-			    db, DS_MONGO_PROGRESS, e.message);
-		ds_mongo_wait(m, "reading progress", &e);
+		r = ds_mongo_retry(m, &e, "reading progress",
+		    "%s.%s: reading progress", db, DS_MONGO_PROGRESS);
 	}
-	ds_mongo_ok(m);
+	if (r == 0)
+		ds_mongo_ok(m);
 	bson_destroy(&filter);
 	bson_destroy(&opts);
 	mongoc_collection_destroy(c);
+	return r;
 }
 
-void
+int
 ds_mongo_progress_put(struct ds_mongo *m, const char *db, const char *id,
     json_t *marker)
 {
@@ -313,6 +342,7 @@ ds_mongo_progress_put(struct ds_mongo *m, const char *db, const char *id,
 	json_t *o = json_object_get(marker, "offsets");
 	json_t *t;
 	char *js;
+	int r = 0;
 
 	c = mongoc_client_get_collection(m->client, db, DS_MONGO_PROGRESS);
 	BSON_APPEND_UTF8(&filter, "_id", id);
@@ -334,20 +364,19 @@ ds_mongo_progress_put(struct ds_mongo *m, const char *db, const char *id,
 	}
 	BSON_APPEND_DATE_TIME(&doc, "updated", ds_now_ms());
 	BSON_APPEND_BOOL(&opts, "upsert", true);
-	for (;;) {
-		if (mongoc_collection_replace_one(c, &filter, &doc, &opts,
-		    NULL, &e))
+	while (!mongoc_collection_replace_one(c, &filter, &doc, &opts, NULL,
+	    &e)) {
+		if ((r = ds_mongo_retry(m, &e, "recording progress",
+		    "%s.%s: recording progress", db, DS_MONGO_PROGRESS)) == -1)
 			break;
-		if (!ds_mongo_transient(&e))
-			errx(1, "%s: %s.%s: recording progress: %s",
-			    m->where, db, DS_MONGO_PROGRESS, e.message);
-		ds_mongo_wait(m, "recording progress", &e);
 	}
-	ds_mongo_ok(m);
+	if (r == 0)
+		ds_mongo_ok(m);
 	bson_destroy(&filter);
 	bson_destroy(&doc);
 	bson_destroy(&opts);
 	mongoc_collection_destroy(c);
+	return r;
 }
 
 /* Walk a document: keys FerretDB refuses, and NaN.  Recursive. */
@@ -393,4 +422,86 @@ ds_mongo_check(const bson_t *doc)
 	if (!bson_iter_init(&it, doc))
 		return "corrupt BSON";
 	return check_doc(&it, 0);
+}
+
+const char *
+ds_mongo_doc(const char *p, size_t len, bson_t *b, char *buf, size_t n)
+{
+	bson_error_t e;
+	const char *why;
+
+	if (ds_json_type(p, len) != DS_JOBJ)
+		return "not a JSON object";
+	if (!bson_init_from_json(b, p, (ssize_t)len, &e)) {
+		snprintf(buf, n, "cannot convert to BSON: %s", e.message);
+		return buf;
+	}
+	if ((why = ds_mongo_check(b)) != NULL)
+		bson_destroy(b);
+	return why;
+}
+
+int
+ds_mongo_uri_password(const char *uri)
+{
+	const char *p, *at;
+
+	if ((p = strstr(uri, "://")) == NULL)
+		return 0;
+	p += 3;
+	at = memrchr(p, '@', strcspn(p, "/?"));
+	return at != NULL && memchr(p, ':', at - p) != NULL;
+}
+
+int64_t
+ds_mongo_reply_int(const bson_t *reply, const char *key)
+{
+	bson_iter_t it;
+
+	return bson_iter_init_find(&it, reply, key) &&
+	    BSON_ITER_HOLDS_NUMBER(&it) ? bson_iter_as_int64(&it) : 0;
+}
+
+void
+ds_mongo_write_errors(const bson_t *reply, void (*fn)(void *ctx,
+    int64_t idx, int64_t code, const char *msg), void *ctx)
+{
+	bson_iter_t it, we, f;
+	int64_t idx, code;
+	const char *msg;
+
+	if (!bson_iter_init_find(&it, reply, "writeErrors") ||
+	    !bson_iter_recurse(&it, &we))
+		return;
+	while (bson_iter_next(&we)) {
+		idx = code = -1;
+		msg = "?";
+		if (!bson_iter_recurse(&we, &f))
+			continue;
+		while (bson_iter_next(&f)) {
+			if (strcmp(bson_iter_key(&f), "index") == 0)
+				idx = bson_iter_as_int64(&f);
+			else if (strcmp(bson_iter_key(&f), "code") == 0)
+				code = bson_iter_as_int64(&f);
+			else if (strcmp(bson_iter_key(&f), "errmsg") == 0 &&
+			    BSON_ITER_HOLDS_UTF8(&f))
+				msg = bson_iter_utf8(&f, NULL);
+		}
+		fn(ctx, idx, code, msg);
+	}
+}
+
+const char *
+ds_mongo_collname(const bson_t *b, const char *field, uint32_t *len)
+{
+	bson_iter_t it, v;
+	const char *cn;
+
+	if (!bson_iter_init(&it, b) ||
+	    !bson_iter_find_descendant(&it, field, &v) ||
+	    !BSON_ITER_HOLDS_UTF8(&v) ||
+	    (cn = bson_iter_utf8(&v, len)) == NULL || *len == 0 ||
+	    *len > 200 || cn[0] == '$' || strlen(cn) != *len)
+		return NULL;
+	return cn;
 }

@@ -1,5 +1,5 @@
 /*
- * bad.c -- the bad-record policy shared by every tool (protocol.md):
+ * bad.c -- the bad-record policy shared by every tool (ds(7)):
  * fail fast by default, --skip-bad to report and go on, --dead-letter
  * FILE to keep the line and go on.  Nothing is dropped silently.
  */
@@ -75,20 +75,35 @@ ds_bad(const struct ds_line *l, const char *fmt, ...)
 		exit(1);
 }
 
+/*
+ * Why line l is bad, or NULL, scanning it with js (which finds its
+ * fields on the way).  The string is static, valid until the next call.
+ */
+static const char *
+why_scan(const struct ds_line *l, int ingress, struct ds_jscan *js)
+{
+	static char toolong[64];
+
+	if (l->toolong) {
+		snprintf(toolong, sizeof(toolong), "line longer than %zu bytes",
+		    ds_opts.maxline);
+		return toolong;
+	}
+	js->maxdepth = ds_opts.maxdepth;
+	if (ds_json_scan(l->p, l->len, js) == -1)
+		return js->err;
+	if (ingress && js->dskey)
+		return "forged control record (\"@ds\" key in data)";
+	return NULL;
+}
+
 int
 ds_check_line_scan(const struct ds_line *l, int ingress, struct ds_jscan *js)
 {
-	if (l->toolong) {
-		ds_bad(l, "line longer than %zu bytes", ds_opts.maxline);
-		return -1;
-	}
-	js->maxdepth = ds_opts.maxdepth;
-	if (ds_json_scan(l->p, l->len, js) == -1) {
-		ds_bad(l, "%s", js->err);
-		return -1;
-	}
-	if (ingress && js->dskey) {
-		ds_bad(l, "forged control record (\"@ds\" key in data)");
+	const char *why;
+
+	if ((why = why_scan(l, ingress, js)) != NULL) {
+		ds_bad(l, "%s", why);
 		return -1;
 	}
 	return 0;
@@ -100,4 +115,20 @@ ds_check_line(const struct ds_line *l, int ingress)
 	struct ds_jscan js = { 0 };
 
 	return ds_check_line_scan(l, ingress, &js);
+}
+
+const char *
+ds_line_why(const struct ds_line *l, int ingress)
+{
+	static char msg[sizeof(((struct ds_jscan *)0)->msg)];
+	struct ds_jscan js = { 0 };
+	const char *why;
+
+	why = why_scan(l, ingress, &js);
+	if (why != NULL && why >= js.msg && why < js.msg + sizeof(js.msg)) {
+		/* js.msg dies with js: keep a copy */
+		strlcpy(msg, why, sizeof(msg));
+		why = msg;
+	}
+	return why;
 }

@@ -21,17 +21,15 @@ struct ds_in *
 ds_in_open(const char *path, size_t maxline)
 {
 	struct ds_in *in;
+	int fd = STDIN_FILENO;
 
+	if (path != NULL && strcmp(path, "-") != 0 &&
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
 	if ((in = calloc(1, sizeof(*in))) == NULL)
 		err(1, NULL);
-	if (path == NULL || strcmp(path, "-") == 0) {
-		in->name = "<stdin>";
-		in->fd = STDIN_FILENO;
-	} else {
-		in->name = path;
-		if ((in->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-			err(1, "%s", path);
-	}
+	in->fd = fd;
+	in->name = fd == STDIN_FILENO ? "<stdin>" : path;
 	in->maxline = maxline;
 	in->cap = READSZ + 1;
 	if ((in->buf = malloc(in->cap)) == NULL)

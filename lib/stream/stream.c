@@ -1,8 +1,9 @@
 /*
  * stream.c -- the loop every filter stage shares: data lines to the
  * stage, batch markers after their batch, other control records
- * forwarded, and the end-of-input rule of protocol.md.
+ * forwarded, and the end-of-input rule of ds(7).
  */
+#include <err.h>
 #include <stdlib.h>
 
 #include "stream/stream.h"
@@ -23,7 +24,8 @@ ds_stage_run(const struct ds_stage *st, char **files, int nfiles)
 		nfiles = 1;
 	}
 	for (i = 0; i < nfiles && !ds_stop; i++) {
-		in = ds_in_open(files[i], ds_opts.maxline);
+		if ((in = ds_in_open(files[i], ds_opts.maxline)) == NULL)
+			err(1, "%s", files[i]);
 		while (ds_in_next(in, &l)) {
 			if (ds_line_blank(&l))
 				continue;	/* as jq: no value, no record */

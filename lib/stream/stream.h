@@ -2,7 +2,27 @@
  * stream/stream.h -- the stream protocol: the NDJSON reader, the
  * stdout writer, shared options and the run summary, the bad-record
  * policy, control records, the stage loop, offset ranges, event times
- * and a sink's acks.  Uses base and json.
+ * and the ack path.  Uses base and json.
+ *
+ * Library code returns errors to the tool, which decides: it does not
+ * exit, nor apply the bad-record policy.  The exceptions are the tool
+ * runtime's, where no caller could do better and every tool would do
+ * the same:
+ * - out of memory exits 1 (err(1, NULL)), in every layer;
+ * - bad.c is the bad-record policy itself;
+ * - out.c: a write error on standard output exits 1, a closed pipe
+ *   exits quietly (the stream downstream is gone);
+ * - in.c: a read error of an open input exits 1 naming it (a stream
+ *   cut short must not pass for its end);
+ * - opt.c: a bad value of a shared option is a usage error, exit 2
+ *   (it is part of the tool's getopt loop);
+ * - stream.c: the stage loop is the runtime of a filter: a malformed
+ *   control record goes to the bad-record policy, and an input file
+ *   that cannot be opened exits 1 naming it;
+ * - kafka/: librdkafka's fatal-error callback exits 1 (the client can
+ *   do nothing more, and a callback has no caller to tell);
+ * - base/util.c: ds_version (-V) exits 0 and ds_secret_file exits 2,
+ *   both part of a tool's option parsing.
  */
 #ifndef DS_STREAM_H
 #define DS_STREAM_H
@@ -37,8 +57,8 @@ struct ds_in {
 };
 
 /*
- * Open path ("-" or NULL: stdin) for reading.  Exits with err(1) when it
- * cannot be opened.  maxline is the line-length limit in bytes.
+ * Open path ("-" or NULL: stdin) for reading; maxline is the line-length
+ * limit in bytes.  Returns NULL with errno set when it cannot be opened.
  */
 struct ds_in *ds_in_open(const char *path, size_t maxline);
 void	 ds_in_close(struct ds_in *);
@@ -202,6 +222,11 @@ extern unsigned long ds_bad_count;
  * when good, or reports it through ds_bad() and returns -1.
  */
 int	 ds_check_line(const struct ds_line *, int ingress);
+/*
+ * The same check without the policy: why the line is bad (a static
+ * string, valid until the next call), or NULL when it is good.
+ */
+const char *ds_line_why(const struct ds_line *, int ingress);
 
 /* ---------------------------------------------------------------------
  * marker.c: control records
@@ -353,10 +378,10 @@ int	 ds_evtime(struct ds_span v, enum ds_tunit u, int64_t *ms);
 int64_t	 ds_floordiv(int64_t a, int64_t b);
 
 /* ---------------------------------------------------------------------
- * ack.c: a sink's ack path (--acks PATH)
+ * ack.c: the ack path (--acks PATH) of a sink and of a source
  * ------------------------------------------------------------------- */
 
-/* path NULL: no acks.  Initialise as { path, -1, 0 }. */
+/* The sink's end.  path NULL: no acks.  Initialise as { path, -1, 0 }. */
 struct ds_acks {
 	const char	*path;
 	int		 fd;
@@ -365,9 +390,132 @@ struct ds_acks {
 /*
  * Append marker m as one line to the ack path (opened at the first
  * call).  A FIFO without a reader, or whose reader went away, gets a
- * warning and no ack; other errors exit with err(1).
+ * warning and no ack (returns 0).  Returns 0, or -1 with errno set.
  */
-void	 ds_acks_write(struct ds_acks *, json_t *m);
-void	 ds_acks_close(struct ds_acks *);
+int	 ds_acks_write(struct ds_acks *, json_t *m);
+/* Returns 0, or -1 with errno set. */
+int	 ds_acks_close(struct ds_acks *);
+
+/* The source's end: the lines the sink appends, read without blocking. */
+struct ds_ackin {
+	const char	*path;
+	int		 fd;
+	int		 wfd;		/* our own writer of a FIFO, or -1 */
+	int		 fifo;		/* path is a FIFO */
+	struct ds_buf	 buf;		/* a line not complete yet */
+};
+/*
+ * Open path for reading (created when missing).  A FIFO is also held
+ * open for writing, so that a sink that restarts is no end of it.
+ * Returns 0, or -1 with errno set.
+ */
+int	 ds_ackin_open(struct ds_ackin *, const char *path);
+/*
+ * Read what the path holds now and call fn(ctx, m) for each control
+ * record m (borrowed; batch markers and others alike), in order.  Lines
+ * that are not control records are no acks and skipped; a malformed one
+ * gets a warning.  Returns 1 at the end of the path (a FIFO with no
+ * writer left, or the end of a file), 0 when more may come, -1 on a
+ * read error (errno set).
+ */
+int	 ds_ackin_read(struct ds_ackin *, void (*fn)(void *ctx, json_t *m),
+	    void *ctx);
+/*
+ * Before waiting for the last acks: flush standard output and point it
+ * at /dev/null, so that the pipeline sees its end and drains, and close
+ * our own writer of the FIFO, so that its end comes when the sink's
+ * does.  Returns 0, or -1 with errno set.
+ */
+int	 ds_ackin_drain(struct ds_ackin *);
+void	 ds_ackin_close(struct ds_ackin *);
+
+/* ---------------------------------------------------------------------
+ * follow.c: files and globs followed through rotation (ds-tail)
+ * ------------------------------------------------------------------- */
+
+#define DS_FOLLOW_NWAS	4
+
+/*
+ * One followed content: a file, whatever its name and its copies, known
+ * by the hash of its first line.
+ */
+struct ds_fent {
+	uint64_t fp;		/* hash of the first line, never 0 */
+	char	*path;		/* where it was last seen */
+	int	 fd;		/* -1: its content is gone (detached) */
+	dev_t	 dev;
+	ino_t	 ino;
+	ino_t	 was[DS_FOLLOW_NWAS];	/* earlier inodes of this content */
+	int	 nwas;
+	ino_t	 shrunk;	/* this inode shrank below off */
+	off_t	 off;		/* after the last line handed over */
+	off_t	 acked;		/* the tool's: after the last line saved */
+	off_t	 size;
+	unsigned long lineno;	/* lines read in this run */
+	unsigned long pend;	/* the tool's: lines it still holds */
+	int	 matched;	/* found by the last scan */
+	int	 detached;	/* scans since the content went away */
+	int	 skipping;	/* discarding the rest of a long line */
+	int64_t	 idle;		/* unmatched at its end since, or 0 */
+	int	 dead;		/* closed for good */
+};
+
+struct ds_follow {
+	char		**pats;		/* the files and globs */
+	int		  npats;
+	struct ds_fent	**e;
+	size_t		  n;
+	size_t		  maxline;
+	char		 *buf;
+	size_t		  bufcap;
+	int		  dirty;	/* positions changed since the tool saved */
+	int		  blocked;	/* set by the tool: no more lines now */
+	const char	 *failed;	/* the path of the last error */
+	/*
+	 * A complete line p[0..len) of e (e->lineno is its number), from
+	 * byte at to end of its file; and the first bytes of a line over
+	 * maxline (a bad record: the rest of it is dropped).
+	 */
+	void	(*line)(void *ctx, struct ds_fent *e, const char *p,
+		    size_t len, off_t at, off_t end);
+	void	(*toolong)(void *ctx, struct ds_fent *e, const char *p,
+		    size_t len);
+	void	 *ctx;
+};
+
+/* Follow the globs pats; set line, toolong and ctx after. */
+void	 ds_follow_init(struct ds_follow *, char **pats, int npats,
+	    size_t maxline);
+/* A content known from before (a position file), at offset off. */
+struct ds_fent *ds_follow_add(struct ds_follow *, uint64_t fp,
+	    const char *path, off_t off);
+/*
+ * Look at the globs again: renamed, new, copied, truncated files.
+ * Returns 0, or -1 with errno set and f->failed naming the file.
+ */
+int	 ds_follow_scan(struct ds_follow *);
+/*
+ * Hand over the complete lines of e from e->off on, until the tool
+ * blocks or a few MB were read; closing, also a last line without its
+ * newline.  Returns the bytes consumed, or -1 as ds_follow_scan.
+ */
+off_t	 ds_follow_read(struct ds_follow *, struct ds_fent *e, int closing);
+/*
+ * One pass: scan, then read every file; a file out of the globs (or
+ * deleted) and idle at its end for 2 s is closed for good (dead).
+ * Returns the bytes consumed, or -1 as ds_follow_scan.
+ */
+off_t	 ds_follow_pass(struct ds_follow *);
+/* Drop the dead contents whose lines the tool no longer holds. */
+void	 ds_follow_reap(struct ds_follow *);
+/*
+ * A line delivered before (--seen): move the content it came from past
+ * it, found by its inode (ino, or one it had before) and, when line is
+ * not NULL, checked by its bytes at off; a content first seen as a copy
+ * since has a new inode: then any content that holds line at off.
+ */
+void	 ds_follow_seen(struct ds_follow *, ino_t ino, off_t off,
+	    const char *line, size_t len);
+void	 ds_follow_free(struct ds_follow *);
 
 #endif /* DS_STREAM_H */

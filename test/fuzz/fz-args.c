@@ -18,6 +18,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ds_aggs aggs = { 0 };
+	struct dk dk = { 0 };
+	char dkerr[DK_ERRLEN];
 	struct ds_path path;
 	struct ds_span v;
 	const char *msg;
@@ -36,9 +38,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_fail("duration %lld not positive", (long long)n);
 	if (ds_bytesize(s, &n) == 0 && n < 0)
 		fz_fail("negative size %lld", (long long)n);
-	if (FZ_TRY)
-		startoffset(s, &ts);
-	FZ_END;
+	dk.offset = s;
+	dk.err = dkerr;
+	dkerr[0] = '\0';
+	if (startoffset(&dk, &n, &ts) != 0 && dkerr[0] == '\0')
+		fz_fail("-o refused without a message");
 	if (ds_path_parse(s, &path) == 0)
 		ds_path_free(&path);
 	err[0] = '\0';
