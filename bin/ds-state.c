@@ -1056,6 +1056,8 @@ main(int argc, char *argv[])
 		warnx("-e: %s", msg);
 		usage(2);
 	}
+	if (ex != NULL)
+		ds_expr_limits(ex, ds_opts.maxdepth, ds_opts.maxline);
 	outall = emitall || snapshot;
 	runall = ex != NULL && emitall;
 	if (ckdir == NULL || !ckpt_load()) {

@@ -1,8 +1,9 @@
 /*
- * exprval.c -- the values of the jq-subset language (lib/jq/expr.c): an
- * arena that is reset after every record, so building a record's value
- * tree costs no malloc per node; a validating JSON parser into that
- * arena; the compact printer (jq -c's exact output); jq's total order.
+ * exprval.c -- the values of the jq language (see exprint.h for the
+ * layers): an arena that is reset after every record, so building a
+ * record's value tree costs no malloc per node; a validating JSON
+ * parser into that arena; the compact printer (jq -c's exact output);
+ * jq's total order.
  *
  * Strings parsed from a line point into the line itself when they hold
  * no escape, and are printed back with one memcpy when they need none.

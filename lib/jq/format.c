@@ -1,0 +1,218 @@
+/*
+ * format.c -- jq's @formats (see exprint.h for the layers): @text @json
+ * @html @uri @csv @tsv @sh @base64 @base64d, applied to one value.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jq/exprint.h"
+
+#define A	(&x->a)
+
+
+int
+ex_fmtid(const char *name, size_t n)
+{
+	static const char *names[] = { "text", "json", "html", "uri", "csv",
+	    "tsv", "sh", "base64", "base64d", NULL };
+	int i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (strlen(names[i]) == n && memcmp(names[i], name, n) == 0)
+			return i + 1;
+	return 0;
+}
+
+static void
+b64enc(struct ds_buf *b, const unsigned char *s, size_t n)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+	unsigned v;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		v = s[i] << 16 | s[i + 1] << 8 | s[i + 2];
+		ds_buf_addc(b, tab[v >> 18]);
+		ds_buf_addc(b, tab[(v >> 12) & 63]);
+		ds_buf_addc(b, tab[(v >> 6) & 63]);
+		ds_buf_addc(b, tab[v & 63]);
+	}
+	if (n - i == 1) {
+		v = s[i] << 16;
+		ds_buf_addc(b, tab[v >> 18]);
+		ds_buf_addc(b, tab[(v >> 12) & 63]);
+		ds_buf_adds(b, "==");
+	} else if (n - i == 2) {
+		v = s[i] << 16 | s[i + 1] << 8;
+		ds_buf_addc(b, tab[v >> 18]);
+		ds_buf_addc(b, tab[(v >> 12) & 63]);
+		ds_buf_addc(b, tab[(v >> 6) & 63]);
+		ds_buf_addc(b, '=');
+	}
+}
+
+static int
+b64dec(struct ds_buf *b, const char *s, size_t n)
+{
+	unsigned v = 0;
+	int bits = 0, c;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c >= 'A' && c <= 'Z')
+			c -= 'A';
+		else if (c >= 'a' && c <= 'z')
+			c = c - 'a' + 26;
+		else if (c >= '0' && c <= '9')
+			c = c - '0' + 52;
+		else if (c == '+')
+			c = 62;
+		else if (c == '/')
+			c = 63;
+		else if (c == '=')
+			break;
+		else
+			return -1;
+		v = (v << 6) | (unsigned)c;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			ds_buf_addc(b, (char)((v >> bits) & 0xff));
+		}
+	}
+	return 0;
+}
+
+/* the cells of @csv, @tsv, @sh */
+static int
+cell(struct ds_expr *x, struct ds_buf *b, struct val *v, int fmt)
+{
+	uint32_t i;
+
+	switch (v->t) {
+	case T_NULL:
+		if (fmt == F_SH)
+			ds_buf_adds(b, "null");
+		return 0;
+	case T_TRUE:
+	case T_FALSE:
+	case T_NUM:
+		ev_print(b, v);
+		return 0;
+	case T_STR:
+		if (fmt == F_CSV) {
+			ds_buf_addc(b, '"');
+			for (i = 0; i < v->n; i++) {
+				if (v->u.s[i] == '"')
+					ds_buf_addc(b, '"');
+				ds_buf_addc(b, v->u.s[i]);
+			}
+			ds_buf_addc(b, '"');
+		} else if (fmt == F_TSV) {
+			for (i = 0; i < v->n; i++)
+				switch (v->u.s[i]) {
+				case '\\': ds_buf_adds(b, "\\\\"); break;
+				case '\t': ds_buf_adds(b, "\\t"); break;
+				case '\n': ds_buf_adds(b, "\\n"); break;
+				case '\r': ds_buf_adds(b, "\\r"); break;
+				default: ds_buf_addc(b, v->u.s[i]);
+				}
+		} else {
+			ds_buf_addc(b, '\'');
+			for (i = 0; i < v->n; i++) {
+				if (v->u.s[i] == '\'')
+					ds_buf_adds(b, "'\\''");
+				else
+					ds_buf_addc(b, v->u.s[i]);
+			}
+			ds_buf_addc(b, '\'');
+		}
+		return 0;
+	default:
+		if (fmt == F_SH)
+			ex_err(x, "%s can not be escaped for shell",
+			    ex_desc(x, v));
+		else
+			ex_err(x, "%s is not valid in a %s row", ex_desc(x, v),
+			    fmt == F_CSV ? "csv" : "tsv");
+		return -1;
+	}
+}
+
+struct val *
+ex_format(struct ds_expr *x, int fmt, struct val *v)
+{
+	struct ds_buf b = { 0 };
+	struct val *r = NULL, *s;
+	uint32_t i;
+
+	if (fmt == F_JSON)
+		return ex_tojson(x, v);
+	if (fmt == F_CSV || fmt == F_TSV || (fmt == F_SH && v->t == T_ARR)) {
+		if (v->t != T_ARR)
+			return ex_err(x, "%s cannot be %s-formatted, only an "
+			    "array can be", ex_desc(x, v),
+			    fmt == F_CSV ? "csv" : "tsv");
+		for (i = 0; i < v->n; i++) {
+			if (i > 0)
+				ds_buf_addc(&b, fmt == F_CSV ? ',' :
+				    fmt == F_TSV ? '\t' : ' ');
+			if (cell(x, &b, v->u.a[i], fmt) == -1)
+				goto out;
+		}
+		goto done;
+	}
+	if (fmt == F_SH) {
+		if (cell(x, &b, v, fmt) == -1)
+			goto out;
+		goto done;
+	}
+	if ((s = v->t == T_STR ? v : ex_tojson(x, v)) == NULL)
+		goto out;
+	switch (fmt) {
+	case F_TEXT:
+		ds_buf_free(&b);
+		return s;
+	case F_HTML:
+		for (i = 0; i < s->n; i++)
+			switch (s->u.s[i]) {
+			case '<': ds_buf_adds(&b, "&lt;"); break;
+			case '>': ds_buf_adds(&b, "&gt;"); break;
+			case '&': ds_buf_adds(&b, "&amp;"); break;
+			case '\'': ds_buf_adds(&b, "&apos;"); break;
+			case '"': ds_buf_adds(&b, "&quot;"); break;
+			default: ds_buf_addc(&b, s->u.s[i]);
+			}
+		break;
+	case F_URI:
+		for (i = 0; i < s->n; i++) {
+			unsigned char c = (unsigned char)s->u.s[i];
+
+			/* jq 1.6's unreserved set */
+			if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') || strchr("-_.!~*'()", c) !=
+			    NULL)
+				ds_buf_addc(&b, (char)c);
+			else
+				ds_buf_addf(&b, "%%%02X", c);
+		}
+		break;
+	case F_BASE64:
+		b64enc(&b, (const unsigned char *)s->u.s, s->n);
+		break;
+	case F_BASE64D:
+		if (b64dec(&b, s->u.s, s->n) == -1) {
+			ex_err(x, "%s is not valid base64 data", ex_desc(x, s));
+			goto out;
+		}
+		break;
+	}
+done:
+	r = ev_str(A, b.p ? b.p : "", b.len);
+out:
+	ds_buf_free(&b);
+	return r;
+}
