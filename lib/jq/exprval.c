@@ -254,32 +254,20 @@ jfail(struct jp *j, const char *what)
 #define JWS(j) while ((j)->p < (j)->e && (*(j)->p == ' ' || \
 	*(j)->p == '\n' || *(j)->p == '\t' || *(j)->p == '\r')) (j)->p++
 
-/* Length of the valid UTF-8 sequence at p, or 0. */
+/*
+ * Length of the valid UTF-8 sequence at p (n bytes left), or 0: its
+ * length from its first byte, its validity from ds_utf8_valid, where
+ * the rules of UTF-8 are written once.
+ */
 size_t
 ev_utf8len(const unsigned char *p, size_t n)
 {
 	unsigned c = p[0];
+	size_t k;
 
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f))
-			return 0;
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
-		    (p[3] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
-			return 0;
-		return 4;
-	}
-	return 0;
+	k = c < 0x80 ? 1 : c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 :
+	    c < 0xf5 ? 4 : 0;
+	return k != 0 && k <= n && ds_utf8_valid((const char *)p, k) ? k : 0;
 }
 
 static int
@@ -684,54 +672,6 @@ ev_parse(struct arena *a, const char *p, size_t len, int maxdepth,
 
 /* -------------------------------------------------------------- print */
 
-/* Append s[0..n) as a JSON string the way jq prints it. */
-void
-ev_addq(struct ds_buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s, *e = p + n, *run;
-	size_t k;
-
-	initcls();
-	ds_buf_grow(b, n + 2);
-	b->p[b->len++] = '"';
-	while (p < e) {
-		run = p;
-		while (p < e && scls[*p] == 0)
-			p++;
-		if (p > run)
-			ds_buf_add(b, run, p - run);
-		if (p == e)
-			break;
-		if (*p >= 0x80) {
-			if ((k = ev_utf8len(p, e - p)) == 0) {
-				ds_buf_add(b, "\xef\xbf\xbd", 3);
-				p++;
-			} else {
-				ds_buf_add(b, p, k);
-				p += k;
-			}
-			continue;
-		}
-		ds_buf_addc(b, '\\');
-		switch (*p) {
-		case '"':  ds_buf_addc(b, '"'); break;
-		case '\\': ds_buf_addc(b, '\\'); break;
-		case '\n': ds_buf_addc(b, 'n'); break;
-		case '\t': ds_buf_addc(b, 't'); break;
-		case '\r': ds_buf_addc(b, 'r'); break;
-		case '\b': ds_buf_addc(b, 'b'); break;
-		case '\f': ds_buf_addc(b, 'f'); break;
-		default:
-			ds_buf_add(b, "u00", 3);
-			ds_buf_addc(b, hex[*p >> 4]);
-			ds_buf_addc(b, hex[*p & 15]);
-		}
-		p++;
-	}
-	ds_buf_addc(b, '"');
-}
-
 /*
  * Append d the way jq prints a number (jvp_dtoa_fmt): the shortest
  * digits that read back as d, in plain notation unless the decimal
@@ -837,7 +777,7 @@ print(struct ds_buf *b, const struct val *v, int depth)
 			b->p[b->len + 1 + v->n] = '"';
 			b->len += v->n + 2;
 		} else
-			ev_addq(b, v->u.s, v->n);
+			ds_buf_addq(b, v->u.s, v->n);
 		break;
 	case T_ARR:
 		ds_buf_addc(b, '[');

@@ -24,68 +24,6 @@ ex_fmtid(const char *name, size_t n)
 	return 0;
 }
 
-static void
-b64enc(struct ds_buf *b, const unsigned char *s, size_t n)
-{
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i;
-	unsigned v;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		v = s[i] << 16 | s[i + 1] << 8 | s[i + 2];
-		ds_buf_addc(b, tab[v >> 18]);
-		ds_buf_addc(b, tab[(v >> 12) & 63]);
-		ds_buf_addc(b, tab[(v >> 6) & 63]);
-		ds_buf_addc(b, tab[v & 63]);
-	}
-	if (n - i == 1) {
-		v = s[i] << 16;
-		ds_buf_addc(b, tab[v >> 18]);
-		ds_buf_addc(b, tab[(v >> 12) & 63]);
-		ds_buf_adds(b, "==");
-	} else if (n - i == 2) {
-		v = s[i] << 16 | s[i + 1] << 8;
-		ds_buf_addc(b, tab[v >> 18]);
-		ds_buf_addc(b, tab[(v >> 12) & 63]);
-		ds_buf_addc(b, tab[(v >> 6) & 63]);
-		ds_buf_addc(b, '=');
-	}
-}
-
-static int
-b64dec(struct ds_buf *b, const char *s, size_t n)
-{
-	unsigned v = 0;
-	int bits = 0, c;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (c >= 'A' && c <= 'Z')
-			c -= 'A';
-		else if (c >= 'a' && c <= 'z')
-			c = c - 'a' + 26;
-		else if (c >= '0' && c <= '9')
-			c = c - '0' + 52;
-		else if (c == '+')
-			c = 62;
-		else if (c == '/')
-			c = 63;
-		else if (c == '=')
-			break;
-		else
-			return -1;
-		v = (v << 6) | (unsigned)c;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			ds_buf_addc(b, (char)((v >> bits) & 0xff));
-		}
-	}
-	return 0;
-}
-
 /* the cells of @csv, @tsv, @sh */
 static int
 cell(struct ds_expr *x, struct ds_buf *b, struct val *v, int fmt)
@@ -147,6 +85,7 @@ ex_format(struct ds_expr *x, int fmt, struct val *v)
 {
 	struct ds_buf b = { 0 };
 	struct val *r = NULL, *s;
+	const char *q;
 	uint32_t i;
 
 	if (fmt == F_JSON)
@@ -201,10 +140,13 @@ ex_format(struct ds_expr *x, int fmt, struct val *v)
 		}
 		break;
 	case F_BASE64:
-		b64enc(&b, (const unsigned char *)s->u.s, s->n);
+		ds_buf_addb64(&b, s->u.s, s->n);
 		break;
 	case F_BASE64D:
-		if (b64dec(&b, s->u.s, s->n) == -1) {
+		/* jq decodes up to the first '=' and ignores the rest */
+		q = memchr(s->u.s, '=', s->n);
+		if (ds_b64dec(&b, s->u.s, q ? (size_t)(q - s->u.s) : s->n) ==
+		    -1) {
 			ex_err(x, "%s is not valid base64 data", ex_desc(x, s));
 			goto out;
 		}

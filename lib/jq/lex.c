@@ -47,6 +47,85 @@ isident(int c)
 	return isalnum(c) || c == '_';
 }
 
+/* An operator or punctuation at s[i]: its token, p->pos after it. */
+static enum tok
+punct(struct parser *p, const char *s, size_t i)
+{
+	static const char one[] = "[]{}(),:;";
+	static const enum tok onetok[] = { TK_LBRACK, TK_RBRACK, TK_LBRACE,
+	    TK_RBRACE, TK_LPAREN, TK_RPAREN, TK_COMMA, TK_COLON, TK_SEMI };
+	const char *c;
+	int eq = s[i + 1] == '=';
+
+	p->pos = i + 1;
+	if (s[i] != '\0' && (c = strchr(one, s[i])) != NULL)
+		return onetok[c - one];
+	switch (s[i]) {
+	case '|':
+		p->pos += eq;
+		return eq ? TK_OPASSIGN : TK_PIPE;
+	case '+': case '-': case '*': case '%':
+		p->pos += eq;
+		if (eq)
+			return TK_OPASSIGN;
+		return s[i] == '+' ? TK_PLUS : s[i] == '-' ? TK_MINUS :
+		    s[i] == '*' ? TK_STAR : TK_PERCENT;
+	case '/':
+		if (s[i + 1] == '/') {
+			p->pos += 1 + (s[i + 2] == '=');
+			return s[i + 2] == '=' ? TK_OPASSIGN : TK_ALT;
+		}
+		p->pos += eq;
+		return eq ? TK_OPASSIGN : TK_SLASH;
+	case '=':
+		p->pos += eq;
+		return eq ? TK_EQ : TK_ASSIGN;
+	case '!':
+		p->pos += eq;
+		return eq ? TK_NE : TK_BAD;
+	case '<':
+		p->pos += eq;
+		return eq ? TK_LE : TK_LT;
+	case '>':
+		p->pos += eq;
+		return eq ? TK_GE : TK_GT;
+	case '?':
+		if (s[i + 1] == '/' && s[i + 2] == '/') {
+			p->pos += 2;
+			return TK_ALTDESTR;
+		}
+		return TK_QMARK;
+	}
+	return TK_BAD;
+}
+
+/* After a '.' at s[i]: .., .name, ."name", .5 (a number) or . alone. */
+static enum tok
+dot(struct parser *p, const char *s, size_t i)
+{
+	if (s[i + 1] == '.') {
+		p->pos = i + 2;
+		return TK_DOTDOT;
+	}
+	if (isalpha((unsigned char)s[i + 1]) || s[i + 1] == '_') {
+		p->pos = i + 1;
+		while (isident((unsigned char)s[p->pos]))
+			p->pos++;
+		return TK_FIELD;
+	}
+	p->pos = i + 1;		/* ."name": at the quote */
+	return s[i + 1] == '"' ? TK_DOTSTR : TK_DOT;
+}
+
+/* A name of identifier characters after s[i] ($name, @name). */
+static void
+name(struct parser *p, const char *s, size_t i)
+{
+	p->pos = i + 1;
+	while (isident((unsigned char)s[p->pos]))
+		p->pos++;
+}
+
 void
 lx_next(struct parser *p)
 {
@@ -64,129 +143,32 @@ lx_next(struct parser *p)
 			p->pos++;
 	}
 	i = p->tstart = p->pos;
-	switch (s[i]) {
-	case '\0':
+	if (s[i] == '\0')
 		p->tok = TK_EOF;
-		break;
-	case '"':
+	else if (s[i] == '"') {
 		p->tok = TK_QUOTE;	/* the parser reads the string itself */
 		p->tend = i + 1;
 		return;
-	case '.':
-		if (s[i + 1] == '.') {
-			p->tok = TK_DOTDOT;
-			p->pos = i + 2;
-		} else if (isalpha((unsigned char)s[i + 1]) || s[i + 1] == '_') {
-			p->pos = i + 1;
-			while (isident((unsigned char)s[p->pos]))
-				p->pos++;
-			p->tok = TK_FIELD;
-		} else if (s[i + 1] == '"') {
-			p->tok = TK_DOTSTR;
-			p->pos = i + 1;	/* at the quote */
-		} else if (isdigit((unsigned char)s[i + 1]))
-			goto number;
-		else {
-			p->tok = TK_DOT;
-			p->pos = i + 1;
-		}
-		break;
-	case '$':
-		p->pos = i + 1;
-		while (isident((unsigned char)s[p->pos]))
-			p->pos++;
+	} else if (isdigit((unsigned char)s[i]) || (s[i] == '.' &&
+	    isdigit((unsigned char)s[i + 1]))) {
+		p->num = strtod(s + i, &end);
+		p->pos = end - s;
+		p->tok = TK_NUM;
+	} else if (s[i] == '.')
+		p->tok = dot(p, s, i);
+	else if (s[i] == '$') {
+		name(p, s, i);
 		p->tok = p->pos > i + 1 ? TK_VAR : TK_BAD;
-		break;
-	case '@':
-		p->pos = i + 1;
-		while (isident((unsigned char)s[p->pos]))
-			p->pos++;
+	} else if (s[i] == '@') {
+		name(p, s, i);
 		p->tok = TK_FORMAT;
-		break;
-	case '[': p->tok = TK_LBRACK; p->pos++; break;
-	case ']': p->tok = TK_RBRACK; p->pos++; break;
-	case '{': p->tok = TK_LBRACE; p->pos++; break;
-	case '}': p->tok = TK_RBRACE; p->pos++; break;
-	case '(': p->tok = TK_LPAREN; p->pos++; break;
-	case ')': p->tok = TK_RPAREN; p->pos++; break;
-	case ',': p->tok = TK_COMMA; p->pos++; break;
-	case ':': p->tok = TK_COLON; p->pos++; break;
-	case ';': p->tok = TK_SEMI; p->pos++; break;
-	case '|':
-		p->tok = s[i + 1] == '=' ? TK_OPASSIGN : TK_PIPE;
-		p->pos += s[i + 1] == '=' ? 2 : 1;
-		break;
-	case '+': case '-': case '*': case '%':
-		if (s[i + 1] == '=') {
-			p->tok = TK_OPASSIGN;
-			p->pos += 2;
-			break;
-		}
-		p->tok = s[i] == '+' ? TK_PLUS : s[i] == '-' ? TK_MINUS :
-		    s[i] == '*' ? TK_STAR : TK_PERCENT;
-		p->pos++;
-		break;
-	case '/':
-		if (s[i + 1] == '/') {
-			if (s[i + 2] == '=') {
-				p->tok = TK_OPASSIGN;
-				p->pos += 3;
-			} else {
-				p->tok = TK_ALT;
-				p->pos += 2;
-			}
-		} else if (s[i + 1] == '=') {
-			p->tok = TK_OPASSIGN;
-			p->pos += 2;
-		} else {
-			p->tok = TK_SLASH;
-			p->pos++;
-		}
-		break;
-	case '=':
-		p->tok = s[i + 1] == '=' ? TK_EQ : TK_ASSIGN;
-		p->pos += s[i + 1] == '=' ? 2 : 1;
-		break;
-	case '!':
-		p->tok = s[i + 1] == '=' ? TK_NE : TK_BAD;
-		p->pos += s[i + 1] == '=' ? 2 : 1;
-		break;
-	case '<':
-		p->tok = s[i + 1] == '=' ? TK_LE : TK_LT;
-		p->pos += s[i + 1] == '=' ? 2 : 1;
-		break;
-	case '>':
-		p->tok = s[i + 1] == '=' ? TK_GE : TK_GT;
-		p->pos += s[i + 1] == '=' ? 2 : 1;
-		break;
-	case '?':
-		if (s[i + 1] == '/' && s[i + 2] == '/') {
-			p->tok = TK_ALTDESTR;
-			p->pos += 3;
-		} else {
-			p->tok = TK_QMARK;
-			p->pos++;
-		}
-		break;
-	default:
-		if (isdigit((unsigned char)s[i]))
-			goto number;
-		if (isalpha((unsigned char)s[i]) || s[i] == '_') {
-			while (isident((unsigned char)s[p->pos]) ||
-			    (s[p->pos] == ':' && s[p->pos + 1] == ':'))
-				p->pos += s[p->pos] == ':' ? 2 : 1;
-			p->tok = TK_IDENT;
-			break;
-		}
-		p->tok = TK_BAD;
-		p->pos++;
-	}
-	p->tend = p->pos;
-	return;
-number:
-	p->num = strtod(s + i, &end);
-	p->pos = end - s;
-	p->tok = TK_NUM;
+	} else if (isalpha((unsigned char)s[i]) || s[i] == '_') {
+		while (isident((unsigned char)s[p->pos]) ||
+		    (s[p->pos] == ':' && s[p->pos + 1] == ':'))
+			p->pos += s[p->pos] == ':' ? 2 : 1;
+		p->tok = TK_IDENT;
+	} else
+		p->tok = punct(p, s, i);
 	p->tend = p->pos;
 }
 

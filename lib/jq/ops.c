@@ -309,12 +309,34 @@ strsplit(struct ds_expr *x, struct val *s, struct val *sep)
 	return r;
 }
 
+/* s * num: jq 1.6 makes n = (int)(num - 1) more copies; a result
+ * longer than a line may be is an error */
+static struct val *
+strrepeat(struct ds_expr *x, struct val *s, double num)
+{
+	char *buf;
+	int c, i;
+
+	if (isnan(num) || num - 1 < -1)
+		return &ev_null;
+	if ((num - 1) * s->n >= (double)x->maxline)
+		return ex_err(x, "Repeat string result too long");
+	c = (int)(num - 1);
+	if (c < 0)
+		return &ev_null;
+	if (s->n == 0)
+		c = 0;		/* "" stays "", at once */
+	buf = ea_alloc(&x->a, (size_t)s->n * (c + 1) + 1);
+	for (i = 0; i <= c; i++)
+		memcpy(buf + (size_t)i * s->n, s->u.s, s->n);
+	return ev_strref(&x->a, buf, (size_t)s->n * (c + 1), s->safe);
+}
+
 struct val *
 ex_arith(struct ds_expr *x, int op, struct val *a, struct val *b)
 {
 	struct val *r;
 	uint32_t i, j, n;
-	int c;
 
 	switch (op) {
 	case B_EQ: return ex_deepchk(x, ev_bool(ev_cmp(a, b) == 0));
@@ -390,29 +412,10 @@ ex_arith(struct ds_expr *x, int op, struct val *a, struct val *b)
 		return ex_err(x, "%s and %s cannot be subtracted",
 		    ex_desc(x, a), ex_desc(x, b));
 	case B_MUL:
-		if ((a->t == T_STR && b->t == T_NUM) ||
-		    (a->t == T_NUM && b->t == T_STR)) {
-			struct val *s = a->t == T_STR ? a : b;
-			double num = a->t == T_NUM ? a->u.d : b->u.d;
-			char *buf;
-
-			/* jq 1.6: n = (int)(num - 1) more copies; a result
-			 * longer than a line may be is an error */
-			if (isnan(num) || num - 1 < -1)
-				return &ev_null;
-			if ((num - 1) * s->n >= (double)x->maxline)
-				return ex_err(x, "Repeat string result too long");
-			c = (int)(num - 1);
-			if (c < 0)
-				return &ev_null;
-			if (s->n == 0)
-				c = 0;		/* "" stays "", at once */
-			buf = ea_alloc(&x->a, (size_t)s->n * (c + 1) + 1);
-			for (i = 0; i <= (uint32_t)c; i++)
-				memcpy(buf + (size_t)i * s->n, s->u.s, s->n);
-			return ev_strref(&x->a, buf, (size_t)s->n * (c + 1),
-			    s->safe);
-		}
+		if (a->t == T_STR && b->t == T_NUM)
+			return strrepeat(x, a, b->u.d);
+		if (a->t == T_NUM && b->t == T_STR)
+			return strrepeat(x, b, a->u.d);
 		if (a->t == T_OBJ && b->t == T_OBJ)
 			return deepmerge(x, a, b);
 		return ex_err(x, "%s and %s cannot be multiplied",

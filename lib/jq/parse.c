@@ -744,11 +744,244 @@ parse_def(struct parser *p)
 	return def;
 }
 
+/* @fmt, @fmt "...\(f)...": the format applies to each f */
+static struct node *
+parse_format(struct parser *p)
+{
+	struct node *n;
+	size_t pos = p->tstart;
+	char w[32];
+	int fmt;
+
+	fmt = ex_fmtid(p->src + p->tstart + 1, p->tend - p->tstart - 1);
+	if (fmt == 0) {
+		snprintf(w, sizeof(w), "%.*s", (int)(p->tend - p->tstart),
+		    p->src + p->tstart);
+		lx_unsupported(p, pos, w);
+		return NULL;
+	}
+	lx_next(p);
+	if (p->tok == TK_QUOTE) {
+		if ((n = parse_string(p)) == NULL)
+			return NULL;
+		if (n->op == N_STRI)
+			n->fmt = fmt;
+		return n;
+	}
+	/* @fmt alone formats . */
+	n = mk(p, N_STRI, pos);
+	n->fmt = fmt;
+	n->nargs = 1;
+	n->args = ea_alloc(&p->x->perm, sizeof(*n->args));
+	n->args[0] = mk(p, N_DOT, pos);
+	n->single = 1;
+	return n;
+}
+
+static struct node *
+parse_if(struct parser *p)
+{
+	struct node *top = NULL, **slot = &top, *n;
+
+	do {
+		lx_next(p);
+		n = mk(p, N_IF, p->tstart);
+		if ((n->a = parse_pipe(p)) == NULL)
+			return NULL;
+		if (!lx_istok(p, "then")) {
+			lx_err(p, p->tstart, "syntax error: expected then");
+			return NULL;
+		}
+		lx_next(p);
+		if ((n->b = parse_pipe(p)) == NULL)
+			return NULL;
+		*slot = n;
+		slot = &n->c;
+	} while (lx_istok(p, "elif"));
+	if (lx_istok(p, "else")) {
+		lx_next(p);
+		if ((*slot = parse_pipe(p)) == NULL)
+			return NULL;
+	}
+	if (!lx_istok(p, "end")) {
+		lx_err(p, p->tstart, "syntax error: expected end");
+		return NULL;
+	}
+	lx_next(p);
+	return top;
+}
+
+/* reduce SRC as P (INIT; UPDATE), foreach SRC as P (INIT; UPDATE; EXTRACT) */
+static struct node *
+parse_reduce(struct parser *p)
+{
+	int isreduce = lx_istok(p, "reduce"), mark, nb;
+	struct sym save[MAXBIND + 1];
+	struct pats ps;
+	struct node *n;
+
+	n = mk(p, isreduce ? N_REDUCE : N_FOREACH, p->tstart);
+	lx_next(p);
+	if ((n->a = parse_postfix(p, 0)) == NULL)
+		return NULL;
+	if (!lx_istok(p, "as")) {
+		lx_err(p, p->tstart, "syntax error: expected as");
+		return NULL;
+	}
+	lx_next(p);
+	mark = p->nsyms;
+	if ((nb = parse_patterns(p, &ps)) == -1 ||
+	    lx_expect(p, TK_LPAREN, "'('") == -1)
+		return NULL;
+	/* init does not see the variables; an `as` in it must not
+	 * clobber them */
+	memcpy(save, p->syms + mark, nb * sizeof(*save));
+	popsyms(p, mark);
+	n->b = parse_pipe(p);
+	memcpy(p->syms + mark, save, nb * sizeof(*save));
+	p->nsyms = mark + nb;
+	p->nframes += nb;
+	if (n->b == NULL || lx_expect(p, TK_SEMI, "';'") == -1 ||
+	    (n->c = parse_pipe(p)) == NULL)
+		return NULL;
+	if (!isreduce && p->tok == TK_SEMI) {
+		lx_next(p);
+		if ((n->d = parse_pipe(p)) == NULL)
+			return NULL;
+	}
+	popsyms(p, mark);
+	if (lx_expect(p, TK_RPAREN, "')'") == -1)
+		return NULL;
+	n->c = bindpats(p, &ps, n->c);
+	if (n->d != NULL)
+		n->d = bindpats(p, &ps, n->d);
+	return n;
+}
+
+/* the hidden variable of label $name, in *lname */
+static int
+labelname(struct parser *p, char *lname, size_t len)
+{
+	lx_next(p);
+	if (p->tok != TK_VAR) {
+		lx_err(p, p->tstart, "syntax error: expected $name");
+		return -1;
+	}
+	snprintf(lname, len, "*label-%.*s", (int)(p->tend - p->tstart - 1),
+	    p->src + p->tstart + 1);
+	return 0;
+}
+
+/* label $name | body: a frame holds this run's id */
+static struct node *
+parse_label(struct parser *p)
+{
+	int mark = p->nsyms;
+	struct node *n;
+	char lname[80];
+
+	n = mk(p, N_LABEL, p->tstart);
+	if (labelname(p, lname, sizeof(lname)) == -1)
+		return NULL;
+	lx_next(p);
+	if (lx_expect(p, TK_PIPE, "'|'") == -1 ||
+	    pushsym(p, SY_VAR, lname, strlen(lname), 0, NULL) == -1)
+		return NULL;
+	n->a = parse_pipe(p);
+	popsyms(p, mark);
+	return n->a == NULL ? NULL : n;
+}
+
+static struct node *
+parse_break(struct parser *p)
+{
+	struct node *n;
+	char lname[80];
+	int i;
+
+	n = mk(p, N_BREAK, p->tstart);
+	if (labelname(p, lname, sizeof(lname)) == -1)
+		return NULL;
+	for (i = p->nsyms - 1; i >= 0; i--)
+		if (p->syms[i].kind == SY_VAR &&
+		    strcmp(p->syms[i].name, lname) == 0)
+			break;
+	if (i < 0) {
+		lx_err(p, p->tstart, "$%s is not defined", lname + 1);
+		return NULL;
+	}
+	n->var = p->nframes - 1 - p->syms[i].frame;
+	lx_next(p);
+	return n;
+}
+
+/* An identifier: a literal, a keyword's construct, or a call. */
+static struct node *
+parse_word(struct parser *p)
+{
+	struct node *n;
+	size_t pos = p->tstart;
+	int mark;
+
+	if (lx_istok(p, "null") || lx_istok(p, "true") ||
+	    lx_istok(p, "false")) {
+		n = lit(p, pos, lx_istok(p, "null") ? &ev_null :
+		    ev_bool(lx_istok(p, "true")));
+		lx_next(p);
+		return n;
+	}
+	if (lx_istok(p, "if"))
+		return parse_if(p);
+	if (lx_istok(p, "reduce") || lx_istok(p, "foreach"))
+		return parse_reduce(p);
+	if (lx_istok(p, "try")) {
+		n = mk(p, N_TRY, pos);
+		lx_next(p);
+		if ((n->a = parse_postfix(p, 0)) == NULL)
+			return NULL;
+		if (lx_istok(p, "catch")) {
+			lx_next(p);
+			if ((n->b = parse_postfix(p, 0)) == NULL)
+				return NULL;
+		}
+		return n;
+	}
+	if (lx_istok(p, "def")) {
+		if (parse_def(p) == NULL)
+			return NULL;
+		mark = p->nsyms - 1;
+		n = parse_pipe(p);
+		popsyms(p, mark);
+		return n;
+	}
+	if (lx_istok(p, "label"))
+		return parse_label(p);
+	if (lx_istok(p, "break"))
+		return parse_break(p);
+	if (lx_istok(p, "import") || lx_istok(p, "include")) {
+		char w[16];
+
+		snprintf(w, sizeof(w), "%.*s", (int)(p->tend - p->tstart),
+		    p->src + p->tstart);
+		lx_unsupported(p, pos, w);
+		return NULL;
+	}
+	if (lx_istok(p, "then") || lx_istok(p, "else") ||
+	    lx_istok(p, "elif") || lx_istok(p, "end") || lx_istok(p, "as") ||
+	    lx_istok(p, "and") || lx_istok(p, "or") || lx_istok(p, "catch")) {
+		lx_err(p, pos, "syntax error: unexpected '%.*s'",
+		    (int)(p->tend - p->tstart), p->src + p->tstart);
+		return NULL;
+	}
+	return parse_call(p);
+}
+
 static struct node *
 parse_primary(struct parser *p)
 {
 	struct node *n, *a;
 	size_t pos = p->tstart;
+	int known;
 
 	switch (p->tok) {
 	case TK_NUM:
@@ -757,35 +990,8 @@ parse_primary(struct parser *p)
 		return n;
 	case TK_QUOTE:
 		return parse_string(p);
-	case TK_FORMAT: {
-		char w[32];
-		int fmt;
-
-		fmt = ex_fmtid(p->src + p->tstart + 1, p->tend - p->tstart - 1);
-		if (fmt == 0) {
-			snprintf(w, sizeof(w), "%.*s",
-			    (int)(p->tend - p->tstart), p->src + p->tstart);
-			lx_unsupported(p, pos, w);
-			return NULL;
-		}
-		lx_next(p);
-		if (p->tok == TK_QUOTE) {
-			/* @fmt "...\(f)...": the format applies to each f */
-			if ((a = parse_string(p)) == NULL)
-				return NULL;
-			if (a->op == N_STRI)
-				a->fmt = fmt;
-			return a;
-		}
-		/* @fmt alone formats . */
-		n = mk(p, N_STRI, pos);
-		n->fmt = fmt;
-		n->nargs = 1;
-		n->args = ea_alloc(&p->x->perm, sizeof(*n->args));
-		n->args[0] = mk(p, N_DOT, pos);
-		n->single = 1;
-		return n;
-	}
+	case TK_FORMAT:
+		return parse_format(p);
 	case TK_DOT:
 		n = mk(p, N_DOT, pos);
 		n->single = 1;
@@ -813,14 +1019,11 @@ parse_primary(struct parser *p)
 		n = mk2(p, N_INDEX, pos, n, a);
 		n->single = a->single;
 		return n;
-	case TK_DOTDOT: {
-		int known;
-
+	case TK_DOTDOT:
 		n = mk(p, N_CALL, pos);
 		n->fn = ex_lookup("recurse", 0, &known);
 		lx_next(p);
 		return n;
-	}
 	case TK_VAR:
 		return parse_var(p);
 	case TK_LPAREN:
@@ -852,177 +1055,15 @@ parse_primary(struct parser *p)
 		n->single = a->single;
 		return n;
 	case TK_IDENT:
-		break;
+		return parse_word(p);
+	case TK_EOF:
+		lx_err(p, pos, "syntax error: unexpected end of program");
+		return NULL;
 	default:
-		if (p->tok == TK_EOF)
-			lx_err(p, pos, "syntax error: unexpected end of program");
-		else
-			lx_err(p, pos, "syntax error: unexpected '%.*s'",
-			    (int)(p->tend - p->tstart), p->src + p->tstart);
-		return NULL;
-	}
-	/* identifiers: literals, keywords, function calls */
-	if (lx_istok(p, "null") || lx_istok(p, "true") || lx_istok(p, "false")) {
-		n = lit(p, pos, lx_istok(p, "null") ? &ev_null :
-		    ev_bool(lx_istok(p, "true")));
-		lx_next(p);
-		return n;
-	}
-	if (lx_istok(p, "if")) {
-		struct node *top = NULL, **slot = &top;
-
-		do {
-			lx_next(p);
-			n = mk(p, N_IF, p->tstart);
-			if ((n->a = parse_pipe(p)) == NULL)
-				return NULL;
-			if (!lx_istok(p, "then")) {
-				lx_err(p, p->tstart, "syntax error: expected then");
-				return NULL;
-			}
-			lx_next(p);
-			if ((n->b = parse_pipe(p)) == NULL)
-				return NULL;
-			*slot = n;
-			slot = &n->c;
-		} while (lx_istok(p, "elif"));
-		if (lx_istok(p, "else")) {
-			lx_next(p);
-			if ((*slot = parse_pipe(p)) == NULL)
-				return NULL;
-		}
-		if (!lx_istok(p, "end")) {
-			lx_err(p, p->tstart, "syntax error: expected end");
-			return NULL;
-		}
-		lx_next(p);
-		return top;
-	}
-	if (lx_istok(p, "reduce") || lx_istok(p, "foreach")) {
-		int isreduce = lx_istok(p, "reduce"), mark, nb;
-		struct sym save[MAXBIND + 1];
-		struct pats ps;
-
-		n = mk(p, isreduce ? N_REDUCE : N_FOREACH, pos);
-		lx_next(p);
-		if ((n->a = parse_postfix(p, 0)) == NULL)
-			return NULL;
-		if (!lx_istok(p, "as")) {
-			lx_err(p, p->tstart, "syntax error: expected as");
-			return NULL;
-		}
-		lx_next(p);
-		mark = p->nsyms;
-		if ((nb = parse_patterns(p, &ps)) == -1 ||
-		    lx_expect(p, TK_LPAREN, "'('") == -1)
-			return NULL;
-		/* init does not see the variables; an `as` in it must not
-		 * clobber them */
-		memcpy(save, p->syms + mark, nb * sizeof(*save));
-		popsyms(p, mark);
-		n->b = parse_pipe(p);
-		memcpy(p->syms + mark, save, nb * sizeof(*save));
-		p->nsyms = mark + nb;
-		p->nframes += nb;
-		if (n->b == NULL || lx_expect(p, TK_SEMI, "';'") == -1 ||
-		    (n->c = parse_pipe(p)) == NULL)
-			return NULL;
-		if (!isreduce && p->tok == TK_SEMI) {
-			lx_next(p);
-			if ((n->d = parse_pipe(p)) == NULL)
-				return NULL;
-		}
-		popsyms(p, mark);
-		if (lx_expect(p, TK_RPAREN, "')'") == -1)
-			return NULL;
-		n->c = bindpats(p, &ps, n->c);
-		if (n->d != NULL)
-			n->d = bindpats(p, &ps, n->d);
-		return n;
-	}
-	if (lx_istok(p, "try")) {
-		n = mk(p, N_TRY, pos);
-		lx_next(p);
-		if ((n->a = parse_postfix(p, 0)) == NULL)
-			return NULL;
-		if (lx_istok(p, "catch")) {
-			lx_next(p);
-			if ((n->b = parse_postfix(p, 0)) == NULL)
-				return NULL;
-		}
-		return n;
-	}
-	if (lx_istok(p, "def")) {
-		int mark;
-
-		if (parse_def(p) == NULL)
-			return NULL;
-		mark = p->nsyms - 1;
-		n = parse_pipe(p);
-		popsyms(p, mark);
-		return n;
-	}
-	if (lx_istok(p, "label")) {
-		/* label $name | body: a frame holds this run's id */
-		int mark = p->nsyms;
-		char lname[80];
-
-		lx_next(p);
-		if (p->tok != TK_VAR) {
-			lx_err(p, p->tstart, "syntax error: expected $name");
-			return NULL;
-		}
-		snprintf(lname, sizeof(lname), "*label-%.*s",
-		    (int)(p->tend - p->tstart - 1), p->src + p->tstart + 1);
-		lx_next(p);
-		if (lx_expect(p, TK_PIPE, "'|'") == -1 ||
-		    pushsym(p, SY_VAR, lname, strlen(lname), 0, NULL) == -1)
-			return NULL;
-		n = mk(p, N_LABEL, pos);
-		n->a = parse_pipe(p);
-		popsyms(p, mark);
-		return n->a == NULL ? NULL : n;
-	}
-	if (lx_istok(p, "break")) {
-		char lname[80];
-		int i;
-
-		lx_next(p);
-		if (p->tok != TK_VAR) {
-			lx_err(p, p->tstart, "syntax error: expected $name");
-			return NULL;
-		}
-		snprintf(lname, sizeof(lname), "*label-%.*s",
-		    (int)(p->tend - p->tstart - 1), p->src + p->tstart + 1);
-		for (i = p->nsyms - 1; i >= 0; i--)
-			if (p->syms[i].kind == SY_VAR &&
-			    strcmp(p->syms[i].name, lname) == 0)
-				break;
-		if (i < 0) {
-			lx_err(p, p->tstart, "$%s is not defined", lname + 1);
-			return NULL;
-		}
-		n = mk(p, N_BREAK, pos);
-		n->var = p->nframes - 1 - p->syms[i].frame;
-		lx_next(p);
-		return n;
-	}
-	if (lx_istok(p, "import") || lx_istok(p, "include")) {
-		char w[16];
-
-		snprintf(w, sizeof(w), "%.*s", (int)(p->tend - p->tstart),
-		    p->src + p->tstart);
-		lx_unsupported(p, pos, w);
-		return NULL;
-	}
-	if (lx_istok(p, "then") || lx_istok(p, "else") || lx_istok(p, "elif") ||
-	    lx_istok(p, "end") || lx_istok(p, "as") || lx_istok(p, "and") ||
-	    lx_istok(p, "or") || lx_istok(p, "catch")) {
 		lx_err(p, pos, "syntax error: unexpected '%.*s'",
 		    (int)(p->tend - p->tstart), p->src + p->tstart);
 		return NULL;
 	}
-	return parse_call(p);
 }
 
 static struct node *
