@@ -539,11 +539,11 @@ f_join(struct ds_expr *x, struct val *in, struct val **av)
 			ev_print(&b, e);
 			break;
 		default:
-			r = ex_err(x, "string (\"%.*s...) and %s cannot be "
-			    "added", (int)(b.len > 8 ? 8 : b.len),
-			    b.p ? b.p : "", ex_desc(x, e));
+			/* jq adds the element to the string so far */
+			r = ev_str(A, b.p ? b.p : "", b.len);
 			ds_buf_free(&b);
-			return r;
+			return ex_err(x, "%s and %s cannot be added",
+			    ex_desc(x, r), ex_desc(x, e));
 		}
 	}
 	r = ev_str(A, b.p ? b.p : "", b.len);
@@ -702,7 +702,7 @@ f_from_entries(struct ds_expr *x, struct val *in, struct val **av)
 			if (e->t == T_NULL)
 				return ex_err(x, "Cannot use null (null) as "
 				    "object key");
-			return ex_err(x, "Cannot index %s with \"key\"",
+			return ex_err(x, "Cannot index %s with string \"key\"",
 			    ex_typename(e));
 		}
 		/* jq 1.7: .key unless null, else the others; a key that is

@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "jq/jq.h"
 #include "jq/exprint.h"
@@ -594,6 +595,39 @@ jobject(struct jp *j)
 	return r;
 }
 
+/*
+ * NaN and Infinity, which jq's parser reads too: nan, NaN, -NaN,
+ * Infinity, -Infinity, infinity, inf, in any case; a NaN may carry
+ * digits (nan1234), as in jq 1.7.  NULL when it is none of them.
+ */
+static struct val *
+jnonfinite(struct jp *j)
+{
+	const unsigned char *p = j->p;
+	size_t n;
+	int neg = 0;
+
+	if (p < j->e && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	n = (size_t)(j->e - p);
+	if (n >= 3 && strncasecmp((const char *)p, "nan", 3) == 0) {
+		for (p += 3; p < j->e && *p >= '0' && *p <= '9'; p++)
+			;
+		j->p = p;
+		return ev_num(j->a, NAN);
+	}
+	if (n >= 8 && strncasecmp((const char *)p, "infinity", 8) == 0)
+		p += 8;
+	else if (n >= 3 && strncasecmp((const char *)p, "inf", 3) == 0)
+		p += 3;
+	else
+		return NULL;
+	j->p = p;
+	return ev_num(j->a, neg ? -INFINITY : INFINITY);
+}
+
 static struct val *
 jvalue(struct jp *j)
 {
@@ -637,9 +671,13 @@ jvalue(struct jp *j)
 		}
 		break;
 	default:
-		if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))
+		if ((*j->p == '-' && (j->e - j->p < 2 ||
+		    strchr("nNiI", j->p[1]) == NULL)) ||
+		    (*j->p >= '0' && *j->p <= '9'))
 			return jnumber(j);
 	}
+	if ((v = jnonfinite(j)) != NULL)
+		return v;
 	jfail(j, "invalid JSON");
 	return NULL;
 }

@@ -137,10 +137,10 @@ ex_index(struct ds_expr *x, struct val *t, struct val *k)
 		return ex_indices(x, t, k);
 	if ((t->t == T_ARR || t->t == T_STR) && k->t == T_OBJ)
 		return ex_slice(x, t, slicekey(k, "start"), slicekey(k, "end"));
-	if (k->t == T_STR)
-		return ex_err(x, "Cannot index %s with %s\"%.*s\"",
-		    ex_typename(t), t->t == T_ARR ? "string " : "",
-		    (int)k->n, k->u.s);
+	/* jq names a key shorter than 30 bytes */
+	if (k->t == T_STR && k->n < 30)
+		return ex_err(x, "Cannot index %s with string \"%.*s\"",
+		    ex_typename(t), (int)k->n, k->u.s);
 	return ex_err(x, "Cannot index %s with %s", ex_typename(t),
 	    ex_typename(k));
 }
@@ -309,27 +309,24 @@ strsplit(struct ds_expr *x, struct val *s, struct val *sep)
 	return r;
 }
 
-/* s * num: jq 1.6 makes n = (int)(num - 1) more copies; a result
- * longer than a line may be is an error */
+/* s * num: (int)num copies of s, as jq 1.7 (jq 1.6 gives null for
+ * 0 <= num < 1); null when num < 0; a result longer than a line may
+ * be is an error */
 static struct val *
 strrepeat(struct ds_expr *x, struct val *s, double num)
 {
 	char *buf;
-	int c, i;
+	int64_t c, i;
 
-	if (isnan(num) || num - 1 < -1)
+	if (isnan(num) || num < 0)
 		return &ev_null;
-	if ((num - 1) * s->n >= (double)x->maxline)
+	if (floor(num) * s->n >= (double)x->maxline)
 		return ex_err(x, "Repeat string result too long");
-	c = (int)(num - 1);
-	if (c < 0)
-		return &ev_null;
-	if (s->n == 0)
-		c = 0;		/* "" stays "", at once */
-	buf = ea_alloc(&x->a, (size_t)s->n * (c + 1) + 1);
-	for (i = 0; i <= c; i++)
+	c = s->n == 0 ? 0 : (int64_t)num;
+	buf = ea_alloc(&x->a, (size_t)(s->n * c) + 1);
+	for (i = 0; i < c; i++)
 		memcpy(buf + (size_t)i * s->n, s->u.s, s->n);
-	return ev_strref(&x->a, buf, (size_t)s->n * (c + 1), s->safe);
+	return ev_strref(&x->a, buf, (size_t)(s->n * c), s->safe);
 }
 
 struct val *
@@ -477,8 +474,7 @@ setpath(struct ds_expr *x, struct val *v, struct val *path, uint32_t i,
 	key = path->u.a[i];
 	if (key->t == T_STR) {
 		if (v->t != T_OBJ && v->t != T_NULL)
-			return ex_err(x, "Cannot index %s with \"%.*s\"",
-			    ex_typename(v), (int)key->n, key->u.s);
+			return ex_index(x, v, key);	/* its error */
 		child = v->t == T_OBJ ? ev_get(v, key->u.s, key->n) : NULL;
 		if ((child = setpath(x, child ? child : &ev_null, path, i + 1,
 		    nv)) == NULL)

@@ -25,6 +25,52 @@ pathadd(struct ds_expr *x, struct val *path, struct val *key)
 	return r;
 }
 
+/*
+ * The path of a value that is not at a path of the input (a literal, a
+ * value some builtin computed): jq lets it through a path expression
+ * and fails where something indexes it, or at the end.
+ */
+static struct val nopath = { T_ARR, 0, 0, { .a = NULL } };
+
+/* v's JSON cut as jq cuts it in messages: at most size - 1 bytes, the
+ * last 3 of them "..." when it is longer */
+static const char *
+cut(struct ds_expr *x, const struct val *v, size_t size)
+{
+	struct ds_buf b = { 0 };
+	char *s;
+
+	ev_print(&b, v);
+	if (b.len > size - 1) {
+		b.len = size - 4;
+		ds_buf_adds(&b, "...");
+	}
+	s = ea_strdup(&x->a, b.p ? b.p : "", b.len);
+	ds_buf_free(&b);
+	return s;
+}
+
+/* jq's error when a path expression indexes a value not at a path */
+static int
+notpath(struct ds_expr *x, struct val *v, struct val *key)
+{
+	if (key == NULL)
+		ex_err(x, "Invalid path expression near attempt to iterate "
+		    "through %s", cut(x, v, 30));
+	else
+		ex_err(x, "Invalid path expression near attempt to access "
+		    "element %s of %s", cut(x, key, 15), cut(x, v, 30));
+	return ST_ERR;
+}
+
+/* ... and when such a value is where the path expression ends */
+static int
+notpathend(struct ds_expr *x, struct val *v)
+{
+	ex_err(x, "Invalid path expression with result %s", cut(x, v, 30));
+	return ST_ERR;
+}
+
 struct pfr {
 	const struct node *n;
 	struct val	*in;
@@ -43,6 +89,8 @@ pk_field(struct ds_expr *x, struct val *path, struct val *v, void *arg)
 	struct pfr *f = arg;
 	struct val *c;
 
+	if (path == &nopath)
+		return notpath(x, v, f->n->v);
 	if ((c = ex_index(x, v, f->n->v)) == NULL)
 		return ST_ERR;
 	return f->k(x, pathadd(x, path, f->n->v), c, f->ka);
@@ -54,6 +102,8 @@ k_pindex(struct ds_expr *x, struct val *key, void *arg)
 	struct pfr *f = arg;
 	struct val *c;
 
+	if (f->path == &nopath)
+		return notpath(x, f->v, key);
 	if ((c = ex_index(x, f->v, key)) == NULL)
 		return ST_ERR;
 	return f->k(x, pathadd(x, f->path, key), c, f->ka);
@@ -83,11 +133,13 @@ pk_slice(struct ds_expr *x, struct val *path, struct val *v, void *arg)
 	if ((f->n->b && (from = ex_eval1(x, f->n->b, f->in, f->env)) == NULL) ||
 	    (f->n->c && (to = ex_eval1(x, f->n->c, f->in, f->env)) == NULL))
 		return ST_ERR;
-	if ((c = ex_slice(x, v, from, to)) == NULL)
-		return ST_ERR;
 	key = ev_obj(&x->a, 2);
 	ev_set(key, &ks, from);
 	ev_set(key, &ke, to);
+	if (path == &nopath)
+		return notpath(x, v, key);
+	if ((c = ex_slice(x, v, from, to)) == NULL)
+		return ST_ERR;
 	return f->k(x, pathadd(x, path, key), c, f->ka);
 }
 
@@ -98,6 +150,8 @@ pk_iter(struct ds_expr *x, struct val *path, struct val *v, void *arg)
 	uint32_t i;
 	int r;
 
+	if (path == &nopath)
+		return notpath(x, v, NULL);
 	if (v->t == T_ARR) {
 		for (i = 0; i < v->n; i++)
 			if ((r = f->k(x, pathadd(x, path, ev_num(&x->a, i)),
@@ -156,7 +210,7 @@ k_pcond(struct ds_expr *x, struct val *c, void *arg)
 	return f->k(x, f->path, f->in, f->ka);
 }
 
-/* ex_getpath(p) as a path: path + p */
+/* getpath(p) as a path: path + p */
 static int
 k_pgetpath(struct ds_expr *x, struct val *p, void *arg)
 {
@@ -170,6 +224,8 @@ k_pgetpath(struct ds_expr *x, struct val *p, void *arg)
 	}
 	if ((v = ex_getpath(x, f->in, p)) == NULL)
 		return ST_ERR;
+	if (f->path == &nopath)
+		return notpathend(x, v);
 	r = f->path;
 	for (i = 0; i < p->n; i++)
 		r = pathadd(x, r, p->u.a[i]);
@@ -199,7 +255,8 @@ precurse(struct ds_expr *x, struct val *in, struct val *path, pkfn k,
 		ex_err(x, TOODEEP);
 		return ST_ERR;
 	}
-	if ((r = k(x, path, in, ka)) != 0)
+	/* under a value at no path, jq's .[]? finds no paths */
+	if ((r = k(x, path, in, ka)) != 0 || path == &nopath)
 		return r;
 	/* a NULL path (plain ..) builds none: paths cost depth squared */
 	for (i = 0; in->t == T_ARR && i < in->n; i++)
@@ -211,6 +268,14 @@ precurse(struct ds_expr *x, struct val *in, struct val *path, pkfn k,
 		    in->u.o[i].k) : NULL, k, ka)) != 0)
 			return r;
 	return 0;
+}
+
+static int
+k_nopath(struct ds_expr *x, struct val *v, void *arg)
+{
+	struct pfr *f = arg;
+
+	return f->k(x, &nopath, v, f->ka);
 }
 
 /*
@@ -278,26 +343,15 @@ evalpath(struct ds_expr *x, const struct node *n, struct val *in,
 	default:
 		break;
 	}
-	{
-		struct val *v = ex_eval1(x, n, in, env);
-
-		struct ds_buf b = { 0 };
-
-		if (v != NULL) {
-			/* jq shows the value's JSON, cut at 30 bytes */
-			ev_print(&b, v);
-			ex_err(x, "Invalid path expression with result %.*s%s",
-			    b.len > 29 ? 26 : (int)b.len, b.p,
-			    b.len > 29 ? "..." : "");
-			ds_buf_free(&b);
-		}
-		return ST_ERR;
-	}
+	/* any other filter: its outputs are at no path */
+	return ex_eval(x, n, in, env, k_nopath, &f);
 }
 
 static int
 k_pathlist(struct ds_expr *x, struct val *path, struct val *v, void *arg)
 {
+	if (path == &nopath)
+		return notpathend(x, v);
 	ex_vladd(x, arg, path);
 	return 0;
 }
@@ -401,6 +455,8 @@ pk_emitpath(struct ds_expr *x, struct val *path, struct val *v, void *arg)
 {
 	struct pathsfr *p = arg;
 
+	if (path == &nopath)
+		return notpathend(x, v);
 	if (p->nonempty && path->n == 0)
 		return 0;
 	return p->k(x, path, p->ka);
@@ -417,11 +473,10 @@ k_getpath(struct ds_expr *x, struct val *p, void *arg)
 		ex_err(x, "Path must be specified as an array");
 		return ST_ERR;
 	}
-	if ((v = ex_getpath(x, f->in, p)) == NULL) {
-		/* jq: a path that does not exist gives null */
-		x->errv = NULL;
-		v = &ev_null;
-	}
+	/* a path through nulls gives null; indexing anything else wrong
+	 * is jq's error */
+	if ((v = ex_getpath(x, f->in, p)) == NULL)
+		return ST_ERR;
 	return f->k(x, v, f->ka);
 }
 
