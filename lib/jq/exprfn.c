@@ -244,25 +244,10 @@ f_max(struct ds_expr *x, struct val *in, struct val **av)
 	return minmax(x, in, 1);
 }
 
-/* stable sort of an array's elements */
-struct ient {
-	struct val	*v;
-	uint32_t	 i;
-};
-
-static int
-ientcmp(const void *a, const void *b)
-{
-	const struct ient *p = a, *q = b;
-	int r = ev_cmp(p->v, q->v);
-
-	return r ? r : p->i < q->i ? -1 : p->i > q->i;
-}
-
 static struct val *
 sorted(struct ds_expr *x, struct val *in, int uniq)
 {
-	struct ient *e;
+	struct sent *e;
 	struct val *r;
 	uint32_t i, n;
 
@@ -271,10 +256,11 @@ sorted(struct ds_expr *x, struct val *in, int uniq)
 		    ex_desc(x, in));
 	e = ea_alloc(A, (in->n + 1) * sizeof(*e));
 	for (i = 0; i < in->n; i++) {
-		e[i].v = in->u.a[i];
+		e[i].key = e[i].v = in->u.a[i];
 		e[i].i = i;
 	}
-	qsort(e, in->n, sizeof(*e), ientcmp);
+	if (ex_sort(x, e, in->n) == -1)
+		return NULL;
 	r = ev_arr(A, in->n);
 	for (n = i = 0; i < in->n; i++)
 		if (!uniq || n == 0 || ev_cmp(r->u.a[n - 1], e[i].v) != 0)

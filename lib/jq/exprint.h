@@ -227,6 +227,16 @@ struct val *ex_setpath(struct ds_expr *, struct val *v, struct val *path,
 struct val *ex_delpaths(struct ds_expr *, struct val *v,
 	    struct val *paths);
 
+/* An element of a sort: its key, the value, its place before. */
+struct sent {
+	struct val	*key;
+	struct val	*v;
+	uint32_t	 i;
+};
+/* Sort s[0..n) by key in jq's order, stably; -1 with the run's error
+ * set when a comparison went too deep. */
+int	 ex_sort(struct ds_expr *, struct sent *, uint32_t n);
+
 /* A growable list of values in the run's arena. */
 struct vlist {
 	struct val	**v;

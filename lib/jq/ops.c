@@ -257,56 +257,32 @@ deepmerge(struct ds_expr *x, struct val *a, struct val *b)
 static struct val *
 strsplit(struct ds_expr *x, struct val *s, struct val *sep)
 {
-	struct val **tmp, *r;
-	size_t n = 0, cap = 8, i, start;
+	struct vlist l = { 0 };
+	size_t i, k, start;
+	const char *q;
 
 	if (s->n == 0)
 		return ev_arr(&x->a, 0);
-	tmp = ea_alloc(&x->a, cap * sizeof(*tmp));
 	if (sep->n == 0) {
-		for (i = 0; i < s->n;) {
-			size_t k = ev_utf8len((const unsigned char *)s->u.s + i,
-			    s->n - i);
-
-			if (k == 0)
+		/* "" splits into characters */
+		for (i = 0; i < s->n; i += k) {
+			if ((k = ev_utf8len((const unsigned char *)s->u.s + i,
+			    s->n - i)) == 0)
 				k = 1;
-			if (n == cap) {
-				struct val **nt = ea_alloc(&x->a, cap * 2 *
-				    sizeof(*nt));
-
-				memcpy(nt, tmp, n * sizeof(*nt));
-				tmp = nt;
-				cap *= 2;
-			}
-			tmp[n++] = ev_strref(&x->a, s->u.s + i, k, s->safe);
-			i += k;
+			ex_vladd(x, &l, ev_strref(&x->a, s->u.s + i, k,
+			    s->safe));
 		}
-	} else {
-		for (start = i = 0; ; ) {
-			const char *q = NULL;
-
-			if (s->n - start >= sep->n)
-				q = memmem(s->u.s + start, s->n - start,
-				    sep->u.s, sep->n);
-			i = q ? (size_t)(q - s->u.s) : s->n;
-			if (n == cap) {
-				struct val **nt = ea_alloc(&x->a, cap * 2 *
-				    sizeof(*nt));
-
-				memcpy(nt, tmp, n * sizeof(*nt));
-				tmp = nt;
-				cap *= 2;
-			}
-			tmp[n++] = ev_strref(&x->a, s->u.s + start, i - start,
-			    s->safe);
-			if (q == NULL)
-				break;
-			start = i + sep->n;
-		}
+		return ex_vlarray(x, &l);
 	}
-	r = ev_arr(&x->a, (uint32_t)n);
-	memcpy(r->u.a, tmp, n * sizeof(*tmp));
-	return r;
+	for (start = 0; ; start = i + sep->n) {
+		q = s->n - start >= sep->n ? memmem(s->u.s + start,
+		    s->n - start, sep->u.s, sep->n) : NULL;
+		i = q ? (size_t)(q - s->u.s) : s->n;
+		ex_vladd(x, &l, ev_strref(&x->a, s->u.s + start, i - start,
+		    s->safe));
+		if (q == NULL)
+			return ex_vlarray(x, &l);
+	}
 }
 
 /* s * num: (int)num copies of s, as jq 1.7 (jq 1.6 gives null for
@@ -732,4 +708,20 @@ ex_indices(struct ds_expr *x, struct val *a, struct val *b)
 	}
 	return ex_err(x, "Cannot determine the indices of %s in %s",
 	    ex_desc(x, b), ex_desc(x, a));
+}
+
+static int
+sentcmp(const void *a, const void *b)
+{
+	const struct sent *p = a, *q = b;
+	int r = ev_cmp(p->key, q->key);
+
+	return r ? r : p->i < q->i ? -1 : p->i > q->i;
+}
+
+int
+ex_sort(struct ds_expr *x, struct sent *s, uint32_t n)
+{
+	qsort(s, n, sizeof(*s), sentcmp);
+	return ex_deepchk(x, &ev_null) == NULL ? -1 : 0;
 }

@@ -1236,40 +1236,21 @@ parse_cmp(struct parser *p)
 	return binop(p, pos, op, l, r);
 }
 
+/* a and b, a or b: `and` binds tighter */
 static struct node *
-parse_and(struct parser *p)
+parse_logic(struct parser *p, int isor)
 {
 	struct node *l, *r, *n;
 	size_t pos;
 
-	if ((l = parse_cmp(p)) == NULL)
+	if ((l = isor ? parse_logic(p, 0) : parse_cmp(p)) == NULL)
 		return NULL;
-	while (lx_istok(p, "and")) {
+	while (lx_istok(p, isor ? "or" : "and")) {
 		pos = p->tstart;
 		lx_next(p);
-		if ((r = parse_cmp(p)) == NULL)
+		if ((r = isor ? parse_logic(p, 0) : parse_cmp(p)) == NULL)
 			return NULL;
-		n = mk2(p, N_AND, pos, l, r);
-		n->single = l->single && r->single;
-		l = n;
-	}
-	return l;
-}
-
-static struct node *
-parse_or(struct parser *p)
-{
-	struct node *l, *r, *n;
-	size_t pos;
-
-	if ((l = parse_and(p)) == NULL)
-		return NULL;
-	while (lx_istok(p, "or")) {
-		pos = p->tstart;
-		lx_next(p);
-		if ((r = parse_and(p)) == NULL)
-			return NULL;
-		n = mk2(p, N_OR, pos, l, r);
+		n = mk2(p, isor ? N_OR : N_AND, pos, l, r);
 		n->single = l->single && r->single;
 		l = n;
 	}
@@ -1282,7 +1263,7 @@ parse_alt(struct parser *p)
 	struct node *l, *r, *n;
 	size_t pos;
 
-	if ((l = parse_or(p)) == NULL)
+	if ((l = parse_logic(p, 1)) == NULL)
 		return NULL;
 	if (p->tok == TK_ASSIGN || p->tok == TK_OPASSIGN) {
 		const char *o = p->src + p->tstart;
@@ -1299,7 +1280,7 @@ parse_alt(struct parser *p)
 		}
 		lx_next(p);
 		n->a = l;
-		if ((n->b = parse_or(p)) == NULL)
+		if ((n->b = parse_logic(p, 1)) == NULL)
 			return NULL;
 		if (p->tok == TK_ASSIGN || p->tok == TK_OPASSIGN) {
 			lx_err(p, p->tstart, "syntax error: assignments do not "

@@ -427,14 +427,8 @@ int
 ex_sp_assign(struct ds_expr *x, const struct node *n, struct val *in,
     struct env *env, kfn k, void *ka)
 {
-	struct afr a;
+	struct afr a = { .n = n, .in = in, .env = env, .k = k, .ka = ka };
 
-	memset(&a, 0, sizeof(a));
-	a.n = n;
-	a.in = in;
-	a.env = env;
-	a.k = k;
-	a.ka = ka;
 	if (evalpath(x, n->a, in, ev_arr(&x->a, 0), env, k_pathlist,
 	    &a.paths) != 0)
 		return ST_ERR;

@@ -22,24 +22,6 @@ k_select(struct ds_expr *x, struct val *v, void *arg)
 	return 0;
 }
 
-/* sort helpers: entries of (key, value, index) */
-struct sent {
-	struct val	*key;
-	struct val	*v;
-	uint32_t	 i;
-};
-
-static int
-sentcmp(const void *a, const void *b)
-{
-	const struct sent *x = a, *y = b;
-	int r = ev_cmp(x->key, y->key);
-
-	if (r != 0)
-		return r;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
 /* The elements of an array with keys [f] (f's outputs collected). */
 static struct sent *
 keyed(struct ds_expr *x, const struct node *fnode, struct val *in,
@@ -61,8 +43,7 @@ keyed(struct ds_expr *x, const struct node *fnode, struct val *in,
 		s[i].v = in->u.a[i];
 		s[i].i = i;
 	}
-	qsort(s, in->n, sizeof(*s), sentcmp);
-	if (ex_deepchk(x, &ev_null) == NULL) {
+	if (ex_sort(x, s, in->n) == -1) {
 		*err = 1;
 		return NULL;
 	}
