@@ -128,15 +128,14 @@ static void
 unhold(struct batch *b)
 {
 	ds_out(b->held.p, b->held.len);
-	ds_buf_reset(&b->held);
+	ds_buf_clear(&b->held);
 }
 
 static void
 freebatch(struct batch *b)
 {
 	ds_buf_free(&b->held);
-	ds_offsets_clear(&b->off);
-	free(b->off.r);
+	ds_offsets_free(&b->off);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -188,7 +187,7 @@ pcount(const struct ds_env *e)
 	struct ds_hent *h;
 	int isnew;
 
-	ds_buf_reset(&keybuf);
+	ds_buf_clear(&keybuf);
 	if (e != NULL) {
 		ds_buf_add(&keybuf, e->topic, e->tlen);
 		ds_buf_addc(&keybuf, '\0');
@@ -206,7 +205,7 @@ static int
 heldfull(void)
 {
 	return quota > 0 && nheld > 0 &&
-	    nheld >= quota * (int64_t)parts.n;
+	    nheld >= quota * (int64_t)ds_hash_count(&parts);
 }
 
 /*
@@ -574,8 +573,7 @@ cleanup(void)
 	i = 0;
 	while ((h = ds_hash_next(&parts, &i)) != NULL)
 		free(h->val);
-	ds_hash_clear(&parts);
-	free(parts.e);
+	ds_hash_free(&parts);
 	ds_buf_free(&held);
 	ds_buf_free(&keybuf);
 	if (evmode)
@@ -647,7 +645,7 @@ record(const struct ds_line *l)
 	} else if (ds_check_line(l, 1) == -1)
 		return;
 	if (ds_json_hadws()) {
-		ds_buf_reset(&scratch);
+		ds_buf_clear(&scratch);
 		ds_json_compact(p, len, &scratch);
 		p = scratch.p;
 		len = scratch.len;

@@ -122,7 +122,7 @@ spill(int fd, struct ds_buf *b)
 {
 	if (ds_writeall(fd, b->p, b->len) == -1)
 		err(1, "spool");
-	ds_buf_reset(b);
+	ds_buf_clear(b);
 }
 
 static void
@@ -204,7 +204,7 @@ errflush(struct cmd *c)
 {
 	if (c->el.len > 0)
 		errline(c->el.p, c->el.len);
-	ds_buf_reset(&c->el);
+	ds_buf_clear(&c->el);
 }
 
 /* Read COMMAND's stderr once: 1 data, 0 end (closed), -1 nothing yet. */
@@ -499,7 +499,7 @@ attempt(int64_t seq)
 	int er[2];
 
 	E.tail[0] = '\0';
-	ds_buf_reset(&E.ob);
+	ds_buf_clear(&E.ob);
 	if (!E.sink)
 		rewind_fd(E.outfd, 1);
 	if (E.persist)
@@ -537,12 +537,12 @@ emit(void)
 				    ds_opts.maxline);
 				continue;
 			}
-			ds_buf_reset(&E.q);
+			ds_buf_clear(&E.q);
 			ds_buf_addq(&E.q, l.p, l.len);
 			ds_out_buf(&E.q);
 		} else if (ds_check_line(&l, 1) == 0) {
 			if (ds_json_hadws()) {
-				ds_buf_reset(&E.q);
+				ds_buf_clear(&E.q);
 				ds_json_compact(l.p, l.len, &E.q);
 				ds_out_buf(&E.q);
 			} else

@@ -104,8 +104,8 @@ usage(int status)
 static void
 side_clear(struct side *s)
 {
-	ds_buf_reset(&s->text);
-	ds_buf_reset(&s->keys);
+	ds_buf_clear(&s->text);
+	ds_buf_clear(&s->keys);
 	s->n = 0;
 	ds_hash_clear(&s->h);
 	json_decref(s->marker);
@@ -117,7 +117,7 @@ static void
 side_free(struct side *s)
 {
 	side_clear(s);
-	free(s->h.e);
+	ds_hash_free(&s->h);
 	ds_buf_free(&s->text);
 	ds_buf_free(&s->keys);
 	free(s->r);
@@ -242,7 +242,7 @@ merge(struct join *j, const char *s, size_t slen, const char *t,
 	char qas[256];
 	size_t qlen = 0;
 
-	ds_buf_reset(b);
+	ds_buf_clear(b);
 	ds_buf_addc(b, '{');
 	if (j->as != NULL)
 		qlen = (size_t)snprintf(qas, sizeof(qas), "\"%s\"", j->as);
@@ -338,7 +338,7 @@ static_data(void *ctx, const struct ds_line *l)
 	}
 	if (ds_check_line(l, 0) == -1)
 		return;
-	ds_buf_reset(&j->kb);
+	ds_buf_clear(&j->kb);
 	found = -1;
 	if (reckey(j, l->p, l->len, &j->kb))
 		found = side_find(&j->tab, j->kb.p, j->kb.len);
@@ -473,7 +473,7 @@ emit_cogroup(struct join *j)
 	for (g = 0; g < ng; g++) {
 		struct rec *kr = &sd[gk[g * 2]]->r[gk[g * 2 + 1]];
 
-		ds_buf_reset(b);
+		ds_buf_clear(b);
 		ds_buf_addc(b, '{');
 		ds_key_emit(sd[gk[g * 2]]->keys.p + kr->koff, kr->klen, j->keys,
 		    j->nkeys, b);
@@ -490,8 +490,7 @@ emit_cogroup(struct join *j)
 		ds_buf_addc(b, '}');
 		ds_out_buf(b);
 	}
-	ds_hash_clear(&order);
-	free(order.e);
+	ds_hash_free(&order);
 	free(gk);
 	for (s = 0; s < 2; s++) {
 		free(first[s]);
@@ -731,8 +730,6 @@ main(int argc, char *argv[])
 	ds_buf_free(&j.out);
 	ds_buf_free(&j.kb);
 	free(j.sk);
-	while (j.nkeys > 0)
-		ds_path_free(&j.keys[--j.nkeys]);
-	free(j.keys);
+	ds_paths_free(j.keys, j.nkeys);
 	return 0;
 }

@@ -94,7 +94,7 @@ run(struct map *m, const struct ds_line *l)
 		len -= 3;
 	}
 	if (m->raw) {
-		ds_buf_reset(&m->q);
+		ds_buf_clear(&m->q);
 		ds_buf_addq(&m->q, p, len);
 		p = m->q.p;
 		len = m->q.len;
@@ -152,7 +152,7 @@ flush_held(struct map *m, json_t *marker)
 		run(m, &l);
 	}
 	m->nh = 0;
-	ds_buf_reset(&m->text);
+	ds_buf_clear(&m->text);
 }
 
 static void
@@ -235,7 +235,7 @@ main(int argc, char *argv[])
 		errx(2, "expression: %s", errbuf);
 	ds_expr_limits(m.x, ds_opts.maxdepth, ds_opts.maxline);
 	for (i = 0; i < nvars; i++) {
-		ds_buf_reset(&b);
+		ds_buf_clear(&b);
 		if (isjson[i])
 			ds_buf_adds(&b, vals[i]);
 		else

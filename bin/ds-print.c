@@ -56,7 +56,7 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 		ds_out("...\n", 4);
 	ds_out("\n", 1);
 	ds_out_flush();
-	ds_buf_reset(&pr->first);
+	ds_buf_clear(&pr->first);
 	pr->seen = 0;
 	ds_bad_count = 0;	/* shown nowhere: the records were reported */
 	json_decref(m);

@@ -38,10 +38,12 @@ static void
 data(void *ctx, const struct ds_line *l)
 {
 	struct reduce *r = ctx;
+	const char *why;
 
 	if (ds_check_line(l, 0) == -1)
 		return;
-	ds_grouper_add(&r->gr, &r->groups, l);
+	if (ds_grouper_add(&r->gr, &r->groups, l->p, l->len, &why) == -1)
+		ds_bad(l, "%s", why);
 }
 
 /* Write one record per group (or one for the whole batch) and reset. */
@@ -49,20 +51,21 @@ static void
 flush(struct reduce *r)
 {
 	struct ds_aggst *empty;
-	size_t i;
+	struct ds_grp *g;
+	size_t i = 0;
 
-	if (r->nkeys == 0 && r->groups.n == 0) {
+	if (r->nkeys == 0 && ds_groups_count(&r->groups) == 0) {
 		/* reduce/count of an empty batch: count 0, aggregates null */
 		empty = ds_agg_new(&r->aggs);
-		ds_buf_reset(&r->out);
+		ds_buf_clear(&r->out);
 		ds_group_emit(&r->aggs, NULL, 0, "", 0, empty, &r->out);
 		ds_out_buf(&r->out);
 		ds_agg_free(&r->aggs, empty);
 	}
-	for (i = 0; i < r->groups.n; i++) {
-		ds_buf_reset(&r->out);
-		ds_group_emit(&r->aggs, r->keys, r->nkeys, r->groups.g[i].key,
-		    r->groups.g[i].klen, r->groups.g[i].st, &r->out);
+	while ((g = ds_groups_next(&r->groups, &i)) != NULL) {
+		ds_buf_clear(&r->out);
+		ds_group_emit(&r->aggs, r->keys, r->nkeys, g->key, g->klen,
+		    g->st, &r->out);
 		ds_out_buf(&r->out);
 	}
 	ds_groups_clear(&r->groups, &r->aggs);
@@ -98,7 +101,7 @@ main(int argc, char *argv[])
 	struct reduce r;
 	struct ds_stage st = { data, marker, NULL, end, &r };
 	char ebuf[512], *spec;
-	int ch, i;
+	int ch;
 
 	memset(&r, 0, sizeof(r));
 	ds_signals();
@@ -141,15 +144,15 @@ main(int argc, char *argv[])
 	if (r.aggs.n == 0 && ds_aggs_add(&r.aggs, "count", ebuf,
 	    sizeof(ebuf)) == -1)
 		errx(2, "%s", ebuf);
-	ds_grouper_init(&r.gr, &r.aggs, r.keys, r.nkeys);
+	if (ds_grouper_init(&r.gr, &r.aggs, r.keys, r.nkeys, ebuf,
+	    sizeof(ebuf)) == -1)
+		errx(2, "%s", ebuf);
 
 	ds_stage_run(&st, argv, argc);
 
 	ds_groups_free(&r.groups, &r.aggs);
 	ds_aggs_free(&r.aggs);
-	for (i = 0; i < r.nkeys; i++)
-		ds_path_free(&r.keys[i]);
-	free(r.keys);
+	ds_paths_free(r.keys, r.nkeys);
 	ds_buf_free(&r.out);
 	ds_grouper_free(&r.gr);
 	return 0;

@@ -56,7 +56,7 @@ drain(struct sink *s)
 		}
 		off += (size_t)w;
 	}
-	ds_buf_reset(&s->b);
+	ds_buf_clear(&s->b);
 }
 
 static void

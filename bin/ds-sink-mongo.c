@@ -351,7 +351,7 @@ reset_batch(void)
 
 	for (i = 0; (h = ds_hash_next(&S.colls, &i)) != NULL; )
 		((struct coll *)h->val)->nops = 0;
-	ds_mbatch_reset(&S.b);
+	ds_mbatch_clear(&S.b);
 	S.b.stream = NULL;
 }
 
@@ -618,7 +618,7 @@ main(int argc, char *argv[])
 		usage(stderr);
 	}
 	free(urifile);
-	ds_buf_reset(&S.tmp);
+	ds_buf_clear(&S.tmp);
 	ds_buf_addf(&S.tmp, "%s.%s%s", S.db, S.cname ? "" : "@",
 	    S.cname ? S.cname : S.collfield);
 	ds_buf_addc(&S.tmp, '\0');
@@ -650,8 +650,7 @@ main(int argc, char *argv[])
 		free(co->ops);
 		free(co);
 	}
-	ds_hash_clear(&S.colls);
-	free(S.colls.e);
+	ds_hash_free(&S.colls);
 	for (j = 0; j < S.nidx; j++)
 		bson_destroy(&S.idx[j]);
 	free(S.idx);

@@ -256,7 +256,7 @@ emit(struct sk *s, int gone, int timedout)
 {
 	size_t mark;
 
-	ds_buf_reset(&ob);
+	ds_buf_clear(&ob);
 	ds_buf_addc(&ob, '{');
 	ds_key_emit(s->key, s->klen, keys, nkeys, &ob);
 	mark = ob.len;
@@ -301,7 +301,7 @@ ondata(void *ctx, const struct ds_line *l)
 	(void)ctx;
 	if (ds_check_line(l, 0) == -1)
 		return;
-	ds_buf_reset(&kb);
+	ds_buf_clear(&kb);
 	if (ds_key_make(l->p, l->len, keys, nkeys, &kb, &why) == -1) {
 		ds_bad(l, "%s", why);
 		return;
@@ -337,7 +337,7 @@ onresult(void *arg, const char *out, size_t n)
 	if (gotres)
 		return;
 	gotres = 1;
-	ds_buf_reset(&res);
+	ds_buf_clear(&res);
 	ds_buf_add(&res, out, n);
 }
 
@@ -365,12 +365,12 @@ update(struct sk *s, int64_t t)
 		l.len = s->vals.len ? s->vals.len : 2;
 		l.src = lastsrc;
 		l.lineno = lastlineno;
-		ds_buf_reset(&s->vals);
+		ds_buf_clear(&s->vals);
 		ds_bad(&l, "update of the key's state failed: %s",
 		    why ? why : "cannot bind $state/$values");
 		return 0;
 	}
-	ds_buf_reset(&s->vals);
+	ds_buf_clear(&s->vals);
 	if (!gotres)		/* no output: the state stays as it is */
 		return 0;
 	if (res.len == 4 && memcmp(res.p, "null", 4) == 0) {
@@ -476,7 +476,7 @@ replay(int quiet)
 			ds_agg_free(&aggs, s->part);
 			s->part = NULL;
 		}
-		ds_buf_reset(&s->vals);
+		ds_buf_clear(&s->vals);
 		if (!quiet && !outall && (s->instate || ex != NULL))
 			emit(s, !s->instate, 0);
 		if (!s->instate)
@@ -591,7 +591,7 @@ ckpt_write(double *ms, size_t *bytes, int *full)
 		if (dirty[i] != NULL)
 			dirty[i]->dirty = 0;
 	ndirty = 0;
-	ds_buf_reset(&dels);
+	ds_buf_clear(&dels);
 	*bytes = b.len;
 	ds_buf_free(&b);
 	json_decref(ckoffs);
@@ -699,7 +699,7 @@ loadrecs(char *p, char *end, const char *path)
 		if (ds_json_check(p, (size_t)(nl - p), ds_opts.maxdepth,
 		    &why) == -1 || !ds_json_get(p, (size_t)(nl - p), &pk, &k))
 			errx(1, "%s:%zu: malformed state record", path, lineno);
-		ds_buf_reset(&kb);
+		ds_buf_clear(&kb);
 		if (ds_key_make(k.p, k.len, keys, nkeys, &kb, &why) == -1)
 			errx(1, "%s:%zu: %s", path, lineno, why);
 		if (ds_json_get(p, (size_t)(nl - p), &pd, &v)) {
@@ -808,7 +808,7 @@ loadinit(const char *file)
 	while (ds_in_next(in, &l)) {
 		if (ds_check_line(&l, 1) == -1)
 			continue;
-		ds_buf_reset(&kb);
+		ds_buf_clear(&kb);
 		if (ds_key_make(l.p, l.len, keys, nkeys, &kb, &why) == -1) {
 			ds_bad(&l, "%s", why);
 			continue;
@@ -921,7 +921,8 @@ onmarker(void *ctx, json_t *m, const struct ds_line *l)
 	json_object_set_new(m, "commit", commit(m, replayed));
 	if (stats)
 		fprintf(stderr, "ds-state: batch %lld: %zu keys, %zu touched, "
-		    "%s%s", (long long)seq, h.n, nrec,
+		    "%s%s", (long long)seq,
+		    ds_hash_count(&h), nrec,
 		    replayed ? "replayed, not applied" : "applied",
 		    ck ? "" : "\n");
 	if (stats && ck)
@@ -1074,15 +1075,12 @@ main(int argc, char *argv[])
 	free(dirty);
 	ds_buf_free(&dels);
 	free(aggspecs);
-	ds_hash_clear(&h);
+	ds_hash_free(&h);
 	ds_aggs_free(&aggs);
 	if (ex != NULL)
 		ds_expr_free(ex);
-	for (i = 0; i < nkeys; i++)
-		ds_path_free(&keys[i]);
-	free(keys);
-	ds_offsets_clear(&cum);
-	free(cum.r);
+	ds_paths_free(keys, nkeys);
+	ds_offsets_free(&cum);
 	json_decref(ckoffs);
 	ds_buf_free(&kb);
 	ds_buf_free(&ob);

@@ -191,7 +191,7 @@ emit(struct ent *e, const char *p, size_t len, off_t at, off_t end)
 	if (T.raw)
 		ds_out_line(p, len);
 	else {
-		ds_buf_reset(&T.ob);
+		ds_buf_clear(&T.ob);
 		ds_buf_adds(&T.ob, "{\"file\":");
 		ds_buf_addq(&T.ob, e->path, strlen(e->path));
 		ds_buf_addf(&T.ob, ",\"inode\":%llu,\"offset\":%lld,\"line\":",

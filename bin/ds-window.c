@@ -90,6 +90,7 @@ static void
 data(void *ctx, const struct ds_line *l)
 {
 	struct win *w = ctx;
+	const char *why;
 
 	if (ds_check_line(l, 0) == -1)
 		return;
@@ -99,7 +100,8 @@ data(void *ctx, const struct ds_line *l)
 		w->ncur++;
 		return;
 	}
-	ds_grouper_add(&w->gr, &w->cur, l);
+	if (ds_grouper_add(&w->gr, &w->cur, l->p, l->len, &why) == -1)
+		ds_bad(l, "%s", why);
 }
 
 /* The key of group i of part p ("" when there are no key fields). */
@@ -224,7 +226,7 @@ emitgroups(struct win *w, struct ds_grp *g, size_t n)
 
 	if (w->nkeys == 0 && n == 0) {
 		empty = ds_agg_new(&w->aggs);
-		ds_buf_reset(&w->out);
+		ds_buf_clear(&w->out);
 		ds_group_emit(&w->aggs, NULL, 0, "", 0, empty, &w->out);
 		ds_out_buf(&w->out);
 		ds_agg_free(&w->aggs, empty);
@@ -233,11 +235,25 @@ emitgroups(struct win *w, struct ds_grp *g, size_t n)
 	if (n > 1)
 		qsort(g, n, sizeof(*g), grpcmp);
 	for (i = 0; i < n; i++) {
-		ds_buf_reset(&w->out);
+		ds_buf_clear(&w->out);
 		ds_group_emit(&w->aggs, w->keys, w->nkeys, g[i].key, g[i].klen,
 		    g[i].st, &w->out);
 		ds_out_buf(&w->out);
 	}
+}
+
+/* Write the groups of gs, sorted (a copy: gs keeps its order). */
+static void
+emitset(struct win *w, struct ds_groups *gs)
+{
+	struct ds_grp *g, *v;
+	size_t i = 0, n = 0;
+
+	v = ds_reallocarray(NULL, ds_groups_count(gs) + 1, sizeof(*v));
+	while ((g = ds_groups_next(gs, &i)) != NULL)
+		v[n++] = *g;
+	emitgroups(w, v, n);
+	free(v);
 }
 
 /* The results of the window over the batches now held. */
@@ -257,9 +273,8 @@ results(struct win *w)
 		return;
 	}
 	if (w->inverse) {
-		if (w->run.n > 0 && (g = reallocarray(NULL, w->run.n,
-		    sizeof(*g))) == NULL)
-			err(1, NULL);
+		g = ds_reallocarray(NULL, ds_hash_count(&w->run) + 1,
+		    sizeof(*g));
 		i = 0;
 		while ((e = ds_hash_next(&w->run, &i)) != NULL) {
 			g[n].key = e->key;
@@ -278,7 +293,7 @@ results(struct win *w)
 			    PKEY(p, i), p->g[i].len, &isnew),
 			    p->g[i].st);
 	}
-	emitgroups(w, tmp.g, tmp.n);
+	emitset(w, &tmp);
 	ds_groups_free(&tmp, &w->aggs);
 }
 
@@ -458,6 +473,7 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 {
 	struct win *w = ctx;
 	struct part *p;
+	struct ds_grp *g;
 	int64_t seq = ds_marker_int(m, "seq"), t = ds_marker_int(m, "time");
 	size_t i;
 
@@ -467,7 +483,7 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	if (w->ckdir != NULL && ds_applied_replay(&w->last, m)) {
 		/* replayed: applied (and emitted) before the restart */
 		ds_groups_clear(&w->cur, &w->aggs);
-		ds_buf_reset(&w->currecs);
+		ds_buf_clear(&w->currecs);
 		w->ncur = 0;
 		json_decref(m);
 		return;
@@ -480,13 +496,12 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 		w->ncur = 0;
 	} else {
 		/* the batch's partials move into the window */
-		for (i = 0; i < w->cur.n; i++) {
-			partadd(p, w->cur.g[i].key, w->cur.g[i].klen,
-			    w->cur.g[i].st);
-			w->cur.g[i].st = NULL;
+		i = 0;
+		while ((g = ds_groups_next(&w->cur, &i)) != NULL) {
+			partadd(p, g->key, g->klen, g->st);
+			g->st = NULL;
 		}
-		w->cur.n = 0;
-		ds_hash_clear(&w->cur.h);
+		ds_groups_clear(&w->cur, &w->aggs);
 	}
 	enter(w, p);
 	evict(w, t);
@@ -536,7 +551,7 @@ end(void *ctx, unsigned long nmarkers)
 	if (w->raw)
 		ds_out(w->currecs.p, w->currecs.len);
 	else
-		emitgroups(w, w->cur.g, w->cur.n);
+		emitset(w, &w->cur);
 }
 
 static void
@@ -569,7 +584,7 @@ main(int argc, char *argv[])
 	struct ds_stage st = { data, marker, NULL, end, &w };
 	char ebuf[512], *spec;
 	const char *errstr;
-	int ch, i, inv = -1;
+	int ch, inv = -1;
 	size_t k;
 
 	memset(&w, 0, sizeof(w));
@@ -659,7 +674,9 @@ main(int argc, char *argv[])
 		errx(2, "--inverse: only count, sum and avg have an inverse");
 	w.inverse = !w.raw && w.aggs.invertible && inv != 0;
 	ds_buf_addc(&w.spec, '\0');
-	ds_grouper_init(&w.gr, &w.aggs, w.keys, w.nkeys);
+	if (ds_grouper_init(&w.gr, &w.aggs, w.keys, w.nkeys, ebuf,
+	    sizeof(ebuf)) == -1)
+		errx(2, "%s", ebuf);
 	if (w.ckdir != NULL)
 		ckpt_load(&w);
 
@@ -675,18 +692,14 @@ main(int argc, char *argv[])
 		while ((e = ds_hash_next(&w.run, &k)) != NULL)
 			ds_agg_free(&w.aggs, e->val);
 	}
-	ds_hash_clear(&w.run);
+	ds_hash_free(&w.run);
 	ds_groups_free(&w.cur, &w.aggs);
-	ds_offsets_clear(&w.pend);
-	free(w.pend.r);
-	ds_offsets_clear(&w.cum);
-	free(w.cum.r);
+	ds_offsets_free(&w.pend);
+	ds_offsets_free(&w.cum);
 	json_decref(w.ckcum);
 	json_decref(w.held);
 	ds_aggs_free(&w.aggs);
-	for (i = 0; i < w.nkeys; i++)
-		ds_path_free(&w.keys[i]);
-	free(w.keys);
+	ds_paths_free(w.keys, w.nkeys);
 	ds_buf_free(&w.currecs);
 	ds_buf_free(&w.spec);
 	ds_buf_free(&w.out);

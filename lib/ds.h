@@ -9,7 +9,15 @@
  *
  * Errors: functions that can fail return -1 (or NULL) and leave a message
  * in the char *err buffer when they take one; usage-level failures in
- * tools go through errx(2, ...), data failures through ds_bad().
+ * tools go through errx(2, ...), data failures through ds_bad().  The
+ * rule: a library function returns its error and lets the tool decide;
+ * it does not exit or apply the bad-record policy itself (ds_bad,
+ * ds_check_line and the stage loop of stream/ are the tools' helpers for
+ * that).  Running out of memory is the exception: ds_reallocarray exits.
+ *
+ * Lifetimes: a zeroed struct is empty and ready to use.  x_clear empties
+ * it and keeps its storage for reuse (a per-batch table does not grow
+ * again); x_free empties it and releases the storage, leaving it zeroed.
  */
 #ifndef DS_H
 #define DS_H

@@ -196,11 +196,11 @@ PYEOF
 	[ "$output" = '{"sum_x":9223372036854775807}' ]
 	printf '%s\n' '{"x":9223372036854775807}' '{"x":1}' >in.ndjson
 	run ds-reduce -a sum:x -a max:x in.ndjson
-	want=$(python3 -c 'print(repr(float(2**63)))')
-	[ "$output" = "{\"sum_x\":$want,\"max_x\":9223372036854775807}" ]
+	# the double 2^63 as jq 1.7 prints it (shortest digits, plain)
+	[ "$output" = '{"sum_x":9223372036854776000,"max_x":9223372036854775807}' ]
 	printf '%s\n' '{"x":-9223372036854775808}' '{"x":-1}' >in.ndjson
 	run ds-reduce -a sum:x in.ndjson
-	[ "$output" = "{\"sum_x\":$(python3 -c 'print(repr(float(-2**63-1)))')}" ]
+	[ "$output" = '{"sum_x":-9223372036854776000}' ]
 }
 
 @test "bad records: default exit 1 naming the line, after flushing complete batches" {

@@ -21,7 +21,6 @@
  * allocates nothing except for collect, distinct, first/last (only when
  * the value grows) and top (a record entering the top N).
  */
-#include <err.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,8 +215,7 @@ ds_aggs_add(struct ds_aggs *a, const char *spec, char *ebuf, size_t errlen)
 			goto fail;
 		}
 	d.name = nm.p;
-	if ((a->d = reallocarray(a->d, a->n + 1, sizeof(*a->d))) == NULL)
-		err(1, NULL);
+	a->d = ds_reallocarray(a->d, a->n + 1, sizeof(*a->d));
 	a->d[a->n++] = d;
 	a->invertible = (a->n == 1 || a->invertible) && ops[opidx(d.op)].inv;
 	return 0;
@@ -255,9 +253,10 @@ ds_agg_new(const struct ds_aggs *a)
 {
 	struct ds_aggst *st;
 
-	st = calloc(1, sizeof(*st) + (size_t)a->n * sizeof(union slot));
-	if (st == NULL)
-		err(1, NULL);
+	size_t n = sizeof(*st) + (size_t)a->n * sizeof(union slot);
+
+	st = ds_reallocarray(NULL, 1, n);
+	memset(st, 0, n);
 	return st;
 }
 
@@ -280,7 +279,7 @@ ds_agg_free(const struct ds_aggs *a, struct ds_aggst *st)
 			ds_buf_free(&s->c.b);
 			break;
 		case DS_AGG_DISTINCT:
-			ds_hash_clear(&s->h);
+			ds_hash_free(&s->h);
 			break;
 		case DS_AGG_TOP:
 			for (k = 0; k < s->t.cap; k++)
@@ -377,7 +376,7 @@ mmset(struct mm *m, int isint, int64_t i, double d, long double ld, int max)
 static void
 rawset(struct raw *r, const char *p, size_t len)
 {
-	ds_buf_reset(&r->b);
+	ds_buf_clear(&r->b);
 	ds_buf_add(&r->b, p, len);
 	r->has = 1;
 }
@@ -396,7 +395,7 @@ distinctadd(struct ds_hash *h, struct ds_span v)
 	static struct ds_buf tmp;
 	int isnew;
 
-	ds_buf_reset(&tmp);
+	ds_buf_clear(&tmp);
 	if (ds_json_canon(v, &tmp) == -1)
 		ds_buf_add(&tmp, v.p, v.len);
 	ds_hash_put(h, tmp.p, tmp.len, &isnew);
@@ -419,8 +418,7 @@ topadd(struct top *t, int topn, long double score, const char *rec,
 		k = t->cap ? t->cap * 2 : 4;
 		if (k > topn)
 			k = topn;
-		if ((t->e = reallocarray(t->e, k, sizeof(*t->e))) == NULL)
-			err(1, NULL);
+		t->e = ds_reallocarray(t->e, k, sizeof(*t->e));
 		memset(t->e + t->cap, 0, (k - t->cap) * sizeof(*t->e));
 		t->cap = k;
 	}
@@ -434,8 +432,7 @@ topadd(struct top *t, int topn, long double score, const char *rec,
 	if (spare.cap < len + 1) {
 		free(spare.rec);
 		spare.cap = len + 1 > 256 ? len + 1 : 256;
-		if ((spare.rec = malloc(spare.cap)) == NULL)
-			err(1, NULL);
+		spare.rec = ds_reallocarray(NULL, spare.cap, 1);
 	}
 	memcpy(spare.rec, rec, len);
 	spare.rec[len] = '\0';
@@ -457,11 +454,9 @@ ds_agg_add(const struct ds_aggs *a, struct ds_aggst *st, const char *rec,
 		free(pp);
 		free(v);
 		free(found);
-		pp = calloc(a->n, sizeof(*pp));
-		v = calloc(a->n, sizeof(*v));
-		found = calloc(a->n, sizeof(*found));
-		if (pp == NULL || v == NULL || found == NULL)
-			err(1, NULL);
+		pp = ds_reallocarray(NULL, a->n, sizeof(*pp));
+		v = ds_reallocarray(NULL, a->n, sizeof(*v));
+		found = ds_reallocarray(NULL, a->n, sizeof(*found));
 		cap = a->n;
 	}
 	for (i = 0; i < a->n; i++)
@@ -482,8 +477,7 @@ ds_agg_add_v(const struct ds_aggs *a, struct ds_aggst *st, const char *rec,
 
 	if (a->n > nscratch) {
 		free(scratch);
-		if ((scratch = calloc(a->n, sizeof(*scratch))) == NULL)
-			err(1, NULL);
+		scratch = ds_reallocarray(NULL, a->n, sizeof(*scratch));
 		nscratch = a->n;
 	}
 	/* first find and check every value, so a bad record changes nothing */
@@ -636,12 +630,36 @@ addnum(struct ds_buf *b, int dbl, int64_t i, double d)
 		ds_buf_addi(b, i);
 }
 
+/* Append [text] to b. */
+static void
+addwrap(struct ds_buf *b, const char *p, size_t len)
+{
+	ds_buf_addc(b, '[');
+	ds_buf_add(b, p, len);
+	ds_buf_addc(b, ']');
+}
+
+/* Append the records of a top-N list as a JSON array. */
+static void
+addtop(struct ds_buf *b, const struct top *t)
+{
+	int k;
+
+	ds_buf_addc(b, '[');
+	for (k = 0; k < t->n; k++) {
+		if (k > 0)
+			ds_buf_addc(b, ',');
+		ds_buf_add(b, t->e[k].rec, t->e[k].len);
+	}
+	ds_buf_addc(b, ']');
+}
+
 void
 ds_agg_emit(const struct ds_aggs *a, const struct ds_aggst *st,
     struct ds_buf *b)
 {
 	const union slot *s;
-	int i, k;
+	int i;
 
 	for (i = 0; i < a->n; i++) {
 		s = &st->s[i];
@@ -681,21 +699,13 @@ ds_agg_emit(const struct ds_aggs *a, const struct ds_aggst *st,
 				ds_buf_add(b, s->r.b.p, s->r.b.len);
 			break;
 		case DS_AGG_COLLECT:
-			ds_buf_addc(b, '[');
-			ds_buf_add(b, s->c.b.p, s->c.b.len);
-			ds_buf_addc(b, ']');
+			addwrap(b, s->c.b.p, s->c.b.len);
 			break;
 		case DS_AGG_DISTINCT:
-			ds_buf_addi(b, (int64_t)s->h.n);
+			ds_buf_addi(b, (int64_t)ds_hash_count(&s->h));
 			break;
 		case DS_AGG_TOP:
-			ds_buf_addc(b, '[');
-			for (k = 0; k < s->t.n; k++) {
-				if (k > 0)
-					ds_buf_addc(b, ',');
-				ds_buf_add(b, s->t.e[k].rec, s->t.e[k].len);
-			}
-			ds_buf_addc(b, ']');
+			addtop(b, &s->t);
 			break;
 		}
 	}
@@ -745,18 +755,13 @@ ds_agg_save(const struct ds_aggs *a, const struct ds_aggst *st,
 			break;
 		case DS_AGG_FIRST:
 		case DS_AGG_LAST:
-			if (!s->r.has) {
+			if (!s->r.has)
 				ds_buf_adds(b, "null");
-				break;
-			}
-			ds_buf_addc(b, '[');
-			ds_buf_add(b, s->r.b.p, s->r.b.len);
-			ds_buf_addc(b, ']');
+			else
+				addwrap(b, s->r.b.p, s->r.b.len);
 			break;
 		case DS_AGG_COLLECT:
-			ds_buf_addc(b, '[');
-			ds_buf_add(b, s->c.b.p, s->c.b.len);
-			ds_buf_addc(b, ']');
+			addwrap(b, s->c.b.p, s->c.b.len);
 			break;
 		case DS_AGG_DISTINCT:
 			ds_buf_addc(b, '[');
@@ -771,13 +776,7 @@ ds_agg_save(const struct ds_aggs *a, const struct ds_aggst *st,
 			ds_buf_addc(b, ']');
 			break;
 		case DS_AGG_TOP:
-			ds_buf_addc(b, '[');
-			for (k = 0; k < s->t.n; k++) {
-				if (k > 0)
-					ds_buf_addc(b, ',');
-				ds_buf_add(b, s->t.e[k].rec, s->t.e[k].len);
-			}
-			ds_buf_addc(b, ']');
+			addtop(b, &s->t);
 			break;
 		}
 	}
@@ -937,9 +936,7 @@ ds_groups_get(struct ds_groups *gs, const struct ds_aggs *a, const char *k,
 		return gs->g[(uintptr_t)e->val - 1].st;
 	if (gs->n == gs->cap) {
 		gs->cap = gs->cap ? gs->cap * 2 : 64;
-		if ((gs->g = reallocarray(gs->g, gs->cap, sizeof(*gs->g))) ==
-		    NULL)
-			err(1, NULL);
+		gs->g = ds_reallocarray(gs->g, gs->cap, sizeof(*gs->g));
 	}
 	g = &gs->g[gs->n++];
 	g->key = e->key;
@@ -947,6 +944,18 @@ ds_groups_get(struct ds_groups *gs, const struct ds_aggs *a, const char *k,
 	g->st = ds_agg_new(a);
 	e->val = (void *)(uintptr_t)gs->n;
 	return g->st;
+}
+
+struct ds_grp *
+ds_groups_next(struct ds_groups *gs, size_t *i)
+{
+	return *i < gs->n ? &gs->g[(*i)++] : NULL;
+}
+
+size_t
+ds_groups_count(const struct ds_groups *gs)
+{
+	return gs->n;
 }
 
 void
@@ -976,6 +985,7 @@ void
 ds_groups_free(struct ds_groups *gs, const struct ds_aggs *a)
 {
 	ds_groups_clear(gs, a);
+	ds_hash_free(&gs->h);
 	free(gs->g);
 	gs->g = NULL;
 	gs->cap = 0;
@@ -1000,9 +1010,9 @@ ds_group_emit(const struct ds_aggs *a, const struct ds_path *keys, int nkeys,
 	ds_buf_addc(b, '}');
 }
 
-void
+int
 ds_grouper_init(struct ds_grouper *gr, const struct ds_aggs *a,
-    const struct ds_path *keys, int nkeys)
+    const struct ds_path *keys, int nkeys, char *ebuf, size_t errlen)
 {
 	size_t j;
 	int i;
@@ -1015,51 +1025,51 @@ ds_grouper_init(struct ds_grouper *gr, const struct ds_aggs *a,
 		for (j = 0; j < (size_t)a->n; j++)
 			if (strlen(a->d[j].name) == keys[i].klen[0] &&
 			    memcmp(a->d[j].name, keys[i].key[0],
-			    keys[i].klen[0]) == 0)
-				errx(2, "aggregate name '%s' is also a key "
-				    "field (use NAME=AGG)", a->d[j].name);
+			    keys[i].klen[0]) == 0) {
+				snprintf(ebuf, errlen, "aggregate name '%s' is "
+				    "also a key field (use NAME=AGG)",
+				    a->d[j].name);
+				return -1;
+			}
 	gr->npaths = nkeys + (int)a->n;
-	gr->paths = reallocarray(NULL, gr->npaths + 1, sizeof(*gr->paths));
-	gr->vals = reallocarray(NULL, gr->npaths + 1, sizeof(*gr->vals));
-	gr->found = reallocarray(NULL, gr->npaths + 1, sizeof(*gr->found));
-	if (gr->paths == NULL || gr->vals == NULL || gr->found == NULL)
-		err(1, NULL);
+	gr->paths = ds_reallocarray(NULL, gr->npaths + 1, sizeof(*gr->paths));
+	gr->vals = ds_reallocarray(NULL, gr->npaths + 1, sizeof(*gr->vals));
+	gr->found = ds_reallocarray(NULL, gr->npaths + 1, sizeof(*gr->found));
 	for (i = 0; i < nkeys; i++)
 		gr->paths[i] = &keys[i];
 	for (j = 0; j < (size_t)a->n; j++)
 		gr->paths[nkeys + j] = &a->d[j].field;
+	return 0;
 }
 
-void
-ds_grouper_add(struct ds_grouper *gr, struct ds_groups *gs,
-    const struct ds_line *l)
+int
+ds_grouper_add(struct ds_grouper *gr, struct ds_groups *gs, const char *rec,
+    size_t len, const char **why)
 {
 	struct ds_aggst *st;
-	const char *why;
 	int isnew;
 
-	ds_buf_reset(&gr->kbuf);
-	if (ds_json_getv(l->p, l->len, gr->paths, gr->npaths, gr->vals,
+	ds_buf_clear(&gr->kbuf);
+	if (ds_json_getv(rec, len, gr->paths, gr->npaths, gr->vals,
 	    gr->found) == -1) {
 		if (gr->nkeys > 0) {
-			ds_bad(l, "record is not an object (cannot take a key)");
-			return;
+			*why = "record is not an object (cannot take a key)";
+			return -1;
 		}
 		memset(gr->found, 0, gr->npaths * sizeof(*gr->found));
 	}
 	if (ds_key_make_v(gr->vals, gr->found, gr->nkeys, &gr->kbuf,
-	    &why) == -1) {
-		ds_bad(l, "%s", why);
-		return;
-	}
+	    why) == -1)
+		return -1;
 	st = ds_groups_get(gs, gr->aggs, gr->kbuf.p ? gr->kbuf.p : "",
 	    gr->kbuf.len, &isnew);
-	if (ds_agg_add_v(gr->aggs, st, l->p, l->len, gr->vals + gr->nkeys,
-	    gr->found + gr->nkeys, &why) == -1) {
+	if (ds_agg_add_v(gr->aggs, st, rec, len, gr->vals + gr->nkeys,
+	    gr->found + gr->nkeys, why) == -1) {
 		if (isnew)
 			ds_groups_drop_last(gs, gr->aggs);
-		ds_bad(l, "%s", why);
+		return -1;
 	}
+	return 0;
 }
 
 void

@@ -95,6 +95,10 @@ struct ds_groups {
 /* Find or create the group of key k (*isnew set); never NULL. */
 struct ds_aggst *ds_groups_get(struct ds_groups *, const struct ds_aggs *,
 	    const char *k, size_t n, int *isnew);
+/* The groups in order of first appearance: start with i = 0; NULL at
+ * the end.  A caller may take a group's st (setting it NULL). */
+struct ds_grp *ds_groups_next(struct ds_groups *, size_t *i);
+size_t	 ds_groups_count(const struct ds_groups *);
 /* Remove the group created last (an add into it failed). */
 void	 ds_groups_drop_last(struct ds_groups *, const struct ds_aggs *);
 void	 ds_groups_clear(struct ds_groups *, const struct ds_aggs *);
@@ -113,12 +117,20 @@ struct ds_grouper {
 	int			  npaths;
 	struct ds_buf		  kbuf;
 };
-/* Set up; exits 2 when an aggregate's name is also a key field. */
-void	 ds_grouper_init(struct ds_grouper *, const struct ds_aggs *,
-	    const struct ds_path *keys, int nkeys);
-/* Fold record l into its group in gs; a bad record goes to ds_bad(). */
-void	 ds_grouper_add(struct ds_grouper *, struct ds_groups *gs,
-	    const struct ds_line *l);
+/*
+ * Set up: 0, or -1 with a message in err when an aggregate's name is
+ * also a key field (a usage error).
+ */
+int	 ds_grouper_init(struct ds_grouper *, const struct ds_aggs *,
+	    const struct ds_path *keys, int nkeys, char *err, size_t errlen);
+/*
+ * Fold record rec[0..len) (valid JSON) into its group in gs: 0, or -1
+ * with *why set when the record is bad (no key, a key or a summed value
+ * of the wrong type); then no group is changed.  The caller applies the
+ * bad-record policy.
+ */
+int	 ds_grouper_add(struct ds_grouper *, struct ds_groups *gs,
+	    const char *rec, size_t len, const char **why);
 void	 ds_grouper_free(struct ds_grouper *);
 /* Append one output record {key fields, aggregates} (no newline) to b. */
 void	 ds_group_emit(const struct ds_aggs *, const struct ds_path *keys,

@@ -71,14 +71,17 @@ struct ds_buf {
 	size_t	 cap;
 };
 
-void	 ds_buf_grow(struct ds_buf *, size_t more);	/* exits on ENOMEM */
+/* reallocarray(3), exiting (err(1)) when memory runs out: never NULL. */
+void	*ds_reallocarray(void *, size_t n, size_t size);
+
+void	 ds_buf_grow(struct ds_buf *, size_t more);
 void	 ds_buf_add(struct ds_buf *, const void *, size_t);
 void	 ds_buf_addc(struct ds_buf *, char);
 void	 ds_buf_adds(struct ds_buf *, const char *);
 void	 ds_buf_addf(struct ds_buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 ds_buf_addi(struct ds_buf *, int64_t);		/* decimal */
-/* Append a double the way jq 1.7 prints it (shortest round trip, %.17g). */
+/* Append a double as jq 1.7 prints it (the shortest digits that read back). */
 void	 ds_buf_addd(struct ds_buf *, double);
 /* Append s[0..n) as a JSON string literal; invalid UTF-8 becomes U+FFFD. */
 void	 ds_buf_addq(struct ds_buf *, const char *s, size_t n);
@@ -88,8 +91,8 @@ int	 ds_utf8_valid(const char *s, size_t n);
 void	 ds_buf_addb64(struct ds_buf *, const void *s, size_t n);
 /* Append the bytes of base64 text s[0..n); -1 when it is not base64. */
 int	 ds_b64dec(struct ds_buf *, const char *s, size_t n);
+#define	 ds_buf_clear(b)	((b)->len = 0)	/* keeps p */
 void	 ds_buf_free(struct ds_buf *);
-#define	 ds_buf_reset(b)	((b)->len = 0)
 
 /* ---------------------------------------------------------------------
  * hash.c: a byte-string keyed hash table (open addressing)
@@ -119,6 +122,11 @@ struct ds_hent *ds_hash_put(struct ds_hash *, const void *k, size_t n,
 void	 ds_hash_del(struct ds_hash *, struct ds_hent *);
 /* Iterate: start with i = 0; returns NULL at the end. */
 struct ds_hent *ds_hash_next(struct ds_hash *, size_t *i);
-void	 ds_hash_clear(struct ds_hash *);	/* frees keys, not vals */
+/* How many keys. */
+size_t	 ds_hash_count(const struct ds_hash *);
+/* Empty the table, keeping its slots; frees keys, not vals. */
+void	 ds_hash_clear(struct ds_hash *);
+/* Empty it and release its slots (vals are the caller's). */
+void	 ds_hash_free(struct ds_hash *);
 
 #endif /* DS_BASE_H */

@@ -1,14 +1,27 @@
 /*
  * buf.c -- a growable byte buffer.  The buffer owns p; ds_buf_free
- * releases it.  Allocation failure exits (err(1)): tools cannot go on.
+ * releases it.  Also JSON text output: numbers, strings, base64.
+ *
+ * ds_reallocarray is the one place libds exits: when memory runs out
+ * (err(1)), since no tool can go on without it.  Everything else returns
+ * an error to its caller.
  */
 #include <err.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/base.h"
+
+void *
+ds_reallocarray(void *p, size_t n, size_t size)
+{
+	if ((p = reallocarray(p, n, size)) == NULL && n > 0 && size > 0)
+		err(1, NULL);
+	return p;
+}
 
 void
 ds_buf_grow(struct ds_buf *b, size_t more)
@@ -20,8 +33,7 @@ ds_buf_grow(struct ds_buf *b, size_t more)
 	cap = b->cap ? b->cap : 256;
 	while (cap < b->len + more)
 		cap *= 2;
-	if ((b->p = realloc(b->p, cap)) == NULL)
-		err(1, NULL);
+	b->p = ds_reallocarray(b->p, cap, 1);
 	b->cap = cap;
 }
 
@@ -58,7 +70,7 @@ ds_buf_addf(struct ds_buf *b, const char *fmt, ...)
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		errx(1, "ds_buf_addf: bad format");
+		return;		/* an encoding error: nothing to append */
 	ds_buf_grow(b, (size_t)n + 1);
 	va_start(ap, fmt);
 	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
@@ -80,32 +92,122 @@ ds_buf_addi(struct ds_buf *b, int64_t v)
 	ds_buf_add(b, q, tmp + sizeof(tmp) - q);
 }
 
+/*
+ * tmp is the 16 digits nearest to d, a power of two, and below it: does
+ * the next 16-digit decimal up read back?  (Below a power of two doubles
+ * are twice as dense, so the nearest can miss where the next one up does
+ * not.)  Then tmp becomes that decimal.
+ */
+static int
+roundup(char *tmp, double d)
+{
+	char *q = strchr(tmp, 'e');
+
+	while (q-- > tmp) {
+		if (*q == '.')
+			continue;
+		if (*q != '9') {
+			(*q)++;
+			return strtod(tmp, NULL) == d;
+		}
+		*q = '0';
+	}
+	return 0;	/* 9.99...: never for a double, checked by the tests */
+}
+
+/*
+ * The shortest decimal digits that read back as d (finite, positive):
+ * d is 0.DIGITS times 10 to the *decpt; returns how many digits (no
+ * trailing zeros).  Any decimal of 15 digits or fewer that reads back
+ * as a normal double is what %.14e gives, so rounding to 15, then 16,
+ * then 17 digits finds the shortest; a subnormal may need fewer.
+ */
+static int
+shortest(double d, char *dig, int *decpt)
+{
+	char tmp[32], *e, *q;
+	int prec, nd, x;
+	double r;
+
+	for (prec = d < DBL_MIN ? 1 : 15; prec < 17; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, d);
+		if ((r = strtod(tmp, NULL)) == d)
+			break;
+		if (prec == 16 && r < d && frexp(d, &x) == 0.5 &&
+		    roundup(tmp, d))
+			break;
+	}
+	if (prec == 17)
+		snprintf(tmp, sizeof(tmp), "%.16e", d);
+	e = strchr(tmp, 'e');
+	*decpt = (int)strtol(e + 1, NULL, 10) + 1;
+	for (nd = 0, q = tmp; q < e; q++)
+		if (*q != '.')
+			dig[nd++] = *q;
+	while (nd > 1 && dig[nd - 1] == '0')
+		nd--;
+	return nd;
+}
+
+/*
+ * As jq 1.7 prints a number: the shortest digits that read back, plain
+ * unless the point is more than 15 places past the last digit or d is
+ * below 1e-4, then as 1.5e-07 (a sign and at least two exponent digits).
+ * So 1e15 is 1000000000000000 but 1e16 is 1e+16; 0.0001 stays, 1e-05.
+ * NaN is null, an infinity the largest double, -0 stays -0.
+ */
 void
 ds_buf_addd(struct ds_buf *b, double d)
 {
-	char tmp[40];
-	int prec;
+	char dig[20];
+	int nd, decpt, x;
 
+	if (fabs(d) < 9007199254740992.0 && d == (double)(int64_t)d) {
+		if (d == 0 && signbit(d))
+			ds_buf_add(b, "-0", 2);
+		else
+			ds_buf_addi(b, (int64_t)d);	/* 2^53: exact */
+		return;
+	}
 	if (isnan(d)) {
-		ds_buf_adds(b, "null");
+		ds_buf_add(b, "null", 4);
 		return;
 	}
-	if (isinf(d)) {
-		/* jq prints infinities as the largest finite double */
-		ds_buf_adds(b, d > 0 ? "1.7976931348623157e+308" :
-		    "-1.7976931348623157e+308");
-		return;
+	if (isinf(d))
+		d = d > 0 ? DBL_MAX : -DBL_MAX;
+	if (d < 0) {
+		ds_buf_addc(b, '-');
+		d = -d;
 	}
-	if (fabs(d) < 1e17 && d == (double)(int64_t)d) {	/* range first */
-		ds_buf_addi(b, (int64_t)d);
-		return;
+	nd = shortest(d, dig, &decpt);
+	if (decpt <= -4 || decpt > nd + 15) {
+		ds_buf_addc(b, dig[0]);
+		if (nd > 1) {
+			ds_buf_addc(b, '.');
+			ds_buf_add(b, dig + 1, nd - 1);
+		}
+		x = decpt - 1;
+		ds_buf_add(b, x < 0 ? "e-" : "e+", 2);
+		if (x < 0)
+			x = -x;
+		if (x >= 100)
+			ds_buf_addc(b, '0' + x / 100);
+		ds_buf_addc(b, '0' + x / 10 % 10);
+		ds_buf_addc(b, '0' + x % 10);
+	} else if (decpt <= 0) {
+		ds_buf_add(b, "0.", 2);
+		for (x = decpt; x < 0; x++)
+			ds_buf_addc(b, '0');
+		ds_buf_add(b, dig, nd);
+	} else if (decpt >= nd) {
+		ds_buf_add(b, dig, nd);
+		for (x = nd; x < decpt; x++)
+			ds_buf_addc(b, '0');
+	} else {
+		ds_buf_add(b, dig, decpt);
+		ds_buf_addc(b, '.');
+		ds_buf_add(b, dig + decpt, nd - decpt);
 	}
-	for (prec = 15; prec <= 17; prec++) {
-		snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
-		if (strtod(tmp, NULL) == d)
-			break;
-	}
-	ds_buf_adds(b, tmp);
 }
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */

@@ -3,7 +3,6 @@
  * probing, tombstones on delete so that deleting while iterating is safe
  * (inserting while iterating is not: it may rehash).
  */
-#include <err.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,8 +65,8 @@ rehash(struct ds_hash *h, size_t cap)
 	struct ds_hent *old = h->e, *e, *slot;
 	size_t i, oldcap = h->cap;
 
-	if ((h->e = calloc(cap, sizeof(*h->e))) == NULL)
-		err(1, NULL);
+	h->e = ds_reallocarray(NULL, cap, sizeof(*h->e));
+	memset(h->e, 0, cap * sizeof(*h->e));
 	h->cap = cap;
 	for (i = 0; i < oldcap; i++) {
 		e = &old[i];
@@ -110,8 +109,7 @@ ds_hash_put(struct ds_hash *h, const void *k, size_t n, int *isnew)
 		}
 	} else
 		h->dead--;
-	if ((slot->key = malloc(n + 1)) == NULL)
-		err(1, NULL);
+	slot->key = ds_reallocarray(NULL, n + 1, 1);
 	memcpy(slot->key, k, n);
 	slot->key[n] = '\0';
 	slot->klen = n;
@@ -144,15 +142,31 @@ ds_hash_next(struct ds_hash *h, size_t *i)
 	return NULL;
 }
 
+size_t
+ds_hash_count(const struct ds_hash *h)
+{
+	return h->n;
+}
+
 void
 ds_hash_clear(struct ds_hash *h)
 {
 	size_t i;
 
+	if (h->n + h->dead == 0)
+		return;
 	for (i = 0; i < h->cap; i++)
-		if (h->e[i].key != NULL && h->e[i].key != TOMB)
+		if (h->e[i].key != TOMB)
 			free(h->e[i].key);
+	memset(h->e, 0, h->cap * sizeof(*h->e));
+	h->n = h->dead = 0;
+}
+
+void
+ds_hash_free(struct ds_hash *h)
+{
+	ds_hash_clear(h);
 	free(h->e);
 	h->e = NULL;
-	h->cap = h->n = h->dead = 0;
+	h->cap = 0;
 }

@@ -60,7 +60,7 @@ ds_envelope(const char *p, size_t len, struct ds_buf *topic,
 		    *v == '\r'))
 			v++;
 		if (kl == 5 && memcmp(k, "topic", 5) == 0) {
-			ds_buf_reset(topic);
+			ds_buf_clear(topic);
 			got &= ~1;
 			if (ds_json_str((struct ds_span){ v, p - v },
 			    topic) == 0)
@@ -319,13 +319,11 @@ ds_replay_free(struct ds_replay *r)
 	if (r == NULL)
 		return;
 	for (i = 0; i < r->log->n; i++) {
-		ds_offsets_clear(&r->eoff[i]);
-		free(r->eoff[i].r);
+		ds_offsets_free(&r->eoff[i]);
 		ds_buf_free(&r->b[i].held);
 	}
 	free(r->eoff);
 	free(r->b);
-	ds_offsets_clear(&r->logmax);
-	free(r->logmax.r);
+	ds_offsets_free(&r->logmax);
 	free(r);
 }

@@ -880,7 +880,7 @@ stackbudget(void)
 static int
 k_emit(struct ds_expr *x, struct val *v, void *arg)
 {
-	ds_buf_reset(&x->out);
+	ds_buf_clear(&x->out);
 	if (ev_print(&x->out, v) == -1) {
 		ex_err(x, "value nested too deeply to print");
 		return ST_ERR;

@@ -10,7 +10,6 @@
  */
 #include <err.h>
 #include <errno.h>
-#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -710,76 +709,6 @@ ev_parse(struct arena *a, const char *p, size_t len, int maxdepth,
 
 /* -------------------------------------------------------------- print */
 
-/*
- * Append d the way jq prints a number (jvp_dtoa_fmt): the shortest
- * digits that read back as d, in plain notation unless the decimal
- * point is more than 15 places past the last digit or d < 1e-4, then
- * as 1.5e+300 (sign and at least two exponent digits).  So 1e16 is
- * 1e+16 but 15000000000000000 stays, 0.0001 stays, 1e-05; NaN is null
- * and infinities the largest double, as in jq.
- */
-void
-ev_addnum(struct ds_buf *b, double d)
-{
-	char tmp[40], digits[24], *e;
-	int prec, nd, decpt, i;
-
-	if (fabs(d) < 1e16 && d == (double)(int64_t)d) {
-		if (d == 0 && signbit(d))
-			ds_buf_add(b, "-0", 2);
-		else
-			ds_buf_addi(b, (int64_t)d);
-		return;
-	}
-	if (isnan(d)) {
-		ds_buf_add(b, "null", 4);
-		return;
-	}
-	if (isinf(d))
-		d = d > 0 ? DBL_MAX : -DBL_MAX;
-	/* shortest round trip: a double has at least 15 exact digits,
-	 * a subnormal fewer */
-	for (prec = fabs(d) < DBL_MIN ? 1 : 15; prec < 17; prec++) {
-		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, d);
-		if (strtod(tmp, NULL) == d)
-			break;
-	}
-	if (prec == 17)
-		snprintf(tmp, sizeof(tmp), "%.16e", d);
-	/* tmp is [-]D.DDDDe[+-]XX: collect the digits, drop trailing 0s */
-	e = strchr(tmp, 'e');
-	decpt = atoi(e + 1) + 1;
-	for (nd = 0, i = tmp[0] == '-'; tmp + i < e; i++)
-		if (tmp[i] != '.')
-			digits[nd++] = tmp[i];
-	while (nd > 1 && digits[nd - 1] == '0')
-		nd--;
-	if (d < 0)
-		ds_buf_addc(b, '-');
-	if (decpt <= -4 || decpt > nd + 15) {
-		ds_buf_addc(b, digits[0]);
-		if (nd > 1) {
-			ds_buf_addc(b, '.');
-			ds_buf_add(b, digits + 1, nd - 1);
-		}
-		ds_buf_addf(b, "e%c%02d", decpt - 1 < 0 ? '-' : '+',
-		    abs(decpt - 1));
-	} else if (decpt <= 0) {
-		ds_buf_add(b, "0.", 2);
-		for (i = decpt; i < 0; i++)
-			ds_buf_addc(b, '0');
-		ds_buf_add(b, digits, nd);
-	} else if (decpt >= nd) {
-		ds_buf_add(b, digits, nd);
-		for (i = nd; i < decpt; i++)
-			ds_buf_addc(b, '0');
-	} else {
-		ds_buf_add(b, digits, decpt);
-		ds_buf_addc(b, '.');
-		ds_buf_add(b, digits + decpt, nd - decpt);
-	}
-}
-
 /* Deeper values (built by reduce, say) are not printed: the stack. */
 #define PRINTDEPTH	10000
 
@@ -805,7 +734,7 @@ print(struct ds_buf *b, const struct val *v, int depth)
 			ds_buf_add(b, ((const struct numlit *)v)->s,
 			    ((const struct numlit *)v)->n);
 		else
-			ev_addnum(b, v->u.d);
+			ds_buf_addd(b, v->u.d);
 		break;
 	case T_STR:
 		if (v->safe) {
@@ -970,7 +899,7 @@ cnumber(struct canon *c)
 		return 0;
 	memcpy(tmp, s, len);
 	tmp[len] = '\0';
-	ev_addnum(&b, strtod(tmp, NULL));
+	ds_buf_addd(&b, strtod(tmp, NULL));
 	ok = b.len == len && memcmp(b.p, s, len) == 0;
 	ds_buf_free(&b);
 	return ok;

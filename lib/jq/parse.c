@@ -125,7 +125,7 @@ parse_string(struct parser *p)
 			n->single = 1;
 			n->segment = 1;
 			parts[nparts++] = n;
-			ds_buf_reset(&b);
+			ds_buf_clear(&b);
 			lx_next(p);
 			if ((e = parse_pipe(p)) == NULL)
 				goto fail;

@@ -99,9 +99,7 @@ ex_rxfree(struct ds_expr *x)
 
 	while ((h = ds_hash_next(&x->rx, &i)) != NULL)
 		onig_free(h->val);
-	ds_hash_clear(&x->rx);
-	free(x->rx.e);
-	memset(&x->rx, 0, sizeof(x->rx));
+	ds_hash_free(&x->rx);
 }
 
 struct names {

@@ -671,7 +671,7 @@ ds_path_parse(const char *s, struct ds_path *path)
 	if (*p == '.')
 		p++;
 	for (;;) {
-		ds_buf_reset(&comp);
+		ds_buf_clear(&comp);
 		if (*p == '"') {
 			for (p++; *p != '\0' && *p != '"'; p++)
 				ds_buf_addc(&comp, *p);
@@ -732,9 +732,7 @@ ds_paths_parse(const char *s, struct ds_path **out)
 			v = nv;
 		if (nv == NULL || ds_path_parse(tok, &v[n]) == -1) {
 			free(copy);
-			while (n > 0)
-				ds_path_free(&v[--n]);
-			free(v);
+			ds_paths_free(v, n);
 			return -1;
 		}
 		n++;
@@ -744,4 +742,16 @@ ds_paths_parse(const char *s, struct ds_path **out)
 		return -1;
 	*out = v;
 	return n;
+}
+
+void
+ds_paths_free(struct ds_path *v, int n)
+{
+	int i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		ds_path_free(&v[i]);
+	free(v);
 }

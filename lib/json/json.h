@@ -59,6 +59,8 @@ int	 ds_path_parse(const char *s, struct ds_path *);
 void	 ds_path_free(struct ds_path *);
 /* Parse "a,b.c,d" into an array of paths; returns count or -1. */
 int	 ds_paths_parse(const char *s, struct ds_path **);
+/* Free n paths and the array holding them (NULL is fine). */
+void	 ds_paths_free(struct ds_path *, int n);
 
 /*
  * Find path in the valid JSON object p[0..len).  Returns 1 and sets *v

@@ -62,7 +62,7 @@ ds_json_canon(struct ds_span v, struct ds_buf *b)
 			ds_buf_add(b, v.p, v.len);
 			return 0;
 		}
-		ds_buf_reset(&tmp);
+		ds_buf_clear(&tmp);
 		if (ds_json_str(v, &tmp) == -1)
 			return -1;
 		ds_buf_addq(b, tmp.p, tmp.len);
@@ -143,7 +143,7 @@ ds_json_getv(const char *rec, size_t len, const struct ds_path *const *paths,
 		if (esc) {
 			kv.p = k - 1;
 			kv.len = ke - k + 2;
-			ds_buf_reset(&ukey);
+			ds_buf_clear(&ukey);
 			if (ds_json_str(kv, &ukey) == 0 && ukey.len > 0) {
 				kp = ukey.p;
 				kl = ukey.len;

@@ -142,7 +142,7 @@ size_t	 ds_mbatch_unapplied(const struct ds_mbatch *b, struct ds_mongo *m,
  */
 char	*ds_mbatch_json(const struct ds_mbatch *, const struct ds_mop *o,
 	    struct ds_line *l);
-void	 ds_mbatch_reset(struct ds_mbatch *);	/* empty for the next batch */
+void	 ds_mbatch_clear(struct ds_mbatch *);	/* empty for the next batch */
 void	 ds_mbatch_free(struct ds_mbatch *);
 
 #endif /* DS_MONGO_H */

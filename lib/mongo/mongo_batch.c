@@ -20,7 +20,7 @@ strkey(struct ds_mbatch *b, const struct ds_line *l, bson_t *k)
 	struct ds_span v;
 	int i;
 
-	ds_buf_reset(&b->tmp);
+	ds_buf_clear(&b->tmp);
 	ds_buf_addc(&b->tmp, '[');
 	for (i = 0; i < b->nkey; i++) {
 		if (!ds_json_get(l->p, l->len, &b->kpaths[i], &v))
@@ -101,7 +101,7 @@ ds_mbatch_add(struct ds_mbatch *b, const char *coll, const bson_t *rec,
 	isnew = 1;
 	if (k != NULL && b->mode != DS_M_INSERT) {
 		/* one op per key per batch: unordered bulks have no order */
-		ds_buf_reset(&b->tmp);
+		ds_buf_clear(&b->tmp);
 		ds_buf_adds(&b->tmp, coll);
 		ds_buf_add(&b->tmp, "", 1);
 		ds_buf_add(&b->tmp, bson_get_data(k), k->len);
@@ -243,8 +243,7 @@ fields(const struct ds_mbatch *b, const struct ds_mop *o, bson_t *out,
 			}
 		}
 	}
-	ds_hash_clear(&seen);
-	free(seen.e);
+	ds_hash_free(&seen);
 }
 
 void
@@ -386,31 +385,26 @@ ds_mbatch_unapplied(const struct ds_mbatch *b, struct ds_mongo *m,
 		else
 			ops[j++] = ops[i];
 	}
-	ds_hash_clear(&seen);
+	ds_hash_free(&seen);
 	bson_destroy(&filter);
 	bson_destroy(&opts);
 	return j;
 }
 
 void
-ds_mbatch_reset(struct ds_mbatch *b)
+ds_mbatch_clear(struct ds_mbatch *b)
 {
 	ds_hash_clear(&b->bykey);
-	ds_buf_reset(&b->docs);
-	ds_buf_reset(&b->keys);
+	ds_buf_clear(&b->docs);
+	ds_buf_clear(&b->keys);
 	b->nd = b->no = 0;
 }
 
 void
 ds_mbatch_free(struct ds_mbatch *b)
 {
-	int i;
-
-	for (i = 0; b->kpaths != NULL && i < b->nkey; i++)
-		ds_path_free(&b->kpaths[i]);
-	free(b->kpaths);
-	ds_hash_clear(&b->bykey);
-	free(b->bykey.e);
+	ds_paths_free(b->kpaths, b->nkey);
+	ds_hash_free(&b->bykey);
 	free(b->d);
 	free(b->o);
 	ds_buf_free(&b->docs);

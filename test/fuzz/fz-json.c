@@ -149,11 +149,8 @@ paths(const uint8_t *data, size_t size)
 	s[size] = '\0';
 	if (ds_path_parse(s, &path) == 0)
 		ds_path_free(&path);
-	if ((n = ds_paths_parse(s, &ps)) > 0) {
-		while (n-- > 0)
-			ds_path_free(&ps[n]);
-		free(ps);
-	}
+	if ((n = ds_paths_parse(s, &ps)) > 0)
+		ds_paths_free(ps, n);
 	free(s);
 }
 
@@ -214,7 +211,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((c = load(b.p, b.len)) == NULL || !json_equal(c, j))
 		fz_fail("compact form differs: %.*s", (int)b.len, b.p);
 	json_decref(c);
-	ds_buf_reset(&b);
+	ds_buf_clear(&b);
 	whole.p = p;
 	whole.len = size;
 	while (whole.len > 0 && strchr(" \t\r\n", *whole.p) != NULL) {
