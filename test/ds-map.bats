@@ -67,6 +67,19 @@ $input"
 	[ "$bad" -eq 0 ]
 }
 
+@test "a computed number prints as ds-reduce prints it: one printer" {
+	local v a b
+	for v in 1e16 1e17 1e21 0.1 1e-5 1.5e300 5e-324 7.120236347223045e-307 2.5 3.0; do
+		a=$(printf '{"x":%s}\n' "$v" | ds-map '.x + 0')
+		b=$(printf '{"x":%s}\n' "$v" | ds-reduce -a sum:x | ds-map .sum_x)
+		if [ "$a" != "$b" ]; then
+			printf '%s: ds-map %s, ds-reduce %s\n' "$v" "$a" "$b" >&2
+			return 1
+		fi
+	done
+	[ "$a" = 3 ]
+}
+
 @test "long integers pass through as they were read (jq 1.7), arithmetic in doubles" {
 	dsrun '{"k":1796126184878123457,"n":-100000000000000000000000001}\n' \
 	    ds-map '{k, n, s: (.k | tostring), sum: (.k + 0)}, .'
