@@ -121,6 +121,9 @@ true
 	# the integer part of the number times; "" from 0 to 1 (jq 1.6: null)
 	dsrun '[-1, -0.5, 0, 0.5, 1, 1.5, 3.7, null]\n' ds-map -c '[.[] | "ab" * (. // nan)]'
 	expect 0 '[null,null,"","","ab","ab","ababab",null]'
+	# implode names what it cannot implode (jq 1.6 stops on an assertion)
+	dsrun '[123,["a"],[nan],[65,66]]\n' ds-map -c 'map(try implode catch .)'
+	expect 0 '["implode input must be an array","string (\"a\") can'"'"'t be imploded, unicode codepoint needs to be numeric","number (null) can'"'"'t be imploded, unicode codepoint needs to be numeric","AB"]'
 }
 
 @test "error messages: jq's wording" {

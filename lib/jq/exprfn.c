@@ -619,8 +619,11 @@ f_implode(struct ds_expr *x, struct val *in, struct val **av)
 	for (i = 0; i < in->n; i++) {
 		double d = in->u.a[i]->u.d;
 
-		if (in->u.a[i]->t != T_NUM)
-			return ex_err(x, "Unicode codepoint must be numeric");
+		/* jq 1.7's message (jq 1.6 stops on an assertion) */
+		if (in->u.a[i]->t != T_NUM || isnan(d))
+			return ex_err(x, "%s can't be imploded, unicode "
+			    "codepoint needs to be numeric",
+			    ex_desc(x, in->u.a[i]));
 		if (!(d >= 0 && d <= 0x10ffff) || (d >= 0xd800 && d <= 0xdfff))
 			d = 0xfffd;
 		o += ev_putcp(o, (unsigned)d);

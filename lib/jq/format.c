@@ -86,6 +86,7 @@ ex_format(struct ds_expr *x, int fmt, struct val *v)
 	struct ds_buf b = { 0 };
 	struct val *r = NULL, *s;
 	const char *q;
+	size_t n;
 	uint32_t i;
 
 	if (fmt == F_JSON)
@@ -145,9 +146,14 @@ ex_format(struct ds_expr *x, int fmt, struct val *v)
 	case F_BASE64D:
 		/* jq decodes up to the first '=' and ignores the rest */
 		q = memchr(s->u.s, '=', s->n);
-		if (ds_b64dec(&b, s->u.s, q ? (size_t)(q - s->u.s) : s->n) ==
-		    -1) {
+		n = q ? (size_t)(q - s->u.s) : s->n;
+		if (ds_b64dec(&b, s->u.s, n) == -1) {
 			ex_err(x, "%s is not valid base64 data", ex_desc(x, s));
+			goto out;
+		}
+		if (n % 4 == 1) {	/* 6 bits: not even one byte */
+			ex_err(x, "%s trailing base64 byte found",
+			    ex_desc(x, s));
 			goto out;
 		}
 		break;
