@@ -232,7 +232,8 @@ ex_eval1(struct ds_expr *x, const struct node *n, struct val *in,
 	case N_ARR: {
 		struct vlist l = { 0 };
 
-		if (n->a != NULL && ex_eval(x, n->a, in, env, ex_collect, &l) != 0)
+		if (n->a != NULL &&
+		    ex_eval(x, n->a, in, env, ex_collect, &l) != 0)
 			return NULL;
 		return ex_vlarray(x, &l);
 	}

@@ -38,8 +38,9 @@ enum { T_NULL, T_FALSE, T_TRUE, T_NUM, T_STR, T_ARR, T_OBJ };
 /*
  * A value.  Values live in an arena and are immutable once built.
  * STR: u.s[0..n) (not NUL-terminated when it points into a line), safe
- * when printing needs no escaping.  NUM: safe when it is a struct numlit.  ARR: u.a[0..n).  OBJ: u.o[0..n) in
- * insertion order, keys are STR values.
+ * when printing needs no escaping.  NUM: safe when it is a struct
+ * numlit.  ARR: u.a[0..n).  OBJ: u.o[0..n) in insertion order, keys are
+ * STR values.
  */
 struct val {
 	uint8_t		 t;
