@@ -1,14 +1,19 @@
-"""Compare ds's output with the Spark peer's (bench/run.sh's sanity check).
+"""Compare ds's output with a peer's (bench/run.sh's sanity checks).
 
-usage: check.py DS_OUTPUT SPARK_TSV
+usage: check.py [--sum] DS_OUTPUT PEER_TSV
+       check.py --tsv DS_OUTPUT
 
 DS_OUTPUT is a ds pipeline's NDJSON: data records, each batch closed by
 a marker (the k-th marker closes batch k), or plain records (batch 0).
-SPARK_TSV is stream.py --check's "batch<TAB>key<TAB>values..." lines.
-A ds record's first field is its key and its other numeric fields, in
-order, its values.  Batches past Spark's last are ignored (ds-window may
-emit the windows that drain after the input ends).  Prints "equal (R
-rows, B batches)" or "DIFFER: ..." with the first differences.
+PEER_TSV is "batch<TAB>key<TAB>values..." lines (bench/spark's --check
+output, or a peer's groups in batch 0).  A ds record's first field is
+its key (a nested key path's one leaf) and its other numeric fields, in
+order, its values.  Batches past the peer's last are ignored (ds-window
+may emit the windows that drain after the input ends).  --sum adds each
+key's values over all batches on both sides first (the Kafka row, whose
+batches differ between ds and Spark).  Prints "equal (R rows, B
+batches)" or "DIFFER: ..." with the first differences.  --tsv prints
+DS_OUTPUT's rows in PEER_TSV's form.
 """
 
 import json
@@ -32,7 +37,10 @@ def ds_rows(path):
                 continue
             d = json.loads(line)
             items = list(d.items())
-            key = str(items[0][1])
+            k = items[0][1]
+            while isinstance(k, dict) and len(k) == 1:
+                k = next(iter(k.values()))     # a nested key path
+            key = str(k)
             vals = tuple(str(v) for _, v in items[1:]
                          if isinstance(v, (int, float))
                          and not isinstance(v, bool))
@@ -53,12 +61,31 @@ def spark_rows(path):
     return rows
 
 
+def totals(rows):
+    t = {}
+    for _, k, v in rows:
+        s = t.get(k, (0,) * len(v))
+        t[k] = tuple(a + int(b) for a, b in zip(s, v))
+    return [(0, k, tuple(str(x) for x in v)) for k, v in t.items()]
+
+
 def main():
-    if len(sys.argv) != 3:
+    args = sys.argv[1:]
+    if len(args) == 2 and args[0] == "--tsv":
+        for b, k, v in ds_rows(args[1]):
+            print("\t".join((str(b), k) + v))
+        return
+    add = args[:1] == ["--sum"]
+    if add:
+        args = args[1:]
+    if len(args) != 2:
         sys.exit(__doc__)
-    sp = spark_rows(sys.argv[2])
+    sp = spark_rows(args[1])
+    ds = ds_rows(args[0])
+    if add:
+        sp, ds = totals(sp), totals(ds)
     last = max((b for b, _, _ in sp), default=0)
-    ds = [r for r in ds_rows(sys.argv[1]) if r[0] <= last]
+    ds = [r for r in ds if r[0] <= last]
     a, b = sorted(ds), sorted(sp)
     if a == b:
         print("equal (%d rows, %d batches)" % (len(a), max(last, 1)))

@@ -50,3 +50,32 @@ EOF
 	[ "$status" -eq 0 ]
 	[ "$output" = '{"sum_x":0.30000000000000004}' ]
 }
+
+# produce one envelope whose value is base64 TEXT to a broker that is
+# not there: a bad value fails at once, a good one only at delivery
+produce_b64() {
+	printf '{"topic":"x","partition":0,"offset":0,"key":null,"headers":{},"value":"%s","value_encoding":"base64"}\n' "$1" |
+	    timeout 30 ds-kafka-cat -P -b 127.0.0.1:9 -t x \
+	    -X message.timeout.ms=1000
+}
+
+@test "base64: a lone last character is not base64, padding is" {
+	run --separate-stderr produce_b64 Q
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"ds-kafka-cat: <stdin>:1: value_encoding is not base64"* ]]
+	run --separate-stderr produce_b64 QUJD=x
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"<stdin>:1: value_encoding is not base64"* ]]
+	run --separate-stderr produce_b64 QQ==
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"<stdin>:1: delivery to x failed"* ]]
+	[[ "$stderr" != *"not base64"* ]]
+}
+
+@test "strings: a key written raw or escaped is one key, printed unescaped" {
+	printf '{"k":"a\177b"}\n{"k":"a\\u007fb"}\n{"k":"\\u00e9\\/"}\n{"k":"\303\251/"}\n' >in.ndjson
+	printf '{"k":"a\177b","count":2}\n{"k":"\303\251/","count":2}\n' >want
+	run --separate-stderr ds-reduce -k k -a count in.ndjson
+	[ "$status" -eq 0 ]
+	diff want - <<<"$output"
+}

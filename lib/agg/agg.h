@@ -79,7 +79,8 @@ int	 ds_agg_add_v(const struct ds_aggs *, struct ds_aggst *,
 
 /*
  * A batch's groups in order of first appearance: key -> partial.  The
- * table owns the keys (g[i].key) and the partials; clear frees both.
+ * table owns the keys and the partials; clear frees both and keeps the
+ * table for the next batch, free releases it too.
  */
 struct ds_grp {
 	const char	*key;
@@ -95,8 +96,10 @@ struct ds_groups {
 /* Find or create the group of key k (*isnew set); never NULL. */
 struct ds_aggst *ds_groups_get(struct ds_groups *, const struct ds_aggs *,
 	    const char *k, size_t n, int *isnew);
-/* The groups in order of first appearance: start with i = 0; NULL at
- * the end.  A caller may take a group's st (setting it NULL). */
+/*
+ * The groups in order of first appearance: start with i = 0; NULL at
+ * the end.  A caller may take a group's st (setting it NULL).
+ */
 struct ds_grp *ds_groups_next(struct ds_groups *, size_t *i);
 size_t	 ds_groups_count(const struct ds_groups *);
 /* Remove the group created last (an add into it failed). */

@@ -15,7 +15,7 @@
 
 #define DS_VERSION	"0.1.0"
 
-/* Default limits (protocol.md: sane defaults, options to change). */
+/* Default limits: --max-line and --max-depth change them. */
 #define DS_MAXLINE_DEFAULT	(16 * 1024 * 1024)
 #define DS_MAXDEPTH_DEFAULT	512
 
@@ -83,14 +83,26 @@ void	 ds_buf_addf(struct ds_buf *, const char *, ...)
 void	 ds_buf_addi(struct ds_buf *, int64_t);		/* decimal */
 /* Append a double as jq 1.7 prints it (the shortest digits that read back). */
 void	 ds_buf_addd(struct ds_buf *, double);
-/* Append s[0..n) as a JSON string literal; invalid UTF-8 becomes U+FFFD. */
+/*
+ * Append s[0..n) as a JSON string literal: '"', '\\' and control
+ * characters escaped (\n, \u0001), each byte of invalid UTF-8 as U+FFFD.
+ * ds_buf_addq_jq also escapes DEL (\u007f), as jq prints it; ds_buf_addq
+ * keeps it, so that a valid string without escapes is its own canonical
+ * form (ds_json_canon).
+ */
 void	 ds_buf_addq(struct ds_buf *, const char *s, size_t n);
+void	 ds_buf_addq_jq(struct ds_buf *, const char *s, size_t n);
 /* Is s[0..n) valid UTF-8 (what ds_buf_addq keeps as it is)? */
 int	 ds_utf8_valid(const char *s, size_t n);
 /* Append the base64 (RFC 4648, padded) of s[0..n), without quotes. */
 void	 ds_buf_addb64(struct ds_buf *, const void *s, size_t n);
-/* Append the bytes of base64 text s[0..n); -1 when it is not base64. */
+/*
+ * Append the bytes of base64 text s[0..n); -1 when it is not base64
+ * (b may then hold part of it).  ds_b64dec_lax ignores what follows the
+ * first '=', as jq's @base64d does.
+ */
 int	 ds_b64dec(struct ds_buf *, const char *s, size_t n);
+int	 ds_b64dec_lax(struct ds_buf *, const char *s, size_t n);
 #define	 ds_buf_clear(b)	((b)->len = 0)	/* keeps p */
 void	 ds_buf_free(struct ds_buf *);
 

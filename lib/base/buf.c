@@ -242,8 +242,9 @@ utf8len(const unsigned char *s, size_t n)
 	return 0;
 }
 
-void
-ds_buf_addq(struct ds_buf *b, const char *s, size_t n)
+/* A JSON string literal; del: escape DEL too (jq's form). */
+static void
+addq(struct ds_buf *b, const char *s, size_t n, int del)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s, *e = p + n;
@@ -255,7 +256,7 @@ ds_buf_addq(struct ds_buf *b, const char *s, size_t n)
 	while (p < e) {
 		run = p;
 		while (p < e && *p >= 0x20 && *p < 0x80 && *p != '"' &&
-		    *p != '\\')
+		    *p != '\\' && (*p != 0x7f || !del))
 			p++;
 		if (p > run)
 			ds_buf_add(b, run, p - run);
@@ -288,6 +289,18 @@ ds_buf_addq(struct ds_buf *b, const char *s, size_t n)
 		p++;
 	}
 	ds_buf_addc(b, '"');
+}
+
+void
+ds_buf_addq(struct ds_buf *b, const char *s, size_t n)
+{
+	addq(b, s, n, 0);
+}
+
+void
+ds_buf_addq_jq(struct ds_buf *b, const char *s, size_t n)
+{
+	addq(b, s, n, 1);
 }
 
 int
@@ -331,8 +344,9 @@ ds_buf_addb64(struct ds_buf *b, const void *s, size_t n)
 	}
 }
 
-int
-ds_b64dec(struct ds_buf *b, const char *s, size_t n)
+/* Base64 up to the first '='; what follows must be '=' unless lax. */
+static int
+b64dec(struct ds_buf *b, const char *s, size_t n, int lax)
 {
 	static const char tab[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -350,10 +364,24 @@ ds_b64dec(struct ds_buf *b, const char *s, size_t n)
 			ds_buf_addc(b, (char)(v >> bits & 0xff));
 		}
 	}
-	for (; i < n; i++)
+	if (bits == 6)
+		return -1;	/* a lone last character: not a whole byte */
+	for (; !lax && i < n; i++)
 		if (s[i] != '=')
 			return -1;
 	return 0;
+}
+
+int
+ds_b64dec(struct ds_buf *b, const char *s, size_t n)
+{
+	return b64dec(b, s, n, 0);
+}
+
+int
+ds_b64dec_lax(struct ds_buf *b, const char *s, size_t n)
+{
+	return b64dec(b, s, n, 1);
 }
 
 void
