@@ -744,7 +744,7 @@ print(struct ds_buf *b, const struct val *v, int depth)
 			b->p[b->len + 1 + v->n] = '"';
 			b->len += v->n + 2;
 		} else
-			ds_buf_addq(b, v->u.s, v->n);
+			ds_buf_addq_jq(b, v->u.s, v->n);
 		break;
 	case T_ARR:
 		ds_buf_addc(b, '[');

@@ -2,6 +2,7 @@
  * format.c -- jq's @formats (see exprint.h for the layers): @text @json
  * @html @uri @csv @tsv @sh @base64 @base64d, applied to one value.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,18 @@ ex_fmtid(const char *name, size_t n)
 		if (strlen(names[i]) == n && memcmp(names[i], name, n) == 0)
 			return i + 1;
 	return 0;
+}
+
+/* Is s[0..n) all base64 characters? */
+static int
+isb64(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '+' && s[i] != '/')
+			return 0;
+	return 1;
 }
 
 /* the cells of @csv, @tsv, @sh */
@@ -144,16 +157,14 @@ ex_format(struct ds_expr *x, int fmt, struct val *v)
 		ds_buf_addb64(&b, s->u.s, s->n);
 		break;
 	case F_BASE64D:
-		/* jq decodes up to the first '=' and ignores the rest */
-		q = memchr(s->u.s, '=', s->n);
-		n = q ? (size_t)(q - s->u.s) : s->n;
-		if (ds_b64dec(&b, s->u.s, n) == -1) {
-			ex_err(x, "%s is not valid base64 data", ex_desc(x, s));
-			goto out;
-		}
-		if (n % 4 == 1) {	/* 6 bits: not even one byte */
-			ex_err(x, "%s trailing base64 byte found",
-			    ex_desc(x, s));
+		/* jq decodes up to the first '=' and ignores the rest; a
+		 * lone last character of base64 has its own message */
+		if (ds_b64dec_lax(&b, s->u.s, s->n) == -1) {
+			q = memchr(s->u.s, '=', s->n);
+			n = q ? (size_t)(q - s->u.s) : s->n;
+			ex_err(x, n % 4 == 1 && isb64(s->u.s, n) ?
+			    "%s trailing base64 byte found" :
+			    "%s is not valid base64 data", ex_desc(x, s));
 			goto out;
 		}
 		break;
