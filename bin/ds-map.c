@@ -323,6 +323,7 @@ main(int argc, char *argv[])
 	if ((m.x = ds_expr_compile(argv[0], names, nvars + 1, errbuf,
 	    sizeof(errbuf))) == NULL)
 		errx(2, "expression: %s", errbuf);
+	ds_expr_limits(m.x, ds_opts.maxdepth, ds_opts.maxline);
 	for (i = 0; i < nvars; i++) {
 		ds_buf_clear(&b);
 		if (isjson[i])

@@ -854,6 +854,8 @@ main(int argc, char *argv[])
 		warnx("-e: %s", msg);
 		usage(2);
 	}
+	if (S.ex != NULL)
+		ds_expr_limits(S.ex, ds_opts.maxdepth, ds_opts.maxline);
 	if (S.ex == NULL)
 		if (ds_grouper_init(&S.gr, &S.aggs, S.keys, S.nkeys, msg,
 		    sizeof(msg)) == -1)

@@ -67,6 +67,19 @@ $input"
 	[ "$bad" -eq 0 ]
 }
 
+@test "a computed number prints as ds-reduce prints it: one printer" {
+	local v a b
+	for v in 1e16 1e17 1e21 0.1 1e-5 1.5e300 5e-324 7.120236347223045e-307 2.5 3.0; do
+		a=$(printf '{"x":%s}\n' "$v" | ds-map '.x + 0')
+		b=$(printf '{"x":%s}\n' "$v" | ds-reduce -a sum:x | ds-map .sum_x)
+		if [ "$a" != "$b" ]; then
+			printf '%s: ds-map %s, ds-reduce %s\n' "$v" "$a" "$b" >&2
+			return 1
+		fi
+	done
+	[ "$a" = 3 ]
+}
+
 @test "long integers pass through as they were read (jq 1.7), arithmetic in doubles" {
 	dsrun '{"k":1796126184878123457,"n":-100000000000000000000000001}\n' \
 	    ds-map '{k, n, s: (.k | tostring), sum: (.k + 0)}, .'
@@ -105,16 +118,75 @@ true
 	dsrun '"ab"\n' ds-map '. * 100000000'
 	[ "$status" -eq 1 ]
 	[ "$stderr" = 'ds-map: <stdin>:1: Repeat string result too long' ]
+	# the integer part of the number times; "" from 0 to 1 (jq 1.6: null)
+	dsrun '[-1, -0.5, 0, 0.5, 1, 1.5, 3.7, null]\n' ds-map -c '[.[] | "ab" * (. // nan)]'
+	expect 0 '[null,null,"","","ab","ab","ababab",null]'
+	# implode names what it cannot implode (jq 1.6 stops on an assertion)
+	dsrun '[123,["a"],[nan],[65,66]]\n' ds-map -c 'map(try implode catch .)'
+	expect 0 '["implode input must be an array","string (\"a\") can'"'"'t be imploded, unicode codepoint needs to be numeric","number (null) can'"'"'t be imploded, unicode codepoint needs to be numeric","AB"]'
 }
 
 @test "error messages: jq's wording" {
 	dsrun '{"a":5}\n' ds-map .a.b
 	[ "$status" -eq 1 ]
-	[ "$stderr" = 'ds-map: <stdin>:1: Cannot index number with "b"' ]
+	[ "$stderr" = 'ds-map: <stdin>:1: Cannot index number with string "b"' ]
+	# a key of 30 bytes or more is not named; setpath and getpath as .a.b
+	dsrun '{"a":5}\n' ds-map -c '[(.a | try .abcdefghijklmnopqrstuvwxyz0123 catch .),
+	    (try setpath(["a","b"]; 1) catch .), (try getpath(["a","b"]) catch .)]'
+	expect 0 '["Cannot index number with string","Cannot index number with string \"b\"","Cannot index number with string \"b\""]'
+	# getpath gives null through nulls only, as jq
+	dsrun '{"a":{}}\n' ds-map -c '[getpath(["x","y",0]), (try getpath(["a",0]) catch .)]'
+	expect 0 '[null,"Cannot index object with number"]'
+	# join names the string it built so far
+	dsrun '["1","2",{"a":{"b":{"c":33}}}]\n["1","2",[3,4,5]]\n' ds-map 'try join(",") catch .'
+	expect 0 '"string (\"1,2,\") and object ({\"a\":{\"b\":{...) cannot be added"
+"string (\"1,2,\") and array ([3,4,5]) cannot be added"'
 	dsrun '"x"\n' ds-map 'error("boom")'
 	[ "$stderr" = 'ds-map: <stdin>:1: boom' ]
 	dsrun '1\n' ds-map 'error({a:1})'
 	[ "$stderr" = 'ds-map: <stdin>:1: {"a":1} (not a string)' ]
+}
+
+@test "path expressions through a value at no path fail with jq's messages" {
+	dsrun '{"a":[{"b":0}]}\n' ds-map -c '(try path(.a | map(.) | .[0]) catch .),
+	    (try path(.a | map(.) | .c) catch .), (try path(.a | map(.) | .[]) catch .),
+	    (try path(.a | map(.) | .[1:]) catch .), (try path(1) catch .),
+	    (try ((.a | map(.))[].b = 1) catch .), (try del(.a | map(.)) catch .),
+	    (try path(.a | map(.) | getpath([0])) catch .), [path(.a | select(1) | .[0])]'
+	expect 0 '"Invalid path expression near attempt to access element 0 of [{\"b\":0}]"
+"Invalid path expression near attempt to access element \"c\" of [{\"b\":0}]"
+"Invalid path expression near attempt to iterate through [{\"b\":0}]"
+"Invalid path expression near attempt to access element {\"start\":1,... of [{\"b\":0}]"
+"Invalid path expression with result 1"
+"Invalid path expression near attempt to iterate through [{\"b\":0}]"
+"Invalid path expression with result [{\"b\":0}]"
+"Invalid path expression with result {\"b\":0}"
+[["a",0]]'
+	# getpath as a path under |=: the errors of indexing, jq's words
+	dsrun '[null,{"a":0},{"a":[0]},{"a":{"b":1}},{"a":[{"c":3}]}]\n' ds-map -c '.[] | try (getpath(["a",0,"b"]) |= 5) catch .'
+	expect 0 '{"a":[{"b":5}]}
+"Cannot index number with number"
+"Cannot index number with string \"b\""
+"Cannot index object with number"
+{"a":[{"c":3,"b":5}]}'
+}
+
+@test "NaN and Infinity in the input, as jq's parser reads them" {
+	dsrun '[1,Infinity,-Infinity,NaN,-NaN]\n{"a":nan,"b":-inf,"c":INFINITY}\n"nan1234"\n' \
+	    ds-map -c 'if type == "string" then fromjson | isnan else
+	    (map_values(isnan), map_values(isinfinite), .) end'
+	expect 0 '[false,false,false,true,true]
+[false,true,true,false,false]
+[1,1.7976931348623157e+308,-1.7976931348623157e+308,null,null]
+{"a":true,"b":false,"c":false}
+{"a":false,"b":true,"c":true}
+{"a":null,"b":-1.7976931348623157e+308,"c":1.7976931348623157e+308}
+true'
+	# anything else is still not JSON
+	dsrun 'nanx\n-x\n' ds-map --skip-bad .
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	[[ $stderr == *"<stdin>:1: trailing data"*"<stdin>:2: invalid number"* ]]
 }
 
 @test "--skip-bad goes on and counts the bad record in the marker" {

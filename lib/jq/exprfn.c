@@ -1,9 +1,9 @@
 /*
- * exprfn.c -- the builtin functions of the jq subset (lib/jq/expr.c):
- * value functions (one output per argument combination), generators
- * (match, range, ...), and the table the compiler looks names up in.
- * Regexes are Oniguruma with jq's flags, compiled once per distinct
- * pattern and flags and kept for the run.
+ * exprfn.c -- the builtins of the jq language on values (see exprint.h
+ * for the layers): value functions (one output per argument
+ * combination), generators (match, range, ...), and the table the
+ * compiler looks names up in.  The builtins that take filters are
+ * special.c's and path.c's; the table names them by their SP_ id.
  */
 #include <ctype.h>
 #include <err.h>
@@ -12,14 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <oniguruma.h>
-
 #include "jq/jq.h"
 #include "jq/exprint.h"
-
-#ifndef ONIG_SYNTAX_PERL_NT
-#define ONIG_SYNTAX_PERL_NT	ONIG_SYNTAX_PERL_NG
-#endif
 
 #define A	(&x->a)
 
@@ -250,25 +244,10 @@ f_max(struct ds_expr *x, struct val *in, struct val **av)
 	return minmax(x, in, 1);
 }
 
-/* stable sort of an array's elements */
-struct ient {
-	struct val	*v;
-	uint32_t	 i;
-};
-
-static int
-ientcmp(const void *a, const void *b)
-{
-	const struct ient *p = a, *q = b;
-	int r = ev_cmp(p->v, q->v);
-
-	return r ? r : p->i < q->i ? -1 : p->i > q->i;
-}
-
 static struct val *
 sorted(struct ds_expr *x, struct val *in, int uniq)
 {
-	struct ient *e;
+	struct sent *e;
 	struct val *r;
 	uint32_t i, n;
 
@@ -277,10 +256,11 @@ sorted(struct ds_expr *x, struct val *in, int uniq)
 		    ex_desc(x, in));
 	e = ea_alloc(A, (in->n + 1) * sizeof(*e));
 	for (i = 0; i < in->n; i++) {
-		e[i].v = in->u.a[i];
+		e[i].key = e[i].v = in->u.a[i];
 		e[i].i = i;
 	}
-	qsort(e, in->n, sizeof(*e), ientcmp);
+	if (ex_sort(x, e, in->n) == -1)
+		return NULL;
 	r = ev_arr(A, in->n);
 	for (n = i = 0; i < in->n; i++)
 		if (!uniq || n == 0 || ev_cmp(r->u.a[n - 1], e[i].v) != 0)
@@ -401,51 +381,6 @@ f_ldexp(struct ds_expr *x, struct val *in, struct val **av)
 	if (av[0]->t != T_NUM || av[1]->t != T_NUM)
 		return ex_err(x, "ldexp/2 requires numbers");
 	return ev_num(A, ldexp(av[0]->u.d, (int)ex_dtoi(av[1]->u.d)));
-}
-
-/* jq's indices: of a substring (byte offsets), a subarray, an element */
-struct val *
-ex_indices(struct ds_expr *x, struct val *a, struct val *b)
-{
-	struct val *r;
-	uint32_t i, j, n = 0;
-
-	if (a->t == T_NULL)
-		return &ev_null;
-	if (a->t == T_STR && b->t == T_STR) {
-		if (b->n == 0)
-			return &ev_null;
-		r = ev_arr(A, a->n);
-		for (i = 0; i + b->n <= a->n; i++)
-			if (memcmp(a->u.s + i, b->u.s, b->n) == 0)
-				r->u.a[n++] = ev_num(A, i);
-		r->n = n;
-		return r;
-	}
-	if (a->t == T_ARR && b->t == T_ARR) {
-		if (b->n == 0)
-			return &ev_null;
-		r = ev_arr(A, a->n);
-		for (i = 0; i + b->n <= a->n; i++) {
-			for (j = 0; j < b->n; j++)
-				if (ev_cmp(a->u.a[i + j], b->u.a[j]) != 0)
-					break;
-			if (j == b->n)
-				r->u.a[n++] = ev_num(A, i);
-		}
-		r->n = n;
-		return ex_deepchk(x, r);
-	}
-	if (a->t == T_ARR) {
-		r = ev_arr(A, a->n);
-		for (i = 0; i < a->n; i++)
-			if (ev_cmp(a->u.a[i], b) == 0)
-				r->u.a[n++] = ev_num(A, i);
-		r->n = n;
-		return ex_deepchk(x, r);
-	}
-	return ex_err(x, "Cannot determine the indices of %s in %s",
-	    ex_desc(x, b), ex_desc(x, a));
 }
 
 static struct val *
@@ -590,11 +525,11 @@ f_join(struct ds_expr *x, struct val *in, struct val **av)
 			ev_print(&b, e);
 			break;
 		default:
-			r = ex_err(x, "string (\"%.*s...) and %s cannot be "
-			    "added", (int)(b.len > 8 ? 8 : b.len),
-			    b.p ? b.p : "", ex_desc(x, e));
+			/* jq adds the element to the string so far */
+			r = ev_str(A, b.p ? b.p : "", b.len);
 			ds_buf_free(&b);
-			return r;
+			return ex_err(x, "%s and %s cannot be added",
+			    ex_desc(x, r), ex_desc(x, e));
 		}
 	}
 	r = ev_str(A, b.p ? b.p : "", b.len);
@@ -684,8 +619,11 @@ f_implode(struct ds_expr *x, struct val *in, struct val **av)
 	for (i = 0; i < in->n; i++) {
 		double d = in->u.a[i]->u.d;
 
-		if (in->u.a[i]->t != T_NUM)
-			return ex_err(x, "Unicode codepoint must be numeric");
+		/* jq 1.7's message (jq 1.6 stops on an assertion) */
+		if (in->u.a[i]->t != T_NUM || isnan(d))
+			return ex_err(x, "%s can't be imploded, unicode "
+			    "codepoint needs to be numeric",
+			    ex_desc(x, in->u.a[i]));
 		if (!(d >= 0 && d <= 0x10ffff) || (d >= 0xd800 && d <= 0xdfff))
 			d = 0xfffd;
 		o += ev_putcp(o, (unsigned)d);
@@ -753,7 +691,7 @@ f_from_entries(struct ds_expr *x, struct val *in, struct val **av)
 			if (e->t == T_NULL)
 				return ex_err(x, "Cannot use null (null) as "
 				    "object key");
-			return ex_err(x, "Cannot index %s with \"key\"",
+			return ex_err(x, "Cannot index %s with string \"key\"",
 			    ex_typename(e));
 		}
 		/* jq 1.7: .key unless null, else the others; a key that is
@@ -1070,228 +1008,6 @@ f_fromdate(struct ds_expr *x, struct val *in, struct val **av)
 	return f_mktime(x, t, NULL);
 }
 
-/* ------------------------------------------------------------ regexes */
-
-struct rx {
-	regex_t		*re;
-	int		 global;
-};
-
-static int
-rxflags(struct ds_expr *x, struct val *flags, OnigOptionType *opt,
-    int *global)
-{
-	uint32_t i;
-
-	*opt = ONIG_OPTION_CAPTURE_GROUP;
-	*global = 0;
-	if (flags == NULL || flags->t == T_NULL)
-		return 0;
-	if (flags->t != T_STR) {
-		ex_err(x, "%s is not a string", ex_desc(x, flags));
-		return -1;
-	}
-	for (i = 0; i < flags->n; i++)
-		switch (flags->u.s[i]) {
-		case 'g': *global = 1; break;
-		case 'i': *opt |= ONIG_OPTION_IGNORECASE; break;
-		case 'x': *opt |= ONIG_OPTION_EXTEND; break;
-		case 'n': *opt |= ONIG_OPTION_FIND_NOT_EMPTY; break;
-		case 's': *opt |= ONIG_OPTION_SINGLELINE; break;
-		case 'p': *opt |= ONIG_OPTION_MULTILINE |
-		    ONIG_OPTION_SINGLELINE; break;
-		case 'l': *opt |= ONIG_OPTION_FIND_LONGEST; break;
-		default:
-			ex_err(x, "%.*s is not a valid modifier string",
-			    (int)flags->n, flags->u.s);
-			return -1;
-		}
-	return 0;
-}
-
-static regex_t *
-rxget(struct ds_expr *x, struct val *re, OnigOptionType opt)
-{
-	static int inited;
-	struct ds_buf key = { 0 };
-	struct ds_hent *h;
-	OnigErrorInfo einfo;
-	OnigUChar ebuf[ONIG_MAX_ERROR_MESSAGE_LEN];
-	regex_t *r;
-	int isnew, rc;
-
-	if (!inited) {
-		OnigEncoding enc = ONIG_ENCODING_UTF8;
-
-		onig_initialize(&enc, 1);
-		inited = 1;
-	}
-	ds_buf_add(&key, &opt, sizeof(opt));
-	ds_buf_add(&key, re->u.s, re->n);
-	h = ds_hash_put(&x->rx, key.p, key.len, &isnew);
-	ds_buf_free(&key);
-	if (!isnew)
-		return h->val;
-	rc = onig_new(&r, (const OnigUChar *)re->u.s,
-	    (const OnigUChar *)re->u.s + re->n, opt, ONIG_ENCODING_UTF8,
-	    ONIG_SYNTAX_PERL_NT, &einfo);
-	if (rc != ONIG_NORMAL) {
-		onig_error_code_to_str(ebuf, rc, &einfo);
-		ds_hash_del(&x->rx, h);
-		ex_err(x, "%.*s (at offset 0) is not a valid regex: %s",
-		    (int)re->n, re->u.s, ebuf);
-		return NULL;
-	}
-	h->val = r;
-	return r;
-}
-
-void
-ex_rxfree(struct ds_expr *x)
-{
-	struct ds_hent *h;
-	size_t i = 0;
-
-	while ((h = ds_hash_next(&x->rx, &i)) != NULL)
-		onig_free(h->val);
-	ds_hash_free(&x->rx);
-}
-
-struct names {
-	struct val	**byg;	/* group number -> name */
-	int		 n;
-	struct ds_expr	*x;
-};
-
-static int
-onename(const OnigUChar *name, const OnigUChar *end, int ngroups,
-    int *groups, regex_t *re, void *arg)
-{
-	struct names *nm = arg;
-	int i;
-
-	for (i = 0; i < ngroups; i++)
-		if (groups[i] < nm->n)
-			nm->byg[groups[i]] = ev_str(&nm->x->a,
-			    (const char *)name, end - name);
-	return 0;
-}
-
-static struct val *
-mkmatch(struct ds_expr *x, struct val *in, OnigRegion *rg, int g,
-    struct val *name)
-{
-	static struct val ko = { T_STR, 1, 6, { .s = "offset" } };
-	static struct val kl = { T_STR, 1, 6, { .s = "length" } };
-	static struct val ks = { T_STR, 1, 6, { .s = "string" } };
-	static struct val kn = { T_STR, 1, 4, { .s = "name" } };
-	struct val *m = ev_obj(A, 4);
-	int beg = rg->beg[g], end = rg->end[g];
-
-	m->n = 0;
-	if (beg < 0) {
-		/* jq 1.6's member order for a group that did not take part */
-		ev_set(m, &ko, ev_num(A, -1));
-		ev_set(m, &ks, &ev_null);
-		ev_set(m, &kl, ev_num(A, 0));
-	} else {
-		ev_set(m, &ko, ev_num(A, ex_cplen(in->u.s, beg)));
-		ev_set(m, &kl, ev_num(A, ex_cplen(in->u.s + beg, end - beg)));
-		ev_set(m, &ks, ev_strref(A, in->u.s + beg, end - beg,
-		    in->safe));
-	}
-	if (name != NULL)
-		ev_set(m, &kn, name);
-	return m;
-}
-
-int
-ex_match(struct ds_expr *x, struct val *in, struct val *re,
-    struct val *flags, int forceglobal, struct val ***out, int *nout)
-{
-	static struct val kc = { T_STR, 1, 8, { .s = "captures" } };
-	OnigOptionType opt;
-	OnigRegion *rg;
-	regex_t *r;
-	struct names nm;
-	const OnigUChar *s, *e, *start;
-	struct val **list = NULL, *m, *caps;
-	int global, n = 0, cap = 0, rc, g, ng;
-
-	if (in->t != T_STR) {
-		ex_err(x, "%s cannot be matched, as it is not a string",
-		    ex_desc(x, in));
-		return -1;
-	}
-	if (re->t != T_STR) {
-		ex_err(x, "%s is not a string", ex_desc(x, re));
-		return -1;
-	}
-	if (rxflags(x, flags, &opt, &global) == -1)
-		return -1;
-	global |= forceglobal;
-	if ((r = rxget(x, re, opt)) == NULL)
-		return -1;
-	ng = onig_number_of_captures(r);
-	nm.x = x;
-	nm.n = ng + 1;
-	nm.byg = ea_alloc(A, (ng + 1) * sizeof(*nm.byg));
-	memset(nm.byg, 0, (ng + 1) * sizeof(*nm.byg));
-	onig_foreach_name(r, onename, &nm);
-	rg = onig_region_new();
-	s = (const OnigUChar *)in->u.s;
-	e = s + in->n;
-	start = s;
-	do {
-		rc = onig_search(r, s, e, start, e, rg, ONIG_OPTION_NONE);
-		if (rc == ONIG_MISMATCH)
-			break;
-		if (rc < 0) {
-			onig_region_free(rg, 1);
-			ex_err(x, "regex matching failed");
-			return -1;
-		}
-		m = mkmatch(x, in, rg, 0, NULL);
-		caps = ev_arr(A, ng);
-		for (g = 1; g <= ng; g++)
-			caps->u.a[g - 1] = mkmatch(x, in, rg, g,
-			    nm.byg[g] ? nm.byg[g] : &ev_null);
-		ev_set(m, &kc, caps);
-		if (n == cap) {
-			struct val **nl;
-
-			cap = cap ? cap * 2 : 8;
-			nl = ea_alloc(A, cap * sizeof(*nl));
-			if (n)
-				memcpy(nl, list, n * sizeof(*nl));
-			list = nl;
-		}
-		list[n++] = m;
-		start = rg->end[0] == rg->beg[0] ? s + rg->end[0] + 1 :
-		    s + rg->end[0];
-	} while (global && start <= e && start != e);
-	onig_region_free(rg, 1);
-	*out = list;
-	*nout = n;
-	return 0;
-}
-
-struct val *
-ex_capobj(struct ds_expr *x, struct val *m)
-{
-	struct val *caps = ev_get(m, "captures", 8), *o, *c, *name;
-	uint32_t i;
-
-	o = ev_obj(A, caps->n);
-	for (i = 0; i < caps->n; i++) {
-		c = caps->u.a[i];
-		name = ev_get(c, "name", 4);
-		if (name != NULL && name->t == T_STR)
-			ev_set(o, name, ev_get(c, "string", 6));
-	}
-	return o;
-}
-
 /* jq's one-argument form: a regex, or [regex, flags] (a[] out) */
 static int
 rxarg(struct ds_expr *x, struct val *re, struct val **a)
@@ -1573,212 +1289,6 @@ TYPEFILTER(scalars, in->t != T_ARR && in->t != T_OBJ)
 
 /* ------------------------------------------------------------ formats */
 
-int
-ex_fmtid(const char *name, size_t n)
-{
-	static const char *names[] = { "text", "json", "html", "uri", "csv",
-	    "tsv", "sh", "base64", "base64d", NULL };
-	int i;
-
-	for (i = 0; names[i] != NULL; i++)
-		if (strlen(names[i]) == n && memcmp(names[i], name, n) == 0)
-			return i + 1;
-	return 0;
-}
-
-static void
-b64enc(struct ds_buf *b, const unsigned char *s, size_t n)
-{
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i;
-	unsigned v;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		v = s[i] << 16 | s[i + 1] << 8 | s[i + 2];
-		ds_buf_addc(b, tab[v >> 18]);
-		ds_buf_addc(b, tab[(v >> 12) & 63]);
-		ds_buf_addc(b, tab[(v >> 6) & 63]);
-		ds_buf_addc(b, tab[v & 63]);
-	}
-	if (n - i == 1) {
-		v = s[i] << 16;
-		ds_buf_addc(b, tab[v >> 18]);
-		ds_buf_addc(b, tab[(v >> 12) & 63]);
-		ds_buf_adds(b, "==");
-	} else if (n - i == 2) {
-		v = s[i] << 16 | s[i + 1] << 8;
-		ds_buf_addc(b, tab[v >> 18]);
-		ds_buf_addc(b, tab[(v >> 12) & 63]);
-		ds_buf_addc(b, tab[(v >> 6) & 63]);
-		ds_buf_addc(b, '=');
-	}
-}
-
-static int
-b64dec(struct ds_buf *b, const char *s, size_t n)
-{
-	unsigned v = 0;
-	int bits = 0, c;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (c >= 'A' && c <= 'Z')
-			c -= 'A';
-		else if (c >= 'a' && c <= 'z')
-			c = c - 'a' + 26;
-		else if (c >= '0' && c <= '9')
-			c = c - '0' + 52;
-		else if (c == '+')
-			c = 62;
-		else if (c == '/')
-			c = 63;
-		else if (c == '=')
-			break;
-		else
-			return -1;
-		v = (v << 6) | (unsigned)c;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			ds_buf_addc(b, (char)((v >> bits) & 0xff));
-		}
-	}
-	return 0;
-}
-
-/* the cells of @csv, @tsv, @sh */
-static int
-cell(struct ds_expr *x, struct ds_buf *b, struct val *v, int fmt)
-{
-	uint32_t i;
-
-	switch (v->t) {
-	case T_NULL:
-		if (fmt == F_SH)
-			ds_buf_adds(b, "null");
-		return 0;
-	case T_TRUE:
-	case T_FALSE:
-	case T_NUM:
-		ev_print(b, v);
-		return 0;
-	case T_STR:
-		if (fmt == F_CSV) {
-			ds_buf_addc(b, '"');
-			for (i = 0; i < v->n; i++) {
-				if (v->u.s[i] == '"')
-					ds_buf_addc(b, '"');
-				ds_buf_addc(b, v->u.s[i]);
-			}
-			ds_buf_addc(b, '"');
-		} else if (fmt == F_TSV) {
-			for (i = 0; i < v->n; i++)
-				switch (v->u.s[i]) {
-				case '\\': ds_buf_adds(b, "\\\\"); break;
-				case '\t': ds_buf_adds(b, "\\t"); break;
-				case '\n': ds_buf_adds(b, "\\n"); break;
-				case '\r': ds_buf_adds(b, "\\r"); break;
-				default: ds_buf_addc(b, v->u.s[i]);
-				}
-		} else {
-			ds_buf_addc(b, '\'');
-			for (i = 0; i < v->n; i++) {
-				if (v->u.s[i] == '\'')
-					ds_buf_adds(b, "'\\''");
-				else
-					ds_buf_addc(b, v->u.s[i]);
-			}
-			ds_buf_addc(b, '\'');
-		}
-		return 0;
-	default:
-		if (fmt == F_SH)
-			ex_err(x, "%s can not be escaped for shell",
-			    ex_desc(x, v));
-		else
-			ex_err(x, "%s is not valid in a %s row", ex_desc(x, v),
-			    fmt == F_CSV ? "csv" : "tsv");
-		return -1;
-	}
-}
-
-struct val *
-ex_format(struct ds_expr *x, int fmt, struct val *v)
-{
-	struct ds_buf b = { 0 };
-	struct val *r = NULL, *s;
-	uint32_t i;
-
-	if (fmt == F_JSON)
-		return ex_tojson(x, v);
-	if (fmt == F_CSV || fmt == F_TSV || (fmt == F_SH && v->t == T_ARR)) {
-		if (v->t != T_ARR)
-			return ex_err(x, "%s cannot be %s-formatted, only an "
-			    "array can be", ex_desc(x, v),
-			    fmt == F_CSV ? "csv" : "tsv");
-		for (i = 0; i < v->n; i++) {
-			if (i > 0)
-				ds_buf_addc(&b, fmt == F_CSV ? ',' :
-				    fmt == F_TSV ? '\t' : ' ');
-			if (cell(x, &b, v->u.a[i], fmt) == -1)
-				goto out;
-		}
-		goto done;
-	}
-	if (fmt == F_SH) {
-		if (cell(x, &b, v, fmt) == -1)
-			goto out;
-		goto done;
-	}
-	if ((s = v->t == T_STR ? v : ex_tojson(x, v)) == NULL)
-		goto out;
-	switch (fmt) {
-	case F_TEXT:
-		ds_buf_free(&b);
-		return s;
-	case F_HTML:
-		for (i = 0; i < s->n; i++)
-			switch (s->u.s[i]) {
-			case '<': ds_buf_adds(&b, "&lt;"); break;
-			case '>': ds_buf_adds(&b, "&gt;"); break;
-			case '&': ds_buf_adds(&b, "&amp;"); break;
-			case '\'': ds_buf_adds(&b, "&apos;"); break;
-			case '"': ds_buf_adds(&b, "&quot;"); break;
-			default: ds_buf_addc(&b, s->u.s[i]);
-			}
-		break;
-	case F_URI:
-		for (i = 0; i < s->n; i++) {
-			unsigned char c = (unsigned char)s->u.s[i];
-
-			/* jq 1.6's unreserved set */
-			if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			    (c >= '0' && c <= '9') || strchr("-_.!~*'()", c) !=
-			    NULL)
-				ds_buf_addc(&b, (char)c);
-			else
-				ds_buf_addf(&b, "%%%02X", c);
-		}
-		break;
-	case F_BASE64:
-		b64enc(&b, (const unsigned char *)s->u.s, s->n);
-		break;
-	case F_BASE64D:
-		if (b64dec(&b, s->u.s, s->n) == -1) {
-			ex_err(x, "%s is not valid base64 data", ex_desc(x, s));
-			goto out;
-		}
-		break;
-	}
-done:
-	r = ev_str(A, b.p ? b.p : "", b.len);
-out:
-	ds_buf_free(&b);
-	return r;
-}
-
 /* -------------------------------------------------------------- table */
 
 #define V(n, a, f)	{ n, a, BK_VAL, f, NULL, 0 }
@@ -1917,7 +1427,6 @@ const struct builtin ex_builtins[] = {
 	S("unique_by", 1, SP_UNIQUEBY),
 	S("min_by", 1, SP_MINBY),
 	S("max_by", 1, SP_MAXBY),
-	S("with_entries", 1, SP_WITHENTRIES),
 	S("first", 1, SP_FIRSTF),
 	S("last", 1, SP_LASTF),
 	S("limit", 2, SP_LIMIT),

@@ -1,18 +1,19 @@
 /*
- * exprval.c -- the values of the jq-subset language (lib/jq/expr.c): an
- * arena that is reset after every record, so building a record's value
- * tree costs no malloc per node; a validating JSON parser into that
- * arena; the compact printer (jq -c's exact output); jq's total order.
+ * exprval.c -- the values of the jq language (see exprint.h for the
+ * layers): an arena that is reset after every record, so building a
+ * record's value tree costs no malloc per node; a validating JSON
+ * parser into that arena; the compact printer (jq -c's exact output);
+ * jq's total order.
  *
  * Strings parsed from a line point into the line itself when they hold
  * no escape, and are printed back with one memcpy when they need none.
  */
 #include <err.h>
 #include <errno.h>
-#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "jq/jq.h"
 #include "jq/exprint.h"
@@ -253,32 +254,20 @@ jfail(struct jp *j, const char *what)
 #define JWS(j) while ((j)->p < (j)->e && (*(j)->p == ' ' || \
 	*(j)->p == '\n' || *(j)->p == '\t' || *(j)->p == '\r')) (j)->p++
 
-/* Length of the valid UTF-8 sequence at p, or 0. */
+/*
+ * Length of the valid UTF-8 sequence at p (n bytes left), or 0: its
+ * length from its first byte, its validity from ds_utf8_valid, where
+ * the rules of UTF-8 are written once.
+ */
 size_t
 ev_utf8len(const unsigned char *p, size_t n)
 {
 	unsigned c = p[0];
+	size_t k;
 
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f))
-			return 0;
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
-		    (p[3] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
-			return 0;
-		return 4;
-	}
-	return 0;
+	k = c < 0x80 ? 1 : c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 :
+	    c < 0xf5 ? 4 : 0;
+	return k != 0 && k <= n && ds_utf8_valid((const char *)p, k) ? k : 0;
 }
 
 static int
@@ -605,6 +594,39 @@ jobject(struct jp *j)
 	return r;
 }
 
+/*
+ * NaN and Infinity, which jq's parser reads too: nan, NaN, -NaN,
+ * Infinity, -Infinity, infinity, inf, in any case; a NaN may carry
+ * digits (nan1234), as in jq 1.7.  NULL when it is none of them.
+ */
+static struct val *
+jnonfinite(struct jp *j)
+{
+	const unsigned char *p = j->p;
+	size_t n;
+	int neg = 0;
+
+	if (p < j->e && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	n = (size_t)(j->e - p);
+	if (n >= 3 && strncasecmp((const char *)p, "nan", 3) == 0) {
+		for (p += 3; p < j->e && *p >= '0' && *p <= '9'; p++)
+			;
+		j->p = p;
+		return ev_num(j->a, NAN);
+	}
+	if (n >= 8 && strncasecmp((const char *)p, "infinity", 8) == 0)
+		p += 8;
+	else if (n >= 3 && strncasecmp((const char *)p, "inf", 3) == 0)
+		p += 3;
+	else
+		return NULL;
+	j->p = p;
+	return ev_num(j->a, neg ? -INFINITY : INFINITY);
+}
+
 static struct val *
 jvalue(struct jp *j)
 {
@@ -648,9 +670,13 @@ jvalue(struct jp *j)
 		}
 		break;
 	default:
-		if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))
+		if ((*j->p == '-' && (j->e - j->p < 2 ||
+		    strchr("nNiI", j->p[1]) == NULL)) ||
+		    (*j->p >= '0' && *j->p <= '9'))
 			return jnumber(j);
 	}
+	if ((v = jnonfinite(j)) != NULL)
+		return v;
 	jfail(j, "invalid JSON");
 	return NULL;
 }
@@ -683,124 +709,6 @@ ev_parse(struct arena *a, const char *p, size_t len, int maxdepth,
 
 /* -------------------------------------------------------------- print */
 
-/* Append s[0..n) as a JSON string the way jq prints it. */
-void
-ev_addq(struct ds_buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s, *e = p + n, *run;
-	size_t k;
-
-	initcls();
-	ds_buf_grow(b, n + 2);
-	b->p[b->len++] = '"';
-	while (p < e) {
-		run = p;
-		while (p < e && scls[*p] == 0)
-			p++;
-		if (p > run)
-			ds_buf_add(b, run, p - run);
-		if (p == e)
-			break;
-		if (*p >= 0x80) {
-			if ((k = ev_utf8len(p, e - p)) == 0) {
-				ds_buf_add(b, "\xef\xbf\xbd", 3);
-				p++;
-			} else {
-				ds_buf_add(b, p, k);
-				p += k;
-			}
-			continue;
-		}
-		ds_buf_addc(b, '\\');
-		switch (*p) {
-		case '"':  ds_buf_addc(b, '"'); break;
-		case '\\': ds_buf_addc(b, '\\'); break;
-		case '\n': ds_buf_addc(b, 'n'); break;
-		case '\t': ds_buf_addc(b, 't'); break;
-		case '\r': ds_buf_addc(b, 'r'); break;
-		case '\b': ds_buf_addc(b, 'b'); break;
-		case '\f': ds_buf_addc(b, 'f'); break;
-		default:
-			ds_buf_add(b, "u00", 3);
-			ds_buf_addc(b, hex[*p >> 4]);
-			ds_buf_addc(b, hex[*p & 15]);
-		}
-		p++;
-	}
-	ds_buf_addc(b, '"');
-}
-
-/*
- * Append d the way jq prints a number (jvp_dtoa_fmt): the shortest
- * digits that read back as d, in plain notation unless the decimal
- * point is more than 15 places past the last digit or d < 1e-4, then
- * as 1.5e+300 (sign and at least two exponent digits).  So 1e16 is
- * 1e+16 but 15000000000000000 stays, 0.0001 stays, 1e-05; NaN is null
- * and infinities the largest double, as in jq.
- */
-void
-ev_addnum(struct ds_buf *b, double d)
-{
-	char tmp[40], digits[24], *e;
-	int prec, nd, decpt, i;
-
-	if (fabs(d) < 1e16 && d == (double)(int64_t)d) {
-		if (d == 0 && signbit(d))
-			ds_buf_add(b, "-0", 2);
-		else
-			ds_buf_addi(b, (int64_t)d);
-		return;
-	}
-	if (isnan(d)) {
-		ds_buf_add(b, "null", 4);
-		return;
-	}
-	if (isinf(d))
-		d = d > 0 ? DBL_MAX : -DBL_MAX;
-	/* shortest round trip: a double has at least 15 exact digits,
-	 * a subnormal fewer */
-	for (prec = fabs(d) < DBL_MIN ? 1 : 15; prec < 17; prec++) {
-		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, d);
-		if (strtod(tmp, NULL) == d)
-			break;
-	}
-	if (prec == 17)
-		snprintf(tmp, sizeof(tmp), "%.16e", d);
-	/* tmp is [-]D.DDDDe[+-]XX: collect the digits, drop trailing 0s */
-	e = strchr(tmp, 'e');
-	decpt = atoi(e + 1) + 1;
-	for (nd = 0, i = tmp[0] == '-'; tmp + i < e; i++)
-		if (tmp[i] != '.')
-			digits[nd++] = tmp[i];
-	while (nd > 1 && digits[nd - 1] == '0')
-		nd--;
-	if (d < 0)
-		ds_buf_addc(b, '-');
-	if (decpt <= -4 || decpt > nd + 15) {
-		ds_buf_addc(b, digits[0]);
-		if (nd > 1) {
-			ds_buf_addc(b, '.');
-			ds_buf_add(b, digits + 1, nd - 1);
-		}
-		ds_buf_addf(b, "e%c%02d", decpt - 1 < 0 ? '-' : '+',
-		    abs(decpt - 1));
-	} else if (decpt <= 0) {
-		ds_buf_add(b, "0.", 2);
-		for (i = decpt; i < 0; i++)
-			ds_buf_addc(b, '0');
-		ds_buf_add(b, digits, nd);
-	} else if (decpt >= nd) {
-		ds_buf_add(b, digits, nd);
-		for (i = nd; i < decpt; i++)
-			ds_buf_addc(b, '0');
-	} else {
-		ds_buf_add(b, digits, decpt);
-		ds_buf_addc(b, '.');
-		ds_buf_add(b, digits + decpt, nd - decpt);
-	}
-}
-
 /* Deeper values (built by reduce, say) are not printed: the stack. */
 #define PRINTDEPTH	10000
 
@@ -826,7 +734,7 @@ print(struct ds_buf *b, const struct val *v, int depth)
 			ds_buf_add(b, ((const struct numlit *)v)->s,
 			    ((const struct numlit *)v)->n);
 		else
-			ev_addnum(b, v->u.d);
+			ds_buf_addd(b, v->u.d);
 		break;
 	case T_STR:
 		if (v->safe) {
@@ -836,7 +744,7 @@ print(struct ds_buf *b, const struct val *v, int depth)
 			b->p[b->len + 1 + v->n] = '"';
 			b->len += v->n + 2;
 		} else
-			ev_addq(b, v->u.s, v->n);
+			ds_buf_addq_jq(b, v->u.s, v->n);
 		break;
 	case T_ARR:
 		ds_buf_addc(b, '[');
@@ -991,7 +899,7 @@ cnumber(struct canon *c)
 		return 0;
 	memcpy(tmp, s, len);
 	tmp[len] = '\0';
-	ev_addnum(&b, strtod(tmp, NULL));
+	ds_buf_addd(&b, strtod(tmp, NULL));
 	ok = b.len == len && memcmp(b.p, s, len) == 0;
 	ds_buf_free(&b);
 	return ok;

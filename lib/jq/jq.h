@@ -1,14 +1,14 @@
 /*
  * jq/jq.h -- the jq language of ds-map and ds-state -e.
- * Uses base and json.
+ * Uses base.
  */
 #ifndef DS_JQ_H
 #define DS_JQ_H
 
-#include "stream/stream.h"
+#include "base/base.h"
 
 /* ---------------------------------------------------------------------
- * expr.c: the jq language
+ * parse.c, eval.c: the jq language (the layers inside: jq/exprint.h)
  * ------------------------------------------------------------------- */
 
 /*
@@ -25,6 +25,13 @@ struct ds_expr;
  */
 struct ds_expr *ds_expr_compile(const char *src, const char *const *vars,
 	    int nvars, char *err, size_t errlen);
+/*
+ * The limits of a run (DS_MAXDEPTH_DEFAULT and DS_MAXLINE_DEFAULT until
+ * set): the nesting of an input and the length of a path that
+ * paths and .. build (maxdepth), the longest string a run may build
+ * (maxline).  The tools pass their --max-depth and --max-line.
+ */
+void	 ds_expr_limits(struct ds_expr *, int maxdepth, size_t maxline);
 /* Bind variable i to a JSON text (copied).  Returns 0 or -1 if invalid. */
 int	 ds_expr_bind(struct ds_expr *, int i, const char *json, size_t len);
 /*

@@ -1,5 +1,5 @@
 /*
- * fz-jqeval -- the jq-subset evaluator (lib/expr*.c) on generated
+ * fz-jqeval -- the jq-subset evaluator (lib/jq/) on generated
  * programs and inputs: every output must be valid JSON, every error
  * must have a message.  Input: PROGRAM "\n--\n" INPUT "\n--\n" $v.
  * An input or $v that is not JSON is replaced by a fixed record.

@@ -1,6 +1,7 @@
 /*
- * fz-jqparse -- the jq-subset lexer and parser (lib/jq/expr.c): any bytes
- * as a program compile or are refused with a message, never crash.
+ * fz-jqparse -- the jq-subset lexer and parser (lib/jq/lex.c, parse.c):
+ * any bytes as a program compile or are refused with a message, never
+ * crash.
  */
 #include <stdlib.h>
 #include <string.h>
