@@ -99,6 +99,11 @@ void	 ds_buf_addq_jq(struct ds_buf *, const char *s, size_t n);
 int	 ds_utf8_valid(const char *s, size_t n);
 /* Length of the valid UTF-8 sequence at s (n > 0 bytes left), 0 if not. */
 size_t	 ds_utf8_len(const void *s, size_t n);
+/*
+ * The value of the four hex digits at p (of a \u escape), or -1 (also
+ * at a NUL, so a string cut short stops there).
+ */
+int	 ds_hex4(const void *p);
 /* Append the base64 (RFC 4648, padded) of s[0..n), without quotes. */
 void	 ds_buf_addb64(struct ds_buf *, const void *s, size_t n);
 /*

@@ -210,6 +210,24 @@ ds_buf_addd(struct ds_buf *b, double d)
 	}
 }
 
+int
+ds_hex4(const void *p)
+{
+	const unsigned char *s = p;
+	int i, c, v = 0;
+
+	for (i = 0; i < 4; i++) {
+		c = s[i] | 0x20;
+		if (s[i] >= '0' && s[i] <= '9')
+			v = v * 16 + s[i] - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = v * 16 + c - 'a' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
 size_t
 ds_utf8_len(const void *p, size_t n)
 {

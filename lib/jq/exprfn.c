@@ -294,7 +294,7 @@ f_reverse(struct ds_expr *x, struct val *in, struct val **av)
 		size_t k;
 
 		for (i = 0; i < in->n; i += (uint32_t)k) {
-			k = ev_utf8len((const unsigned char *)in->u.s + i,
+			k = ds_utf8_len((const unsigned char *)in->u.s + i,
 			    in->n - i);
 			if (k == 0)
 				k = 1;
@@ -592,7 +592,7 @@ f_explode(struct ds_expr *x, struct val *in, struct val **av)
 	r = ev_arr(A, (uint32_t)ex_cplen(in->u.s, in->n));
 	s = (const unsigned char *)in->u.s;
 	for (i = 0; i < in->n; i += (uint32_t)k) {
-		k = ev_utf8len(s + i, in->n - i);
+		k = ds_utf8_len(s + i, in->n - i);
 		if (k == 0)
 			k = 1;
 		cp = k == 1 ? s[i] : k == 2 ? (s[i] & 0x1f) << 6 |

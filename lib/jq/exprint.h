@@ -90,7 +90,6 @@ void	 ev_set(struct val *o, struct val *k, struct val *v);
 struct val *ev_objcopy(struct arena *, const struct val *, uint32_t extra);
 struct kv *ev_sorted(struct arena *, const struct val *o);
 
-size_t	 ev_utf8len(const unsigned char *, size_t);
 size_t	 ev_putcp(char *, unsigned cp);
 
 /* Parse one JSON value (validating); NULL with a message in msg. */

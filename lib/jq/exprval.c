@@ -254,42 +254,6 @@ jfail(struct jp *j, const char *what)
 #define JWS(j) while ((j)->p < (j)->e && (*(j)->p == ' ' || \
 	*(j)->p == '\n' || *(j)->p == '\t' || *(j)->p == '\r')) (j)->p++
 
-/*
- * Length of the valid UTF-8 sequence at p (n bytes left), or 0: its
- * length from its first byte, its validity from ds_utf8_valid, where
- * the rules of UTF-8 are written once.
- */
-size_t
-ev_utf8len(const unsigned char *p, size_t n)
-{
-	unsigned c = p[0];
-	size_t k;
-
-	k = c < 0x80 ? 1 : c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 :
-	    c < 0xf5 ? 4 : 0;
-	return k != 0 && k <= n && ds_utf8_valid((const char *)p, k) ? k : 0;
-}
-
-static int
-hexv(const unsigned char *p)
-{
-	int i, v = 0, c;
-
-	for (i = 0; i < 4; i++) {
-		c = p[i];
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
-			return -1;
-	}
-	return v;
-}
-
 size_t
 ev_putcp(char *u, unsigned cp)
 {
@@ -337,7 +301,7 @@ jstring(struct jp *j)
 			if (j->e - j->p < 2)
 				goto badesc;
 			if (j->p[1] == 'u') {
-				if (j->e - j->p < 6 || hexv(j->p + 2) < 0)
+				if (j->e - j->p < 6 || ds_hex4(j->p + 2) < 0)
 					goto badesc;
 				j->p += 6;
 			} else if (strchr("\"\\/bfnrt", j->p[1]) != NULL &&
@@ -350,7 +314,7 @@ jstring(struct jp *j)
 			jfail(j, "control character in string");
 			return NULL;
 		case 4:
-			if ((k = ev_utf8len(j->p, j->e - j->p)) == 0) {
+			if ((k = ds_utf8_len(j->p, j->e - j->p)) == 0) {
 				jfail(j, "invalid UTF-8");
 				return NULL;
 			}
@@ -381,11 +345,11 @@ done:
 		case 'r': *o++ = '\r'; break;
 		case 't': *o++ = '\t'; break;
 		case 'u':
-			cp = hexv(s);
+			cp = ds_hex4(s);
 			s += 4;
 			if (cp >= 0xd800 && cp <= 0xdbff && q - s >= 6 &&
 			    s[0] == '\\' && s[1] == 'u' &&
-			    (lo = hexv(s + 2)) >= 0xdc00 && lo <= 0xdfff) {
+			    (lo = ds_hex4(s + 2)) >= 0xdc00 && lo <= 0xdfff) {
 				cp = 0x10000 + ((cp - 0xd800) << 10) +
 				    (lo - 0xdc00);
 				s += 6;
@@ -818,7 +782,7 @@ cstring(struct canon *c)
 			case 'u':
 				if (c->e - c->p < 6)
 					return 0;
-				cp = hexv(c->p + 2);
+				cp = ds_hex4(c->p + 2);
 				/* jq prints only controls and DEL this way,
 				 * in lower case */
 				if (cp < 0 || !(cp < 0x20 || cp == 0x7f) ||
@@ -838,7 +802,7 @@ cstring(struct canon *c)
 			}
 			break;
 		case 4:
-			if ((k = ev_utf8len(c->p, c->e - c->p)) == 0)
+			if ((k = ds_utf8_len(c->p, c->e - c->p)) == 0)
 				return 0;
 			c->p += k;
 			break;

@@ -266,7 +266,7 @@ strsplit(struct ds_expr *x, struct val *s, struct val *sep)
 	if (sep->n == 0) {
 		/* "" splits into characters */
 		for (i = 0; i < s->n; i += k) {
-			if ((k = ev_utf8len((const unsigned char *)s->u.s + i,
+			if ((k = ds_utf8_len((const unsigned char *)s->u.s + i,
 			    s->n - i)) == 0)
 				k = 1;
 			ex_vladd(x, &l, ev_strref(&x->a, s->u.s + i, k,

@@ -40,24 +40,6 @@ static struct node *parse_pipe(struct parser *);
 static struct node *parse_alt(struct parser *);
 static struct node *parse_postfix(struct parser *, int allowas);
 
-/* The value of the four hex digits at s, or -1 (also at a NUL). */
-static int
-hex4(const char *s)
-{
-	int i, c, v = 0;
-
-	for (i = 0; i < 4; i++) {
-		c = (unsigned char)s[i];
-		if (isdigit(c))
-			v = v * 16 + c - '0';
-		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-			v = v * 16 + (c | 0x20) - 'a' + 10;
-		else
-			return -1;
-	}
-	return v;
-}
-
 /* A string literal at p->pos (after its quote): LIT or STRI. */
 static struct node *
 parse_string(struct parser *p)
@@ -96,15 +78,15 @@ parse_string(struct parser *p)
 		case 'f': ds_buf_addc(&b, '\f'); break;
 		case '"': case '\\': case '/': ds_buf_addc(&b, (char)c); break;
 		case 'u':
-			if ((cp = hex4(s + p->pos)) < 0) {
+			if ((cp = ds_hex4(s + p->pos)) < 0) {
 				lx_err(p, p->pos, "syntax error: bad \\u escape");
 				goto fail;
 			}
 			p->pos += 4;
 			if (cp >= 0xd800 && cp <= 0xdbff && s[p->pos] == '\\' &&
 			    s[p->pos + 1] == 'u') {
-				/* hex4 stops at the NUL of a program cut short */
-				lo = hex4(s + p->pos + 2);
+				/* ds_hex4 stops at the NUL of a program cut short */
+				lo = ds_hex4(s + p->pos + 2);
 				if (lo >= 0xdc00 && lo <= 0xdfff) {
 					cp = 0x10000 + ((cp - 0xd800) << 10) +
 					    (lo - 0xdc00);

@@ -99,26 +99,6 @@ plain(const unsigned char *p, const unsigned char *e)
 }
 
 static int
-hex4(const unsigned char *p)
-{
-	int i, v = 0, c;
-
-	for (i = 0; i < 4; i++) {
-		c = p[i];
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
-			return -1;
-	}
-	return v;
-}
-
-static int
 string(struct scan *s)
 {
 	const unsigned char *p = s->p + 1, *e = s->e;	/* after the quote */
@@ -147,7 +127,7 @@ string(struct scan *s)
 				p += 2;
 				break;
 			case 'u':
-				if (e - p < 6 || hex4(p + 2) < 0)
+				if (e - p < 6 || ds_hex4(p + 2) < 0)
 					goto badesc;
 				p += 6;
 				break;
@@ -686,12 +666,12 @@ ds_json_str(struct ds_span v, struct ds_buf *b)
 		case 'r': ds_buf_addc(b, '\r'); break;
 		case 't': ds_buf_addc(b, '\t'); break;
 		case 'u':
-			if (e - p < 4 || (cp = hex4((const unsigned char *)p)) < 0)
+			if (e - p < 4 || (cp = ds_hex4((const unsigned char *)p)) < 0)
 				return -1;
 			p += 4;
 			if (cp >= 0xd800 && cp <= 0xdbff && e - p >= 6 &&
 			    p[0] == '\\' && p[1] == 'u' &&
-			    (lo = hex4((const unsigned char *)p + 2)) >= 0xdc00 &&
+			    (lo = ds_hex4((const unsigned char *)p + 2)) >= 0xdc00 &&
 			    lo <= 0xdfff) {
 				cp = 0x10000 + ((cp - 0xd800) << 10) +
 				    (lo - 0xdc00);
