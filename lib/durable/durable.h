@@ -139,6 +139,86 @@ int	 ds_replay_errors(const struct ds_replay *);
 void	 ds_replay_free(struct ds_replay *);
 
 /* ---------------------------------------------------------------------
+ * cut.c: cutting a stream into batches (ds-batch)
+ * ------------------------------------------------------------------- */
+
+/* A batch being cut: its counts, offsets and the records it holds. */
+struct ds_cutb {
+	int64_t		 k;	/* event time: index of [kI, (k+1)I) */
+	int64_t		 count;
+	int64_t		 bytes;
+	struct ds_buf	 held;	/* lines, each with its '\n' */
+	struct ds_offsets off;
+};
+
+/* Count a record of len bytes (e NULL: no envelope) into b. */
+void	 ds_cutb_count(struct ds_cutb *, size_t len, const struct ds_env *e);
+/* Keep the record in b until b is written out. */
+void	 ds_cutb_hold(struct ds_cutb *, const char *p, size_t len);
+/* b's marker is out: zero its counts and offsets. */
+void	 ds_cutb_closed(struct ds_cutb *);
+void	 ds_cutb_free(struct ds_cutb *);
+
+/*
+ * The per-partition rate bound (Spark's maxRatePerPartition): at most
+ * quota records of each partition in a batch; the rest wait, in order,
+ * for later batches.  Records without an envelope are one partition.
+ */
+struct ds_rate {
+	int64_t		 quota;		/* 0: no bound */
+	struct ds_hash	 parts;		/* topic \0 partition -> counts */
+	struct ds_buf	 held;		/* the waiting records, oldest first */
+	struct ds_buf	 keybuf, topicbuf;
+	int64_t		 nheld;
+	uint64_t	 npass;
+};
+
+void	 ds_rate_init(struct ds_rate *, int64_t quota);
+/* 1: the record goes in the open batch; 0: it waits (kept). */
+int	 ds_rate_admit(struct ds_rate *, const char *p, size_t len,
+	    const struct ds_env *e);
+/* Do records wait for every partition seen?  Then stop reading. */
+int	 ds_rate_full(const struct ds_rate *);
+/*
+ * A new batch began: pass the waiting records its bound allows to
+ * put(arg, p, len, e), oldest first.
+ */
+void	 ds_rate_release(struct ds_rate *, void (*put)(void *, const char *,
+	    size_t, const struct ds_env *), void *arg);
+void	 ds_rate_free(struct ds_rate *);
+
+/*
+ * The event-time clock: batches of ival ms by the records' time, open
+ * until the largest time seen is lateness past their end.  The records
+ * of the oldest open batch are written through, later ones held; emit
+ * gets each batch as it closes, in order (empty ones too once a batch
+ * has closed), at time, after its records.
+ */
+struct ds_evclk {
+	int64_t		 ival, lateness;
+	void		(*emit)(void *arg, int64_t time, struct ds_cutb *);
+	void		*arg;
+	struct ds_cutb	*ob;		/* the open batches with records, by k */
+	size_t		 nob, obcap;
+	int		 have, started;
+	int64_t		 lo, maxt;	/* batches below lo are closed */
+};
+
+void	 ds_evclk_init(struct ds_evclk *, int64_t ival, int64_t lateness,
+	    void (*emit)(void *, int64_t, struct ds_cutb *), void *arg);
+/*
+ * Add the record p[0..len) of time t: 0, or -1 with a message in why
+ * when it is late or too far ahead.
+ */
+int	 ds_evclk_add(struct ds_evclk *, int64_t t, const char *p, size_t len,
+	    const struct ds_env *e, char *why, size_t whylen);
+/* Go on after a replayed batch log whose last batch ended at lasttime. */
+void	 ds_evclk_resume(struct ds_evclk *, int64_t lasttime);
+/* End of input: close every open batch. */
+void	 ds_evclk_finish(struct ds_evclk *);
+void	 ds_evclk_free(struct ds_evclk *);
+
+/* ---------------------------------------------------------------------
  * ckptlog.c: incremental checkpoints
  * ------------------------------------------------------------------- */
 
