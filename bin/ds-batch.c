@@ -12,11 +12,8 @@
  * (Spark's maxRatePerPartition); the rest waits for later batches.
  */
 #include <err.h>
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -351,41 +348,16 @@ cleanup(struct batcher *bt)
 
 /* ---- input ---- */
 
-#define ASSIGN	"{\"@ds\":\"assign\","
-
 /*
- * ds-kafka-cat's assign record (ack mode): where the newly assigned
- * partitions start.  A replay learns from it which logged batches were
- * committed; it is not passed on.
+ * ds-kafka-cat's assign record: a replay learns from it which logged
+ * batches were committed.  It is not passed on.
  */
 static void
 assigned(struct batcher *bt, const struct ds_line *l)
 {
-	json_t *m, *o, *e, *pa, *from;
-	const char *t;
-	size_t i;
-
-	if ((m = json_loadb(l->p, l->len, 0, NULL)) == NULL ||
-	    !json_is_array(o = json_object_get(m, "offsets"))) {
+	if (ds_replay_assign(bt->replaying ? bt->rp : NULL, l->p,
+	    l->len) == -1)
 		ds_bad(l, "malformed assign record");
-		json_decref(m);
-		return;
-	}
-	json_array_foreach(o, i, e) {
-		t = json_string_value(json_object_get(e, "topic"));
-		pa = json_object_get(e, "partition");
-		from = json_object_get(e, "from");
-		if (t == NULL || !json_is_integer(pa)) {
-			ds_bad(l, "malformed assign record");
-			break;
-		}
-		if (bt->replaying)
-			ds_replay_start(bt->rp, t, strlen(t),
-			    (int32_t)json_integer_value(pa),
-			    json_is_integer(from) ? json_integer_value(from) :
-			    -1);
-	}
-	json_decref(m);
 	replay_pump(bt, 0);
 }
 
@@ -401,8 +373,7 @@ record(struct batcher *bt, const struct ds_line *l)
 
 	if (ds_line_blank(l))
 		return;
-	if (len > sizeof(ASSIGN) - 1 && memcmp(p, ASSIGN,
-	    sizeof(ASSIGN) - 1) == 0) {
+	if (ds_is_assign(p, len)) {
 		assigned(bt, l);
 		return;
 	}
@@ -436,84 +407,62 @@ record(struct batcher *bt, const struct ds_line *l)
 		add(bt, l, p, len, ise ? &e : NULL);
 }
 
+static void
+onrecord(void *arg, const struct ds_line *l)
+{
+	record(arg, l);
+}
+
+static int
+paused(void *arg)
+{
+	return ds_rate_full(&((struct batcher *)arg)->rate);
+}
+
 /*
- * The loop: drain what every input has buffered, close the batches
- * whose time has come (after the drain, so records read before a tick
- * belong to the batch it closes), and wait in poll(2) for more input
- * or the next tick, so the clock runs while the inputs are idle.
- * Several inputs are merged as their lines arrive (Spark's union).
+ * The inputs were drained: close the batches whose time has come, and
+ * wait for more input or the next tick, so the clock runs while the
+ * inputs are idle.
  */
+static int64_t
+tick(void *arg, int nopen)
+{
+	struct batcher *bt = arg;
+	int64_t now;
+
+	if (!bt->evmode && !bt->replaying)
+		pt_tick(bt, ds_now_ms());
+	/* at the end, the waiting records still go at their rate */
+	if (nopen == 0 && (bt->rate.nheld == 0 || bt->evmode))
+		return DS_MERGE_END;
+	if (bt->evmode || bt->replaying)
+		return -1;
+	now = ds_now_ms();
+	return bt->tickend > now ? bt->tickend - now : 0;
+}
+
+/* Several inputs are merged as their lines arrive (Spark's union). */
 static void
 run(struct batcher *bt, char **files, int nfiles)
 {
 	static char *stdinv[] = { "-" };
+	struct ds_merge m = { onrecord, paused, tick, bt };
 	struct ds_in **in;
-	struct pollfd *pfd;
-	struct ds_line l;
-	int64_t now, wait;
-	int i, nopen, np, *idx;
+	int i;
 
 	if (nfiles == 0) {
 		files = stdinv;
 		nfiles = 1;
 	}
-	if ((in = calloc(nfiles, sizeof(*in))) == NULL ||
-	    (pfd = calloc(nfiles, sizeof(*pfd))) == NULL ||
-	    (idx = calloc(nfiles, sizeof(*idx))) == NULL)
+	if ((in = calloc(nfiles, sizeof(*in))) == NULL)
 		err(1, NULL);
 	for (i = 0; i < nfiles; i++)
 		if ((in[i] = ds_in_open(files[i], ds_opts.maxline)) == NULL)
 			err(1, "%s", files[i]);
 	pt_settick(bt, ds_now_ms());
-	for (;;) {
-		nopen = np = 0;
-		for (i = 0; i < nfiles; i++) {
-			if (in[i] == NULL)
-				continue;
-			while (!ds_stop && !ds_rate_full(&bt->rate) &&
-			    ds_in_line(in[i], &l))
-				record(bt, &l);
-			if (ds_rate_full(&bt->rate)) {
-				nopen++;	/* read on after the tick */
-				continue;
-			}
-			if (in[i]->eof && !ds_stop) {
-				ds_in_close(in[i]);
-				in[i] = NULL;
-				continue;
-			}
-			nopen++;
-			pfd[np].fd = in[i]->fd;
-			pfd[np].events = POLLIN;
-			idx[np++] = i;
-		}
-		/* after the drain: what arrived before the tick is in */
-		if (!bt->evmode && !bt->replaying)
-			pt_tick(bt, ds_now_ms());
-		/* at the end, the waiting records still go at their rate */
-		if ((nopen == 0 && (bt->rate.nheld == 0 || bt->evmode)) || ds_stop)
-			break;
-		wait = -1;
-		if (!bt->evmode && !bt->replaying) {
-			now = ds_now_ms();
-			wait = bt->tickend > now ? bt->tickend - now : 0;
-			if (wait > INT_MAX)
-				wait = INT_MAX;
-		}
-		if (poll(pfd, np, (int)wait) == -1) {
-			if (errno == EINTR)
-				continue;
-			err(1, "poll");
-		}
-		for (i = 0; i < np; i++)
-			if (pfd[i].revents != 0)
-				ds_in_fill(in[idx[i]]);
-	}
-	for (i = 0; i < nfiles; i++)
-		ds_in_close(in[i]);
+	if (ds_in_merge(in, nfiles, &m) == -1)
+		err(1, "poll");
 	free(in);
-	free(pfd);
-	free(idx);
 }
 
 /* The command line; argv from optind on are the inputs. */

@@ -134,6 +134,14 @@ void	 ds_replay_start(struct ds_replay *, const char *topic, size_t tlen,
  * them.
  */
 int	 ds_replay_pump(struct ds_replay *, int final);
+/* Is p[0..len) ds-kafka-cat's assign record (a prefix test)? */
+int	 ds_is_assign(const char *p, size_t len);
+/*
+ * Read the assign record p[0..len): tell the replay rp (NULL: none)
+ * where each partition starts (ds_replay_start).  0, or -1 when it is
+ * malformed (the entries before the bad one were told).
+ */
+int	 ds_replay_assign(struct ds_replay *rp, const char *p, size_t len);
 /* Logged batches replayed with fewer or more records than logged. */
 int	 ds_replay_errors(const struct ds_replay *);
 void	 ds_replay_free(struct ds_replay *);
