@@ -393,4 +393,44 @@ int	 ds_stst_save(struct ds_stst *, json_t *hd, const struct ds_buf *body,
 json_t	*ds_stst_commit(const struct ds_stst *, json_t *m, int replayed);
 void	 ds_stst_free(struct ds_stst *);
 
+/* ---------------------------------------------------------------------
+ * staterec.c: the state records of a keyed stage's checkpoint
+ * ------------------------------------------------------------------- */
+
+/*
+ * One line per key: {"k":{<key fields>},"t":LAST,"<tag>":VALUE}, or
+ * {"k":{<key fields>},"d":1} for a key removed since the checkpoint
+ * before.  The stage writes and reads its VALUE.
+ */
+struct ds_staterec {
+	const struct ds_path *keys;	/* -k */
+	int		 nkeys;
+	const char	*tag;		/* the value's member name */
+	/* append k's value (JSON) to b */
+	void		(*save)(void *arg, struct ds_key *k, struct ds_buf *b);
+	/*
+	 * Key key[0..klen) has value v, updated last at batch time last
+	 * (DS_KEY_NOTIME: unknown); v NULL: the key was removed.  0, or -1
+	 * with *why.
+	 */
+	int		(*load)(void *arg, const char *key, size_t klen,
+			    int64_t last, const struct ds_span *v,
+			    const char **why);
+	void		*arg;
+};
+
+/*
+ * Append to b the records of a checkpoint: with full (a snapshot) every
+ * live key, else (a delta) the keys removed and changed since kt was
+ * last settled.
+ */
+void	 ds_staterec_body(struct ds_keytab *kt, int full,
+	    const struct ds_staterec *, struct ds_buf *b);
+/*
+ * Read the records p[0..end) (writable; the lines after a header line)
+ * of the checkpoint at path.  0, or -1 with "path:line: why" in msg.
+ */
+int	 ds_staterec_load(const struct ds_staterec *, const char *path,
+	    char *p, char *end, char *msg, size_t msglen);
+
 #endif /* DS_DURABLE_H */
