@@ -1,7 +1,8 @@
 /*
  * durable/durable.h -- what survives a crash: atomic checksummed
- * files, framed logs, the batch log and its replay, the keys and the
- * checkpoints of a stateful stage.  Uses base, json and stream.
+ * files, framed logs, the batch log and its replay, the cutting of
+ * batches, the keys, the checkpoints and the state records of a
+ * stateful stage.  Uses base, json and stream.
  */
 #ifndef DS_DURABLE_H
 #define DS_DURABLE_H

@@ -1,8 +1,8 @@
 /*
  * stream/stream.h -- the stream protocol: the NDJSON reader, the
  * stdout writer, shared options and the run summary, the bad-record
- * policy, control records, the stage loop, offset ranges, event times
- * and the ack path.  Uses base and json.
+ * policy, control records, the stage loop, offset ranges, event times,
+ * the ack path and the merge of several inputs.  Uses base and json.
  *
  * Library code returns errors to the tool, which decides: it does not
  * exit, nor apply the bad-record policy.  The exceptions are the tool
