@@ -12,11 +12,8 @@
  * (Spark's maxRatePerPartition); the rest waits for later batches.
  */
 #include <err.h>
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,28 +23,6 @@
 enum {
 	OPT_TIMEUNIT = DS_OPT_FIRST_TOOL, OPT_LATENESS, OPT_CREATED, OPT_LOG,
 	OPT_MAXRATE
-};
-
-/* Empty event-time batches we are willing to emit between two records. */
-#define MAXGAP	1000000
-
-/* A batch: its counts, offsets and the records held until its turn. */
-struct batch {
-	int64_t		 k;	/* event time: index of [kI, (k+1)I) */
-	int64_t		 count;
-	int64_t		 bytes;
-	struct ds_buf	 held;	/* lines, each with its '\n' */
-	struct ds_offsets off;
-};
-
-/*
- * --max-rate-per-partition: each partition's records in the open batch
- * and those that wait for a later batch.
- */
-struct pcount {
-	int64_t		 n;		/* in the open batch */
-	int64_t		 held;		/* waiting */
-	uint64_t	 full;		/* the release pass found it full */
 };
 
 struct batcher {
@@ -62,6 +37,7 @@ struct batcher {
 	char		 streamid[40];	/* the markers' "stream", or "" */
 	const char	*logdir;
 	int64_t		 quota;		/* records a partition, 0: none */
+	struct ds_rate	 rate;		/* --max-rate-per-partition */
 
 	int		 status;
 	int64_t		 seq;		/* of the last marker emitted */
@@ -78,33 +54,16 @@ struct batcher {
 	int64_t		 redelivered;	/* since the last marker */
 
 	/* processing time: the open batch and the end of its interval */
-	struct batch	 cur;
+	struct ds_cutb	 cur;
 	int64_t		 tickend;
 
-	/*
-	 * --max-rate-per-partition: the partitions' counts, the records
-	 * that wait for a later batch (each \n-ended), oldest first
-	 */
-	struct ds_hash	 parts;		/* topic \0 partition -> pcount */
-	struct ds_buf	 held, keybuf;
-	int64_t		 nheld;
-	uint64_t	 npass;
-
-	/*
-	 * event time: batches below lo are closed; lo's records are
-	 * written through, later batches (with records) are held in ob,
-	 * sorted by k
-	 */
-	struct batch	*ob;
-	size_t		 nob, obcap;
-	int		 have, started;
-	int64_t		 lo, maxt;
+	struct ds_evclk	 ev;		/* event time */
 
 	/* --log: the log, its replay, and the new records that wait */
 	struct ds_blog	 blog;
 	struct ds_replay *rp;
 	int		 replaying;
-	struct batch	 nb;
+	struct ds_cutb	 nb;
 };
 
 static void
@@ -116,37 +75,6 @@ usage(int st)
 	    "[--max-rate-per-partition N]\n\t" DS_COMMON_USAGE
 	    " [FILE ...]\n");
 	exit(st);
-}
-
-static void
-count(struct batch *b, size_t len, const struct ds_env *e)
-{
-	b->count++;
-	b->bytes += (int64_t)len + 1;
-	if (e != NULL)
-		ds_offsets_see(&b->off, e->topic, e->tlen, e->part, e->off);
-}
-
-static void
-hold(struct batch *b, const char *p, size_t len)
-{
-	ds_buf_add(&b->held, p, len);
-	ds_buf_addc(&b->held, '\n');
-}
-
-static void
-unhold(struct batch *b)
-{
-	ds_out(b->held.p, b->held.len);
-	ds_buf_clear(&b->held);
-}
-
-static void
-freebatch(struct batch *b)
-{
-	ds_buf_free(&b->held);
-	ds_offsets_free(&b->off);
-	memset(b, 0, sizeof(*b));
 }
 
 /* Write the marker, after logging it when --log is on. */
@@ -173,94 +101,25 @@ put(struct batcher *bt, json_t *m, int log)
 	json_decref(m);
 }
 
-static void	pt_release(struct batcher *);
-static void	pt_write(struct batcher *, const char *, size_t,
-		    const struct ds_env *);
+static void	pt_write(void *, const char *, size_t, const struct ds_env *);
 
 /* Close batch b with a new marker; times never go backwards. */
 static void
-emit(struct batcher *bt, int64_t time, struct batch *b)
+emit(void *arg, int64_t time, struct ds_cutb *b)
 {
+	struct batcher *bt = arg;
+
 	if (time <= bt->lasttime)
 		time = bt->lasttime + 1;
 	put(bt, ds_marker_new(++bt->seq, time, bt->ival, b->count,
 	    ds_offsets_json(&b->off)), 1);
 	bt->lasttime = time;
-	b->count = b->bytes = 0;
-	ds_offsets_clear(&b->off);
+	ds_cutb_closed(b);
 	if (bt->quota > 0 && !bt->evmode)
-		pt_release(bt);
+		ds_rate_release(&bt->rate, pt_write, bt);
 }
 
 /* ---- processing time ---- */
-
-/* The counts of a record's partition (records without offsets: one). */
-static struct pcount *
-pcount(struct batcher *bt, const struct ds_env *e)
-{
-	struct ds_hent *h;
-	int isnew;
-
-	ds_buf_clear(&bt->keybuf);
-	if (e != NULL) {
-		ds_buf_add(&bt->keybuf, e->topic, e->tlen);
-		ds_buf_addc(&bt->keybuf, '\0');
-		ds_buf_add(&bt->keybuf, &e->part, sizeof(e->part));
-	}
-	h = ds_hash_put(&bt->parts, bt->keybuf.p != NULL ? bt->keybuf.p : "",
-	    bt->keybuf.len,
-	    &isnew);
-	if (isnew && (h->val = calloc(1, sizeof(struct pcount))) == NULL)
-		err(1, NULL);
-	return h->val;
-}
-
-/* Does the rate bound keep records waiting?  Then stop reading. */
-static int
-heldfull(struct batcher *bt)
-{
-	return bt->quota > 0 && bt->nheld > 0 &&
-	    bt->nheld >= bt->quota * (int64_t)ds_hash_count(&bt->parts);
-}
-
-/*
- * A new batch began: the waiting records go in, oldest first, as far as
- * each partition's bound allows; a partition that is full keeps its
- * later records waiting too, so its offsets stay in order.
- */
-static void
-pt_release(struct batcher *bt)
-{
-	struct ds_hent *h;
-	struct pcount *pc;
-	struct ds_env env;
-	struct ds_buf rest = { 0 };
-	const char *p, *e, *nl;
-	size_t i = 0;
-	int ise;
-
-	while ((h = ds_hash_next(&bt->parts, &i)) != NULL)
-		((struct pcount *)h->val)->n = 0;
-	if (bt->nheld == 0)
-		return;
-	bt->npass++;
-	for (p = bt->held.p, e = bt->held.p + bt->held.len; p < e; p = nl + 1) {
-		nl = memchr(p, '\n', e - p);
-		ise = ds_envelope(p, nl - p, &bt->topicbuf, &env);
-		pc = pcount(bt, ise ? &env : NULL);
-		if (pc->full == bt->npass || pc->n >= bt->quota) {
-			pc->full = bt->npass;
-			ds_buf_add(&rest, p, nl - p + 1);
-			continue;
-		}
-		pc->held--;
-		bt->nheld--;
-		pc->n++;
-		pt_write(bt, p, nl - p, ise ? &env : NULL);
-	}
-	ds_buf_free(&bt->held);
-	bt->held = rest;
-}
 
 static void
 pt_settick(struct batcher *bt, int64_t now)
@@ -309,34 +168,23 @@ pt_final(struct batcher *bt)
 	json_object_set_new(m, "final", json_true());
 	bt->lasttime = ds_marker_int(m, "time");
 	put(bt, m, 1);
-	bt->cur.count = bt->cur.bytes = 0;
-	ds_offsets_clear(&bt->cur.off);
+	ds_cutb_closed(&bt->cur);
 }
 
 static void
-pt_write(struct batcher *bt, const char *p, size_t len, const struct ds_env *e)
+pt_write(void *arg, const char *p, size_t len, const struct ds_env *e)
 {
+	struct batcher *bt = arg;
+
 	ds_out_line(p, len);
-	count(&bt->cur, len, e);
+	ds_cutb_count(&bt->cur, len, e);
 }
 
 static void
 pt_add(struct batcher *bt, const char *p, size_t len, const struct ds_env *e)
 {
-	struct pcount *pc;
-
-	if (bt->quota > 0) {
-		pc = pcount(bt, e);
-		if (pc->held > 0 || pc->n >= bt->quota) {
-			/* over the bound: wait for a later batch */
-			pc->held++;
-			bt->nheld++;
-			ds_buf_add(&bt->held, p, len);
-			ds_buf_addc(&bt->held, '\n');
-			return;
-		}
-		pc->n++;
-	}
+	if (!ds_rate_admit(&bt->rate, p, len, e))
+		return;		/* over the bound: waits for a later batch */
 	pt_write(bt, p, len, e);
 	if ((bt->maxn > 0 && bt->cur.count >= bt->maxn) ||
 	    (bt->maxbytes > 0 && bt->cur.bytes >= bt->maxbytes))
@@ -344,66 +192,6 @@ pt_add(struct batcher *bt, const char *p, size_t len, const struct ds_env *e)
 }
 
 /* ---- event time ---- */
-
-static struct batch *
-ev_batch(struct batcher *bt, int64_t k)
-{
-	size_t i = bt->nob;
-
-	while (i > 0 && bt->ob[i - 1].k > k)
-		i--;
-	if (i > 0 && bt->ob[i - 1].k == k)
-		return &bt->ob[i - 1];
-	if (bt->nob == bt->obcap) {
-		struct batch *nob_ = reallocarray(bt->ob,
-		    bt->obcap ? bt->obcap * 2 : 16,
-		    sizeof(*bt->ob));
-
-		if (nob_ == NULL)
-			err(1, NULL);
-		bt->ob = nob_;
-		bt->obcap = bt->obcap ? bt->obcap * 2 : 16;
-	}
-	memmove(&bt->ob[i + 1], &bt->ob[i], (bt->nob - i) * sizeof(*bt->ob));
-	memset(&bt->ob[i], 0, sizeof(*bt->ob));
-	bt->ob[i].k = k;
-	bt->nob++;
-	return &bt->ob[i];
-}
-
-/*
- * Close every batch below nl in order, empty ones included once the
- * stream has started, then write out the held records of the new lo.
- */
-static void
-ev_advance(struct batcher *bt, int64_t nl)
-{
-	struct batch empty = { 0 };
-
-	while (bt->lo < nl) {
-		if (bt->nob > 0 && bt->ob[0].k == bt->lo) {
-			unhold(&bt->ob[0]);
-			emit(bt, (bt->lo + 1) * bt->ival, &bt->ob[0]);
-			bt->started = 1;
-			freebatch(&bt->ob[0]);
-			memmove(&bt->ob[0], &bt->ob[1],
-			    (--bt->nob) * sizeof(*bt->ob));
-		} else if (bt->started)
-			emit(bt, (bt->lo + 1) * bt->ival, &empty);
-		else if (bt->nob > 0 && bt->ob[0].k < nl) {
-			/* nothing before the first record */
-			bt->lo = bt->ob[0].k;
-			continue;
-		} else {
-			bt->lo = nl;
-			break;
-		}
-		bt->lo++;
-	}
-	if (bt->nob > 0 && bt->ob[0].k == bt->lo)
-		unhold(&bt->ob[0]);
-	freebatch(&empty);
-}
 
 /* The event time of a record, or a bad record reported (-1). */
 static int
@@ -430,51 +218,13 @@ static void
 ev_add(struct batcher *bt, const struct ds_line *l, const char *p, size_t len,
     const struct ds_env *e)
 {
-	struct batch *b;
-	int64_t t, k, nl;
+	char why[256];
+	int64_t t;
 
 	if (ev_time(bt, l, p, len, &t) == -1)
 		return;
-	k = ds_floordiv(t, bt->ival);
-	if (bt->have && k < bt->lo) {
-		ds_bad(l, "late record: time %lld is in batch %lld..%lld, "
-		    "already closed (lateness %lld ms)", (long long)t,
-		    (long long)(k * bt->ival), (long long)((k + 1) * bt->ival),
-		    (long long)bt->lateness);
-		return;
-	}
-	/* the empty batches between would be markers: bound them */
-	if (bt->have && (bt->started || bt->nob > 0) &&
-	    k - (bt->started ? bt->lo : bt->ob[0].k) > MAXGAP +
-	    bt->lateness / bt->ival) {
-		ds_bad(l, "time %lld is more than %d intervals after the "
-		    "open batches", (long long)t, MAXGAP);
-		return;
-	}
-	if (!bt->have) {
-		bt->have = 1;
-		bt->maxt = t;
-		bt->lo = ds_floordiv(t - bt->lateness, bt->ival);
-	} else if (t > bt->maxt) {
-		bt->maxt = t;
-		nl = ds_floordiv(t - bt->lateness, bt->ival);
-		if (nl > bt->lo)
-			ev_advance(bt, nl);
-	}
-	b = ev_batch(bt, k);
-	count(b, len, e);
-	if (k == bt->lo)
-		ds_out_line(p, len);
-	else
-		hold(b, p, len);
-}
-
-/* End of input: close every open batch, up to the one of maxt. */
-static void
-ev_finish(struct batcher *bt)
-{
-	if (bt->have)
-		ev_advance(bt, ds_floordiv(bt->maxt, bt->ival) + 1);
+	if (ds_evclk_add(&bt->ev, t, p, len, e, why, sizeof(why)) == -1)
+		ds_bad(l, "%s", why);
 }
 
 /* ---- --log replay ---- */
@@ -498,12 +248,9 @@ replay_end(struct batcher *bt)
 	struct ds_buf waiting = bt->nb.held;
 
 	bt->replaying = 0;
-	if (bt->evmode) {
-		bt->have = 1;
-		bt->lo = ds_floordiv(bt->lasttime, bt->ival);
-		bt->maxt = INT64_MIN / 2;
-		bt->started = 0;
-	} else
+	if (bt->evmode)
+		ds_evclk_resume(&bt->ev, bt->lasttime);
+	else
 		pt_settick(bt, ds_now_ms());
 	/* the new records that waited for the log's batches */
 	memset(&bt->nb.held, 0, sizeof(bt->nb.held));
@@ -517,7 +264,7 @@ replay_end(struct batcher *bt)
 		    &env : NULL);
 	}
 	ds_buf_free(&waiting);
-	freebatch(&bt->nb);
+	ds_cutb_free(&bt->nb);
 }
 
 /* A logged batch's marker, as it was the first time. */
@@ -560,7 +307,7 @@ replay_route(struct batcher *bt, const struct ds_line *l, const char *p,
 			return;
 		}
 	}
-	hold(&bt->nb, p, len);
+	ds_cutb_hold(&bt->nb, p, len);
 	replay_pump(bt, 0);
 }
 
@@ -585,24 +332,14 @@ replay_init(struct batcher *bt)
 static void
 cleanup(struct batcher *bt)
 {
-	struct ds_hent *h;
-	size_t i;
-
 	ds_replay_free(bt->rp);
-	freebatch(&bt->nb);
-	freebatch(&bt->cur);
-	for (i = 0; i < bt->nob; i++)
-		freebatch(&bt->ob[i]);
-	free(bt->ob);
+	ds_cutb_free(&bt->nb);
+	ds_cutb_free(&bt->cur);
+	ds_evclk_free(&bt->ev);
+	ds_rate_free(&bt->rate);
 	ds_buf_free(&bt->scratch);
 	ds_buf_free(&bt->topicbuf);
 	ds_offsets_free(&bt->seen);
-	i = 0;
-	while ((h = ds_hash_next(&bt->parts, &i)) != NULL)
-		free(h->val);
-	ds_hash_free(&bt->parts);
-	ds_buf_free(&bt->held);
-	ds_buf_free(&bt->keybuf);
 	if (bt->evmode)
 		ds_path_free(&bt->tpath);
 	if (bt->logdir != NULL)
@@ -611,41 +348,16 @@ cleanup(struct batcher *bt)
 
 /* ---- input ---- */
 
-#define ASSIGN	"{\"@ds\":\"assign\","
-
 /*
- * ds-kafka-cat's assign record (ack mode): where the newly assigned
- * partitions start.  A replay learns from it which logged batches were
- * committed; it is not passed on.
+ * ds-kafka-cat's assign record: a replay learns from it which logged
+ * batches were committed.  It is not passed on.
  */
 static void
 assigned(struct batcher *bt, const struct ds_line *l)
 {
-	json_t *m, *o, *e, *pa, *from;
-	const char *t;
-	size_t i;
-
-	if ((m = json_loadb(l->p, l->len, 0, NULL)) == NULL ||
-	    !json_is_array(o = json_object_get(m, "offsets"))) {
+	if (ds_replay_assign(bt->replaying ? bt->rp : NULL, l->p,
+	    l->len) == -1)
 		ds_bad(l, "malformed assign record");
-		json_decref(m);
-		return;
-	}
-	json_array_foreach(o, i, e) {
-		t = json_string_value(json_object_get(e, "topic"));
-		pa = json_object_get(e, "partition");
-		from = json_object_get(e, "from");
-		if (t == NULL || !json_is_integer(pa)) {
-			ds_bad(l, "malformed assign record");
-			break;
-		}
-		if (bt->replaying)
-			ds_replay_start(bt->rp, t, strlen(t),
-			    (int32_t)json_integer_value(pa),
-			    json_is_integer(from) ? json_integer_value(from) :
-			    -1);
-	}
-	json_decref(m);
 	replay_pump(bt, 0);
 }
 
@@ -661,8 +373,7 @@ record(struct batcher *bt, const struct ds_line *l)
 
 	if (ds_line_blank(l))
 		return;
-	if (len > sizeof(ASSIGN) - 1 && memcmp(p, ASSIGN,
-	    sizeof(ASSIGN) - 1) == 0) {
+	if (ds_is_assign(p, len)) {
 		assigned(bt, l);
 		return;
 	}
@@ -696,84 +407,62 @@ record(struct batcher *bt, const struct ds_line *l)
 		add(bt, l, p, len, ise ? &e : NULL);
 }
 
+static void
+onrecord(void *arg, const struct ds_line *l)
+{
+	record(arg, l);
+}
+
+static int
+paused(void *arg)
+{
+	return ds_rate_full(&((struct batcher *)arg)->rate);
+}
+
 /*
- * The loop: drain what every input has buffered, close the batches
- * whose time has come (after the drain, so records read before a tick
- * belong to the batch it closes), and wait in poll(2) for more input
- * or the next tick, so the clock runs while the inputs are idle.
- * Several inputs are merged as their lines arrive (Spark's union).
+ * The inputs were drained: close the batches whose time has come, and
+ * wait for more input or the next tick, so the clock runs while the
+ * inputs are idle.
  */
+static int64_t
+tick(void *arg, int nopen)
+{
+	struct batcher *bt = arg;
+	int64_t now;
+
+	if (!bt->evmode && !bt->replaying)
+		pt_tick(bt, ds_now_ms());
+	/* at the end, the waiting records still go at their rate */
+	if (nopen == 0 && (bt->rate.nheld == 0 || bt->evmode))
+		return DS_MERGE_END;
+	if (bt->evmode || bt->replaying)
+		return -1;
+	now = ds_now_ms();
+	return bt->tickend > now ? bt->tickend - now : 0;
+}
+
+/* Several inputs are merged as their lines arrive (Spark's union). */
 static void
 run(struct batcher *bt, char **files, int nfiles)
 {
 	static char *stdinv[] = { "-" };
+	struct ds_merge m = { onrecord, paused, tick, bt };
 	struct ds_in **in;
-	struct pollfd *pfd;
-	struct ds_line l;
-	int64_t now, wait;
-	int i, nopen, np, *idx;
+	int i;
 
 	if (nfiles == 0) {
 		files = stdinv;
 		nfiles = 1;
 	}
-	if ((in = calloc(nfiles, sizeof(*in))) == NULL ||
-	    (pfd = calloc(nfiles, sizeof(*pfd))) == NULL ||
-	    (idx = calloc(nfiles, sizeof(*idx))) == NULL)
+	if ((in = calloc(nfiles, sizeof(*in))) == NULL)
 		err(1, NULL);
 	for (i = 0; i < nfiles; i++)
 		if ((in[i] = ds_in_open(files[i], ds_opts.maxline)) == NULL)
 			err(1, "%s", files[i]);
 	pt_settick(bt, ds_now_ms());
-	for (;;) {
-		nopen = np = 0;
-		for (i = 0; i < nfiles; i++) {
-			if (in[i] == NULL)
-				continue;
-			while (!ds_stop && !heldfull(bt) &&
-			    ds_in_line(in[i], &l))
-				record(bt, &l);
-			if (heldfull(bt)) {
-				nopen++;	/* read on after the tick */
-				continue;
-			}
-			if (in[i]->eof && !ds_stop) {
-				ds_in_close(in[i]);
-				in[i] = NULL;
-				continue;
-			}
-			nopen++;
-			pfd[np].fd = in[i]->fd;
-			pfd[np].events = POLLIN;
-			idx[np++] = i;
-		}
-		/* after the drain: what arrived before the tick is in */
-		if (!bt->evmode && !bt->replaying)
-			pt_tick(bt, ds_now_ms());
-		/* at the end, the waiting records still go at their rate */
-		if ((nopen == 0 && (bt->nheld == 0 || bt->evmode)) || ds_stop)
-			break;
-		wait = -1;
-		if (!bt->evmode && !bt->replaying) {
-			now = ds_now_ms();
-			wait = bt->tickend > now ? bt->tickend - now : 0;
-			if (wait > INT_MAX)
-				wait = INT_MAX;
-		}
-		if (poll(pfd, np, (int)wait) == -1) {
-			if (errno == EINTR)
-				continue;
-			err(1, "poll");
-		}
-		for (i = 0; i < np; i++)
-			if (pfd[i].revents != 0)
-				ds_in_fill(in[idx[i]]);
-	}
-	for (i = 0; i < nfiles; i++)
-		ds_in_close(in[i]);
+	if (ds_in_merge(in, nfiles, &m) == -1)
+		err(1, "poll");
 	free(in);
-	free(pfd);
-	free(idx);
 }
 
 /* The command line; argv from optind on are the inputs. */
@@ -877,6 +566,8 @@ options(struct batcher *bt, int argc, char *argv[])
 		if ((bt->quota = rate * bt->ival / 1000) < 1)
 			bt->quota = 1;
 	}
+	ds_rate_init(&bt->rate, bt->quota);
+	ds_evclk_init(&bt->ev, bt->ival, bt->lateness, emit, bt);
 }
 
 int
@@ -910,10 +601,10 @@ main(int argc, char *argv[])
 	/* end of input or SIGINT/SIGTERM: close what is open */
 	if (bt->replaying)
 		replay_pump(bt, 1);
-	while (bt->nheld > 0)		/* stopped by a signal: write them */
+	while (bt->rate.nheld > 0)		/* stopped by a signal: write them */
 		pt_tick(bt, bt->tickend);
 	if (bt->evmode)
-		ev_finish(bt);
+		ds_evclk_finish(&bt->ev);
 	else if (bt->cur.count > 0 || ds_bad_count > 0)	/* bad ones count too */
 		pt_final(bt);
 	ds_out_flush();

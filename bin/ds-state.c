@@ -389,36 +389,27 @@ replay(struct state *S, int quiet)
  * removed since the checkpoint before.
  */
 
-/* One state record: {"k":{<key>},"t":LAST,"a":SAVED} or "s":STATE. */
+/* A key's value in its state record: the aggregates, or the state. */
 static void
-addrec(struct state *S, struct ds_buf *b, struct sk *e)
+saveval(void *arg, struct ds_key *k, struct ds_buf *b)
 {
-	ds_buf_adds(b, "{\"k\":{");
-	ds_key_emit(e->k.key, e->k.klen, S->keys, S->nkeys, b);
-	ds_buf_adds(b, "},\"t\":");
-	if (e->k.last == DS_KEY_NOTIME)
-		ds_buf_adds(b, "null");
-	else
-		ds_buf_addi(b, e->k.last);
-	if (S->ex == NULL) {
-		ds_buf_adds(b, ",\"a\":");
+	struct state *S = arg;
+	struct sk *e = (struct sk *)k;
+
+	if (S->ex == NULL)
 		ds_agg_save(&S->aggs, e->st, b);
-	} else {
-		ds_buf_adds(b, ",\"s\":");
+	else
 		ds_buf_adds(b, e->js);
-	}
-	ds_buf_adds(b, "}\n");
 }
 
 /* Write a checkpoint; *ms is the time it took, *full its kind. */
 static void
 ckpt_write(struct state *S, double *ms, int *full)
 {
+	struct ds_staterec r = { S->keys, S->nkeys, S->ex ? "s" : "a",
+	    saveval, NULL, S };
 	struct ds_buf b = { 0 };
 	struct timespec t0, t1;
-	struct ds_key **v = S->kt.chg;
-	size_t i, n = S->kt.nchg, off = 0, klen;
-	const char *key;
 	char msg[512];
 	json_t *hd, *a;
 	int k;
@@ -431,21 +422,11 @@ ckpt_write(struct state *S, double *ms, int *full)
 		hd = json_pack("{s:i,s:s,s:s,s:o}", "ds-state", 1,
 		    "mode", S->ex ? "expression" : "aggregate",
 		    "key", S->keytext, "aggs", a);
-		v = S->kt.ord;
-		n = S->kt.n;
-	} else {
+	} else
 		hd = json_object();
-		while (ds_keytab_gone(&S->kt, &off, &key, &klen)) {
-			ds_buf_adds(&b, "{\"k\":{");
-			ds_key_emit(key, klen, S->keys, S->nkeys, &b);
-			ds_buf_adds(&b, "},\"d\":1}\n");
-		}
-	}
 	if (hd == NULL)
 		errx(1, "checkpoint: cannot encode its header");
-	for (i = 0; i < n; i++)
-		if (v[i] != NULL && v[i]->live)
-			addrec(S, &b, (struct sk *)v[i]);
+	ds_staterec_body(&S->kt, *full, &r, &b);
 	if (ds_stst_save(&S->ss, hd, &b, msg, sizeof(msg)) == -1)
 		errx(1, "%s", msg);
 	ds_keytab_settled(&S->kt);
@@ -493,48 +474,30 @@ ckpt_header(void *arg, json_t *hd, char *msg, size_t msglen)
 	return -1;
 }
 
-/* One state record of a checkpoint, p[0..len): 0, or -1 (why). */
+/* A key's state record: v NULL, it was removed. */
 static int
-loadrec(struct state *S, const char *p, size_t len, const char **why)
+loadval(void *arg, const char *key, size_t klen, int64_t last,
+    const struct ds_span *v, const char **why)
 {
-	static struct ds_path pk, pt, pv, pd;
-	struct ds_span k, t, v;
-	const char *jwhy;
-	struct sk *s;
-	int64_t last;
+	struct state *S = arg;
+	struct sk *s = getkey(S, key, klen);
 
-	if (pk.n == 0 && (ds_path_parse("k", &pk) == -1 ||
-	    ds_path_parse("t", &pt) == -1 || ds_path_parse("d", &pd) == -1 ||
-	    ds_path_parse(S->ex ? "s" : "a", &pv) == -1))
-		err(1, NULL);	/* only memory can fail */
-	*why = "malformed state record";
-	if (ds_json_check(p, len, ds_opts.maxdepth, &jwhy) == -1 ||
-	    !ds_json_get(p, len, &pk, &k))
-		return -1;
-	ds_buf_clear(&S->kb);
-	if (ds_key_make(k.p, k.len, S->keys, S->nkeys, &S->kb, why) == -1)
-		return -1;
-	if (ds_json_get(p, len, &pd, &v)) {
-		delkey(S, getkey(S, S->kb.p, S->kb.len));
+	if (v == NULL) {
+		delkey(S, s);
 		return 0;
 	}
-	if (!ds_json_get(p, len, &pt, &t) || !ds_json_get(p, len, &pv, &v))
-		return -1;
-	s = getkey(S, S->kb.p, S->kb.len);
-	if (ds_json_int(t, &last) == -1) {
-		last = DS_KEY_NOTIME;
+	if (last == DS_KEY_NOTIME)
 		S->needtime = 1;
-	}
 	if (S->ex == NULL) {
 		ds_agg_free(&S->aggs, s->st);
-		*why = "bad aggregate state";
-		if ((s->st = ds_agg_load(&S->aggs, v.p, v.len)) == NULL) {
+		if ((s->st = ds_agg_load(&S->aggs, v->p, v->len)) == NULL) {
+			*why = "bad aggregate state";
 			delkey(S, s);
 			return -1;
 		}
 	} else {
 		free(s->js);
-		if ((s->js = strndup(v.p, v.len)) == NULL)
+		if ((s->js = strndup(v->p, v->len)) == NULL)
 			err(1, NULL);
 	}
 	ds_keytab_live(&S->kt, &s->k, last);
@@ -546,21 +509,10 @@ static int
 ckpt_records(void *arg, char *p, char *end, char *msg, size_t msglen)
 {
 	struct state *S = arg;
-	const char *why;
-	size_t lineno = 1;
-	char *nl;
+	struct ds_staterec r = { S->keys, S->nkeys, S->ex ? "s" : "a",
+	    NULL, loadval, S };
 
-	for (; p < end; p = nl + 1) {
-		lineno++;
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		if (loadrec(S, p, (size_t)(nl - p), &why) == -1) {
-			snprintf(msg, msglen, "%s:%zu: %s", S->ss.path, lineno,
-			    why);
-			return -1;
-		}
-	}
-	return 0;
+	return ds_staterec_load(&r, S->ss.path, p, end, msg, msglen);
 }
 
 /* Load DIR/state and its deltas; returns 1 when a state was loaded. */

@@ -1,7 +1,8 @@
 /*
  * durable/durable.h -- what survives a crash: atomic checksummed
- * files, framed logs, the batch log and its replay, the keys and the
- * checkpoints of a stateful stage.  Uses base, json and stream.
+ * files, framed logs, the batch log and its replay, the cutting of
+ * batches, the keys, the checkpoints and the state records of a
+ * stateful stage.  Uses base, json and stream.
  */
 #ifndef DS_DURABLE_H
 #define DS_DURABLE_H
@@ -134,9 +135,97 @@ void	 ds_replay_start(struct ds_replay *, const char *topic, size_t tlen,
  * them.
  */
 int	 ds_replay_pump(struct ds_replay *, int final);
+/* Is p[0..len) ds-kafka-cat's assign record (a prefix test)? */
+int	 ds_is_assign(const char *p, size_t len);
+/*
+ * Read the assign record p[0..len): tell the replay rp (NULL: none)
+ * where each partition starts (ds_replay_start).  0, or -1 when it is
+ * malformed (the entries before the bad one were told).
+ */
+int	 ds_replay_assign(struct ds_replay *rp, const char *p, size_t len);
 /* Logged batches replayed with fewer or more records than logged. */
 int	 ds_replay_errors(const struct ds_replay *);
 void	 ds_replay_free(struct ds_replay *);
+
+/* ---------------------------------------------------------------------
+ * cut.c: cutting a stream into batches (ds-batch)
+ * ------------------------------------------------------------------- */
+
+/* A batch being cut: its counts, offsets and the records it holds. */
+struct ds_cutb {
+	int64_t		 k;	/* event time: index of [kI, (k+1)I) */
+	int64_t		 count;
+	int64_t		 bytes;
+	struct ds_buf	 held;	/* lines, each with its '\n' */
+	struct ds_offsets off;
+};
+
+/* Count a record of len bytes (e NULL: no envelope) into b. */
+void	 ds_cutb_count(struct ds_cutb *, size_t len, const struct ds_env *e);
+/* Keep the record in b until b is written out. */
+void	 ds_cutb_hold(struct ds_cutb *, const char *p, size_t len);
+/* b's marker is out: zero its counts and offsets. */
+void	 ds_cutb_closed(struct ds_cutb *);
+void	 ds_cutb_free(struct ds_cutb *);
+
+/*
+ * The per-partition rate bound (Spark's maxRatePerPartition): at most
+ * quota records of each partition in a batch; the rest wait, in order,
+ * for later batches.  Records without an envelope are one partition.
+ */
+struct ds_rate {
+	int64_t		 quota;		/* 0: no bound */
+	struct ds_hash	 parts;		/* topic \0 partition -> counts */
+	struct ds_buf	 held;		/* the waiting records, oldest first */
+	struct ds_buf	 keybuf, topicbuf;
+	int64_t		 nheld;
+	uint64_t	 npass;
+};
+
+void	 ds_rate_init(struct ds_rate *, int64_t quota);
+/* 1: the record goes in the open batch; 0: it waits (kept). */
+int	 ds_rate_admit(struct ds_rate *, const char *p, size_t len,
+	    const struct ds_env *e);
+/* Do records wait for every partition seen?  Then stop reading. */
+int	 ds_rate_full(const struct ds_rate *);
+/*
+ * A new batch began: pass the waiting records its bound allows to
+ * put(arg, p, len, e), oldest first.
+ */
+void	 ds_rate_release(struct ds_rate *, void (*put)(void *, const char *,
+	    size_t, const struct ds_env *), void *arg);
+void	 ds_rate_free(struct ds_rate *);
+
+/*
+ * The event-time clock: batches of ival ms by the records' time, open
+ * until the largest time seen is lateness past their end.  The records
+ * of the oldest open batch are written through, later ones held; emit
+ * gets each batch as it closes, in order (empty ones too once a batch
+ * has closed), at time, after its records.
+ */
+struct ds_evclk {
+	int64_t		 ival, lateness;
+	void		(*emit)(void *arg, int64_t time, struct ds_cutb *);
+	void		*arg;
+	struct ds_cutb	*ob;		/* the open batches with records, by k */
+	size_t		 nob, obcap;
+	int		 have, started;
+	int64_t		 lo, maxt;	/* batches below lo are closed */
+};
+
+void	 ds_evclk_init(struct ds_evclk *, int64_t ival, int64_t lateness,
+	    void (*emit)(void *, int64_t, struct ds_cutb *), void *arg);
+/*
+ * Add the record p[0..len) of time t: 0, or -1 with a message in why
+ * when it is late or too far ahead.
+ */
+int	 ds_evclk_add(struct ds_evclk *, int64_t t, const char *p, size_t len,
+	    const struct ds_env *e, char *why, size_t whylen);
+/* Go on after a replayed batch log whose last batch ended at lasttime. */
+void	 ds_evclk_resume(struct ds_evclk *, int64_t lasttime);
+/* End of input: close every open batch. */
+void	 ds_evclk_finish(struct ds_evclk *);
+void	 ds_evclk_free(struct ds_evclk *);
 
 /* ---------------------------------------------------------------------
  * ckptlog.c: incremental checkpoints
@@ -304,5 +393,45 @@ int	 ds_stst_save(struct ds_stst *, json_t *hd, const struct ds_buf *body,
  */
 json_t	*ds_stst_commit(const struct ds_stst *, json_t *m, int replayed);
 void	 ds_stst_free(struct ds_stst *);
+
+/* ---------------------------------------------------------------------
+ * staterec.c: the state records of a keyed stage's checkpoint
+ * ------------------------------------------------------------------- */
+
+/*
+ * One line per key: {"k":{<key fields>},"t":LAST,"<tag>":VALUE}, or
+ * {"k":{<key fields>},"d":1} for a key removed since the checkpoint
+ * before.  The stage writes and reads its VALUE.
+ */
+struct ds_staterec {
+	const struct ds_path *keys;	/* -k */
+	int		 nkeys;
+	const char	*tag;		/* the value's member name */
+	/* append k's value (JSON) to b */
+	void		(*save)(void *arg, struct ds_key *k, struct ds_buf *b);
+	/*
+	 * Key key[0..klen) has value v, updated last at batch time last
+	 * (DS_KEY_NOTIME: unknown); v NULL: the key was removed.  0, or -1
+	 * with *why.
+	 */
+	int		(*load)(void *arg, const char *key, size_t klen,
+			    int64_t last, const struct ds_span *v,
+			    const char **why);
+	void		*arg;
+};
+
+/*
+ * Append to b the records of a checkpoint: with full (a snapshot) every
+ * live key, else (a delta) the keys removed and changed since kt was
+ * last settled.
+ */
+void	 ds_staterec_body(struct ds_keytab *kt, int full,
+	    const struct ds_staterec *, struct ds_buf *b);
+/*
+ * Read the records p[0..end) (writable; the lines after a header line)
+ * of the checkpoint at path.  0, or -1 with "path:line: why" in msg.
+ */
+int	 ds_staterec_load(const struct ds_staterec *, const char *path,
+	    char *p, char *end, char *msg, size_t msglen);
 
 #endif /* DS_DURABLE_H */

@@ -1,8 +1,8 @@
 /*
  * stream/stream.h -- the stream protocol: the NDJSON reader, the
  * stdout writer, shared options and the run summary, the bad-record
- * policy, control records, the stage loop, offset ranges, event times
- * and the ack path.  Uses base and json.
+ * policy, control records, the stage loop, offset ranges, event times,
+ * the ack path and the merge of several inputs.  Uses base and json.
  *
  * Library code returns errors to the tool, which decides: it does not
  * exit, nor apply the bad-record policy.  The exceptions are the tool
@@ -92,6 +92,33 @@ int	 ds_check_line_scan(const struct ds_line *, int ingress,
 	    struct ds_jscan *js);
 /* Is the line empty or only white space?  (Blank lines are skipped.) */
 int	 ds_line_blank(const struct ds_line *);
+
+/* ---------------------------------------------------------------------
+ * merge.c: several inputs read as their lines arrive
+ * ------------------------------------------------------------------- */
+
+#define DS_MERGE_END	(-2)
+
+/* What ds_in_merge calls back. */
+struct ds_merge {
+	/* each line, in the order the inputs deliver them */
+	void	 (*record)(void *arg, const struct ds_line *);
+	/* nonzero: read no more lines until a tick */
+	int	 (*paused)(void *arg);
+	/*
+	 * After each drain of the inputs (nopen of them still open, or
+	 * paused): the ms to wait for input, -1 without a deadline, or
+	 * DS_MERGE_END to stop.
+	 */
+	int64_t	 (*tick)(void *arg, int nopen);
+	void	 *arg;
+};
+
+/*
+ * Read the n open inputs (a signal's ds_stop ends it too) and close
+ * them.  0, or -1 with errno set when poll(2) fails.
+ */
+int	 ds_in_merge(struct ds_in **in, int n, const struct ds_merge *);
 
 
 /* ---------------------------------------------------------------------
