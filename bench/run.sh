@@ -4,7 +4,7 @@
 #	N=1000000 bench/run.sh		(make bench; BUILD=dir picks the tools)
 #
 # Generates the data itself (bench/gen.c, seeded: the same N gives the
-# same bytes), runs every workload of shared/spec/bench.md for ds and for
+# same bytes), runs every workload (W1 to W9, below) for ds and for
 # its peers, and prints one Markdown table -- workload, tool, records/s,
 # MB/s, peak RSS, ratio ds/peer -- also written to bench/results.md.  It
 # installs the peers a user would pick itself, once, under BUILD/bench/
@@ -33,7 +33,7 @@
 #		per-record loop (default min(MONGO_N, 200)).  FerretDB 1.24
 #		(the test server) scans the collection for every update and
 #		here stopped answering after ~1000 upserts (10000 records,
-#		1000 keys), so W8 cannot run at bench.md's 1M / 100k keys
+#		1000 keys), so W8 cannot run at 1M records and 100k keys
 #   ONLY	workloads to run, e.g. ONLY="W3 W7" (default all)
 #   KAFKA=0, MONGO=0 skip W7 and W7E, W8 (they start the test servers)
 #   W9=0	skips W9 (its 10*N-record file is 1.4 GB at N=1M)
