@@ -365,6 +365,32 @@ winfree(struct win *w)
 	ds_grouper_free(&w->gr);
 }
 
+/* After the options: the mode, the grouper, the window, the checkpoint. */
+static void
+setup(struct win *w, int inv)
+{
+	char ebuf[512];
+
+	if (w->length == 0) {
+		warnx("-w LENGTH is required");
+		usage(2);
+	}
+	w->raw = w->aggs.n == 0 && w->nkeys == 0;
+	if (!w->raw && w->aggs.n == 0 && ds_aggs_add(&w->aggs, "count", ebuf,
+	    sizeof(ebuf)) == -1)
+		errx(2, "%s", ebuf);
+	if (inv == 1 && (w->raw || !w->aggs.invertible))
+		errx(2, "--inverse: only count, sum and avg have an inverse");
+	w->inverse = !w->raw && w->aggs.invertible && inv != 0;
+	ds_buf_addc(&w->spec, '\0');
+	if (ds_grouper_init(&w->gr, &w->aggs, w->keys, w->nkeys, ebuf,
+	    sizeof(ebuf)) == -1)
+		errx(2, "%s", ebuf);
+	ds_winq_init(&w->wq, &w->aggs, w->length, w->raw, w->inverse);
+	ds_stst_init(&w->ss, w->ckdir, CKPT_NAME, 0);
+	ckpt_load(w);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -464,24 +490,7 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
-	if (w.length == 0) {
-		warnx("-w LENGTH is required");
-		usage(2);
-	}
-	w.raw = w.aggs.n == 0 && w.nkeys == 0;
-	if (!w.raw && w.aggs.n == 0 && ds_aggs_add(&w.aggs, "count", ebuf,
-	    sizeof(ebuf)) == -1)
-		errx(2, "%s", ebuf);
-	if (inv == 1 && (w.raw || !w.aggs.invertible))
-		errx(2, "--inverse: only count, sum and avg have an inverse");
-	w.inverse = !w.raw && w.aggs.invertible && inv != 0;
-	ds_buf_addc(&w.spec, '\0');
-	if (ds_grouper_init(&w.gr, &w.aggs, w.keys, w.nkeys, ebuf,
-	    sizeof(ebuf)) == -1)
-		errx(2, "%s", ebuf);
-	ds_winq_init(&w.wq, &w.aggs, w.length, w.raw, w.inverse);
-	ds_stst_init(&w.ss, w.ckdir, CKPT_NAME, 0);
-	ckpt_load(&w);
+	setup(&w, inv);
 
 	ds_stage_run(&st, argv, argc);
 

@@ -1,6 +1,7 @@
 /*
- * agg/agg.h -- aggregates: specs, folds, inverses, and the
- * groups of a batch.  Uses base, json and stream.
+ * agg/agg.h -- aggregates: specs, folds, inverses, the groups of a
+ * batch, and the batches of a sliding window.  Uses base, json and
+ * stream.
  */
 #ifndef DS_AGG_H
 #define DS_AGG_H

@@ -1,7 +1,7 @@
 /*
  * json/json.h -- the scanner: validation, field lookup and
- * compaction on raw line bytes, field paths and group keys.  Builds no
- * tree.  Uses base.
+ * compaction on raw line bytes, field paths and group keys, records by
+ * key and the merge of two objects.  Builds no tree.  Uses base.
  */
 #ifndef DS_JSON_H
 #define DS_JSON_H
