@@ -50,20 +50,9 @@ static const struct option longopts[] = {
 
 enum mode { INNER, LEFT, RIGHT, ANTI, FULL, COGROUP };
 
-/* One side's records: their bytes in text, their keys in keys. */
-struct rec {
-	size_t		 off, len;
-	size_t		 koff, klen;
-	int		 haskey;
-	int		 matched;
-	int		 next;		/* next record with the same key, -1 */
-};
-
+/* One side's records, by key. */
 struct side {
-	struct ds_buf	 text, keys;
-	struct rec	*r;
-	int		 n, cap;
-	struct ds_hash	 h;		/* key -> (first << 32 | last) + 1 */
+	struct ds_rectab rt;
 	json_t		*marker;	/* the other side's closing marker */
 	int		 have;		/* a batch is read and waiting */
 };
@@ -84,8 +73,7 @@ struct join {
 	struct ds_in	*oin;
 	int		 oeof;
 	struct ds_buf	 out, kb;
-	struct ds_span	*sk;		/* merge: the stream record's keys */
-	int		 nsk;
+	struct ds_jmerge jm;
 };
 
 static void __attribute__((noreturn))
@@ -105,10 +93,7 @@ usage(int status)
 static void
 side_clear(struct side *s)
 {
-	ds_buf_clear(&s->text);
-	ds_buf_clear(&s->keys);
-	s->n = 0;
-	ds_hash_clear(&s->h);
+	ds_rectab_clear(&s->rt);
 	json_decref(s->marker);
 	s->marker = NULL;
 	s->have = 0;
@@ -118,29 +103,7 @@ static void
 side_free(struct side *s)
 {
 	side_clear(s);
-	ds_hash_free(&s->h);
-	ds_buf_free(&s->text);
-	ds_buf_free(&s->keys);
-	free(s->r);
-}
-
-/*
- * The key of a record: 1 with the key appended to b, 0 when the record
- * is not an object or lacks a key field (it never matches).
- */
-static int
-reckey(struct join *j, const char *p, size_t len, struct ds_buf *b)
-{
-	struct ds_span v;
-	const char *why;
-	int i;
-
-	if (ds_json_type(p, len) != DS_JOBJ)
-		return 0;
-	for (i = 0; i < j->nkeys; i++)
-		if (!ds_json_get(p, len, &j->keys[i], &v))
-			return 0;
-	return ds_key_make(p, len, j->keys, j->nkeys, b, &why) == 0;
+	ds_rectab_free(&s->rt);
 }
 
 /* Add a record to a side; index it by key when index is set. */
@@ -148,143 +111,17 @@ static void
 side_add(struct join *j, struct side *s, const char *p, size_t len,
     int index)
 {
-	struct rec *r;
-	struct ds_hent *h;
-	uint64_t v;
-	int isnew, first, last;
-
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 256;
-		if ((s->r = reallocarray(s->r, s->cap, sizeof(*s->r))) == NULL)
-			err(1, NULL);
-	}
-	r = &s->r[s->n];
-	r->off = s->text.len;
-	r->len = len;
-	r->koff = s->keys.len;
-	r->matched = 0;
-	r->next = -1;
-	ds_buf_add(&s->text, p, len);
-	r->haskey = reckey(j, p, len, &s->keys);
-	r->klen = s->keys.len - r->koff;
-	if (r->haskey && index) {
-		h = ds_hash_put(&s->h, s->keys.p + r->koff, r->klen, &isnew);
-		if (isnew)
-			h->val = (void *)(uintptr_t)(((uint64_t)s->n << 32 |
-			    (uint64_t)s->n) + 1);
-		else {
-			v = (uint64_t)(uintptr_t)h->val - 1;
-			first = (int)(v >> 32);
-			last = (int)(v & 0xffffffff);
-			s->r[last].next = s->n;
-			h->val = (void *)(uintptr_t)(((uint64_t)first << 32 |
-			    (uint64_t)s->n) + 1);
-		}
-	}
-	s->n++;
+	ds_rectab_add(&s->rt, j->keys, j->nkeys, p, len, index);
 }
 
-/* First record of s with key k, or -1. */
-static int
-side_find(struct side *s, const char *k, size_t klen)
-{
-	struct ds_hent *h = ds_hash_get(&s->h, k, klen);
-
-	if (h == NULL)
-		return -1;
-	return (int)((((uint64_t)(uintptr_t)h->val) - 1) >> 32);
-}
-
-/* ------------------------------------------------------------ merging */
-
-#define WS(p, e) while ((p) < (e) && (*(p) == ' ' || *(p) == '\t' || \
-	*(p) == '\n' || *(p) == '\r')) (p)++
-
-/* Next member of an object being walked: 1 and k (with quotes), v. */
-static int
-member(const char **pp, const char *e, struct ds_span *k, struct ds_span *v)
-{
-	const char *p = *pp;
-
-	WS(p, e);
-	if (p < e && (*p == '{' || *p == ','))
-		p++;
-	WS(p, e);
-	if (p >= e || *p != '"')
-		return 0;
-	k->p = p;
-	p = ds_json_skip(p, e);
-	k->len = p - k->p;
-	WS(p, e);
-	p++;		/* ':' */
-	WS(p, e);
-	v->p = p;
-	p = ds_json_skip(p, e);
-	v->len = p - v->p;
-	*pp = p;
-	return 1;
-}
-
-static int
-keyeq(struct ds_span a, const char *b, size_t blen)
-{
-	return a.len == blen && memcmp(a.p, b, blen) == 0;
-}
-
-/* out = stream record s merged with matching record t (rule above). */
+/* Write stream record s merged with matching record t (ds-join(1)). */
 static void
 merge(struct join *j, const char *s, size_t slen, const char *t,
     size_t tlen)
 {
-	struct ds_span k, v;
-	const char *p, *e = s + slen;
-	int ns = 0, i, any = 0;
-	struct ds_buf *b = &j->out;
-	char qas[256];
-	size_t qlen = 0;
-
-	ds_buf_clear(b);
-	ds_buf_addc(b, '{');
-	if (j->as != NULL)
-		qlen = (size_t)snprintf(qas, sizeof(qas), "\"%s\"", j->as);
-	for (p = s; member(&p, e, &k, &v);) {
-		if (j->as != NULL && keyeq(k, qas, qlen))
-			continue;
-		if (ns == j->nsk) {
-			j->nsk = j->nsk ? j->nsk * 2 : 64;
-			if ((j->sk = reallocarray(j->sk, j->nsk,
-			    sizeof(*j->sk))) == NULL)
-				err(1, NULL);
-		}
-		j->sk[ns++] = k;
-		if (any++)
-			ds_buf_addc(b, ',');
-		ds_buf_add(b, k.p, k.len);
-		ds_buf_addc(b, ':');
-		ds_buf_add(b, v.p, v.len);
-	}
-	if (j->as != NULL) {
-		if (any++)
-			ds_buf_addc(b, ',');
-		ds_buf_add(b, qas, qlen);
-		ds_buf_addc(b, ':');
-		ds_buf_add(b, t, tlen);
-	} else {
-		for (p = t; member(&p, t + tlen, &k, &v);) {
-			for (i = 0; i < ns; i++)
-				if (keyeq(j->sk[i], k.p, k.len))
-					break;
-			if (i < ns)
-				continue;
-			if (any++)
-				ds_buf_addc(b, ',');
-			ds_buf_add(b, k.p, k.len);
-			ds_buf_addc(b, ':');
-			ds_buf_add(b, v.p, v.len);
-		}
-	}
-	ds_buf_addc(b, '}');
-	ds_out_buf(b);
+	ds_buf_clear(&j->out);
+	ds_jmerge(&j->jm, &j->out, s, slen, t, tlen);
+	ds_out_buf(&j->out);
 }
 
 /* ------------------------------------------------------- static table */
@@ -342,8 +179,8 @@ static_data(void *ctx, const struct ds_line *l)
 		return;
 	ds_buf_clear(&j->kb);
 	found = -1;
-	if (reckey(j, l->p, l->len, &j->kb))
-		found = side_find(&j->tab, j->kb.p, j->kb.len);
+	if (ds_rec_key(l->p, l->len, j->keys, j->nkeys, &j->kb))
+		found = ds_rectab_find(&j->tab.rt, j->kb.p, j->kb.len);
 	switch (j->mode) {
 	case ANTI:
 		if (found < 0)
@@ -363,9 +200,9 @@ static_data(void *ctx, const struct ds_line *l)
 		ds_bad(l, "record is not an object");
 		return;
 	}
-	for (i = found; i >= 0; i = j->tab.r[i].next)
-		merge(j, l->p, l->len, j->tab.text.p + j->tab.r[i].off,
-		    j->tab.r[i].len);
+	for (i = found; i >= 0; i = j->tab.rt.r[i].next)
+		merge(j, l->p, l->len, j->tab.rt.text.p + j->tab.rt.r[i].off,
+		    j->tab.rt.r[i].len);
 }
 
 static void
@@ -436,25 +273,25 @@ emit_cogroup(struct join *j)
 {
 	struct ds_hash order = { 0 };
 	struct ds_hent *h;
-	struct side *sd[2] = { &j->cur, &j->tab };
+	struct ds_rectab *sd[2] = { &j->cur.rt, &j->tab.rt };
 	struct ds_buf *b = &j->out;
 	int *first[2], *gk, ng = 0, s, i, g, isnew, *nxt[2], *last[2];
 
 	/* groups in order of first appearance, this stream first */
-	gk = calloc((size_t)(j->cur.n + j->tab.n + 1), sizeof(int) * 2);
-	first[0] = calloc((size_t)(j->cur.n + j->tab.n + 1), sizeof(int));
-	first[1] = calloc((size_t)(j->cur.n + j->tab.n + 1), sizeof(int));
-	last[0] = calloc((size_t)(j->cur.n + j->tab.n + 1), sizeof(int));
-	last[1] = calloc((size_t)(j->cur.n + j->tab.n + 1), sizeof(int));
-	nxt[0] = calloc((size_t)j->cur.n + 1, sizeof(int));
-	nxt[1] = calloc((size_t)j->tab.n + 1, sizeof(int));
+	gk = calloc((size_t)(j->cur.rt.n + j->tab.rt.n + 1), sizeof(int) * 2);
+	first[0] = calloc((size_t)(j->cur.rt.n + j->tab.rt.n + 1), sizeof(int));
+	first[1] = calloc((size_t)(j->cur.rt.n + j->tab.rt.n + 1), sizeof(int));
+	last[0] = calloc((size_t)(j->cur.rt.n + j->tab.rt.n + 1), sizeof(int));
+	last[1] = calloc((size_t)(j->cur.rt.n + j->tab.rt.n + 1), sizeof(int));
+	nxt[0] = calloc((size_t)j->cur.rt.n + 1, sizeof(int));
+	nxt[1] = calloc((size_t)j->tab.rt.n + 1, sizeof(int));
 	if (gk == NULL || first[0] == NULL || first[1] == NULL ||
 	    last[0] == NULL || last[1] == NULL || nxt[0] == NULL ||
 	    nxt[1] == NULL)
 		err(1, NULL);
 	for (s = 0; s < 2; s++)
 		for (i = 0; i < sd[s]->n; i++) {
-			struct rec *r = &sd[s]->r[i];
+			struct ds_rec *r = &sd[s]->r[i];
 
 			if (!r->haskey)
 				continue;
@@ -476,7 +313,7 @@ emit_cogroup(struct join *j)
 			last[s][g] = i;
 		}
 	for (g = 0; g < ng; g++) {
-		struct rec *kr = &sd[gk[g * 2]]->r[gk[g * 2 + 1]];
+		struct ds_rec *kr = &sd[gk[g * 2]]->r[gk[g * 2 + 1]];
 
 		ds_buf_clear(b);
 		ds_buf_addc(b, '{');
@@ -508,33 +345,33 @@ emit_cogroup(struct join *j)
 static void
 join_batch(struct join *j)
 {
-	struct rec *r;
+	struct ds_rec *r;
 	int i, k;
 
 	if (j->mode == COGROUP) {
 		emit_cogroup(j);
 		return;
 	}
-	for (i = 0; i < j->cur.n; i++) {
-		r = &j->cur.r[i];
-		k = r->haskey ? side_find(&j->tab, j->cur.keys.p + r->koff,
+	for (i = 0; i < j->cur.rt.n; i++) {
+		r = &j->cur.rt.r[i];
+		k = r->haskey ? ds_rectab_find(&j->tab.rt, j->cur.rt.keys.p + r->koff,
 		    r->klen) : -1;
 		if (k < 0) {
 			if (j->mode == LEFT || j->mode == FULL)
-				ds_out_line(j->cur.text.p + r->off, r->len);
+				ds_out_line(j->cur.rt.text.p + r->off, r->len);
 			continue;
 		}
-		for (; k >= 0; k = j->tab.r[k].next) {
-			j->tab.r[k].matched = 1;
-			merge(j, j->cur.text.p + r->off, r->len,
-			    j->tab.text.p + j->tab.r[k].off, j->tab.r[k].len);
+		for (; k >= 0; k = j->tab.rt.r[k].next) {
+			j->tab.rt.r[k].matched = 1;
+			merge(j, j->cur.rt.text.p + r->off, r->len,
+			    j->tab.rt.text.p + j->tab.rt.r[k].off, j->tab.rt.r[k].len);
 		}
 	}
 	if (j->mode == FULL || j->mode == RIGHT)
-		for (i = 0; i < j->tab.n; i++)
-			if (!j->tab.r[i].matched)
-				ds_out_line(j->tab.text.p + j->tab.r[i].off,
-				    j->tab.r[i].len);
+		for (i = 0; i < j->tab.rt.n; i++)
+			if (!j->tab.rt.r[i].matched)
+				ds_out_line(j->tab.rt.text.p + j->tab.rt.r[i].off,
+				    j->tab.rt.r[i].len);
 }
 
 /* The other side alone (a batch this stream never had): full, right,
@@ -731,6 +568,7 @@ main(int argc, char *argv[])
 		warnx("--anti and --reload need a table (--with)");
 		usage(2);
 	}
+	ds_jmerge_init(&j.jm, j.as);
 	memset(&st, 0, sizeof(st));
 	st.ctx = &j;
 	if (j.with != NULL) {
@@ -750,7 +588,7 @@ main(int argc, char *argv[])
 	ds_offsets_free(&j.cum[1]);
 	ds_buf_free(&j.out);
 	ds_buf_free(&j.kb);
-	free(j.sk);
+	ds_jmerge_free(&j.jm);
 	ds_paths_free(j.keys, j.nkeys);
 	return 0;
 }

@@ -30,22 +30,6 @@ enum {
 
 #define CKPT_NAME	"window"
 
-struct pgroup {
-	size_t		 off;	/* key in part.keys */
-	size_t		 len;
-	struct ds_aggst	*st;
-};
-
-struct part {			/* one batch inside the window */
-	int64_t		 time;
-	int64_t		 seq;
-	struct ds_buf	 keys;	/* aggregate mode: the groups' keys */
-	struct pgroup	*g;
-	size_t		 n;
-	struct ds_buf	 recs;	/* window() mode: the lines, \n-ended */
-	size_t		 nrecs;
-};
-
 struct win {
 	int64_t		 length, slide, interval;
 	int		 slideopt;	/* -s given (else the interval) */
@@ -60,9 +44,7 @@ struct win {
 	struct ds_groups cur;		/* the batch being read */
 	struct ds_buf	 currecs;
 	size_t		 ncur;
-	struct part	*q;		/* oldest first */
-	size_t		 qn, qcap;
-	struct ds_hash	 run;		/* inverse: key -> running partial */
+	struct ds_winq	 wq;		/* the batches in the window */
 	struct ds_offsets pend;		/* offsets of batches not emitted */
 	const char	*ckdir;		/* --checkpoint */
 	struct ds_stst	 ss;		/* the checkpoint */
@@ -102,107 +84,6 @@ data(void *ctx, const struct ds_line *l)
 		return;
 	if (ds_grouper_add(&w->gr, &w->cur, l->p, l->len, &why) == -1)
 		ds_bad(l, "%s", why);
-}
-
-/* The key of group i of part p ("" when there are no key fields). */
-#define PKEY(p, i)	((p)->keys.p != NULL ? (p)->keys.p + (p)->g[i].off : "")
-
-static struct part *
-newpart(struct win *w, int64_t time, int64_t seq)
-{
-	struct part *p;
-
-	if (w->qn == w->qcap) {
-		w->qcap = w->qcap ? w->qcap * 2 : 16;
-		if ((w->q = reallocarray(w->q, w->qcap, sizeof(*w->q))) == NULL)
-			err(1, NULL);
-	}
-	p = &w->q[w->qn++];
-	memset(p, 0, sizeof(*p));
-	p->time = time;
-	p->seq = seq;
-	return p;
-}
-
-static void
-partadd(struct part *p, const char *k, size_t klen, struct ds_aggst *st)
-{
-	if ((p->n & (p->n - 1)) == 0 && (p->g = reallocarray(p->g,
-	    p->n ? p->n * 2 : 1, sizeof(*p->g))) == NULL)
-		err(1, NULL);
-	p->g[p->n].off = p->keys.len;
-	p->g[p->n].len = klen;
-	p->g[p->n].st = st;
-	p->n++;
-	ds_buf_add(&p->keys, k, klen);
-}
-
-static void
-partfree(struct win *w, struct part *p)
-{
-	size_t i;
-
-	for (i = 0; i < p->n; i++)
-		ds_agg_free(&w->aggs, p->g[i].st);
-	free(p->g);
-	ds_buf_free(&p->keys);
-	ds_buf_free(&p->recs);
-}
-
-/* The running total of key k, created when absent. */
-static struct ds_aggst *
-running(struct win *w, const char *k, size_t klen)
-{
-	struct ds_hent *e;
-	int isnew;
-
-	e = ds_hash_put(&w->run, k, klen, &isnew);
-	if (isnew)
-		e->val = ds_agg_new(&w->aggs);
-	return e->val;
-}
-
-/* A batch enters the window (and the running totals). */
-static void
-enter(struct win *w, struct part *p)
-{
-	size_t i;
-
-	if (!w->inverse)
-		return;
-	for (i = 0; i < p->n; i++)
-		ds_agg_merge(&w->aggs, running(w, PKEY(p, i),
-		    p->g[i].len), p->g[i].st);
-}
-
-/* Drop the batches that no later window can cover. */
-static void
-evict(struct win *w, int64_t t)
-{
-	struct ds_hent *e;
-	struct part *p;
-	size_t i, k = 0;
-
-	while (k < w->qn && w->q[k].time <= t - w->length) {
-		p = &w->q[k++];
-		for (i = 0; w->inverse && i < p->n; i++) {
-			e = ds_hash_get(&w->run, PKEY(p, i),
-			    p->g[i].len);
-			if (e == NULL)
-				errx(1, "internal error: key left the window "
-				    "twice");
-			ds_agg_sub(&w->aggs, e->val, p->g[i].st);
-			if (ds_agg_count(e->val) <= 0) {
-				ds_agg_free(&w->aggs, e->val);
-				ds_hash_del(&w->run, e);
-			}
-		}
-		partfree(w, p);
-	}
-	if (k > 0) {
-		memmove(w->q, w->q + k, (w->qn - k) * sizeof(*w->q));
-		w->qn -= k;
-	}
 }
 
 static int
@@ -261,47 +142,24 @@ static void
 results(struct win *w)
 {
 	struct ds_groups tmp;
-	struct ds_grp *g = NULL;
-	struct ds_hent *e;
-	struct part *p;
-	size_t i, k, n = 0;
-	int isnew;
+	struct ds_grp *g;
+	size_t n;
 
 	if (w->raw) {
-		for (k = 0; k < w->qn; k++)
-			ds_out(w->q[k].recs.p, w->q[k].recs.len);
-		return;
-	}
-	if (w->inverse) {
-		g = ds_reallocarray(NULL, ds_hash_count(&w->run) + 1,
-		    sizeof(*g));
-		i = 0;
-		while ((e = ds_hash_next(&w->run, &i)) != NULL) {
-			g[n].key = e->key;
-			g[n].klen = e->klen;
-			g[n++].st = e->val;
-		}
-		emitgroups(w, g, n);
-		free(g);
+		ds_winq_records(&w->wq);
 		return;
 	}
 	memset(&tmp, 0, sizeof(tmp));
-	for (k = 0; k < w->qn; k++) {
-		p = &w->q[k];
-		for (i = 0; i < p->n; i++)
-			ds_agg_merge(&w->aggs, ds_groups_get(&tmp, &w->aggs,
-			    PKEY(p, i), p->g[i].len, &isnew),
-			    p->g[i].st);
-	}
-	emitset(w, &tmp);
+	n = ds_winq_groups(&w->wq, &tmp, &g);
+	emitgroups(w, g, n);
+	free(g);
 	ds_groups_free(&tmp, &w->aggs);
 }
 
 /*
  * A checkpoint is a snapshot of the window: a header with the options,
- * the grid and the offsets of the batches not emitted yet, then each
- * batch as a line [time,seq,n] followed by its n groups [[key],partial]
- * (or its n records).
+ * the grid and the offsets of the batches not emitted yet, then the
+ * batches as ds_winq_save writes them.
  */
 static void
 ckpt_save(struct win *w)
@@ -309,30 +167,13 @@ ckpt_save(struct win *w)
 	struct ds_buf b = { 0 };
 	char msg[512];
 	json_t *h;
-	struct part *p;
-	size_t i, k;
 
 	h = json_pack("{s:I,s:I,s:s,s:o}", "interval",
 	    (json_int_t)w->interval, "origin", (json_int_t)w->origin,
 	    "spec", w->spec.p, "offsets", ds_offsets_json(&w->pend));
 	if (h == NULL)
 		errx(1, "checkpoint: cannot encode the header");
-	for (k = 0; k < w->qn; k++) {
-		p = &w->q[k];
-		ds_buf_addf(&b, "[%" PRId64 ",%" PRId64 ",%zu]\n", p->time,
-		    p->seq, w->raw ? p->nrecs : p->n);
-		if (w->raw) {
-			ds_buf_add(&b, p->recs.p, p->recs.len);
-			continue;
-		}
-		for (i = 0; i < p->n; i++) {
-			ds_buf_adds(&b, "[[");
-			ds_buf_add(&b, PKEY(p, i), p->g[i].len);
-			ds_buf_adds(&b, "],");
-			ds_agg_save(&w->aggs, p->g[i].st, &b);
-			ds_buf_adds(&b, "]\n");
-		}
-	}
+	ds_winq_save(&w->wq, &b);
 	if (ds_stst_save(&w->ss, h, &b, msg, sizeof(msg)) == -1)
 		errx(1, "%s", msg);
 	ds_buf_free(&b);
@@ -357,70 +198,17 @@ ckpt_header(void *arg, json_t *h, char *msg, size_t msglen)
 	return 0;
 }
 
-/* A line [time,seq,n] that opens a batch of n lines: 0 or -1. */
-static int
-ckpt_batch(struct win *w, const char *line, const char *nl, size_t *n)
-{
-	json_int_t t, s, k;
-	json_t *a;
-	int rc;
-
-	if ((a = json_loadb(line, (size_t)(nl - line), 0, NULL)) == NULL)
-		return -1;
-	rc = json_unpack(a, "[III!]", &t, &s, &k);
-	json_decref(a);
-	if (rc == -1 || k < 0)
-		return -1;
-	newpart(w, t, s);
-	*n = (size_t)k;
-	return 0;
-}
-
 /* The batches of the window, as ckpt_save wrote them. */
 static int
 ckpt_records(void *arg, char *p, char *e, char *msg, size_t msglen)
 {
 	struct win *w = arg;
-	struct part *pt = NULL;
-	struct ds_aggst *st;
-	char *line, *nl, *q;
-	size_t n = 0;	/* lines left in the current batch */
 
-	for (line = p; line < e; line = nl + 1) {
-		if ((nl = memchr(line, '\n', e - line)) == NULL)
-			nl = e;
-		if (n == 0) {
-			if (ckpt_batch(w, line, nl, &n) == -1)
-				goto bad;
-			pt = &w->q[w->qn - 1];
-			continue;
-		}
-		n--;
-		if (w->raw) {
-			ds_buf_add(&pt->recs, line, nl - line);
-			ds_buf_addc(&pt->recs, '\n');
-			pt->nrecs++;
-			continue;
-		}
-		/* [[key],state] */
-		if (nl - line < 5 || line[0] != '[' || line[1] != '[')
-			goto bad;
-		q = (char *)ds_json_skip(line + 1, nl);
-		if (q >= nl || *q != ',' || nl[-1] != ']' || q[-1] != ']')
-			goto bad;
-		if ((st = ds_agg_load(&w->aggs, q + 1, nl - 1 - (q + 1))) ==
-		    NULL)
-			goto bad;
-		partadd(pt, line + 2, q - 1 - (line + 2), st);
+	if (ds_winq_load(&w->wq, p, e) == -1) {
+		snprintf(msg, msglen, "%s: malformed checkpoint", w->ss.path);
+		return -1;
 	}
-	if (n != 0)
-		goto bad;
-	for (n = 0; n < w->qn; n++)
-		enter(w, &w->q[n]);
 	return 0;
-bad:
-	snprintf(msg, msglen, "%s: malformed checkpoint", w->ss.path);
-	return -1;
 }
 
 static void
@@ -459,6 +247,14 @@ setinterval(struct win *w, int64_t iv, int64_t t)
 		    "interval %" PRId64 "ms", w->origin, iv);
 }
 
+/* Drop the batches that no later window can cover. */
+static void
+evict(struct win *w, int64_t t)
+{
+	if (ds_winq_evict(&w->wq, t) == -1)
+		errx(1, "internal error: key left the window twice");
+}
+
 /* Write the window ending at end over the batches held, then m. */
 static void
 window(struct win *w, json_t *m, int64_t end)
@@ -480,10 +276,7 @@ static void
 marker(void *ctx, json_t *m, const struct ds_line *l)
 {
 	struct win *w = ctx;
-	struct part *p;
-	struct ds_grp *g;
 	int64_t seq = ds_marker_int(m, "seq"), t = ds_marker_int(m, "time");
-	size_t i;
 
 	setinterval(w, ds_marker_int(m, "interval"), t);
 	json_decref(w->held);
@@ -496,22 +289,9 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 		json_decref(m);
 		return;
 	}
-	p = newpart(w, t, seq);
-	if (w->raw) {
-		p->recs = w->currecs;
-		p->nrecs = w->ncur;
-		memset(&w->currecs, 0, sizeof(w->currecs));
-		w->ncur = 0;
-	} else {
-		/* the batch's partials move into the window */
-		i = 0;
-		while ((g = ds_groups_next(&w->cur, &i)) != NULL) {
-			partadd(p, g->key, g->klen, g->st);
-			g->st = NULL;
-		}
-		ds_groups_clear(&w->cur, &w->aggs);
-	}
-	enter(w, p);
+	/* the batch's partials (or records) move into the window */
+	ds_winq_push(&w->wq, t, seq, &w->cur, &w->currecs, w->ncur);
+	w->ncur = 0;
 	evict(w, t);
 	ds_offsets_merge_json(&w->pend, json_object_get(m, "offsets"));
 	if ((t - w->origin) % w->slide == 0)
@@ -572,16 +352,7 @@ addspec(struct win *w, const char *opt, const char *arg)
 static void
 winfree(struct win *w)
 {
-	struct ds_hent *e;
-	size_t k;
-
-	for (k = 0; k < w->qn; k++)
-		partfree(w, &w->q[k]);
-	free(w->q);
-	k = 0;
-	while ((e = ds_hash_next(&w->run, &k)) != NULL)
-		ds_agg_free(&w->aggs, e->val);
-	ds_hash_free(&w->run);
+	ds_winq_free(&w->wq);
 	ds_groups_free(&w->cur, &w->aggs);
 	ds_offsets_free(&w->pend);
 	ds_stst_free(&w->ss);
@@ -592,6 +363,32 @@ winfree(struct win *w)
 	ds_buf_free(&w->spec);
 	ds_buf_free(&w->out);
 	ds_grouper_free(&w->gr);
+}
+
+/* After the options: the mode, the grouper, the window, the checkpoint. */
+static void
+setup(struct win *w, int inv)
+{
+	char ebuf[512];
+
+	if (w->length == 0) {
+		warnx("-w LENGTH is required");
+		usage(2);
+	}
+	w->raw = w->aggs.n == 0 && w->nkeys == 0;
+	if (!w->raw && w->aggs.n == 0 && ds_aggs_add(&w->aggs, "count", ebuf,
+	    sizeof(ebuf)) == -1)
+		errx(2, "%s", ebuf);
+	if (inv == 1 && (w->raw || !w->aggs.invertible))
+		errx(2, "--inverse: only count, sum and avg have an inverse");
+	w->inverse = !w->raw && w->aggs.invertible && inv != 0;
+	ds_buf_addc(&w->spec, '\0');
+	if (ds_grouper_init(&w->gr, &w->aggs, w->keys, w->nkeys, ebuf,
+	    sizeof(ebuf)) == -1)
+		errx(2, "%s", ebuf);
+	ds_winq_init(&w->wq, &w->aggs, w->length, w->raw, w->inverse);
+	ds_stst_init(&w->ss, w->ckdir, CKPT_NAME, 0);
+	ckpt_load(w);
 }
 
 int
@@ -693,23 +490,7 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
-	if (w.length == 0) {
-		warnx("-w LENGTH is required");
-		usage(2);
-	}
-	w.raw = w.aggs.n == 0 && w.nkeys == 0;
-	if (!w.raw && w.aggs.n == 0 && ds_aggs_add(&w.aggs, "count", ebuf,
-	    sizeof(ebuf)) == -1)
-		errx(2, "%s", ebuf);
-	if (inv == 1 && (w.raw || !w.aggs.invertible))
-		errx(2, "--inverse: only count, sum and avg have an inverse");
-	w.inverse = !w.raw && w.aggs.invertible && inv != 0;
-	ds_buf_addc(&w.spec, '\0');
-	if (ds_grouper_init(&w.gr, &w.aggs, w.keys, w.nkeys, ebuf,
-	    sizeof(ebuf)) == -1)
-		errx(2, "%s", ebuf);
-	ds_stst_init(&w.ss, w.ckdir, CKPT_NAME, 0);
-	ckpt_load(&w);
+	setup(&w, inv);
 
 	ds_stage_run(&st, argv, argc);
 

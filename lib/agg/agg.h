@@ -1,6 +1,7 @@
 /*
- * agg/agg.h -- aggregates: specs, folds, inverses, and the
- * groups of a batch.  Uses base, json and stream.
+ * agg/agg.h -- aggregates: specs, folds, inverses, the groups of a
+ * batch, and the batches of a sliding window.  Uses base, json and
+ * stream.
  */
 #ifndef DS_AGG_H
 #define DS_AGG_H
@@ -151,5 +152,65 @@ void	 ds_grouper_free(struct ds_grouper *);
 void	 ds_group_emit(const struct ds_aggs *, const struct ds_path *keys,
 	    int nkeys, const char *k, size_t klen, const struct ds_aggst *,
 	    struct ds_buf *b);
+
+/* ---------------------------------------------------------------------
+ * winq.c: the batches inside a sliding window (ds-window)
+ * ------------------------------------------------------------------- */
+
+struct ds_winpart {		/* one batch inside the window */
+	int64_t		 time;
+	int64_t		 seq;
+	struct ds_buf	 keys;	/* the groups' keys */
+	struct {
+		size_t		 off, len;	/* key in keys */
+		struct ds_aggst	*st;
+	}		*g;
+	size_t		 n;
+	struct ds_buf	 recs;	/* raw mode: the lines, \n-ended */
+	size_t		 nrecs;
+};
+/*
+ * The batches oldest first, each reduced to one partial per key (raw
+ * mode: its records).  With inverse set, run holds one running total
+ * per key: a batch is merged in as it enters and subtracted as it
+ * leaves, and keys whose count falls to 0 are dropped.  Borrows aggs.
+ */
+struct ds_winq {
+	const struct ds_aggs *aggs;
+	int64_t		 length;	/* batches with time > t - length stay */
+	int		 raw, inverse;
+	struct ds_winpart *q;
+	size_t		 n, cap;
+	struct ds_hash	 run;
+};
+void	 ds_winq_init(struct ds_winq *, const struct ds_aggs *,
+	    int64_t length, int raw, int inverse);
+/*
+ * A batch enters: the partials of gs move into the window (gs is left
+ * cleared), or in raw mode the nrecs lines of recs (recs is left empty).
+ */
+void	 ds_winq_push(struct ds_winq *, int64_t time, int64_t seq,
+	    struct ds_groups *gs, struct ds_buf *recs, size_t nrecs);
+/*
+ * Drop the batches no window ending at t or later covers: 0, or -1 if a
+ * key left the running totals twice (an internal error).
+ */
+int	 ds_winq_evict(struct ds_winq *, int64_t t);
+/* Raw mode: write the records held to standard output. */
+void	 ds_winq_records(const struct ds_winq *);
+/*
+ * The window's groups: their count, with *v a new array (the caller
+ * frees it) pointing into the running totals, or into tmp where the
+ * partials are merged (the caller frees tmp's groups after use).
+ */
+size_t	 ds_winq_groups(struct ds_winq *, struct ds_groups *tmp,
+	    struct ds_grp **v);
+/*
+ * Checkpoints: the batches appended to b as lines; and back into an
+ * empty queue from p..e (0, or -1 when malformed).
+ */
+void	 ds_winq_save(const struct ds_winq *, struct ds_buf *b);
+int	 ds_winq_load(struct ds_winq *, const char *p, const char *e);
+void	 ds_winq_free(struct ds_winq *);
 
 #endif /* DS_AGG_H */

@@ -1,7 +1,7 @@
 /*
  * json/json.h -- the scanner: validation, field lookup and
- * compaction on raw line bytes, field paths and group keys.  Builds no
- * tree.  Uses base.
+ * compaction on raw line bytes, field paths and group keys, records by
+ * key and the merge of two objects.  Builds no tree.  Uses base.
  */
 #ifndef DS_JSON_H
 #define DS_JSON_H
@@ -160,5 +160,60 @@ struct ds_jscan {
 int	 ds_json_scan(const char *p, size_t len, struct ds_jscan *js);
 /* Append p[0..len) (valid JSON) to b without insignificant white space. */
 void	 ds_json_compact(const char *p, size_t len, struct ds_buf *b);
+
+/* ---------------------------------------------------------------------
+ * rectab.c: records by key (ds-join's sides)
+ * ------------------------------------------------------------------- */
+
+/*
+ * The key of record p[0..len) by the paths keys[0..nkeys) appended to
+ * b (as ds_key_make): 1, or 0 when the record is not an object or lacks
+ * a key field (it never matches).
+ */
+int	 ds_rec_key(const char *p, size_t len, const struct ds_path *keys,
+	    int nkeys, struct ds_buf *b);
+
+struct ds_rec {
+	size_t		 off, len;	/* its bytes in text */
+	size_t		 koff, klen;	/* its key in keys */
+	int		 haskey;
+	int		 matched;	/* free for the caller */
+	int		 next;		/* next record with the same key, -1 */
+};
+struct ds_rectab {
+	struct ds_buf	 text, keys;
+	struct ds_rec	*r;
+	int		 n, cap;
+	struct ds_hash	 h;	/* key -> (first << 32 | last) + 1 */
+};
+/* Add a record (its key by ds_rec_key); chain it under its key if index. */
+void	 ds_rectab_add(struct ds_rectab *, const struct ds_path *keys,
+	    int nkeys, const char *p, size_t len, int index);
+/* The first indexed record with key k (then follow next), or -1. */
+int	 ds_rectab_find(struct ds_rectab *, const char *k, size_t klen);
+void	 ds_rectab_clear(struct ds_rectab *);	/* keeps storage */
+void	 ds_rectab_free(struct ds_rectab *);
+
+/* ---------------------------------------------------------------------
+ * merge.c: two objects into one (ds-join)
+ * ------------------------------------------------------------------- */
+
+/*
+ * ds_jmerge appends to b the object s with the members of object t that
+ * s does not have appended (s wins a clash), or, when made with a member
+ * name as, s (less any member as) with t whole as member as.  s and t
+ * are valid JSON objects; as holds no quote or backslash.
+ */
+struct ds_jmerge {
+	int		 as;
+	char		 qas[256];	/* "as", quoted */
+	size_t		 qlen;
+	struct ds_span	*sk;		/* s's member names */
+	int		 nsk;
+};
+void	 ds_jmerge_init(struct ds_jmerge *, const char *as);
+void	 ds_jmerge(struct ds_jmerge *, struct ds_buf *b, const char *s,
+	    size_t slen, const char *t, size_t tlen);
+void	 ds_jmerge_free(struct ds_jmerge *);
 
 #endif /* DS_JSON_H */
