@@ -481,7 +481,6 @@ main(int argc, char *argv[])
 {
 	struct join j;
 	struct ds_stage st;
-	char msg[256];
 	int ch, nmode = 0;
 
 	ds_signals();
@@ -498,13 +497,7 @@ main(int argc, char *argv[])
 			j.other = optarg;
 			break;
 		case 'k':
-			if (j.keys != NULL)
-				usage(2);
-			if ((j.nkeys = ds_paths_parse(optarg, &j.keys)) < 1)
-				errx(2, "-k %s: bad field path", optarg);
-			if (ds_key_check(j.keys, j.nkeys, msg,
-			    sizeof(msg)) == -1)
-				errx(2, "-k: %s", msg);
+			ds_opt_keys(optarg, &j.keys, &j.nkeys);
 			break;
 		case OPT_LEFT:
 			j.mode = LEFT;

@@ -367,14 +367,7 @@ main(int argc, char *argv[])
 			free(spec);
 			break;
 		case 'k':
-			if (r.keys != NULL)
-				errx(2, "-k: give the key fields once, "
-				    "comma-separated");
-			if ((r.nkeys = ds_paths_parse(optarg, &r.keys)) == -1)
-				errx(2, "-k %s: bad field list", optarg);
-			if (ds_key_check(r.keys, r.nkeys, ebuf,
-			    sizeof(ebuf)) == -1)
-				errx(2, "-k: %s", ebuf);
+			ds_opt_keys(optarg, &r.keys, &r.nkeys);
 			break;
 		case 'h':
 			usage(0);

@@ -717,16 +717,7 @@ options(struct state *S, int argc, char *argv[], const char **exsrc,
 			usage(0);
 		case 'k':
 			S->keytext = optarg;
-			if ((S->nkeys = ds_paths_parse(optarg,
-			    &S->keys)) <= 0) {
-				warnx("-k %s: bad field list", optarg);
-				usage(2);
-			}
-			if (ds_key_check(S->keys, S->nkeys, msg,
-			    sizeof(msg)) == -1) {
-				warnx("-k: %s", msg);
-				usage(2);
-			}
+			ds_opt_keys(optarg, &S->keys, &S->nkeys);
 			break;
 		case 'V':
 			ds_version();

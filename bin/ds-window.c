@@ -436,14 +436,7 @@ main(int argc, char *argv[])
 			free(spec);
 			break;
 		case 'k':
-			if (w.keys != NULL)
-				errx(2, "-k: give the key fields once, "
-				    "comma-separated");
-			if ((w.nkeys = ds_paths_parse(optarg, &w.keys)) == -1)
-				errx(2, "-k %s: bad field list", optarg);
-			if (ds_key_check(w.keys, w.nkeys, ebuf,
-			    sizeof(ebuf)) == -1)
-				errx(2, "-k: %s", ebuf);
+			ds_opt_keys(optarg, &w.keys, &w.nkeys);
 			addspec(&w, "-k", optarg);
 			break;
 		case 'w':

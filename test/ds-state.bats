@@ -122,12 +122,15 @@ marker() {	# marker SEQ TIME [OFFSETS_JSON [EXTRA]]
 @test "ds-state: usage errors exit 2 with the usage on stderr" {
 	for args in "-k user" "-k user -a sum:bytes -e ." "-k user -a nope:x" \
 	    "-k user -a count --emit some" "-k user -a count --ttl x" \
-	    "-k user -a count --checkpoint-every 0" "-k user -a count --bogus" \
-	    "-k , -a count"; do
+	    "-k user -a count --checkpoint-every 0" "-k user -a count --bogus"; do
 		run --separate-stderr ds-state $args </dev/null
 		[ "$status" -eq 2 ] || { echo "args: $args: $status"; return 1; }
 		[[ "$stderr" == *"usage: ds-state"* ]] || { echo "args: $args"; return 1; }
 	done
+	# a bad -k is named as in every keyed tool (protocol.bats)
+	run --separate-stderr ds-state -k , -a count </dev/null
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ds-state: -k ,: bad field list" ]
 }
 
 @test "ds-state: -k fields that repeat or contain one another are usage errors, as in ds-reduce" {

@@ -270,6 +270,22 @@ EOF
 	done
 }
 
+@test "protocol: every keyed tool checks -k the same way" {
+	for t in ds-reduce ds-window ds-state ds-join; do
+		extra=
+		[ "$t" = ds-join ] && extra="--with /dev/null"
+		run --separate-stderr $t -k geo,geo.city $extra </dev/null
+		[ "$status" -eq 2 ] || { echo "$t: $status"; return 1; }
+		[[ "$stderr" == "$t: -k: "*"geo"* ]] || { echo "$t: $stderr"; return 1; }
+		run --separate-stderr $t -k a -k b $extra </dev/null
+		[ "$status" -eq 2 ] || { echo "$t twice: $status"; return 1; }
+		[[ "$stderr" == "$t: -k: give the key fields once"* ]] || { echo "$t: $stderr"; return 1; }
+		run --separate-stderr $t -k 'a,"b' $extra </dev/null
+		[ "$status" -eq 2 ] || { echo "$t bad: $status"; return 1; }
+		[[ "$stderr" == "$t: -k a,\"b: bad field list"* ]] || { echo "$t: $stderr"; return 1; }
+	done
+}
+
 @test "protocol: a full disk is exit 1 with a message, a closed pipe is quiet" {
 	run --separate-stderr bash -c 'echo "{\"a\":1}" | ds-batch >/dev/full'
 	[ "$status" -eq 1 ]

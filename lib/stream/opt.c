@@ -120,3 +120,16 @@ ds_common_opt(int ch, const char *arg)
 	}
 	return 0;
 }
+
+void
+ds_opt_keys(const char *arg, struct ds_path **keys, int *nkeys)
+{
+	char msg[256];
+
+	if (*keys != NULL)
+		errx(2, "-k: give the key fields once, comma-separated");
+	if ((*nkeys = ds_paths_parse(arg, keys)) < 1)
+		errx(2, "-k %s: bad field list", arg);
+	if (ds_key_check(*keys, *nkeys, msg, sizeof(msg)) == -1)
+		errx(2, "-k: %s", msg);
+}

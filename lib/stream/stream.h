@@ -187,6 +187,14 @@ extern struct ds_opts ds_opts;
  */
 int	 ds_common_opt(int ch, const char *arg);
 
+/*
+ * -k LIST, the same in every keyed tool: the key fields into *keys and
+ * *nkeys.  Exits 2 with a message when -k came before, when LIST is not
+ * a list of field paths, or when its fields repeat or contain one
+ * another ("geo,geo.city").
+ */
+void	 ds_opt_keys(const char *arg, struct ds_path **keys, int *nkeys);
+
 /* Usage text of the shared options, for each tool's usage(). */
 #define DS_COMMON_USAGE \
 	"[--skip-bad] [--dead-letter FILE] [--max-line BYTES] [--max-depth N]" \
