@@ -37,7 +37,6 @@ struct sk {
 	char		*js;		/* -e: the state as JSON text */
 	struct ds_buf	 vals;		/* -e: "[v,v,..." of this batch */
 	uint64_t	 upd;		/* the apply() that last updated it */
-	unsigned	 touched:1;
 };
 
 #define KEY(t, i)	((struct sk *)(t).ord[i])
@@ -64,8 +63,6 @@ struct state {
 	/* the batch: -a partials by key, -e values in the keys touched */
 	struct ds_grouper gr;
 	struct ds_groups cur;
-	struct sk	**touch;
-	size_t		 ntouch, touchcap;
 	const char	*lastsrc;	/* where the last marker was */
 	unsigned long	 lastlineno;
 
@@ -118,21 +115,6 @@ delkey(struct state *S, struct sk *s)
 {
 	freeval(S, s);
 	ds_keytab_del(&S->kt, &s->k);
-}
-
-static void
-dotouch(struct state *S, struct sk *s)
-{
-	if (s->touched)
-		return;
-	s->touched = 1;
-	if (S->ntouch == S->touchcap) {
-		S->touchcap = S->touchcap ? S->touchcap * 2 : 1024;
-		if ((S->touch = reallocarray(S->touch, S->touchcap,
-		    sizeof(*S->touch))) == NULL)
-			err(1, NULL);
-	}
-	S->touch[S->ntouch++] = s;
 }
 
 /* --- output -------------------------------------------------------- */
@@ -199,7 +181,7 @@ ondata(void *ctx, const struct ds_line *l)
 	s = getkey(S, S->kb.p, S->kb.len);
 	ds_buf_addc(&s->vals, s->vals.len == 0 ? '[' : ',');
 	ds_buf_add(&s->vals, l->p, l->len);
-	dotouch(S, s);
+	ds_keytab_touch(&S->kt, &s->k);
 }
 
 /* -a: the batch's partials are merged into the keys' state. */
@@ -217,7 +199,7 @@ takegroups(struct state *S)
 			g->st = NULL;
 		} else
 			ds_agg_merge(&S->aggs, s->st, g->st);
-		dotouch(S, s);
+		ds_keytab_touch(&S->kt, &s->k);
 	}
 	ds_groups_clear(&S->cur, &S->aggs);
 }
@@ -306,21 +288,16 @@ bindbatch(struct state *S, json_t *m)
 static void
 apply(struct state *S, int64_t t)
 {
-	struct ds_key *k;
 	struct sk *s;
-	size_t i;
+	size_t i = 0;
 
 	S->napply++;
 	if (S->needtime && t != DS_KEY_NOTIME) {
-		for (k = S->kt.oldest; k != NULL; k = k->next)
-			if (k->last == DS_KEY_NOTIME)
-				k->last = t;
+		ds_keytab_stamp(&S->kt, t);
 		S->needtime = 0;
 	}
 	takegroups(S);
-	for (i = 0; i < S->ntouch; i++) {
-		s = S->touch[i];
-		s->touched = 0;
+	while ((s = ds_keytab_nexttouched(&S->kt, &i)) != NULL) {
 		s->upd = S->napply;
 		if (S->ex != NULL && update(S, s))
 			continue;
@@ -334,18 +311,15 @@ apply(struct state *S, int64_t t)
 		if (!S->outall)
 			emit(S, s, 0, 0);
 	}
-	S->ntouch = 0;
 	if (S->runall)
 		for (i = 0; i < S->kt.n; i++)
 			if ((s = KEY(S->kt, i)) != NULL && s->k.live &&
 			    s->upd != S->napply)
 				update(S, s);
-	if (S->ttl > 0 && t != DS_KEY_NOTIME)
-		while ((s = (struct sk *)S->kt.oldest) != NULL &&
-		    s->k.last != DS_KEY_NOTIME && t - s->k.last > S->ttl) {
-			emit(S, s, 0, 1);
-			delkey(S, s);
-		}
+	while ((s = ds_keytab_expired(&S->kt, t, S->ttl)) != NULL) {
+		emit(S, s, 0, 1);
+		delkey(S, s);
+	}
 	if (S->outall)
 		emitall(S);
 }
@@ -367,16 +341,14 @@ replay(struct state *S, int quiet)
 		    !quiet && !S->outall && s->k.live)
 			emit(S, s, 0, 0);
 	ds_groups_clear(&S->cur, &S->aggs);
-	for (i = 0; i < S->ntouch; i++) {
-		s = S->touch[i];
-		s->touched = 0;
+	i = 0;
+	while ((s = ds_keytab_nexttouched(&S->kt, &i)) != NULL) {
 		ds_buf_clear(&s->vals);
 		if (!quiet && !S->outall)
 			emit(S, s, !s->k.live, 0);
 		if (!s->k.live)
 			delkey(S, s);
 	}
-	S->ntouch = 0;
 	if (!quiet && S->outall)
 		emitall(S);
 }
@@ -614,7 +586,7 @@ onmarker(void *ctx, json_t *m, const struct ds_line *l)
 {
 	struct state *S = ctx;
 	int64_t seq = ds_marker_int(m, "seq");
-	size_t nrec = S->ntouch + ds_groups_count(&S->cur);
+	size_t nrec = S->kt.ntouch + ds_groups_count(&S->cur);
 	double ms = 0;
 	int replayed = 0, ck = 0, full = 0;
 
@@ -811,7 +783,6 @@ main(int argc, char *argv[])
 		if (KEY(S.kt, i) != NULL)
 			freeval(&S, KEY(S.kt, i));
 	ds_keytab_free(&S.kt);
-	free(S.touch);
 	ds_groups_free(&S.cur, &S.aggs);
 	if (S.ex == NULL)
 		ds_grouper_free(&S.gr);

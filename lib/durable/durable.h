@@ -271,6 +271,7 @@ struct ds_key {
 	struct ds_key	*prev, *next;	/* the age list */
 	unsigned	 live:1;	/* in the state (ds_keytab_live) */
 	unsigned	 dirty:1;	/* in chg */
+	unsigned	 touched:1;	/* in touch */
 };
 
 struct ds_keytab {
@@ -284,6 +285,8 @@ struct ds_keytab {
 	struct ds_key	**chg;		/* changed since settled; NULL: gone */
 	size_t		 nchg, chgcap;
 	struct ds_buf	 gone;		/* live keys removed since settled */
+	struct ds_key	**touch;	/* touched in this batch */
+	size_t		 ntouch, touchcap;
 };
 
 /*
@@ -313,6 +316,22 @@ int	 ds_keytab_gone(const struct ds_keytab *, size_t *off,
 void	 ds_keytab_settled(struct ds_keytab *);
 /* Close the holes of ord (never while iterating it). */
 void	 ds_keytab_compact(struct ds_keytab *);
+/* k is touched by this batch (noted once). */
+void	 ds_keytab_touch(struct ds_keytab *, struct ds_key *);
+/*
+ * The next key touched in this batch, from *i (0 first), no longer
+ * marked touched; NULL at the end, which empties the list.  Only the
+ * key just returned may be removed while iterating.
+ */
+void	*ds_keytab_nexttouched(struct ds_keytab *, size_t *i);
+/* Keys in the age list without a time (loaded, --init) get time. */
+void	 ds_keytab_stamp(struct ds_keytab *, int64_t time);
+/*
+ * The oldest live key not updated for more than ttl at time now, or
+ * NULL (also when ttl <= 0 or now is DS_KEY_NOTIME); the stage removes
+ * it and asks again.
+ */
+void	*ds_keytab_expired(struct ds_keytab *, int64_t now, int64_t ttl);
 /* Rebuild the age list from the live keys' times (after a load). */
 void	 ds_keytab_sortage(struct ds_keytab *);
 /* Free every key and the table. */

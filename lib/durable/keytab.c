@@ -3,7 +3,7 @@
  * stage's own per-key structs, in the order keys were first seen; with
  * an age list (least recently updated first) for timeouts; and with the
  * keys changed and removed since the last checkpoint, which is what a
- * delta checkpoint writes.
+ * delta checkpoint writes; and with the keys a batch touched.
  */
 #include <err.h>
 #include <stdlib.h>
@@ -175,6 +175,52 @@ ds_keytab_compact(struct ds_keytab *t)
 	t->holes = 0;
 }
 
+void
+ds_keytab_touch(struct ds_keytab *t, struct ds_key *k)
+{
+	if (k->touched)
+		return;
+	k->touched = 1;
+	push(&t->touch, &t->ntouch, &t->touchcap, k);
+}
+
+void *
+ds_keytab_nexttouched(struct ds_keytab *t, size_t *i)
+{
+	struct ds_key *k;
+
+	if (*i >= t->ntouch) {
+		t->ntouch = 0;
+		return NULL;
+	}
+	k = t->touch[(*i)++];
+	k->touched = 0;
+	return k;
+}
+
+void
+ds_keytab_stamp(struct ds_keytab *t, int64_t time)
+{
+	struct ds_key *k;
+
+	if (time == DS_KEY_NOTIME)
+		return;
+	for (k = t->oldest; k != NULL; k = k->next)
+		if (k->last == DS_KEY_NOTIME)
+			k->last = time;
+}
+
+void *
+ds_keytab_expired(struct ds_keytab *t, int64_t now, int64_t ttl)
+{
+	struct ds_key *k = t->oldest;
+
+	if (ttl <= 0 || now == DS_KEY_NOTIME || k == NULL ||
+	    k->last == DS_KEY_NOTIME || now - k->last <= ttl)
+		return NULL;
+	return k;
+}
+
 static int
 cmpage(const void *a, const void *b)
 {
@@ -215,6 +261,7 @@ ds_keytab_free(struct ds_keytab *t)
 		free(t->ord[i]);
 	free(t->ord);
 	free(t->chg);
+	free(t->touch);
 	ds_buf_free(&t->gone);
 	ds_hash_free(&t->h);
 	memset(t, 0, sizeof(*t));
