@@ -503,63 +503,56 @@ ckpt_load(struct state *S)
 	return rc;
 }
 
+static void
+initbad(void *arg, const struct ds_line *l, const char *why)
+{
+	(void)arg;
+	ds_bad(l, "%s", why);
+}
+
 /* --init FILE: -a folds the records; -e takes {<key>,"state":S}. */
+static void
+initrec(void *arg, const struct ds_line *l, const char *key, size_t klen,
+    const struct ds_span *v)
+{
+	struct state *S = arg;
+	struct sk *s = getkey(S, key, klen);
+	const char *why;
+
+	if (S->ex == NULL) {
+		if (s->st == NULL)
+			s->st = ds_agg_new(&S->aggs);
+		if (ds_agg_add(&S->aggs, s->st, l->p, l->len, &why) == -1) {
+			ds_bad(l, "%s", why);
+			if (ds_agg_count(s->st) == 0) {
+				ds_agg_free(&S->aggs, s->st);
+				s->st = NULL;
+			}
+		}
+	} else {
+		free(s->js);
+		s->js = NULL;
+		if (!(v->len == 4 && memcmp(v->p, "null", 4) == 0) &&
+		    (s->js = strndup(v->p, v->len)) == NULL)
+			err(1, NULL);
+	}
+	if (s->st == NULL && s->js == NULL) {
+		delkey(S, s);
+		return;
+	}
+	if (!s->k.live)
+		ds_keytab_live(&S->kt, &s->k, DS_KEY_NOTIME);
+	S->needtime = 1;
+}
+
 static void
 loadinit(struct state *S, const char *file)
 {
-	struct ds_path ps;
-	struct ds_span v;
-	struct ds_in *in;
-	struct ds_line l;
-	const char *why;
-	struct sk *s;
+	struct ds_stateinit si = { S->keys, S->nkeys,
+	    S->ex ? "state" : NULL, initrec, initbad, S };
 
-	if (ds_path_parse("state", &ps) == -1)
-		err(1, NULL);	/* only memory can fail */
-	if ((in = ds_in_open(file, ds_opts.maxline)) == NULL)
+	if (ds_staterec_init(&si, file) == -1)
 		err(1, "%s", file);
-	while (ds_in_next(in, &l)) {
-		if (ds_check_line(&l, 1) == -1)
-			continue;
-		ds_buf_clear(&S->kb);
-		if (ds_key_make(l.p, l.len, S->keys, S->nkeys, &S->kb,
-		    &why) == -1) {
-			ds_bad(&l, "%s", why);
-			continue;
-		}
-		if (S->ex != NULL && !ds_json_get(l.p, l.len, &ps, &v)) {
-			ds_bad(&l, "initial state record without \"state\"");
-			continue;
-		}
-		s = getkey(S, S->kb.p, S->kb.len);
-		if (S->ex == NULL) {
-			if (s->st == NULL)
-				s->st = ds_agg_new(&S->aggs);
-			if (ds_agg_add(&S->aggs, s->st, l.p, l.len,
-			    &why) == -1) {
-				ds_bad(&l, "%s", why);
-				if (ds_agg_count(s->st) == 0) {
-					ds_agg_free(&S->aggs, s->st);
-					s->st = NULL;
-				}
-			}
-		} else {
-			free(s->js);
-			s->js = NULL;
-			if (!(v.len == 4 && memcmp(v.p, "null", 4) == 0) &&
-			    (s->js = strndup(v.p, v.len)) == NULL)
-				err(1, NULL);
-		}
-		if (s->st == NULL && s->js == NULL) {
-			delkey(S, s);
-			continue;
-		}
-		if (!s->k.live)
-			ds_keytab_live(&S->kt, &s->k, DS_KEY_NOTIME);
-		S->needtime = 1;
-	}
-	ds_in_close(in);
-	ds_path_free(&ps);
 }
 
 /* --- markers ------------------------------------------------------- */

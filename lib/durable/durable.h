@@ -453,4 +453,25 @@ void	 ds_staterec_body(struct ds_keytab *kt, int full,
 int	 ds_staterec_load(const struct ds_staterec *, const char *path,
 	    char *p, char *end, char *msg, size_t msglen);
 
+/*
+ * An initial state file (--init): for each good line l of file, fn gets
+ * its key (by keys) and, with member set, that member's value in v
+ * (else the whole line); a line that is bad, has no key or lacks the
+ * member goes to bad with why.  0, or -1 (file cannot be opened) with
+ * errno set.
+ */
+struct ds_stateinit {
+	const struct ds_path *keys;	/* -k */
+	int		 nkeys;
+	const char	*member;	/* NULL: the whole record */
+	void		(*fn)(void *arg, const struct ds_line *l,
+			    const char *key, size_t klen,
+			    const struct ds_span *v);
+	void		(*bad)(void *arg, const struct ds_line *l,
+			    const char *why);
+	void		*arg;
+};
+
+int	 ds_staterec_init(const struct ds_stateinit *, const char *file);
+
 #endif /* DS_DURABLE_H */

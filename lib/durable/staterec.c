@@ -5,7 +5,8 @@
  *	{"k":{<key fields>},"t":LAST,"<tag>":VALUE}	a live key
  *	{"k":{<key fields>},"d":1}			a removed key (deltas)
  *
- * LAST is the batch time of the key's last update, or null.
+ * LAST is the batch time of the key's last update, or null.  Also the
+ * reader of an initial state file, one record per key.
  */
 #include <err.h>
 #include <stdio.h>
@@ -109,4 +110,49 @@ ds_staterec_load(const struct ds_staterec *r, const char *path, char *p,
 	for (lineno = 0; lineno < 4; lineno++)
 		ds_path_free(&pa[lineno]);
 	return rv;
+}
+
+int
+ds_staterec_init(const struct ds_stateinit *si, const char *file)
+{
+	struct ds_path ps;
+	struct ds_buf kb = { 0 };
+	struct ds_span v;
+	struct ds_in *in;
+	struct ds_line l;
+	const char *why;
+	char nomem[128];
+
+	if ((in = ds_in_open(file, ds_opts.maxline)) == NULL)
+		return -1;
+	memset(&ps, 0, sizeof(ps));
+	if (si->member != NULL && ds_path_parse(si->member, &ps) == -1)
+		err(1, NULL);	/* only memory can fail */
+	ds_buf_grow(&kb, 64);	/* never hash from NULL, even the empty key */
+	while (ds_in_next(in, &l)) {
+		if ((why = ds_line_why(&l, 1)) != NULL) {
+			si->bad(si->arg, &l, why);
+			continue;
+		}
+		ds_buf_clear(&kb);
+		if (ds_key_make(l.p, l.len, si->keys, si->nkeys, &kb,
+		    &why) == -1) {
+			si->bad(si->arg, &l, why);
+			continue;
+		}
+		v.p = l.p;
+		v.len = l.len;
+		if (si->member != NULL && !ds_json_get(l.p, l.len, &ps, &v)) {
+			snprintf(nomem, sizeof(nomem), "initial state record "
+			    "without \"%s\"", si->member);
+			si->bad(si->arg, &l, nomem);
+			continue;
+		}
+		si->fn(si->arg, &l, kb.p, kb.len, &v);
+	}
+	ds_in_close(in);
+	ds_buf_free(&kb);
+	if (si->member != NULL)
+		ds_path_free(&ps);
+	return 0;
 }
