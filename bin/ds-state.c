@@ -374,6 +374,24 @@ saveval(void *arg, struct ds_key *k, struct ds_buf *b)
 		ds_buf_adds(b, e->js);
 }
 
+/* The options a checkpoint was written with: a snapshot's header. */
+static json_t *
+ckpt_opts(struct state *S)
+{
+	json_t *a, *hd;
+	int k;
+
+	a = json_array();
+	for (k = 0; k < S->aggs.n; k++)
+		json_array_append_new(a, json_string(S->aggspecs[k]));
+	hd = json_pack("{s:i,s:s,s:s,s:o}", "ds-state", 1,
+	    "mode", S->ex ? "expression" : "aggregate",
+	    "key", S->keytext, "aggs", a);
+	if (hd == NULL)
+		errx(1, "checkpoint: cannot encode its header");
+	return hd;
+}
+
 /* Write a checkpoint; *ms is the time it took, *full its kind. */
 static void
 ckpt_write(struct state *S, double *ms, int *full)
@@ -383,20 +401,12 @@ ckpt_write(struct state *S, double *ms, int *full)
 	struct ds_buf b = { 0 };
 	struct timespec t0, t1;
 	char msg[512];
-	json_t *hd, *a;
-	int k;
+	json_t *hd;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((*full = ds_stst_wantfull(&S->ss))) {
-		a = json_array();
-		for (k = 0; k < S->aggs.n; k++)
-			json_array_append_new(a, json_string(S->aggspecs[k]));
-		hd = json_pack("{s:i,s:s,s:s,s:o}", "ds-state", 1,
-		    "mode", S->ex ? "expression" : "aggregate",
-		    "key", S->keytext, "aggs", a);
-	} else
-		hd = json_object();
-	if (hd == NULL)
+	if ((*full = ds_stst_wantfull(&S->ss)))
+		hd = ckpt_opts(S);
+	else if ((hd = json_object()) == NULL)
 		errx(1, "checkpoint: cannot encode its header");
 	ds_staterec_body(&S->kt, *full, &r, &b);
 	if (ds_stst_save(&S->ss, hd, &b, msg, sizeof(msg)) == -1)
@@ -414,36 +424,12 @@ static int
 ckpt_header(void *arg, json_t *hd, char *msg, size_t msglen)
 {
 	struct state *S = arg;
-	const char *mode = json_string_value(json_object_get(hd, "mode"));
-	const char *key = json_string_value(json_object_get(hd, "key"));
-	const char *ag;
-	json_t *a = json_object_get(hd, "aggs");
-	size_t i;
+	json_t *want = ckpt_opts(S);
+	int rv;
 
-	if (mode == NULL || key == NULL ||
-	    !json_is_integer(json_object_get(hd, "seq")))
-		snprintf(msg, msglen, "%s: not a ds-state checkpoint",
-		    S->ss.path);
-	else if (strcmp(mode, S->ex ? "expression" : "aggregate") != 0 ||
-	    strcmp(key, S->keytext) != 0)
-		snprintf(msg, msglen, "%s: written with a different -k or "
-		    "-a/-e (key \"%s\", %s)", S->ss.path, key, mode);
-	else if (S->ex == NULL && json_array_size(a) != (size_t)S->aggs.n)
-		snprintf(msg, msglen, "%s: written with different "
-		    "aggregates", S->ss.path);
-	else {
-		for (i = 0; S->ex == NULL && i < (size_t)S->aggs.n; i++) {
-			ag = json_string_value(json_array_get(a, i));
-			if (strcmp(ag ? ag : "", S->aggspecs[i]) != 0) {
-				snprintf(msg, msglen, "%s: written with -a %s, "
-				    "not -a %s", S->ss.path, ag ? ag : "?",
-				    S->aggspecs[i]);
-				return -1;
-			}
-		}
-		return 0;
-	}
-	return -1;
+	rv = ds_stst_sameopts(&S->ss, hd, want, msg, msglen);
+	json_decref(want);
+	return rv;
 }
 
 /* A key's state record: v NULL, it was removed. */

@@ -377,6 +377,13 @@ struct ds_stst_load {
 	void	*arg;
 };
 
+/*
+ * Was the checkpoint whose header is hd written with this run's
+ * options?  want holds them as the stage writes them: "mode", "key"
+ * and "aggs" (an array of -a specs).  0, or -1 with a message.
+ */
+int	 ds_stst_sameopts(const struct ds_stst *, json_t *hd, json_t *want,
+	    char *msg, size_t msglen);
 /* Set up for DIR/NAME (dir NULL: nothing is durable); deltas: keep a log. */
 void	 ds_stst_init(struct ds_stst *, const char *dir, const char *name,
 	    int deltas);

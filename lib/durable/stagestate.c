@@ -150,6 +150,44 @@ ds_stst_load(struct ds_stst *s, const struct ds_stst_load *ld, char *msg,
 }
 
 int
+ds_stst_sameopts(const struct ds_stst *s, json_t *hd, json_t *want,
+    char *msg, size_t msglen)
+{
+	const char *mode = json_string_value(json_object_get(hd, "mode"));
+	const char *key = json_string_value(json_object_get(hd, "key"));
+	const char *wmode = json_string_value(json_object_get(want, "mode"));
+	const char *wkey = json_string_value(json_object_get(want, "key"));
+	json_t *a = json_object_get(hd, "aggs");
+	json_t *wa = json_object_get(want, "aggs");
+	const char *ag, *wag;
+	size_t i;
+
+	if (mode == NULL || key == NULL ||
+	    !json_is_integer(json_object_get(hd, "seq")))
+		snprintf(msg, msglen, "%s: not a %s checkpoint", s->path,
+		    getprogname());
+	else if (strcmp(mode, wmode) != 0 || strcmp(key, wkey) != 0)
+		snprintf(msg, msglen, "%s: written with a different -k or "
+		    "-a/-e (key \"%s\", %s)", s->path, key, mode);
+	else if (json_array_size(a) != json_array_size(wa))
+		snprintf(msg, msglen, "%s: written with different "
+		    "aggregates", s->path);
+	else {
+		for (i = 0; i < json_array_size(wa); i++) {
+			ag = json_string_value(json_array_get(a, i));
+			wag = json_string_value(json_array_get(wa, i));
+			if (strcmp(ag ? ag : "", wag) != 0) {
+				snprintf(msg, msglen, "%s: written with -a %s, "
+				    "not -a %s", s->path, ag ? ag : "?", wag);
+				return -1;
+			}
+		}
+		return 0;
+	}
+	return -1;
+}
+
+int
 ds_stst_applied(const struct ds_stst *s, json_t *m)
 {
 	return s->dir != NULL && ds_applied_replay(&s->applied, m);
