@@ -706,8 +706,7 @@ ex_indices(struct ds_expr *x, struct val *a, struct val *b)
 		r->n = n;
 		return ex_deepchk(x, r);
 	}
-	return ex_err(x, "Cannot determine the indices of %s in %s",
-	    ex_desc(x, b), ex_desc(x, a));
+	return ex_index(x, a, b);	/* jq's fallback: .[$i] */
 }
 
 static int
