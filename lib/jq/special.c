@@ -148,12 +148,14 @@ limit(struct ds_expr *x, struct fr *f, struct val *v)
 	s.ka = f->ka;
 	s.limit = 1;
 	if (v != NULL) {
-		if (v->t != T_NUM) {
-			ex_err(x, "Invalid limit: not a number");
-			return ST_ERR;
-		}
-		if (!(v->u.d > 0))
+		/* jq 1.7.1: 0 gives nothing; a count below 0, NaN or
+		 * not a number (no count of outputs reaches a string)
+		 * gives all of f */
+		if (v->t == T_NUM && v->u.d == 0)
 			return 0;
+		if (v->t != T_NUM || !(v->u.d > 0))
+			return ex_eval(x, f->n->args[f->n->nargs - 1], f->in,
+			    f->env, f->k, f->ka);
 		s.limit = v->u.d > 1e9 ? 1000000000 : (int)ceil(v->u.d);
 	}
 	rc = ex_eval(x, f->n->args[f->n->nargs - 1], f->in, f->env, ex_first, &s);
