@@ -48,8 +48,9 @@ ex_desc(struct ds_expr *x, const struct val *v)
 	size_t n;
 
 	ev_print(&b, v);
-	/* jq shows at most 11 bytes of the value, then "..." */
-	n = b.len > 11 ? 11 : b.len;
+	/* jq's 15-byte buffer: the value whole up to 14 bytes, else
+	 * 11 bytes and "..." */
+	n = b.len > 14 ? 11 : b.len;
 	while (n > 0 && n < b.len && (b.p[n] & 0xc0) == 0x80)
 		n--;
 	s = ea_alloc(&x->a, n + 32);
