@@ -109,6 +109,23 @@ $input"
 	[ "$stderr" = 'ds-map: <stdin>:1: value or recursion nested too deeply' ]
 }
 
+@test "// outputs the left side's values before an error on its left" {
+	# jq 1.6: the error is not suppressed, the outputs before it stand
+	dsrun '0\n' ds-map -c '(., .[]) // .'
+	expect 1 '0'
+	[ "$stderr" = 'ds-map: <stdin>:1: Cannot iterate over number (0)' ]
+}
+
+@test "limit with a count that is not a number or below 0: jq 1.7.1's all of f" {
+	# 0 gives nothing, below 0 or not a number all of f
+	dsrun 'null\n' ds-map -c '[limit({}; 1, 2)], [limit("a"; 1, 2)], [limit(null; 1, 2)], [limit(-1; 1, 2)], [limit(0; 1, 2)]'
+	expect 0 '[1,2]
+[1,2]
+[1,2]
+[1,2]
+[]'
+}
+
 @test "jq 1.7 answers where jq 1.6 is wrong: NaN, repetition, abs, repeat" {
 	dsrun '[1,2,3]\n' ds-map -c 'del(.[nan]), (1 % nan | isnan), ([limit(3; 1 | repeat(. * 2))]), ([-1, 2] | map(abs))'
 	expect 0 '[1,2,3]

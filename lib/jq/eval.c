@@ -405,9 +405,10 @@ k_alt(struct ds_expr *x, struct val *v, void *arg)
 {
 	struct fr *f = arg;
 
-	if (ev_truthy(v))
-		ex_vladd(x, &f->list, v);
-	return 0;
+	if (!ev_truthy(v))
+		return 0;
+	f->i++;
+	return f->k(x, v, f->ka);
 }
 
 static int
@@ -657,23 +658,20 @@ ex_callee(struct ds_expr *x, const struct node *n, struct env *env,
 	return n->d->a;
 }
 
-/* a // b: the left side's truthy outputs, or the right side's; an
- * error on the left is not suppressed (jq 1.6) */
+/* a // b: the left side's truthy outputs as they come, or the right
+ * side's; an error on the left is not suppressed (jq 1.6), the outputs
+ * before it stand */
 static int
 ev_alt(struct ds_expr *x, struct fr *f)
 {
 	const struct node *n = f->n;
-	uint32_t i;
 	int rc;
 
-	memset(&f->list, 0, sizeof(f->list));
+	f->i = 0;
 	if ((rc = ex_eval(x, n->a, f->in, f->env, k_alt, f)) != 0)
 		return rc;
-	if (f->list.n == 0)
+	if (f->i == 0)
 		return ex_eval(x, n->b, f->in, f->env, f->k, f->ka);
-	for (i = 0; i < f->list.n; i++)
-		if ((rc = f->k(x, f->list.v[i], f->ka)) != 0)
-			return rc;
 	return 0;
 }
 

@@ -103,6 +103,8 @@ f_has(struct ds_expr *x, struct val *in, struct val **av)
 {
 	struct val *k = av[0];
 
+	if (in->t == T_NULL)		/* jq's jv_has: false, whatever k */
+		return ev_bool(0);
 	if (in->t == T_OBJ && k->t == T_STR)
 		return ev_bool(ev_get(in, k->u.s, k->n) != NULL);
 	if (in->t == T_ARR && k->t == T_NUM)
@@ -674,6 +676,23 @@ entry(struct val *e, const char *const *names)
 	return v ? v : &ev_null;
 }
 
+/* jq's .[] as an array: an array itself, an object's values */
+static struct val *
+elems(struct ds_expr *x, struct val *in)
+{
+	struct val *r;
+	uint32_t i;
+
+	if (in->t == T_ARR)
+		return in;
+	if (in->t != T_OBJ)
+		return ex_err(x, "Cannot iterate over %s", ex_desc(x, in));
+	r = ev_arr(A, in->n);
+	for (i = 0; i < in->n; i++)
+		r->u.a[i] = in->u.o[i].v;
+	return r;
+}
+
 static struct val *
 f_from_entries(struct ds_expr *x, struct val *in, struct val **av)
 {
@@ -682,8 +701,8 @@ f_from_entries(struct ds_expr *x, struct val *in, struct val **av)
 	struct val *r, *e, *k, *v;
 	uint32_t i;
 
-	if (in->t != T_ARR)
-		return ex_err(x, "Cannot iterate over %s", ex_desc(x, in));
+	if ((in = elems(x, in)) == NULL)
+		return NULL;
 	r = ev_obj(A, in->n);
 	for (i = 0; i < in->n; i++) {
 		e = in->u.a[i];
@@ -754,8 +773,8 @@ flatten(struct ds_expr *x, struct val *in, double depth)
 	struct val *r;
 	uint32_t n = 0;
 
-	if (in->t != T_ARR)
-		return ex_err(x, "Cannot iterate over %s", ex_desc(x, in));
+	if ((in = elems(x, in)) == NULL)
+		return NULL;
 	if (depth < 0)
 		return ex_err(x, "flatten depth must not be negative");
 	if (flat(in, depth, NULL, &n) == -1)

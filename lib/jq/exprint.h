@@ -318,7 +318,6 @@ struct fr {
 	struct val	**parts;
 	int		 i;
 	int		 flag;
-	struct vlist	 list;
 };
 
 /* =============================== closure builtins (special.c, path.c) */

@@ -48,8 +48,9 @@ ex_desc(struct ds_expr *x, const struct val *v)
 	size_t n;
 
 	ev_print(&b, v);
-	/* jq shows at most 11 bytes of the value, then "..." */
-	n = b.len > 11 ? 11 : b.len;
+	/* jq's 15-byte buffer: the value whole up to 14 bytes, else
+	 * 11 bytes and "..." */
+	n = b.len > 14 ? 11 : b.len;
 	while (n > 0 && n < b.len && (b.p[n] & 0xc0) == 0x80)
 		n--;
 	s = ea_alloc(&x->a, n + 32);
@@ -706,8 +707,7 @@ ex_indices(struct ds_expr *x, struct val *a, struct val *b)
 		r->n = n;
 		return ex_deepchk(x, r);
 	}
-	return ex_err(x, "Cannot determine the indices of %s in %s",
-	    ex_desc(x, b), ex_desc(x, a));
+	return ex_index(x, a, b);	/* jq's fallback: .[$i] */
 }
 
 static int

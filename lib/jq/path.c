@@ -363,6 +363,7 @@ struct afr {
 	struct val	*in;
 	struct env	*env;
 	struct vlist	 paths;
+	int		 havepaths;
 	kfn		 k;
 	void		*ka;
 };
@@ -376,6 +377,14 @@ k_assign(struct ds_expr *x, struct val *rv, void *arg)
 	struct vlist dels = { 0 };
 	uint32_t i;
 
+	/* the paths are taken at the first value of the right side (jq
+	 * binds it first): no value, no path, no error */
+	if (!a->havepaths) {
+		if (evalpath(x, a->n->a, a->in, ev_arr(&x->a, 0), a->env,
+		    k_pathlist, &a->paths) != 0)
+			return ST_ERR;
+		a->havepaths = 1;
+	}
 	for (i = 0; i < a->paths.n; i++) {
 		struct val *p = a->paths.v[i];
 
@@ -429,9 +438,6 @@ ex_sp_assign(struct ds_expr *x, const struct node *n, struct val *in,
 {
 	struct afr a = { .n = n, .in = in, .env = env, .k = k, .ka = ka };
 
-	if (evalpath(x, n->a, in, ev_arr(&x->a, 0), env, k_pathlist,
-	    &a.paths) != 0)
-		return ST_ERR;
 	if (n->bop == B_UPDATE)
 		return k_assign(x, NULL, &a);
 	/* the right side sees the original input; each output is a result */

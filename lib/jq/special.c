@@ -148,12 +148,14 @@ limit(struct ds_expr *x, struct fr *f, struct val *v)
 	s.ka = f->ka;
 	s.limit = 1;
 	if (v != NULL) {
-		if (v->t != T_NUM) {
-			ex_err(x, "Invalid limit: not a number");
-			return ST_ERR;
-		}
-		if (!(v->u.d > 0))
+		/* jq 1.7.1: 0 gives nothing; a count below 0, NaN or
+		 * not a number (no count of outputs reaches a string)
+		 * gives all of f */
+		if (v->t == T_NUM && v->u.d == 0)
 			return 0;
+		if (v->t != T_NUM || !(v->u.d > 0))
+			return ex_eval(x, f->n->args[f->n->nargs - 1], f->in,
+			    f->env, f->k, f->ka);
 		s.limit = v->u.d > 1e9 ? 1000000000 : (int)ceil(v->u.d);
 	}
 	rc = ex_eval(x, f->n->args[f->n->nargs - 1], f->in, f->env, ex_first, &s);
@@ -236,13 +238,12 @@ sp_select(struct ds_expr *x, const struct node *n, struct val *in,
 	return ex_eval(x, n->args[0], in, env, k_select, &f);
 }
 
-/* map(f), any(f), all(f): f on each element */
+/* map(f): f on each element */
 static int
 sp_map(struct ds_expr *x, const struct node *n, struct val *in,
     struct env *env, kfn k, void *ka)
 {
 	struct vlist l = { 0 };
-	int any = n->fn->special == SP_ANYF;
 	struct val *v;
 	uint32_t i;
 
@@ -255,12 +256,46 @@ sp_map(struct ds_expr *x, const struct node *n, struct val *in,
 		if (ex_eval(x, n->args[0], v, env, ex_collect, &l) != 0)
 			return ST_ERR;
 	}
-	if (n->fn->special == SP_MAP)
-		return k(x, ex_vlarray(x, &l), ka);
-	for (i = 0; i < l.n; i++)
-		if (ev_truthy(l.v[i]) == any)
-			return k(x, ev_bool(any), ka);
-	return k(x, ev_bool(!any), ka);
+	return k(x, ex_vlarray(x, &l), ka);
+}
+
+/* stops at the first output whose truth is f->i */
+static int
+k_anyall(struct ds_expr *x, struct val *v, void *arg)
+{
+	struct fr *f = arg;
+
+	if (ev_truthy(v) != f->i)
+		return 0;
+	x->stopping = f->flag;
+	return ST_STOP;
+}
+
+/* any(f), all(f): jq's any(.[]; f), all(.[]; f), which stop at the
+ * first output of f that decides */
+static int
+sp_anyall(struct ds_expr *x, const struct node *n, struct val *in,
+    struct env *env, kfn k, void *ka)
+{
+	struct fr f = { .i = n->fn->special == SP_ANYF };
+	struct val *v;
+	uint32_t i;
+	int rc;
+
+	if (in->t != T_ARR && in->t != T_OBJ) {
+		ex_err(x, "Cannot iterate over %s", ex_desc(x, in));
+		return ST_ERR;
+	}
+	f.flag = ++x->stopid;
+	for (i = 0; i < in->n; i++) {
+		v = in->t == T_ARR ? in->u.a[i] : in->u.o[i].v;
+		rc = ex_eval(x, n->args[0], v, env, k_anyall, &f);
+		if (rc == ST_STOP && x->stopping == f.flag)
+			return k(x, ev_bool(f.i), ka);
+		if (rc != 0)
+			return rc;
+	}
+	return k(x, ev_bool(!f.i), ka);
 }
 
 /* map_values(f): the first output of f on each value, none deletes it */
@@ -418,8 +453,8 @@ const spfn ex_specials[SP_MAX] = {
 	[SP_ERROR0] = sp_error,
 	[SP_SELECT] = sp_select,
 	[SP_MAP] = sp_map,
-	[SP_ANYF] = sp_map,
-	[SP_ALLF] = sp_map,
+	[SP_ANYF] = sp_anyall,
+	[SP_ALLF] = sp_anyall,
 	[SP_MAPVALUES] = sp_mapvalues,
 	[SP_SORTBY] = sp_by,
 	[SP_GROUPBY] = sp_by,
