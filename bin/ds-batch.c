@@ -36,7 +36,6 @@ struct batcher {
 	int		 wantcreated;	/* --created */
 	char		 streamid[40];	/* the markers' "stream", or "" */
 	const char	*logdir;
-	int64_t		 quota;		/* records a partition, 0: none */
 	struct ds_rate	 rate;		/* --max-rate-per-partition */
 
 	int		 status;
@@ -115,7 +114,7 @@ emit(void *arg, int64_t time, struct ds_cutb *b)
 	    ds_offsets_json(&b->off)), 1);
 	bt->lasttime = time;
 	ds_cutb_closed(b);
-	if (bt->quota > 0 && !bt->evmode)
+	if (bt->rate.quota > 0 && !bt->evmode)
 		ds_rate_release(&bt->rate, pt_write, bt);
 }
 
@@ -482,7 +481,7 @@ options(struct batcher *bt, int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *errstr, *tfield = NULL;
-	int64_t rate = 0;
+	int64_t rate = 0, quota = 0;
 	int ch, evopts = 0;
 
 	while ((ch = getopt_long(argc, argv, "B:hi:n:T:V", lopts,
@@ -561,12 +560,10 @@ options(struct batcher *bt, int argc, char *argv[])
 	if (rate > 0 && (bt->evmode || bt->maxn > 0 || bt->maxbytes > 0))
 		errx(2, "--max-rate-per-partition bounds the batches of -i; "
 		    "it does not go with -T, -n or -B");
-	if (rate > 0) {
-		/* Spark: rate x batch seconds, at least 1 */
-		if ((bt->quota = rate * bt->ival / 1000) < 1)
-			bt->quota = 1;
-	}
-	ds_rate_init(&bt->rate, bt->quota);
+	/* Spark: rate x batch seconds, at least 1 */
+	if (rate > 0 && (quota = rate * bt->ival / 1000) < 1)
+		quota = 1;
+	ds_rate_init(&bt->rate, quota);
 	ds_evclk_init(&bt->ev, bt->ival, bt->lateness, emit, bt);
 }
 

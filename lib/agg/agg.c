@@ -124,12 +124,6 @@ opidx(enum ds_aggop op)
 }
 
 int
-ds_agg_invertible_op(enum ds_aggop op)
-{
-	return ops[opidx(op)].inv;
-}
-
-int
 ds_aggs_add(struct ds_aggs *a, const char *spec, char *ebuf, size_t errlen)
 {
 	struct ds_aggdef d;

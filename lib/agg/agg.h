@@ -75,9 +75,6 @@ void	 ds_agg_save(const struct ds_aggs *, const struct ds_aggst *,
 struct ds_aggst *ds_agg_load(const struct ds_aggs *, const char *json,
 	    size_t len);
 
-/* Does op have an inverse (count, sum, avg)? */
-int	 ds_agg_invertible_op(enum ds_aggop op);
-
 /* ds_agg_add on values found by ds_json_getv (vals indexed like aggs->d). */
 int	 ds_agg_add_v(const struct ds_aggs *, struct ds_aggst *,
 	    const char *rec, size_t len, const struct ds_span *vals,
