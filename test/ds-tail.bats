@@ -180,13 +180,13 @@ after' ]
 	run -0 --separate-stderr ds-tail -e -R --progress big.log
 	[[ "$stderr" == *"ds-tail: "*" of "*"(100%)"*ETA* ]]
 	tmx new-session -d -s one -x 120 -y 10 \
-	    "ds-tail -e -R big.log >/dev/null; touch done; sleep 60"
-	wait_for 30 test -e done
+	    "ds-tail -e -R big.log >/dev/null; echo END; sleep 60"
+	wait_for 30 tmx_shows one END
 	tmx capture-pane -p -t one >pane
 	grep -q 'ds-tail: 1.2 MB of 1.2 MB (100%)' pane
 	tmx new-session -d -s two -x 120 -y 10 \
-	    "ds-tail -e -R --no-progress big.log >/dev/null; touch done2; sleep 60"
-	wait_for 30 test -e done2
+	    "ds-tail -e -R --no-progress big.log >/dev/null; echo END; sleep 60"
+	wait_for 30 tmx_shows two END
 	tmx capture-pane -p -t two >pane
 	! grep -q ETA pane
 }
@@ -383,9 +383,9 @@ topic_has() {
 	[ "$(printf '%s\n' "$s" | jq -c '[.tool, .in, .out, .lag_end]')" = '["ds-kafka-cat",5000,5000,0]' ]
 	[ "$(printf '%s\n' "$s" | jq '.lag_start >= 0')" = true ]
 	[[ "$stderr" != *ETA* ]]
-	tmx new-session -d -x 150 -y 10 \
-	    "ds-kafka-cat -b $B -t $t -e >/dev/null; touch done; sleep 60"
-	wait_for 60 test -e done
-	tmx capture-pane -p >pane
+	tmx new-session -d -s kc -x 150 -y 10 \
+	    "ds-kafka-cat -b $B -t $t -e >/dev/null; echo END; sleep 60"
+	wait_for 60 tmx_shows kc END
+	tmx capture-pane -p -t kc >pane
 	grep -q 'ds-kafka-cat: 5000 of 5000 records (100%)' pane
 }

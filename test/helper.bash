@@ -165,6 +165,12 @@ within() {
 tmx() {
 	env -u TMUX tmux -L "ds-$$-$BATS_TEST_NUMBER" -f /dev/null "$@"
 }
+# tmx_shows TARGET TEXT: the pane of TARGET shows TEXT.  A command's
+# output reaches the pane only once tmux has read it from the terminal:
+# wait for a line the command prints last, not for a file it touches.
+tmx_shows() {
+	tmx capture-pane -p -t "$1" | grep -qF -- "$2"
+}
 tmx_stop() {
 	tmx kill-server 2>/dev/null || true
 	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/ds-$$-$BATS_TEST_NUMBER"
