@@ -838,10 +838,10 @@ lagtick(struct cons *c, int final)
 	lagend = n;
 	if (!c->dk->exit_eof)
 		return;
+	/* A run that ends before its first redraw still shows one line. */
+	ds_progress(c->seen, c->seen + n, "records");
 	if (final)
 		ds_progress_end(c->seen, c->seen + n, "records");
-	else
-		ds_progress(c->seen, c->seen + n, "records");
 }
 
 /*
