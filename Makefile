@@ -11,6 +11,8 @@ HDRS != ls lib/*.h lib/*/*.h
 # tools that talk to servers link their client library
 CFLAGS_ds-kafka-cat = $(KAFKA_CFLAGS)
 LIBS_ds-kafka-cat = $(KAFKA_LIBS)
+CFLAGS_ds-state = $(KAFKA_CFLAGS)
+LIBS_ds-state = $(KAFKA_LIBS)
 CFLAGS_ds-sink-mongo = $(MONGO_CFLAGS)
 LIBS_ds-sink-mongo = $(MONGO_LIBS) -pthread
 

@@ -348,16 +348,26 @@ cleanup(struct batcher *bt)
 /* ---- input ---- */
 
 /*
- * ds-kafka-cat's assign record: a replay learns from it which logged
- * batches were committed.  It is not passed on.
+ * ds-kafka-cat's assign and revoke records.  A replay learns from an
+ * assignment which logged batches were committed.  Both are passed on
+ * (stateful stages and a transactional producer act on them), after
+ * the open batch is closed: a batch never holds records read under two
+ * assignments, so a rebalance fences whole batches.
  */
 static void
-assigned(struct batcher *bt, const struct ds_line *l)
+owners(struct batcher *bt, const struct ds_line *l)
 {
-	if (ds_replay_assign(bt->replaying ? bt->rp : NULL, l->p,
-	    l->len) == -1)
+	if (ds_is_assign(l->p, l->len) && ds_replay_assign(bt->replaying ?
+	    bt->rp : NULL, l->p, l->len) == -1) {
 		ds_bad(l, "malformed assign record");
-	replay_pump(bt, 0);
+		return;
+	}
+	if (!bt->evmode && !bt->replaying && bt->cur.count > 0)
+		pt_close(bt);
+	ds_out_line(l->p, l->len);
+	ds_out_flush();
+	if (bt->replaying)
+		replay_pump(bt, 0);
 }
 
 static void
@@ -372,8 +382,8 @@ record(struct batcher *bt, const struct ds_line *l)
 
 	if (ds_line_blank(l))
 		return;
-	if (ds_is_assign(p, len)) {
-		assigned(bt, l);
+	if (ds_is_assign(p, len) || ds_is_revoke(p, len)) {
+		owners(bt, l);
 		return;
 	}
 	if (bt->evmode) {

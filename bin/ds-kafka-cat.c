@@ -139,13 +139,9 @@ prop(struct cmd *cmd, const char *arg)
 		cmd->dump = 1;
 		return;
 	}
-	if (strchr(arg, '=') == NULL || *arg == '=')
+	if (dk_conf_arg(&cmd->dk, arg) == -1)
 		errx(2, "-X %s: expected PROP=VAL", dk_secret(arg) ?
 		    "(secret)" : arg);
-	dk_conf_add(&cmd->dk, arg, NULL);
-	if (dk_password(arg))
-		warnx("-X %.*s: the value shows in ps to every local user: "
-		    "use -F FILE or DS_KAFKA_X_*", (int)strcspn(arg, "="), arg);
 }
 
 /* The long options of this tool alone. */

@@ -9,6 +9,13 @@
  * value arrays) and only applied to the state at the batch's marker:
  * the marker's seq decides whether the batch is new or a replay of one
  * the checkpoint already holds, and a replay must not be applied twice.
+ *
+ * With --changelog the state is kept per source partition (the
+ * partition field leads every key) in a compacted Kafka topic instead:
+ * each batch's changes go out as changelog records for the transactional
+ * producer downstream, and an assigned partition's state is read back
+ * before its records, so it follows the partition across the members of
+ * a consumer group.
  */
 #include <err.h>
 #include <getopt.h>
@@ -17,6 +24,7 @@
 #include <time.h>
 
 #include "ds.h"
+#include "kafka/kafka.h"
 
 enum {
 	OPT_EMIT = DS_OPT_FIRST_TOOL,
@@ -25,7 +33,9 @@ enum {
 	OPT_SNAPSHOT,
 	OPT_CKPT,
 	OPT_CKEVERY,
-	OPT_STATS
+	OPT_STATS,
+	OPT_CHANGELOG,
+	OPT_PARTFIELD
 };
 
 #define CKNAME	"state"		/* DIR/state, the deltas in DIR/state.log */
@@ -71,6 +81,13 @@ struct state {
 	long		 sinceck;	/* batches applied since it */
 	int		 replaywarned;
 
+	/* --changelog: each source partition's state in a Kafka topic */
+	const char	*cltopic;
+	struct dk	 dk;		/* -b, -X: its brokers */
+	char		 dkerr[DK_ERRLEN];
+	int32_t		*own;		/* the partitions assigned here */
+	int		 nown;
+
 	struct ds_buf	 kb, ob, res;
 	int		 gotres;
 };
@@ -85,6 +102,8 @@ usage(int status)
 	    "[--checkpoint DIR]\n"
 	    "                [--checkpoint-every N] [--stats] [--skip-bad] "
 	    "[--dead-letter FILE]\n"
+	    "                [--changelog TOPIC -b BROKERS [-X PROP=VAL] "
+	    "[--partition-field F]]\n"
 	    "                [--max-line BYTES] [--max-depth N] [FILE ...]\n"
 	    "       ds-state [-k FIELD[,FIELD...]] -e EXPR [options as above] "
 	    "[FILE ...]\n"
@@ -115,6 +134,67 @@ delkey(struct state *S, struct sk *s)
 {
 	freeval(S, s);
 	ds_keytab_del(&S->kt, &s->k);
+}
+
+/*
+ * A bad record at the batch's marker (the key's records are folded
+ * already): raw is what the dead-letter file gets.
+ */
+static void
+keybad(struct state *S, const char *raw, size_t n, const char *why)
+{
+	struct ds_line l;
+
+	memset(&l, 0, sizeof(l));
+	l.p = raw;
+	l.len = n;
+	l.src = S->lastsrc;
+	l.lineno = S->lastlineno;
+	ds_bad(&l, "%s", why);
+}
+
+/* --- the changelog (--changelog) ------------------------------------ */
+
+/* The source partition that leads key k, or -1 when it has none. */
+static int64_t
+keypart(const char *k, size_t n)
+{
+	int64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < n && k[i] >= '0' && k[i] <= '9' && v <= INT32_MAX;
+	    i++)
+		v = v * 10 + (k[i] - '0');
+	if (i == 0 || v > INT32_MAX || (i < n && k[i] != ','))
+		return -1;
+	return v;
+}
+
+/* Is key k's source partition assigned here?  Always without one. */
+static int
+owns(struct state *S, const char *k, size_t n)
+{
+	int64_t p;
+	int i;
+
+	if (S->cltopic == NULL)
+		return 1;
+	if ((p = keypart(k, n)) >= 0)
+		for (i = 0; i < S->nown; i++)
+			if (S->own[i] == p)
+				return 1;
+	return 0;
+}
+
+static const char *
+notowned(struct state *S)
+{
+	static char why[256];
+
+	snprintf(why, sizeof(why), "a record of a source partition not "
+	    "assigned to this member, or without \"%s\": state is kept "
+	    "per partition (ds-state(1), --changelog)", S->keys[0].text);
+	return why;
 }
 
 /* --- output -------------------------------------------------------- */
@@ -178,6 +258,10 @@ ondata(void *ctx, const struct ds_line *l)
 		ds_bad(l, "%s", why);
 		return;
 	}
+	if (!owns(S, S->kb.p, S->kb.len)) {
+		ds_bad(l, "%s", notowned(S));
+		return;
+	}
 	s = getkey(S, S->kb.p, S->kb.len);
 	ds_buf_addc(&s->vals, s->vals.len == 0 ? '[' : ',');
 	ds_buf_add(&s->vals, l->p, l->len);
@@ -193,6 +277,10 @@ takegroups(struct state *S)
 	size_t i = 0;
 
 	while ((g = ds_groups_next(&S->cur, &i)) != NULL) {
+		if (!owns(S, g->key, g->klen)) {
+			keybad(S, g->key, g->klen, notowned(S));
+			continue;
+		}
 		s = getkey(S, g->key, g->klen);
 		if (s->st == NULL) {
 			s->st = g->st;
@@ -225,8 +313,8 @@ onresult(void *arg, const char *out, size_t n)
 static int
 update(struct state *S, struct sk *s)
 {
-	struct ds_line l;
 	const char *why, *st = s->js ? s->js : "null", *v = "[]";
+	char msg[512];
 	size_t vlen = 2;
 	int ok;
 
@@ -240,13 +328,9 @@ update(struct state *S, struct sk *s)
 	    ds_expr_bind(S->ex, 1, v, vlen) == 0 &&
 	    ds_expr_run(S->ex, st, strlen(st), onresult, S, &why) == 0;
 	if (!ok) {
-		memset(&l, 0, sizeof(l));
-		l.p = v;
-		l.len = vlen;
-		l.src = S->lastsrc;
-		l.lineno = S->lastlineno;
-		ds_bad(&l, "update of the key's state failed: %s",
-		    why ? why : "cannot bind $state/$values");
+		snprintf(msg, sizeof(msg), "update of the key's state "
+		    "failed: %s", why ? why : "cannot bind $state/$values");
+		keybad(S, v, vlen, msg);
 		ds_buf_clear(&s->vals);
 		return 0;
 	}
@@ -489,6 +573,126 @@ ckpt_load(struct state *S)
 	return rc;
 }
 
+/* --- partitions: the changelog's side ------------------------------ */
+
+/* Forget partition p's keys (revoked, or about to be read back). */
+static void
+droppart(struct state *S, int32_t p)
+{
+	struct sk *s;
+	size_t i;
+
+	S->kt.track = 0;	/* no tombstones: the state is elsewhere */
+	for (i = 0; i < S->kt.n; i++)
+		if ((s = KEY(S->kt, i)) != NULL &&
+		    keypart(s->k.key, s->k.klen) == p)
+			delkey(S, s);
+	S->kt.track = 1;
+}
+
+/* One changelog message: a key's state record, or its tombstone. */
+static int
+restore1(void *arg, int32_t part, const char *k, size_t klen, const char *v,
+    size_t vlen)
+{
+	struct state *S = arg;
+	struct ds_staterec r = { S->keys, S->nkeys, S->ex ? "s" : "a",
+	    NULL, loadval, S };
+	char msg[512];
+
+	(void)part;
+	ds_buf_clear(&S->ob);
+	if (v == NULL) {
+		ds_buf_adds(&S->ob, "{\"k\":");
+		ds_buf_add(&S->ob, k, klen);
+		ds_buf_adds(&S->ob, ",\"d\":1}");
+	} else
+		ds_buf_add(&S->ob, v, vlen);
+	if (ds_staterec_load(&r, "record", S->ob.p, S->ob.p + S->ob.len,
+	    msg, sizeof(msg)) == -1)
+		return dk_fail(&S->dk, -1, "%s", msg);
+	return 0;
+}
+
+/*
+ * ds-kafka-cat's assign or revoke record l: the partitions whose state
+ * this member keeps.  An assigned partition's state is read back from
+ * the changelog (whatever this member held of it may be stale), a
+ * revoked one's dropped: the changelog has it.
+ */
+static void
+owners(struct state *S, const struct ds_line *l, int assign)
+{
+	json_t *m, *a, *e, *pa;
+	int32_t *parts = NULL;
+	size_t i;
+	int j, n = 0;
+
+	if ((m = json_loadb(l->p, l->len, 0, NULL)) == NULL ||
+	    !json_is_array(a = json_object_get(m, "offsets")))
+		errx(1, "%s:%lu: malformed %s record", l->src, l->lineno,
+		    assign ? "assign" : "revoke");
+	if ((parts = reallocarray(NULL, json_array_size(a) + 1,
+	    sizeof(*parts))) == NULL)
+		err(1, NULL);
+	json_array_foreach(a, i, e) {
+		if (!json_is_integer(pa = json_object_get(e, "partition")))
+			errx(1, "%s:%lu: malformed %s record", l->src,
+			    l->lineno, assign ? "assign" : "revoke");
+		parts[n] = (int32_t)json_integer_value(pa);
+		droppart(S, parts[n]);
+		for (j = 0; j < S->nown && S->own[j] != parts[n]; j++)
+			;
+		if (j < S->nown)
+			S->own[j] = S->own[--S->nown];
+		n++;
+	}
+	json_decref(m);
+	ds_keytab_compact(&S->kt);
+	if (!assign) {
+		free(parts);
+		return;
+	}
+	S->kt.track = 0;	/* what is read back is in the changelog */
+	if (dk_changelog_read(&S->dk, S->cltopic, parts, n, restore1, S) ==
+	    -1)
+		errx(1, "%s", S->dkerr);
+	S->kt.track = 1;
+	ds_keytab_sortage(&S->kt);
+	if ((S->own = reallocarray(S->own, (size_t)(S->nown + n),
+	    sizeof(*S->own))) == NULL)
+		err(1, NULL);
+	memcpy(S->own + S->nown, parts, (size_t)n * sizeof(*parts));
+	S->nown += n;
+	free(parts);
+}
+
+static void
+oncontrol(void *ctx, const struct ds_line *l)
+{
+	struct state *S = ctx;
+	int assign = ds_is_assign(l->p, l->len);
+
+	if (S->cltopic != NULL && (assign || ds_is_revoke(l->p, l->len)))
+		owners(S, l, assign);
+	ds_out_line(l->p, l->len);
+}
+
+/* The batch's changes as changelog records, before its marker. */
+static void
+clog_write(struct state *S)
+{
+	struct ds_staterec r = { S->keys, S->nkeys, S->ex ? "s" : "a",
+	    saveval, NULL, S };
+	struct ds_buf b = { 0 };
+
+	ds_staterec_body(&S->kt, 0, &r, &b);
+	if (dk_changelog_emit(&S->dk, S->cltopic, b.p, b.len) == -1)
+		errx(1, "%s", S->dkerr);
+	ds_keytab_settled(&S->kt);
+	ds_buf_free(&b);
+}
+
 static void
 initbad(void *arg, const struct ds_line *l, const char *why)
 {
@@ -569,7 +773,7 @@ onmarker(void *ctx, json_t *m, const struct ds_line *l)
 	double ms = 0;
 	int replayed = 0, ck = 0, full = 0;
 
-	if (l == NULL && S->ss.dir != NULL) {
+	if (l == NULL && (S->ss.dir != NULL || S->cltopic != NULL)) {
 		cutshort(S, m);
 		return;
 	}
@@ -588,13 +792,19 @@ onmarker(void *ctx, json_t *m, const struct ds_line *l)
 		bindbatch(S, m);
 		apply(S, ds_marker_int(m, "time"));
 		ds_stst_apply(&S->ss, m);
+		if (S->cltopic != NULL)
+			clog_write(S);
 		if (S->ss.dir != NULL && ++S->sinceck >= S->every) {
 			ckpt_write(S, &ms, &full);
 			ck = 1;
 		}
 	}
 	ds_keytab_compact(&S->kt);
-	json_object_set_new(m, "commit", ds_stst_commit(&S->ss, m, replayed));
+	/* the changelog has the batch: its own offsets are safe */
+	json_object_set_new(m, "commit", S->cltopic != NULL ?
+	    ds_offsets_lower(json_object_get(m, "offsets"),
+	    json_object_get(m, "commit")) :
+	    ds_stst_commit(&S->ss, m, replayed));
 	if (S->stats)
 		fprintf(stderr, "ds-state: batch %lld: %zu keys, %zu touched, "
 		    "%s%s", (long long)seq, ds_hash_count(&S->kt.h), nrec,
@@ -623,6 +833,32 @@ onend(void *ctx, unsigned long nmarkers)
 		ckpt_write(S, &ms, &full);
 }
 
+/*
+ * --changelog: the state's home is Kafka, and the source partition (the
+ * field partfield) leads every key.
+ */
+static void
+clog_opts(struct state *S, const char *partfield, int local)
+{
+	char *k;
+
+	if (S->dk.brokers == NULL || local) {
+		warnx("--changelog needs -b BROKERS, and takes neither "
+		    "--checkpoint nor --init");
+		usage(2);
+	}
+	if (asprintf(&k, "%s%s%s", partfield, *S->keytext ? "," : "",
+	    S->keytext) == -1)
+		err(1, NULL);
+	ds_paths_free(S->keys, S->nkeys);
+	S->keys = NULL;
+	S->nkeys = 0;
+	ds_opt_keys(k, &S->keys, &S->nkeys);
+	free(k);
+	S->dk.err = S->dkerr;
+	S->dk.partition = -1;
+}
+
 /* -a, -k and the options of ds-state's own; *exsrc, *init as given. */
 static void
 options(struct state *S, int argc, char *argv[], const char **exsrc,
@@ -637,15 +873,17 @@ options(struct state *S, int argc, char *argv[], const char **exsrc,
 		{ "checkpoint",		required_argument, NULL, OPT_CKPT },
 		{ "checkpoint-every",	required_argument, NULL, OPT_CKEVERY },
 		{ "stats",		no_argument,	   NULL, OPT_STATS },
+		{ "changelog",		required_argument, NULL, OPT_CHANGELOG },
+		{ "partition-field",	required_argument, NULL, OPT_PARTFIELD },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *errstr, *ckdir = NULL;
+	const char *errstr, *ckdir = NULL, *partfield = "partition";
 	char msg[512];
 	int ch, emitall = 0, snapshot = 0;
 
-	while ((ch = getopt_long(argc, argv, "a:e:hk:V", longopts,
+	while ((ch = getopt_long(argc, argv, "a:b:e:hk:VX:", longopts,
 	    NULL)) != -1) {
 		if (ds_common_opt(ch, optarg))
 			continue;
@@ -661,6 +899,9 @@ options(struct state *S, int argc, char *argv[], const char **exsrc,
 				err(1, NULL);
 			S->aggspecs[S->aggs.n - 1] = optarg;
 			break;
+		case 'b':
+			S->dk.brokers = optarg;
+			break;
 		case 'e':
 			*exsrc = optarg;
 			break;
@@ -672,6 +913,19 @@ options(struct state *S, int argc, char *argv[], const char **exsrc,
 			break;
 		case 'V':
 			ds_version();
+		case 'X':
+			if (dk_conf_arg(&S->dk, optarg) == -1) {
+				warnx("-X %s: expected PROP=VAL",
+				    dk_secret(optarg) ? "(secret)" : optarg);
+				usage(2);
+			}
+			break;
+		case OPT_CHANGELOG:
+			S->cltopic = optarg;
+			break;
+		case OPT_PARTFIELD:
+			partfield = optarg;
+			break;
 		case OPT_EMIT:
 			if (strcmp(optarg, "all") != 0 &&
 			    strcmp(optarg, "changed") != 0) {
@@ -717,6 +971,8 @@ options(struct state *S, int argc, char *argv[], const char **exsrc,
 	S->outall = emitall || snapshot;
 	S->runall = *exsrc != NULL && emitall;
 	ds_stst_init(&S->ss, ckdir, CKNAME, 1);
+	if (S->cltopic != NULL)
+		clog_opts(S, partfield, ckdir != NULL || *init != NULL);
 }
 
 int
@@ -724,7 +980,7 @@ main(int argc, char *argv[])
 {
 	static const char *const vars[] = { "state", "values", "__batch" };
 	static struct state S;
-	struct ds_stage st = { ondata, onmarker, NULL, onend, &S };
+	struct ds_stage st = { ondata, onmarker, oncontrol, onend, &S };
 	const char *exsrc = NULL, *init = NULL;
 	char msg[512];
 	size_t i;
@@ -735,7 +991,8 @@ main(int argc, char *argv[])
 	S.lastsrc = "<stdin>";
 	ds_buf_grow(&S.kb, 64);	/* never hash from NULL, even the empty key */
 	options(&S, argc, argv, &exsrc, &init);
-	ds_keytab_init(&S.kt, sizeof(struct sk), S.ttl > 0, S.ss.dir != NULL);
+	ds_keytab_init(&S.kt, sizeof(struct sk), S.ttl > 0,
+	    S.ss.dir != NULL || S.cltopic != NULL);
 	argc -= optind;
 	argv += optind;
 	if ((S.aggs.n > 0) == (exsrc != NULL)) {
@@ -771,6 +1028,8 @@ main(int argc, char *argv[])
 	if (S.ex != NULL)
 		ds_expr_free(S.ex);
 	ds_paths_free(S.keys, S.nkeys);
+	free(S.own);
+	dk_conf_free(&S.dk);
 	ds_buf_free(&S.kb);
 	ds_buf_free(&S.ob);
 	ds_buf_free(&S.res);

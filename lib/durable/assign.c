@@ -1,19 +1,28 @@
 /*
- * durable/assign.c -- ds-kafka-cat's assign record (ack mode): where
- * the newly assigned partitions start.  A replay of a batch log learns
- * from it which logged batches were committed.
+ * durable/assign.c -- ds-kafka-cat's assign and revoke records: where
+ * the newly assigned partitions start, and which partitions it lost.  A
+ * replay of a batch log learns from an assignment which logged batches
+ * were committed.
  */
 #include <string.h>
 
 #include "durable/durable.h"
 
 #define ASSIGN	"{\"@ds\":\"assign\","
+#define REVOKE	"{\"@ds\":\"revoke\","
 
 int
 ds_is_assign(const char *p, size_t len)
 {
 	return len > sizeof(ASSIGN) - 1 &&
 	    memcmp(p, ASSIGN, sizeof(ASSIGN) - 1) == 0;
+}
+
+int
+ds_is_revoke(const char *p, size_t len)
+{
+	return len > sizeof(REVOKE) - 1 &&
+	    memcmp(p, REVOKE, sizeof(REVOKE) - 1) == 0;
 }
 
 int

@@ -135,8 +135,9 @@ void	 ds_replay_start(struct ds_replay *, const char *topic, size_t tlen,
  * them.
  */
 int	 ds_replay_pump(struct ds_replay *, int final);
-/* Is p[0..len) ds-kafka-cat's assign record (a prefix test)? */
+/* Is p[0..len) ds-kafka-cat's assign (revoke) record (a prefix test)? */
 int	 ds_is_assign(const char *p, size_t len);
+int	 ds_is_revoke(const char *p, size_t len);
 /*
  * Read the assign record p[0..len): tell the replay rp (NULL: none)
  * where each partition starts (ds_replay_start).  0, or -1 when it is

@@ -1,7 +1,8 @@
 /*
  * kafka.h -- the pieces of ds-kafka-cat(1) that live in lib/kafka*.c
- * (librdkafka wrappers).  Only ds-kafka-cat includes this header; the
- * rest of libds never sees librdkafka.
+ * (librdkafka wrappers), and the changelog reader of ds-state(1).  Only
+ * these two tools include this header; the rest of libds never sees
+ * librdkafka.
  *
  * Nothing here exits (but out of memory, and librdkafka's fatal error
  * callback: the client can do nothing more) nor applies the bad-record
@@ -82,6 +83,11 @@ rd_kafka_conf_t *dk_conf(const struct dk *, const char *const *extra,
 int	 dk_conf_file(struct dk *, const char *path);
 /* Add one "name=value" from where ("file:line", NULL for -X). */
 void	 dk_conf_add(struct dk *, const char *prop, const char *where);
+/*
+ * -X PROP=VAL: add it, warning when it holds a password (argv is public).
+ * Returns 0, or -1 when arg is not PROP=VAL.
+ */
+int	 dk_conf_arg(struct dk *, const char *arg);
 void	 dk_conf_free(struct dk *);
 /*
  * Put the default configuration file's properties before the command
@@ -129,6 +135,28 @@ int	 dk_encode(struct ds_buf *b, struct ds_buf *extra, const char *name,
  */
 void	 dk_headers(struct ds_buf *b, struct ds_buf *extra,
 	    const rd_kafka_headers_t *h);
+
+/*
+ * kafka_changelog.c: read partitions parts[0..n) of the compacted topic
+ * from their start to their last stable offset, committed records only,
+ * calling fn with each message's partition, key and value (NULL for a
+ * tombstone).  fn returns 0, or -1 with its message in dk->err.
+ * Returns 0, or -1 with dk->err set.
+ */
+typedef int (*dk_changelog_fn)(void *, int32_t part, const char *k,
+	    size_t klen, const char *v, size_t vlen);
+int	 dk_changelog_read(const struct dk *, const char *topic,
+	    const int32_t *parts, int n, dk_changelog_fn fn, void *arg);
+/*
+ * Write the state records of body[0..len) (ds_staterec_body's lines,
+ * each key's fields led by the source partition) as changelog records,
+ * {"@ds":"changelog","topic":T,"partition":P,"key":K,"value":V}, for
+ * ds-kafka-cat -P to produce in the batch's transaction: K the key's
+ * fields as JSON text, V the state record, null (a tombstone) for a
+ * removed key.  Returns 0, or -1 with dk->err set.
+ */
+int	 dk_changelog_emit(const struct dk *, const char *topic,
+	    const char *body, size_t len);
 
 /*
  * kafka_fmt.c: append message m as format f says (kcat's -f; -Z: nulls

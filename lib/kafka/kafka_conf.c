@@ -78,6 +78,18 @@ dk_conf_add(struct dk *dk, const char *prop, const char *where)
 	dk->nprops++;
 }
 
+int
+dk_conf_arg(struct dk *dk, const char *arg)
+{
+	if (strchr(arg, '=') == NULL || *arg == '=')
+		return -1;
+	dk_conf_add(dk, arg, NULL);
+	if (dk_password(arg))
+		warnx("-X %.*s: the value shows in ps to every local user: "
+		    "use -F FILE or DS_KAFKA_X_*", (int)strcspn(arg, "="), arg);
+	return 0;
+}
+
 void
 dk_conf_free(struct dk *dk)
 {

@@ -481,23 +481,36 @@ ackwait(struct cons *c)
 }
 
 /*
- * Ack mode: tell the pipeline where newly assigned partitions start,
- * {"@ds":"assign","offsets":[{"topic":"t","partition":0,"from":N}]},
- * N the group's committed offset (no "from" when there is none), so
- * that ds-batch --log knows which logged batches were committed even on
- * a partition that stays idle.
+ * Ack mode and --commit none: tell the pipeline which partitions it
+ * owns.  An assignment is
+ * {"@ds":"assign","offsets":[{"topic":"t","partition":0,"from":N}],
+ * "group":"..."}, N the group's committed offset (no "from" when there
+ * is none), so that ds-batch --log knows which logged batches were
+ * committed even on a partition that stays idle; "group" is the
+ * consumer's group metadata (member, generation) in base64, with which
+ * a transactional producer commits the batches read under this
+ * assignment, so that a rebalance fences them (KIP-447).  The committed
+ * offsets are asked for as stable ones: a transaction of the
+ * partitions' last owner is decided before the record is written.  A
+ * revocation is {"@ds":"revoke","offsets":[{"topic":"t","partition":0}]}.
  */
 static void
-announce(struct cons *c, const rd_kafka_topic_partition_list_t *parts)
+announce(struct cons *c, const rd_kafka_topic_partition_list_t *parts,
+    int assign)
 {
 	rd_kafka_topic_partition_list_t *l;
-	rd_kafka_resp_err_t e;
+	rd_kafka_consumer_group_metadata_t *md;
+	rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__STATE;
+	struct ds_buf b = { 0 };
+	rd_kafka_error_t *we;
 	json_t *m, *a, *o;
+	void *mdp;
+	size_t mdn;
 	char *s;
 	int i;
 
 	l = rd_kafka_topic_partition_list_copy(parts);
-	if ((e = rd_kafka_committed(c->rk, l, 10000)) != 0)
+	if (assign && (e = rd_kafka_committed(c->rk, l, 10000)) != 0)
 		warnx("committed offsets: %s", rd_kafka_err2str(e));
 	a = json_array();
 	for (i = 0; i < l->cnt; i++) {
@@ -509,11 +522,25 @@ announce(struct cons *c, const rd_kafka_topic_partition_list_t *parts)
 		json_array_append_new(a, o);
 	}
 	rd_kafka_topic_partition_list_destroy(l);
-	m = json_pack("{s:s,s:o}", "@ds", "assign", "offsets", a);
+	m = json_pack("{s:s,s:o}", "@ds", assign ? "assign" : "revoke",
+	    "offsets", a);
+	if (assign && m != NULL &&
+	    (md = rd_kafka_consumer_group_metadata(c->rk)) != NULL) {
+		if ((we = rd_kafka_consumer_group_metadata_write(md, &mdp,
+		    &mdn)) == NULL) {
+			ds_buf_addb64(&b, mdp, mdn);
+			ds_buf_addc(&b, '\0');
+			json_object_set_new(m, "group", json_string(b.p));
+			free(mdp);
+		} else
+			rd_kafka_error_destroy(we);
+		rd_kafka_consumer_group_metadata_destroy(md);
+		ds_buf_free(&b);
+	}
 	if (m == NULL || (s = json_dumps(m, JSON_COMPACT |
 	    JSON_PRESERVE_ORDER)) == NULL) {
-		c->status = dk_fail(c->dk, 1, "cannot encode an assign "
-		    "record");
+		c->status = dk_fail(c->dk, 1, "cannot encode an %s record",
+		    assign ? "assign" : "revoke");
 		c->stop = 1;
 	} else {
 		ds_out_line(s, strlen(s));
@@ -541,8 +568,9 @@ rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 			p->eof = 0;
 			p->next = p->stored = p->acked = -1;
 		}
-		if (c->dk->commit == DK_COMMIT_ACKS)
-			announce(c, parts);
+		if (c->dk->commit == DK_COMMIT_ACKS ||
+		    c->dk->commit == DK_COMMIT_NONE)
+			announce(c, parts, 1);
 		if (c->cooperative)
 			rd_kafka_incremental_assign(rk, parts);
 		else
@@ -551,6 +579,8 @@ rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 	}
 	/* revoked: hand over what was written, drop what was held */
 	flushstore(c);
+	if (c->dk->commit == DK_COMMIT_ACKS || c->dk->commit == DK_COMMIT_NONE)
+		announce(c, parts, 0);
 	if (c->dk->commit == DK_COMMIT_AUTO)
 		rd_kafka_commit(rk, NULL, 0);
 	for (i = 0; i < parts->cnt; i++) {

@@ -28,7 +28,9 @@ struct prod {
 	int		 intxn;		/* a transaction is open */
 	int		 aborting;	/* purged messages are no failure */
 	int		 marked;	/* a batch marker was seen */
+	int		 sent;		/* messages since the last marker */
 	rd_kafka_consumer_group_metadata_t *cgmd;	/* -G, or NULL */
+	char		*gen;		/* the assign record's "group" */
 	struct ds_buf	 kb, vb, nb, hb;	/* key, value, header name, value */
 	struct ds_buf	 tmp;
 	struct ds_path	 envkey, envval, envpart, envhdr, envoff;
@@ -272,8 +274,9 @@ isenvelope(struct prod *pr, const struct ds_line *l)
  * over on success), copied.
  */
 static rd_kafka_resp_err_t
-producev(struct prod *pr, int32_t part, const char *key, size_t klen,
-    const char *val, size_t vlen, rd_kafka_headers_t *h, void *opaque)
+producev(struct prod *pr, const char *topic, int32_t part, const char *key,
+    size_t klen, const char *val, size_t vlen, rd_kafka_headers_t *h,
+    void *opaque)
 {
 	rd_kafka_vu_t vu[7];
 	rd_kafka_error_t *error;
@@ -281,7 +284,7 @@ producev(struct prod *pr, int32_t part, const char *key, size_t klen,
 	size_t n = 0;
 
 	vu[n].vtype = RD_KAFKA_VTYPE_TOPIC;
-	vu[n++].u.cstr = pr->dk->topics[0];
+	vu[n++].u.cstr = topic;
 	vu[n].vtype = RD_KAFKA_VTYPE_PARTITION;
 	vu[n++].u.i32 = part;
 	vu[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
@@ -306,13 +309,14 @@ producev(struct prod *pr, int32_t part, const char *key, size_t klen,
 }
 
 /*
- * Send one message (headers h, NULL for none, are taken over) for line l
- * of file fileidx; returns 0, or -1 after reporting a failure.
+ * Send one message to topic (headers h, NULL for none, are taken over)
+ * for line l of file fileidx; returns 0, or -1 after reporting a
+ * failure.
  */
 static int
-send1(struct prod *pr, int32_t part, const char *key, size_t klen,
-    const char *val, size_t vlen, rd_kafka_headers_t *h, int fileidx,
-    const struct ds_line *l)
+send1(struct prod *pr, const char *topic, int32_t part, const char *key,
+    size_t klen, const char *val, size_t vlen, rd_kafka_headers_t *h,
+    int fileidx, const struct ds_line *l)
 {
 	const struct dk *dk = pr->dk;
 	rd_kafka_resp_err_t e;
@@ -323,7 +327,7 @@ send1(struct prod *pr, int32_t part, const char *key, size_t klen,
 		return -1;
 	}
 	for (;;) {
-		e = producev(pr, part, key, klen, val, vlen, h,
+		e = producev(pr, topic, part, key, klen, val, vlen, h,
 		    OPQ(fileidx, l->lineno));
 		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
@@ -339,11 +343,12 @@ send1(struct prod *pr, int32_t part, const char *key, size_t klen,
 		if (h != NULL)
 			rd_kafka_headers_destroy(h);
 		warnx("%s:%lu: produce to %s: %s", l->src, l->lineno,
-		    dk->topics[0], rd_kafka_err2str(e));
+		    topic, rd_kafka_err2str(e));
 		pr->failed = 1;
 		return -1;
 	}
 	rd_kafka_poll(pr->rk, 0);
+	pr->sent++;
 	return 0;
 }
 
@@ -410,7 +415,8 @@ produce1(struct prod *pr, const struct ds_line *l, int fileidx)
 	if (hf->n > 0 && ds_json_get(l->p, l->len, hf, &v) &&
 	    (hf != &pr->envhdr || (h = hdrlist(pr, l, v)) == NULL))
 		h = headers(pr, v);
-	return send1(pr, part, key, klen, val, vlen, h, fileidx, l);
+	return send1(pr, dk->topics[0], part, key, klen, val, vlen, h,
+	    fileidx, l);
 }
 
 /* -H name=value (or name alone: a null value) headers, or NULL. */
@@ -464,7 +470,7 @@ text1(struct prod *pr, const struct ds_line *l, int fileidx)
 			rd_kafka_headers_destroy(h);
 		return -1;
 	}
-	return send1(pr, dk->partition >= 0 ? dk->partition :
+	return send1(pr, dk->topics[0], dk->partition >= 0 ? dk->partition :
 	    RD_KAFKA_PARTITION_UA, key, klen, val, vlen, h, fileidx, l);
 }
 
@@ -587,6 +593,18 @@ txnerr(struct prod *pr, rd_kafka_error_t *e, const char *what)
 {
 	warnx("transaction %s: %s: %s", pr->dk->txnid, what,
 	    rd_kafka_error_string(e));
+	switch (rd_kafka_error_code(e)) {
+	case RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION:
+	case RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID:
+	case RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID:
+		warnx("transaction %s: fenced: a rebalance gave the batch's "
+		    "partitions to a new generation of the group, which reads "
+		    "them again; run the pipeline again to rejoin",
+		    pr->dk->txnid);
+		break;
+	default:
+		break;
+	}
 	if (rd_kafka_error_txn_requires_abort(e))
 		txnabort(pr);
 	rd_kafka_error_destroy(e);
@@ -644,26 +662,126 @@ txncommit(struct prod *pr, json_t *m)
 	return 0;
 }
 
-/* Forward a control line once its batch is in Kafka (committed). */
+/*
+ * An assign record: from now on the batches' offsets are committed with
+ * the group metadata it carries (the member and generation that read
+ * them), so that a rebalance fences a batch read before it.  A batch
+ * cannot span two assignments (ds-batch closes one at each): if one
+ * does, it is aborted and the run fails rather than commit offsets the
+ * member may no longer own.  Returns 0, or -1 after reporting.
+ */
 static int
-control(struct prod *pr, const struct ds_line *l)
+assigned(struct prod *pr, const struct ds_line *l, json_t *m)
+{
+	rd_kafka_consumer_group_metadata_t *md;
+	rd_kafka_error_t *e;
+	const char *g = json_string_value(json_object_get(m, "group"));
+	struct ds_buf b = { 0 };
+
+	if (pr->dk->txnid == NULL || pr->dk->group == NULL || g == NULL ||
+	    (pr->gen != NULL && strcmp(g, pr->gen) == 0))
+		return 0;
+	if (pr->sent > 0) {
+		warnx("%s:%lu: a rebalance inside a batch: its transaction "
+		    "is aborted (batch records by one assignment: ds-batch "
+		    "processing time)", l->src, l->lineno);
+		txnabort(pr);
+		pr->failed = 1;
+		return -1;
+	}
+	if (ds_b64dec(&b, g, strlen(g)) == -1 ||
+	    (e = rd_kafka_consumer_group_metadata_read(&md, b.p, b.len)) !=
+	    NULL) {
+		ds_buf_free(&b);
+		warnx("%s:%lu: malformed group metadata in an assign record",
+		    l->src, l->lineno);
+		pr->failed = 1;
+		return -1;
+	}
+	ds_buf_free(&b);
+	rd_kafka_consumer_group_metadata_destroy(pr->cgmd);
+	pr->cgmd = md;
+	free(pr->gen);
+	if ((pr->gen = strdup(g)) == NULL)
+		err(1, NULL);
+	return 0;
+}
+
+/*
+ * A stateful stage's changelog record,
+ * {"@ds":"changelog","topic":T,"partition":P,"key":K,"value":V}: V (a
+ * tombstone when null) keyed K into partition P of the compacted topic
+ * T, in the batch's transaction.  Returns 0, or -1 after reporting.
+ */
+static int
+changelog(struct prod *pr, const struct ds_line *l, json_t *m, int fileidx)
+{
+	json_t *t = json_object_get(m, "topic"), *k = json_object_get(m, "key");
+	json_t *pa = json_object_get(m, "partition");
+	json_t *v = json_object_get(m, "value");
+	char *vs = NULL;
+	int rc;
+
+	if (pr->dk->txnid == NULL || pr->cgmd == NULL) {
+		warnx("%s:%lu: a changelog record needs --transactional-id "
+		    "and -G: state is exactly-once only in the batch's "
+		    "transaction", l->src, l->lineno);
+		pr->failed = 1;
+		return -1;
+	}
+	if (!json_is_string(t) || !json_is_string(k) ||
+	    !json_is_integer(pa) || json_integer_value(pa) < 0 ||
+	    json_integer_value(pa) > INT32_MAX) {
+		warnx("%s:%lu: malformed changelog record", l->src,
+		    l->lineno);
+		pr->failed = 1;
+		return -1;
+	}
+	if (v != NULL && !json_is_null(v) && (vs = json_dumps(v,
+	    JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER)) == NULL)
+		err(1, NULL);
+	rc = send1(pr, json_string_value(t), (int32_t)json_integer_value(pa),
+	    json_string_value(k), json_string_length(k), vs,
+	    vs != NULL ? strlen(vs) : 0, NULL, fileidx, l);
+	free(vs);
+	return rc;
+}
+
+/*
+ * A control line: a batch marker is forwarded once its batch is in
+ * Kafka (committed); a changelog record is produced, not forwarded.
+ */
+static int
+control(struct prod *pr, const struct ds_line *l, int fileidx)
 {
 	json_t *m;
-	int rc = 0;
+	int rc = 0, fwd = 1;
 
-	if (pr->dk->txnid == NULL) {
-		drain(pr);
-	} else if ((m = json_loadb(l->p, l->len, 0, NULL)) != NULL) {
-		if (ds_marker_is_batch(m)) {
+	if ((m = json_loadb(l->p, l->len, 0, NULL)) == NULL)
+		;
+	else if (ds_marker_is_batch(m)) {
+		if (pr->dk->txnid == NULL)
+			drain(pr);
+		else {
 			pr->marked = 1;
 			rc = txncommit(pr, m);
 		}
-		json_decref(m);
+		pr->sent = 0;
+	} else if (ds_is_assign(l->p, l->len))
+		rc = assigned(pr, l, m);
+	else if (json_is_string(json_object_get(m, "@ds")) &&
+	    strcmp(json_string_value(json_object_get(m, "@ds")),
+	    "changelog") == 0) {
+		rc = changelog(pr, l, m, fileidx);
+		fwd = 0;
 	}
+	json_decref(m);
 	if (rc == -1 || pr->failed)
 		return -1;
-	ds_out_line(l->p, l->len);
-	ds_out_flush();
+	if (fwd) {
+		ds_out_line(l->p, l->len);
+		ds_out_flush();
+	}
 	return 0;
 }
 
@@ -710,7 +828,7 @@ ndjsonfile(struct prod *pr, const char *path, int i)
 	while (!pr->failed && ds_in_next(in, &l)) {
 		if (ds_is_control(l.p, l.len)) {
 			/* a batch is out only once it is in Kafka */
-			if (control(pr, &l) == -1)
+			if (control(pr, &l, i) == -1)
 				break;
 		} else if ((why = ds_line_why(&l, 0)) != NULL) {
 			if (dk_bad(pr->dk, &l, "%s", why) == -1)
@@ -779,6 +897,7 @@ prodfree(struct prod *pr)
 {
 	if (pr->cgmd != NULL)
 		rd_kafka_consumer_group_metadata_destroy(pr->cgmd);
+	free(pr->gen);
 	if (pr->rk != NULL)
 		rd_kafka_destroy(pr->rk);
 	ds_path_free(&pr->envkey);

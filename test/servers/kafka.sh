@@ -6,6 +6,8 @@
 #   kafka.sh start   fetch the jars if missing, start one broker, wait
 #                    until it answers, print DS_TEST_BROKERS=HOST:PORT
 #   kafka.sh stop    stop it by pid (TERM, then KILL after 30 s)
+#   kafka.sh topic NAME PARTITIONS [CONFIG=VALUE ...]
+#                    create a topic (cleanup.policy=compact: a changelog)
 #
 # State lives in ${DS_SERVER_DIR:-<repo>/build/servers}/kafka, the jars in
 # ${DS_CACHE:-$HOME/.cache/ds}/kafka-$KAFKA_VERSION.  Runs with no
@@ -166,14 +168,15 @@ topic() {
 	JAVA_TOOL_OPTIONS= java -Xmx256m -XX:+UseSerialGC \
 	    -Dlog4j.configuration="file:$dir/log4j.properties" \
 	    -cp "$cache/libs/*" "$here/CreateTopic.java" \
-	    "127.0.0.1:$(cat "$dir/port")" "$1" "$2" >/dev/null ||
+	    "127.0.0.1:$(cat "$dir/port")" "$@" >/dev/null ||
 		die "cannot create topic $1"
 }
 
 case ${1:-} in
 start) start ;;
 stop) stop ;;
-topic) [ $# -eq 3 ] || { echo "usage: kafka.sh topic NAME PARTITIONS" >&2; exit 2; }
-	topic "$2" "$3" ;;
-*) echo "usage: kafka.sh start|stop|topic NAME PARTITIONS" >&2; exit 2 ;;
+topic) [ $# -ge 3 ] || { echo "usage: kafka.sh topic NAME PARTITIONS [CONFIG=VALUE ...]" >&2; exit 2; }
+	shift
+	topic "$@" ;;
+*) echo "usage: kafka.sh start|stop|topic NAME PARTITIONS [CONFIG=VALUE ...]" >&2; exit 2 ;;
 esac
