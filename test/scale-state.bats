@@ -1,0 +1,239 @@
+#!/usr/bin/env bats
+# Scale-out with state over the real broker and FerretDB: members of one
+# consumer group keep running totals per user with ds-state --changelog
+# and write them through a transactional ds-kafka-cat -P, while members
+# are added, stopped cleanly and killed -9 at random moments.  Every
+# member runs under a supervisor loop that starts its pipeline again
+# when it ends (as systemd's Restart=always would), with nothing on
+# local disk: the state lives in the compacted changelog topic.  At the
+# end the totals topic, and MongoDB filled from it with --mode upsert,
+# equal totals computed by python3 from the produced records, never by
+# ds.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup() {
+	server_setup
+	B=$DS_TEST_BROKERS
+}
+
+teardown() {
+	local f
+	touch "$T"/stop.m1 "$T"/stop.m2 "$T"/stop.m3 "$T"/stop.m4 2>/dev/null
+	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+		for f in "$T"/*.err "$T"/*.runs; do
+			[ -s "$f" ] && { echo "--- $f"; tail -8 "$f"; } >&2
+		done
+	fi
+	kill_pgids
+	for f in "$T"/*.pgid; do
+		[ -s "$f" ] && kill -9 -- "-$(cat "$f")" 2>/dev/null
+	done
+	return 0
+}
+
+# topics P: the source ($src, keyed by user), the compacted changelog
+# ($cl) and the totals ($out), P partitions each
+topics() {
+	local t
+	for t in "$src" "$out"; do
+		DS_SERVER_DIR=${DS_SERVER_DIR:-$DS_TOP/build/servers} \
+		    timeout 60 "$DS_TOP/test/servers/kafka.sh" topic "$t" "$1"
+	done
+	DS_SERVER_DIR=${DS_SERVER_DIR:-$DS_TOP/build/servers} \
+	    timeout 60 "$DS_TOP/test/servers/kafka.sh" topic "$cl" "$1" \
+	    cleanup.policy=compact
+}
+
+# records N SEED: N records of 40 users
+records() {
+	python3 - "$1" "$2" <<'EOF'
+import json, random, sys
+random.seed(int(sys.argv[2]))
+for i in range(int(sys.argv[1])):
+    print(json.dumps({"user": "u%02d" % random.randrange(40),
+        "bytes": random.randrange(1, 1000)}, separators=(",", ":")))
+EOF
+}
+
+# scripts: member.sh NAME [static] is one run of a member's pipeline;
+# supervise.sh NAME [static] runs it again and again until stop.NAME
+# exists, the pipeline in a process group of its own (its id in
+# NAME.pgid, for kill -9), its stderr in NAME.err, each end in NAME.runs
+scripts() {
+	cat >member.sh <<'EOF'
+#!/usr/bin/env bash
+inst=
+[ "${2:-}" = static ] && inst="-X group.instance.id=$1"
+ds-kafka-cat -b "$B" -G "$G" -t "$SRC" --commit none -o beginning $inst \
+    -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 |
+ds-batch -i 300ms |
+ds-map '.value + {partition}' |
+ds-reduce -k partition,user -a sum:bytes -a count |
+ds-state -k user -a sum:sum_bytes -a sum:count --changelog "$CL" -b "$B" |
+ds-kafka-cat -P -b "$B" -t "$OUT" --key-field user \
+    --transactional-id "$G-$1" -G "$G" >/dev/null
+EOF
+	cat >supervise.sh <<'EOF'
+#!/usr/bin/env bash
+while [ ! -e "stop.$1" ]; do
+	setsid ./member.sh "$@" 2>>"$1.err" &
+	echo $! >"$1.pgid"
+	st=0
+	wait $! || st=$?
+	echo "exit $st" >>"$1.runs"
+	sleep 0.3
+done
+EOF
+	chmod +x member.sh supervise.sh
+}
+
+# member NAME [static]: start a supervised member
+member() {
+	setsid env B="$B" G="$group" SRC="$src" CL="$cl" OUT="$out" \
+	    timeout 300 ./supervise.sh "$@" >/dev/null 2>&1 &
+	pgids="$pgids $!"
+}
+
+# stopmember NAME: end the member's pipeline cleanly (SIGTERM to its
+# source: the rest ends at end of input) and keep it from starting again
+stopmember() {
+	touch "stop.$1"
+	pkill -TERM -g "$(cat "$1.pgid")" -x ds-kafka-cat 2>/dev/null || true
+}
+
+# crash NAME: kill -9 the member's whole pipeline (the supervisor starts
+# it again)
+crash() {
+	kill -9 -- "-$(cat "$1.pgid")" 2>/dev/null || true
+}
+
+# restart NAME: end the member's pipeline cleanly (the supervisor starts
+# it again)
+restart() {
+	pkill -TERM -g "$(cat "$1.pgid")" -x ds-kafka-cat 2>/dev/null || true
+}
+
+# want FILE...: the expected totals, {"user","sum_sum_bytes","sum_count"}
+# lines sorted by user
+want() {
+	python3 - "$@" <<'EOF'
+import json, sys
+t = {}
+for f in sys.argv[1:]:
+    for l in open(f):
+        r = json.loads(l)
+        s = t.setdefault(r["user"], [0, 0])
+        s[0] += r["bytes"]
+        s[1] += 1
+for u in sorted(t):
+    print(json.dumps({"sum_count": t[u][1], "sum_sum_bytes": t[u][0],
+        "user": u}, separators=(",", ":"), sort_keys=True))
+EOF
+}
+
+# totals_are FILE: the last committed total of each user in $out (a
+# user's totals are in one partition, in order) equal FILE
+totals_are() {
+	timeout 30 ds-kafka-cat -b "$B" -t "$out" -e >outmsgs 2>/dev/null &&
+	    jq -c '.value | {sum_count, sum_sum_bytes, user}' outmsgs |
+	    jq -s -c 'group_by(.user) | map(last) | .[]' >got &&
+	    cmp -s "$1" got
+}
+
+# produce FILE SEED N CHUNK: produce N records keyed by user into $src
+# in chunks of CHUNK, a little apart, in the background (its pid in
+# $producer); FILE gets the records
+produce() {
+	records "$3" "$2" >"$1"
+	split -l "$4" -d -a 3 "$1" "$1.chunk."
+	setsid env B="$B" SRC="$src" F="$1" timeout 200 bash -c '
+	for f in "$F".chunk.*; do
+		timeout 30 ds-kafka-cat -P -b "$B" -t "$SRC" --key-field user \
+		    <"$f" || exit 1
+		sleep 0.4
+	done' >producer.out 2>producer.err &
+	producer=$!
+	pgids="$pgids $producer"
+}
+
+@test "scale-out with state: members added, stopped and killed -9 at random; totals exactly once, in Kafka and MongoDB" {
+	src=$(uniq_name ss) cl=$(uniq_name sscl) out=$(uniq_name ssout)
+	group=g$src db=$(uniq_name ssdb)
+	topics 8
+	scripts
+	produce data 12 6000 150
+	member m1 static
+	member m2 static
+	RANDOM=12
+	rounds=0
+	# until the producer is done: a third member joins, members are
+	# killed -9 or restarted cleanly at random moments, and the third
+	# leaves for good
+	while kill -0 "$producer" 2>/dev/null; do
+		sleep "$((1 + RANDOM % 3)).$((RANDOM % 10))"
+		rounds=$((rounds + 1))
+		case $rounds in
+		2) member m3 ;;
+		9) stopmember m3 ;;
+		*)
+			m=m$((1 + RANDOM % 2))
+			[ "$rounds" -gt 2 ] && [ "$rounds" -lt 9 ] &&
+			    [ $((RANDOM % 3)) -eq 0 ] && m=m3
+			if [ $((RANDOM % 3)) -eq 0 ]; then
+				restart "$m"
+			else
+				crash "$m"
+			fi
+			;;
+		esac
+	done
+	st=0
+	wait "$producer" || st=$?
+	[ "$st" -eq 0 ] || { cat producer.err; false; }
+	echo "# $rounds rounds; pipeline runs: $(cat m1.runs m2.runs m3.runs 2>/dev/null | wc -l)" >&3
+	[ "$rounds" -ge 6 ]
+	# the survivors end up with every record applied exactly once
+	want data >want
+	within 120 totals_are want
+	topic=$src
+	within 60 drained "$B" 8
+	stopmember m1
+	stopmember m2
+	# the totals into MongoDB by a sink of their own (absolute values:
+	# upsert), and read back by pymongo
+	timeout 60 ds-kafka-cat -b "$B" -t "$out" -e |
+	    ds-batch -n 500 | ds-map .value |
+	    ds-sink-mongo --uri "$DS_TEST_MONGO_URI" -d "$db" -c totals \
+	    --key user --mode upsert >/dev/null
+	q find "$db" totals | jq -c '{sum_count, sum_sum_bytes, user}' >mongo
+	diff want mongo
+	q drop "$db"
+}
+
+@test "scale-out with state: a member on a new machine with an empty disk resumes with the right totals" {
+	src=$(uniq_name se) cl=$(uniq_name secl) out=$(uniq_name seout)
+	group=g$src
+	topics 4
+	mkdir one two
+	cd one
+	scripts
+	produce ../first 3 1000 1000
+	wait "$producer"
+	member m1 static
+	want ../first >want
+	within 60 totals_are want
+	stopmember m1
+	within 30 bash -c '! pgrep -g "$(cat m1.pgid)" >/dev/null'
+	# the first machine is gone; a second one, with nothing on disk and
+	# another member name, takes over after the session timeout
+	cd ../two
+	scripts
+	produce ../second 4 1000 1000
+	wait "$producer"
+	member m4 static
+	want ../first ../second >want
+	within 90 totals_are want
+	stopmember m4
+}
