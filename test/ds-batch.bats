@@ -721,3 +721,17 @@ PYEOF
 		[ -n "$stderr" ] || { echo "'$bad': no message"; return 1; }
 	done
 }
+
+@test "ds-batch: assign and revoke records close the open batch and are passed on" {
+	printf '%s\n' '{"@ds":"assign","offsets":[{"topic":"t","partition":0}]}' \
+	    '{"a":1}' '{"@ds":"revoke","offsets":[{"topic":"t","partition":0}]}' \
+	    '{"a":2}' '{"@ds":"assign","offsets":[{"topic":"t","partition":0,"from":5}],"group":"x"}' \
+	    '{"@ds":"revoke","offsets":[]}' '{"a":3}' >in
+	run -0 --separate-stderr ds-batch -i 1h in
+	# no marker for the empty batch before the first assign, nor between
+	# the last two records
+	[ "$(printf '%s\n' "$output" | jq -r 'if ."@ds" == "batch" then "B\(.count)" elif ."@ds" then ."@ds" else .a end' | tr '\n' ' ')" = \
+	    "assign 1 B1 revoke 2 B1 assign revoke 3 B1 " ]
+	# passed on as they came
+	[ "$(printf '%s\n' "$output" | grep -c -F '{"@ds":"assign","offsets":[{"topic":"t","partition":0,"from":5}],"group":"x"}')" -eq 1 ]
+}

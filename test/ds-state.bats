@@ -805,3 +805,23 @@ while b:
 assert frames == 2, frames
 PYEOF
 }
+
+@test "ds-state --changelog: usage errors; a record of a partition not assigned here is a bad record" {
+	run -2 --separate-stderr ds-state -k user -a count --changelog cl
+	[[ "$stderr" == *"--changelog needs -b BROKERS"* ]]
+	run -2 --separate-stderr ds-state -k user -a count --changelog cl -b 127.0.0.1:1 --checkpoint ck
+	[[ "$stderr" == *"neither --checkpoint nor --init"* ]]
+	run -2 --separate-stderr ds-state -k user -a count --changelog cl -b 127.0.0.1:1 -X nonsense
+	[[ "$stderr" == *"-X nonsense: expected PROP=VAL"* ]]
+	# an empty assignment reads no changelog: nothing is owned
+	printf '%s\n' '{"@ds":"assign","offsets":[]}' '{"partition":3,"user":"a"}' \
+	    '{"user":"b"}' \
+	    '{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":2,"offsets":[]}' >in
+	run -1 --separate-stderr ds-state -k user -a count --changelog cl -b 127.0.0.1:1 in
+	[[ "$stderr" == *"ds-state: in:4: a record of a source partition not assigned to this member, or without \"partition\""* ]]
+	run -0 --separate-stderr ds-state -k user -a count --changelog cl -b 127.0.0.1:1 --skip-bad --partition-field partition in
+	[ "$(printf '%s\n' "$stderr" | grep -c 'not assigned to this member')" -eq 2 ]
+	# the assign record is passed on, and the marker commits nothing
+	[ "${lines[0]}" = '{"@ds":"assign","offsets":[]}' ]
+	[ "$(printf '%s\n' "$output" | tail -1 | jq -c '[.bad, .commit]')" = '[2,[]]' ]
+}

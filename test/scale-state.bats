@@ -237,3 +237,50 @@ produce() {
 	within 90 totals_are want
 	stopmember m4
 }
+
+@test "scale-out with state: changelog records go out in the batch's transaction and come back on assignment; the producer's checks" {
+	src=$(uniq_name sc) cl=$(uniq_name sccl) out=$(uniq_name scout)
+	group=g$src
+	topics 2
+	o() { echo '{"topic":"'"$src"'","partition":'"$1"',"from":'"$2"',"until":'"$3"'}'; }
+	printf '%s\n' '{"@ds":"assign","offsets":[{"topic":"'"$src"'","partition":0},{"topic":"'"$src"'","partition":1}]}' \
+	    '{"partition":0,"user":"a","n":2}' '{"partition":1,"user":"b","n":5}' \
+	    '{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":2,"offsets":['"$(o 0 0 1),$(o 1 0 1)"']}' \
+	    '{"partition":0,"user":"a","n":3}' \
+	    '{"@ds":"batch","seq":2,"time":2000,"interval":1000,"count":1,"offsets":['"$(o 0 1 2)"']}' >in
+	run -0 --separate-stderr ds-state -k user -a sum:n --changelog "$cl" -b "$B" in
+	printf '%s\n' "$output" >staged
+	# the batch's changed keys, then its marker committing its own offsets
+	# (a key's state record as a checkpoint holds it, keyed by its fields)
+	[ "$(jq -c 'select(."@ds" == "changelog") | [.topic == "'"$cl"'", .partition, (.key | fromjson | .user), .value.t, (.value.k | tojson) == .key]' staged | tr -d '\n')" = \
+	    '[true,0,"a",1000,true][true,1,"b",1000,true][true,0,"a",2000,true]' ]
+	[ "$(jq -c 'select(."@ds" == "batch") | .commit | map([.partition, .until])' staged | tr -d '\n')" = "[[0,1],[1,1]][[0,2]]" ]
+	[ "$(grep -v '^{"@ds"' staged | tr '\n' ' ')" = '{"partition":0,"user":"a","sum_n":2} {"partition":1,"user":"b","sum_n":5} {"partition":0,"user":"a","sum_n":5} ' ]
+	# the producer writes them with the batches, and passes on the rest
+	run -0 --separate-stderr timeout 60 ds-kafka-cat -P -b "$B" -t "$out" \
+	    --key-field user --transactional-id "tx$group" -G "$group" staged
+	[ "$(printf '%s\n' "$output" | grep -c changelog)" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | grep -c '"@ds":"batch"')" -eq 2 ]
+	topic=$src
+	timeout 20 ds-kafka-cat --lag -b "$B" -G "$group" -t "$src" | jq -c '[.partition, .committed]' | tr -d '\n' >lag
+	[ "$(cat lag)" = "[0,2][1,1]" ]
+	# a member assigned both partitions reads their state back
+	printf '%s\n' '{"@ds":"assign","offsets":[{"topic":"'"$src"'","partition":0},{"topic":"'"$src"'","partition":1}]}' \
+	    '{"partition":1,"user":"b","n":1}' \
+	    '{"@ds":"batch","seq":1,"time":3000,"interval":1000,"count":1,"offsets":['"$(o 1 1 2)"']}' >in2
+	run -0 --separate-stderr timeout 60 ds-state -k user -a sum:n --changelog "$cl" -b "$B" --emit all in2
+	[ "$(printf '%s\n' "$output" | grep -v '^{"@ds"' | sort | tr '\n' ' ')" = '{"partition":0,"user":"a","sum_n":5} {"partition":1,"user":"b","sum_n":6} ' ]
+	# ... and drops a revoked one's
+	printf '%s\n' "${lines[0]}" '{"@ds":"revoke","offsets":[{"topic":"'"$src"'","partition":0}]}' \
+	    '{"@ds":"batch","seq":1,"time":3000,"interval":1000,"count":0,"offsets":[]}' >in3
+	run -0 --separate-stderr timeout 60 ds-state -k user -a sum:n --changelog "$cl" -b "$B" --emit all in3
+	[ "$(printf '%s\n' "$output" | grep -v '^{"@ds"' | tr '\n' ' ')" = '{"partition":1,"user":"b","sum_n":5} ' ]
+	# a changelog record needs a transaction; a batch may not span two
+	# assignments
+	run -1 --separate-stderr timeout 60 ds-kafka-cat -P -b "$B" -t "$out" staged
+	[[ "$stderr" == *"staged:4: a changelog record needs --transactional-id and -G"* ]]
+	printf '%s\n' '{"user":"a"}' '{"@ds":"assign","offsets":[],"group":"QUJD"}' >span
+	run -1 --separate-stderr timeout 60 ds-kafka-cat -P -b "$B" -t "$out" \
+	    --transactional-id "tx2$group" -G "$group" span
+	[[ "$stderr" == *"span:2: a rebalance inside a batch: its transaction is aborted"* ]]
+}
