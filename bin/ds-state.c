@@ -51,6 +51,9 @@ struct sk {
 
 #define KEY(t, i)	((struct sk *)(t).ord[i])
 
+struct state;
+static struct ds_staterec staterec(struct state *);
+
 struct state {
 	/* options */
 	struct ds_path	*keys;
@@ -81,12 +84,7 @@ struct state {
 	long		 sinceck;	/* batches applied since it */
 	int		 replaywarned;
 
-	/* --changelog: each source partition's state in a Kafka topic */
-	const char	*cltopic;
-	struct dk	 dk;		/* -b, -X: its brokers */
-	char		 dkerr[DK_ERRLEN];
-	int32_t		*own;		/* the partitions assigned here */
-	int		 nown;
+	struct dk_scope	 sc;		/* --changelog: state per partition */
 
 	struct ds_buf	 kb, ob, res;
 	int		 gotres;
@@ -154,37 +152,6 @@ keybad(struct state *S, const char *raw, size_t n, const char *why)
 }
 
 /* --- the changelog (--changelog) ------------------------------------ */
-
-/* The source partition that leads key k, or -1 when it has none. */
-static int64_t
-keypart(const char *k, size_t n)
-{
-	int64_t v = 0;
-	size_t i;
-
-	for (i = 0; i < n && k[i] >= '0' && k[i] <= '9' && v <= INT32_MAX;
-	    i++)
-		v = v * 10 + (k[i] - '0');
-	if (i == 0 || v > INT32_MAX || (i < n && k[i] != ','))
-		return -1;
-	return v;
-}
-
-/* Is key k's source partition assigned here?  Always without one. */
-static int
-owns(struct state *S, const char *k, size_t n)
-{
-	int64_t p;
-	int i;
-
-	if (S->cltopic == NULL)
-		return 1;
-	if ((p = keypart(k, n)) >= 0)
-		for (i = 0; i < S->nown; i++)
-			if (S->own[i] == p)
-				return 1;
-	return 0;
-}
 
 static const char *
 notowned(struct state *S)
@@ -258,7 +225,7 @@ ondata(void *ctx, const struct ds_line *l)
 		ds_bad(l, "%s", why);
 		return;
 	}
-	if (!owns(S, S->kb.p, S->kb.len)) {
+	if (!dk_scope_owns(&S->sc, S->kb.p, S->kb.len)) {
 		ds_bad(l, "%s", notowned(S));
 		return;
 	}
@@ -277,7 +244,7 @@ takegroups(struct state *S)
 	size_t i = 0;
 
 	while ((g = ds_groups_next(&S->cur, &i)) != NULL) {
-		if (!owns(S, g->key, g->klen)) {
+		if (!dk_scope_owns(&S->sc, g->key, g->klen)) {
 			keybad(S, g->key, g->klen, notowned(S));
 			continue;
 		}
@@ -480,8 +447,7 @@ ckpt_opts(struct state *S)
 static void
 ckpt_write(struct state *S, double *ms, int *full)
 {
-	struct ds_staterec r = { S->keys, S->nkeys, S->ex ? "s" : "a",
-	    saveval, NULL, S };
+	struct ds_staterec r = staterec(S);
 	struct ds_buf b = { 0 };
 	struct timespec t0, t1;
 	char msg[512];
@@ -546,13 +512,22 @@ loadval(void *arg, const char *key, size_t klen, int64_t last,
 	return 0;
 }
 
+/* How a checkpoint or the changelog holds a key: its state record. */
+static struct ds_staterec
+staterec(struct state *S)
+{
+	struct ds_staterec r = { S->keys, S->nkeys, S->ex ? "s" : "a",
+	    saveval, loadval, S };
+
+	return r;
+}
+
 /* Apply the state records p[0..end) (after a header line). */
 static int
 ckpt_records(void *arg, char *p, char *end, char *msg, size_t msglen)
 {
 	struct state *S = arg;
-	struct ds_staterec r = { S->keys, S->nkeys, S->ex ? "s" : "a",
-	    NULL, loadval, S };
+	struct ds_staterec r = staterec(S);
 
 	return ds_staterec_load(&r, S->ss.path, p, end, msg, msglen);
 }
@@ -575,122 +550,27 @@ ckpt_load(struct state *S)
 
 /* --- partitions: the changelog's side ------------------------------ */
 
-/* Forget partition p's keys (revoked, or about to be read back). */
 static void
-droppart(struct state *S, int32_t p)
+dropkey(void *arg, struct ds_key *k)
 {
-	struct sk *s;
-	size_t i;
-
-	S->kt.track = 0;	/* no tombstones: the state is elsewhere */
-	for (i = 0; i < S->kt.n; i++)
-		if ((s = KEY(S->kt, i)) != NULL &&
-		    keypart(s->k.key, s->k.klen) == p)
-			delkey(S, s);
-	S->kt.track = 1;
-}
-
-/* One changelog message: a key's state record, or its tombstone. */
-static int
-restore1(void *arg, int32_t part, const char *k, size_t klen, const char *v,
-    size_t vlen)
-{
-	struct state *S = arg;
-	struct ds_staterec r = { S->keys, S->nkeys, S->ex ? "s" : "a",
-	    NULL, loadval, S };
-	char msg[512];
-
-	(void)part;
-	ds_buf_clear(&S->ob);
-	if (v == NULL) {
-		ds_buf_adds(&S->ob, "{\"k\":");
-		ds_buf_add(&S->ob, k, klen);
-		ds_buf_adds(&S->ob, ",\"d\":1}");
-	} else
-		ds_buf_add(&S->ob, v, vlen);
-	if (ds_staterec_load(&r, "record", S->ob.p, S->ob.p + S->ob.len,
-	    msg, sizeof(msg)) == -1)
-		return dk_fail(&S->dk, -1, "%s", msg);
-	return 0;
+	delkey(arg, (struct sk *)k);
 }
 
 /*
- * ds-kafka-cat's assign or revoke record l: the partitions whose state
- * this member keeps.  An assigned partition's state is read back from
- * the changelog (whatever this member held of it may be stale), a
- * revoked one's dropped: the changelog has it.
+ * ds-kafka-cat's assign and revoke records (--changelog): the state of
+ * a revoked partition is dropped, an assigned one's read back.
  */
-static void
-owners(struct state *S, const struct ds_line *l, int assign)
-{
-	json_t *m, *a, *e, *pa;
-	int32_t *parts = NULL;
-	size_t i;
-	int j, n = 0;
-
-	if ((m = json_loadb(l->p, l->len, 0, NULL)) == NULL ||
-	    !json_is_array(a = json_object_get(m, "offsets")))
-		errx(1, "%s:%lu: malformed %s record", l->src, l->lineno,
-		    assign ? "assign" : "revoke");
-	if ((parts = reallocarray(NULL, json_array_size(a) + 1,
-	    sizeof(*parts))) == NULL)
-		err(1, NULL);
-	json_array_foreach(a, i, e) {
-		if (!json_is_integer(pa = json_object_get(e, "partition")))
-			errx(1, "%s:%lu: malformed %s record", l->src,
-			    l->lineno, assign ? "assign" : "revoke");
-		parts[n] = (int32_t)json_integer_value(pa);
-		droppart(S, parts[n]);
-		for (j = 0; j < S->nown && S->own[j] != parts[n]; j++)
-			;
-		if (j < S->nown)
-			S->own[j] = S->own[--S->nown];
-		n++;
-	}
-	json_decref(m);
-	ds_keytab_compact(&S->kt);
-	if (!assign) {
-		free(parts);
-		return;
-	}
-	S->kt.track = 0;	/* what is read back is in the changelog */
-	if (dk_changelog_read(&S->dk, S->cltopic, parts, n, restore1, S) ==
-	    -1)
-		errx(1, "%s", S->dkerr);
-	S->kt.track = 1;
-	ds_keytab_sortage(&S->kt);
-	if ((S->own = reallocarray(S->own, (size_t)(S->nown + n),
-	    sizeof(*S->own))) == NULL)
-		err(1, NULL);
-	memcpy(S->own + S->nown, parts, (size_t)n * sizeof(*parts));
-	S->nown += n;
-	free(parts);
-}
-
 static void
 oncontrol(void *ctx, const struct ds_line *l)
 {
 	struct state *S = ctx;
+	struct ds_staterec r = staterec(S);
 	int assign = ds_is_assign(l->p, l->len);
 
-	if (S->cltopic != NULL && (assign || ds_is_revoke(l->p, l->len)))
-		owners(S, l, assign);
+	if (S->sc.topic != NULL && (assign || ds_is_revoke(l->p, l->len)) &&
+	    dk_scope_control(&S->sc, l, assign, &S->kt, dropkey, &r) == -1)
+		errx(1, "%s:%lu: %s", l->src, l->lineno, S->sc.err);
 	ds_out_line(l->p, l->len);
-}
-
-/* The batch's changes as changelog records, before its marker. */
-static void
-clog_write(struct state *S)
-{
-	struct ds_staterec r = { S->keys, S->nkeys, S->ex ? "s" : "a",
-	    saveval, NULL, S };
-	struct ds_buf b = { 0 };
-
-	ds_staterec_body(&S->kt, 0, &r, &b);
-	if (dk_changelog_emit(&S->dk, S->cltopic, b.p, b.len) == -1)
-		errx(1, "%s", S->dkerr);
-	ds_keytab_settled(&S->kt);
-	ds_buf_free(&b);
 }
 
 static void
@@ -768,12 +648,13 @@ static void
 onmarker(void *ctx, json_t *m, const struct ds_line *l)
 {
 	struct state *S = ctx;
+	struct ds_staterec r = staterec(S);
 	int64_t seq = ds_marker_int(m, "seq");
 	size_t nrec = S->kt.ntouch + ds_groups_count(&S->cur);
 	double ms = 0;
 	int replayed = 0, ck = 0, full = 0;
 
-	if (l == NULL && (S->ss.dir != NULL || S->cltopic != NULL)) {
+	if (l == NULL && (S->ss.dir != NULL || S->sc.topic != NULL)) {
 		cutshort(S, m);
 		return;
 	}
@@ -792,8 +673,9 @@ onmarker(void *ctx, json_t *m, const struct ds_line *l)
 		bindbatch(S, m);
 		apply(S, ds_marker_int(m, "time"));
 		ds_stst_apply(&S->ss, m);
-		if (S->cltopic != NULL)
-			clog_write(S);
+		if (S->sc.topic != NULL && dk_scope_write(&S->sc, &S->kt,
+		    &r) == -1)
+			errx(1, "%s", S->sc.err);
 		if (S->ss.dir != NULL && ++S->sinceck >= S->every) {
 			ckpt_write(S, &ms, &full);
 			ck = 1;
@@ -801,7 +683,7 @@ onmarker(void *ctx, json_t *m, const struct ds_line *l)
 	}
 	ds_keytab_compact(&S->kt);
 	/* the changelog has the batch: its own offsets are safe */
-	json_object_set_new(m, "commit", S->cltopic != NULL ?
+	json_object_set_new(m, "commit", S->sc.topic != NULL ?
 	    ds_offsets_lower(json_object_get(m, "offsets"),
 	    json_object_get(m, "commit")) :
 	    ds_stst_commit(&S->ss, m, replayed));
@@ -842,7 +724,7 @@ clog_opts(struct state *S, const char *partfield, int local)
 {
 	char *k;
 
-	if (S->dk.brokers == NULL || local) {
+	if (S->sc.dk.brokers == NULL || local) {
 		warnx("--changelog needs -b BROKERS, and takes neither "
 		    "--checkpoint nor --init");
 		usage(2);
@@ -855,8 +737,6 @@ clog_opts(struct state *S, const char *partfield, int local)
 	S->nkeys = 0;
 	ds_opt_keys(k, &S->keys, &S->nkeys);
 	free(k);
-	S->dk.err = S->dkerr;
-	S->dk.partition = -1;
 }
 
 /* -a, -k and the options of ds-state's own; *exsrc, *init as given. */
@@ -900,7 +780,7 @@ options(struct state *S, int argc, char *argv[], const char **exsrc,
 			S->aggspecs[S->aggs.n - 1] = optarg;
 			break;
 		case 'b':
-			S->dk.brokers = optarg;
+			S->sc.dk.brokers = optarg;
 			break;
 		case 'e':
 			*exsrc = optarg;
@@ -914,14 +794,14 @@ options(struct state *S, int argc, char *argv[], const char **exsrc,
 		case 'V':
 			ds_version();
 		case 'X':
-			if (dk_conf_arg(&S->dk, optarg) == -1) {
+			if (dk_conf_arg(&S->sc.dk, optarg) == -1) {
 				warnx("-X %s: expected PROP=VAL",
 				    dk_secret(optarg) ? "(secret)" : optarg);
 				usage(2);
 			}
 			break;
 		case OPT_CHANGELOG:
-			S->cltopic = optarg;
+			dk_scope_init(&S->sc, optarg);
 			break;
 		case OPT_PARTFIELD:
 			partfield = optarg;
@@ -971,7 +851,7 @@ options(struct state *S, int argc, char *argv[], const char **exsrc,
 	S->outall = emitall || snapshot;
 	S->runall = *exsrc != NULL && emitall;
 	ds_stst_init(&S->ss, ckdir, CKNAME, 1);
-	if (S->cltopic != NULL)
+	if (S->sc.topic != NULL)
 		clog_opts(S, partfield, ckdir != NULL || *init != NULL);
 }
 
@@ -992,7 +872,7 @@ main(int argc, char *argv[])
 	ds_buf_grow(&S.kb, 64);	/* never hash from NULL, even the empty key */
 	options(&S, argc, argv, &exsrc, &init);
 	ds_keytab_init(&S.kt, sizeof(struct sk), S.ttl > 0,
-	    S.ss.dir != NULL || S.cltopic != NULL);
+	    S.ss.dir != NULL || S.sc.topic != NULL);
 	argc -= optind;
 	argv += optind;
 	if ((S.aggs.n > 0) == (exsrc != NULL)) {
@@ -1028,8 +908,7 @@ main(int argc, char *argv[])
 	if (S.ex != NULL)
 		ds_expr_free(S.ex);
 	ds_paths_free(S.keys, S.nkeys);
-	free(S.own);
-	dk_conf_free(&S.dk);
+	dk_scope_free(&S.sc);
 	ds_buf_free(&S.kb);
 	ds_buf_free(&S.ob);
 	ds_buf_free(&S.res);

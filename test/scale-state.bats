@@ -20,14 +20,17 @@ setup() {
 
 teardown() {
 	local f
-	touch "$T"/stop.m1 "$T"/stop.m2 "$T"/stop.m3 "$T"/stop.m4 2>/dev/null
+	# no member starts again
+	for f in "$T"/*.pgid "$T"/*/*.pgid; do
+		[ -e "$f" ] && touch "$(dirname "$f")/stop.$(basename "$f" .pgid)"
+	done
 	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
 		for f in "$T"/*.err "$T"/*.runs; do
 			[ -s "$f" ] && { echo "--- $f"; tail -8 "$f"; } >&2
 		done
 	fi
 	kill_pgids
-	for f in "$T"/*.pgid; do
+	for f in "$T"/*.pgid "$T"/*/*.pgid; do
 		[ -s "$f" ] && kill -9 -- "-$(cat "$f")" 2>/dev/null
 	done
 	return 0
@@ -57,42 +60,32 @@ for i in range(int(sys.argv[1])):
 EOF
 }
 
-# scripts: member.sh NAME [static] is one run of a member's pipeline;
-# supervise.sh NAME [static] runs it again and again until stop.NAME
-# exists, the pipeline in a process group of its own (its id in
-# NAME.pgid, for kill -9), its stderr in NAME.err, each end in NAME.runs
+# scripts: supervise.sh STAGE NAME runs member NAME of a stage of
+# examples/scale-out.sh again and again until stop.NAME exists, the
+# pipeline in a process group of its own (its id in NAME.pgid, for
+# kill -9), its stderr in NAME.err, each end in NAME.runs
 scripts() {
-	cat >member.sh <<'EOF'
-#!/usr/bin/env bash
-inst=
-[ "${2:-}" = static ] && inst="-X group.instance.id=$1"
-ds-kafka-cat -b "$B" -G "$G" -t "$SRC" --commit none -o beginning $inst \
-    -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 |
-ds-batch -i 300ms |
-ds-map '.value + {partition}' |
-ds-reduce -k partition,user -a sum:bytes -a count |
-ds-state -k user -a sum:sum_bytes -a sum:count --changelog "$CL" -b "$B" |
-ds-kafka-cat -P -b "$B" -t "$OUT" --key-field user \
-    --transactional-id "$G-$1" -G "$G" >/dev/null
-EOF
 	cat >supervise.sh <<'EOF'
 #!/usr/bin/env bash
-while [ ! -e "stop.$1" ]; do
-	setsid ./member.sh "$@" 2>>"$1.err" &
-	echo $! >"$1.pgid"
+while [ ! -e "stop.$2" ]; do
+	NAME=$2 setsid "$DS_TOP/examples/scale-out.sh" "$1" >/dev/null \
+	    2>>"$2.err" &
+	echo $! >"$2.pgid"
 	st=0
 	wait $! || st=$?
-	echo "exit $st" >>"$1.runs"
+	echo "exit $st" >>"$2.runs"
 	sleep 0.3
 done
 EOF
-	chmod +x member.sh supervise.sh
+	chmod +x supervise.sh
 }
 
-# member NAME [static]: start a supervised member
+# member STAGE NAME: start a supervised member of a stage
 member() {
-	setsid env B="$B" G="$group" SRC="$src" CL="$cl" OUT="$out" \
-	    timeout 300 ./supervise.sh "$@" >/dev/null 2>&1 &
+	setsid env BROKERS="$B" GROUP="$group" SOURCE="$raw" BYUSER="$src" \
+	    CHANGELOG="$cl" TOTALS="$out" INTERVAL=300ms DS_OUT=cat \
+	    SOURCE_OPTS="-X session.timeout.ms=6000 -X heartbeat.interval.ms=500" \
+	    DS_TOP="$DS_TOP" timeout 300 ./supervise.sh "$@" >/dev/null 2>&1 &
 	pgids="$pgids $!"
 }
 
@@ -115,8 +108,8 @@ restart() {
 	pkill -TERM -g "$(cat "$1.pgid")" -x ds-kafka-cat 2>/dev/null || true
 }
 
-# want FILE...: the expected totals, {"user","sum_sum_bytes","sum_count"}
-# lines sorted by user
+# want FILE...: the expected totals, {"bytes","requests","user"} lines
+# sorted by user
 want() {
 	python3 - "$@" <<'EOF'
 import json, sys
@@ -128,8 +121,8 @@ for f in sys.argv[1:]:
         s[0] += r["bytes"]
         s[1] += 1
 for u in sorted(t):
-    print(json.dumps({"sum_count": t[u][1], "sum_sum_bytes": t[u][0],
-        "user": u}, separators=(",", ":"), sort_keys=True))
+    print(json.dumps({"bytes": t[u][0], "requests": t[u][1], "user": u},
+        separators=(",", ":"), sort_keys=True))
 EOF
 }
 
@@ -137,20 +130,22 @@ EOF
 # user's totals are in one partition, in order) equal FILE
 totals_are() {
 	timeout 30 ds-kafka-cat -b "$B" -t "$out" -e >outmsgs 2>/dev/null &&
-	    jq -c '.value | {sum_count, sum_sum_bytes, user}' outmsgs |
+	    jq -c '.value | {bytes, requests, user}' outmsgs |
 	    jq -s -c 'group_by(.user) | map(last) | .[]' >got &&
 	    cmp -s "$1" got
 }
 
-# produce FILE SEED N CHUNK: produce N records keyed by user into $src
-# in chunks of CHUNK, a little apart, in the background (its pid in
-# $producer); FILE gets the records
+# produce FILE SEED N CHUNK [TOPIC [KEY]]: produce N records into TOPIC
+# ($src), keyed by the field KEY (user), in chunks of CHUNK, a little
+# apart, in the background (its pid in $producer); FILE gets the
+# records
 produce() {
 	records "$3" "$2" >"$1"
 	split -l "$4" -d -a 3 "$1" "$1.chunk."
-	setsid env B="$B" SRC="$src" F="$1" timeout 200 bash -c '
+	setsid env B="$B" SRC="${5:-$src}" F="$1" K="${6:-user}" \
+	    timeout 200 bash -c '
 	for f in "$F".chunk.*; do
-		timeout 30 ds-kafka-cat -P -b "$B" -t "$SRC" --key-field user \
+		timeout 30 ds-kafka-cat -P -b "$B" -t "$SRC" --key-field "$K" \
 		    <"$f" || exit 1
 		sleep 0.4
 	done' >producer.out 2>producer.err &
@@ -164,8 +159,8 @@ produce() {
 	topics 8
 	scripts
 	produce data 12 6000 150
-	member m1 static
-	member m2 static
+	member totals m1
+	member totals m2
 	RANDOM=12
 	rounds=0
 	# until the producer is done: a third member joins, members are
@@ -175,7 +170,7 @@ produce() {
 		sleep "$((1 + RANDOM % 3)).$((RANDOM % 10))"
 		rounds=$((rounds + 1))
 		case $rounds in
-		2) member m3 ;;
+		2) member totals m3 ;;
 		9) stopmember m3 ;;
 		*)
 			m=m$((1 + RANDOM % 2))
@@ -207,7 +202,7 @@ produce() {
 	    ds-batch -n 500 | ds-map .value |
 	    ds-sink-mongo --uri "$DS_TEST_MONGO_URI" -d "$db" -c totals \
 	    --key user --mode upsert >/dev/null
-	q find "$db" totals | jq -c '{sum_count, sum_sum_bytes, user}' >mongo
+	q find "$db" totals | jq -c '{bytes, requests, user}' >mongo
 	diff want mongo
 	q drop "$db"
 }
@@ -221,7 +216,7 @@ produce() {
 	scripts
 	produce ../first 3 1000 1000
 	wait "$producer"
-	member m1 static
+	member totals m1
 	want ../first >want
 	within 60 totals_are want
 	stopmember m1
@@ -232,7 +227,7 @@ produce() {
 	scripts
 	produce ../second 4 1000 1000
 	wait "$producer"
-	member m4 static
+	member totals m4
 	want ../first ../second >want
 	within 90 totals_are want
 	stopmember m4
@@ -283,4 +278,34 @@ produce() {
 	run -1 --separate-stderr timeout 60 ds-kafka-cat -P -b "$B" -t "$out" \
 	    --transactional-id "tx2$group" -G "$group" span
 	[[ "$stderr" == *"span:2: a rebalance inside a batch: its transaction is aborted"* ]]
+}
+
+@test "scale-out with state: records in any partition re-keyed through a topic first (examples/scale-out.sh repartition), members of both stages killed -9" {
+	raw=$(uniq_name sr) src=$(uniq_name srby) cl=$(uniq_name srcl)
+	out=$(uniq_name srout) group=g$raw
+	topics 4
+	DS_SERVER_DIR=${DS_SERVER_DIR:-$DS_TOP/build/servers} \
+	    timeout 60 "$DS_TOP/test/servers/kafka.sh" topic "$raw" 3
+	scripts
+	# no key: a user's records land in any partition of $raw
+	produce data 21 3000 150 "$raw" nokey
+	member repartition r1
+	member totals m1
+	member totals m2
+	for victim in r1 m1 r1 m2; do
+		sleep 2.5
+		crash "$victim"
+	done
+	st=0
+	wait "$producer" || st=$?
+	[ "$st" -eq 0 ] || { cat producer.err; false; }
+	want data >want
+	within 120 totals_are want
+	# the re-keyed topic holds each record once, a user in one partition
+	timeout 30 ds-kafka-cat -b "$B" -t "$src" -e >byuser
+	[ "$(wc -l <byuser)" -eq 3000 ]
+	[ "$(jq -r '[.value.user, .partition] | @tsv' byuser | sort -u | cut -f1 | uniq -d | wc -l)" -eq 0 ]
+	stopmember r1
+	stopmember m1
+	stopmember m2
 }

@@ -159,6 +159,36 @@ int	 dk_changelog_emit(const struct dk *, const char *topic,
 	    const char *body, size_t len);
 
 /*
+ * The partition scope of a keyed stage's state (ds-state --changelog):
+ * the source partition leads every key, and only the keys of the
+ * partitions assigned here are kept.  dk_scope_owns: may key k be kept
+ * here (always when topic is NULL)?  dk_scope_control: an assign
+ * (assign set) or revoke record l; the keys of its partitions are
+ * dropped from kt (drop(r->arg, key) frees a key's value and deletes it
+ * from kt), and for an assignment read back from the changelog through
+ * r->load.  dk_scope_write: the changes since the last write as
+ * changelog records (dk_changelog_emit), then ds_keytab_settled.
+ * dk_scope_control and dk_scope_write return 0, or -1 with sc->dk.err
+ * set.
+ */
+struct dk_scope {
+	struct dk	 dk;		/* -b, -X: the changelog's brokers */
+	char		 err[DK_ERRLEN];
+	const char	*topic;		/* NULL: the state is not scoped */
+	int32_t		*own;		/* the partitions assigned here */
+	int		 nown;
+};
+void	 dk_scope_init(struct dk_scope *, const char *topic);
+int	 dk_scope_owns(const struct dk_scope *, const char *k, size_t n);
+int	 dk_scope_control(struct dk_scope *, const struct ds_line *l,
+	    int assign, struct ds_keytab *kt,
+	    void (*drop)(void *, struct ds_key *),
+	    const struct ds_staterec *r);
+int	 dk_scope_write(struct dk_scope *, struct ds_keytab *,
+	    const struct ds_staterec *);
+void	 dk_scope_free(struct dk_scope *);
+
+/*
  * kafka_fmt.c: append message m as format f says (kcat's -f; -Z: nulls
  * as NULL).  dk_format_kd makes the format -K and -D stand for.
  */

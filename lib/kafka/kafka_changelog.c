@@ -141,3 +141,161 @@ dk_changelog_emit(const struct dk *dk, const char *topic, const char *body,
 	}
 	return 0;
 }
+
+/* --- the partition scope of a keyed stage ---------------------------- */
+
+void
+dk_scope_init(struct dk_scope *sc, const char *topic)
+{
+	sc->topic = topic;
+	sc->dk.err = sc->err;
+	sc->dk.partition = -1;
+}
+
+/* The source partition that leads key k, or -1 when it has none. */
+static int64_t
+keypart(const char *k, size_t n)
+{
+	int64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < n && k[i] >= '0' && k[i] <= '9' && v <= INT32_MAX;
+	    i++)
+		v = v * 10 + (k[i] - '0');
+	if (i == 0 || v > INT32_MAX || (i < n && k[i] != ','))
+		return -1;
+	return v;
+}
+
+int
+dk_scope_owns(const struct dk_scope *sc, const char *k, size_t n)
+{
+	int64_t p;
+	int i;
+
+	if (sc->topic == NULL)
+		return 1;
+	if ((p = keypart(k, n)) >= 0)
+		for (i = 0; i < sc->nown; i++)
+			if (sc->own[i] == p)
+				return 1;
+	return 0;
+}
+
+struct restore {
+	const struct ds_staterec *r;
+	struct dk_scope	*sc;
+	struct ds_buf	 b;
+};
+
+/* One changelog message: a key's state record, or its tombstone. */
+static int
+restore1(void *arg, int32_t part, const char *k, size_t klen, const char *v,
+    size_t vlen)
+{
+	struct restore *rs = arg;
+	char msg[512];
+
+	(void)part;
+	ds_buf_clear(&rs->b);
+	if (v == NULL) {
+		ds_buf_adds(&rs->b, "{\"k\":");
+		ds_buf_add(&rs->b, k, klen);
+		ds_buf_adds(&rs->b, ",\"d\":1}");
+	} else
+		ds_buf_add(&rs->b, v, vlen);
+	if (ds_staterec_load(rs->r, "record", rs->b.p, rs->b.p + rs->b.len,
+	    msg, sizeof(msg)) == -1)
+		return dk_fail(&rs->sc->dk, -1, "%s", msg);
+	return 0;
+}
+
+/* Drop partition p's keys from kt and from the partitions owned. */
+static void
+droppart(struct dk_scope *sc, int32_t p, struct ds_keytab *kt,
+    void (*drop)(void *, struct ds_key *), void *arg)
+{
+	struct ds_key *k;
+	size_t i;
+	int j;
+
+	for (i = 0; i < kt->n; i++)
+		if ((k = kt->ord[i]) != NULL && keypart(k->key, k->klen) == p)
+			drop(arg, k);
+	for (j = 0; j < sc->nown && sc->own[j] != p; j++)
+		;
+	if (j < sc->nown)
+		sc->own[j] = sc->own[--sc->nown];
+}
+
+int
+dk_scope_control(struct dk_scope *sc, const struct ds_line *l, int assign,
+    struct ds_keytab *kt, void (*drop)(void *, struct ds_key *),
+    const struct ds_staterec *r)
+{
+	struct restore rs = { r, sc, { 0 } };
+	json_t *m, *a, *e, *pa;
+	int32_t *parts;
+	size_t i;
+	int n = 0, track = kt->track, rv = 0;
+
+	if ((m = json_loadb(l->p, l->len, 0, NULL)) == NULL ||
+	    !json_is_array(a = json_object_get(m, "offsets"))) {
+		json_decref(m);
+		return dk_fail(&sc->dk, -1, "malformed %s record",
+		    assign ? "assign" : "revoke");
+	}
+	if ((parts = reallocarray(NULL, json_array_size(a) + 1,
+	    sizeof(*parts))) == NULL)
+		err(1, NULL);
+	kt->track = 0;		/* no tombstones: the state is elsewhere */
+	json_array_foreach(a, i, e) {
+		if (!json_is_integer(pa = json_object_get(e, "partition"))) {
+			rv = dk_fail(&sc->dk, -1, "malformed %s record",
+			    assign ? "assign" : "revoke");
+			break;
+		}
+		parts[n] = (int32_t)json_integer_value(pa);
+		droppart(sc, parts[n++], kt, drop, r->arg);
+	}
+	json_decref(m);
+	ds_keytab_compact(kt);
+	/* an assigned partition's state is read back: what was here may
+	 * be stale, another member may have had it since */
+	if (rv == 0 && assign)
+		rv = dk_changelog_read(&sc->dk, sc->topic, parts, n, restore1,
+		    &rs);
+	kt->track = track;
+	ds_keytab_sortage(kt);
+	if (rv == 0 && assign) {
+		if ((sc->own = reallocarray(sc->own, (size_t)(sc->nown + n),
+		    sizeof(*sc->own))) == NULL)
+			err(1, NULL);
+		memcpy(sc->own + sc->nown, parts, (size_t)n * sizeof(*parts));
+		sc->nown += n;
+	}
+	ds_buf_free(&rs.b);
+	free(parts);
+	return rv;
+}
+
+int
+dk_scope_write(struct dk_scope *sc, struct ds_keytab *kt,
+    const struct ds_staterec *r)
+{
+	struct ds_buf b = { 0 };
+	int rv;
+
+	ds_staterec_body(kt, 0, r, &b);
+	rv = dk_changelog_emit(&sc->dk, sc->topic, b.p, b.len);
+	ds_keytab_settled(kt);
+	ds_buf_free(&b);
+	return rv;
+}
+
+void
+dk_scope_free(struct dk_scope *sc)
+{
+	free(sc->own);
+	dk_conf_free(&sc->dk);
+}
