@@ -540,10 +540,12 @@ ckpt_load(struct state *S)
 	char msg[1024];
 	int rc;
 
+	if (S->ss.dir == NULL)
+		return 0;
 	S->kt.track = 0;	/* what is loaded is in the checkpoint */
 	if ((rc = ds_stst_load(&S->ss, &ld, msg, sizeof(msg))) == -1)
 		errx(1, "%s", msg);
-	S->kt.track = S->ss.dir != NULL;
+	S->kt.track = 1;
 	ds_keytab_sortage(&S->kt);
 	return rc;
 }

@@ -110,8 +110,8 @@ marker() {	# marker SEQ TIME [OFFSETS_JSON [EXTRA]]
 	run ds-state -h
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == "usage: ds-state [-hV] [-k FIELD[,FIELD...]] -a [NAME=]AGG ... "* ]]
-	[[ "${lines[4]}" == "       ds-state [-k FIELD[,FIELD...]] -e EXPR "* ]]
-	[[ "${lines[5]}" == *'$__batch'* ]]
+	[[ "${lines[5]}" == "       ds-state [-k FIELD[,FIELD...]] -e EXPR "* ]]
+	[[ "${lines[6]}" == *'$__batch'* ]]
 	# every option of the man page's SYNOPSIS is in the usage
 	for o in $(grep -oE '^\.(Op )?Fl -?[a-z-]+' "$DS_TOP/man/ds-state.1" |
 	    sed -E 's/.*Fl //'); do
