@@ -355,17 +355,6 @@ sqlite_job() {
 	job=$!
 }
 
-# stop_job SECS: wait for $job to end, SIGKILL its group after SECS
-stop_job() {
-	local i
-	for i in $(seq $(($1 * 10))); do
-		kill -0 "$job" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -9 -- "-$job" 2>/dev/null || true
-	wait "$job" 2>/dev/null || true
-}
-
 @test "ds-each example: the SQLite upsert killed -9 at random stages and moments equals the records, once each" {
 	need_kafka
 	topic=$(uniq_name access) group=g$topic
@@ -388,24 +377,20 @@ for i in range(500):
 	for round in 1 2 3 4 5; do
 		# 15 records/s a partition: every round finds records; the
 		# kill comes at a random moment after a batch was written
-		n=$(nonempty)
-		RATE=15 sqlite_job
-		within 60 flowing $((n + 1))
-		sleep "$(python3 -c 'import random; print(random.uniform(0, 0.8))')"
-		victim=${stages[RANDOM % ${#stages[@]}]}
-		if pkill -9 -g "$job" -x "$victim"; then
+		RATE=15 kill_mid_batch sqlite_job 0.8 "${stages[@]}"
+		if [ -n "$victim" ]; then
 			kills=$((kills + 1))
 			echo "round $round: killed $victim" >>kills
 		fi
 		# then the rest of the pipeline, a moment later
 		kill -9 -- "-$job" 2>/dev/null || true
-		stop_job 30
+		reap "$job" 30
 	done
 	# undisturbed until the acks committed the whole topic
 	sqlite_job
 	within 90 drained "$DS_TEST_BROKERS" 3
 	pkill -TERM -g "$job" -x ds-kafka-cat
-	stop_job 30
+	reap "$job" 30
 	cat kills >&3 || true
 	[ "$kills" -ge 2 ]
 	# the independent reference: every record once, as produced

@@ -236,22 +236,17 @@ etl() {
 	# new dynamic member would wait for the dead one's session to end,
 	# and be killed before it read anything)
 	export SOURCE_OPTS="-X group.instance.id=$group-1 -X session.timeout.ms=6000"
-	stages=(ds-kafka-cat ds-batch ds-map)
+	# ds-kafka-cat two times in three: its producer half too, which
+	# holds the transaction
+	stages=(ds-kafka-cat ds-kafka-cat ds-kafka-cat ds-kafka-cat ds-batch ds-map)
 	kills=0
 	for round in $(seq 6); do
 		# 20 records/s a partition: every round finds records; each
 		# kill comes once the round has committed a batch, at a
 		# random moment of a later one
-		n=$(nonempty)
-		RATE=20 etl
-		within 60 flowing $((n + 1))
-		sleep "$(python3 -c "import random; print(random.uniform(0, 1.5))")"
-		victim=${stages[RANDOM % ${#stages[@]}]}
-		# the producer half of ds-kafka-cat too: it holds the transaction
-		[ $((RANDOM % 2)) = 0 ] && victim=ds-kafka-cat
-		pkill -9 -g "$job" -x "$victim" && kills=$((kills + 1))
-		wait "$job" || true
-		kill -9 -- "-$job" 2>/dev/null || true
+		RATE=20 kill_mid_batch etl 1.5 "${stages[@]}"
+		[ -z "$victim" ] || kills=$((kills + 1))
+		reap "$job" 120
 	done
 	# once more, undisturbed, until the transactions have committed the
 	# whole topic; then stop it.  (Not -e: a member killed in the last

@@ -175,3 +175,33 @@ tmx_stop() {
 	tmx kill-server 2>/dev/null || true
 	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/ds-$$-$BATS_TEST_NUMBER"
 }
+
+# reap PID SECS: wait for a job to end, SIGKILL its process group after
+# SECS
+reap() {
+	local i
+	for i in $(seq $(($2 * 10))); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 -- "-$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+# kill_mid_batch START SECS STAGE...: run START (a function that starts
+# a job in a process group of its own, its pid in $job), wait until it
+# has written one more non-empty batch, then within SECS seconds, at a
+# random moment, SIGKILL a STAGE drawn at random (name one twice to draw
+# it twice as often) in that group.  The name in $victim, empty when no
+# such process was left to kill.
+kill_mid_batch() {
+	local start=$1 secs=$2 n
+	shift 2
+	local stages=("$@")
+	n=$(nonempty)
+	"$start"
+	within 60 flowing $((n + 1))
+	sleep "$(python3 -c "import random; print(random.uniform(0, $secs))")"
+	victim=${stages[RANDOM % ${#stages[@]}]}
+	pkill -9 -g "$job" -x "$victim" || victim=
+}
