@@ -205,3 +205,15 @@ kill_mid_batch() {
 	victim=${stages[RANDOM % ${#stages[@]}]}
 	pkill -9 -g "$job" -x "$victim" || victim=
 }
+
+# fifo_job OUT CMD...: start CMD in the background reading the FIFO
+# in.fifo, which the test writes on fd 7 (exec 7>&- ends the input),
+# its stdout to OUT; its pid in $pid
+fifo_job() {
+	local out=$1
+	shift
+	mkfifo in.fifo
+	"$@" <in.fifo >"$out" &
+	pid=$!
+	exec 7>in.fifo
+}

@@ -297,11 +297,8 @@ EOF
 
 @test "protocol: SIGTERM and SIGINT finish the batch and exit 0" {
 	for sig in TERM INT; do
-		rm -f f out dl
-		mkfifo f
-		ds-batch -i 1h --dead-letter dl <f >out &
-		pid=$!
-		exec 7>f
+		rm -f in.fifo out dl
+		fifo_job out ds-batch -i 1h --dead-letter dl
 		printf '{"a":1}\nbad\n' >&7
 		wait_for 10 test -s dl
 		kill -"$sig" "$pid"
