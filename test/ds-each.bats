@@ -45,9 +45,7 @@ EOF
 }
 
 @test "ds-each -h prints the usage to stdout and exits 0" {
-	run --separate-stderr ds-each -h
-	[ "$status" -eq 0 ]
-	[[ "$output" == "usage: ds-each [-hRV]"* ]]
+	shows_usage ds-each "[-hRV]"
 }
 
 @test "ds-each: usage errors exit 2" {

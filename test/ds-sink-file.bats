@@ -10,9 +10,7 @@ teardown() {
 }
 
 @test "ds-sink-file -h prints the usage to stdout and exits 0" {
-	run --separate-stderr ds-sink-file -h
-	[ "$status" -eq 0 ]
-	[[ "$output" == "usage: ds-sink-file [--skip-bad]"* ]]
+	shows_usage ds-sink-file "[--skip-bad]"
 }
 
 @test "ds-sink-file -V prints the version" {

@@ -217,3 +217,13 @@ fifo_job() {
 	pid=$!
 	exec 7>in.fifo
 }
+
+# shows_usage TOOL WORDS: TOOL -h prints its usage, "usage: TOOL WORDS"
+# and more, to stdout and exits 0
+shows_usage() {
+	run --separate-stderr "$1" -h
+	if [ "$status" -ne 0 ] || [[ "$output" != "usage: $1 $2"* ]]; then
+		printf 'status %s, stdout:\n%s\n' "$status" "$output" >&2
+		return 1
+	fi
+}
