@@ -280,30 +280,8 @@ COPROC='while IFS= read -r l; do case $l in "{\"@ds\":"*) echo "$l";; *) echo "{
 
 @test "ds-each example: top 3 brands per category per batch with sort and awk" {
 	# brand b of category c appears (b+1)*(c+2) times, plus ties
-	python3 -c '
-import random
-random.seed(5)
-lines = []
-for c in range(3):
-    for b in range(5):
-        lines += ["%d brand%d cat%d" % (i, b, c) for i in range((b + 1) * (c + 2))]
-lines += ["t%d brand9 cat0" % i for i in range(12)]
-random.shuffle(lines)
-print("\n".join(lines))
-print("malformed")
-' >sales
-	python3 -c '
-import collections, json
-n = collections.Counter()
-for l in open("sales"):
-    f = l.split()
-    if len(f) == 3:
-        n[(f[2], f[1])] += 1
-for c in sorted({c for c, _ in n}):
-    top = sorted(((-s, b) for (cc, b), s in n.items() if cc == c))[:3]
-    for s, b in top:
-        print(json.dumps({"category": c, "brand": b, "sales": -s}, separators=(",", ":")))
-' >want
+	brand_sales 5 12 >sales
+	brand_top3 sales >want
 	# one batch: the whole input within the interval
 	DS_OUT=cat INTERVAL=1h "$DS_TOP/examples/top3-each.sh" - <sales >out
 	grep -v '^{"@ds"' out | diff want -

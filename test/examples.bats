@@ -97,28 +97,9 @@ for l in open("log"):
 
 @test "examples: top 3 brands per category since the start (updateStateByKey + row_number)" {
 	# brand b of category c appears (b+1)*(c+2) times: no ties
-	python3 -c '
-import random
-random.seed(3)
-lines = []
-for c in range(3):
-    for b in range(5):
-        lines += ["%d brand%d cat%d" % (i, b, c) for i in range((b + 1) * (c + 2))]
-random.shuffle(lines)
-print("\n".join(lines))
-print("malformed")
-' >sales
-	python3 -c '
-import collections, json
-n = collections.Counter()
-for l in open("sales"):
-    f = l.split()
-    if len(f) == 3:
-        n[(f[2], f[1])] += 1
-for c in sorted({c for c, _ in n}):
-    top = sorted(((s, b) for (cc, b), s in n.items() if cc == c), reverse=True)[:3]
-    print(json.dumps({"category": c, "top": [[b, s] for s, b in top]}, separators=(",", ":")))
-' >want
+	brand_sales 3 >sales
+	brand_top3 sales | jq -c -s 'group_by(.category)[] |
+	    {category: .[0].category, top: [.[] | [.brand, .sales]]}' >want
 	"$EX/top3-brands.sh" - "$T/ck" <sales >out
 	grep -v '^{"@ds"' out |
 	    jq -c '{category, top: [.top_sales[] | [.brand, .sales]]}' | sort >got

@@ -227,3 +227,40 @@ shows_usage() {
 		return 1
 	fi
 }
+
+# brand_sales SEED [TIES]: the lines "N brandB catC" of a sales log in a
+# random order, brand b of category c (b+1)*(c+2) times, and TIES more
+# of brand9 in cat0; then one malformed line
+brand_sales() {
+	python3 - "$1" "${2:-0}" <<'PY'
+import random, sys
+random.seed(int(sys.argv[1]))
+lines = []
+for c in range(3):
+    for b in range(5):
+        lines += ["%d brand%d cat%d" % (i, b, c) for i in range((b + 1) * (c + 2))]
+lines += ["t%d brand9 cat0" % i for i in range(int(sys.argv[2]))]
+random.shuffle(lines)
+print("\n".join(lines))
+print("malformed")
+PY
+}
+
+# brand_top3 FILE: the 3 best-selling brands of each category in a
+# brand_sales log, {"category","brand","sales"} a line, by category,
+# then sales down, then brand
+brand_top3() {
+	python3 - "$1" <<'PY'
+import collections, json, sys
+n = collections.Counter()
+for l in open(sys.argv[1]):
+    f = l.split()
+    if len(f) == 3:
+        n[(f[2], f[1])] += 1
+for c in sorted({c for c, _ in n}):
+    top = sorted((-s, b) for (cc, b), s in n.items() if cc == c)[:3]
+    for s, b in top:
+        print(json.dumps({"category": c, "brand": b, "sales": -s},
+                         separators=(",", ":")))
+PY
+}
