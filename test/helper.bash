@@ -264,3 +264,12 @@ for c in sorted({c for c, _ in n}):
                          separators=(",", ":")))
 PY
 }
+
+# dsok STDIN CMD...: dsrun, and fail unless CMD exits 0
+dsok() {
+	dsrun "$@"
+	if [ "$status" -ne 0 ]; then
+		printf 'exit %s, stderr:\n%s\n' "$status" "$stderr" >&2
+		return 1
+	fi
+}
