@@ -25,8 +25,7 @@
 : "${BROKERS:?set BROKERS}" "${LOGS:?set LOGS}"
 : "${TOPIC:=nginx}" "${TXN:=ds-collect-$TOPIC}" "${INTERVAL:=1s}"
 : "${STATE:=${TMPDIR:-/tmp}/ds-collect}"
-mkdir -p "$STATE"
-[ -p "$STATE/acks" ] || mkfifo "$STATE/acks"
+ack_state
 end=
 [ "${AT_END:-0}" = 1 ] && end=-e
 

@@ -20,3 +20,23 @@ source_text() {
 		nc "${src%:*}" "${src##*:}"
 	fi
 }
+
+# ack_state: the directory $STATE, with the FIFO "acks" in it on which
+# the sink tells the source which batches it has stored
+ack_state() {
+	mkdir -p "$STATE"
+	[ -p "$STATE/acks" ] || mkfifo "$STATE/acks"
+}
+
+# kafka_end: in $end, the options of the Kafka source for AT_END=1
+# (stop when the topic is drained) and RATE=N (at most N records/s a
+# partition)
+kafka_end() {
+	end=
+	if [ "${AT_END:-0}" = 1 ]; then
+		end=-e
+	fi
+	if [ -n "${RATE:-}" ]; then
+		end="$end --max-rate-per-partition $RATE"
+	fi
+}

@@ -34,9 +34,7 @@
 : "${TXN:=ds-etl-$GROUP-$TARGET}"
 : "${STATE:=${TMPDIR:-/tmp}/ds-etl}"
 mkdir -p "$STATE"
-end=
-[ "${AT_END:-0}" = 1 ] && end=-e
-[ -n "${RATE:-}" ] && end="$end --max-rate-per-partition $RATE"
+kafka_end
 
 # the transaction commits the offsets: the source itself never does
 ds-kafka-cat -b "$BROKERS" -G "$GROUP" -t "$SOURCE" --value string \

@@ -16,11 +16,8 @@
 : "${BROKERS:?set BROKERS}"
 : "${TOPIC:=access}" "${GROUP:=hits}" "${DB:=hits.db}"
 : "${STATE:=${TMPDIR:-/tmp}/ds-sqlite}"
-mkdir -p "$STATE"
-[ -p "$STATE/acks" ] || mkfifo "$STATE/acks"
-end=
-[ "${AT_END:-0}" = 1 ] && end=-e
-[ -n "${RATE:-}" ] && end="$end --max-rate-per-partition $RATE"
+ack_state
+kafka_end
 
 # the batch on stdin, one record a line, read as one JSON array
 export DB SQL="

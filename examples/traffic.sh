@@ -26,12 +26,10 @@
 : "${BROKERS:?set BROKERS}" "${MONGO:?set MONGO}"
 : "${TOPIC:=access}" "${GROUP:=flux}" "${DB:=hls}"
 : "${STATE:=${TMPDIR:-/tmp}/ds-traffic}"
-mkdir -p "$STATE"
-[ -p "$STATE/acks" ] || mkfifo "$STATE/acks"
-end= bound=
-[ "${AT_END:-0}" = 1 ] && end=-e
-[ -n "${RATE:-}" ] && end="$end --max-rate-per-partition $RATE" &&
-	bound="--max-rate-per-partition $RATE"
+ack_state
+kafka_end
+bound=
+[ -n "${RATE:-}" ] && bound="--max-rate-per-partition $RATE"
 
 ds-kafka-cat -b "$BROKERS" -G "$GROUP" -t "$TOPIC" $end \
     --commit acks --acks "$STATE/acks" ${SOURCE_OPTS:-} |

@@ -45,9 +45,7 @@ EOF
 }
 
 @test "ds-each -h prints the usage to stdout and exits 0" {
-	run --separate-stderr ds-each -h
-	[ "$status" -eq 0 ]
-	[[ "$output" == "usage: ds-each [-hRV]"* ]]
+	shows_usage ds-each "[-hRV]"
 }
 
 @test "ds-each: usage errors exit 2" {
@@ -282,30 +280,8 @@ COPROC='while IFS= read -r l; do case $l in "{\"@ds\":"*) echo "$l";; *) echo "{
 
 @test "ds-each example: top 3 brands per category per batch with sort and awk" {
 	# brand b of category c appears (b+1)*(c+2) times, plus ties
-	python3 -c '
-import random
-random.seed(5)
-lines = []
-for c in range(3):
-    for b in range(5):
-        lines += ["%d brand%d cat%d" % (i, b, c) for i in range((b + 1) * (c + 2))]
-lines += ["t%d brand9 cat0" % i for i in range(12)]
-random.shuffle(lines)
-print("\n".join(lines))
-print("malformed")
-' >sales
-	python3 -c '
-import collections, json
-n = collections.Counter()
-for l in open("sales"):
-    f = l.split()
-    if len(f) == 3:
-        n[(f[2], f[1])] += 1
-for c in sorted({c for c, _ in n}):
-    top = sorted(((-s, b) for (cc, b), s in n.items() if cc == c))[:3]
-    for s, b in top:
-        print(json.dumps({"category": c, "brand": b, "sales": -s}, separators=(",", ":")))
-' >want
+	brand_sales 5 12 >sales
+	brand_top3 sales >want
 	# one batch: the whole input within the interval
 	DS_OUT=cat INTERVAL=1h "$DS_TOP/examples/top3-each.sh" - <sales >out
 	grep -v '^{"@ds"' out | diff want -
@@ -355,17 +331,6 @@ sqlite_job() {
 	job=$!
 }
 
-# stop_job SECS: wait for $job to end, SIGKILL its group after SECS
-stop_job() {
-	local i
-	for i in $(seq $(($1 * 10))); do
-		kill -0 "$job" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -9 -- "-$job" 2>/dev/null || true
-	wait "$job" 2>/dev/null || true
-}
-
 @test "ds-each example: the SQLite upsert killed -9 at random stages and moments equals the records, once each" {
 	need_kafka
 	topic=$(uniq_name access) group=g$topic
@@ -388,24 +353,20 @@ for i in range(500):
 	for round in 1 2 3 4 5; do
 		# 15 records/s a partition: every round finds records; the
 		# kill comes at a random moment after a batch was written
-		n=$(nonempty)
-		RATE=15 sqlite_job
-		within 60 flowing $((n + 1))
-		sleep "$(python3 -c 'import random; print(random.uniform(0, 0.8))')"
-		victim=${stages[RANDOM % ${#stages[@]}]}
-		if pkill -9 -g "$job" -x "$victim"; then
+		RATE=15 kill_mid_batch sqlite_job 0.8 "${stages[@]}"
+		if [ -n "$victim" ]; then
 			kills=$((kills + 1))
 			echo "round $round: killed $victim" >>kills
 		fi
 		# then the rest of the pipeline, a moment later
 		kill -9 -- "-$job" 2>/dev/null || true
-		stop_job 30
+		reap "$job" 30
 	done
 	# undisturbed until the acks committed the whole topic
 	sqlite_job
 	within 90 drained "$DS_TEST_BROKERS" 3
 	pkill -TERM -g "$job" -x ds-kafka-cat
-	stop_job 30
+	reap "$job" 30
 	cat kills >&3 || true
 	[ "$kills" -ge 2 ]
 	# the independent reference: every record once, as produced

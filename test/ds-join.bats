@@ -176,10 +176,7 @@ JEOF
 @test "--reload: a changed table is used from the next batch on" {
 	mkdata
 	printf '{"ip":"10.0.0.1"}\n' >t.ndjson
-	mkfifo in.fifo
-	timeout 20 ds-join --with t.ndjson -k ip --anti --reload <in.fifo >out.ndjson &
-	pid=$!
-	exec 7>in.fifo
+	fifo_job out.ndjson timeout 20 ds-join --with t.ndjson -k ip --anti --reload
 	printf '{"ip":"10.0.0.1","n":1}\n{"ip":"10.0.0.2","n":2}\n{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":2,"offsets":[]}\n' >&7
 	wait_for 10 grep -q '"seq":1' out.ndjson
 	printf '{"ip":"10.0.0.2"}\n{"ip":"10.0.0.9"}\n' >t.ndjson
@@ -194,10 +191,7 @@ JEOF
 
 @test "without --reload the table is read once" {
 	printf '{"ip":"a"}\n' >t.ndjson
-	mkfifo in.fifo
-	timeout 20 ds-join --with t.ndjson -k ip --anti <in.fifo >out.ndjson &
-	pid=$!
-	exec 7>in.fifo
+	fifo_job out.ndjson timeout 20 ds-join --with t.ndjson -k ip --anti
 	printf '{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":0,"offsets":[]}\n' >&7
 	wait_for 10 grep -q '"seq":1' out.ndjson
 	printf '{"ip":"b"}\n' >t.ndjson

@@ -10,9 +10,7 @@ M2='{"@ds":"batch","seq":2,"time":4000,"interval":2000,"count":0,"offsets":[]}'
 RULE=-------------------------------------------
 
 @test "ds-print -h prints the usage to stdout and exits 0" {
-	run --separate-stderr ds-print -h
-	[ "$status" -eq 0 ]
-	[[ "$output" == "usage: ds-print [-n N] [--skip-bad]"* ]]
+	shows_usage ds-print "[-n N] [--skip-bad]"
 }
 
 @test "ds-print -V prints the version" {

@@ -10,9 +10,7 @@ teardown() {
 }
 
 @test "ds-sink-file -h prints the usage to stdout and exits 0" {
-	run --separate-stderr ds-sink-file -h
-	[ "$status" -eq 0 ]
-	[[ "$output" == "usage: ds-sink-file [--skip-bad]"* ]]
+	shows_usage ds-sink-file "[--skip-bad]"
 }
 
 @test "ds-sink-file -V prints the version" {
@@ -95,10 +93,7 @@ EOF2
 	# some to its temporary file, it has read them, and still no batch
 	# file may be there
 	seq 4000 | awk '{ printf "{\"a\":%d,\"pad\":\"%080d\"}\n", $1, 0 }' >recs
-	mkfifo f
-	timeout 20 ds-sink-file p <f >out &
-	pid=$!
-	exec 7>f
+	fifo_job out timeout 20 ds-sink-file p
 	cat recs >&7
 	wait_for 10 bash -c 'test -s p.tmp.*'
 	[ -z "$(ls p-* 2>/dev/null)" ]
@@ -109,7 +104,7 @@ EOF2
 	exec 7>&-
 	wait "$pid"
 	# no temporary file left behind
-	[ "$(ls)" = "$(printf 'f\nout\np-5000\nrecs')" ]
+	[ "$(ls)" = "$(printf 'in.fifo\nout\np-5000\nrecs')" ]
 }
 
 @test "ds-sink-file: a replayed batch replaces its file with the same content" {

@@ -15,6 +15,13 @@ lines() {
 	jq -r .line "$@"
 }
 
+# tailed WANT [GLOB]: ds-tail -e -R -p pos on GLOB (app.log) prints the
+# lines WANT, those added since the last run
+tailed() {
+	run -0 --separate-stderr ds-tail -e -R -p pos "${2:-app.log}"
+	[ "$output" = "$1" ] || { printf 'want:\n%s\ngot:\n%s\n' "$1" "$output"; return 1; }
+}
+
 @test "ds-tail: envelopes {file,inode,offset,line}, raw lines with -R, -e at the end" {
 	printf 'a 1\nb "2"\n' >app.log
 	ino=$(stat -c %i app.log)
@@ -28,12 +35,10 @@ b "2"' ]
 
 @test "ds-tail: a partial last line waits for its newline" {
 	printf 'one\ntw' >app.log
-	run -0 --separate-stderr ds-tail -e -R -p pos app.log
-	[ "$output" = one ]
+	tailed one
 	printf 'o\nthree\n' >>app.log
-	run -0 --separate-stderr ds-tail -e -R -p pos app.log
-	[ "$output" = 'two
-three' ]
+	tailed 'two
+three'
 }
 
 @test "ds-tail: the position file resumes where the last run stopped" {
@@ -51,9 +56,8 @@ three' ]
 @test "ds-tail: a glob follows rotation by rename and by copy-truncate" {
 	mkdir logs
 	printf 'r1\nr2\n' >logs/app.log
-	run -0 --separate-stderr ds-tail -e -R -p pos 'logs/app.log*'
-	[ "$output" = 'r1
-r2' ]
+	tailed 'r1
+r2' 'logs/app.log*'
 	# rename: the rest of the old file, then the new one from its start
 	echo r3 >>logs/app.log
 	mv logs/app.log logs/app.log.1
@@ -73,19 +77,18 @@ n2' ]
 
 @test "ds-tail: a file truncated and rewritten is read again from its start" {
 	printf 'x1\nx2\nx3\n' >app.log
-	run -0 --separate-stderr ds-tail -e -R -p pos app.log
+	tailed 'x1
+x2
+x3'
 	printf 'y1\n' >app.log
-	run -0 --separate-stderr ds-tail -e -R -p pos app.log
-	[ "$output" = y1 ]
+	tailed y1
 	printf 'y1\ny2\ny3\n' >>app.log
-	run -0 --separate-stderr ds-tail -e -R -p pos app.log
-	[ "$output" = 'y1
+	tailed 'y1
 y2
-y3' ]
+y3'
 	# shorter, with the same first line: it shrank, read it again
 	printf 'y1\n' >app.log
-	run -0 --separate-stderr ds-tail -e -R -p pos app.log
-	[ "$output" = y1 ]
+	tailed y1
 }
 
 @test "ds-tail: a deleted file is read to its end, then dropped from the positions" {
@@ -146,8 +149,7 @@ after' ]
 	run -0 --separate-stderr bash -c 'ds-tail -e -p pos --acks acks app.log |
 	    ds-batch -n 2 | grep "^{\"@ds\"" | head -2 >acks'
 	grep -q '"offset":8' pos
-	run -0 --separate-stderr ds-tail -e -R -p pos app.log
-	[ "$output" = 5 ]
+	tailed 5
 }
 
 @test "ds-tail: --seen moves positions past records delivered already" {

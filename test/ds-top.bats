@@ -47,9 +47,7 @@ mark() {
 }
 
 @test "ds-top -h prints the usage to stdout and exits 0" {
-	run --separate-stderr ds-top -h
-	[ "$status" -eq 0 ]
-	[[ "$output" == "usage: ds-top [-n ROWS]"* ]]
+	shows_usage ds-top "[-n ROWS]"
 }
 
 @test "ds-top -V and usage errors" {

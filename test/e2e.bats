@@ -89,17 +89,6 @@ traffic() {
 	pgids="$pgids $job"
 }
 
-# reap PID SECS: wait for a job to end, SIGKILL its group after SECS
-reap() {
-	local i
-	for i in $(seq $(($2 * 10))); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -9 -- "-$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
-
 @test "e2e: the traffic job killed -9 at random stages and moments equals one clean run" {
 	topic=$(uniq_name access) group=g$topic db=$(uniq_name hls)
 	access 1500 1 >data
@@ -114,12 +103,8 @@ reap() {
 		# 20 records/s a partition, for 25 s: every round finds
 		# records; each kill comes once the round has written a
 		# batch, at a random moment of a later one
-		n=$(nonempty)
-		RATE=20 traffic
-		within 60 flowing $((n + 1))
-		sleep "$(python3 -c "import random; print(random.uniform(0, 1.5))")"
-		victim=${stages[RANDOM % ${#stages[@]}]}
-		if pkill -9 -g "$job" -x "$victim"; then
+		RATE=20 kill_mid_batch traffic 1.5 "${stages[@]}"
+		if [ -n "$victim" ]; then
 			kills=$((kills + 1))
 			echo "round $round: killed $victim" >>kills
 		fi

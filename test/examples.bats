@@ -97,28 +97,9 @@ for l in open("log"):
 
 @test "examples: top 3 brands per category since the start (updateStateByKey + row_number)" {
 	# brand b of category c appears (b+1)*(c+2) times: no ties
-	python3 -c '
-import random
-random.seed(3)
-lines = []
-for c in range(3):
-    for b in range(5):
-        lines += ["%d brand%d cat%d" % (i, b, c) for i in range((b + 1) * (c + 2))]
-random.shuffle(lines)
-print("\n".join(lines))
-print("malformed")
-' >sales
-	python3 -c '
-import collections, json
-n = collections.Counter()
-for l in open("sales"):
-    f = l.split()
-    if len(f) == 3:
-        n[(f[2], f[1])] += 1
-for c in sorted({c for c, _ in n}):
-    top = sorted(((s, b) for (cc, b), s in n.items() if cc == c), reverse=True)[:3]
-    print(json.dumps({"category": c, "top": [[b, s] for s, b in top]}, separators=(",", ":")))
-' >want
+	brand_sales 3 >sales
+	brand_top3 sales | jq -c -s 'group_by(.category)[] |
+	    {category: .[0].category, top: [.[] | [.brand, .sales]]}' >want
 	"$EX/top3-brands.sh" - "$T/ck" <sales >out
 	grep -v '^{"@ds"' out |
 	    jq -c '{category, top: [.top_sales[] | [.brand, .sales]]}' | sort >got
@@ -236,22 +217,17 @@ etl() {
 	# new dynamic member would wait for the dead one's session to end,
 	# and be killed before it read anything)
 	export SOURCE_OPTS="-X group.instance.id=$group-1 -X session.timeout.ms=6000"
-	stages=(ds-kafka-cat ds-batch ds-map)
+	# ds-kafka-cat two times in three: its producer half too, which
+	# holds the transaction
+	stages=(ds-kafka-cat ds-kafka-cat ds-kafka-cat ds-kafka-cat ds-batch ds-map)
 	kills=0
 	for round in $(seq 6); do
 		# 20 records/s a partition: every round finds records; each
 		# kill comes once the round has committed a batch, at a
 		# random moment of a later one
-		n=$(nonempty)
-		RATE=20 etl
-		within 60 flowing $((n + 1))
-		sleep "$(python3 -c "import random; print(random.uniform(0, 1.5))")"
-		victim=${stages[RANDOM % ${#stages[@]}]}
-		# the producer half of ds-kafka-cat too: it holds the transaction
-		[ $((RANDOM % 2)) = 0 ] && victim=ds-kafka-cat
-		pkill -9 -g "$job" -x "$victim" && kills=$((kills + 1))
-		wait "$job" || true
-		kill -9 -- "-$job" 2>/dev/null || true
+		RATE=20 kill_mid_batch etl 1.5 "${stages[@]}"
+		[ -z "$victim" ] || kills=$((kills + 1))
+		reap "$job" 120
 	done
 	# once more, undisturbed, until the transactions have committed the
 	# whole topic; then stop it.  (Not -e: a member killed in the last

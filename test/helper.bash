@@ -175,3 +175,101 @@ tmx_stop() {
 	tmx kill-server 2>/dev/null || true
 	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/ds-$$-$BATS_TEST_NUMBER"
 }
+
+# reap PID SECS: wait for a job to end, SIGKILL its process group after
+# SECS
+reap() {
+	local i
+	for i in $(seq $(($2 * 10))); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 -- "-$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+# kill_mid_batch START SECS STAGE...: run START (a function that starts
+# a job in a process group of its own, its pid in $job), wait until it
+# has written one more non-empty batch, then within SECS seconds, at a
+# random moment, SIGKILL a STAGE drawn at random (name one twice to draw
+# it twice as often) in that group.  The name in $victim, empty when no
+# such process was left to kill.
+kill_mid_batch() {
+	local start=$1 secs=$2 n
+	shift 2
+	local stages=("$@")
+	n=$(nonempty)
+	"$start"
+	within 60 flowing $((n + 1))
+	sleep "$(python3 -c "import random; print(random.uniform(0, $secs))")"
+	victim=${stages[RANDOM % ${#stages[@]}]}
+	pkill -9 -g "$job" -x "$victim" || victim=
+}
+
+# fifo_job OUT CMD...: start CMD in the background reading the FIFO
+# in.fifo, which the test writes on fd 7 (exec 7>&- ends the input),
+# its stdout to OUT; its pid in $pid
+fifo_job() {
+	local out=$1
+	shift
+	mkfifo in.fifo
+	"$@" <in.fifo >"$out" &
+	pid=$!
+	exec 7>in.fifo
+}
+
+# shows_usage TOOL WORDS: TOOL -h prints its usage, "usage: TOOL WORDS"
+# and more, to stdout and exits 0
+shows_usage() {
+	run --separate-stderr "$1" -h
+	if [ "$status" -ne 0 ] || [[ "$output" != "usage: $1 $2"* ]]; then
+		printf 'status %s, stdout:\n%s\n' "$status" "$output" >&2
+		return 1
+	fi
+}
+
+# brand_sales SEED [TIES]: the lines "N brandB catC" of a sales log in a
+# random order, brand b of category c (b+1)*(c+2) times, and TIES more
+# of brand9 in cat0; then one malformed line
+brand_sales() {
+	python3 - "$1" "${2:-0}" <<'PY'
+import random, sys
+random.seed(int(sys.argv[1]))
+lines = []
+for c in range(3):
+    for b in range(5):
+        lines += ["%d brand%d cat%d" % (i, b, c) for i in range((b + 1) * (c + 2))]
+lines += ["t%d brand9 cat0" % i for i in range(int(sys.argv[2]))]
+random.shuffle(lines)
+print("\n".join(lines))
+print("malformed")
+PY
+}
+
+# brand_top3 FILE: the 3 best-selling brands of each category in a
+# brand_sales log, {"category","brand","sales"} a line, by category,
+# then sales down, then brand
+brand_top3() {
+	python3 - "$1" <<'PY'
+import collections, json, sys
+n = collections.Counter()
+for l in open(sys.argv[1]):
+    f = l.split()
+    if len(f) == 3:
+        n[(f[2], f[1])] += 1
+for c in sorted({c for c, _ in n}):
+    top = sorted((-s, b) for (cc, b), s in n.items() if cc == c)[:3]
+    for s, b in top:
+        print(json.dumps({"category": c, "brand": b, "sales": -s},
+                         separators=(",", ":")))
+PY
+}
+
+# dsok STDIN CMD...: dsrun, and fail unless CMD exits 0
+dsok() {
+	dsrun "$@"
+	if [ "$status" -ne 0 ]; then
+		printf 'exit %s, stderr:\n%s\n' "$status" "$stderr" >&2
+		return 1
+	fi
+}

@@ -24,12 +24,17 @@ markers() {
 	grep '^{"@ds":' "$@" | jq -c 'del(.created)'
 }
 
+# outmarks FILTER: each marker in $output, without created, through
+# jq -c FILTER
+outmarks() {
+	printf '%s\n' "$output" | markers | jq -c "$1"
+}
+
 # ---- Lines ----
 
 @test "protocol: CRLF line ends are accepted, output uses LF" {
 	for cmd in "${INGRESS[@]}"; do
-		dsrun '{"a":1}\r\n{"b":"x\\r"}\r\n' $cmd
-		[ "$status" -eq 0 ]
+		dsok '{"a":1}\r\n{"b":"x\\r"}\r\n' $cmd
 		want='{"a":1}
 {"b":"x\r"}'
 		[ "$(printf '%s\n' "$output" | grep -v '"@ds"')" = "$want" ]
@@ -39,36 +44,32 @@ markers() {
 
 @test "protocol: a missing final newline is accepted" {
 	for cmd in "${INGRESS[@]}"; do
-		dsrun '{"a":1}\n{"a":2}' $cmd
-		[ "$status" -eq 0 ]
+		dsok '{"a":1}\n{"a":2}' $cmd
 		[ "$(printf '%s\n' "$output" | grep -c '"a"')" = 2 ]
-		[ "$(printf '%s\n' "$output" | markers | jq .count)" = 2 ]
+		[ "$(outmarks .count)" = 2 ]
 	done
 }
 
 @test "protocol: output is compact JSON, one value a line" {
 	in='{ "a" : { "b" : [ 1 , 2 ] } , "s" : "x  y" }\n\t[ true, null ]\n "str" \n 15 \n'
 	for cmd in "${INGRESS[@]}"; do
-		dsrun "$in" $cmd
-		[ "$status" -eq 0 ]
+		dsok "$in" $cmd
 		[ "$(printf '%s\n' "$output" | grep -v '"@ds"')" = "$(printf "$in" | jq -c .)" ]
 	done
 }
 
 @test "protocol: blank lines are skipped, as jq does" {
 	for cmd in "${INGRESS[@]}"; do
-		dsrun '\n{"a":1}\n   \n\t\r\n{"a":2}\n\n' $cmd
-		[ "$status" -eq 0 ]
-		[ "$(printf '%s\n' "$output" | markers | jq .count)" = 2 ]
+		dsok '\n{"a":1}\n   \n\t\r\n{"a":2}\n\n' $cmd
+		[ "$(outmarks .count)" = 2 ]
 		[ -z "$stderr" ]
 	done
 }
 
 @test "protocol: any JSON value is a data record" {
 	for cmd in "${INGRESS[@]}"; do
-		dsrun '1\n"s"\nnull\n[1]\n{"a":{"@ds":1}}\ntrue\n' $cmd
-		[ "$status" -eq 0 ]
-		[ "$(printf '%s\n' "$output" | markers | jq .count)" = 6 ]
+		dsok '1\n"s"\nnull\n[1]\n{"a":{"@ds":1}}\ntrue\n' $cmd
+		[ "$(outmarks .count)" = 6 ]
 	done
 }
 
@@ -99,9 +100,8 @@ EOF
 }
 
 @test "protocol: a duplicated key counts by its last occurrence" {
-	dsrun '{"ts":1000,"ts":5000}\n' ds-batch -T ts -i 2s
-	[ "$status" -eq 0 ]
-	[ "$(printf '%s\n' "$output" | markers | jq .time)" = 6000 ]
+	dsok '{"ts":1000,"ts":5000}\n' ds-batch -T ts -i 2s
+	[ "$(outmarks .time)" = 6000 ]
 }
 
 # ---- Batches ----
@@ -152,7 +152,7 @@ EOF
 @test "protocol: offsets are Spark OffsetRanges, sorted by topic and partition" {
 	dsrun '{"topic":"b","partition":1,"offset":7}\n{"topic":"a","partition":2,"offset":5}\n{"topic":"b","partition":0,"offset":9}\n{"topic":"b","partition":1,"offset":8}\n' ds-batch -i 1h
 	want='[{"topic":"a","partition":2,"from":5,"until":6},{"topic":"b","partition":0,"from":9,"until":10},{"topic":"b","partition":1,"from":7,"until":9}]'
-	[ "$(printf '%s\n' "$output" | markers | jq -c .offsets)" = "$want" ]
+	[ "$(outmarks .offsets)" = "$want" ]
 }
 
 @test "protocol: event-time markers are reproducible facts of the data" {
@@ -202,7 +202,7 @@ EOF
 	run --separate-stderr ds-batch -i 1h --skip-bad deep
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"deep:2: nesting deeper than 512"* ]]
-	[ "$(printf '%s\n' "$output" | markers | jq -c '[.count, .bad]')" = "[1,1]" ]
+	[ "$(outmarks '[.count, .bad]')" = "[1,1]" ]
 	# a line over --max-line is reported once, the lines after it are read
 	python3 -c 'print("{\"a\":\"" + "x" * 3000000 + "\"}"); print("{\"b\":1}")' >long
 	run --separate-stderr ds-batch -i 1h --max-line 1M --skip-bad long
@@ -222,10 +222,9 @@ EOF
 
 @test "protocol: --skip-bad reports, goes on, counts bad in the marker" {
 	for cmd in "${INGRESS[@]}"; do
-		dsrun '{"a":1}\nx\ny\n{"a":2}\n' $cmd --skip-bad
-		[ "$status" -eq 0 ]
+		dsok '{"a":1}\nx\ny\n{"a":2}\n' $cmd --skip-bad
 		[ "$(printf '%s\n' "$stderr" | grep -c 'invalid JSON')" = 2 ]
-		[ "$(printf '%s\n' "$output" | markers | jq -c '[.count, .bad]')" = "[2,2]" ]
+		[ "$(outmarks '[.count, .bad]')" = "[2,2]" ]
 	done
 }
 
@@ -233,12 +232,11 @@ EOF
 	for cmd in "${INGRESS[@]}"; do
 		rm -f dl
 		printf '{"pre":1}\n' >dl
-		dsrun '{"a":1}\n{"a":"\xff"}\n' $cmd --dead-letter dl
-		[ "$status" -eq 0 ]
+		dsok '{"a":1}\n{"a":"\xff"}\n' $cmd --dead-letter dl
 		[ "$(wc -l <dl)" = 2 ]
 		tail -1 dl | jq -e '.source == "<stdin>" and .line == 2 and
 		    (.error | startswith("invalid UTF-8")) and .raw == "{\"a\":\"\ufffd\"}"'
-		[ "$(printf '%s\n' "$output" | markers | jq .bad)" = 1 ]
+		[ "$(outmarks .bad)" = 1 ]
 	done
 }
 
@@ -297,11 +295,8 @@ EOF
 
 @test "protocol: SIGTERM and SIGINT finish the batch and exit 0" {
 	for sig in TERM INT; do
-		rm -f f out dl
-		mkfifo f
-		ds-batch -i 1h --dead-letter dl <f >out &
-		pid=$!
-		exec 7>f
+		rm -f in.fifo out dl
+		fifo_job out ds-batch -i 1h --dead-letter dl
 		printf '{"a":1}\nbad\n' >&7
 		wait_for 10 test -s dl
 		kill -"$sig" "$pid"
@@ -320,13 +315,11 @@ FORWARDERS=("ds-sink-file out/p" "ds-union - /dev/null")
 
 @test "protocol: plain input works: no marker in, no marker out" {
 	# ds-print: the first records, like head
-	dsrun '{"a":1}\n{"a":2}\n' ds-print
-	[ "$status" -eq 0 ]
+	dsok '{"a":1}\n{"a":2}\n' ds-print
 	[ "$output" = '{"a":1}
 {"a":2}' ]
 	# ds-sink-file: one file, nothing on stdout
-	dsrun '{"a":1}\n{"a":2}\n' ds-sink-file p
-	[ "$status" -eq 0 ]
+	dsok '{"a":1}\n{"a":2}\n' ds-sink-file p
 	[ -z "$output" ]
 	[ "$(cat p-*)" = '{"a":1}
 {"a":2}' ]
@@ -335,8 +328,7 @@ FORWARDERS=("ds-sink-file out/p" "ds-union - /dev/null")
 @test "protocol: records after the last marker get a final marker" {
 	M='{"@ds":"batch","seq":4,"time":8000,"interval":2000,"count":1,"offsets":[]}'
 	for cmd in "${FORWARDERS[@]}"; do
-		dsrun "{\"a\":1}\n$M\n{\"a\":2}\n{\"a\":3}\n" $cmd
-		[ "$status" -eq 0 ]
+		dsok "{\"a\":1}\n$M\n{\"a\":2}\n{\"a\":3}\n" $cmd
 		printf '%s\n' "$output" | tail -1 | jq -e '."@ds" == "batch" and .seq == 5 and
 		    .time == 10000 and .interval == 2000 and .count == 2 and .final == true'
 	done
@@ -345,8 +337,7 @@ FORWARDERS=("ds-sink-file out/p" "ds-union - /dev/null")
 @test "protocol: stages carry unknown marker fields through, in order" {
 	M='{"@ds":"batch","seq":1,"time":2000,"interval":2000,"count":1,"offsets":[],"created":5,"window":{"start":0,"end":2000},"zz":[1]}'
 	for cmd in "${FORWARDERS[@]}"; do
-		dsrun "{\"a\":1}\n$M\n" $cmd
-		[ "$status" -eq 0 ]
+		dsok "{\"a\":1}\n$M\n" $cmd
 		[ "$(printf '%s\n' "$output" | grep '^{"@ds"')" = "$M" ]
 	done
 }
@@ -354,8 +345,7 @@ FORWARDERS=("ds-sink-file out/p" "ds-union - /dev/null")
 @test "protocol: other control records are forwarded untouched" {
 	C='{"@ds":"hello","x":[1,2]}'
 	for cmd in "${FORWARDERS[@]}"; do
-		dsrun "$C\n{\"a\":1}\n" $cmd
-		[ "$status" -eq 0 ]
+		dsok "$C\n{\"a\":1}\n" $cmd
 		[ "$(printf '%s\n' "$output" | head -1)" = "$C" ]
 	done
 }
@@ -413,8 +403,7 @@ EOF2
 }
 
 @test "protocol: end of input closes the open batch on the interval grid, final" {
-	dsrun '{"a":1}\n{"a":2}\n' ds-batch -i 2s
-	[ "$status" -eq 0 ]
+	dsok '{"a":1}\n{"a":2}\n' ds-batch -i 2s
 	m=$(printf '%s\n' "$output" | tail -1)
 	# the time is the end of its 2 s interval, not the wall clock
 	jq -e '.time % 2000 == 0 and .final == true and .count == 2 and .created <= .time' <<<"$m"
