@@ -209,5 +209,19 @@ size_t	 ds_winq_groups(struct ds_winq *, struct ds_groups *tmp,
 void	 ds_winq_save(const struct ds_winq *, struct ds_buf *b);
 int	 ds_winq_load(struct ds_winq *, const char *p, const char *e);
 void	 ds_winq_free(struct ds_winq *);
+/*
+ * A window kept per source partition (no running totals, not raw):
+ * ds_winpart_key gives group i's key; ds_winq_at the batch of a time,
+ * made in time order when there is none; ds_winq_loadgroup reads one
+ * group [[key],partial] of the saved form into a batch (0, or -1 when
+ * malformed); ds_winq_drop drops from every batch the groups whose key
+ * gone() says go.
+ */
+const char *ds_winpart_key(const struct ds_winpart *, size_t i, size_t *len);
+struct ds_winpart *ds_winq_at(struct ds_winq *, int64_t time, int64_t seq);
+int	 ds_winq_loadgroup(struct ds_winq *, struct ds_winpart *,
+	    const char *p, size_t len);
+void	 ds_winq_drop(struct ds_winq *,
+	    int (*gone)(void *, const char *k, size_t klen), void *arg);
 
 #endif /* DS_AGG_H */

@@ -298,3 +298,60 @@ ds_winq_free(struct ds_winq *q)
 	ds_hash_free(&q->run);
 	memset(q, 0, sizeof(*q));
 }
+
+/* --- a window kept per source partition (ds-window --changelog) --- */
+
+const char *
+ds_winpart_key(const struct ds_winpart *p, size_t i, size_t *len)
+{
+	*len = p->g[i].len;
+	return PKEY(p, i);
+}
+
+struct ds_winpart *
+ds_winq_at(struct ds_winq *q, int64_t time, int64_t seq)
+{
+	struct ds_winpart p;
+	size_t k;
+
+	for (k = 0; k < q->n; k++)
+		if (q->q[k].time == time)
+			return &q->q[k];
+	newpart(q, time, seq);
+	p = q->q[q->n - 1];	/* oldest first */
+	for (k = q->n - 1; k > 0 && q->q[k - 1].time > time; k--)
+		q->q[k] = q->q[k - 1];
+	q->q[k] = p;
+	return &q->q[k];
+}
+
+int
+ds_winq_loadgroup(struct ds_winq *q, struct ds_winpart *pt, const char *p,
+    size_t len)
+{
+	return loadgroup(q, pt, p, p + len);
+}
+
+void
+ds_winq_drop(struct ds_winq *q, int (*gone)(void *, const char *, size_t),
+    void *arg)
+{
+	struct ds_winpart *np, old, *p = &old;	/* PKEY wants p */
+	size_t i, k;
+
+	for (k = 0; k < q->n; k++) {
+		np = &q->q[k];
+		old = *np;
+		np->g = NULL;
+		np->n = 0;
+		memset(&np->keys, 0, sizeof(np->keys));
+		for (i = 0; i < p->n; i++)
+			if (gone(arg, PKEY(p, i), p->g[i].len))
+				ds_agg_free(q->aggs, p->g[i].st);
+			else
+				partadd(np, PKEY(p, i), p->g[i].len,
+				    p->g[i].st);
+		free(old.g);
+		ds_buf_free(&old.keys);
+	}
+}

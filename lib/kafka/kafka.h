@@ -157,6 +157,12 @@ int	 dk_changelog_read(const struct dk *, const char *topic,
  */
 int	 dk_changelog_emit(const struct dk *, const char *topic,
 	    const char *body, size_t len);
+/*
+ * Write one changelog record: key k[0..klen) (text), value the JSON text
+ * v[0..vlen) (NULL: a tombstone), into partition part of topic.
+ */
+void	 dk_changelog_put(const char *topic, int32_t part, const char *k,
+	    size_t klen, const char *v, size_t vlen);
 
 /*
  * The partition scope of a keyed stage's state (ds-state --changelog):
@@ -180,6 +186,15 @@ struct dk_scope {
 };
 void	 dk_scope_init(struct dk_scope *, const char *topic);
 int	 dk_scope_owns(const struct dk_scope *, const char *k, size_t n);
+/* The source partition that leads key k, or -1 when it has none. */
+int64_t	 dk_keypart(const char *k, size_t n);
+/*
+ * The partitions of an assign (assign set) or revoke record l, in
+ * *parts (n of them, a new array) and added to or removed from those
+ * owned: 0, or -1 with sc->dk.err set.
+ */
+int	 dk_scope_parts(struct dk_scope *, const struct ds_line *l,
+	    int assign, int32_t **parts, int *n);
 int	 dk_scope_control(struct dk_scope *, const struct ds_line *l,
 	    int assign, struct ds_keytab *kt,
 	    void (*drop)(void *, struct ds_key *),

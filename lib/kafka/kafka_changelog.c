@@ -106,13 +106,33 @@ firstleaf(json_t *k)
 	return k;
 }
 
+void
+dk_changelog_put(const char *topic, int32_t part, const char *k, size_t klen,
+    const char *v, size_t vlen)
+{
+	struct ds_buf b = { 0 };
+
+	ds_buf_adds(&b, "{\"@ds\":\"changelog\",\"topic\":");
+	ds_buf_addq(&b, topic, strlen(topic));
+	ds_buf_addf(&b, ",\"partition\":%d,\"key\":", (int)part);
+	ds_buf_addq(&b, k, klen);
+	ds_buf_adds(&b, ",\"value\":");
+	if (v == NULL)
+		ds_buf_adds(&b, "null");
+	else
+		ds_buf_add(&b, v, vlen);
+	ds_buf_addc(&b, '}');
+	ds_out_buf(&b);
+	ds_buf_free(&b);
+}
+
 int
 dk_changelog_emit(const struct dk *dk, const char *topic, const char *body,
     size_t len)
 {
 	const char *p = body, *e = body + len, *nl;
-	json_t *line, *k, *part, *rec;
-	char *ks, *s;
+	json_t *line, *k, *part;
+	char *ks;
 
 	for (; p < e; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
@@ -127,16 +147,13 @@ dk_changelog_emit(const struct dk *dk, const char *topic, const char *body,
 		if ((ks = json_dumps(k, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
 		    NULL)
 			err(1, NULL);
-		rec = json_pack("{s:s,s:s,s:O,s:s,s:O}", "@ds", "changelog",
-		    "topic", topic, "partition", part, "key", ks, "value",
-		    json_object_get(line, "d") != NULL ? json_null() : line);
-		if (rec == NULL || (s = json_dumps(rec, JSON_COMPACT |
-		    JSON_PRESERVE_ORDER)) == NULL)
-			err(1, NULL);
-		ds_out_line(s, strlen(s));
-		free(s);
+		if (json_object_get(line, "d") != NULL)
+			dk_changelog_put(topic, (int32_t)json_integer_value(part),
+			    ks, strlen(ks), NULL, 0);
+		else
+			dk_changelog_put(topic, (int32_t)json_integer_value(part),
+			    ks, strlen(ks), p, (size_t)(nl - p));
 		free(ks);
-		json_decref(rec);
 		json_decref(line);
 	}
 	return 0;
@@ -152,9 +169,8 @@ dk_scope_init(struct dk_scope *sc, const char *topic)
 	sc->dk.partition = -1;
 }
 
-/* The source partition that leads key k, or -1 when it has none. */
-static int64_t
-keypart(const char *k, size_t n)
+int64_t
+dk_keypart(const char *k, size_t n)
 {
 	int64_t v = 0;
 	size_t i;
@@ -175,7 +191,7 @@ dk_scope_owns(const struct dk_scope *sc, const char *k, size_t n)
 
 	if (sc->topic == NULL)
 		return 1;
-	if ((p = keypart(k, n)) >= 0)
+	if ((p = dk_keypart(k, n)) >= 0)
 		for (i = 0; i < sc->nown; i++)
 			if (sc->own[i] == p)
 				return 1;
@@ -210,22 +226,55 @@ restore1(void *arg, int32_t part, const char *k, size_t klen, const char *v,
 	return 0;
 }
 
-/* Drop partition p's keys from kt and from the partitions owned. */
-static void
-droppart(struct dk_scope *sc, int32_t p, struct ds_keytab *kt,
-    void (*drop)(void *, struct ds_key *), void *arg)
+int
+dk_scope_parts(struct dk_scope *sc, const struct ds_line *l, int assign,
+    int32_t **parts, int *n)
 {
-	struct ds_key *k;
+	json_t *m, *a, *e, *pa;
 	size_t i;
 	int j;
 
-	for (i = 0; i < kt->n; i++)
-		if ((k = kt->ord[i]) != NULL && keypart(k->key, k->klen) == p)
-			drop(arg, k);
-	for (j = 0; j < sc->nown && sc->own[j] != p; j++)
-		;
-	if (j < sc->nown)
-		sc->own[j] = sc->own[--sc->nown];
+	*n = 0;
+	if ((m = json_loadb(l->p, l->len, 0, NULL)) == NULL ||
+	    !json_is_array(a = json_object_get(m, "offsets"))) {
+		json_decref(m);
+		return dk_fail(&sc->dk, -1, "malformed %s record",
+		    assign ? "assign" : "revoke");
+	}
+	*parts = ds_reallocarray(NULL, json_array_size(a) + 1,
+	    sizeof(**parts));
+	sc->own = ds_reallocarray(sc->own, (size_t)sc->nown +
+	    json_array_size(a) + 1, sizeof(*sc->own));
+	json_array_foreach(a, i, e) {
+		if (!json_is_integer(pa = json_object_get(e, "partition"))) {
+			json_decref(m);
+			return dk_fail(&sc->dk, -1, "malformed %s record",
+			    assign ? "assign" : "revoke");
+		}
+		(*parts)[(*n)++] = (int32_t)json_integer_value(pa);
+		for (j = 0; j < sc->nown && sc->own[j] != (*parts)[*n - 1];
+		    j++)
+			;
+		if (j < sc->nown && !assign)
+			sc->own[j] = sc->own[--sc->nown];
+		else if (j == sc->nown && assign)
+			sc->own[sc->nown++] = (*parts)[*n - 1];
+	}
+	json_decref(m);
+	return 0;
+}
+
+/* Is key k of one of parts[0..n)? */
+static int
+inparts(const int32_t *parts, int n, const char *k, size_t klen)
+{
+	int64_t p = dk_keypart(k, klen);
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (parts[i] == p)
+			return 1;
+	return 0;
 }
 
 int
@@ -234,45 +283,25 @@ dk_scope_control(struct dk_scope *sc, const struct ds_line *l, int assign,
     const struct ds_staterec *r)
 {
 	struct restore rs = { r, sc, { 0 } };
-	json_t *m, *a, *e, *pa;
-	int32_t *parts;
+	struct ds_key *k;
+	int32_t *parts = NULL;
 	size_t i;
-	int n = 0, track = kt->track, rv = 0;
+	int n, track = kt->track, rv;
 
-	if ((m = json_loadb(l->p, l->len, 0, NULL)) == NULL ||
-	    !json_is_array(a = json_object_get(m, "offsets"))) {
-		json_decref(m);
-		return dk_fail(&sc->dk, -1, "malformed %s record",
-		    assign ? "assign" : "revoke");
-	}
-	if ((parts = reallocarray(NULL, json_array_size(a) + 1,
-	    sizeof(*parts))) == NULL)
-		err(1, NULL);
-	kt->track = 0;		/* no tombstones: the state is elsewhere */
-	json_array_foreach(a, i, e) {
-		if (!json_is_integer(pa = json_object_get(e, "partition"))) {
-			rv = dk_fail(&sc->dk, -1, "malformed %s record",
-			    assign ? "assign" : "revoke");
-			break;
-		}
-		parts[n] = (int32_t)json_integer_value(pa);
-		droppart(sc, parts[n++], kt, drop, r->arg);
-	}
-	json_decref(m);
-	ds_keytab_compact(kt);
-	/* an assigned partition's state is read back: what was here may
-	 * be stale, another member may have had it since */
-	if (rv == 0 && assign)
-		rv = dk_changelog_read(&sc->dk, sc->topic, parts, n, restore1,
-		    &rs);
-	kt->track = track;
-	ds_keytab_sortage(kt);
-	if (rv == 0 && assign) {
-		if ((sc->own = reallocarray(sc->own, (size_t)(sc->nown + n),
-		    sizeof(*sc->own))) == NULL)
-			err(1, NULL);
-		memcpy(sc->own + sc->nown, parts, (size_t)n * sizeof(*parts));
-		sc->nown += n;
+	if ((rv = dk_scope_parts(sc, l, assign, &parts, &n)) == 0) {
+		kt->track = 0;	/* no tombstones: the state is elsewhere */
+		for (i = 0; i < kt->n; i++)
+			if ((k = kt->ord[i]) != NULL &&
+			    inparts(parts, n, k->key, k->klen))
+				drop(r->arg, k);
+		ds_keytab_compact(kt);
+		/* an assigned partition's state is read back: what was here
+		 * may be stale, another member may have had it since */
+		if (assign)
+			rv = dk_changelog_read(&sc->dk, sc->topic, parts, n,
+			    restore1, &rs);
+		kt->track = track;
+		ds_keytab_sortage(kt);
 	}
 	ds_buf_free(&rs.b);
 	free(parts);
