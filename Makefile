@@ -13,6 +13,8 @@ CFLAGS_ds-kafka-cat = $(KAFKA_CFLAGS)
 LIBS_ds-kafka-cat = $(KAFKA_LIBS)
 CFLAGS_ds-state = $(KAFKA_CFLAGS)
 LIBS_ds-state = $(KAFKA_LIBS)
+CFLAGS_ds-window = $(KAFKA_CFLAGS)
+LIBS_ds-window = $(KAFKA_LIBS)
 CFLAGS_ds-sink-mongo = $(MONGO_CFLAGS)
 LIBS_ds-sink-mongo = $(MONGO_LIBS) -pthread
 

@@ -14,6 +14,11 @@
  * batch is merged in, the leaving one subtracted (keys whose count falls
  * to 0 are dropped); the others merge the partials of the window at
  * each emit.  Memory is keys x batches in the window.
+ *
+ * With --changelog the window is kept per source partition (the
+ * partition field leads every key) in a compacted Kafka topic, one
+ * entry per partition and batch, so that it follows its partitions
+ * across the members of a consumer group, as ds-state's state does.
  */
 #include <err.h>
 #include <getopt.h>
@@ -22,10 +27,11 @@
 #include <string.h>
 
 #include "ds.h"
+#include "kafka/kafka.h"
 
 enum {
 	OPT_TOP = DS_OPT_FIRST_TOOL, OPT_INVERSE, OPT_NOINVERSE,
-	OPT_CHECKPOINT, OPT_ORIGIN
+	OPT_CHECKPOINT, OPT_ORIGIN, OPT_CHANGELOG, OPT_PARTFIELD
 };
 
 #define CKPT_NAME	"window"
@@ -51,6 +57,8 @@ struct win {
 	struct ds_buf	 spec;		/* options, to match a checkpoint */
 	struct ds_buf	 out;
 	struct ds_grouper gr;
+	struct dk_scope	 sc;		/* --changelog */
+	struct ds_path	 partf;		/* --partition-field */
 };
 
 static void __attribute__((noreturn))
@@ -61,9 +69,38 @@ usage(int status)
 	    "[-a [NAME=]AGG]...\n"
 	    "                 [--top N:FIELD] [--inverse | --no-inverse] "
 	    "[--checkpoint DIR]\n"
-	    "                 [--origin MS|first]\n"
+	    "                 [--origin MS|first] [--changelog TOPIC -b BROKERS "
+	    "[-X PROP=VAL]\n"
+	    "                 [--partition-field F]]\n"
 	    "                 " DS_COMMON_USAGE " [FILE...]\n");
 	exit(status);
+}
+
+/* --changelog: is the record's source partition assigned here? */
+static int
+owned(struct win *w, const struct ds_line *l)
+{
+	struct ds_span v;
+	int64_t p;
+
+	return ds_json_get(l->p, l->len, &w->partf, &v) &&
+	    ds_json_int(v, &p) == 0 && dk_scope_ownsp(&w->sc, p);
+}
+
+/*
+ * ds-kafka-cat's assign and revoke records (--changelog): a revoked
+ * partition's groups leave the window, an assigned one's are read back.
+ */
+static void
+control(void *ctx, const struct ds_line *l)
+{
+	struct win *w = ctx;
+	int assign = ds_is_assign(l->p, l->len);
+
+	if (w->sc.topic != NULL && (assign || ds_is_revoke(l->p, l->len)) &&
+	    dk_window_control(&w->sc, l, assign, &w->wq) == -1)
+		errx(1, "%s:%lu: %s", l->src, l->lineno, w->sc.err);
+	ds_out_line(l->p, l->len);
 }
 
 static void
@@ -82,7 +119,11 @@ data(void *ctx, const struct ds_line *l)
 	}
 	if (ds_check_line_scan(l, 0, ds_grouper_scan(&w->gr)) == -1)
 		return;
-	if (ds_grouper_add(&w->gr, &w->cur, l->p, l->len, &why) == -1)
+	if (w->sc.topic != NULL && !owned(w, l))
+		ds_bad(l, "a record of a source partition not assigned to "
+		    "this member, or without \"%s\" (ds-window(1), "
+		    "--changelog)", w->partf.text);
+	else if (ds_grouper_add(&w->gr, &w->cur, l->p, l->len, &why) == -1)
 		ds_bad(l, "%s", why);
 }
 
@@ -272,6 +313,30 @@ window(struct win *w, json_t *m, int64_t end)
 	ds_marker_emit(m);
 }
 
+/*
+ * --changelog: the batch's groups go to the changelog, those of the
+ * batches leaving the window come out of it, and every marker is
+ * written, committing its own offsets: the changelog has the batch.
+ */
+static void
+scoped(struct win *w, json_t *m, int64_t t)
+{
+	json_t *win;
+
+	dk_window_write(w->sc.topic, &w->wq, t);
+	dk_window_evicting(w->sc.topic, &w->wq, t);
+	evict(w, t);
+	if ((t - w->origin) % w->slide == 0) {
+		results(w);
+		win = json_pack("{s:I,s:I}", "start",
+		    (json_int_t)(t - w->length), "end", (json_int_t)t);
+		json_object_set_new(m, "window", win);
+	}
+	json_object_set_new(m, "commit", ds_offsets_lower(json_object_get(m,
+	    "offsets"), json_object_get(m, "commit")));
+	ds_marker_emit(m);
+}
+
 static void
 marker(void *ctx, json_t *m, const struct ds_line *l)
 {
@@ -281,6 +346,12 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	setinterval(w, ds_marker_int(m, "interval"), t);
 	json_decref(w->held);
 	w->held = NULL;
+	if (w->sc.topic != NULL && l == NULL) {
+		/* cut short by the end of input: a restart reads it again */
+		ds_groups_clear(&w->cur, &w->aggs);
+		json_decref(m);
+		return;
+	}
 	if (ds_stst_applied(&w->ss, m)) {
 		/* replayed: applied (and emitted) before the restart */
 		ds_groups_clear(&w->cur, &w->aggs);
@@ -292,6 +363,11 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 	/* the batch's partials (or records) move into the window */
 	ds_winq_push(&w->wq, t, seq, &w->cur, &w->currecs, w->ncur);
 	w->ncur = 0;
+	if (w->sc.topic != NULL) {
+		scoped(w, m, t);
+		json_decref(m);
+		return;
+	}
 	evict(w, t);
 	ds_offsets_merge_json(&w->pend, json_object_get(m, "offsets"));
 	if ((t - w->origin) % w->slide == 0)
@@ -363,11 +439,38 @@ winfree(struct win *w)
 	ds_buf_free(&w->spec);
 	ds_buf_free(&w->out);
 	ds_grouper_free(&w->gr);
+	dk_scope_free(&w->sc);
+	ds_path_free(&w->partf);
+}
+
+/*
+ * --changelog: the window's home is Kafka, its groups kept per source
+ * partition (the field partfield leads every key), merged at each emit.
+ */
+static void
+scope(struct win *w, const char *partfield)
+{
+	struct ds_path *keys = NULL;
+	int i, nkeys = 0;
+
+	if (w->raw || w->sc.dk.brokers == NULL || w->ckdir != NULL)
+		errx(2, "--changelog needs -k or -a and -b BROKERS, and takes "
+		    "no --checkpoint");
+	ds_opt_keys(partfield, &keys, &nkeys);
+	keys = ds_reallocarray(keys, (size_t)(w->nkeys + 1), sizeof(*keys));
+	for (i = 0; i < w->nkeys; i++)
+		keys[i + 1] = w->keys[i];
+	free(w->keys);
+	w->keys = keys;
+	w->nkeys++;
+	if (ds_path_parse(partfield, &w->partf) == -1)
+		err(1, NULL);
+	w->inverse = 0;
 }
 
 /* After the options: the mode, the grouper, the window, the checkpoint. */
 static void
-setup(struct win *w, int inv)
+setup(struct win *w, int inv, const char *partfield)
 {
 	char ebuf[512];
 
@@ -382,6 +485,8 @@ setup(struct win *w, int inv)
 	if (inv == 1 && (w->raw || !w->aggs.invertible))
 		errx(2, "--inverse: only count, sum and avg have an inverse");
 	w->inverse = !w->raw && w->aggs.invertible && inv != 0;
+	if (w->sc.topic != NULL)
+		scope(w, partfield);
 	ds_buf_addc(&w->spec, '\0');
 	if (ds_grouper_init(&w->gr, &w->aggs, w->keys, w->nkeys, ebuf,
 	    sizeof(ebuf)) == -1)
@@ -401,6 +506,8 @@ main(int argc, char *argv[])
 		{ "no-inverse",	no_argument,	   NULL, OPT_NOINVERSE },
 		{ "checkpoint",	required_argument, NULL, OPT_CHECKPOINT },
 		{ "origin",	required_argument, NULL, OPT_ORIGIN },
+		{ "changelog",	required_argument, NULL, OPT_CHANGELOG },
+		{ "partition-field", required_argument, NULL, OPT_PARTFIELD },
 		{ "length",	required_argument, NULL, 'w' },
 		{ "slide",	required_argument, NULL, 's' },
 		{ "key",	required_argument, NULL, 'k' },
@@ -410,14 +517,14 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct win w;
-	struct ds_stage st = { data, marker, NULL, end, &w };
+	struct ds_stage st = { data, marker, control, end, &w };
 	char ebuf[512], *spec;
-	const char *errstr;
+	const char *errstr, *partfield = "partition";
 	int ch, inv = -1;
 
 	memset(&w, 0, sizeof(w));
 	ds_signals();
-	while ((ch = getopt_long(argc, argv, "a:hk:s:Vw:", longopts,
+	while ((ch = getopt_long(argc, argv, "a:b:hk:s:Vw:X:", longopts,
 	    NULL)) != -1) {
 		if (ds_common_opt(ch, optarg))
 			continue;
@@ -472,6 +579,20 @@ main(int argc, char *argv[])
 			}
 			addspec(&w, "--origin", optarg);
 			break;
+		case OPT_CHANGELOG:
+			dk_scope_init(&w.sc, optarg);
+			break;
+		case OPT_PARTFIELD:
+			partfield = optarg;
+			break;
+		case 'b':
+			w.sc.dk.brokers = optarg;
+			break;
+		case 'X':
+			if (dk_conf_arg(&w.sc.dk, optarg) == -1)
+				errx(2, "-X %s: expected PROP=VAL",
+				    dk_secret(optarg) ? "(secret)" : optarg);
+			break;
 		case 'h':
 			usage(0);
 		case 'V':
@@ -483,7 +604,7 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
-	setup(&w, inv);
+	setup(&w, inv, partfield);
 
 	ds_stage_run(&st, argv, argc);
 

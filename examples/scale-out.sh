@@ -12,6 +12,10 @@
 #                             partition of BYUSER, in the compacted topic
 #                             CHANGELOG, and writes them to TOTALS keyed
 #                             by user
+#   scale-out.sh windows      each user's bytes and requests over the
+#                             last WINDOW, sliding every batch, the
+#                             window kept per partition of BYUSER in
+#                             WINCHANGELOG, written to WINDOWS
 #
 # Both stages make each batch one Kafka transaction with the group's
 # source offsets (and, for totals, the batch's state changes), committed
@@ -23,17 +27,19 @@
 # with cleanup.policy=compact.  A sink of TOTALS (ds-sink-mongo --mode
 # upsert) writes absolute values, exactly once too.
 #
-# usage: scale-out.sh repartition|totals
+# usage: scale-out.sh repartition|totals|windows
 #   BROKERS, SOURCE (access), BYUSER (access-by-user), CHANGELOG
-#   (user-totals-state), TOTALS (user-totals), GROUP (traffic; the
-#   repartition stage is GROUP-rp), NAME (this member, unique in the
-#   group and stable across restarts: the host name), INTERVAL (2s);
-#   SOURCE_OPTS adds options to the consumer.
+#   (user-totals-state), TOTALS (user-totals), WINDOW (1m), WINCHANGELOG
+#   (user-windows-state), WINDOWS (user-windows), GROUP (traffic; the
+#   other stages' groups are GROUP-rp and GROUP-win), NAME (this member,
+#   unique in the group and stable across restarts: the host name),
+#   INTERVAL (2s); SOURCE_OPTS adds options to the consumer.
 . "$(dirname "$0")/common.sh"
 : "${BROKERS:?set BROKERS}"
 : "${SOURCE:=access}" "${BYUSER:=access-by-user}" "${GROUP:=traffic}"
 : "${CHANGELOG:=user-totals-state}" "${TOTALS:=user-totals}"
-: "${NAME:=$(hostname)}"
+: "${NAME:=$(hostname)}" "${WINDOW:=1m}"
+: "${WINCHANGELOG:=user-windows-state}" "${WINDOWS:=user-windows}"
 
 # source TOPIC GROUP: the stage's consumer, a static member of GROUP
 source() {
@@ -63,8 +69,16 @@ totals)
 		    --changelog "$CHANGELOG" -b "$BROKERS" |
 		sink "$TOTALS" "$GROUP" | $DS_OUT
 	;;
+windows)
+	source "$BYUSER" "$GROUP-win" |
+		ds-batch -i "$INTERVAL" |
+		ds-map '.value + {partition}' |
+		ds-window -w "$WINDOW" -k user -a bytes=sum:bytes \
+		    -a requests=count --changelog "$WINCHANGELOG" -b "$BROKERS" |
+		sink "$WINDOWS" "$GROUP-win" | $DS_OUT
+	;;
 *)
-	echo "usage: scale-out.sh repartition|totals" >&2
+	echo "usage: scale-out.sh repartition|totals|windows" >&2
 	exit 2
 	;;
 esac

@@ -516,3 +516,23 @@ for l in open("out"):
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
 }
+
+@test "ds-window --changelog: usage errors; a record of a partition not assigned here is a bad record" {
+	run -2 --separate-stderr ds-window -w 2s --changelog cl -b 127.0.0.1:1
+	[[ "$stderr" == *"--changelog needs -k or -a and -b BROKERS"* ]]
+	run -2 --separate-stderr ds-window -w 2s -k user --changelog cl
+	[[ "$stderr" == *"--changelog needs -k or -a and -b BROKERS"* ]]
+	run -2 --separate-stderr ds-window -w 2s -k user --changelog cl -b 127.0.0.1:1 --checkpoint ck
+	[[ "$stderr" == *"takes no --checkpoint"* ]]
+	# an empty assignment reads no changelog: nothing is owned
+	printf '%s\n' '{"@ds":"assign","offsets":[]}' '{"partition":3,"user":"a"}' \
+	    '{"user":"b"}' \
+	    '{"@ds":"batch","seq":1,"time":1000,"interval":1000,"count":2,"offsets":[]}' >in
+	run -1 --separate-stderr ds-window -w 2s -k user --changelog cl -b 127.0.0.1:1 in
+	[[ "$stderr" == *"ds-window: in:2: a record of a source partition not assigned to this member, or without \"partition\""* ]]
+	run -0 --separate-stderr ds-window -w 2s -k user --changelog cl -b 127.0.0.1:1 --skip-bad in
+	[ "$(printf '%s\n' "$stderr" | grep -c 'not assigned to this member')" -eq 2 ]
+	# every marker is written, committing its own offsets
+	[ "${lines[0]}" = '{"@ds":"assign","offsets":[]}' ]
+	[ "$(printf '%s\n' "$output" | tail -1 | jq -c '[.bad, .commit, .window.end]')" = '[2,[],1000]' ]
+}

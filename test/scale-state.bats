@@ -36,17 +36,20 @@ teardown() {
 	return 0
 }
 
-# topics P: the source ($src, keyed by user), the compacted changelog
-# ($cl) and the totals ($out), P partitions each
+# topics P: the source ($src, keyed by user), the compacted changelogs
+# ($cl, $cl-win) and the totals and windows ($out, $out-win), P
+# partitions each
 topics() {
 	local t
-	for t in "$src" "$out"; do
+	for t in "$src" "$out" "$out-win"; do
 		DS_SERVER_DIR=${DS_SERVER_DIR:-$DS_TOP/build/servers} \
 		    timeout 60 "$DS_TOP/test/servers/kafka.sh" topic "$t" "$1"
 	done
-	DS_SERVER_DIR=${DS_SERVER_DIR:-$DS_TOP/build/servers} \
-	    timeout 60 "$DS_TOP/test/servers/kafka.sh" topic "$cl" "$1" \
-	    cleanup.policy=compact
+	for t in "$cl" "$cl-win"; do
+		DS_SERVER_DIR=${DS_SERVER_DIR:-$DS_TOP/build/servers} \
+		    timeout 60 "$DS_TOP/test/servers/kafka.sh" topic "$t" \
+		    "$1" cleanup.policy=compact
+	done
 }
 
 # records N SEED: N records of 40 users
@@ -83,7 +86,8 @@ EOF
 # member STAGE NAME: start a supervised member of a stage
 member() {
 	setsid env BROKERS="$B" GROUP="$group" SOURCE="$raw" BYUSER="$src" \
-	    CHANGELOG="$cl" TOTALS="$out" INTERVAL=300ms DS_OUT=cat \
+	    CHANGELOG="$cl" TOTALS="$out" WINCHANGELOG="$cl-win" \
+	    WINDOWS="$out-win" WINDOW=10m INTERVAL=300ms DS_OUT=cat \
 	    SOURCE_OPTS="-X session.timeout.ms=6000 -X heartbeat.interval.ms=500" \
 	    DS_TOP="$DS_TOP" timeout 300 ./supervise.sh "$@" >/dev/null 2>&1 &
 	pgids="$pgids $!"
@@ -126,10 +130,10 @@ for u in sorted(t):
 EOF
 }
 
-# totals_are FILE: the last committed total of each user in $out (a
-# user's totals are in one partition, in order) equal FILE
+# totals_are FILE [TOPIC]: the last committed total of each user in
+# TOPIC ($out; a user's totals are in one partition, in order) equal FILE
 totals_are() {
-	timeout 30 ds-kafka-cat -b "$B" -t "$out" -e >outmsgs 2>/dev/null &&
+	timeout 30 ds-kafka-cat -b "$B" -t "${2:-$out}" -e >outmsgs 2>/dev/null &&
 	    jq -c '.value | {bytes, requests, user}' outmsgs |
 	    jq -s -c 'group_by(.user) | map(last) | .[]' >got &&
 	    cmp -s "$1" got
@@ -280,7 +284,7 @@ produce() {
 	[[ "$stderr" == *"span:2: a rebalance inside a batch: its transaction is aborted"* ]]
 }
 
-@test "scale-out with state: records in any partition re-keyed through a topic first (examples/scale-out.sh repartition), members of both stages killed -9" {
+@test "scale-out with state: records re-keyed through a topic, then totals and a sliding window per partition; members of every stage killed -9" {
 	raw=$(uniq_name sr) src=$(uniq_name srby) cl=$(uniq_name srcl)
 	out=$(uniq_name srout) group=g$raw
 	topics 4
@@ -292,7 +296,9 @@ produce() {
 	member repartition r1
 	member totals m1
 	member totals m2
-	for victim in r1 m1 r1 m2; do
+	member windows w1
+	member windows w2
+	for victim in r1 m1 w1 r1 m2 w2; do
 		sleep 2.5
 		crash "$victim"
 	done
@@ -301,6 +307,8 @@ produce() {
 	[ "$st" -eq 0 ] || { cat producer.err; false; }
 	want data >want
 	within 120 totals_are want
+	# a window of 10 minutes sliding every batch holds every record
+	within 60 totals_are want "$out-win"
 	# the re-keyed topic holds each record once, a user in one partition
 	timeout 30 ds-kafka-cat -b "$B" -t "$src" -e >byuser
 	[ "$(wc -l <byuser)" -eq 3000 ]
@@ -308,4 +316,6 @@ produce() {
 	stopmember r1
 	stopmember m1
 	stopmember m2
+	stopmember w1
+	stopmember w2
 }

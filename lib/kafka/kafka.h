@@ -168,7 +168,8 @@ void	 dk_changelog_put(const char *topic, int32_t part, const char *k,
  * The partition scope of a keyed stage's state (ds-state --changelog):
  * the source partition leads every key, and only the keys of the
  * partitions assigned here are kept.  dk_scope_owns: may key k be kept
- * here (always when topic is NULL)?  dk_scope_control: an assign
+ * here (always when topic is NULL)?  dk_scope_ownsp: may a record of
+ * the partition be?  dk_scope_control: an assign
  * (assign set) or revoke record l; the keys of its partitions are
  * dropped from kt (drop(r->arg, key) frees a key's value and deletes it
  * from kt), and for an assignment read back from the changelog through
@@ -186,6 +187,7 @@ struct dk_scope {
 };
 void	 dk_scope_init(struct dk_scope *, const char *topic);
 int	 dk_scope_owns(const struct dk_scope *, const char *k, size_t n);
+int	 dk_scope_ownsp(const struct dk_scope *, int64_t partition);
 /* The source partition that leads key k, or -1 when it has none. */
 int64_t	 dk_keypart(const char *k, size_t n);
 /*
@@ -202,6 +204,22 @@ int	 dk_scope_control(struct dk_scope *, const struct ds_line *l,
 int	 dk_scope_write(struct dk_scope *, struct ds_keytab *,
 	    const struct ds_staterec *);
 void	 dk_scope_free(struct dk_scope *);
+
+/*
+ * A window kept per source partition (ds-window --changelog): the
+ * changelog holds, keyed {"partition":P,"time":T}, partition P's groups
+ * in the batch of time T, {"groups":[[[key],partial],...]}.
+ * dk_window_write writes the batch of time t; dk_window_evicting the
+ * tombstones of the batches ds_winq_evict(q, t) is about to drop;
+ * dk_window_control takes an assign or revoke record l (assign set):
+ * the groups of its partitions are dropped from q, and for an
+ * assignment read back into their batches (0, or -1 with sc->dk.err).
+ */
+void	 dk_window_write(const char *topic, const struct ds_winq *, int64_t t);
+void	 dk_window_evicting(const char *topic, const struct ds_winq *,
+	    int64_t t);
+int	 dk_window_control(struct dk_scope *, const struct ds_line *l,
+	    int assign, struct ds_winq *);
 
 /*
  * kafka_fmt.c: append message m as format f says (kcat's -f; -Z: nulls

@@ -184,18 +184,22 @@ dk_keypart(const char *k, size_t n)
 }
 
 int
-dk_scope_owns(const struct dk_scope *sc, const char *k, size_t n)
+dk_scope_ownsp(const struct dk_scope *sc, int64_t p)
 {
-	int64_t p;
 	int i;
 
 	if (sc->topic == NULL)
 		return 1;
-	if ((p = dk_keypart(k, n)) >= 0)
-		for (i = 0; i < sc->nown; i++)
-			if (sc->own[i] == p)
-				return 1;
+	for (i = 0; p >= 0 && i < sc->nown; i++)
+		if (sc->own[i] == p)
+			return 1;
 	return 0;
+}
+
+int
+dk_scope_owns(const struct dk_scope *sc, const char *k, size_t n)
+{
+	return sc->topic == NULL || dk_scope_ownsp(sc, dk_keypart(k, n));
 }
 
 struct restore {
@@ -327,4 +331,207 @@ dk_scope_free(struct dk_scope *sc)
 {
 	free(sc->own);
 	dk_conf_free(&sc->dk);
+}
+
+/* --- a window kept per partition (ds-window --changelog) ------------ */
+
+/*
+ * The distinct source partitions of the groups of the batches of time
+ * t, in *v (a new array): their count.
+ */
+static int
+winparts(const struct ds_winq *q, int64_t t, int32_t **v)
+{
+	const struct ds_winpart *p;
+	const char *k;
+	size_t i, k2, klen;
+	int64_t pa;
+	int j, n = 0, cap = 0;
+
+	*v = NULL;
+	for (k2 = 0; k2 < q->n; k2++) {
+		p = &q->q[k2];
+		for (i = 0; p->time == t && i < p->n; i++) {
+			k = ds_winpart_key(p, i, &klen);
+			if ((pa = dk_keypart(k, klen)) < 0)
+				continue;
+			for (j = 0; j < n && (*v)[j] != pa; j++)
+				;
+			if (j < n)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 8;
+				*v = ds_reallocarray(*v, (size_t)cap,
+				    sizeof(**v));
+			}
+			(*v)[n++] = (int32_t)pa;
+		}
+	}
+	return n;
+}
+
+/* The changelog key of partition part's groups in the batch of time t. */
+static int
+winkey(char *buf, size_t len, int32_t part, int64_t t)
+{
+	return snprintf(buf, len, "{\"partition\":%d,\"time\":%lld}",
+	    (int)part, (long long)t);
+}
+
+void
+dk_window_write(const char *topic, const struct ds_winq *q, int64_t t)
+{
+	const struct ds_winpart *p;
+	struct ds_buf b = { 0 };
+	const char *k;
+	char key[64];
+	int32_t *parts;
+	size_t i, k2, klen;
+	int j, n, first;
+
+	n = winparts(q, t, &parts);
+	for (j = 0; j < n; j++) {
+		ds_buf_clear(&b);
+		ds_buf_adds(&b, "{\"groups\":[");
+		first = 1;
+		for (k2 = 0; k2 < q->n; k2++) {
+			p = &q->q[k2];
+			for (i = 0; p->time == t && i < p->n; i++) {
+				k = ds_winpart_key(p, i, &klen);
+				if (dk_keypart(k, klen) != parts[j])
+					continue;
+				ds_buf_adds(&b, first ? "[[" : ",[[");
+				ds_buf_add(&b, k, klen);
+				ds_buf_adds(&b, "],");
+				ds_agg_save(q->aggs, p->g[i].st, &b);
+				ds_buf_addc(&b, ']');
+				first = 0;
+			}
+		}
+		ds_buf_adds(&b, "]}");
+		dk_changelog_put(topic, parts[j], key,
+		    (size_t)winkey(key, sizeof(key), parts[j], t), b.p, b.len);
+	}
+	free(parts);
+	ds_buf_free(&b);
+}
+
+void
+dk_window_evicting(const char *topic, const struct ds_winq *q, int64_t t)
+{
+	char key[64];
+	int32_t *parts;
+	size_t k;
+	int j, n;
+
+	for (k = 0; k < q->n && q->q[k].time <= t - q->length; k++) {
+		if (k > 0 && q->q[k].time == q->q[k - 1].time)
+			continue;
+		n = winparts(q, q->q[k].time, &parts);
+		for (j = 0; j < n; j++)
+			dk_changelog_put(topic, parts[j], key, (size_t)winkey(key,
+			    sizeof(key), parts[j], q->q[k].time), NULL, 0);
+		free(parts);
+	}
+}
+
+struct partset {
+	const int32_t	*v;
+	int		 n;
+};
+
+/* Is key k of a partition of the set? */
+static int
+inset(void *arg, const char *k, size_t klen)
+{
+	const struct partset *ps = arg;
+
+	return inparts(ps->v, ps->n, k, klen);
+}
+
+struct wrestore {
+	struct dk_scope	*sc;
+	struct ds_hash	 last;		/* key: its last value, or NULL */
+};
+
+/* One changelog message: the last of each key counts. */
+static int
+wrestore1(void *arg, int32_t part, const char *k, size_t klen, const char *v,
+    size_t vlen)
+{
+	struct wrestore *rs = arg;
+	struct ds_hent *e;
+	int isnew;
+
+	(void)part;
+	e = ds_hash_put(&rs->last, k, klen, &isnew);
+	if (!isnew)
+		free(e->val);
+	e->val = NULL;
+	if (v != NULL && (e->val = strndup(v, vlen)) == NULL)
+		err(1, NULL);
+	return 0;
+}
+
+/* Put batch entry (key k, value v) back into q: 0, or -1. */
+static int
+winload(struct ds_winq *q, const char *k, const char *v)
+{
+	json_t *kj, *vj, *g;
+	struct ds_winpart *p;
+	char *s;
+	size_t i;
+	int rv = 0;
+
+	kj = json_loads(k, 0, NULL);
+	vj = json_loads(v, 0, NULL);
+	if (!json_is_integer(json_object_get(kj, "time")) ||
+	    !json_is_array(json_object_get(vj, "groups")))
+		rv = -1;
+	else {
+		p = ds_winq_at(q, json_integer_value(json_object_get(kj,
+		    "time")), 0);
+		json_array_foreach(json_object_get(vj, "groups"), i, g) {
+			if ((s = json_dumps(g, JSON_COMPACT |
+			    JSON_ENCODE_ANY)) == NULL)
+				err(1, NULL);
+			if (ds_winq_loadgroup(q, p, s, strlen(s)) == -1)
+				rv = -1;
+			free(s);
+		}
+	}
+	json_decref(kj);
+	json_decref(vj);
+	return rv;
+}
+
+int
+dk_window_control(struct dk_scope *sc, const struct ds_line *l, int assign,
+    struct ds_winq *q)
+{
+	struct wrestore rs = { sc, { 0 } };
+	struct partset ps;
+	struct ds_hent *e;
+	int32_t *parts = NULL;
+	size_t i = 0;
+	int n, rv;
+
+	if ((rv = dk_scope_parts(sc, l, assign, &parts, &n)) == -1)
+		return -1;
+	ps.v = parts;
+	ps.n = n;
+	ds_winq_drop(q, inset, &ps);
+	if (assign)
+		rv = dk_changelog_read(&sc->dk, sc->topic, parts, n,
+		    wrestore1, &rs);
+	while ((e = ds_hash_next(&rs.last, &i)) != NULL) {
+		if (rv == 0 && e->val != NULL && winload(q, e->key,
+		    e->val) == -1)
+			rv = dk_fail(&sc->dk, -1, "changelog %s: a malformed "
+			    "window batch %s", sc->topic, e->key);
+		free(e->val);
+	}
+	ds_hash_free(&rs.last);
+	free(parts);
+	return rv;
 }
