@@ -346,8 +346,9 @@ checkcons(struct cmd *cmd)
 	if (dk->commit == DK_COMMIT_ACKS && (dk->acks == NULL ||
 	    dk->group == NULL))
 		errx(2, "--commit acks needs --acks PATH and -G GROUP");
-	if (dk->acks != NULL && dk->commit != DK_COMMIT_ACKS)
-		errx(2, "--acks needs --commit acks");
+	if (dk->acks != NULL && dk->commit != DK_COMMIT_ACKS &&
+	    dk->commit != DK_COMMIT_NONE)
+		errx(2, "--acks needs --commit acks or none");
 	if (dk->group != NULL && dk->partition >= 0)
 		errx(2, "-p cannot be used with -G (the group assigns "
 		    "partitions)");

@@ -35,10 +35,18 @@
 : "${STATE:=${TMPDIR:-/tmp}/ds-etl}"
 mkdir -p "$STATE"
 kafka_end
+# with -e the source waits for the last batch's ack before it leaves the
+# group: the producer commits each batch with the member's generation
+acks= out=cat
+if [ "${AT_END:-0}" = 1 ]; then
+	ack_state
+	acks="--acks $STATE/acks"
+	out="tee $STATE/acks"
+fi
 
 # the transaction commits the offsets: the source itself never does
 ds-kafka-cat -b "$BROKERS" -G "$GROUP" -t "$SOURCE" --value string \
-    --commit none $end ${SOURCE_OPTS:-} |
+    --commit none $end $acks ${SOURCE_OPTS:-} |
 	ds-batch -i "$INTERVAL" |
 	ds-map --dead-letter "$STATE/rejects" --argjson zone "$ZONE" '
 	    .value | split(",") |
@@ -49,4 +57,4 @@ ds-kafka-cat -b "$BROKERS" -G "$GROUP" -t "$SOURCE" --value string \
 	     value: "\(.[1])|\($ts)|\(.[3]):\(.[5])|\(.[4]):\(.[6])|\(.[13])"}' |
 	ds-kafka-cat -P -b "$BROKERS" -t "$TARGET" --key-field key \
 	    --value-field value --transactional-id "$TXN" -G "$GROUP" |
-	$DS_OUT
+	$out | $DS_OUT

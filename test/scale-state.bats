@@ -319,3 +319,27 @@ produce() {
 	stopmember w1
 	stopmember w2
 }
+
+@test "scale-out with state: a transactional run with -e waits for its last batch's ack before it leaves the group" {
+	src=$(uniq_name sa) cl=$(uniq_name sacl) out=$(uniq_name saout)
+	group=g$src
+	topics 4
+	records 2000 5 >data
+	ds-kafka-cat -P -b "$B" -t "$src" --key-field user <data
+	mkfifo acks
+	# a dynamic member: leaving the group at the end would fence the
+	# batches still in the pipe
+	timeout 120 ds-kafka-cat -b "$B" -G "$group" -t "$src" --commit none \
+	    --acks acks -e -o beginning 2>src.err |
+	    ds-batch -i 200ms | ds-map '.value + {partition}' |
+	    ds-reduce -k partition,user -a bytes=sum:bytes -a requests=count |
+	    ds-state -k user -a bytes=sum:bytes -a requests=sum:requests \
+	        --changelog "$cl" -b "$B" |
+	    timeout 120 ds-kafka-cat -P -b "$B" -t "$out" --key-field user \
+	        --transactional-id "tx$group" -G "$group" >acks 2>sink.err
+	[ "${PIPESTATUS[*]}" = "0 0 0 0 0 0" ] || { cat src.err sink.err; false; }
+	want data >want
+	totals_are want
+	topic=$src
+	drained "$B" 4
+}

@@ -22,6 +22,7 @@ dk_changelog_read(const struct dk *dk, const char *topic,
 	static const char *const force[] = {
 		"enable.partition.eof", "true",
 		"isolation.level", "read_committed",
+		"fetch.wait.max.ms", "10",	/* to the end, no waiting */
 		NULL
 	};
 	rd_kafka_conf_t *conf;
@@ -29,8 +30,9 @@ dk_changelog_read(const struct dk *dk, const char *topic,
 	rd_kafka_queue_t *q;
 	rd_kafka_topic_t *rkt;
 	rd_kafka_t *rk;
+	rd_kafka_resp_err_t e;
 	char errstr[512], why[DK_ERRLEN], *done;
-	int64_t quiet = ds_now_ms();
+	int64_t quiet = ds_now_ms(), lo, hi;
 	int i, left = n, rv = 0;
 
 	if (n == 0)
@@ -48,11 +50,20 @@ dk_changelog_read(const struct dk *dk, const char *topic,
 	    (rkt = rd_kafka_topic_new(rk, topic, NULL)) == NULL ||
 	    (q = rd_kafka_queue_new(rk)) == NULL)
 		err(1, NULL);
-	for (i = 0; i < n; i++)
-		if (rd_kafka_consume_start_queue(rkt, parts[i],
+	for (i = 0; i < n && rv == 0; i++) {
+		/* an empty partition has nothing to read */
+		if ((e = rd_kafka_query_watermark_offsets(rk, topic, parts[i],
+		    &lo, &hi, QUIET_MS)) != 0)
+			rv = dk_fail(dk, -1, "changelog %s [%d]: %s", topic,
+			    (int)parts[i], rd_kafka_err2str(e));
+		else if (hi <= lo) {
+			done[i] = 1;
+			left--;
+		} else if (rd_kafka_consume_start_queue(rkt, parts[i],
 		    RD_KAFKA_OFFSET_BEGINNING, q) == -1)
 			rv = dk_fail(dk, -1, "changelog %s [%d]: %s", topic,
 			    (int)parts[i], rd_kafka_err2str(rd_kafka_last_error()));
+	}
 	while (left > 0 && rv == 0) {
 		if (ds_stop) {
 			rv = dk_fail(dk, -1, "changelog %s: interrupted",
@@ -87,7 +98,7 @@ dk_changelog_read(const struct dk *dk, const char *topic,
 		rd_kafka_message_destroy(m);
 	}
 	for (i = 0; i < n; i++)
-		rd_kafka_consume_stop(rkt, parts[i]);
+		rd_kafka_consume_stop(rkt, parts[i]);	/* unstarted: a no-op */
 	free(done);
 	rd_kafka_queue_destroy(q);
 	rd_kafka_topic_destroy(rkt);

@@ -422,7 +422,8 @@ ackpoll(struct cons *c, int async)
 		c->stop = 1;
 		end = 1;
 	}
-	if (c->commits->cnt > 0 &&
+	/* --commit none: the acks only say when a batch is committed */
+	if (c->commits->cnt > 0 && c->dk->commit == DK_COMMIT_ACKS &&
 	    (e = rd_kafka_commit(c->rk, c->commits, async)) != 0)
 		warnx("%s: commit: %s", c->dk->acks, rd_kafka_err2str(e));
 	rd_kafka_topic_partition_list_destroy(c->commits);
@@ -433,9 +434,11 @@ ackpoll(struct cons *c, int async)
 #define ACKWAIT_MS	60000
 
 /*
- * -e in ack mode: once standard output is closed the pipeline drains
- * what was written; wait for its acks so that a finished run leaves its
- * offsets committed.  Ends when every partition written to is acked, when
+ * -e with an ack path: once standard output is closed the pipeline
+ * drains what was written; wait for its acks so that a finished run
+ * leaves its offsets committed (in ack mode by us; with --commit none by
+ * a transactional producer, which needs this member in the group until
+ * then: it commits with its generation).  Ends when every partition written to is acked, when
  * the ack FIFO has no writer left (the last stage exited), or after
  * ACKWAIT_MS without a new ack.
  */

@@ -597,9 +597,10 @@ txnerr(struct prod *pr, rd_kafka_error_t *e, const char *what)
 	case RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION:
 	case RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID:
 	case RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID:
-		warnx("transaction %s: fenced: a rebalance gave the batch's "
-		    "partitions to a new generation of the group, which reads "
-		    "them again; run the pipeline again to rejoin",
+		warnx("transaction %s: fenced: the batch was read by a member "
+		    "the group has left behind (a rebalance, or the source "
+		    "left the group: with -e give it --acks); its partitions "
+		    "are read again, run the pipeline again to rejoin",
 		    pr->dk->txnid);
 		break;
 	default:
