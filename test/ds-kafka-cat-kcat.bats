@@ -7,10 +7,7 @@ load helper
 bats_require_minimum_version 1.5.0
 
 setup() {
-	T=$BATS_TEST_TMPDIR
-	cd "$T" || return 1
-	need_kafka
-	B=$DS_TEST_BROKERS
+	kafka_setup
 }
 
 F='%K:%k|%h|%S:%s|%t|%p|%o\n'

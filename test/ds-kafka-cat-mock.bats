@@ -43,16 +43,6 @@ mock() {
 	wait_for 10 grep -qxF "ok $*" "$MD/out"
 }
 
-# gen N [FROM]: records {"p":i%3,"i":i,"k":"k<i>"} for i in FROM..FROM+N-1
-gen() {
-	python3 - "$1" "${2:-0}" <<'EOF'
-import json, sys
-n, start = int(sys.argv[1]), int(sys.argv[2])
-for i in range(start, start + n):
-    print(json.dumps({"p": i % 3, "i": i, "k": "k%d" % i}))
-EOF
-}
-
 # the [partition, offset, i] triples a produce of gen N FROM in input
 # order gives, each partition's offsets counting from base
 expected() {

@@ -9,10 +9,7 @@ load helper
 bats_require_minimum_version 1.5.0
 
 setup() {
-	T=$BATS_TEST_TMPDIR
-	cd "$T" || return 1
-	need_kafka
-	B=$DS_TEST_BROKERS
+	kafka_setup
 }
 
 teardown() {
@@ -26,16 +23,6 @@ nlines_ge() {
 # distinct values of .value.i in FILE reach N (for wait_for)
 distinct_ge() {
 	[ "$(cat "$@" | jq -r '.value.i' | sort -u | wc -l)" -ge "${!#}" ] 2>/dev/null
-}
-
-# gen N [FROM]: records {"p":i%3,"i":i,"k":"k<i>"}
-gen() {
-	python3 - "$1" "${2:-0}" <<'EOF'
-import json, sys
-n, start = int(sys.argv[1]), int(sys.argv[2])
-for i in range(start, start + n):
-    print(json.dumps({"p": i % 3, "i": i, "k": "k%d" % i}))
-EOF
 }
 
 # produce gen N FROM to topic T, partition from .p, and check it has 3

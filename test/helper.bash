@@ -273,3 +273,22 @@ dsok() {
 		return 1
 	fi
 }
+
+# kafka_setup: setup() of the tests that need the broker alone: into
+# the test's directory, the broker in B
+kafka_setup() {
+	T=$BATS_TEST_TMPDIR
+	cd "$T" || return 1
+	need_kafka
+	B=$DS_TEST_BROKERS
+}
+
+# gen N [FROM]: records {"p":i%3,"i":i,"k":"k<i>"} for i in FROM..FROM+N-1
+gen() {
+	python3 - "$1" "${2:-0}" <<'EOF'
+import json, sys
+n, start = int(sys.argv[1]), int(sys.argv[2])
+for i in range(start, start + n):
+    print(json.dumps({"p": i % 3, "i": i, "k": "k%d" % i}))
+EOF
+}
