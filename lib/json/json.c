@@ -372,6 +372,30 @@ ds_json_scan(const char *p, size_t len, struct ds_jscan *js)
 }
 
 int
+ds_json_pair(const char *p, size_t len, const char *key, size_t klen,
+    struct ds_span *v)
+{
+	const unsigned char *q, *e;
+	size_t k;
+
+	if (len < klen + 7 || p[0] != '{' || p[1] != '"' ||
+	    !ds_sameb(p + 2, key, klen) || p[klen + 2] != '"' ||
+	    p[klen + 3] != ':' || p[klen + 4] != '"' || p[len - 2] != '"' ||
+	    p[len - 1] != '}')
+		return 0;
+	initcls();
+	e = (const unsigned char *)p + len - 2;
+	/* nothing but plain bytes and valid UTF-8 up to the last quote */
+	for (q = (const unsigned char *)p + klen + 5; (q = plain(q, e)) < e;
+	    q += k)
+		if (strcls[*q] != 4 || (k = ds_utf8_len(q, e - q)) == 0)
+			return 0;
+	v->p = p + klen + 4;
+	v->len = len - klen - 5;
+	return 1;
+}
+
+int
 ds_json_validate(const char *p, size_t len, int maxdepth,
     const char **errmsg, int *dskey)
 {
