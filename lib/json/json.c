@@ -204,6 +204,21 @@ static int value(struct scan *, int);
 static int keyeq(const char *, size_t, const char *, size_t);
 
 /*
+ * a[0..n) == b[0..n)?  Keys are short: a loop beats a call to memcmp,
+ * and inlined here it also beat ds_sameb's word loads (W3: 8%).
+ */
+static inline int
+sameb(const char *a, const char *b, size_t n)
+{
+	while (n > 0 && *a == *b) {
+		a++;
+		b++;
+		n--;
+	}
+	return n == 0;
+}
+
+/*
  * The top-level member with the raw key k[0..klen) (quotes included,
  * esc: it has a backslash) has the value vs[0..vlen): set the paths
  * that start with that key, as ds_json_getv does (the last duplicate
@@ -227,8 +242,7 @@ capture(struct ds_jscan *js, const char *k, size_t klen, int esc,
 	}
 	for (i = 0; i < js->npaths; i++) {
 		pa = js->paths[i];
-		if (pa->n == 0 || pa->klen[0] != kl ||
-		    !ds_sameb(pa->key[0], kp, kl))
+		if (pa->n == 0 || pa->klen[0] != kl || !sameb(pa->key[0], kp, kl))
 			continue;
 		if (pa->n == 1) {
 			js->v[i].p = vs;
