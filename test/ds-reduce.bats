@@ -185,6 +185,19 @@ for i in range(20000):
 	run --separate-stderr ds-reduce -k word -a sum:word in.ndjson
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "ds-reduce: in.ndjson:1: sum_word: field 'word' is not a number: \"a\"" ]
+	# a byte at each place of values of 1 to 12 bytes: only DEL is good
+	python3 - >odd.ndjson <<'PYEOF'
+import sys
+for n in range(1, 13):
+    for i in range(n):
+        for c in (b"\x01", b'"', b"\\", b"\xff", b"\x7f"):
+            v = b"a" * i + c + b"a" * (n - i - 1)
+            sys.stdout.buffer.write(b'{"word":"' + v + b'"}\n')
+PYEOF
+	run --separate-stderr ds-reduce -k word --skip-bad odd.ndjson
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 78 ]
+	[ "$(grep -c '^ds-reduce: odd.ndjson:' <<<"$stderr")" -eq 312 ]
 	# -j: the same lines, the same messages
 	printf '{"word":"w%d"}\n' $(seq 1 3000) >big.ndjson
 	cat in.ndjson >>big.ndjson
