@@ -40,7 +40,8 @@ struct map {
 	int		 batchvar;	/* index of $__batch */
 	int		 hold;		/* buffer each batch: $__batch used */
 	struct ds_buf	 q;		/* -R: the line as a JSON string */
-	struct ds_buf	 pre;		/* split fast path: {"NAME":" */
+	struct ds_buf	 pre;		/* split fast path: "}\n{"NAME":"
+					   (the glue between records) */
 	char		*sep;		/* ... and SEP, or NULL */
 	struct ds_buf	 text;		/* held lines' bytes */
 	struct held	*h;
@@ -122,7 +123,7 @@ splitshape(struct map *m, const char *expr)
 		return;
 	if ((m->sep = strndup(sep, seplen)) == NULL)
 		err(1, NULL);
-	ds_buf_addc(&m->pre, '{');
+	ds_buf_adds(&m->pre, "\"}\n{");
 	ds_buf_addq(&m->pre, name, namelen);
 	ds_buf_adds(&m->pre, ":\"");
 }
@@ -131,36 +132,40 @@ splitshape(struct map *m, const char *expr)
  * The split fast path on one line: -1 (nothing written) when a byte
  * would need an escape or is not valid UTF-8, where the interpreter's
  * rules apply.  Splits as jq does: at each occurrence of SEP, left to
- * right, keeping empty pieces.
+ * right, keeping empty pieces.  One pass copies the line's bytes and
+ * puts the glue "}\n{"NAME":" in place of each SEP.
  */
 static int
 splitrun(struct map *m, const char *p, size_t len)
 {
-	const char *e = p + len, *q;
-	size_t i, seplen = strlen(m->sep);
-	unsigned char c;
+	const char *s = p, *e = p + len, *sep = m->sep;
+	size_t seplen = strlen(sep), glue = m->pre.len;
+	unsigned char c, hi = 0;
+	char *o;
 
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)p[i];
+	ds_buf_clear(&m->q);
+	ds_buf_grow(&m->q, len + (len / seplen + 1) * glue);
+	o = m->q.p;
+	memcpy(o, m->pre.p + 3, glue - 3);
+	o += glue - 3;
+	while (p < e) {
+		c = (unsigned char)*p;
 		if (c < 0x20 || c == '"' || c == '\\' || c == 0x7f)
 			return -1;
+		hi |= c;
+		if (c == (unsigned char)*sep && (seplen == 1 ||
+		    ((size_t)(e - p) >= seplen &&
+		    memcmp(p, sep, seplen) == 0))) {
+			memcpy(o, m->pre.p, glue);
+			o += glue;
+			p += seplen;
+		} else
+			*o++ = *p++;
 	}
-	if (!ds_utf8_valid(p, len))
+	if ((hi & 0x80) && !ds_utf8_valid(s, len))
 		return -1;
-	ds_buf_clear(&m->q);
-	for (;;) {
-		if (seplen == 1)
-			q = memchr(p, *m->sep, e - p);
-		else
-			q = (size_t)(e - p) >= seplen ? memmem(p, e - p,
-			    m->sep, seplen) : NULL;
-		ds_buf_add(&m->q, m->pre.p, m->pre.len);
-		ds_buf_add(&m->q, p, (q != NULL ? q : e) - p);
-		ds_buf_add(&m->q, "\"}\n", 3);
-		if (q == NULL)
-			break;
-		p = q + seplen;
-	}
+	memcpy(o, m->pre.p, 3);
+	m->q.len = o + 3 - m->q.p;
 	ds_out(m->q.p, m->q.len);	/* the line's records at once */
 	return 0;
 }

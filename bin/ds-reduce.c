@@ -55,16 +55,26 @@ usage(int status)
 	exit(status);
 }
 
+/* Fold line l into its group: 0, or -1 when it is bad (reported). */
+static int
+add(struct reduce *r, const struct ds_line *l)
+{
+	const char *why;
+
+	if ((l->toolong || !ds_grouper_quick(&r->gr, l->p, l->len)) &&
+	    ds_check_line_scan(l, 0, ds_grouper_scan(&r->gr)) == -1)
+		return -1;
+	if (ds_grouper_add(&r->gr, &r->groups, l->p, l->len, &why) == -1) {
+		ds_bad(l, "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 data(void *ctx, const struct ds_line *l)
 {
-	struct reduce *r = ctx;
-	const char *why;
-
-	if (ds_check_line_scan(l, 0, ds_grouper_scan(&r->gr)) == -1)
-		return;
-	if (ds_grouper_add(&r->gr, &r->groups, l->p, l->len, &why) == -1)
-		ds_bad(l, "%s", why);
+	add(ctx, l);
 }
 
 /* Write one record per group (or one for the whole batch) and reset. */
@@ -118,7 +128,6 @@ chunk(struct reduce *r, const char *name, const char *p, size_t n,
 {
 	const char *e = p + n, *nl;
 	struct ds_line l;
-	const char *why;
 
 	memset(&l, 0, sizeof(l));
 	l.src = name;
@@ -136,8 +145,7 @@ chunk(struct reduce *r, const char *name, const char *p, size_t n,
 		if (ds_is_control(l.p, l.len))
 			return -1;
 		(*nin)++;
-		if (ds_check_line_scan(&l, 0, ds_grouper_scan(&r->gr)) == -1 ||
-		    ds_grouper_add(&r->gr, &r->groups, l.p, l.len, &why) == -1)
+		if (add(r, &l) == -1)
 			return -1;
 	}
 	return 0;

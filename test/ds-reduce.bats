@@ -144,6 +144,81 @@ check() {
 	[ "$(head -1 got)" = '{"word":"the","count":3}' ]
 }
 
+@test "one-member records {\"K\":\"v\"} (the word count's short cut) group as any record" {
+	# the short cut takes {"word":"..."} as it is; white space, escapes,
+	# other keys and members go through the full scan: equal strings are
+	# one group however written
+	printf '%s\n' '{"word":"a"}' '{"word": "a"}' '{"word":"\u0061"}' \
+	    '{ "word":"a" }' '{"word":"a/b"}' '{"word":"a\/b"}' '{"word":""}' \
+	    '{"other":"a"}' '{"words":"a"}' '{"wor":"a"}' '{"word":"a","n":1}' \
+	    '{"word":1}' '{"word":"\"q\""}' '{"word":"\u0022q\u0022"}' \
+	    >in.ndjson
+	printf '{"word":"caf\303\251"}\n{"word":"caf\\u00e9"}\n' >>in.ndjson
+	printf '{"word":"x\177y"}\n{"word":"x\\u007fy"}\n' >>in.ndjson
+	check -k word -a count -a first:word -a distinct:word
+	# by hand
+	[ "$(head -4 got)" = '{"word":"a","count":5,"first_word":"a","distinct_word":1}
+{"word":"a/b","count":2,"first_word":"a/b","distinct_word":1}
+{"word":"","count":1,"first_word":"","distinct_word":1}
+{"word":null,"count":3,"first_word":null,"distinct_word":0}' ]
+	# many keys: the table grows under keys taken from the line itself
+	python3 -c 'import random
+r = random.Random(11)
+for i in range(20000):
+    print("{\"w\":\"k%d\"}" % r.randrange(5000))' >in.ndjson
+	check -k w
+	[ "$(wc -l <got)" -gt 4000 ]
+	check -k w -a collect:w
+}
+
+@test "one-member records: the short cut leaves bad lines to the full scan's messages" {
+	printf '%s\n' '{"word":"a"}' '{"word":"a\"}' '{"word":"a"}x' \
+	    '{"word":"a"}}' '{"word":"a"b"}' >in.ndjson
+	printf '{"word":"\377"}\n{"word":"a\tb"}\n{"word":"a"}\n' >>in.ndjson
+	run --separate-stderr ds-reduce -k word --skip-bad in.ndjson
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"word":"a","count":2}' ]
+	[ "$(grep -c '^ds-reduce: in.ndjson:[2-7]: ' <<<"$stderr")" -eq 6 ]
+	[[ "$stderr" == *"in.ndjson:6: invalid UTF-8 at byte 10"* ]]
+	[[ "$stderr" == *"in.ndjson:7: control character in string at byte 11"* ]]
+	# a summed key field is not a number: fail fast naming the line
+	run --separate-stderr ds-reduce -k word -a sum:word in.ndjson
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ds-reduce: in.ndjson:1: sum_word: field 'word' is not a number: \"a\"" ]
+	# a byte at each place of values of 1 to 12 bytes: only DEL is good
+	python3 - >odd.ndjson <<'PYEOF'
+import sys
+for n in range(1, 13):
+    for i in range(n):
+        for c in (b"\x01", b'"', b"\\", b"\xff", b"\x7f"):
+            v = b"a" * i + c + b"a" * (n - i - 1)
+            sys.stdout.buffer.write(b'{"word":"' + v + b'"}\n')
+PYEOF
+	run --separate-stderr ds-reduce -k word --skip-bad odd.ndjson
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 78 ]
+	[ "$(grep -c '^ds-reduce: odd.ndjson:' <<<"$stderr")" -eq 312 ]
+	# -j: the same lines, the same messages
+	printf '{"word":"w%d"}\n' $(seq 1 3000) >big.ndjson
+	cat in.ndjson >>big.ndjson
+	run --separate-stderr ds-reduce -j 2 -k word --skip-bad big.ndjson
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3001 ]
+	[ "$(grep -c '^ds-reduce: big.ndjson:300[2-7]: ' <<<"$stderr")" -eq 6 ]
+}
+
+@test "one-member records: -j N gives -j 1's output" {
+	python3 -c 'import random
+r = random.Random(12)
+for i in range(30000):
+    print("{\"word\":\"w%d\"}" % r.randrange(300))' >in.ndjson
+	ds-reduce -k word -a count -a first:word in.ndjson >want
+	[ "$(wc -l <want)" -eq 300 ]
+	run ds-reduce -j 2 -k word -a count -a first:word in.ndjson
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat want)" ]
+}
+
 @test "top N per group: the N largest records, largest first, earlier wins a tie" {
 	python3 - >in.ndjson <<'PYEOF'
 import json, random

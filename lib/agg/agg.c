@@ -1045,6 +1045,13 @@ ds_grouper_init(struct ds_grouper *gr, const struct ds_aggs *a,
 		gr->paths[i] = &keys[i];
 	for (j = 0; j < (size_t)a->n; j++)
 		gr->paths[nkeys + j] = &a->d[j].field;
+	/* the short cut: one key field, a top-level one needing no escape */
+	gr->quick = nkeys == 1 && keys[0].n == 1 &&
+	    strcmp(keys[0].key[0], "@ds") != 0;
+	for (j = 0; gr->quick && j < keys[0].klen[0]; j++)
+		gr->quick = keys[0].key[0][j] >= ' ' &&
+		    keys[0].key[0][j] <= '~' && keys[0].key[0][j] != '"' &&
+		    keys[0].key[0][j] != '\\';
 	gr->js.paths = gr->paths;
 	gr->js.npaths = gr->npaths;
 	gr->js.v = gr->vals;
@@ -1059,22 +1066,57 @@ ds_grouper_scan(struct ds_grouper *gr)
 }
 
 int
+ds_grouper_quick(struct ds_grouper *gr, const char *rec, size_t len)
+{
+	const struct ds_path *k = gr->paths[0], *pa;
+	int i;
+
+	if (!gr->quick || !ds_json_pair(rec, len, k->key[0], k->klen[0],
+	    &gr->vals[0]))
+		return 0;
+	gr->found[0] = 1;
+	/* an aggregate's field finds the string where it is the key */
+	for (i = 1; i < gr->npaths; i++) {
+		pa = gr->paths[i];
+		gr->found[i] = pa->n == 1 && pa->klen[0] == k->klen[0] &&
+		    ds_sameb(pa->key[0], k->key[0], k->klen[0]);
+		if (gr->found[i])
+			gr->vals[i] = gr->vals[0];
+	}
+	gr->js.isobj = 1;
+	gr->js.dskey = gr->js.hadws = 0;
+	gr->js.err = NULL;
+	gr->rawkey = 1;
+	return 1;
+}
+
+int
 ds_grouper_add(struct ds_grouper *gr, struct ds_groups *gs, const char *rec,
     size_t len, const char **why)
 {
 	struct ds_aggst *st;
-	int isnew;
+	const char *k;
+	size_t klen;
+	int isnew, raw = gr->rawkey;
 
+	gr->rawkey = 0;
 	if (!gr->js.isobj && gr->nkeys > 0) {
 		*why = "record is not an object (cannot take a key)";
 		return -1;
 	}
-	ds_buf_clear(&gr->kbuf);
-	if (ds_key_make_v(gr->vals, gr->found, gr->nkeys, &gr->kbuf,
-	    why) == -1)
-		return -1;
-	st = ds_groups_get(gs, gr->aggs, gr->kbuf.p ? gr->kbuf.p : "",
-	    gr->kbuf.len, &isnew);
+	if (raw) {
+		/* a string without escapes is its own canonical key */
+		k = gr->vals[0].p;
+		klen = gr->vals[0].len;
+	} else {
+		ds_buf_clear(&gr->kbuf);
+		if (ds_key_make_v(gr->vals, gr->found, gr->nkeys, &gr->kbuf,
+		    why) == -1)
+			return -1;
+		k = gr->kbuf.p ? gr->kbuf.p : "";
+		klen = gr->kbuf.len;
+	}
+	st = ds_groups_get(gs, gr->aggs, k, klen, &isnew);
 	if (ds_agg_add_v(gr->aggs, st, rec, len, gr->vals + gr->nkeys,
 	    gr->found + gr->nkeys, why) == -1) {
 		if (isnew)

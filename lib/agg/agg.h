@@ -123,6 +123,9 @@ struct ds_grouper {
 	int			  npaths;
 	struct ds_buf		  kbuf;
 	struct ds_jscan		  js;	/* its fields' scan */
+	int			  quick; /* ds_grouper_quick may apply */
+	int			  rawkey; /* it did: the key is vals[0]'s
+					   text as it is */
 };
 /*
  * Set up: 0, or -1 with a message in err when an aggregate's name is
@@ -136,6 +139,14 @@ int	 ds_grouper_init(struct ds_grouper *, const struct ds_aggs *,
  * and aggregate fields in the same pass.
  */
 struct ds_jscan *ds_grouper_scan(struct ds_grouper *);
+/*
+ * Instead of that scan, for the tiniest records: with one key field K
+ * (top-level, a name that needs no escape), when rec[0..len) is the
+ * one-member object {"K":"v"} as ds_json_pair takes it, set the scan's
+ * outputs as ds_json_scan would and return 1; else 0, and the record
+ * goes through the scan.  ds_grouper_add follows either way.
+ */
+int	 ds_grouper_quick(struct ds_grouper *, const char *rec, size_t len);
 /*
  * Fold record rec[0..len), just scanned with ds_grouper_scan's struct,
  * into its group in gs: 0, or -1 with *why set when the record is bad

@@ -135,6 +135,37 @@ struct ds_hash {
 };
 
 uint64_t ds_hash_bytes(const void *, size_t);
+/*
+ * a[0..n) == b[0..n)?  Keys are short: word compares inline cost less
+ * than the call to memcmp.
+ */
+static inline int
+ds_sameb(const void *a, const void *b, size_t n)
+{
+	const unsigned char *p = a, *q = b;
+	uint64_t x, y;
+	uint32_t u, v;
+
+	for (; n >= 8; p += 8, q += 8, n -= 8) {
+		memcpy(&x, p, 8);
+		memcpy(&y, q, 8);
+		if (x != y)
+			return 0;
+	}
+	if (n >= 4) {
+		memcpy(&u, p, 4);
+		memcpy(&v, q, 4);
+		if (u != v)
+			return 0;
+		memcpy(&u, p + n - 4, 4);
+		memcpy(&v, q + n - 4, 4);
+		return u == v;
+	}
+	for (; n > 0; p++, q++, n--)
+		if (*p != *q)
+			return 0;
+	return 1;
+}
 /* Find key; returns its entry or NULL. */
 struct ds_hent *ds_hash_get(struct ds_hash *, const void *k, size_t n);
 /* Find or insert key (val NULL when new, *isnew set). */

@@ -79,7 +79,7 @@ find(struct ds_hash *h, const void *k, size_t n, uint64_t hv,
 				*freeslot = e;
 			continue;
 		}
-		if (e->hash == hv && e->klen == n && memcmp(e->key, k, n) == 0)
+		if (e->hash == hv && e->klen == n && ds_sameb(e->key, k, n))
 			return e;
 	}
 }

@@ -203,7 +203,10 @@ literal(struct scan *s, const char *word, size_t n)
 static int value(struct scan *, int);
 static int keyeq(const char *, size_t, const char *, size_t);
 
-/* a[0..n) == b[0..n)?  Keys are short: a loop beats a call to memcmp. */
+/*
+ * a[0..n) == b[0..n)?  Keys are short: a loop beats a call to memcmp,
+ * and inlined here it also beat ds_sameb's word loads (W3: 8%).
+ */
 static inline int
 sameb(const char *a, const char *b, size_t n)
 {
@@ -380,6 +383,73 @@ ds_json_scan(const char *p, size_t len, struct ds_jscan *js)
 		fail(&s, "trailing data after JSON value");
 	}
 	return -1;
+}
+
+/* The bytes of word w that are no plain ASCII in a string: their top bit. */
+static inline uint64_t
+special(uint64_t w)
+{
+	const uint64_t lo = 0x0101010101010101ULL;
+	uint64_t q = w ^ lo * '"', b = w ^ lo * '\\';
+
+	return (((q - lo) & ~q) | ((b - lo) & ~b) | ((w - lo * ' ') & ~w) | w) &
+	    lo << 7;
+}
+
+/*
+ * Are the n bytes at p plain ASCII: no quote, backslash, control
+ * character or byte above 0x7f?  A word at a time, the last one
+ * overlapping, every byte looked at a real one: on the word count's
+ * short values plain()'s byte loop was a fifth of ds-reduce.
+ */
+static int
+ascii(const unsigned char *p, size_t n)
+{
+	const unsigned char *e = p + n;
+	uint64_t w, bad = 0;
+	uint32_t a, b;
+
+	if (n >= 8) {
+		for (; e - p > 8; p += 8) {
+			memcpy(&w, p, 8);
+			if (special(w))
+				return 0;	/* no long scan for a bad end */
+		}
+		memcpy(&w, e - 8, 8);
+		bad = special(w);
+	} else if (n >= 4) {
+		memcpy(&a, p, 4);
+		memcpy(&b, e - 4, 4);
+		bad = special(a | (uint64_t)b << 32);
+	} else if (n > 0)
+		bad = special((0x0101010101010101ULL * 'a' & ~0xffffffULL) |
+		    p[0] | p[n / 2] << 8 | (uint64_t)p[n - 1] << 16);
+	return bad == 0;
+}
+
+int
+ds_json_pair(const char *p, size_t len, const char *key, size_t klen,
+    struct ds_span *v)
+{
+	const unsigned char *q, *e;
+	size_t k;
+
+	if (len < klen + 7 || p[0] != '{' || p[1] != '"' ||
+	    !ds_sameb(p + 2, key, klen) || p[klen + 2] != '"' ||
+	    p[klen + 3] != ':' || p[klen + 4] != '"' || p[len - 2] != '"' ||
+	    p[len - 1] != '}')
+		return 0;
+	initcls();
+	q = (const unsigned char *)p + klen + 5;
+	e = (const unsigned char *)p + len - 2;
+	/* nothing but plain bytes and valid UTF-8 up to the last quote */
+	if (!ascii(q, e - q))
+		for (; (q = plain(q, e)) < e; q += k)
+			if (strcls[*q] != 4 || (k = ds_utf8_len(q, e - q)) == 0)
+				return 0;
+	v->p = p + klen + 4;
+	v->len = len - klen - 5;
+	return 1;
 }
 
 int

@@ -158,6 +158,16 @@ struct ds_jscan {
  * js->err set.  Keeps no state between calls.
  */
 int	 ds_json_scan(const char *p, size_t len, struct ds_jscan *js);
+/*
+ * The tiny record's short cut: is p[0..len) exactly the one-member
+ * object {"key":"v"}, without white space, its value without escapes?
+ * key is as written between quotes (the caller makes sure it needs no
+ * escape).  Then the line is valid JSON (ds_json_scan would pass it,
+ * with any maxdepth), v's text is its canonical form, and 1 is returned
+ * with v set to it (quotes included).  Otherwise 0: the caller scans.
+ */
+int	 ds_json_pair(const char *p, size_t len, const char *key,
+	    size_t klen, struct ds_span *v);
 /* Append p[0..len) (valid JSON) to b without insignificant white space. */
 void	 ds_json_compact(const char *p, size_t len, struct ds_buf *b);
 

@@ -13,6 +13,10 @@
 
 #include "stream/stream.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define OUTSZ	(256 * 1024)
 
 static char outbuf[OUTSZ];
@@ -73,19 +77,42 @@ put(const void *p, size_t n)
 	outlen += n;
 }
 
+/*
+ * The newlines in s[0..n), 16 bytes at a time: a call to memchr for
+ * each one cost more than the word count's whole split.
+ */
+static size_t
+newlines(const char *s, size_t n)
+{
+	size_t i = 0, k = 0;
+#ifdef __SSE2__
+	const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+	__m128i x, acc;
+	size_t j;
+
+	while (i + 16 <= n) {
+		/* 16 byte counters (a match is -1), summed before 255 */
+		acc = zero;
+		for (j = 0; j < 255 && i + 16 <= n; j++, i += 16) {
+			x = _mm_loadu_si128((const __m128i *)(s + i));
+			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x, nl));
+		}
+		acc = _mm_sad_epu8(acc, zero);
+		k += _mm_cvtsi128_si32(acc) + _mm_extract_epi16(acc, 4);
+	}
+#endif
+	for (; i < n; i++)
+		k += s[i] == '\n';
+	return k;
+}
+
 /* Raw bytes: data records already formatted, counted by their newlines. */
 void
 ds_out(const void *p, size_t n)
 {
-	const char *s = p, *e;
-
 	if (n == 0)
 		return;		/* p may be NULL: an empty buffer */
-	e = s + n;
-	while (s < e && (s = memchr(s, '\n', (size_t)(e - s))) != NULL) {
-		ds_stats.out++;
-		s++;
-	}
+	ds_stats.out += newlines(p, n);
 	put(p, n);
 }
 
