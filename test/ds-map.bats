@@ -302,7 +302,8 @@ $m2" ]
 }
 
 @test "-R: any bytes are a string (invalid UTF-8 becomes U+FFFD, as jq -R)" {
-	printf 'x\377y\n{not json\n' >in.txt
+	# a lead byte cut short takes the rest, an overlong form is one U+FFFD
+	printf 'x\377y\n{not json\na\351e\na\340\200\200b\n\360\237a\n\300\257\n' >in.txt
 	run ds-map -R '{l: ., n: length}' in.txt
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(jq -cR '{l: ., n: length}' in.txt)" ]

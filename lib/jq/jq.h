@@ -45,4 +45,12 @@ int	 ds_expr_run(struct ds_expr *, const char *in, size_t len,
 	    void *arg, const char **errmsg);
 void	 ds_expr_free(struct ds_expr *);
 
+/*
+ * Append bytes s[0..n) as the UTF-8 of the string jq makes of them (jq
+ * -R, @base64d): each ill-formed sequence is one U+FFFD, a lead byte
+ * taking the continuation bytes after it up to its length, or all the
+ * rest when its sequence would run past the end (jq 1.6 and 1.7 alike).
+ */
+void	 ds_jq_utf8(struct ds_buf *, const void *s, size_t n);
+
 #endif /* DS_JQ_H */
