@@ -27,9 +27,10 @@ struct ds_expr *ds_expr_compile(const char *src, const char *const *vars,
 	    int nvars, char *err, size_t errlen);
 /*
  * The limits of a run (DS_MAXDEPTH_DEFAULT and DS_MAXLINE_DEFAULT until
- * set): the nesting of an input and the length of a path that
- * paths and .. build (maxdepth), the longest string a run may build
- * (maxline).  The tools pass their --max-depth and --max-line.
+ * set): the nesting of an input, of a bound variable, of what fromjson
+ * reads and of every value the program builds, and the length of a path
+ * that paths and .. build (maxdepth); the longest string a run may
+ * build (maxline).  The tools pass their --max-depth and --max-line.
  */
 void	 ds_expr_limits(struct ds_expr *, int maxdepth, size_t maxline);
 /* Bind variable i to a JSON text (copied).  Returns 0 or -1 if invalid. */

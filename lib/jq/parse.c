@@ -181,8 +181,8 @@ parse_var(struct parser *p)
 
 	if (len == 7 && memcmp(name, "__loc__", 7) == 0) {
 		/* {"file":"<top-level>","line":N}: where it is, as jq */
-		static struct val kf = { T_STR, 1, 4, { .s = "file" } };
-		static struct val kl = { T_STR, 1, 4, { .s = "line" } };
+		static struct val kf = EV_STRLIT("file");
+		static struct val kl = EV_STRLIT("line");
 		struct val *o = ev_obj(&p->x->perm, 2);
 		int line = 1;
 
@@ -1519,12 +1519,12 @@ ds_expr_bind(struct ds_expr *x, int i, const char *json, size_t len)
 		return -1;
 	/* each variable has its own arena, emptied when it is bound
 	 * again: ds-state binds per key and batch, memory must not grow */
-	if ((v = ev_parse(&x->a, json, len, DS_MAXDEPTH_DEFAULT, msg,
+	if ((v = ev_parse(&x->a, json, len, x->maxdepth, msg,
 	    sizeof(msg))) == NULL)
 		return -1;
 	ea_reset(&x->garena[i]);
 	copy = ea_strdup(&x->garena[i], json, len);
-	v = ev_parse(&x->garena[i], copy, len, DS_MAXDEPTH_DEFAULT, msg,
+	v = ev_parse(&x->garena[i], copy, len, x->maxdepth, msg,
 	    sizeof(msg));
 	x->globals[i] = v;
 	return 0;
