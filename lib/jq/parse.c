@@ -356,6 +356,12 @@ parse_pattern(struct parser *p, struct palt *a, struct node *base)
 				    "pattern key");
 				return -1;
 			}
+			/* as in jq, a key's expression runs on the value
+			 * it indexes, not on the input of `as` */
+			if (k->op != N_LIT) {
+				k = mk2(p, N_PIPE, pos, base, k);
+				k->single = base->single && k->b->single;
+			}
 			if (lx_expect(p, TK_COLON, "':'") == -1 ||
 			    parse_pattern(p, a, idx(p, base, k)) == -1)
 				return -1;
