@@ -160,6 +160,15 @@ $input"
 []'
 }
 
+@test "|= empty deletes every path and fromstream is jq 1.7.1's (jq 1.6 differs)" {
+	# jq 1.6 deletes while it iterates ([2]); fromstream(null): 1.6 null
+	dsrun '[1,2,3]\n' ds-map -c '(.[] |= empty), map_values(empty), ((.[] | select(. >= 2)) |= empty), [fromstream(null, [], [[]])]'
+	expect 0 '[]
+[]
+[1]
+[]'
+}
+
 @test "jq 1.7 answers where jq 1.6 is wrong: NaN, repetition, abs, repeat" {
 	dsrun '[1,2,3]\n' ds-map -c 'del(.[nan]), (1 % nan | isnan), ([limit(3; 1 | repeat(. * 2))]), ([-1, 2] | map(abs))'
 	expect 0 '[1,2,3]

@@ -289,7 +289,10 @@ f_reverse(struct ds_expr *x, struct val *in, struct val **av)
 	struct val *r;
 	uint32_t i;
 
-	if (in->t == T_NULL)
+	/* jq's [.[length - 1 - range(0; length)]]: nothing to index in
+	 * what has no length, even where indexing would fail */
+	if (in->t == T_NULL || (in->t == T_OBJ && in->n == 0) ||
+	    (in->t == T_NUM && in->u.d == 0))
 		return ev_arr(A, 0);
 	if (in->t == T_STR) {
 		char *s = ea_alloc(A, in->n + 1), *o = s + in->n;
