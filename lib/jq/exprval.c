@@ -614,6 +614,11 @@ jvalue(struct jp *j)
 				    "nesting deeper than %d", j->maxdepth);
 			return NULL;
 		}
+		/* fromjson deep in a program: the stack may end first */
+		if (ev_deep()) {
+			jfail(j, TOODEEP);
+			return NULL;
+		}
 		top = j->deepest;
 		j->deepest = j->depth;
 		v = *j->p == '{' ? jobject(j) : jarray(j);
