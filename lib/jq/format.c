@@ -1,6 +1,7 @@
 /*
  * format.c -- jq's @formats (see exprint.h for the layers): @text @json
- * @html @uri @csv @tsv @sh @base64 @base64d, applied to one value.
+ * @html @uri @csv @tsv @sh @base64 @base64d, applied to one value; and
+ * the string jq makes of bytes that may not be UTF-8 (ds_jq_utf8).
  */
 #include <ctype.h>
 #include <stdio.h>
