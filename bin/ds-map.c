@@ -40,6 +40,7 @@ struct map {
 	int		 batchvar;	/* index of $__batch */
 	int		 hold;		/* buffer each batch: $__batch used */
 	struct ds_buf	 q;		/* -R: the line as a JSON string */
+	struct ds_buf	 fix;		/* -R: a line not UTF-8, as jq's */
 	struct ds_buf	 pre;		/* split fast path: "}\n{"NAME":"
 					   (the glue between records) */
 	char		*sep;		/* ... and SEP, or NULL */
@@ -190,6 +191,12 @@ run(struct map *m, const struct ds_line *l)
 		return;
 	if (m->raw) {
 		ds_buf_clear(&m->q);
+		if (!ds_utf8_valid(p, len)) {
+			ds_buf_clear(&m->fix);
+			ds_jq_utf8(&m->fix, p, len);
+			p = m->fix.p;
+			len = m->fix.len;
+		}
 		ds_buf_addq(&m->q, p, len);
 		p = m->q.p;
 		len = m->q.len;
@@ -352,6 +359,7 @@ main(int argc, char *argv[])
 	ds_stage_run(&st, argv + 1, argc - 1);
 	ds_expr_free(m.x);
 	ds_buf_free(&m.q);
+	ds_buf_free(&m.fix);
 	ds_buf_free(&m.pre);
 	free(m.sep);
 	ds_buf_free(&m.text);

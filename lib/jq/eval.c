@@ -95,7 +95,7 @@ buildobj(struct ds_expr *x, const struct node *n, struct val **kv)
 			return ex_err(x, "Object keys must be strings");
 		ev_set(o, kv[i], kv[i + 1]);
 	}
-	return o;
+	return ex_depthchk(x, o);
 }
 
 static struct val *
@@ -235,7 +235,7 @@ ex_eval1(struct ds_expr *x, const struct node *n, struct val *in,
 		if (n->a != NULL &&
 		    ex_eval(x, n->a, in, env, ex_collect, &l) != 0)
 			return NULL;
-		return ex_vlarray(x, &l);
+		return ex_depthchk(x, ex_vlarray(x, &l));
 	}
 	case N_VAR:
 		return lookup(env, n->var);
@@ -563,7 +563,8 @@ k_last(struct ds_expr *x, struct val *v, void *arg)
 {
 	struct redfr *r = arg;
 
-	r->acc = v;
+	if ((r->acc = ex_depthchk(x, v)) == NULL)
+		return ST_ERR;
 	r->got = 1;
 	return 0;
 }
@@ -593,7 +594,8 @@ k_foreach2(struct ds_expr *x, struct val *v, void *arg)
 	struct fefr *f = arg;
 	struct redfr *r = f->r;
 
-	r->acc = v;
+	if ((r->acc = ex_depthchk(x, v)) == NULL)
+		return ST_ERR;
 	if (r->n->d != NULL)
 		return ex_eval(x, r->n->d, v, f->e, r->k, r->ka);
 	return r->k(x, v, r->ka);
@@ -722,7 +724,7 @@ ev_destalt(struct ds_expr *x, struct fr *f)
 static int
 ev_label(struct ds_expr *x, struct fr *f)
 {
-	static struct val kjq = { T_STR, 1, 4, { .s = "__jq" } };
+	static struct val kjq = EV_STRLIT("__jq");
 	struct env e = { NULL, f->env, NULL, NULL };
 	struct val *id, *o;
 	int rc;

@@ -133,7 +133,7 @@ f_fromjson(struct ds_expr *x, struct val *in, struct val **av)
 
 	if (in->t != T_STR)
 		return ex_err(x, "%s cannot be parsed as JSON", ex_desc(x, in));
-	if ((v = ev_parse(A, in->u.s, in->n, DS_MAXDEPTH_DEFAULT, msg,
+	if ((v = ev_parse(A, in->u.s, in->n, x->maxdepth, msg,
 	    sizeof(msg))) == NULL)
 		return ex_err(x, "%s (while parsing '%.*s')", msg,
 		    (int)(in->n > 200 ? 200 : in->n), in->u.s);
@@ -289,7 +289,10 @@ f_reverse(struct ds_expr *x, struct val *in, struct val **av)
 	struct val *r;
 	uint32_t i;
 
-	if (in->t == T_NULL)
+	/* jq's [.[length - 1 - range(0; length)]]: nothing to index in
+	 * what has no length, even where indexing would fail */
+	if (in->t == T_NULL || (in->t == T_OBJ && in->n == 0) ||
+	    (in->t == T_NUM && in->u.d == 0))
 		return ev_arr(A, 0);
 	if (in->t == T_STR) {
 		char *s = ea_alloc(A, in->n + 1), *o = s + in->n;
@@ -638,8 +641,8 @@ f_implode(struct ds_expr *x, struct val *in, struct val **av)
 static struct val *
 f_to_entries(struct ds_expr *x, struct val *in, struct val **av)
 {
-	static struct val kkey = { T_STR, 1, 3, { .s = "key" } };
-	static struct val kval = { T_STR, 1, 5, { .s = "value" } };
+	static struct val kkey = EV_STRLIT("key");
+	static struct val kval = EV_STRLIT("value");
 	struct val *r, *e;
 	uint32_t i;
 
@@ -1019,7 +1022,7 @@ f_todate(struct ds_expr *x, struct val *in, struct val **av)
 static struct val *
 f_fromdate(struct ds_expr *x, struct val *in, struct val **av)
 {
-	static struct val fmt = { T_STR, 1, 18, { .s = "%Y-%m-%dT%H:%M:%SZ" } };
+	static struct val fmt = EV_STRLIT("%Y-%m-%dT%H:%M:%SZ");
 	struct val *a[1] = { &fmt }, *t;
 
 	if ((t = f_strptime(x, in, a)) == NULL)

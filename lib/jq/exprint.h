@@ -40,11 +40,12 @@ enum { T_NULL, T_FALSE, T_TRUE, T_NUM, T_STR, T_ARR, T_OBJ };
  * STR: u.s[0..n) (not NUL-terminated when it points into a line), safe
  * when printing needs no escaping.  NUM: safe when it is a struct
  * numlit.  ARR: u.a[0..n).  OBJ: u.o[0..n) in insertion order, keys are
- * STR values.
+ * STR values.  ARR, OBJ: depth caches ev_depth(), 0 until it is known.
  */
 struct val {
 	uint8_t		 t;
 	uint8_t		 safe;
+	uint16_t	 depth;
 	uint32_t	 n;
 	union {
 		double		 d;
@@ -53,6 +54,10 @@ struct val {
 		struct kv	*o;
 	} u;
 };
+
+/* A constant string that prints without escapes (a key, say). */
+#define EV_STRLIT(lit)	{ .t = T_STR, .safe = 1, .n = sizeof(lit) - 1, \
+			    .u = { .s = lit } }
 
 /* A number read as a long integer: safe set, printed as its text */
 struct numlit {
@@ -99,6 +104,11 @@ int	 ev_canonical(const char *p, size_t len, int maxdepth);
 /* Print compactly as jq -c; -1 (output cut) when nested too deep. */
 int	 ev_print(struct ds_buf *, const struct val *);
 int	 ev_cmp(const struct val *, const struct val *);
+/*
+ * The nesting of v: 0 for a scalar, 1 + the deepest element's for an
+ * array or object (the input's measure); -1 at the end of the stack.
+ */
+int	 ev_depth(struct val *);
 
 /*
  * Recursion on values built at run time and in the evaluator is bounded
@@ -184,7 +194,8 @@ struct ds_expr {
 	struct arena	*garena;	/* one per global: rebinding reuses it */
 	int		 nglobals;
 	int		 identity;	/* the program is `.` */
-	int		 maxdepth;	/* input nesting, and paths' length */
+	int		 maxdepth;	/* nesting of the input and of the
+					   values built; paths' length */
 	size_t		 maxline;	/* the longest string a run builds */
 	struct val	*errv;		/* the pending runtime error */
 	char		 errmsg[1024];
@@ -210,8 +221,13 @@ struct val *ex_err(struct ds_expr *, const char *fmt, ...)
 /* "number (5)", "string (\"abc...)" for messages (arena string). */
 const char *ex_desc(struct ds_expr *, const struct val *);
 const char *ex_typename(const struct val *);
-/* r, or the run's error when a comparison under it gave up (too deep) */
+/*
+ * r, or the run's error when a comparison under it gave up (too deep),
+ * or when r is nested deeper than maxdepth (ex_depthchk: that only).
+ * Passes NULL on.
+ */
 struct val *ex_deepchk(struct ds_expr *, struct val *r);
+struct val *ex_depthchk(struct ds_expr *, struct val *r);
 struct val *ex_tojson(struct ds_expr *, const struct val *);
 int	 ex_cplen(const char *, size_t);
 size_t	 ex_cpoff(const char *, size_t, int64_t cp);

@@ -18,9 +18,9 @@
 #include "jq/jq.h"
 #include "jq/exprint.h"
 
-struct val ev_null = { T_NULL, 0, 0, { 0 } };
-struct val ev_false = { T_FALSE, 0, 0, { 0 } };
-struct val ev_true = { T_TRUE, 0, 0, { 0 } };
+struct val ev_null = { .t = T_NULL };
+struct val ev_false = { .t = T_FALSE };
+struct val ev_true = { .t = T_TRUE };
 
 /* ---------------------------------------------------------------- arena */
 
@@ -147,6 +147,7 @@ ev_arr(struct arena *a, uint32_t n)
 
 	v->t = T_ARR;
 	v->safe = 0;
+	v->depth = 0;
 	v->n = n;
 	v->u.a = n ? ea_alloc(a, n * sizeof(struct val *)) : NULL;
 	return v;
@@ -159,6 +160,7 @@ ev_obj(struct arena *a, uint32_t cap)
 
 	v->t = T_OBJ;
 	v->safe = 0;
+	v->depth = 0;
 	v->n = 0;
 	v->u.o = cap ? ea_alloc(a, cap * sizeof(struct kv)) : NULL;
 	return v;
@@ -237,6 +239,7 @@ struct jp {
 	const unsigned char *p, *e, *start;
 	struct arena *a;
 	int depth, maxdepth;
+	int deepest;		/* depth reached in the value being read */
 	char *msg;
 	size_t msglen;
 	int failed;
@@ -595,6 +598,7 @@ static struct val *
 jvalue(struct jp *j)
 {
 	struct val *v;
+	int top;
 
 	JWS(j);
 	if (j->p >= j->e) {
@@ -610,7 +614,18 @@ jvalue(struct jp *j)
 				    "nesting deeper than %d", j->maxdepth);
 			return NULL;
 		}
+		/* fromjson deep in a program: the stack may end first */
+		if (ev_deep()) {
+			jfail(j, TOODEEP);
+			return NULL;
+		}
+		top = j->deepest;
+		j->deepest = j->depth;
 		v = *j->p == '{' ? jobject(j) : jarray(j);
+		if (v != NULL)
+			v->depth = (uint16_t)(j->deepest - j->depth + 1);
+		if (j->deepest < top)
+			j->deepest = top;
 		j->depth--;
 		return v;
 	case '"':
@@ -656,7 +671,7 @@ ev_parse(struct arena *a, const char *p, size_t len, int maxdepth,
 	j.p = j.start = (const unsigned char *)p;
 	j.e = j.p + len;
 	j.a = a;
-	j.depth = 0;
+	j.depth = j.deepest = 0;
 	j.maxdepth = maxdepth;
 	j.msg = msg;
 	j.msglen = msglen;
@@ -989,6 +1004,29 @@ ev_sorted(struct arena *a, const struct val *o)
 		memcpy(s, o->u.o, o->n * sizeof(*s));
 	qsort(s, o->n, sizeof(*s), kvcmp);
 	return s;
+}
+
+int
+ev_depth(struct val *v)
+{
+	uint32_t i;
+	int d, max = 0;
+
+	if (v->t != T_ARR && v->t != T_OBJ)
+		return 0;
+	if (v->depth != 0)
+		return v->depth;
+	if (ev_deep())
+		return -1;
+	for (i = 0; i < v->n; i++) {
+		if ((d = ev_depth(v->t == T_ARR ? v->u.a[i] :
+		    v->u.o[i].v)) == -1)
+			return -1;
+		if (d > max)
+			max = d;
+	}
+	v->depth = max < UINT16_MAX ? max + 1 : UINT16_MAX;
+	return v->depth;
 }
 
 /* jq's total order: null < false < true < numbers < strings < arrays <

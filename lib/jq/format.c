@@ -1,6 +1,7 @@
 /*
  * format.c -- jq's @formats (see exprint.h for the layers): @text @json
- * @html @uri @csv @tsv @sh @base64 @base64d, applied to one value.
+ * @html @uri @csv @tsv @sh @base64 @base64d, applied to one value; and
+ * the string jq makes of bytes that may not be UTF-8 (ds_jq_utf8).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -93,13 +94,59 @@ cell(struct ds_expr *x, struct ds_buf *b, struct val *v, int fmt)
 	}
 }
 
+void
+ds_jq_utf8(struct ds_buf *b, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	size_t i, k, len;
+
+	for (i = 0; i < n; i += k) {
+		if ((k = ds_utf8_len(s + i, n - i)) > 0) {
+			ds_buf_add(b, s + i, k);
+			continue;
+		}
+		ds_buf_add(b, "\xef\xbf\xbd", 3);
+		len = s[i] < 0xc2 || s[i] > 0xf4 ? 1 : s[i] < 0xe0 ? 2 :
+		    s[i] < 0xf0 ? 3 : 4;
+		if (len > n - i)
+			k = n - i;
+		else
+			for (k = 1; k < len && (s[i + k] & 0xc0) == 0x80; k++)
+				;
+	}
+}
+
+/* jq decodes up to the first '=' and ignores the rest; a lone last
+ * character of base64 has its own message */
+static struct val *
+base64d(struct ds_expr *x, struct val *s)
+{
+	struct ds_buf raw = { 0 }, b = { 0 };
+	struct val *r = NULL;
+	const char *q;
+	size_t n;
+
+	if (ds_b64dec_lax(&raw, s->u.s, s->n) == -1) {
+		q = memchr(s->u.s, '=', s->n);
+		n = q ? (size_t)(q - s->u.s) : s->n;
+		ex_err(x, n % 4 == 1 && isb64(s->u.s, n) ?
+		    "%s trailing base64 byte found" :
+		    "%s is not valid base64 data", ex_desc(x, s));
+		goto out;
+	}
+	ds_jq_utf8(&b, raw.p, raw.len);
+	r = ev_str(&x->a, b.p ? b.p : "", b.len);
+out:
+	ds_buf_free(&raw);
+	ds_buf_free(&b);
+	return r;
+}
+
 struct val *
 ex_format(struct ds_expr *x, int fmt, struct val *v)
 {
 	struct ds_buf b = { 0 };
 	struct val *r = NULL, *s;
-	const char *q;
-	size_t n;
 	uint32_t i;
 
 	if (fmt == F_JSON)
@@ -157,17 +204,7 @@ ex_format(struct ds_expr *x, int fmt, struct val *v)
 		ds_buf_addb64(&b, s->u.s, s->n);
 		break;
 	case F_BASE64D:
-		/* jq decodes up to the first '=' and ignores the rest; a
-		 * lone last character of base64 has its own message */
-		if (ds_b64dec_lax(&b, s->u.s, s->n) == -1) {
-			q = memchr(s->u.s, '=', s->n);
-			n = q ? (size_t)(q - s->u.s) : s->n;
-			ex_err(x, n % 4 == 1 && isb64(s->u.s, n) ?
-			    "%s trailing base64 byte found" :
-			    "%s is not valid base64 data", ex_desc(x, s));
-			goto out;
-		}
-		break;
+		return base64d(x, s);
 	}
 done:
 	r = ev_str(A, b.p ? b.p : "", b.len);

@@ -89,15 +89,30 @@ ex_cplen(const char *s, size_t n)
 }
 
 #define TOODEEP	"value or recursion nested too deeply"
+#define TOOBIG	"value nested deeper than %d"
 
-/* r, or the run's error if a comparison under it gave up (too deep) */
 struct val *
 ex_deepchk(struct ds_expr *x, struct val *r)
 {
 	if (!ev_toodeep)
-		return r;
+		return ex_depthchk(x, r);
 	ev_toodeep = 0;
 	return ex_err(x, TOODEEP);
+}
+
+/* what a program builds is bounded as its input is: by --max-depth */
+struct val *
+ex_depthchk(struct ds_expr *x, struct val *r)
+{
+	int d;
+
+	if (r == NULL)
+		return NULL;
+	if ((d = ev_depth(r)) == -1)
+		return ex_err(x, TOODEEP);
+	if (d > x->maxdepth)
+		return ex_err(x, TOOBIG, x->maxdepth);
+	return r;
 }
 
 /* a bound of a slice path component {"start": s, "end": e} */
@@ -524,7 +539,10 @@ struct val *
 ex_setpath(struct ds_expr *x, struct val *v, struct val *path,
     struct val *nv)
 {
-	return setpath(x, v, path, 0, nv);
+	/* each step of a path is a level of the value it builds */
+	if (path->n > (uint32_t)x->maxdepth)
+		return ex_err(x, TOOBIG, x->maxdepth);
+	return ex_depthchk(x, setpath(x, v, path, 0, nv));
 }
 
 struct val *

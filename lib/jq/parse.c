@@ -181,8 +181,8 @@ parse_var(struct parser *p)
 
 	if (len == 7 && memcmp(name, "__loc__", 7) == 0) {
 		/* {"file":"<top-level>","line":N}: where it is, as jq */
-		static struct val kf = { T_STR, 1, 4, { .s = "file" } };
-		static struct val kl = { T_STR, 1, 4, { .s = "line" } };
+		static struct val kf = EV_STRLIT("file");
+		static struct val kl = EV_STRLIT("line");
 		struct val *o = ev_obj(&p->x->perm, 2);
 		int line = 1;
 
@@ -355,6 +355,12 @@ parse_pattern(struct parser *p, struct palt *a, struct node *base)
 				lx_err(p, pos, "syntax error: bad object "
 				    "pattern key");
 				return -1;
+			}
+			/* as in jq, a key's expression runs on the value
+			 * it indexes, not on the input of `as` */
+			if (k->op != N_LIT) {
+				k = mk2(p, N_PIPE, pos, base, k);
+				k->single = base->single && k->b->single;
 			}
 			if (lx_expect(p, TK_COLON, "':'") == -1 ||
 			    parse_pattern(p, a, idx(p, base, k)) == -1)
@@ -1519,12 +1525,12 @@ ds_expr_bind(struct ds_expr *x, int i, const char *json, size_t len)
 		return -1;
 	/* each variable has its own arena, emptied when it is bound
 	 * again: ds-state binds per key and batch, memory must not grow */
-	if ((v = ev_parse(&x->a, json, len, DS_MAXDEPTH_DEFAULT, msg,
+	if ((v = ev_parse(&x->a, json, len, x->maxdepth, msg,
 	    sizeof(msg))) == NULL)
 		return -1;
 	ea_reset(&x->garena[i]);
 	copy = ea_strdup(&x->garena[i], json, len);
-	v = ev_parse(&x->garena[i], copy, len, DS_MAXDEPTH_DEFAULT, msg,
+	v = ev_parse(&x->garena[i], copy, len, x->maxdepth, msg,
 	    sizeof(msg));
 	x->globals[i] = v;
 	return 0;

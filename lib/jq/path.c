@@ -30,7 +30,7 @@ pathadd(struct ds_expr *x, struct val *path, struct val *key)
  * value some builtin computed): jq lets it through a path expression
  * and fails where something indexes it, or at the end.
  */
-static struct val nopath = { T_ARR, 0, 0, { .a = NULL } };
+static struct val nopath = { .t = T_ARR };
 
 /* v's JSON cut as jq cuts it in messages: at most size - 1 bytes, the
  * last 3 of them "..." when it is longer */
@@ -125,8 +125,8 @@ pk_index(struct ds_expr *x, struct val *path, struct val *v, void *arg)
 static int
 pk_slice(struct ds_expr *x, struct val *path, struct val *v, void *arg)
 {
-	static struct val ks = { T_STR, 1, 5, { .s = "start" } };
-	static struct val ke = { T_STR, 1, 3, { .s = "end" } };
+	static struct val ks = EV_STRLIT("start");
+	static struct val ke = EV_STRLIT("end");
 	struct pfr *f = arg;
 	struct val *from = &ev_null, *to = &ev_null, *key, *c;
 

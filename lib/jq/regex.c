@@ -126,10 +126,10 @@ static struct val *
 mkmatch(struct ds_expr *x, struct val *in, OnigRegion *rg, int g,
     struct val *name)
 {
-	static struct val ko = { T_STR, 1, 6, { .s = "offset" } };
-	static struct val kl = { T_STR, 1, 6, { .s = "length" } };
-	static struct val ks = { T_STR, 1, 6, { .s = "string" } };
-	static struct val kn = { T_STR, 1, 4, { .s = "name" } };
+	static struct val ko = EV_STRLIT("offset");
+	static struct val kl = EV_STRLIT("length");
+	static struct val ks = EV_STRLIT("string");
+	static struct val kn = EV_STRLIT("name");
 	struct val *m = ev_obj(A, 4);
 	int beg = rg->beg[g], end = rg->end[g];
 
@@ -154,7 +154,7 @@ int
 ex_match(struct ds_expr *x, struct val *in, struct val *re,
     struct val *flags, int forceglobal, struct val ***out, int *nout)
 {
-	static struct val kc = { T_STR, 1, 8, { .s = "captures" } };
+	static struct val kc = EV_STRLIT("captures");
 	OnigOptionType opt;
 	OnigRegion *rg;
 	regex_t *r;

@@ -256,7 +256,9 @@ sp_map(struct ds_expr *x, const struct node *n, struct val *in,
 		if (ex_eval(x, n->args[0], v, env, ex_collect, &l) != 0)
 			return ST_ERR;
 	}
-	return k(x, ex_vlarray(x, &l), ka);
+	if ((v = ex_depthchk(x, ex_vlarray(x, &l))) == NULL)
+		return ST_ERR;
+	return k(x, v, ka);
 }
 
 /* stops at the first output whose truth is f->i */
@@ -337,6 +339,7 @@ groups(struct ds_expr *x, const struct node *n, struct val *in,
     struct sent *s, kfn k, void *ka)
 {
 	struct vlist groups = { 0 }, cur;
+	struct val *r;
 	uint32_t i, j;
 
 	for (i = 0; i < in->n; i = j) {
@@ -352,7 +355,9 @@ groups(struct ds_expr *x, const struct node *n, struct val *in,
 		else
 			ex_vladd(x, &groups, cur.v[0]);
 	}
-	return k(x, ex_vlarray(x, &groups), ka);
+	if ((r = ex_depthchk(x, ex_vlarray(x, &groups))) == NULL)
+		return ST_ERR;
+	return k(x, r, ka);
 }
 
 /* sort_by, group_by, unique_by, min_by, max_by */

@@ -34,10 +34,15 @@
 #             getpath($p)) for P?;
 #             if without else: jq gets "else ."; the 1.7 definitions of
 #             limit (n <= 0 gives nothing), nth/2 (nothing beyond the
-#             end), from_entries (its key and value names), reverse (of
+#             end), from_entries (its key and value names; a null
+#             entry is an error, as in 1.6), reverse (of
 #             a string), isnan, isinfinite (an error on what is not a
 #             number), finites (which uses them), any, all and IN (which
-#             stop at the first answer) and pick,
+#             stop at the first answer), pick, fromstream, bsearch
+#             (its target a $parameter, evaluated once), and _modify
+#             (which |= calls: the paths where the update has no
+#             output are deleted together at the end) with
+#             map_values,
 #             abs, toarray, trim, ltrim, rtrim, add/1, isvalid, scan/2
 #             (missing in 1.6) are prepended on the program's first
 #             line; error(f) is error(f // "n"): 1.6 drops a null error.
@@ -126,10 +131,11 @@ PRELUDE = ' '.join([
     'def nth($n; f): if $n < 0 then error("Out of bounds negative array'
     ' index") else label $out | foreach f as $i (-1; . + 1; if . == $n'
     ' then $i, break $out else empty end) end;',
-    'def from_entries: reduce .[] as $x ({}; . + { ($x | if .key == null'
+    'def from_entries: reduce .[] as $x ({}; if $x == null then'
+    ' error("null entry") else . + { ($x | if .key == null'
     ' then .k // .name // .Name // .K // .Key else .key end | if type =='
     ' "string" then . else tojson end): ($x | if has("value") then .value'
-    ' elif has("v") then .v else .Value end) });',
+    ' elif has("v") then .v else .Value end) } end);',
     'def pick(pathexps): . as $top | reduce path(pathexps) as $p (null;'
     ' setpath($p; $top | getpath($p)));',
     'def abs: if type == "number" and . < 0 then - . else . end;',
@@ -156,6 +162,26 @@ PRELUDE = ' '.join([
     'def isvalid(f): try (f | true) catch false;',
     'def scan($re; $flags): match($re; "g" + $flags) | if (.captures |'
     ' length > 0) then [.captures | .[] | .string] else .string end;',
+    'def fromstream(f): {x: null, e: false} as $init | foreach f as $i'
+    ' ($init; if .e then $init else . end | if $i | length == 2 then'
+    ' setpath(["e"]; $i[0] | length == 0) | setpath(["x"] + $i[0];'
+    ' $i[1]) else setpath(["e"]; $i[0] | length == 1) end;'
+    ' if .e then .x else empty end);',
+    'def _modify(paths; update): reduce path(paths) as $p ([., []];'
+    ' . as $dot | null | label $out | ($dot[0] | getpath($p)) as $v |'
+    ' ((($v | update | (., break $out)) as $w | $dot | setpath([0] + $p;'
+    ' $w)), ($dot | setpath([1, (.[1] | length)]; $p)))) | . as $dot |'
+    ' $dot[0] | delpaths($dot[1]);',
+    'def map_values(f): .[] |= f;',
+    'def bsearch($target): if length == 0 then -1 elif length == 1 then'
+    ' (if $target == .[0] then 0 elif $target < .[0] then -1 else -2 end)'
+    ' else . as $in | [0, length - 1, null] | until(.[0] > .[1]; if .[2]'
+    ' != null then (.[1] = -1) else (((.[1] + .[0]) / 2) | floor) as $mid'
+    ' | $in[$mid] as $m | if $m == $target then (.[2] = $mid) elif .[0] =='
+    ' .[1] then (.[1] = -1) elif $m < $target then (.[0] = ($mid + 1))'
+    ' else (.[1] = ($mid - 1)) end end) | if .[2] == null then (if'
+    ' $in[.[0]] < $target then (-2 - .[0]) else (-1 - .[0]) end) else'
+    ' .[2] end end;',
     ''])
 
 
