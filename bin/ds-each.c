@@ -566,7 +566,7 @@ main(int argc, char *argv[])
 		{ "version",	 no_argument,	    NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct ds_stage st = { data, marker, NULL, end, NULL };
+	struct ds_stage st = { data, marker, NULL, end, NULL, 0 };
 	const char *shell = NULL, *errstr;
 	int ch;
 

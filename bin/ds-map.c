@@ -356,6 +356,7 @@ main(int argc, char *argv[])
 	st.marker = marker;
 	st.end = end;
 	st.ctx = &m;
+	st.text = m.raw;	/* jq -R: an empty line is "" */
 	ds_stage_run(&st, argv + 1, argc - 1);
 	ds_expr_free(m.x);
 	ds_buf_free(&m.q);

@@ -88,7 +88,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct print pr = { 10, 0, { 0 } };
-	struct ds_stage st = { data, marker, NULL, end, &pr };
+	struct ds_stage st = { data, marker, NULL, end, &pr, 0 };
 	const char *errstr;
 	int ch;
 

@@ -343,7 +343,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct reduce r;
-	struct ds_stage st = { data, marker, NULL, end, &r };
+	struct ds_stage st = { data, marker, NULL, end, &r, 0 };
 	const char *errstr;
 	char ebuf[512], *spec;
 	int ch, i, top = 0;

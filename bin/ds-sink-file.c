@@ -125,7 +125,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sink s = { 0 };
-	struct ds_stage st = { data, marker, NULL, end, &s };
+	struct ds_stage st = { data, marker, NULL, end, &s, 0 };
 	char *copy;
 	int ch;
 

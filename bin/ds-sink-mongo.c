@@ -673,7 +673,7 @@ main(int argc, char *argv[])
 		{ "version",	no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct ds_stage st = { data, marker, NULL, end, NULL };
+	struct ds_stage st = { data, marker, NULL, end, NULL, 0 };
 	struct args a = { 0 };
 	int ch;
 

@@ -862,7 +862,7 @@ main(int argc, char *argv[])
 {
 	static const char *const vars[] = { "state", "values", "__batch" };
 	static struct state S;
-	struct ds_stage st = { ondata, onmarker, oncontrol, onend, &S };
+	struct ds_stage st = { ondata, onmarker, oncontrol, onend, &S, 0 };
 	const char *exsrc = NULL, *init = NULL;
 	char msg[512];
 	size_t i;

@@ -517,7 +517,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct win w;
-	struct ds_stage st = { data, marker, control, end, &w };
+	struct ds_stage st = { data, marker, control, end, &w, 0 };
 	char ebuf[512], *spec;
 	const char *errstr, *partfield = "partition";
 	int ch, inv = -1;

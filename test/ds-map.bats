@@ -366,12 +366,21 @@ $m2" ]
 	run ds-map -R 'split(" ")[] | {word: .}' in.txt
 	[ "$(printf '%s\n' "$output" | nocreated)" = "$(ds-map -R \
 	    'split(" ") | .[] | {word: .}' in.txt | nocreated)" ]
-	# by hand
-	[ "$(printf '%s\n' "$output" | head -5)" = '{"word":"a"}
-{"word":"b"}
-{"word":"c"}
-{"word":""}
-{"word":"d"}' ]
+	# as jq -R, a line of blanks included (the CR aside: ds ends lines
+	# at CRLF)
+	[ "$(printf '%s\n' "$output" | head -9)" = "$(printf 'a b\n   \n\nc  d\n' |
+	    jq -cR 'split(" ")[] | {word: .}')" ]
+}
+
+@test "-R: an empty line and a line of blanks are strings, as in jq -R" {
+	printf 'a\n\n  \nb\n' >in.txt
+	run -0 --separate-stderr ds-map -R . in.txt
+	[ "$output" = "$(jq -R . in.txt)" ]
+	[ "${#lines[@]}" -eq 4 ]
+	# JSON input still skips them, as jq does
+	printf '1\n\n  \n2\n' >in.json
+	run -0 --separate-stderr ds-map . in.json
+	[ "$output" = "$(jq . in.json)" ]
 }
 
 @test "--arg and --argjson as in jq" {

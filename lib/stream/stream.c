@@ -27,7 +27,7 @@ ds_stage_run(const struct ds_stage *st, char **files, int nfiles)
 		if ((in = ds_in_open(files[i], ds_opts.maxline)) == NULL)
 			err(1, "%s", files[i]);
 		while (ds_in_next(in, &l)) {
-			if (ds_line_blank(&l))
+			if (!st->text && ds_line_blank(&l))
 				continue;	/* as jq: no value, no record */
 			if (!l.toolong && ds_is_control(l.p, l.len)) {
 				if ((m = ds_marker_parse(&l)) == NULL) {

@@ -341,6 +341,7 @@ struct ds_stage {
 	void	(*control)(void *ctx, const struct ds_line *);
 	void	(*end)(void *ctx, unsigned long nmarkers);
 	void	 *ctx;
+	int	  text;		/* lines are text: blank ones are data too */
 };
 
 /* Run the stage over the files (NULL or empty: stdin), in order. */
