@@ -438,9 +438,9 @@ ackpoll(struct cons *c, int async)
  * drains what was written; wait for its acks so that a finished run
  * leaves its offsets committed (in ack mode by us; with --commit none by
  * a transactional producer, which needs this member in the group until
- * then: it commits with its generation).  Ends when every partition written to is acked, when
- * the ack FIFO has no writer left (the last stage exited), or after
- * ACKWAIT_MS without a new ack.
+ * then: it commits with its generation).  Ends when every partition
+ * written to is acked (ack mode), when the ack FIFO has no writer left
+ * (the last stage exited), or after ACKWAIT_MS without a new ack.
  */
 static void
 ackwait(struct cons *c)
@@ -470,7 +470,13 @@ ackwait(struct cons *c)
 			if (c->p[i].acked < c->p[i].next)
 				pending = 1;
 		}
-		if (!pending || end || ds_stop || c->stop)
+		/*
+		 * With --commit none the ack path is the producer's output:
+		 * stay until it ends, for it writes on after the last batch
+		 * (the final marker) and would die of SIGPIPE.
+		 */
+		if ((!pending && c->dk->commit == DK_COMMIT_ACKS) || end ||
+		    ds_stop || c->stop)
 			return;
 		if (acked != was) {
 			was = acked;
