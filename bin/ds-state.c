@@ -153,17 +153,6 @@ keybad(struct state *S, const char *raw, size_t n, const char *why)
 
 /* --- the changelog (--changelog) ------------------------------------ */
 
-static const char *
-notowned(struct state *S)
-{
-	static char why[256];
-
-	snprintf(why, sizeof(why), "a record of a source partition not "
-	    "assigned to this member, or without \"%s\": state is kept "
-	    "per partition (ds-state(1), --changelog)", S->keys[0].text);
-	return why;
-}
-
 /* --- output -------------------------------------------------------- */
 
 /* Write s as {<key fields>,<aggregates>} or {<key fields>,"state":S}. */
@@ -226,7 +215,7 @@ ondata(void *ctx, const struct ds_line *l)
 		return;
 	}
 	if (!dk_scope_owns(&S->sc, S->kb.p, S->kb.len)) {
-		ds_bad(l, "%s", notowned(S));
+		ds_bad(l, "%s", dk_scope_why(S->keys[0].text));
 		return;
 	}
 	s = getkey(S, S->kb.p, S->kb.len);
@@ -245,7 +234,8 @@ takegroups(struct state *S)
 
 	while ((g = ds_groups_next(&S->cur, &i)) != NULL) {
 		if (!dk_scope_owns(&S->sc, g->key, g->klen)) {
-			keybad(S, g->key, g->klen, notowned(S));
+			keybad(S, g->key, g->klen,
+			    dk_scope_why(S->keys[0].text));
 			continue;
 		}
 		s = getkey(S, g->key, g->klen);
@@ -686,8 +676,7 @@ onmarker(void *ctx, json_t *m, const struct ds_line *l)
 	ds_keytab_compact(&S->kt);
 	/* the changelog has the batch: its own offsets are safe */
 	json_object_set_new(m, "commit", S->sc.topic != NULL ?
-	    ds_offsets_lower(json_object_get(m, "offsets"),
-	    json_object_get(m, "commit")) :
+	    dk_scope_commit(m) :
 	    ds_stst_commit(&S->ss, m, replayed));
 	if (S->stats)
 		fprintf(stderr, "ds-state: batch %lld: %zu keys, %zu touched, "
@@ -724,21 +713,12 @@ onend(void *ctx, unsigned long nmarkers)
 static void
 clog_opts(struct state *S, const char *partfield, int local)
 {
-	char *k;
-
 	if (S->sc.dk.brokers == NULL || local) {
 		warnx("--changelog needs -b BROKERS, and takes neither "
 		    "--checkpoint nor --init");
 		usage(2);
 	}
-	if (asprintf(&k, "%s%s%s", partfield, *S->keytext ? "," : "",
-	    S->keytext) == -1)
-		err(1, NULL);
-	ds_paths_free(S->keys, S->nkeys);
-	S->keys = NULL;
-	S->nkeys = 0;
-	ds_opt_keys(k, &S->keys, &S->nkeys);
-	free(k);
+	ds_opt_keys_lead(partfield, &S->keys, &S->nkeys);
 }
 
 /* -a, -k and the options of ds-state's own; *exsrc, *init as given. */

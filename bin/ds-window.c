@@ -58,7 +58,6 @@ struct win {
 	struct ds_buf	 out;
 	struct ds_grouper gr;
 	struct dk_scope	 sc;		/* --changelog */
-	struct ds_path	 partf;		/* --partition-field */
 };
 
 static void __attribute__((noreturn))
@@ -76,15 +75,17 @@ usage(int status)
 	exit(status);
 }
 
-/* --changelog: is the record's source partition assigned here? */
+/*
+ * --changelog: is the source partition of the record just scanned
+ * assigned here?  It is the first key field, which the scan found.
+ */
 static int
-owned(struct win *w, const struct ds_line *l)
+owned(struct win *w)
 {
-	struct ds_span v;
 	int64_t p;
 
-	return ds_json_get(l->p, l->len, &w->partf, &v) &&
-	    ds_json_int(v, &p) == 0 && dk_scope_ownsp(&w->sc, p);
+	return w->gr.found[0] && ds_json_int(w->gr.vals[0], &p) == 0 &&
+	    dk_scope_ownsp(&w->sc, p);
 }
 
 /*
@@ -119,10 +120,8 @@ data(void *ctx, const struct ds_line *l)
 	}
 	if (ds_check_line_scan(l, 0, ds_grouper_scan(&w->gr)) == -1)
 		return;
-	if (w->sc.topic != NULL && !owned(w, l))
-		ds_bad(l, "a record of a source partition not assigned to "
-		    "this member, or without \"%s\" (ds-window(1), "
-		    "--changelog)", w->partf.text);
+	if (w->sc.topic != NULL && !owned(w))
+		ds_bad(l, "%s", dk_scope_why(w->keys[0].text));
 	else if (ds_grouper_add(&w->gr, &w->cur, l->p, l->len, &why) == -1)
 		ds_bad(l, "%s", why);
 }
@@ -332,8 +331,7 @@ scoped(struct win *w, json_t *m, int64_t t)
 		    (json_int_t)(t - w->length), "end", (json_int_t)t);
 		json_object_set_new(m, "window", win);
 	}
-	json_object_set_new(m, "commit", ds_offsets_lower(json_object_get(m,
-	    "offsets"), json_object_get(m, "commit")));
+	json_object_set_new(m, "commit", dk_scope_commit(m));
 	ds_marker_emit(m);
 }
 
@@ -440,7 +438,6 @@ winfree(struct win *w)
 	ds_buf_free(&w->out);
 	ds_grouper_free(&w->gr);
 	dk_scope_free(&w->sc);
-	ds_path_free(&w->partf);
 }
 
 /*
@@ -450,21 +447,10 @@ winfree(struct win *w)
 static void
 scope(struct win *w, const char *partfield)
 {
-	struct ds_path *keys = NULL;
-	int i, nkeys = 0;
-
 	if (w->raw || w->sc.dk.brokers == NULL || w->ckdir != NULL)
 		errx(2, "--changelog needs -k or -a and -b BROKERS, and takes "
 		    "no --checkpoint");
-	ds_opt_keys(partfield, &keys, &nkeys);
-	keys = ds_reallocarray(keys, (size_t)(w->nkeys + 1), sizeof(*keys));
-	for (i = 0; i < w->nkeys; i++)
-		keys[i + 1] = w->keys[i];
-	free(w->keys);
-	w->keys = keys;
-	w->nkeys++;
-	if (ds_path_parse(partfield, &w->partf) == -1)
-		err(1, NULL);
+	ds_opt_keys_lead(partfield, &w->keys, &w->nkeys);
 	w->inverse = 0;
 }
 

@@ -811,6 +811,10 @@ PYEOF
 	[[ "$stderr" == *"--changelog needs -b BROKERS"* ]]
 	run -2 --separate-stderr ds-state -k user -a count --changelog cl -b 127.0.0.1:1 --checkpoint ck
 	[[ "$stderr" == *"neither --checkpoint nor --init"* ]]
+	run -2 --separate-stderr ds-state -k partition -a count --changelog cl -b 127.0.0.1:1
+	[[ "$stderr" == *"-k: key field 'partition' repeats 'partition'"* ]]
+	run -2 --separate-stderr ds-state -k user -a count --changelog cl -b 127.0.0.1:1 --partition-field a..b
+	[[ "$stderr" == *"--partition-field a..b: bad field"* ]]
 	run -2 --separate-stderr ds-state -k user -a count --changelog cl -b 127.0.0.1:1 -X nonsense
 	[[ "$stderr" == *"-X nonsense: expected PROP=VAL"* ]]
 	# an empty assignment reads no changelog: nothing is owned

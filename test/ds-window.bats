@@ -524,6 +524,9 @@ for l in open("out"):
 	[[ "$stderr" == *"--changelog needs -k or -a and -b BROKERS"* ]]
 	run -2 --separate-stderr ds-window -w 2s -k user --changelog cl -b 127.0.0.1:1 --checkpoint ck
 	[[ "$stderr" == *"takes no --checkpoint"* ]]
+	# the partition field leads the key: it cannot be a key field too
+	run -2 --separate-stderr ds-window -w 2s -k partition,user --changelog cl -b 127.0.0.1:1
+	[[ "$stderr" == *"-k: key field 'partition' repeats 'partition'"* ]]
 	# an empty assignment reads no changelog: nothing is owned
 	printf '%s\n' '{"@ds":"assign","offsets":[]}' '{"partition":3,"user":"a"}' \
 	    '{"user":"b"}' \

@@ -455,6 +455,16 @@ struct ds_staterec {
 void	 ds_staterec_body(struct ds_keytab *kt, int full,
 	    const struct ds_staterec *, struct ds_buf *b);
 /*
+ * The same records one by one (without the newline): fn gets the key's
+ * text, the record rec[0..len), whose key fields object ends at
+ * rec[kend] (it starts at rec[5], after {"k":), and whether the key was
+ * removed.  A -1 from fn stops the walk and is returned; else 0.
+ */
+typedef int (*ds_staterec_fn)(void *arg, const char *key, size_t klen,
+	    const char *rec, size_t len, size_t kend, int gone);
+int	 ds_staterec_each(struct ds_keytab *kt, int full,
+	    const struct ds_staterec *, ds_staterec_fn fn, void *arg);
+/*
  * Read the records p[0..end) (writable; the lines after a header line)
  * of the checkpoint at path.  0, or -1 with "path:line: why" in msg.
  */

@@ -23,33 +23,66 @@ addkey(struct ds_buf *b, const char *key, size_t klen,
 	ds_buf_adds(b, "}");
 }
 
+int
+ds_staterec_each(struct ds_keytab *kt, int full, const struct ds_staterec *r,
+    ds_staterec_fn fn, void *arg)
+{
+	struct ds_key **v = full ? kt->ord : kt->chg;
+	struct ds_buf b = { 0 };
+	size_t i, n = full ? kt->n : kt->nchg, off = 0, klen, kend;
+	const char *key;
+	int rv = 0;
+
+	while (rv == 0 && !full && ds_keytab_gone(kt, &off, &key, &klen)) {
+		ds_buf_clear(&b);
+		addkey(&b, key, klen, r->keys, r->nkeys);
+		kend = b.len;
+		ds_buf_adds(&b, ",\"d\":1}");
+		rv = fn(arg, key, klen, b.p, b.len, kend, 1);
+	}
+	for (i = 0; rv == 0 && i < n; i++) {
+		if (v[i] == NULL || !v[i]->live)
+			continue;
+		ds_buf_clear(&b);
+		addkey(&b, v[i]->key, v[i]->klen, r->keys, r->nkeys);
+		kend = b.len;
+		ds_buf_adds(&b, ",\"t\":");
+		if (v[i]->last == DS_KEY_NOTIME)
+			ds_buf_adds(&b, "null");
+		else
+			ds_buf_addi(&b, v[i]->last);
+		ds_buf_adds(&b, ",\"");
+		ds_buf_adds(&b, r->tag);
+		ds_buf_adds(&b, "\":");
+		r->save(r->arg, v[i], &b);
+		ds_buf_addc(&b, '}');
+		rv = fn(arg, v[i]->key, v[i]->klen, b.p, b.len, kend, 0);
+	}
+	ds_buf_free(&b);
+	return rv;
+}
+
+/* ds_staterec_body's callback: the record as a line of b. */
+static int
+addline(void *arg, const char *key, size_t klen, const char *rec,
+    size_t len, size_t kend, int gone)
+{
+	struct ds_buf *b = arg;
+
+	(void)key;
+	(void)klen;
+	(void)kend;
+	(void)gone;
+	ds_buf_add(b, rec, len);
+	ds_buf_addc(b, '\n');
+	return 0;
+}
+
 void
 ds_staterec_body(struct ds_keytab *kt, int full, const struct ds_staterec *r,
     struct ds_buf *b)
 {
-	struct ds_key **v = full ? kt->ord : kt->chg;
-	size_t i, n = full ? kt->n : kt->nchg, off = 0, klen;
-	const char *key;
-
-	while (!full && ds_keytab_gone(kt, &off, &key, &klen)) {
-		addkey(b, key, klen, r->keys, r->nkeys);
-		ds_buf_adds(b, ",\"d\":1}\n");
-	}
-	for (i = 0; i < n; i++) {
-		if (v[i] == NULL || !v[i]->live)
-			continue;
-		addkey(b, v[i]->key, v[i]->klen, r->keys, r->nkeys);
-		ds_buf_adds(b, ",\"t\":");
-		if (v[i]->last == DS_KEY_NOTIME)
-			ds_buf_adds(b, "null");
-		else
-			ds_buf_addi(b, v[i]->last);
-		ds_buf_adds(b, ",\"");
-		ds_buf_adds(b, r->tag);
-		ds_buf_adds(b, "\":");
-		r->save(r->arg, v[i], b);
-		ds_buf_adds(b, "}\n");
-	}
+	(void)ds_staterec_each(kt, full, r, addline, b);
 }
 
 /* One state record p[0..len): 0, or -1 with *why. */

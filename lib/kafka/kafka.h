@@ -148,16 +148,6 @@ typedef int (*dk_changelog_fn)(void *, int32_t part, const char *k,
 int	 dk_changelog_read(const struct dk *, const char *topic,
 	    const int32_t *parts, int n, dk_changelog_fn fn, void *arg);
 /*
- * Write the state records of body[0..len) (ds_staterec_body's lines,
- * each key's fields led by the source partition) as changelog records,
- * {"@ds":"changelog","topic":T,"partition":P,"key":K,"value":V}, for
- * ds-kafka-cat -P to produce in the batch's transaction: K the key's
- * fields as JSON text, V the state record, null (a tombstone) for a
- * removed key.  Returns 0, or -1 with dk->err set.
- */
-int	 dk_changelog_emit(const struct dk *, const char *topic,
-	    const char *body, size_t len);
-/*
  * Write one changelog record: key k[0..klen) (text), value the JSON text
  * v[0..vlen) (NULL: a tombstone), into partition part of topic.
  */
@@ -174,7 +164,8 @@ void	 dk_changelog_put(const char *topic, int32_t part, const char *k,
  * dropped from kt (drop(r->arg, key) frees a key's value and deletes it
  * from kt), and for an assignment read back from the changelog through
  * r->load.  dk_scope_write: the changes since the last write as
- * changelog records (dk_changelog_emit), then ds_keytab_settled.
+ * changelog records (dk_changelog_put: the key fields' object as the
+ * key, the state record as the value), then ds_keytab_settled.
  * dk_scope_control and dk_scope_write return 0, or -1 with sc->dk.err
  * set.
  */
@@ -203,6 +194,13 @@ int	 dk_scope_control(struct dk_scope *, const struct ds_line *l,
 	    const struct ds_staterec *r);
 int	 dk_scope_write(struct dk_scope *, struct ds_keytab *,
 	    const struct ds_staterec *);
+/*
+ * The offsets a scoped stage's marker m commits: the batch's own (the
+ * changelog has the batch), lowered by m's "commit".  A new array.
+ */
+json_t	*dk_scope_commit(json_t *m);
+/* The bad-record message of a record not owned here (field: partition) */
+const char *dk_scope_why(const char *field);
 void	 dk_scope_free(struct dk_scope *);
 
 /*

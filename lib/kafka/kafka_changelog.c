@@ -106,17 +106,6 @@ dk_changelog_read(const struct dk *dk, const char *topic,
 	return rv;
 }
 
-/* The first leaf of the key object k: the source partition. */
-static json_t *
-firstleaf(json_t *k)
-{
-	void *it;
-
-	while (json_is_object(k) && (it = json_object_iter(k)) != NULL)
-		k = json_object_iter_value(it);
-	return k;
-}
-
 void
 dk_changelog_put(const char *topic, int32_t part, const char *k, size_t klen,
     const char *v, size_t vlen)
@@ -135,39 +124,6 @@ dk_changelog_put(const char *topic, int32_t part, const char *k, size_t klen,
 	ds_buf_addc(&b, '}');
 	ds_out_buf(&b);
 	ds_buf_free(&b);
-}
-
-int
-dk_changelog_emit(const struct dk *dk, const char *topic, const char *body,
-    size_t len)
-{
-	const char *p = body, *e = body + len, *nl;
-	json_t *line, *k, *part;
-	char *ks;
-
-	for (; p < e; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
-			nl = e;
-		if ((line = json_loadb(p, (size_t)(nl - p), 0, NULL)) == NULL ||
-		    (k = json_object_get(line, "k")) == NULL ||
-		    !json_is_integer(part = firstleaf(k))) {
-			json_decref(line);
-			return dk_fail(dk, -1, "changelog %s: a state record "
-			    "without its partition", topic);
-		}
-		if ((ks = json_dumps(k, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
-		    NULL)
-			err(1, NULL);
-		if (json_object_get(line, "d") != NULL)
-			dk_changelog_put(topic, (int32_t)json_integer_value(part),
-			    ks, strlen(ks), NULL, 0);
-		else
-			dk_changelog_put(topic, (int32_t)json_integer_value(part),
-			    ks, strlen(ks), p, (size_t)(nl - p));
-		free(ks);
-		json_decref(line);
-	}
-	return 0;
 }
 
 /* --- the partition scope of a keyed stage ---------------------------- */
@@ -323,18 +279,49 @@ dk_scope_control(struct dk_scope *sc, const struct ds_line *l, int assign,
 	return rv;
 }
 
+/* One changed key's record as a changelog record, or its tombstone. */
+static int
+put1(void *arg, const char *key, size_t klen, const char *rec, size_t len,
+    size_t kend, int gone)
+{
+	struct dk_scope *sc = arg;
+	int64_t p;
+
+	if ((p = dk_keypart(key, klen)) < 0)
+		return dk_fail(&sc->dk, -1, "changelog %s: a state record "
+		    "without its partition", sc->topic);
+	dk_changelog_put(sc->topic, (int32_t)p, rec + 5, kend - 5,
+	    gone ? NULL : rec, len);
+	return 0;
+}
+
 int
 dk_scope_write(struct dk_scope *sc, struct ds_keytab *kt,
     const struct ds_staterec *r)
 {
-	struct ds_buf b = { 0 };
 	int rv;
 
-	ds_staterec_body(kt, 0, r, &b);
-	rv = dk_changelog_emit(&sc->dk, sc->topic, b.p, b.len);
+	rv = ds_staterec_each(kt, 0, r, put1, sc);
 	ds_keytab_settled(kt);
-	ds_buf_free(&b);
 	return rv;
+}
+
+json_t *
+dk_scope_commit(json_t *m)
+{
+	return ds_offsets_lower(json_object_get(m, "offsets"),
+	    json_object_get(m, "commit"));
+}
+
+const char *
+dk_scope_why(const char *field)
+{
+	static char why[256];
+
+	snprintf(why, sizeof(why), "a record of a source partition not "
+	    "assigned to this member, or without \"%s\" (%s(1), "
+	    "--changelog)", field, getprogname());
+	return why;
 }
 
 void

@@ -133,3 +133,19 @@ ds_opt_keys(const char *arg, struct ds_path **keys, int *nkeys)
 	if (ds_key_check(*keys, *nkeys, msg, sizeof(msg)) == -1)
 		errx(2, "-k: %s", msg);
 }
+
+void
+ds_opt_keys_lead(const char *field, struct ds_path **keys, int *nkeys)
+{
+	struct ds_path p;
+	char msg[256];
+
+	if (ds_path_parse(field, &p) == -1)
+		errx(2, "--partition-field %s: bad field", field);
+	*keys = ds_reallocarray(*keys, (size_t)*nkeys + 1, sizeof(**keys));
+	memmove(*keys + 1, *keys, (size_t)*nkeys * sizeof(**keys));
+	(*keys)[0] = p;
+	(*nkeys)++;
+	if (ds_key_check(*keys, *nkeys, msg, sizeof(msg)) == -1)
+		errx(2, "-k: %s", msg);
+}

@@ -194,6 +194,12 @@ int	 ds_common_opt(int ch, const char *arg);
  * another ("geo,geo.city").
  */
 void	 ds_opt_keys(const char *arg, struct ds_path **keys, int *nkeys);
+/*
+ * --partition-field FIELD: FIELD leads the key fields (state kept per
+ * source partition), checked as ds_opt_keys checks them.
+ */
+void	 ds_opt_keys_lead(const char *field, struct ds_path **keys,
+	    int *nkeys);
 
 /* Usage text of the shared options, for each tool's usage(). */
 #define DS_COMMON_USAGE \
