@@ -22,7 +22,7 @@
 enum {
 	OPT_URI = DS_OPT_FIRST_TOOL, OPT_MODE, OPT_KEY, OPT_INDEX, OPT_W,
 	OPT_BATCHSIZE, OPT_COLLFIELD, OPT_ACKS, OPT_ID, OPT_IDFORMAT,
-	OPT_URIFILE
+	OPT_URIFILE, OPT_ENVELOPE
 };
 
 struct coll {
@@ -47,7 +47,8 @@ static struct {
 	struct ds_acks	 acks;
 	struct ds_hash	 colls;
 	struct coll	*fixed;		/* the -c collection */
-	struct ds_buf	 tmp;
+	struct ds_buf	 tmp, topic;
+	struct ds_path	 value;		/* --envelope: the message */
 	int		 suspect;	/* a batch may be half applied */
 	atomic_int	 busy;		/* talking to the server */
 } S = { .acks = { NULL, -1, 0 }, .bsize = 0, .suspect = 1 };
@@ -61,7 +62,7 @@ usage(FILE *f)
 	    "    [--mode insert|upsert|merge|inc] [--key F[,F...]] "
 	    "[--index SPEC]...\n"
 	    "    [--id-format object|string] [--w N|majority] [--batch-size N]\n"
-	    "    [--acks PATH] [--id NAME]\n"
+	    "    [--acks PATH] [--id NAME] [--envelope]\n"
 	    "    " DS_COMMON_USAGE " [file ...]\n");
 	exit(f == stdout ? 0 : 2);
 }
@@ -91,23 +92,76 @@ coll_get(const char *name, size_t n)
 	return co;
 }
 
+/*
+ * --envelope: the message of envelope l as the line *v and the document
+ * *b, its source in *e, and in *k its key (for insert without --key:
+ * the message's own _id, or "TOPIC:PARTITION:OFFSET").  Returns 0, or -1
+ * when l is a bad record (said).
+ */
+static int
+message(const struct ds_line *l, struct ds_line *v, struct ds_env *e,
+    bson_t *b, bson_t *k)
+{
+	struct ds_span s;
+	const char *why;
+	char buf[512];
+	bson_iter_t it;
+
+	if (!ds_envelope(l->p, l->len, &S.topic, e) ||
+	    !ds_json_get(l->p, l->len, &S.value, &s)) {
+		ds_bad(l, "not a ds-kafka-cat envelope with a value "
+		    "(--envelope)");
+		return -1;
+	}
+	e->topic = S.topic.p;
+	e->tlen = S.topic.len;
+	*v = *l;
+	v->p = s.p;
+	v->len = s.len;
+	if ((why = ds_mongo_doc(s.p, s.len, b, buf, sizeof(buf))) != NULL) {
+		ds_bad(l, "value: %s", why);
+		return -1;
+	}
+	if (S.b.nkey > 0)
+		return 0;
+	bson_init(k);
+	if (bson_iter_init_find(&it, b, "_id"))
+		bson_append_iter(k, "_id", 3, &it);
+	else {
+		ds_buf_clear(&S.tmp);
+		ds_buf_add(&S.tmp, e->topic, e->tlen);
+		ds_buf_addf(&S.tmp, ":%ld:%lld", (long)e->part,
+		    (long long)e->off);
+		bson_append_utf8(k, "_id", 3, S.tmp.p, (int)S.tmp.len);
+	}
+	return 0;
+}
+
 static void
 data(void *ctx, const struct ds_line *l)
 {
+	struct ds_line vl;
+	struct ds_env e;
 	bson_t b, k;
 	const char *why, *cn;
 	char buf[512];
 	uint32_t cl;
 	struct coll *co = S.fixed;
 	int32_t op;
-	int keyed = S.b.nkey > 0;
+	int keyed = 0;
 
 	if (ds_check_line(l, 0) == -1)
 		return;
-	if ((why = ds_mongo_doc(l->p, l->len, &b, buf, sizeof(buf))) != NULL) {
+	if (S.b.envelope) {
+		if (message(l, &vl, &e, &b, &k) == -1)
+			return;
+		keyed = S.b.nkey == 0;
+	} else if ((why = ds_mongo_doc(l->p, l->len, &b, buf,
+	    sizeof(buf))) != NULL) {
 		ds_bad(l, "%s", why);
 		return;
-	}
+	} else
+		vl = *l;
 	if (S.collfield != NULL) {
 		if ((cn = ds_mongo_collname(&b, S.collfield, &cl)) == NULL) {
 			ds_bad(l, "no usable collection name in %s",
@@ -116,13 +170,15 @@ data(void *ctx, const struct ds_line *l)
 		}
 		co = coll_get(cn, cl);
 	}
-	if (keyed && ds_mbatch_key(&S.b, &b, l, &k) == -1) {
-		bson_destroy(&k);
-		ds_bad(l, "key field missing (--key)");
-		goto out;
+	if (S.b.nkey > 0) {
+		keyed = 1;
+		if (ds_mbatch_key(&S.b, &b, &vl, &k) == -1) {
+			ds_bad(l, "key field missing (--key)");
+			goto out;
+		}
 	}
 	if ((op = ds_mbatch_add(&S.b, co->name, &b, keyed ? &k : NULL,
-	    l->lineno, l->src)) >= 0) {
+	    S.b.envelope ? &e : NULL, l->lineno, l->src)) >= 0) {
 		if (co->nops == co->cap) {
 			co->cap = co->cap ? co->cap * 2 : 1024;
 			if ((co->ops = reallocarray(co->ops, co->cap,
@@ -131,9 +187,9 @@ data(void *ctx, const struct ds_line *l)
 		}
 		co->ops[co->nops++] = op;
 	}
+out:
 	if (keyed)
 		bson_destroy(&k);
-out:
 	bson_destroy(&b);
 }
 
@@ -155,6 +211,7 @@ static void	write_chunk(struct coll *, const int32_t *, size_t, int64_t,
 #define RACE_TRIES	8
 #define FERRET_OPS	50	/* FerretDB 1.24 hangs at 100 updates a command */
 #define NOT_SENT	((size_t)-1)
+#define RACED		((size_t)-2)
 
 /*
  * Execute ops[0..n) of co as one unordered bulk.  Returns how many ops
@@ -168,6 +225,10 @@ static void	write_chunk(struct coll *, const int32_t *, size_t, int64_t,
  * retries such an upsert itself; FerretDB does not, so the sink sends
  * it again, now as an update of the existing document (absolute modes
  * only: the document's new value does not depend on the old one).
+ *
+ * With --envelope an E11000 says that a message's guard refused it,
+ * perhaps for another writer's message: RACED, the counts dropped, and
+ * the caller reads the guards back and writes the rest one by one.
  */
 /* What the write errors of one bulk say (ds_mongo_write_errors). */
 struct werr {
@@ -179,6 +240,7 @@ struct werr {
 	size_t		 nagain;
 	int64_t		 last;		/* the last op reported */
 	int64_t		 nerr;
+	int		 raced;		/* --envelope: a guard said no */
 };
 
 static int tries;	/* how deep in insert race retries */
@@ -193,7 +255,10 @@ werror(void *ctx, int64_t idx, int64_t code, const char *msg)
 	w->nerr++;
 	if (idx > w->last)
 		w->last = idx;
-	if (code == 11000 && w->dupok)
+	if (S.b.envelope && (code == 11000 || w->n > 1))
+		w->raced = 1;	/* a guard said no, or which op failed is
+				   unsure (FerretDB): one by one */
+	else if (code == 11000 && w->dupok)
 		w->c->dup++;	/* applied before a crash */
 	else if (code == 11000 && tries < RACE_TRIES &&
 	    (S.b.mode == DS_M_UPSERT || S.b.mode == DS_M_MERGE)) {
@@ -220,7 +285,7 @@ static size_t
 write_bulk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
     struct counts *c)
 {
-	struct werr w = { ops, n, c, 0, NULL, 0, -1, 0 };
+	struct werr w = { ops, n, c, 0, NULL, 0, -1, 0, 0 };
 	mongoc_bulk_operation_t *bulk;
 	bson_t opts = BSON_INITIALIZER, reply;
 	bson_error_t e;
@@ -251,6 +316,12 @@ write_bulk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
 	if (!ok && !nwe)
 		errx(1, "%s: %s.%s: bulk write: %s", S.m->where, S.db,
 		    co->name, e.message);
+	ds_mongo_write_errors(&reply, werror, &w);
+	if (w.raced) {
+		bson_destroy(&reply);
+		free(w.again);
+		return RACED;
+	}
 	c->ins += ds_mongo_reply_int(&reply, "nInserted");
 	c->match += ds_mongo_reply_int(&reply, "nMatched");
 	c->mod += ds_mongo_reply_int(&reply, "nModified");
@@ -258,7 +329,6 @@ write_bulk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
 	done = ds_mongo_reply_int(&reply, "nInserted") +
 	    ds_mongo_reply_int(&reply, "nMatched") +
 	    ds_mongo_reply_int(&reply, "nUpserted");
-	ds_mongo_write_errors(&reply, werror, &w);
 	bson_destroy(&reply);
 	if (w.nagain > 0) {
 		tries++;
@@ -306,20 +376,84 @@ write_chunk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
 	free(todo);
 }
 
+/*
+ * --envelope: write the messages ops[0..n) of co that their documents'
+ * guards have not seen, read back first: after a crash, a rebalance or
+ * a request the server may or may not have applied, and beside another
+ * member's writes, the guards in the filters keep each message applied
+ * once.  A guard that refuses a message the read-back let through (a
+ * writer that came first, or a duplicate key of another index) sends
+ * the ops one by one, each read back again, RACE_TRIES times at most.
+ */
+static void
+write_guarded(struct coll *co, const int32_t *ops, size_t n,
+    struct counts *c)
+{
+	int32_t *p, *todo;
+	ssize_t left;
+	size_t i, k;
+	int tries = 0;
+
+	if ((todo = reallocarray(NULL, n ? n : 1, sizeof(*todo))) == NULL)
+		err(1, NULL);
+	memcpy(todo, ops, n * sizeof(*todo));
+	for (p = todo; n > 0; p += k, n -= k) {
+		if ((left = ds_mbatch_unapplied(&S.b, S.m, co->c, p, n, 0,
+		    &c->dup)) == -1)
+			errx(1, "%s", S.m->err);
+		if ((n = (size_t)left) == 0)
+			break;
+		k = write_bulk(co, p, n, 0, c);
+		if (k == NOT_SENT)
+			k = 0;
+		else if (k == RACED && n > 1) {
+			for (i = 0; i < n; i++)
+				write_guarded(co, p + i, 1, c);
+			k = n;
+		} else if (k == RACED && ++tries < RACE_TRIES) {
+			usleep(10000 * tries);
+			k = 0;
+		} else if (k == RACED) {
+			refused(&S.b.o[*p], "duplicate key error, "
+			    "and not a message the document has seen");
+			k = n;
+		}
+	}
+	free(todo);
+}
+
 static void
 write_batch(int64_t seq, struct counts *c)
 {
 	struct ds_hent *h;
 	struct coll *co;
-	size_t i, k, n;
+	size_t i, j, k, n;
+	int32_t r, *ops;
 
 	memset(c, 0, sizeof(*c));
 	for (i = 0; (h = ds_hash_next(&S.colls, &i)) != NULL; ) {
 		co = h->val;
-		for (k = 0; k < co->nops; k += n) {
-			n = co->nops - k < S.bsize ? co->nops - k : S.bsize;
-			write_chunk(co, co->ops + k, n, seq, c);
+		if (!S.b.envelope) {
+			for (k = 0; k < co->nops; k += n) {
+				n = co->nops - k < S.bsize ? co->nops - k :
+				    S.bsize;
+				write_chunk(co, co->ops + k, n, seq, c);
+			}
+			continue;
 		}
+		/* a key's messages in rounds, one after the other */
+		if ((ops = reallocarray(NULL, co->nops + 1,
+		    sizeof(*ops))) == NULL)
+			err(1, NULL);
+		for (r = 0; r < S.b.rounds; r++) {
+			for (j = n = 0; j < co->nops; j++)
+				if (S.b.o[co->ops[j]].round == r)
+					ops[n++] = co->ops[j];
+			for (k = 0; k < n; k += S.bsize)
+				write_guarded(co, ops + k, n - k < S.bsize ?
+				    n - k : S.bsize, c);
+		}
+		free(ops);
 	}
 }
 
@@ -391,16 +525,17 @@ marker(void *ctx, json_t *m, const struct ds_line *l)
 		warnx("stopped: the last %zu record(s) not written", S.b.nd);
 		goto out;
 	}
-	if (seq > 0 && ds_applied_replay(&S.done, m))
+	/* --envelope: the guards are per message, not per batch */
+	if (seq > 0 && !S.b.envelope && ds_applied_replay(&S.done, m))
 		replay = 1;	/* recorded before: skip, still forward */
 	else {
 		S.b.stream = json_string_value(json_object_get(m, "stream"));
 		S.busy = 1;
-		write_batch(seq, &c);
+		write_batch(S.b.envelope ? 0 : seq, &c);
 		crash = getenv("DS_SINK_MONGO_CRASH_AFTER_WRITE");
 		if (crash != NULL && strtoll(crash, NULL, 10) == seq)
 			raise(SIGKILL);		/* testing hook */
-		if (seq > 0) {
+		if (seq > 0 && !S.b.envelope) {
 			if (ds_mongo_progress_put(S.m, S.db, S.id, m) == -1)
 				errx(1, "%s", S.m->err);
 			ds_applied_set(&S.done, m);
@@ -513,6 +648,9 @@ option(struct args *a, int ch, const char *arg)
 	case OPT_ID:
 		S.id = arg;
 		break;
+	case OPT_ENVELOPE:
+		S.b.envelope = 1;
+		break;
 	case OPT_IDFORMAT:
 		a->idstr = oneof("--id-format", arg, idformats,
 		    "object or string");
@@ -581,6 +719,8 @@ setup(struct args *a)
 		usage(stderr);
 	}
 	setkeys(a->keys, a->idstr);
+	if (ds_path_parse("value", &S.value) == -1)
+		errx(1, "cannot parse the path \"value\"");
 	if ((S.idx = calloc(S.nidx + 1, sizeof(*S.idx))) == NULL)
 		err(1, NULL);
 	for (j = 0; j < S.nidx; j++)
@@ -646,6 +786,8 @@ finish(void)
 	free((char *)S.id);
 	ds_mbatch_free(&S.b);
 	ds_buf_free(&S.tmp);
+	ds_buf_free(&S.topic);
+	ds_path_free(&S.value);
 	ds_mongo_close(S.m);
 	if (ds_acks_close(&S.acks) == -1)
 		err(1, "%s", S.acks.path);
@@ -669,6 +811,7 @@ main(int argc, char *argv[])
 		{ "acks",	required_argument, NULL, OPT_ACKS },
 		{ "id",		required_argument, NULL, OPT_ID },
 		{ "id-format",	required_argument, NULL, OPT_IDFORMAT },
+		{ "envelope",	no_argument,	   NULL, OPT_ENVELOPE },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ "version",	no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }

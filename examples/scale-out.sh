@@ -16,6 +16,13 @@
 #                             last WINDOW, sliding every batch, the
 #                             window kept per partition of BYUSER in
 #                             WINCHANGELOG, written to WINDOWS
+#   scale-out.sh increments   each batch's bytes and requests per user,
+#                             summed from SOURCE in whatever partitions,
+#                             one message per user into INCREMENTS
+#   scale-out.sh mongo        adds INCREMENTS into MongoDB (--mode inc,
+#                             collection MONGO_DB.MONGO_COLL), each
+#                             message once: the document keeps the offset
+#                             of the last message applied per partition
 #
 # Both stages make each batch one Kafka transaction with the group's
 # source offsets (and, for totals, the batch's state changes), committed
@@ -25,21 +32,30 @@
 # disk, so a member can come back on another machine.  BYUSER and
 # CHANGELOG need as many partitions as each other; CHANGELOG is created
 # with cleanup.policy=compact.  A sink of TOTALS (ds-sink-mongo --mode
-# upsert) writes absolute values, exactly once too.
+# upsert) writes absolute values, exactly once too.  The mongo stage
+# commits its offsets when the sink acknowledges a batch, through the
+# FIFO $STATE/acks (STATE: /tmp/scale-out-NAME); its writes are guarded
+# by each message's offset, so a zombie member or a batch written twice
+# adds nothing twice.
 #
-# usage: scale-out.sh repartition|totals|windows
+# usage: scale-out.sh repartition|totals|windows|increments|mongo
 #   BROKERS, SOURCE (access), BYUSER (access-by-user), CHANGELOG
 #   (user-totals-state), TOTALS (user-totals), WINDOW (1m), WINCHANGELOG
 #   (user-windows-state), WINDOWS (user-windows), GROUP (traffic; the
 #   other stages' groups are GROUP-rp and GROUP-win), NAME (this member,
 #   unique in the group and stable across restarts: the host name),
-#   INTERVAL (2s); SOURCE_OPTS adds options to the consumer.
+#   INTERVAL (2s); SOURCE_OPTS adds options to the consumer; INCREMENTS
+#   (user-increments), DS_MONGO_URI, MONGO_DB (traffic), MONGO_COLL
+#   (user_totals); the increments and mongo stages' groups are GROUP-inc
+#   and GROUP-mongo.
 . "$(dirname "$0")/common.sh"
 : "${BROKERS:?set BROKERS}"
 : "${SOURCE:=access}" "${BYUSER:=access-by-user}" "${GROUP:=traffic}"
 : "${CHANGELOG:=user-totals-state}" "${TOTALS:=user-totals}"
 : "${NAME:=$(hostname)}" "${WINDOW:=1m}"
 : "${WINCHANGELOG:=user-windows-state}" "${WINDOWS:=user-windows}"
+: "${INCREMENTS:=user-increments}" "${MONGO_DB:=traffic}"
+: "${MONGO_COLL:=user_totals}" "${STATE:=${TMPDIR:-/tmp}/scale-out-$NAME}"
 
 # source TOPIC GROUP: the stage's consumer, a static member of GROUP
 source() {
@@ -77,8 +93,24 @@ windows)
 		    -a requests=count --changelog "$WINCHANGELOG" -b "$BROKERS" |
 		sink "$WINDOWS" "$GROUP-win" | $DS_OUT
 	;;
+increments)
+	source "$SOURCE" "$GROUP-inc" |
+		ds-batch -i "$INTERVAL" |
+		ds-map .value |
+		ds-reduce -k user -a bytes=sum:bytes -a requests=count |
+		sink "$INCREMENTS" "$GROUP-inc" | $DS_OUT
+	;;
+mongo)
+	ack_state
+	ds-kafka-cat -b "$BROKERS" -G "$GROUP-mongo" -t "$INCREMENTS" \
+	    -o beginning -X group.instance.id="$NAME" --commit acks \
+	    --acks "$STATE/acks" ${SOURCE_OPTS:-} |
+		ds-batch -i "$INTERVAL" |
+		ds-sink-mongo -d "$MONGO_DB" -c "$MONGO_COLL" --envelope \
+		    --mode inc --key user --acks "$STATE/acks" | $DS_OUT
+	;;
 *)
-	echo "usage: scale-out.sh repartition|totals|windows" >&2
+	echo "usage: scale-out.sh repartition|totals|windows|increments|mongo" >&2
 	exit 2
 	;;
 esac

@@ -458,3 +458,107 @@ in_poll() {
 	[[ "$stderr" == *"acks: no reader"* ]]
 	[ "$(q find "$db" c)" = '{"n":1,"user":"a"}' ]
 }
+
+# envs FILE: ds-kafka-cat envelopes of the records of FILE (lines
+# "PARTITION OFFSET JSON"), from the topic t.x
+envs() {
+	while read -r p o v; do
+		printf '{"topic":"t.x","partition":%d,"offset":%d,"ts":0,"key":null,"headers":{},"value":%s}\n' "$p" "$o" "$v"
+	done <"$1"
+}
+
+@test "ds-sink-mongo --envelope: each message once, whatever the batches; guards per topic and partition; rounds of one key" {
+	need_mongo
+	db=$(uniq_name env)
+	# a's three messages in one batch are written in offset order, one
+	# after the other; partition 1 has a guard of its own
+	printf '%s\n' '0 1 {"user":"a","n":1}' '0 2 {"user":"b","n":2}' \
+	    '0 3 {"user":"a","n":4}' '0 4 {"user":"a","n":8}' >one
+	printf '%s\n' '0 3 {"user":"a","n":4}' '0 4 {"user":"a","n":8}' \
+	    '0 5 {"user":"a","n":16}' '1 0 {"user":"a","n":32}' \
+	    '1 1 {"user":"b","n":64}' >two
+	{ envs one; mk 1; } >e1
+	{ envs two; mk 1; } >e2
+	run -0 --separate-stderr sink -d "$db" -c c --envelope --mode inc --key user e1
+	[[ "$output" == *'"upserted":2,"duplicate":0'* ]]
+	# a second run over other batches, half of them applied
+	run -0 --separate-stderr sink -d "$db" -c c --envelope --mode inc --key user e2
+	[[ "$output" == *'"duplicate":2}'* ]]
+	run -0 --separate-stderr sink -d "$db" -c c --envelope --mode inc --key user e2 e1
+	[[ "$output" == *'"duplicate":5}'*'"duplicate":4}'* ]]
+	q find "$db" c >got
+	[ "$(sed -n 1p got)" = '{"_ds_o":{"t_x":{"0":5,"1":0}},"n":61,"user":"a"}' ]
+	[ "$(sed -n 2p got)" = '{"_ds_o":{"t_x":{"0":2,"1":1}},"n":66,"user":"b"}' ]
+	# merge: a later message wins, an older one never comes back; b's
+	# first message in partition 0 is new to that partition's guard
+	sink -d "$db" -c m --envelope --mode merge --key user e2 >/dev/null
+	sink -d "$db" -c m --envelope --mode merge --key user e1 >/dev/null
+	[ "$(q find "$db" m | jq -c '[.user, .n]' | tr -d '\n')" = '["a",32]["b",2]' ]
+}
+
+@test "ds-sink-mongo --envelope: insert without --key is exactly once by the message's place; upsert keeps the latest" {
+	need_mongo
+	db=$(uniq_name envi)
+	printf '%s\n' '0 7 {"user":"a","n":1}' '0 8 {"_id":"mine","n":2}' \
+	    '0 9 {"user":"a","n":3}' >one
+	{ envs one; mk 1; } >e1
+	run -0 --separate-stderr sink -d "$db" -c i --envelope e1 e1
+	[[ "$output" == *'"inserted":3,'*'"inserted":0,'*'"duplicate":3}'* ]]
+	[ "$(q ids "$db" i | sort | tr '\n' ' ')" = '"mine" "t.x:0:7" "t.x:0:9" ' ]
+	# upsert: the replacement of an older message is refused
+	printf '%s\n' '0 7 {"user":"a","n":1}' >old
+	printf '%s\n' '0 9 {"user":"a","n":3}' >new
+	{ envs old; mk 1; } >e2
+	{ envs new; mk 1; } >e3
+	sink -d "$db" -c u --envelope --mode upsert --key user e3 >/dev/null
+	sink -d "$db" -c u --envelope --mode upsert --key user e2 >/dev/null
+	[ "$(q find "$db" u | jq -c '[.user, .n]')" = '["a",3]' ]
+}
+
+@test "ds-sink-mongo --envelope: three sinks writing the same messages at once, in other batches: every sum exact" {
+	need_mongo
+	db=$(uniq_name envr)
+	python3 - <<'PY' >in
+import json, random
+random.seed(5)
+offs = [0] * 4
+for i in range(1200):
+    u = random.randrange(30)
+    p = u % 4
+    print(json.dumps({"topic": "src", "partition": p, "offset": offs[p],
+        "value": {"user": "u%02d" % u, "n": random.randrange(1, 100)}},
+        separators=(",", ":")))
+    offs[p] += 1
+PY
+	jq -c .value in >values
+	expect_docs inc user values >want
+	pids=
+	for n in 50 77 123; do
+		ds-batch -n "$n" in | sink -d "$db" -c c --envelope --mode inc \
+		    --key user >"out.$n" 2>"err.$n" &
+		pids="$pids $!"
+	done
+	for p in $pids; do
+		wait "$p"
+	done
+	q find "$db" c | jq -c 'del(._ds_o)' >got
+	diff want got
+	# each message counted once per sink, as written or as a duplicate
+	for n in 50 77 123; do
+		[ "$(jq -s '[.[].written | .matched + .upserted + .duplicate] | add' "out.$n")" -eq 1200 ]
+	done
+}
+
+@test "ds-sink-mongo --envelope: records that are no envelope, or whose value is no document, are bad records" {
+	need_mongo
+	db=$(uniq_name envb)
+	printf '%s\n' '{"user":"a","n":1}' \
+	    '{"topic":"t","partition":0,"offset":1,"value":"text"}' \
+	    '{"topic":"t","partition":0,"offset":2}' >in
+	run -1 --separate-stderr sink -d "$db" -c c --envelope --mode inc --key user in
+	[[ "$stderr" == *"in:1: not a ds-kafka-cat envelope with a value (--envelope)"* ]]
+	run -0 --separate-stderr sink -d "$db" -c c --envelope --mode inc --key user --skip-bad in
+	[[ "$stderr" == *"in:2: value: "* ]]
+	[[ "$stderr" == *"in:3: not a ds-kafka-cat envelope"* ]]
+	[ "$(q count "$db" c)" -eq 0 ]
+}

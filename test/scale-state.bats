@@ -88,6 +88,8 @@ member() {
 	setsid env BROKERS="$B" GROUP="$group" SOURCE="$raw" BYUSER="$src" \
 	    CHANGELOG="$cl" TOTALS="$out" WINCHANGELOG="$cl-win" \
 	    WINDOWS="$out-win" WINDOW=10m INTERVAL=300ms DS_OUT=cat \
+	    INCREMENTS="${inc:-}" DS_MONGO_URI="$DS_TEST_MONGO_URI" \
+	    MONGO_DB="${db:-}" MONGO_COLL=totals TMPDIR="$PWD" \
 	    SOURCE_OPTS="-X session.timeout.ms=6000 -X heartbeat.interval.ms=500" \
 	    DS_TOP="$DS_TOP" timeout 300 ./supervise.sh "$@" >/dev/null 2>&1 &
 	pgids="$pgids $!"
@@ -104,6 +106,15 @@ stopmember() {
 # it again)
 crash() {
 	kill -9 -- "-$(cat "$1.pgid")" 2>/dev/null || true
+}
+
+# stall NAME: stop the member's pipeline (SIGSTOP) for longer than its
+# session timeout, then let it go on: its group has moved on, and it
+# finishes the batch it was writing as a zombie
+stall() {
+	setsid bash -c 'kill -STOP -- "-$1"; sleep 8; kill -CONT -- "-$1"' \
+	    stall "$(cat "$1.pgid")" >/dev/null 2>&1 &
+	pgids="$pgids $!"
 }
 
 # restart NAME: end the member's pipeline cleanly (the supervisor starts
@@ -342,4 +353,61 @@ produce() {
 	totals_are want
 	topic=$src
 	drained "$B" 4
+}
+
+# acked_all TOPIC GROUP: GROUP committed, in every partition of TOPIC,
+# the offset after its last message
+acked_all() {
+	timeout 30 ds-kafka-cat -b "$B" -t "$1" -e |
+	    jq -s -c 'group_by(.partition) | map([.[0].partition, (map(.offset) | max) + 1]) | .[]' >ends &&
+	    timeout 20 ds-kafka-cat --lag -b "$B" -G "$2" -t "$1" |
+	    jq -c '[.partition, .committed]' >committed &&
+	    [ -s ends ] && cmp -s ends committed
+}
+
+# mongo_is FILE: the documents of $db.totals, as want() prints, equal FILE
+mongo_is() {
+	q find "$db" totals | jq -c '{bytes, requests, user}' >mgot &&
+	    cmp -s "$1" mgot
+}
+
+@test "scale-out with state: increments into MongoDB with --mode inc, exactly once while members of both stages are killed -9, restarted and stalled past their session" {
+	raw=$(uniq_name si) inc=$(uniq_name siinc) db=$(uniq_name sidb)
+	group=g$raw
+	for t in "$raw 3" "$inc 4"; do
+		DS_SERVER_DIR=${DS_SERVER_DIR:-$DS_TOP/build/servers} \
+		    timeout 60 "$DS_TOP/test/servers/kafka.sh" topic $t
+	done
+	scripts
+	# no key: a user's records land in any partition of $raw
+	produce data 31 4000 100 "$raw" nokey
+	member increments i1
+	member increments i2
+	member mongo s1
+	member mongo s2
+	# until the producer is done, every few seconds the next of these,
+	# over and over
+	set -- "crash s1" "crash i1" "stall s2" "restart i2" "stall s1" \
+	    "stall i1" "crash s2" "crash i2" "restart s1" "stall i2"
+	rounds=0
+	while kill -0 "$producer" 2>/dev/null; do
+		sleep "1.$((RANDOM % 10))"
+		$1
+		set -- "${@:2}" "$1"
+		rounds=$((rounds + 1))
+	done
+	st=0
+	wait "$producer" || st=$?
+	[ "$st" -eq 0 ] || { cat producer.err; false; }
+	echo "# $rounds rounds; pipeline runs: $(cat i1.runs i2.runs s1.runs s2.runs 2>/dev/null | wc -l)" >&3
+	[ "$rounds" -ge 8 ]
+	want data >want
+	within 150 mongo_is want
+	# every increment was read and acknowledged by the sinks (the end
+	# offset of a transactional topic counts its last commit marker too)
+	within 60 acked_all "$inc" "$group-mongo"
+	for m in i1 i2 s1 s2; do
+		stopmember "$m"
+	done
+	q drop "$db"
 }

@@ -110,6 +110,8 @@ void	 ds_mongo_write_errors(const bson_t *reply, void (*fn)(void *ctx,
 
 #define DS_MONGO_GUARD	"_ds_seq"	/* per-document last seq (inc) */
 #define DS_MONGO_GSTREAM "_ds_stream"	/* and the stream of that seq */
+#define DS_MONGO_GOFFSET "_ds_o"	/* --envelope: per topic, per
+					   partition, the last offset */
 
 enum ds_mmode { DS_M_INSERT, DS_M_UPSERT, DS_M_MERGE, DS_M_INC };
 
@@ -125,6 +127,11 @@ struct ds_mop {				/* one write of a bulk */
 	int32_t		 head, tail;	/* its docs, in input order */
 	size_t		 koff;		/* {"_id":K} in keys */
 	uint32_t	 klen;		/* 0: no key */
+	/* --envelope: one op a message, guarded by its source offset */
+	int32_t		 round;		/* earlier ops of its key */
+	size_t		 goff;		/* its guard's path in guards */
+	uint32_t	 glen;
+	int64_t		 off;		/* its offset */
 };
 
 struct ds_mbatch {
@@ -139,6 +146,9 @@ struct ds_mbatch {
 	struct ds_hash	 bykey;		/* coll NUL key -> op index */
 	const char	*stream;	/* the batch's "stream" (borrowed) */
 	struct ds_path	*kpaths;	/* string ids: the key paths (owned) */
+	int		 envelope;	/* records are Kafka envelopes */
+	struct ds_buf	 guards;	/* "_ds_o.TOPIC.P" NUL, an op each */
+	int32_t		 rounds;	/* 1 + the highest op round */
 };
 
 /*
@@ -155,24 +165,31 @@ int	 ds_mbatch_key(struct ds_mbatch *, const bson_t *rec,
 /*
  * Add rec (copied) to the batch for collection coll, keyed by k (NULL:
  * unkeyed, one op per record).  In keyed non-insert modes the records of
- * one key share one op.  Returns the index of a new op, or -1 when rec
- * joined an existing one.
+ * one key share one op, except for the messages of envelopes (e, NULL
+ * otherwise): each is an op of its own, guarded by its source offset,
+ * and the ops of one key are numbered in rounds (0, 1, ...) that must be
+ * written one after the other.  Returns the index of a new op, or -1
+ * when rec joined an existing one.
  */
 int32_t	 ds_mbatch_add(struct ds_mbatch *, const char *coll, const bson_t *rec,
-	    const bson_t *k, unsigned long lineno, const char *src);
+	    const bson_t *k, const struct ds_env *e, unsigned long lineno,
+	    const char *src);
 /*
  * Append op o to bulk: insert, replace (upsert), $set (merge) or
  * $inc+$set (inc; when seq > 0 it also sets the guard DS_MONGO_GUARD
- * and DS_MONGO_GSTREAM to the batch).  The filter is {_id: K} alone.
+ * and DS_MONGO_GSTREAM to the batch).  The filter is {_id: K} alone,
+ * except for an envelope's message: {_id: K, GUARD: {$not: {$gte: OFF}}},
+ * the write setting GUARD to OFF (a replacement holds that guard alone).
  * Returns 0, or -1 with the reason in *e.
  */
 int	 ds_mbatch_op(const struct ds_mbatch *, mongoc_bulk_operation_t *bulk,
 	    const struct ds_mop *o, int64_t seq, bson_error_t *e);
 /*
  * Compact ops[0..n) (indexes of b's ops in collection coll) to those
- * batch seq has not reached yet, and return how many are left, adding
- * the others to *dup.  A document the batch reached before a crash or a
- * failed request carries its seq and stream (the guard of inc): one find
+ * not applied yet, and return how many are left, adding the others to
+ * *dup.  A document the batch reached before a crash or a failed request
+ * carries its seq and stream (the guard of inc); one an envelope's
+ * message reached carries its offset (or, inserted, exists).  One find
  * by _id reads them back, retried while m is unreachable.  Returns -1
  * with the reason in m->err when that fails.
  */

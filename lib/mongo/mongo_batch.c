@@ -74,14 +74,31 @@ ds_mbatch_key(struct ds_mbatch *b, const bson_t *rec,
 }
 
 
+/* The guard path of message e, "_ds_o.TOPIC.P" ('.' of TOPIC as '_'). */
+static void
+guard(struct ds_mbatch *b, struct ds_mop *o, const struct ds_env *e)
+{
+	size_t i;
+
+	o->goff = b->guards.len;
+	o->off = e->off;
+	ds_buf_adds(&b->guards, DS_MONGO_GOFFSET ".");
+	for (i = 0; i < e->tlen; i++)
+		ds_buf_addc(&b->guards, e->topic[i] == '.' ? '_' : e->topic[i]);
+	ds_buf_addf(&b->guards, ".%ld", (long)e->part);
+	o->glen = b->guards.len - o->goff;
+	ds_buf_addc(&b->guards, '\0');
+}
+
 int32_t
 ds_mbatch_add(struct ds_mbatch *b, const char *coll, const bson_t *rec,
-    const bson_t *k, unsigned long lineno, const char *src)
+    const bson_t *k, const struct ds_env *e, unsigned long lineno,
+    const char *src)
 {
 	struct ds_hent *h;
 	struct ds_mdoc *d;
 	struct ds_mop *o;
-	int32_t op = -1;
+	int32_t op = -1, round = 0;
 	int isnew;
 
 	if (b->nd == b->dcap) {
@@ -107,6 +124,17 @@ ds_mbatch_add(struct ds_mbatch *b, const char *coll, const bson_t *rec,
 		ds_buf_add(&b->tmp, bson_get_data(k), k->len);
 		h = ds_hash_put(&b->bykey, b->tmp.p, b->tmp.len, &isnew);
 	}
+	if (e != NULL && b->rounds == 0)
+		b->rounds = 1;
+	if (e != NULL && h != NULL) {
+		/* a message an op, a key's ops in rounds */
+		round = isnew ? 0 : (int32_t)(intptr_t)h->val + 1;
+		h->val = (void *)(intptr_t)round;
+		if (round >= b->rounds)
+			b->rounds = round + 1;
+		isnew = 1;
+		h = NULL;
+	}
 	if (isnew) {
 		if (b->no == b->ocap) {
 			b->ocap = b->ocap ? b->ocap * 2 : 1024;
@@ -115,11 +143,15 @@ ds_mbatch_add(struct ds_mbatch *b, const char *coll, const bson_t *rec,
 				err(1, NULL);
 		}
 		o = &b->o[b->no];
+		memset(o, 0, sizeof(*o));
 		o->head = o->tail = (int32_t)b->nd;
 		o->koff = b->keys.len;
 		o->klen = k != NULL ? k->len : 0;
+		o->round = round;
 		if (k != NULL)
 			ds_buf_add(&b->keys, bson_get_data(k), k->len);
+		if (e != NULL)
+			guard(b, o, e);
 		if (h != NULL)
 			h->val = (void *)(intptr_t)b->no;
 		op = (int32_t)b->no++;
@@ -246,11 +278,55 @@ fields(const struct ds_mbatch *b, const struct ds_mop *o, bson_t *out,
 	ds_hash_free(&seen);
 }
 
+/* The guard path of op o, NUL-terminated. */
+static const char *
+gpath(const struct ds_mbatch *b, const struct ds_mop *o)
+{
+	return b->guards.p + o->goff;
+}
+
+/*
+ * The filter of op o, q: {_id: K}, and for an envelope's message the
+ * guard too: GUARD: {$not: {$gte: OFF}} (a missing guard matches).
+ */
+static void
+filter(const struct ds_mbatch *b, const struct ds_mop *o, const bson_t *k,
+    bson_t *q)
+{
+	bson_t cond, not;
+
+	bson_init(q);
+	bson_concat(q, k);
+	if (o->glen == 0)
+		return;
+	bson_append_document_begin(q, gpath(b, o), o->glen, &cond);
+	BSON_APPEND_DOCUMENT_BEGIN(&cond, "$not", &not);
+	BSON_APPEND_INT64(&not, "$gte", o->off);
+	bson_append_document_end(&cond, &not);
+	bson_append_document_end(q, &cond);
+}
+
+/* A replacement's guard: {_ds_o: {TOPIC: {P: OFF}}} appended to doc. */
+static void
+guard_doc(const struct ds_mbatch *b, const struct ds_mop *o, bson_t *doc)
+{
+	const char *p = gpath(b, o), *t, *part;
+	bson_t g, tp;
+
+	t = p + sizeof(DS_MONGO_GOFFSET);
+	part = strrchr(t, '.') + 1;
+	BSON_APPEND_DOCUMENT_BEGIN(doc, DS_MONGO_GOFFSET, &g);
+	bson_append_document_begin(&g, t, (int)(part - 1 - t), &tp);
+	BSON_APPEND_INT64(&tp, part, o->off);
+	bson_append_document_end(&g, &tp);
+	bson_append_document_end(doc, &g);
+}
+
 int
 ds_mbatch_op(const struct ds_mbatch *b, mongoc_bulk_operation_t *bulk,
     const struct ds_mop *o, int64_t seq, bson_error_t *e)
 {
-	bson_t bs, k, doc = BSON_INITIALIZER, upd = BSON_INITIALIZER, sub;
+	bson_t bs, k, q, doc = BSON_INITIALIZER, upd = BSON_INITIALIZER, sub;
 	bson_t opts = BSON_INITIALIZER;
 	bson_iter_t it;
 	bool ok = true;
@@ -259,6 +335,9 @@ ds_mbatch_op(const struct ds_mbatch *b, mongoc_bulk_operation_t *bulk,
 	if (o->klen)
 		bson_init_static(&k, (const uint8_t *)b->keys.p + o->koff,
 		    o->klen);
+	else
+		bson_init(&k);
+	filter(b, o, &k, &q);
 	BSON_APPEND_BOOL(&opts, "upsert", true);
 	switch (b->mode) {
 	case DS_M_INSERT:
@@ -275,16 +354,22 @@ ds_mbatch_op(const struct ds_mbatch *b, mongoc_bulk_operation_t *bulk,
 	case DS_M_UPSERT:
 		bson_iter_init(&it, &bs);
 		while (bson_iter_next(&it))
-			if (strcmp(bson_iter_key(&it), "_id") != 0)
+			if (strcmp(bson_iter_key(&it), "_id") != 0 &&
+			    (o->glen == 0 || strcmp(bson_iter_key(&it),
+			    DS_MONGO_GOFFSET) != 0))
 				bson_append_iter(&doc, NULL, 0, &it);
-		ok = mongoc_bulk_operation_replace_one_with_opts(bulk, &k,
+		if (o->glen)
+			guard_doc(b, o, &doc);
+		ok = mongoc_bulk_operation_replace_one_with_opts(bulk, &q,
 		    &doc, &opts, e);
 		break;
 	case DS_M_MERGE:
 		BSON_APPEND_DOCUMENT_BEGIN(&upd, "$set", &sub);
 		fields(b, o, &sub, 0, 0);
+		if (o->glen)
+			bson_append_int64(&sub, gpath(b, o), o->glen, o->off);
 		bson_append_document_end(&upd, &sub);
-		ok = mongoc_bulk_operation_update_one_with_opts(bulk, &k,
+		ok = mongoc_bulk_operation_update_one_with_opts(bulk, &q,
 		    &upd, &opts, e);
 		break;
 	case DS_M_INC:
@@ -294,7 +379,9 @@ ds_mbatch_op(const struct ds_mbatch *b, mongoc_bulk_operation_t *bulk,
 			BSON_APPEND_DOCUMENT(&upd, "$inc", &sub);
 		bson_reinit(&sub);
 		fields(b, o, &sub, 1, 0);
-		if (seq > 0) {
+		if (o->glen)
+			bson_append_int64(&sub, gpath(b, o), o->glen, o->off);
+		else if (seq > 0) {
 			/*
 			 * The guard: the last batch applied to the document,
 			 * read back when a batch may have been half written
@@ -312,9 +399,11 @@ ds_mbatch_op(const struct ds_mbatch *b, mongoc_bulk_operation_t *bulk,
 			BSON_APPEND_DOCUMENT(&upd, "$set", &sub);
 		bson_destroy(&sub);
 		ok = mongoc_bulk_operation_update_one_with_opts(bulk,
-		    &k, &upd, &opts, e);
+		    &q, &upd, &opts, e);
 		break;
 	}
+	bson_destroy(&q);
+	bson_destroy(&k);
 	bson_destroy(&doc);
 	bson_destroy(&upd);
 	bson_destroy(&opts);
@@ -322,12 +411,35 @@ ds_mbatch_op(const struct ds_mbatch *b, mongoc_bulk_operation_t *bulk,
 }
 
 
-ssize_t
-ds_mbatch_unapplied(const struct ds_mbatch *b, struct ds_mongo *m,
-    mongoc_collection_t *coll, int32_t *ops, size_t n, int64_t seq,
-    int64_t *dup)
+/*
+ * Has the document of op o, as read back into doc, seen o?
+ * Inc: it holds the batch's seq (the filter asked for it).  An envelope's
+ * message: it holds the message's offset or a later one in its guard
+ * (inserted: it exists).
+ */
+static int
+applied(const struct ds_mbatch *b, const struct ds_mop *o, const bson_t *doc)
 {
-	struct ds_hash seen = { 0 };
+	bson_iter_t it, v;
+
+	if (o->glen == 0 || b->mode == DS_M_INSERT)
+		return 1;
+	return bson_iter_init(&it, doc) &&
+	    bson_iter_find_descendant(&it, gpath(b, o), &v) &&
+	    (BSON_ITER_HOLDS_INT64(&v) || BSON_ITER_HOLDS_INT32(&v) ||
+	    BSON_ITER_HOLDS_DOUBLE(&v)) && bson_iter_as_int64(&v) >= o->off;
+}
+
+/*
+ * Read the documents of ops[0..n) with the guard of batch seq (0: any
+ * document, with its offsets) into docs, each at the offset seen maps
+ * its {_id: K} to.
+ */
+static int
+readback(const struct ds_mbatch *b, struct ds_mongo *m,
+    mongoc_collection_t *coll, const int32_t *ops, size_t n, int64_t seq,
+    struct ds_hash *seen, struct ds_buf *docs)
+{
 	mongoc_cursor_t *cur;
 	const bson_t *doc;
 	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, in, ids, k;
@@ -335,7 +447,8 @@ ds_mbatch_unapplied(const struct ds_mbatch *b, struct ds_mongo *m,
 	bson_iter_t it;
 	bson_error_t e;
 	const struct ds_mop *o;
-	size_t i, j;
+	struct ds_hent *h;
+	size_t i;
 	char num[16];
 	const char *key;
 	int isnew, r = 0;
@@ -352,46 +465,86 @@ ds_mbatch_unapplied(const struct ds_mbatch *b, struct ds_mongo *m,
 	}
 	bson_append_array_end(&in, &ids);
 	bson_append_document_end(&filter, &in);
-	BCON_APPEND(&filter, DS_MONGO_GUARD, "{", "$gte", BCON_INT64(seq), "}");
-	if (b->stream != NULL)
-		BSON_APPEND_UTF8(&filter, DS_MONGO_GSTREAM, b->stream);
+	if (seq > 0) {
+		BCON_APPEND(&filter, DS_MONGO_GUARD, "{", "$gte",
+		    BCON_INT64(seq), "}");
+		if (b->stream != NULL)
+			BSON_APPEND_UTF8(&filter, DS_MONGO_GSTREAM, b->stream);
+	}
 	BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
 	BSON_APPEND_INT32(&proj, "_id", 1);
+	if (seq == 0)
+		BSON_APPEND_INT32(&proj, DS_MONGO_GOFFSET, 1);
 	bson_append_document_end(&opts, &proj);
 	for (;;) {
-		ds_hash_clear(&seen);
+		ds_hash_clear(seen);
+		ds_buf_clear(docs);
 		cur = mongoc_collection_find_with_opts(coll, &filter, &opts,
 		    NULL);
-		while (mongoc_cursor_next(cur, &doc))
-			ds_hash_put(&seen, (const char *)bson_get_data(doc),
-			    doc->len, &isnew);
+		while (mongoc_cursor_next(cur, &doc)) {
+			bson_init(&k);
+			if (bson_iter_init_find(&it, doc, "_id"))
+				bson_append_iter(&k, "_id", 3, &it);
+			h = ds_hash_put(seen, (const char *)bson_get_data(&k),
+			    k.len, &isnew);
+			h->val = (void *)(uintptr_t)docs->len;
+			ds_buf_add(docs, bson_get_data(doc), doc->len);
+			bson_destroy(&k);
+		}
 		if (!mongoc_cursor_error(cur, &e))
 			break;
 		mongoc_cursor_destroy(cur);
 		cur = NULL;
 		if ((r = ds_mongo_retry(m, &e, "reading the guards",
-		    "%s: reading the guards of batch %lld",
-		    mongoc_collection_get_name(coll), (long long)seq)) == -1)
+		    "%s: reading the guards of %zu write(s)",
+		    mongoc_collection_get_name(coll), n)) == -1)
 			break;
 	}
 	mongoc_cursor_destroy(cur);
-	if (r == -1) {
+	bson_destroy(&filter);
+	bson_destroy(&opts);
+	if (r == 0)
+		ds_mongo_ok(m);
+	return r;
+}
+
+ssize_t
+ds_mbatch_unapplied(const struct ds_mbatch *b, struct ds_mongo *m,
+    mongoc_collection_t *coll, int32_t *ops, size_t n, int64_t seq,
+    int64_t *dup)
+{
+	struct ds_hash seen = { 0 };
+	struct ds_buf docs = { 0 };
+	struct ds_hent *h;
+	const struct ds_mop *o;
+	const uint8_t *p;
+	bson_t doc;
+	size_t i, j;
+	uint32_t len;
+	int ok;
+
+	if (readback(b, m, coll, ops, n, seq, &seen, &docs) == -1) {
 		ds_hash_free(&seen);
-		bson_destroy(&filter);
-		bson_destroy(&opts);
+		ds_buf_free(&docs);
 		return -1;
 	}
-	ds_mongo_ok(m);
 	for (i = j = 0; i < n; i++) {
 		o = &b->o[ops[i]];
-		if (ds_hash_get(&seen, b->keys.p + o->koff, o->klen) != NULL)
-			(*dup)++;	/* applied before a crash */
+		h = ds_hash_get(&seen, b->keys.p + o->koff, o->klen);
+		ok = h != NULL;
+		if (ok) {
+			p = (const uint8_t *)docs.p + (uintptr_t)h->val;
+			memcpy(&len, p, sizeof(len));
+			ok = bson_init_static(&doc, p, BSON_UINT32_FROM_LE(len)) &&
+			    applied(b, o, &doc);
+		}
+		if (ok)
+			(*dup)++;	/* applied before */
 		else
 			ops[j++] = ops[i];
 	}
 	ds_hash_free(&seen);
-	bson_destroy(&filter);
-	bson_destroy(&opts);
+	ds_buf_free(&docs);
 	return j;
 }
 
@@ -401,7 +554,9 @@ ds_mbatch_clear(struct ds_mbatch *b)
 	ds_hash_clear(&b->bykey);
 	ds_buf_clear(&b->docs);
 	ds_buf_clear(&b->keys);
+	ds_buf_clear(&b->guards);
 	b->nd = b->no = 0;
+	b->rounds = 0;
 }
 
 void
@@ -413,6 +568,7 @@ ds_mbatch_free(struct ds_mbatch *b)
 	free(b->o);
 	ds_buf_free(&b->docs);
 	ds_buf_free(&b->keys);
+	ds_buf_free(&b->guards);
 	ds_buf_free(&b->tmp);
 }
 
