@@ -467,6 +467,16 @@ envs() {
 	done <"$1"
 }
 
+# sinks COLL MODE FILE...: a run of the sink --envelope --key user into
+# $db.COLL for each FILE, one after the other
+sinks() {
+	local f
+	for f in "${@:3}"; do
+		sink -d "$db" -c "$1" --envelope --mode "$2" --key user "$f" \
+		    >/dev/null || return 1
+	done
+}
+
 @test "ds-sink-mongo --envelope: each message once, whatever the batches; guards per topic and partition; rounds of one key" {
 	need_mongo
 	db=$(uniq_name env)
@@ -491,8 +501,7 @@ envs() {
 	[ "$(sed -n 2p got)" = '{"_ds_o":{"t_x":{"0":2,"1":1}},"n":66,"user":"b"}' ]
 	# merge: a later message wins, an older one never comes back; b's
 	# first message in partition 0 is new to that partition's guard
-	sink -d "$db" -c m --envelope --mode merge --key user e2 >/dev/null
-	sink -d "$db" -c m --envelope --mode merge --key user e1 >/dev/null
+	sinks m merge e2 e1
 	[ "$(q find "$db" m | jq -c '[.user, .n]' | tr -d '\n')" = '["a",32]["b",2]' ]
 }
 
@@ -510,8 +519,7 @@ envs() {
 	printf '%s\n' '0 9 {"user":"a","n":3}' >new
 	{ envs old; mk 1; } >e2
 	{ envs new; mk 1; } >e3
-	sink -d "$db" -c u --envelope --mode upsert --key user e3 >/dev/null
-	sink -d "$db" -c u --envelope --mode upsert --key user e2 >/dev/null
+	sinks u upsert e3 e2
 	[ "$(q find "$db" u | jq -c '[.user, .n]')" = '["a",3]' ]
 }
 

@@ -123,6 +123,18 @@ restart() {
 	pkill -TERM -g "$(cat "$1.pgid")" -x ds-kafka-cat 2>/dev/null || true
 }
 
+# chaos_done MIN NAME...: the producer ended well, after at least MIN
+# rounds of chaos (said, with how often members NAME... ran)
+chaos_done() {
+	local st=0 m
+	wait "$producer" || st=$?
+	[ "$st" -eq 0 ] || { cat producer.err; return 1; }
+	for m in "${@:2}"; do
+		cat "$m.runs" 2>/dev/null
+	done | echo "# $rounds rounds; pipeline runs: $(wc -l)" >&3
+	[ "$rounds" -ge "$1" ]
+}
+
 # want FILE...: the expected totals, {"bytes","requests","user"} lines
 # sorted by user
 want() {
@@ -199,11 +211,7 @@ produce() {
 			;;
 		esac
 	done
-	st=0
-	wait "$producer" || st=$?
-	[ "$st" -eq 0 ] || { cat producer.err; false; }
-	echo "# $rounds rounds; pipeline runs: $(cat m1.runs m2.runs m3.runs 2>/dev/null | wc -l)" >&3
-	[ "$rounds" -ge 6 ]
+	chaos_done 6 m1 m2 m3
 	# the survivors end up with every record applied exactly once
 	want data >want
 	within 120 totals_are want
@@ -396,11 +404,7 @@ mongo_is() {
 		set -- "${@:2}" "$1"
 		rounds=$((rounds + 1))
 	done
-	st=0
-	wait "$producer" || st=$?
-	[ "$st" -eq 0 ] || { cat producer.err; false; }
-	echo "# $rounds rounds; pipeline runs: $(cat i1.runs i2.runs s1.runs s2.runs 2>/dev/null | wc -l)" >&3
-	[ "$rounds" -ge 8 ]
+	chaos_done 8 i1 i2 s1 s2
 	want data >want
 	within 150 mongo_is want
 	# every increment was read and acknowledged by the sinks (the end
