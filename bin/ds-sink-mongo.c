@@ -377,13 +377,13 @@ write_chunk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
 }
 
 /*
- * --envelope: write the messages ops[0..n) of co that their documents'
+ * --envelope: write the messages of ops[0..n) of co that their documents'
  * guards have not seen, read back first: after a crash, a rebalance or
  * a request the server may or may not have applied, and beside another
  * member's writes, the guards in the filters keep each message applied
- * once.  A guard that refuses a message the read-back let through (a
- * writer that came first, or a duplicate key of another index) sends
- * the ops one by one, each read back again, RACE_TRIES times at most.
+ * once.  A guard that refuses an op the read-back let through (a writer
+ * that came first, or a duplicate key of another index) sends the ops
+ * one by one, each read back again, RACE_TRIES times at most.
  */
 static void
 write_guarded(struct coll *co, const int32_t *ops, size_t n,
@@ -427,33 +427,18 @@ write_batch(int64_t seq, struct counts *c)
 {
 	struct ds_hent *h;
 	struct coll *co;
-	size_t i, j, k, n;
-	int32_t r, *ops;
+	size_t i, k, n;
 
 	memset(c, 0, sizeof(*c));
 	for (i = 0; (h = ds_hash_next(&S.colls, &i)) != NULL; ) {
 		co = h->val;
-		if (!S.b.envelope) {
-			for (k = 0; k < co->nops; k += n) {
-				n = co->nops - k < S.bsize ? co->nops - k :
-				    S.bsize;
+		for (k = 0; k < co->nops; k += n) {
+			n = co->nops - k < S.bsize ? co->nops - k : S.bsize;
+			if (S.b.envelope)
+				write_guarded(co, co->ops + k, n, c);
+			else
 				write_chunk(co, co->ops + k, n, seq, c);
-			}
-			continue;
 		}
-		/* a key's messages in rounds, one after the other */
-		if ((ops = reallocarray(NULL, co->nops + 1,
-		    sizeof(*ops))) == NULL)
-			err(1, NULL);
-		for (r = 0; r < S.b.rounds; r++) {
-			for (j = n = 0; j < co->nops; j++)
-				if (S.b.o[co->ops[j]].round == r)
-					ops[n++] = co->ops[j];
-			for (k = 0; k < n; k += S.bsize)
-				write_guarded(co, ops + k, n - k < S.bsize ?
-				    n - k : S.bsize, c);
-		}
-		free(ops);
 	}
 }
 

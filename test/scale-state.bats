@@ -108,11 +108,13 @@ crash() {
 	kill -9 -- "-$(cat "$1.pgid")" 2>/dev/null || true
 }
 
-# stall NAME: stop the member's pipeline (SIGSTOP) for longer than its
-# session timeout, then let it go on: its group has moved on, and it
-# finishes the batch it was writing as a zombie
+# stall NAME: stop the member's pipeline (SIGSTOP) for more than twice
+# its session timeout, then let it go on: its group has moved on, and it
+# writes what it had read as a zombie.  (Long enough for the partitions'
+# new owner to have written those messages first: FerretDB 1.24 can
+# lose one of two updates of a document made at the same moment.)
 stall() {
-	setsid bash -c 'kill -STOP -- "-$1"; sleep 8; kill -CONT -- "-$1"' \
+	setsid bash -c 'kill -STOP -- "-$1"; sleep 15; kill -CONT -- "-$1"' \
 	    stall "$(cat "$1.pgid")" >/dev/null 2>&1 &
 	pgids="$pgids $!"
 }

@@ -121,17 +121,16 @@ struct ds_mdoc {			/* one record as BSON */
 	int32_t		 next;		/* next doc of the same key, or -1 */
 	unsigned long	 lineno;
 	const char	*src;
+	int64_t		 moff;		/* --envelope: its message's offset */
 };
 
 struct ds_mop {				/* one write of a bulk */
 	int32_t		 head, tail;	/* its docs, in input order */
 	size_t		 koff;		/* {"_id":K} in keys */
 	uint32_t	 klen;		/* 0: no key */
-	/* --envelope: one op a message, guarded by its source offset */
-	int32_t		 round;		/* earlier ops of its key */
+	/* --envelope: a key's messages of one partition, in offset order */
 	size_t		 goff;		/* its guard's path in guards */
-	uint32_t	 glen;
-	int64_t		 off;		/* its offset */
+	uint32_t	 glen;		/* 0: no guard */
 };
 
 struct ds_mbatch {
@@ -148,7 +147,6 @@ struct ds_mbatch {
 	struct ds_path	*kpaths;	/* string ids: the key paths (owned) */
 	int		 envelope;	/* records are Kafka envelopes */
 	struct ds_buf	 guards;	/* "_ds_o.TOPIC.P" NUL, an op each */
-	int32_t		 rounds;	/* 1 + the highest op round */
 };
 
 /*
@@ -165,11 +163,10 @@ int	 ds_mbatch_key(struct ds_mbatch *, const bson_t *rec,
 /*
  * Add rec (copied) to the batch for collection coll, keyed by k (NULL:
  * unkeyed, one op per record).  In keyed non-insert modes the records of
- * one key share one op, except for the messages of envelopes (e, NULL
- * otherwise): each is an op of its own, guarded by its source offset,
- * and the ops of one key are numbered in rounds (0, 1, ...) that must be
- * written one after the other.  Returns the index of a new op, or -1
- * when rec joined an existing one.
+ * one key share one op; the messages of envelopes (e, NULL otherwise)
+ * share it with those of their key and partition only, and it is guarded
+ * by their offsets.  Returns the index of a new op, or -1 when rec joined
+ * an existing one.
  */
 int32_t	 ds_mbatch_add(struct ds_mbatch *, const char *coll, const bson_t *rec,
 	    const bson_t *k, const struct ds_env *e, unsigned long lineno,
@@ -188,12 +185,13 @@ int	 ds_mbatch_op(const struct ds_mbatch *, mongoc_bulk_operation_t *bulk,
  * Compact ops[0..n) (indexes of b's ops in collection coll) to those
  * not applied yet, and return how many are left, adding the others to
  * *dup.  A document the batch reached before a crash or a failed request
- * carries its seq and stream (the guard of inc); one an envelope's
- * message reached carries its offset (or, inserted, exists).  One find
- * by _id reads them back, retried while m is unreachable.  Returns -1
- * with the reason in m->err when that fails.
+ * carries its seq and stream (the guard of inc); one that envelopes'
+ * messages reached carries the offset of the last of them (or, inserted,
+ * exists): an op's messages up to it are left out of the op, and counted
+ * in *dup.  One find by _id reads them back, retried while m is
+ * unreachable.  Returns -1 with the reason in m->err when that fails.
  */
-ssize_t	 ds_mbatch_unapplied(const struct ds_mbatch *b, struct ds_mongo *m,
+ssize_t	 ds_mbatch_unapplied(struct ds_mbatch *b, struct ds_mongo *m,
 	    mongoc_collection_t *coll, int32_t *ops, size_t n, int64_t seq,
 	    int64_t *dup);
 /*

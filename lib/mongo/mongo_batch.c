@@ -76,18 +76,14 @@ ds_mbatch_key(struct ds_mbatch *b, const bson_t *rec,
 
 /* The guard path of message e, "_ds_o.TOPIC.P" ('.' of TOPIC as '_'). */
 static void
-guard(struct ds_mbatch *b, struct ds_mop *o, const struct ds_env *e)
+guard(struct ds_mbatch *b, const struct ds_env *e)
 {
 	size_t i;
 
-	o->goff = b->guards.len;
-	o->off = e->off;
 	ds_buf_adds(&b->guards, DS_MONGO_GOFFSET ".");
 	for (i = 0; i < e->tlen; i++)
 		ds_buf_addc(&b->guards, e->topic[i] == '.' ? '_' : e->topic[i]);
 	ds_buf_addf(&b->guards, ".%ld", (long)e->part);
-	o->glen = b->guards.len - o->goff;
-	ds_buf_addc(&b->guards, '\0');
 }
 
 int32_t
@@ -98,7 +94,8 @@ ds_mbatch_add(struct ds_mbatch *b, const char *coll, const bson_t *rec,
 	struct ds_hent *h;
 	struct ds_mdoc *d;
 	struct ds_mop *o;
-	int32_t op = -1, round = 0;
+	int32_t op = -1;
+	size_t goff = b->guards.len;
 	int isnew;
 
 	if (b->nd == b->dcap) {
@@ -112,7 +109,10 @@ ds_mbatch_add(struct ds_mbatch *b, const char *coll, const bson_t *rec,
 	d->next = -1;
 	d->lineno = lineno;
 	d->src = src;
+	d->moff = e != NULL ? e->off : -1;
 	ds_buf_add(&b->docs, bson_get_data(rec), rec->len);
+	if (e != NULL && b->mode != DS_M_INSERT)
+		guard(b, e);
 
 	h = NULL;
 	isnew = 1;
@@ -122,18 +122,9 @@ ds_mbatch_add(struct ds_mbatch *b, const char *coll, const bson_t *rec,
 		ds_buf_adds(&b->tmp, coll);
 		ds_buf_add(&b->tmp, "", 1);
 		ds_buf_add(&b->tmp, bson_get_data(k), k->len);
+		/* envelopes: an op per key and partition (the guard) */
+		ds_buf_add(&b->tmp, b->guards.p + goff, b->guards.len - goff);
 		h = ds_hash_put(&b->bykey, b->tmp.p, b->tmp.len, &isnew);
-	}
-	if (e != NULL && b->rounds == 0)
-		b->rounds = 1;
-	if (e != NULL && h != NULL) {
-		/* a message an op, a key's ops in rounds */
-		round = isnew ? 0 : (int32_t)(intptr_t)h->val + 1;
-		h->val = (void *)(intptr_t)round;
-		if (round >= b->rounds)
-			b->rounds = round + 1;
-		isnew = 1;
-		h = NULL;
 	}
 	if (isnew) {
 		if (b->no == b->ocap) {
@@ -147,11 +138,12 @@ ds_mbatch_add(struct ds_mbatch *b, const char *coll, const bson_t *rec,
 		o->head = o->tail = (int32_t)b->nd;
 		o->koff = b->keys.len;
 		o->klen = k != NULL ? k->len : 0;
-		o->round = round;
+		o->goff = goff;
+		o->glen = b->guards.len - goff;
+		if (o->glen > 0)
+			ds_buf_addc(&b->guards, '\0');
 		if (k != NULL)
 			ds_buf_add(&b->keys, bson_get_data(k), k->len);
-		if (e != NULL)
-			guard(b, o, e);
 		if (h != NULL)
 			h->val = (void *)(intptr_t)b->no;
 		op = (int32_t)b->no++;
@@ -159,6 +151,7 @@ ds_mbatch_add(struct ds_mbatch *b, const char *coll, const bson_t *rec,
 		o = &b->o[(intptr_t)h->val];
 		b->d[o->tail].next = (int32_t)b->nd;
 		o->tail = (int32_t)b->nd;
+		b->guards.len = goff;	/* the op has it */
 	}
 	b->nd++;
 	return op;
@@ -301,7 +294,7 @@ filter(const struct ds_mbatch *b, const struct ds_mop *o, const bson_t *k,
 		return;
 	bson_append_document_begin(q, gpath(b, o), o->glen, &cond);
 	BSON_APPEND_DOCUMENT_BEGIN(&cond, "$not", &not);
-	BSON_APPEND_INT64(&not, "$gte", o->off);
+	BSON_APPEND_INT64(&not, "$gte", b->d[o->head].moff);
 	bson_append_document_end(&cond, &not);
 	bson_append_document_end(q, &cond);
 }
@@ -317,7 +310,7 @@ guard_doc(const struct ds_mbatch *b, const struct ds_mop *o, bson_t *doc)
 	part = strrchr(t, '.') + 1;
 	BSON_APPEND_DOCUMENT_BEGIN(doc, DS_MONGO_GOFFSET, &g);
 	bson_append_document_begin(&g, t, (int)(part - 1 - t), &tp);
-	BSON_APPEND_INT64(&tp, part, o->off);
+	BSON_APPEND_INT64(&tp, part, b->d[o->tail].moff);
 	bson_append_document_end(&g, &tp);
 	bson_append_document_end(doc, &g);
 }
@@ -367,7 +360,8 @@ ds_mbatch_op(const struct ds_mbatch *b, mongoc_bulk_operation_t *bulk,
 		BSON_APPEND_DOCUMENT_BEGIN(&upd, "$set", &sub);
 		fields(b, o, &sub, 0, 0);
 		if (o->glen)
-			bson_append_int64(&sub, gpath(b, o), o->glen, o->off);
+			bson_append_int64(&sub, gpath(b, o), o->glen,
+			    b->d[o->tail].moff);
 		bson_append_document_end(&upd, &sub);
 		ok = mongoc_bulk_operation_update_one_with_opts(bulk, &q,
 		    &upd, &opts, e);
@@ -380,7 +374,8 @@ ds_mbatch_op(const struct ds_mbatch *b, mongoc_bulk_operation_t *bulk,
 		bson_reinit(&sub);
 		fields(b, o, &sub, 1, 0);
 		if (o->glen)
-			bson_append_int64(&sub, gpath(b, o), o->glen, o->off);
+			bson_append_int64(&sub, gpath(b, o), o->glen,
+			    b->d[o->tail].moff);
 		else if (seq > 0) {
 			/*
 			 * The guard: the last batch applied to the document,
@@ -412,22 +407,45 @@ ds_mbatch_op(const struct ds_mbatch *b, mongoc_bulk_operation_t *bulk,
 
 
 /*
- * Has the document of op o, as read back into doc, seen o?
- * Inc: it holds the batch's seq (the filter asked for it).  An envelope's
- * message: it holds the message's offset or a later one in its guard
- * (inserted: it exists).
+ * The offset of the last message of op o's key and partition that its
+ * document, as read back into doc, has seen (-1: none).
  */
-static int
-applied(const struct ds_mbatch *b, const struct ds_mop *o, const bson_t *doc)
+static int64_t
+lastseen(const struct ds_mbatch *b, const struct ds_mop *o, const bson_t *doc)
 {
 	bson_iter_t it, v;
 
-	if (o->glen == 0 || b->mode == DS_M_INSERT)
-		return 1;
-	return bson_iter_init(&it, doc) &&
+	if (bson_iter_init(&it, doc) &&
 	    bson_iter_find_descendant(&it, gpath(b, o), &v) &&
 	    (BSON_ITER_HOLDS_INT64(&v) || BSON_ITER_HOLDS_INT32(&v) ||
-	    BSON_ITER_HOLDS_DOUBLE(&v)) && bson_iter_as_int64(&v) >= o->off;
+	    BSON_ITER_HOLDS_DOUBLE(&v)))
+		return bson_iter_as_int64(&v);
+	return -1;
+}
+
+/*
+ * Leave out of op o the messages its document doc (read back; NULL:
+ * none) has seen, counting them in *dup.  Returns whether any is left.
+ * Without a guard, a document read back has seen the op whole (inc: the
+ * batch's seq; insert: the document exists).
+ */
+static int
+unseen(struct ds_mbatch *b, struct ds_mop *o, const bson_t *doc,
+    int64_t *dup)
+{
+	int64_t last;
+
+	if (doc == NULL)
+		return 1;
+	if (o->glen == 0) {
+		(*dup)++;
+		return 0;
+	}
+	last = lastseen(b, o, doc);
+	for (; o->head != -1 && b->d[o->head].moff <= last;
+	    o->head = b->d[o->head].next)
+		(*dup)++;
+	return o->head != -1;
 }
 
 /*
@@ -509,41 +527,40 @@ readback(const struct ds_mbatch *b, struct ds_mongo *m,
 }
 
 ssize_t
-ds_mbatch_unapplied(const struct ds_mbatch *b, struct ds_mongo *m,
+ds_mbatch_unapplied(struct ds_mbatch *b, struct ds_mongo *m,
     mongoc_collection_t *coll, int32_t *ops, size_t n, int64_t seq,
     int64_t *dup)
 {
-	struct ds_hash seen = { 0 };
+	struct ds_hash got = { 0 };
 	struct ds_buf docs = { 0 };
 	struct ds_hent *h;
-	const struct ds_mop *o;
+	struct ds_mop *o;
 	const uint8_t *p;
 	bson_t doc;
 	size_t i, j;
 	uint32_t len;
-	int ok;
+	int left;
 
-	if (readback(b, m, coll, ops, n, seq, &seen, &docs) == -1) {
-		ds_hash_free(&seen);
+	if (readback(b, m, coll, ops, n, seq, &got, &docs) == -1) {
+		ds_hash_free(&got);
 		ds_buf_free(&docs);
 		return -1;
 	}
 	for (i = j = 0; i < n; i++) {
 		o = &b->o[ops[i]];
-		h = ds_hash_get(&seen, b->keys.p + o->koff, o->klen);
-		ok = h != NULL;
-		if (ok) {
+		h = ds_hash_get(&got, b->keys.p + o->koff, o->klen);
+		if (h == NULL)
+			left = unseen(b, o, NULL, dup);
+		else {
 			p = (const uint8_t *)docs.p + (uintptr_t)h->val;
 			memcpy(&len, p, sizeof(len));
-			ok = bson_init_static(&doc, p, BSON_UINT32_FROM_LE(len)) &&
-			    applied(b, o, &doc);
+			bson_init_static(&doc, p, BSON_UINT32_FROM_LE(len));
+			left = unseen(b, o, &doc, dup);
 		}
-		if (ok)
-			(*dup)++;	/* applied before */
-		else
+		if (left)
 			ops[j++] = ops[i];
 	}
-	ds_hash_free(&seen);
+	ds_hash_free(&got);
 	ds_buf_free(&docs);
 	return j;
 }
@@ -556,7 +573,6 @@ ds_mbatch_clear(struct ds_mbatch *b)
 	ds_buf_clear(&b->keys);
 	ds_buf_clear(&b->guards);
 	b->nd = b->no = 0;
-	b->rounds = 0;
 }
 
 void
