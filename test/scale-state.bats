@@ -216,7 +216,7 @@ produce() {
 	chaos_done 6 m1 m2 m3
 	# the survivors end up with every record applied exactly once
 	want data >want
-	within 120 totals_are want
+	within 120 totals_are want || { diff want got; false; }
 	topic=$src
 	within 60 drained "$B" 8
 	stopmember m1
@@ -243,7 +243,7 @@ produce() {
 	wait "$producer"
 	member totals m1
 	want ../first >want
-	within 60 totals_are want
+	within 60 totals_are want || { diff want got; false; }
 	stopmember m1
 	within 30 bash -c '! pgrep -g "$(cat m1.pgid)" >/dev/null'
 	# the first machine is gone; a second one, with nothing on disk and
@@ -254,7 +254,7 @@ produce() {
 	wait "$producer"
 	member totals m4
 	want ../first ../second >want
-	within 90 totals_are want
+	within 90 totals_are want || { diff want got; false; }
 	stopmember m4
 }
 
@@ -327,9 +327,9 @@ produce() {
 	wait "$producer" || st=$?
 	[ "$st" -eq 0 ] || { cat producer.err; false; }
 	want data >want
-	within 120 totals_are want
+	within 120 totals_are want || { diff want got; false; }
 	# a window of 10 minutes sliding every batch holds every record
-	within 60 totals_are want "$out-win"
+	within 60 totals_are want "$out-win" || { diff want got; false; }
 	# the re-keyed topic holds each record once, a user in one partition
 	timeout 30 ds-kafka-cat -b "$B" -t "$src" -e >byuser
 	[ "$(wc -l <byuser)" -eq 3000 ]

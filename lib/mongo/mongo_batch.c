@@ -280,7 +280,8 @@ gpath(const struct ds_mbatch *b, const struct ds_mop *o)
 
 /*
  * The filter of op o, q: {_id: K}, and for an envelope's message the
- * guard too: GUARD: {$not: {$gte: OFF}} (a missing guard matches).
+ * guard too: GUARD: {$not: {$gte: FIRST}}, FIRST the offset of its first
+ * message (a missing guard matches).
  */
 static void
 filter(const struct ds_mbatch *b, const struct ds_mop *o, const bson_t *k,
