@@ -539,8 +539,9 @@ int	 ds_kstate_addagg(struct ds_kstate *, const char *spec, char *msg,
  */
 void	 ds_kstate_init(struct ds_kstate *, const char *dir, const char *name,
 	    int byage, int track);
-/* The key k[0..n), created (not live, no value) when absent; or NULL. */
+/* The key k[0..n): get creates it (not live, no value) when absent. */
 struct ds_kval *ds_kstate_get(struct ds_kstate *, const char *k, size_t n);
+/* The key k[0..n), or NULL. */
 struct ds_kval *ds_kstate_find(struct ds_kstate *, const char *k, size_t n);
 /* Remove the key and free its value. */
 void	 ds_kstate_del(struct ds_kstate *, struct ds_kval *);

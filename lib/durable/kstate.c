@@ -187,7 +187,7 @@ saveval(void *arg, struct ds_key *k, struct ds_buf *b)
 		ds_buf_adds(b, v->js);
 }
 
-/* A key's state record: v NULL, it was removed. */
+/* A key's state record: sp NULL, it was removed. */
 static int
 loadval(void *arg, const char *key, size_t klen, int64_t last,
     const struct ds_span *sp, const char **why)
