@@ -98,6 +98,7 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --std=c11 \
 	    --enable=warning,portability --inline-suppr \
 	    --suppress=missingIncludeSystem -Ilib lib bin
+	test/lint-fnlen.sh
 
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \

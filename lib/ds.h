@@ -28,7 +28,8 @@
  *	json/	 the scanner, field paths, group keys
  *	stream/	 reader, writer, options, bad records, markers, offsets
  *	agg/	 aggregates and groups
- *	durable/ checkpoint files, framed logs, the batch log and replay
+ *	durable/ checkpoint files, framed logs, the batch log and replay,
+ *		 the keyed state of a stage
  *	jq/	 the jq language
  *	kafka/, mongo/	client code (kafka.h, mongo.h), beside the tools
  */

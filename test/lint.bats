@@ -124,3 +124,20 @@ B
 	[[ "$output" == "ds-batch.bats:$((n + 1)): [ a ] && [ b ] passes when a is false"* ]]
 	[ "${#lines[@]}" -eq 1 ]
 }
+
+@test "lint-fnlen: a function over the limit is named by file and line; the tree has none over 120" {
+	run "$DS_TOP/test/lint-fnlen.sh"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	{
+		printf 'static int\nshort_one(void)\n{\n\treturn 0;\n}\n\n'
+		printf 'int\nlong_one(int a,\n    int b)\n{\n'
+		for i in 1 2 3 4 5 6; do printf '\ta += b;\n'; done
+		printf '\treturn a;\n}\n'
+	} >f.c
+	run "$DS_TOP/test/lint-fnlen.sh" 8 f.c
+	[ "$status" -eq 1 ]
+	[ "$output" = "f.c:10: long_one is 9 lines" ]
+	run "$DS_TOP/test/lint-fnlen.sh" 9 f.c
+	[ "$status" -eq 0 ]
+}

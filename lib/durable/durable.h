@@ -2,12 +2,13 @@
  * durable/durable.h -- what survives a crash: atomic checksummed
  * files, framed logs, the batch log and its replay, the cutting of
  * batches, the keys, the checkpoints and the state records of a
- * stateful stage.  Uses base, json and stream.
+ * stateful stage, and the keyed state of ds-state.  Uses base, json,
+ * stream and agg.
  */
 #ifndef DS_DURABLE_H
 #define DS_DURABLE_H
 
-#include "stream/stream.h"
+#include "agg/agg.h"
 
 /* ---------------------------------------------------------------------
  * checkpoint.c: atomic, checksummed files
@@ -491,5 +492,102 @@ struct ds_stateinit {
 };
 
 int	 ds_staterec_init(const struct ds_stateinit *, const char *file);
+
+/* ---------------------------------------------------------------------
+ * kstate.c: the keyed state of a stage (ds-state)
+ * ------------------------------------------------------------------- */
+
+/*
+ * One key: its running aggregates (-a), or its state as JSON text (-e,
+ * which the stage computes); vals and upd are the stage's.
+ */
+struct ds_kval {
+	struct ds_key	 k;		/* first: the key table's part */
+	struct ds_aggst	*st;		/* -a: the running aggregates */
+	char		*js;		/* -e: the state; NULL: none yet */
+	struct ds_buf	 vals;		/* -e: "[v,v,..." of this batch */
+	uint64_t	 upd;		/* the stage's batch that updated it */
+};
+
+/*
+ * The state of a keyed stage across batches: the keys and their values,
+ * the output record of a key, the checkpoint (a header with the -k and
+ * -a/-e it was written with, then a state record a key; ds_stst) and
+ * the initial state.  The stage fills the options (keys, nkeys, keytext,
+ * expr, and aggs through ds_kstate_addagg), then calls ds_kstate_init;
+ * ds_kstate_free frees them too.  The rest is read-only to the stage.
+ */
+struct ds_kstate {
+	struct ds_path	*keys;		/* -k */
+	int		 nkeys;
+	const char	*keytext;	/* -k as given */
+	int		 expr;		/* the values are JSON text (-e) */
+	struct ds_aggs	 aggs;		/* -a */
+	const char	**specs;	/* -a as given */
+	struct ds_keytab kt;
+	struct ds_stst	 ss;		/* the checkpoint */
+	int		 needtime;	/* keys without a time exist */
+	struct ds_buf	 ob;
+};
+
+/* -a spec: 0, or -1 with a message (a usage error). */
+int	 ds_kstate_addagg(struct ds_kstate *, const char *spec, char *msg,
+	    size_t msglen);
+/*
+ * After the options: the checkpoint DIR/NAME (dir NULL: none); byage:
+ * keys can time out; track: note the changes for deltas or a changelog.
+ */
+void	 ds_kstate_init(struct ds_kstate *, const char *dir, const char *name,
+	    int byage, int track);
+/* The key k[0..n): get creates it (not live, no value) when absent. */
+struct ds_kval *ds_kstate_get(struct ds_kstate *, const char *k, size_t n);
+/* The key k[0..n), or NULL. */
+struct ds_kval *ds_kstate_find(struct ds_kstate *, const char *k, size_t n);
+/* Remove the key and free its value. */
+void	 ds_kstate_del(struct ds_kstate *, struct ds_kval *);
+/* The same, as the callback of dk_scope_control (arg: the state). */
+void	 ds_kstate_drop(void *arg, struct ds_key *);
+/* -e: v's state is now p[0..n) (p NULL: none); changed when live. */
+void	 ds_kstate_setjs(struct ds_kstate *, struct ds_kval *, const char *p,
+	    size_t n);
+/* -a: merge the batch partial of group g into its key (taking g->st). */
+void	 ds_kstate_take(struct ds_kstate *, struct ds_grp *g);
+/*
+ * Write v as {<key fields>,<aggregates>} or {<key fields>,"state":S}:
+ * with gone, S is null; with timedout, "timedOut":true is added.
+ */
+void	 ds_kstate_emit(struct ds_kstate *, struct ds_kval *, int gone,
+	    int timedout);
+/* Write every live key. */
+void	 ds_kstate_emitall(struct ds_kstate *);
+/* The first batch time t is known: the loaded keys' updates take it. */
+void	 ds_kstate_stamp(struct ds_kstate *, int64_t t);
+/* At batch time t, write and remove the keys not updated for ttl. */
+void	 ds_kstate_expire(struct ds_kstate *, int64_t t, int64_t ttl);
+/*
+ * A batch the checkpoint holds already: drop its partials gs and values
+ * without applying them, and with emit write the current values of the
+ * keys they touched, so that a sink that lost the first outputs still
+ * converges.
+ */
+void	 ds_kstate_replay(struct ds_kstate *, struct ds_groups *gs, int emit);
+/* How the checkpoint and a changelog hold a key. */
+struct ds_staterec ds_kstate_rec(struct ds_kstate *);
+/*
+ * Write a checkpoint, a snapshot or a delta (ds_stst_wantfull): 1 for a
+ * snapshot, 0 for a delta, -1 with a message.
+ */
+int	 ds_kstate_save(struct ds_kstate *, char *msg, size_t msglen);
+/* Load it: 1 when there was one, 0 when not, -1 with a message. */
+int	 ds_kstate_load(struct ds_kstate *, char *msg, size_t msglen);
+/*
+ * The initial state of file, one record a key: -a folds the records;
+ * -e takes {<key fields>,"state":S} (S null: no state).  A bad record
+ * goes to bad with why.  0, or -1 (file cannot be opened) with errno.
+ */
+int	 ds_kstate_initfile(struct ds_kstate *, const char *file,
+	    void (*bad)(void *arg, const struct ds_line *l, const char *why),
+	    void *arg);
+void	 ds_kstate_free(struct ds_kstate *);
 
 #endif /* DS_DURABLE_H */
