@@ -58,8 +58,8 @@ usage(int status)
 	    "              EXPR [FILE ...]\n"
 	    "EXPR is jq's language with def, closures, recursion, label/break\n"
 	    "and destructuring (as [$a], as {a: $x}, ?//); not supported:\n"
-	    "import/include, input/inputs, env/$ENV, builtins, halt, debug,\n"
-	    "@base32/@base32d; see ds-map(1) for the builtins\n");
+	    "import/include, input/inputs, env/$ENV, builtins, halt, debug;\n"
+	    "see ds-map(1) for the builtins\n");
 	exit(status);
 }
 

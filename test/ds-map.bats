@@ -192,6 +192,30 @@ true
 	expect 0 '["implode input must be an array","string (\"a\") can'"'"'t be imploded, unicode codepoint needs to be numeric","number (null) can'"'"'t be imploded, unicode codepoint needs to be numeric","AB"]'
 }
 
+@test "@base32 and @base32d are RFC 4648's base32 (jq 1.7), as python's base64 module" {
+	# jq 1.6 has neither: python is the reference
+	printf '%s\n' '""' '"f"' '"fooba"' '"foobar"' '"é😀 \u0000"' '1' '[1,"a"]' >in
+	run -0 --separate-stderr ds-map -c '[@base32, (@base32 | @base32d), @base32 "x\(.)"]' in
+	want=$(python3 -c '
+import base64, json, sys
+for l in open("in"):
+    v = json.loads(l)
+    s = v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
+    e = base64.b32encode(s.encode()).decode()
+    print(json.dumps([e, s, "x" + e], ensure_ascii=False, separators=(",", ":")))')
+	[ "$output" = "$want" ]
+	# decoding stops at the first "=", drops the bits short of a byte,
+	# makes ill-formed UTF-8 U+FFFD and names what is not base32
+	dsrun '"MZXW6==="\n"MZXW6=ignored"\n"MZXW6Y"\n"74======"\n"mzxw6"\n"MZ1W"\n' \
+	    ds-map --skip-bad -c '@base32d'
+	expect 0 '"foo"
+"foo"
+"foo"
+"�"'
+	[[ "$stderr" == *'<stdin>:5: string ("mzxw6") is not valid base32 data'* ]]
+	[[ "$stderr" == *'<stdin>:6: string ("MZ1W") is not valid base32 data'* ]]
+}
+
 @test "error messages: jq's wording" {
 	dsrun '{"a":5}\n' ds-map .a.b
 	[ "$status" -eq 1 ]
