@@ -165,6 +165,8 @@ a2" ]
 		[ -s want ] || { echo "$args: kcat read nothing"; return 1; }
 		diff want got || { echo "$args"; return 1; }
 	done
+	# -P -p 2 put ds-kafka-cat's lines where kcat's went
+	[ "$(kc "$t" -p 2 -f '%s\n' | paste -sd' ')" = 'p1 p2 p3 p4 q1 q2 q3 q4' ]
 	# s@TS starts at the first of the second run, -c stops after 10
 	[ "$(dc "$t" -p 0 -o "s@$ts" -f '%s\n' | head -1)" = b1 ]
 	[ "$(dc "$t" -p 0 -c 10 -f '%s\n' | wc -l)" -eq 10 ]
