@@ -117,13 +117,28 @@ ds_jq_utf8(struct ds_buf *b, const void *p, size_t n)
 	}
 }
 
+/* the bytes a decoder made (when ok), as jq makes a string of them */
+static struct val *
+decoded(struct ds_expr *x, struct ds_buf *raw, int ok)
+{
+	struct ds_buf b = { 0 };
+	struct val *r = NULL;
+
+	if (ok) {
+		ds_jq_utf8(&b, raw->p, raw->len);
+		r = ev_str(&x->a, b.p ? b.p : "", b.len);
+		ds_buf_free(&b);
+	}
+	ds_buf_free(raw);
+	return r;
+}
+
 /* jq decodes up to the first '=' and ignores the rest; a lone last
  * character of base64 has its own message */
 static struct val *
 base64d(struct ds_expr *x, struct val *s)
 {
-	struct ds_buf raw = { 0 }, b = { 0 };
-	struct val *r = NULL;
+	struct ds_buf raw = { 0 };
 	const char *q;
 	size_t n;
 
@@ -133,14 +148,9 @@ base64d(struct ds_expr *x, struct val *s)
 		ex_err(x, n % 4 == 1 && isb64(s->u.s, n) ?
 		    "%s trailing base64 byte found" :
 		    "%s is not valid base64 data", ex_desc(x, s));
-		goto out;
+		return decoded(x, &raw, 0);
 	}
-	ds_jq_utf8(&b, raw.p, raw.len);
-	r = ev_str(&x->a, b.p ? b.p : "", b.len);
-out:
-	ds_buf_free(&raw);
-	ds_buf_free(&b);
-	return r;
+	return decoded(x, &raw, 1);
 }
 
 static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -173,8 +183,7 @@ base32(struct ds_buf *b, const char *s, size_t n)
 static struct val *
 base32d(struct ds_expr *x, struct val *s)
 {
-	struct ds_buf raw = { 0 }, b = { 0 };
-	struct val *r = NULL;
+	struct ds_buf raw = { 0 };
 	const char *p;
 	uint32_t acc = 0, i;
 	int bits = 0;
@@ -182,7 +191,7 @@ base32d(struct ds_expr *x, struct val *s)
 	for (i = 0; i < s->n && s->u.s[i] != '='; i++) {
 		if ((p = memchr(b32, s->u.s[i], 32)) == NULL) {
 			ex_err(x, "%s is not valid base32 data", ex_desc(x, s));
-			goto out;
+			return decoded(x, &raw, 0);
 		}
 		acc = acc << 5 | (uint32_t)(p - b32);
 		if ((bits += 5) >= 8) {
@@ -190,12 +199,7 @@ base32d(struct ds_expr *x, struct val *s)
 			ds_buf_addc(&raw, (char)(acc >> bits & 0xff));
 		}
 	}
-	ds_jq_utf8(&b, raw.p, raw.len);
-	r = ev_str(&x->a, b.p ? b.p : "", b.len);
-out:
-	ds_buf_free(&raw);
-	ds_buf_free(&b);
-	return r;
+	return decoded(x, &raw, 1);
 }
 
 struct val *
