@@ -190,15 +190,18 @@ a2" ]
 	g1=$(uniq_name g) g2=$(uniq_name g)
 	timeout 60 kcat -b "$B" -G "$g1" -e -q -X auto.offset.reset=earliest \
 	    -f "$F" "$t" "$u" | sort >want
-	timeout 60 ds-kafka-cat -b "$B" -G "$g2" -t "$t" -t "$u" -e -f "$F" |
-	    sort >got
+	timeout -k 5 60 ds-kafka-cat -b "$B" -G "$g2" -t "$t" -t "$u" -e \
+	    -f "$F" | sort >got
 	[ "$(wc -l <want)" -eq 50 ]
 	diff want got
 	g1=$(uniq_name g) g2=$(uniq_name g)
 	timeout 60 kcat -b "$B" -G "$g1" -e -q -X auto.offset.reset=earliest \
 	    -f "$F" "^$t" | sort >want
-	timeout 60 ds-kafka-cat -b "$B" -G "$g2" -t "^$t" -e -f "$F" |
-	    sort >got
+	# the plain build on both tiers: under ASan, librdkafka's regex
+	# subscription never matches a topic (its main thread waits forever
+	# on glibc's regex lock, entered through ASan's regexec interceptor)
+	timeout -k 5 60 "$DS_TOP/build/bin/ds-kafka-cat" -b "$B" -G "$g2" \
+	    -t "^$t" -e -f "$F" | sort >got
 	[ "$(wc -l <want)" -eq 50 ]
 	diff want got
 }
