@@ -83,10 +83,11 @@ usage(int status)
 	    "usage: ds-join --with FILE -k KEY[,KEY...] [--left | --anti] "
 	    "[--reload]\n"
 	    "               [--as NAME] " DS_COMMON_USAGE " [FILE ...]\n"
-	    "       ds-join --other PATH -k KEY[,KEY...] [--left | --right | "
-	    "--full |\n"
-	    "               --cogroup]"
-	    "               [--as NAME] " DS_COMMON_USAGE " [FILE ...]\n");
+	    "       ds-join --other PATH -k KEY[,KEY...]\n"
+	    "               [--left | --right | --full | --cogroup]"
+	    " [--as NAME]\n"
+	    "               " DS_COMMON_USAGE " [FILE ...]\n"
+	    "       ds-join [-hV]\n");
 	exit(status);
 }
 

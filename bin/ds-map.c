@@ -58,8 +58,8 @@ usage(int status)
 	    "              EXPR [FILE ...]\n"
 	    "EXPR is jq's language with def, closures, recursion, label/break\n"
 	    "and destructuring (as [$a], as {a: $x}, ?//); not supported:\n"
-	    "import/include, input/inputs, env/$ENV, builtins, halt, debug,\n"
-	    "@base32/@base32d; see ds-map(1) for the builtins\n");
+	    "import/include, input/inputs, env/$ENV, builtins, halt, debug;\n"
+	    "see ds-map(1) for the builtins\n");
 	exit(status);
 }
 
@@ -182,8 +182,10 @@ run(struct map *m, const struct ds_line *l)
 		ds_bad(l, "line longer than %zu bytes", ds_opts.maxline);
 		return;
 	}
-	/* jq skips a byte-order mark at the start of its input */
-	if (l->lineno == 1 && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+	/* jq's parser skips a byte-order mark at the start of its input;
+	 * jq -R keeps it in the first string */
+	if (!m->raw && l->lineno == 1 && len >= 3 &&
+	    memcmp(p, "\xef\xbb\xbf", 3) == 0) {
 		p += 3;
 		len -= 3;
 	}

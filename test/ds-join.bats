@@ -320,6 +320,7 @@ JEOF
 	run ds-join -h
 	[ "$status" -eq 0 ]
 	[[ ${lines[0]} == "usage: ds-join --with FILE -k KEY[,KEY...] [--left | --anti] [--reload]" ]]
+	[ "${lines[3]}" = "               [--left | --right | --full | --cogroup] [--as NAME]" ]
 	run ds-join -V
 	[[ $output == "ds-join "* ]]
 	printf '{}\n' >t.ndjson

@@ -175,6 +175,12 @@ $input"
 true
 [1,2,4]
 [1,2]'
+	# from_entries takes key, k, name, Name, K, Key and value, v, Value;
+	# a key that is not a string is its JSON text, so false is "false"
+	# and null "null" (jq 1.7.1; Debian's jq 1.6 fails on k, K and on
+	# keys that are not strings)
+	dsrun '[{"key":false,"value":1},{"key":null,"value":2},{"k":true,"v":3},{"K":"c","v":4},{"key":1,"value":5}]\n' ds-map -c from_entries
+	expect 0 '{"false":1,"null":2,"true":3,"c":4,"1":5}'
 	dsrun '"ab"\n' ds-map '. * 100000000'
 	[ "$status" -eq 1 ]
 	[ "$stderr" = 'ds-map: <stdin>:1: Repeat string result too long' ]
@@ -184,6 +190,30 @@ true
 	# implode names what it cannot implode (jq 1.6 stops on an assertion)
 	dsrun '[123,["a"],[nan],[65,66]]\n' ds-map -c 'map(try implode catch .)'
 	expect 0 '["implode input must be an array","string (\"a\") can'"'"'t be imploded, unicode codepoint needs to be numeric","number (null) can'"'"'t be imploded, unicode codepoint needs to be numeric","AB"]'
+}
+
+@test "@base32 and @base32d are RFC 4648's base32 (jq 1.7), as python's base64 module" {
+	# jq 1.6 has neither: python is the reference
+	printf '%s\n' '""' '"f"' '"fooba"' '"foobar"' '"é😀 \u0000"' '1' '[1,"a"]' >in
+	run -0 --separate-stderr ds-map -c '[@base32, (@base32 | @base32d), @base32 "x\(.)"]' in
+	want=$(python3 -c '
+import base64, json, sys
+for l in open("in"):
+    v = json.loads(l)
+    s = v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
+    e = base64.b32encode(s.encode()).decode()
+    print(json.dumps([e, s, "x" + e], ensure_ascii=False, separators=(",", ":")))')
+	[ "$output" = "$want" ]
+	# decoding stops at the first "=", drops the bits short of a byte,
+	# makes ill-formed UTF-8 U+FFFD and names what is not base32
+	dsrun '"MZXW6==="\n"MZXW6=ignored"\n"MZXW6Y"\n"74======"\n"mzxw6"\n"MZ1W"\n' \
+	    ds-map --skip-bad -c '@base32d'
+	expect 0 '"foo"
+"foo"
+"foo"
+"�"'
+	[[ "$stderr" == *'<stdin>:5: string ("mzxw6") is not valid base32 data'* ]]
+	[[ "$stderr" == *'<stdin>:6: string ("MZ1W") is not valid base32 data'* ]]
 }
 
 @test "error messages: jq's wording" {
@@ -370,6 +400,23 @@ $m2" ]
 	# at CRLF)
 	[ "$(printf '%s\n' "$output" | head -9)" = "$(printf 'a b\n   \n\nc  d\n' |
 	    jq -cR 'split(" ")[] | {word: .}')" ]
+}
+
+@test "a byte-order mark starting JSON input is skipped; -R keeps it, as jq and jq -R" {
+	printf '\357\273\277{"a":1}\n{"b":2}\n' >in.json
+	run -0 --separate-stderr ds-map -c .a in.json
+	[ "$output" = "$(jq -c .a in.json)" ]
+	[ "${lines[0]}" = 1 ]
+	printf '\357\273\277ab cd\nef\n' >in.txt
+	for prog in . 'split(" ")[] | {w: .}'; do
+		run -0 --separate-stderr ds-map -R "$prog" in.txt
+		[ "$output" = "$(jq -cR "$prog" in.txt)" ] || { echo "$prog"; return 1; }
+	done
+	[ "${#lines[@]}" -eq 3 ]
+	# a mark past the first line is no mark: the line is not JSON
+	printf '{"a":1}\n\357\273\277{"b":2}\n' >in.json
+	run -1 --separate-stderr ds-map -c . in.json
+	[ "$stderr" = 'ds-map: in.json:2: invalid JSON at byte 1' ]
 }
 
 @test "-R: an empty line and a line of blanks are strings, as in jq -R" {

@@ -363,22 +363,100 @@ MATH1(significand)
 MATH1(logb)
 MATH1(lgamma)
 MATH1(tgamma)
+MATH1(j0)
+MATH1(j1)
+MATH1(y0)
+MATH1(y1)
 
-#define MATH2(name) \
+/* scalbln's exponent is a long */
+static double
+dscalbln(double x, double e)
+{
+	return scalbln(x, (long)ex_dtoi(e));
+}
+
+#define MATH2F(name, fn) \
 static struct val * \
 f_##name(struct ds_expr *x, struct val *in, struct val **av) \
 { \
 	if (av[0]->t != T_NUM || av[1]->t != T_NUM) \
 		return ex_err(x, #name "/2 requires numbers"); \
-	return ev_num(A, name(av[0]->u.d, av[1]->u.d)); \
+	return ev_num(A, fn(av[0]->u.d, av[1]->u.d)); \
 }
+#define MATH2(name)	MATH2F(name, name)
 MATH2(atan2)
 MATH2(fmin)
 MATH2(fmax)
 MATH2(fmod)
 MATH2(copysign)
 MATH2(nextafter)
+MATH2(nexttoward)
 MATH2(hypot)
+MATH2(fdim)
+MATH2F(drem, remainder)	/* drem is remainder's old name */
+MATH2(scalb)
+MATH2F(scalbln, dscalbln)
+
+static struct val *
+f_fma(struct ds_expr *x, struct val *in, struct val **av)
+{
+	if (av[0]->t != T_NUM || av[1]->t != T_NUM || av[2]->t != T_NUM)
+		return ex_err(x, "fma/3 requires numbers");
+	return ev_num(A, fma(av[0]->u.d, av[1]->u.d, av[2]->u.d));
+}
+
+/* frexp, modf, lgamma_r: a number in, a pair [r, e] out */
+static double
+dfrexp(double d, double *e)
+{
+	int i;
+
+	d = frexp(d, &i);
+	*e = i;
+	return d;
+}
+
+static double
+dlgamma_r(double d, double *sign)
+{
+	int i;
+
+	d = lgamma_r(d, &i);
+	*sign = i;
+	return d;
+}
+
+static struct val *
+num2out(struct ds_expr *x, struct val *in, double (*fn)(double, double *))
+{
+	struct val *r;
+	double e;
+
+	if (in->t != T_NUM)
+		return ex_err(x, "%s number required", ex_desc(x, in));
+	r = ev_arr(A, 2);
+	r->u.a[0] = ev_num(A, fn(in->u.d, &e));
+	r->u.a[1] = ev_num(A, e);
+	return r;
+}
+
+static struct val *
+f_frexp(struct ds_expr *x, struct val *in, struct val **av)
+{
+	return num2out(x, in, dfrexp);
+}
+
+static struct val *
+f_modf(struct ds_expr *x, struct val *in, struct val **av)
+{
+	return num2out(x, in, modf);
+}
+
+static struct val *
+f_lgamma_r(struct ds_expr *x, struct val *in, struct val **av)
+{
+	return num2out(x, in, dlgamma_r);
+}
 
 static struct val *
 f_ldexp(struct ds_expr *x, struct val *in, struct val **av)
@@ -1372,6 +1450,19 @@ const struct builtin ex_builtins[] = {
 	V("gamma", 0, f_lgamma),
 	V("lgamma", 0, f_lgamma),
 	V("tgamma", 0, f_tgamma),
+	V("j0", 0, f_j0),
+	V("j1", 0, f_j1),
+	V("y0", 0, f_y0),
+	V("y1", 0, f_y1),
+	V("frexp", 0, f_frexp),
+	V("modf", 0, f_modf),
+	V("lgamma_r", 0, f_lgamma_r),
+	V("nexttoward", 2, f_nexttoward),
+	V("fdim", 2, f_fdim),
+	V("drem", 2, f_drem),
+	V("scalb", 2, f_scalb),
+	V("scalbln", 2, f_scalbln),
+	V("fma", 3, f_fma),
 	V("atan2", 2, f_atan2),
 	V("fmin", 2, f_fmin),
 	V("fmax", 2, f_fmax),
@@ -1476,8 +1567,8 @@ static const char *unsupported[] = {
 	"tostream", "fromstream", "truncate_stream", "walk", "transpose",
 	"combinations", "until", "while", "repeat", "halt", "halt_error",
 	"builtins", "indices", "index", "rindex", "in", "isvalid",
-	"significand", "gamma", "lgamma", "tgamma", "frexp", "modf", "ldexp",
-	"scalb", "nearbyint", "drem", "dateadd", "datesub", "date",
+	"significand", "gamma", "lgamma", "tgamma", "ldexp",
+	"nearbyint", "dateadd", "datesub", "date",
 	"localtime", "strflocaltime", "get_search_list", "ascii", "IN",
 	"INDEX", "GROUP_BY", "UNIQUE_BY", "ANY", "ALL", "any", "all",
 	"splits", "ltrimstr", "tojson", "getpath", "error", "nth", "limit",

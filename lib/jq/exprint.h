@@ -270,7 +270,7 @@ void	 ex_rxfree(struct ds_expr *);
 
 /* @formats: their ids (0: none), and one applied to a value */
 enum { F_TEXT = 1, F_JSON, F_HTML, F_URI, F_CSV, F_TSV, F_SH, F_BASE64,
-	F_BASE64D };
+	F_BASE64D, F_BASE32, F_BASE32D };
 int	 ex_fmtid(const char *name, size_t n);
 struct val *ex_format(struct ds_expr *, int fmt, struct val *);
 

@@ -1,6 +1,7 @@
 /*
  * format.c -- jq's @formats (see exprint.h for the layers): @text @json
- * @html @uri @csv @tsv @sh @base64 @base64d, applied to one value; and
+ * @html @uri @csv @tsv @sh @base64 @base64d @base32 @base32d, applied to
+ * one value; and
  * the string jq makes of bytes that may not be UTF-8 (ds_jq_utf8).
  */
 #include <ctype.h>
@@ -17,7 +18,7 @@ int
 ex_fmtid(const char *name, size_t n)
 {
 	static const char *names[] = { "text", "json", "html", "uri", "csv",
-	    "tsv", "sh", "base64", "base64d", NULL };
+	    "tsv", "sh", "base64", "base64d", "base32", "base32d", NULL };
 	int i;
 
 	for (i = 0; names[i] != NULL; i++)
@@ -116,13 +117,28 @@ ds_jq_utf8(struct ds_buf *b, const void *p, size_t n)
 	}
 }
 
+/* the bytes a decoder made (when ok), as jq makes a string of them */
+static struct val *
+decoded(struct ds_expr *x, struct ds_buf *raw, int ok)
+{
+	struct ds_buf b = { 0 };
+	struct val *r = NULL;
+
+	if (ok) {
+		ds_jq_utf8(&b, raw->p, raw->len);
+		r = ev_str(&x->a, b.p ? b.p : "", b.len);
+		ds_buf_free(&b);
+	}
+	ds_buf_free(raw);
+	return r;
+}
+
 /* jq decodes up to the first '=' and ignores the rest; a lone last
  * character of base64 has its own message */
 static struct val *
 base64d(struct ds_expr *x, struct val *s)
 {
-	struct ds_buf raw = { 0 }, b = { 0 };
-	struct val *r = NULL;
+	struct ds_buf raw = { 0 };
 	const char *q;
 	size_t n;
 
@@ -132,14 +148,58 @@ base64d(struct ds_expr *x, struct val *s)
 		ex_err(x, n % 4 == 1 && isb64(s->u.s, n) ?
 		    "%s trailing base64 byte found" :
 		    "%s is not valid base64 data", ex_desc(x, s));
-		goto out;
+		return decoded(x, &raw, 0);
 	}
-	ds_jq_utf8(&b, raw.p, raw.len);
-	r = ev_str(&x->a, b.p ? b.p : "", b.len);
-out:
-	ds_buf_free(&raw);
-	ds_buf_free(&b);
-	return r;
+	return decoded(x, &raw, 1);
+}
+
+static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/* RFC 4648's base32: 5 bits a character, '=' up to a multiple of 8 */
+static void
+base32(struct ds_buf *b, const char *s, size_t n)
+{
+	uint32_t acc = 0;
+	size_t i, out = 0;
+	int bits = 0;
+
+	for (i = 0; i < n; i++) {
+		acc = acc << 8 | (unsigned char)s[i];
+		for (bits += 8; bits >= 5; out++) {
+			bits -= 5;
+			ds_buf_addc(b, b32[acc >> bits & 31]);
+		}
+	}
+	if (bits > 0) {
+		ds_buf_addc(b, b32[acc << (5 - bits) & 31]);
+		out++;
+	}
+	for (; out % 8 != 0; out++)
+		ds_buf_addc(b, '=');
+}
+
+/* as @base64d: decoded up to the first '=', the bits short of a byte
+ * dropped; a character outside the alphabet is an error */
+static struct val *
+base32d(struct ds_expr *x, struct val *s)
+{
+	struct ds_buf raw = { 0 };
+	const char *p;
+	uint32_t acc = 0, i;
+	int bits = 0;
+
+	for (i = 0; i < s->n && s->u.s[i] != '='; i++) {
+		if ((p = memchr(b32, s->u.s[i], 32)) == NULL) {
+			ex_err(x, "%s is not valid base32 data", ex_desc(x, s));
+			return decoded(x, &raw, 0);
+		}
+		acc = acc << 5 | (uint32_t)(p - b32);
+		if ((bits += 5) >= 8) {
+			bits -= 8;
+			ds_buf_addc(&raw, (char)(acc >> bits & 0xff));
+		}
+	}
+	return decoded(x, &raw, 1);
 }
 
 struct val *
@@ -205,6 +265,11 @@ ex_format(struct ds_expr *x, int fmt, struct val *v)
 		break;
 	case F_BASE64D:
 		return base64d(x, s);
+	case F_BASE32:
+		base32(&b, s->u.s, s->n);
+		break;
+	case F_BASE32D:
+		return base32d(x, s);
 	}
 done:
 	r = ev_str(A, b.p ? b.p : "", b.len);

@@ -97,9 +97,9 @@ void	 dk_conf_free(struct dk *);
 int	 dk_conf_default(struct dk *);
 /* -X dump: print the configuration, secrets hidden.  Exit status. */
 int	 dk_conf_dump(const struct dk *);
-/* Is this property's value a secret (password, secret, sasl)? */
+/* Is this property's value a secret (password, secret, sasl, ssl.key)? */
 int	 dk_secret(const char *name);
-/* Does "name=value" hold a password or a client secret? */
+/* Does "name=value" hold a password, a client secret or a private key? */
 int	 dk_password(const char *prop);
 /* librdkafka's error and log callbacks, as "ds-kafka-cat: kafka: ..." */
 void	 dk_callbacks(rd_kafka_conf_t *);

@@ -14,11 +14,20 @@
 
 #include "kafka/kafka.h"
 
+/* the client's private key: ssl.key.pem, ssl.key.location, ssl_key */
+static int
+privkey(const char *name, size_t n)
+{
+	return (n >= 7 && memcmp(name, "ssl.key", 7) == 0) ||
+	    (n >= 7 && memcmp(name, "ssl_key", 7) == 0);
+}
+
 int
 dk_secret(const char *name)
 {
 	return strstr(name, "password") != NULL ||
-	    strstr(name, "secret") != NULL || strstr(name, "sasl") != NULL;
+	    strstr(name, "secret") != NULL || strstr(name, "sasl") != NULL ||
+	    privkey(name, strlen(name));
 }
 
 int
@@ -27,7 +36,8 @@ dk_password(const char *prop)
 	size_t n = strcspn(prop, "=");
 
 	return memmem(prop, n, "password", 8) != NULL ||
-	    memmem(prop, n, "secret", 6) != NULL;
+	    memmem(prop, n, "secret", 6) != NULL ||
+	    (n == 11 && memcmp(prop, "ssl.key.pem", 11) == 0);
 }
 
 int
