@@ -567,3 +567,15 @@ PY
 	[[ "$stderr" == *"in:3: not a ds-kafka-cat envelope"* ]]
 	[ "$(q count "$db" c)" -eq 0 ]
 }
+
+@test "ds-sink-mongo: libmongoc's statistics file in /dev/shm is gone once the sink runs, so a killed sink leaves nothing there" {
+	need_mongo
+	db=$(uniq_name shm)
+	fifo_job out ds-sink-mongo --uri "$DS_TEST_MONGO_URI" -d "$db" -c t
+	{ echo '{"a":1}'; mk 1; } >&7
+	wait_for 60 grep -q '"@ds"' out
+	[ ! -e "/dev/shm/mongoc-$pid" ]
+	kill -9 "$pid"
+	exec 7>&-
+	[ ! -e "/dev/shm/mongoc-$pid" ]
+}

@@ -4,12 +4,15 @@
  * progress records, and the checks that make a record acceptable to
  * both MongoDB and FerretDB.  Only ds-sink-mongo links it (libmongoc).
  */
+#include <sys/mman.h>
+
 #include <err.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <mongoc/mongoc.h>
 
@@ -44,9 +47,18 @@ ds_mongo_open(const char *uristr, const char *w, char *ebuf, size_t errlen)
 	struct ds_buf b = { 0 };
 	const char *errstr;
 	long long n;
+	char shm[32];
 
 	mongoc_init();
 	mongoc_log_set_handler(quiet_log, NULL);
+	/*
+	 * libmongoc keeps statistics that nothing here reads in
+	 * /dev/shm/mongoc-PID, and a killed sink leaves the file behind:
+	 * a later process with that pid then warns "Falling back to malloc
+	 * for counters".  The mapping outlives its name.
+	 */
+	snprintf(shm, sizeof(shm), "/mongoc-%u", (unsigned)getpid());
+	shm_unlink(shm);
 	if ((uri = mongoc_uri_new_with_error(uristr, &e)) == NULL) {
 		/* libmongoc's messages never echo the password */
 		snprintf(ebuf, errlen, "invalid URI: %s", e.message);
