@@ -360,6 +360,38 @@ topic_has() {
 	[ ! -s err ]
 }
 
+@test "--stats: every tool names it in -h; in counts the records it read, not its side inputs" {
+	for c in "$DS_TOP"/bin/ds-*.c; do
+		t=$(basename "$c" .c)
+		run -0 "$t" -h
+		[[ "$output" == *"--stats"* ]] || { echo "$t -h: no --stats"; return 1; }
+	done
+	printf '{"k":"a","v":1}\n{"k":"b","v":2}\n' >in
+	ds-tail -e in >seen
+	printf '{"k":"c","v":3}\n' >>in
+	# the tools that need no server (ds-kafka-cat: its own test)
+	while IFS='|' read -r want t args; do
+		$t --stats $args <in >/dev/null 2>err || { echo "$t $args: exit $?"; cat err; return 1; }
+		got=$(grep '^{"tool"' err | jq -c '[.tool, .in, .bad]')
+		[ "$got" = "$want" ] || { echo "$t $args: $got, want $want"; return 1; }
+	done <<'EOF'
+["ds-batch",3,0]|ds-batch|-n 1
+["ds-map",3,0]|ds-map|.
+["ds-reduce",3,0]|ds-reduce|-k k -a count
+["ds-window",3,0]|ds-window|-k k -w 2s -s 1s -a count
+["ds-state",3,0]|ds-state|-k k -a count
+["ds-print",3,0]|ds-print|
+["ds-top",3,0]|ds-top|
+["ds-union",6,0]|ds-union|in -
+["ds-join",6,0]|ds-join|--other in -k k
+["ds-sink-file",3,0]|ds-sink-file|out
+["ds-each",3,0]|ds-each|-- sort
+["ds-each",3,0]|ds-each|--persist -- cat
+["ds-each",3,3]|ds-each|--skip-failed -- false
+["ds-tail",1,0]|ds-tail|-e -p pos --seen seen in
+EOF
+}
+
 @test "--stats: SIGUSR1 writes the summary of a running tool" {
 	mkfifo in
 	ds-batch -n 1 <in >out 2>err &
