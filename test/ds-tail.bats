@@ -152,6 +152,27 @@ after' ]
 	tailed 5
 }
 
+# tomongo: ds-tail in ack mode into ds-sink-mongo, which acknowledges
+tomongo() {
+	ds-tail -e -p pos --acks acks app.log | ds-batch -n 3 |
+	    ds-sink-mongo --uri "$DS_TEST_MONGO_URI" -d "$db" -c lines \
+	    --mode insert --acks acks >/dev/null
+}
+
+@test "ds-tail: in ack mode into ds-sink-mongo, a second run sends only the new lines" {
+	need_mongo
+	db=$(uniq_name tailmongo)
+	mkfifo acks
+	seq 1 7 >app.log
+	tomongo
+	[ "$(q count "$db" lines)" -eq 7 ]
+	seq 8 10 >>app.log
+	tomongo
+	# inserted, not upserted: a line sent twice would be there twice
+	[ "$(q find "$db" lines | jq -r .line | sort -n | tr '\n' ' ')" = "1 2 3 4 5 6 7 8 9 10 " ]
+	q drop "$db"
+}
+
 @test "ds-tail: --seen moves positions past records delivered already" {
 	seq 1 6 >app.log
 	run -0 --separate-stderr ds-tail -e -p pos --acks /dev/null app.log
@@ -311,7 +332,7 @@ topic_has() {
 	[ "$(jq -r '.raw | fromjson | .line' st/rejects)" = 'not a log line' ]
 }
 
-@test "examples: cron-incremental.sh run twice applies every record once; a run that finds the lock held skips" {
+@test "examples: cron-incremental.sh run twice applies every record once; a bad record is exit 1 with nothing applied; a run that finds the lock held skips" {
 	need_kafka
 	need_mongo
 	B=$DS_TEST_BROKERS
@@ -336,6 +357,17 @@ topic_has() {
 	    timeout 60 ds-kafka-cat -P -b "$B" -t "$t"
 	run -0 --separate-stderr timeout 120 "$DS_TOP/examples/cron-incremental.sh"
 	[ "$(q find "$db" user_totals '{"user":"u1"}')" = '{"bytes":1590,"requests":21,"user":"u1"}' ]
+	# a bad record: exit 1, and its batch (a good record with it) is not
+	# applied, however often the job runs
+	printf '{"user":"u0","bytes":5}\n{"user":"u2","bytes":"x"}\n' |
+	    timeout 60 ds-kafka-cat -P -b "$B" -t "$t"
+	want=$(q find "$db" user_totals | sort)
+	for i in 1 2; do
+		run -1 --separate-stderr timeout 120 "$DS_TOP/examples/cron-incremental.sh"
+		[[ "$stderr" == *"'bytes' is not a number"* ]]
+		[[ "$stderr" == *"cron-incremental: "*" failed (exit statuses "* ]]
+		[ "$(q find "$db" user_totals | sort)" = "$want" ]
+	done
 	# the lock is held: exit 0, skipped
 	setsid flock st/lock -c 'touch held; sleep 60' &
 	pgids=$!
