@@ -90,7 +90,7 @@ bench: all
 demo:
 	test/deps.sh
 	$(MAKE) all
-	examples/demo.sh
+	PATH="$(CURDIR)/$(BUILD)/bin:$$PATH" examples/demo.sh
 
 lint:
 	$(MAKE) BUILD=build/lint EXTRA_CFLAGS=-Werror all

@@ -454,12 +454,15 @@ pause_ms(int64_t ms)
 /*
  * Run the batch (m NULL: the plain input, or the end of the
  * co-process), with its retries; a batch that still fails ends us,
- * unless --skip-failed counts it as bad.
+ * unless --skip-failed counts it as bad.  The command's output is read
+ * through the shared reader, which counts what it reads as our input:
+ * the run summary's in is put back to the records we read.
  */
 static void
 batch(json_t *m)
 {
-	int64_t seq = m != NULL ? ds_marker_int(m, "seq") : 0, delay;
+	int64_t seq = m != NULL ? ds_marker_int(m, "seq") : 0, delay, nbad;
+	uint64_t in = ds_stats.in;
 	char *s;
 	int i;
 
@@ -487,12 +490,15 @@ batch(json_t *m)
 			warnx("%s%s: %s", E.where, E.name, E.why);
 		if (i >= E.retry || ds_stop) {
 			if (!E.skipfailed) {
+				ds_stats.in = in;
 				ds_out_flush();
 				exit(1);
 			}
 			warnx("%sskipped, %lld record(s) counted as bad",
 			    E.where, (long long)E.nrec);
-			ds_bad_count += E.nrec > 0 ? (unsigned long)E.nrec : 1;
+			nbad = E.nrec > 0 ? E.nrec : 1;
+			ds_bad_count += (unsigned long)nbad;
+			ds_stats.bad += (uint64_t)nbad;
 			break;
 		}
 		delay = E.backoff << (i < 16 ? i : 16);
@@ -501,6 +507,7 @@ batch(json_t *m)
 		    (long long)delay);
 		pause_ms(delay);
 	}
+	ds_stats.in = in;
 	rewind_fd(E.infd, 1);
 	E.nrec = 0;
 }

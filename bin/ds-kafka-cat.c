@@ -26,6 +26,7 @@ static const char usagetext[] =
 "                    [--max-rate-per-partition N] [--commit auto|none|acks]\n"
 "                    [--acks PATH] [-X PROP=VAL] [-F FILE] "
 "[--skip-bad] [--dead-letter FILE]\n"
+"                    [--stats] [--progress | --no-progress]\n"
 "       ds-kafka-cat -P -b BROKERS -t TOPIC [-p PARTITION] [--key-field F]\n"
 "                    [--value-field F] [--partition-field F] "
 "[--header-field F]\n"

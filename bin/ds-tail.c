@@ -187,7 +187,8 @@ load(void)
 /*
  * --seen: records already delivered (ds-tail envelopes, or records or
  * Kafka envelopes whose value holds "inode", "offset" and best "line")
- * move the positions of the contents they came from past them.
+ * move the positions of the contents they came from past them.  They
+ * are not lines of ours: the run summary's in leaves them out.
  */
 static void
 seen(const char *path)
@@ -196,6 +197,7 @@ seen(const char *path)
 	struct ds_line l;
 	json_t *r, *v, *line;
 	json_int_t ino, off;
+	uint64_t nin = ds_stats.in;
 
 	if ((in = ds_in_open(path, ds_opts.maxline)) == NULL)
 		err(1, "%s", path);
@@ -213,6 +215,7 @@ seen(const char *path)
 		json_decref(r);
 	}
 	ds_in_close(in);
+	ds_stats.in = nin;
 }
 
 /* ------------------------------------------------------------------ */

@@ -6,15 +6,23 @@
 # (examples/traffic.sh) until the topic is drained, prints the resulting
 # per-user/app flux and a per-batch summary (ds-top), and stops what it
 # started.  N=records (default 30000), RATE=records/s per partition of
-# the 3 (default 400: 1200 records/s).
+# the 3 (default 400: 1200 records/s), WORK=its directory (default
+# build/demo, emptied first; one given must be new or empty).  The tools
+# come from PATH (make demo puts build/bin first), else from build/bin.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-export PATH="$top/build/bin:$PATH"
+command -v ds-batch >/dev/null 2>&1 || export PATH="$top/build/bin:$PATH"
 N=${N:-30000}
 RATE=${RATE:-400}
-work=$top/build/demo
-rm -rf "$work"
+if [ -n "${WORK:-}" ]; then
+	work=$WORK
+	[ -z "$(ls -A "$work" 2>/dev/null)" ] ||
+		{ echo "demo.sh: WORK=$work is not empty" >&2; exit 2; }
+else
+	work=$top/build/demo
+	rm -rf "$work"
+fi
 mkdir -p "$work"
 cd "$work"
 
@@ -34,7 +42,7 @@ mkfifo kafka.cmd
 ds-kafka-cat -M 1 <kafka.cmd >kafka.out 2>kafka.err &
 pids="$pids $!"
 exec 3>kafka.cmd		# hold the command pipe open
-for i in $(seq 100); do
+for i in $(seq 300); do
 	[ -s kafka.out ] && break
 	sleep 0.1
 done

@@ -3,6 +3,7 @@
 # expected results are computed here with python3, independently.
 
 load helper
+bats_require_minimum_version 1.5.0
 
 EX=$DS_TOP/examples
 export DS_OUT=cat
@@ -240,4 +241,19 @@ etl() {
 	[ "$kills" -ge 3 ]
 	within 60 etl_settled "$dst" || true
 	diff want got
+}
+
+@test "examples: make demo's job, small: every record in ds-top's summary, the collection read back, the servers stopped" {
+	run -0 --separate-stderr env N=3000 WORK="$T/demo" timeout 280 "$EX/demo.sh"
+	# the sink's markers, timed by ds-top, count every record produced
+	[[ "$output" == *"total: "*" batches, 3000 records, avg "* ]]
+	# the top 10 user/app pairs, read back from the server
+	[[ "$output" == *"user   app            bytes  requests"* ]]
+	[ "$(printf '%s\n' "$output" | grep -cE '^u0[0-9] +(live|vod|hls|rtmp) +[0-9]+ +[0-9]+$')" -eq 10 ]
+	# FerretDB's pid file goes once it is stopped
+	[ -s demo/mongo.env ]
+	[ ! -e demo/mongo/ferret.pid ]
+	# a WORK that is not empty is refused before anything starts
+	run -2 --separate-stderr env WORK="$T/demo" "$EX/demo.sh"
+	[[ "$stderr" == *"is not empty"* ]]
 }
