@@ -78,7 +78,8 @@ emit(void *ctx, struct ds_fent *e, const char *p, size_t len, off_t at,
 		ds_buf_clear(&T.ob);
 		ds_buf_adds(&T.ob, "{\"file\":");
 		ds_buf_addq(&T.ob, e->path, strlen(e->path));
-		ds_buf_addf(&T.ob, ",\"inode\":%llu,\"offset\":%lld,\"line\":",
+		ds_buf_addf(&T.ob, ",\"fp\":\"%016" PRIx64 "\",\"inode\":%llu,"
+		    "\"offset\":%lld,\"line\":", e->fp,
 		    (unsigned long long)e->ino, (long long)at);
 		ds_buf_addq(&T.ob, p, len);
 		ds_buf_addc(&T.ob, '}');

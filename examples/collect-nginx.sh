@@ -5,7 +5,7 @@
 #   a1.channels = memory, a1.sinks = KafkaSink (topic)
 # and the parsing that Spark did after it.
 #
-# Each message is the ds-tail envelope {file, inode, offset, line} with
+# Each message is the ds-tail envelope {file, fp, inode, offset, line} with
 # the combined log format's fields added (ip, user, time, method, path,
 # status, bytes): keep them, they are how a restart tells what it has
 # delivered.  A line that is not in that format goes to $STATE/rejects

@@ -22,12 +22,20 @@ tailed() {
 	[ "$output" = "$1" ] || { printf 'want:\n%s\ngot:\n%s\n' "$1" "$output"; return 1; }
 }
 
-@test "ds-tail: envelopes {file,inode,offset,line}, raw lines with -R, -e at the end" {
+@test "ds-tail: envelopes {file,fp,inode,offset,line}, raw lines with -R, -e at the end" {
 	printf 'a 1\nb "2"\n' >app.log
 	ino=$(stat -c %i app.log)
 	run -0 --separate-stderr ds-tail -e app.log
-	[ "$output" = "{\"file\":\"app.log\",\"inode\":$ino,\"offset\":0,\"line\":\"a 1\"}
-{\"file\":\"app.log\",\"inode\":$ino,\"offset\":4,\"line\":\"b \\\"2\\\"\"}" ]
+	# fp: the file's first-line hash, in 16 hex digits
+	fp=$(printf '%s\n' "$output" | jq -r .fp | sort -u)
+	[[ "$fp" =~ ^[0-9a-f]{16}$ ]]
+	[ "$output" = "{\"file\":\"app.log\",\"fp\":\"$fp\",\"inode\":$ino,\"offset\":0,\"line\":\"a 1\"}
+{\"file\":\"app.log\",\"fp\":\"$fp\",\"inode\":$ino,\"offset\":4,\"line\":\"b \\\"2\\\"\"}" ]
+	# a copy is the same file; another first line another one
+	cp app.log copy.log
+	[ "$(ds-tail -e copy.log | jq -r .fp | sort -u)" = "$fp" ]
+	printf 'c\n' >other.log
+	[ "$(ds-tail -e other.log | jq -r .fp)" != "$fp" ]
 	run -0 --separate-stderr ds-tail -e -R app.log
 	[ "$output" = 'a 1
 b "2"' ]
@@ -284,6 +292,47 @@ collector() {
 	jq -r 'select(.value.line) | .value.line' all | sort >got
 	[ "$(wc -l <want)" -gt 100 ]
 	diff want got
+}
+
+# mcollector [-e]: ds-tail in ack mode into ds-sink-mongo, each line
+# inserted under its file's fp and its offset, in a process group of its
+# own ($pg)
+mcollector() {
+	setsid bash -c 'exec ds-tail '"$1"' -i 50ms -p pos --acks acks \
+	    "logs/app.log*" |
+	    ds-batch -i 100ms |
+	    ds-sink-mongo --uri "$0" -d "$1" -c lines --mode insert \
+	    --key fp,offset --acks acks >/dev/null' \
+	    "$DS_TEST_MONGO_URI" "$db" 2>>errs &
+	pg=$!
+	pgids="$pgids $pg"
+}
+
+@test "ds-tail: kill -9 during a rotation storm loses and repeats no line (MongoDB, keyed by fp and offset)" {
+	need_mongo
+	db=$(uniq_name tailmstorm)
+	pgids=
+	mkdir logs
+	mkfifo acks
+	setsid bash -c "$(declare -f writer); writer" &
+	pgids="$!"
+	for round in 1 2 3 4 5; do
+		mcollector ""
+		sleep "$((RANDOM % 2)).$((RANDOM % 10))"
+		wait_for 10 kill -0 -- "-$pg"
+		kill -9 -- "-$pg"
+		wait "$pg" || true
+	done
+	touch stop
+	wait_for 10 sh -c "! kill -0 ${pgids%% *} 2>/dev/null"
+	mcollector -e
+	wait_for 60 sh -c "! kill -0 -- -$pg"
+	wait "$pg"
+	cat logs/app.log* | sort >want
+	q find "$db" lines | jq -r .line | sort >got
+	[ "$(wc -l <want)" -gt 100 ]
+	diff want got
+	q drop "$db"
 }
 
 # combined-log lines N..M of client 10.0.0.(i%5)
