@@ -49,9 +49,7 @@ EOF
 }
 
 @test "ds-sink-mongo: -h prints the usage, exit 0" {
-	run ds-sink-mongo -h
-	[ "$status" -eq 0 ]
-	[[ "$output" == "usage: ds-sink-mongo [--uri URI] -d DB"* ]]
+	shows_usage ds-sink-mongo "[--uri URI] -d DB"
 }
 
 @test "ds-sink-mongo: usage errors exit 2" {
