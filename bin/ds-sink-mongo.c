@@ -344,8 +344,15 @@ write_bulk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
 
 /*
  * Write ops[0..n) of co, resuming where a server stopped early and
- * sending again what an unreachable server may or may not have applied
- * (inc reads its guards back first: the request is then suspect).
+ * sending again what an unreachable server may or may not have applied.
+ * Guarded writes read their guards back first and leave out what the
+ * documents have seen: inc's batch seq once the request is suspect, and
+ * with --envelope always (after a crash, a rebalance, or beside another
+ * member's writes, the guards in the filters keep each message applied
+ * once).  An --envelope write that its guard refuses although the
+ * read-back let it through (a writer that came first, or a duplicate
+ * key of another index) sends the ops one by one, each read back again,
+ * RACE_TRIES times at most.
  */
 static void
 write_chunk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
@@ -353,14 +360,14 @@ write_chunk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
 {
 	int32_t *p, *todo;
 	ssize_t left;
-	size_t k;
-	int guarded = S.b.mode == DS_M_INC && seq > 0;
+	size_t i, k;
+	int guarded = S.b.mode == DS_M_INC && seq > 0, races = 0;
 
 	if ((todo = reallocarray(NULL, n ? n : 1, sizeof(*todo))) == NULL)
 		err(1, NULL);
 	memcpy(todo, ops, n * sizeof(*todo));
 	for (p = todo; n > 0; p += k, n -= k) {
-		if (S.suspect && guarded) {
+		if (S.b.envelope || (S.suspect && guarded)) {
 			if ((left = ds_mbatch_unapplied(&S.b, S.m, co->c, p,
 			    n, seq, &c->dup)) == -1)
 				errx(1, "%s", S.m->err);
@@ -368,50 +375,16 @@ write_chunk(struct coll *co, const int32_t *ops, size_t n, int64_t seq,
 		}
 		if (n == 0)
 			break;
-		if ((k = write_bulk(co, p, n, seq, c)) == NOT_SENT) {
+		k = write_bulk(co, p, n, seq, c);
+		if (k == NOT_SENT) {
 			S.suspect = 1;
 			k = 0;
-		}
-	}
-	free(todo);
-}
-
-/*
- * --envelope: write the messages of ops[0..n) of co that their documents'
- * guards have not seen, read back first: after a crash, a rebalance or
- * a request the server may or may not have applied, and beside another
- * member's writes, the guards in the filters keep each message applied
- * once.  A guard that refuses an op the read-back let through (a writer
- * that came first, or a duplicate key of another index) sends the ops
- * one by one, each read back again, RACE_TRIES times at most.
- */
-static void
-write_guarded(struct coll *co, const int32_t *ops, size_t n,
-    struct counts *c)
-{
-	int32_t *p, *todo;
-	ssize_t left;
-	size_t i, k;
-	int tries = 0;
-
-	if ((todo = reallocarray(NULL, n ? n : 1, sizeof(*todo))) == NULL)
-		err(1, NULL);
-	memcpy(todo, ops, n * sizeof(*todo));
-	for (p = todo; n > 0; p += k, n -= k) {
-		if ((left = ds_mbatch_unapplied(&S.b, S.m, co->c, p, n, 0,
-		    &c->dup)) == -1)
-			errx(1, "%s", S.m->err);
-		if ((n = (size_t)left) == 0)
-			break;
-		k = write_bulk(co, p, n, 0, c);
-		if (k == NOT_SENT)
-			k = 0;
-		else if (k == RACED && n > 1) {
+		} else if (k == RACED && n > 1) {
 			for (i = 0; i < n; i++)
-				write_guarded(co, p + i, 1, c);
+				write_chunk(co, p + i, 1, seq, c);
 			k = n;
-		} else if (k == RACED && ++tries < RACE_TRIES) {
-			usleep(10000 * tries);
+		} else if (k == RACED && ++races < RACE_TRIES) {
+			usleep(10000 * races);
 			k = 0;
 		} else if (k == RACED) {
 			refused(&S.b.o[*p], "duplicate key error, "
@@ -434,10 +407,7 @@ write_batch(int64_t seq, struct counts *c)
 		co = h->val;
 		for (k = 0; k < co->nops; k += n) {
 			n = co->nops - k < S.bsize ? co->nops - k : S.bsize;
-			if (S.b.envelope)
-				write_guarded(co, co->ops + k, n, c);
-			else
-				write_chunk(co, co->ops + k, n, seq, c);
+			write_chunk(co, co->ops + k, n, seq, c);
 		}
 	}
 }
@@ -704,7 +674,7 @@ setup(struct args *a)
 		usage(stderr);
 	}
 	setkeys(a->keys, a->idstr);
-	if (ds_path_parse("value", &S.value) == -1)
+	if (S.b.envelope && ds_path_parse("value", &S.value) == -1)
 		errx(1, "cannot parse the path \"value\"");
 	if ((S.idx = calloc(S.nidx + 1, sizeof(*S.idx))) == NULL)
 		err(1, NULL);

@@ -175,8 +175,9 @@ int32_t	 ds_mbatch_add(struct ds_mbatch *, const char *coll, const bson_t *rec,
  * Append op o to bulk: insert, replace (upsert), $set (merge) or
  * $inc+$set (inc; when seq > 0 it also sets the guard DS_MONGO_GUARD
  * and DS_MONGO_GSTREAM to the batch).  The filter is {_id: K} alone,
- * except for an envelope's message: {_id: K, GUARD: {$not: {$gte: OFF}}},
- * the write setting GUARD to OFF (a replacement holds that guard alone).
+ * except for envelopes' messages: {_id: K, GUARD: {$not: {$gte: FIRST}}},
+ * FIRST the offset of the op's first message, the write setting GUARD to
+ * its last one's (a replacement holds that guard alone).
  * Returns 0, or -1 with the reason in *e.
  */
 int	 ds_mbatch_op(const struct ds_mbatch *, mongoc_bulk_operation_t *bulk,
