@@ -162,7 +162,9 @@ G="-X session.timeout.ms=6000"
 	mock up 2
 	mock up 3
 	wait "$ppid"
-	wait_for 60 nlines_ge out 3000
+	# (when it times out: how far each partition got, and why)
+	wait_for 60 nlines_ge out 3000 ||
+	    { jq -r .partition out | sort | uniq -c; tail -20 err; false; }
 	wait "$cpid"
 	got=$(jq -c '.value.i' out | sort -n | uniq | wc -l)
 	[ "$got" -eq 3000 ]
